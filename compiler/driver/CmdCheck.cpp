@@ -1,0 +1,62 @@
+// `pave check`: parse, resolve, type-check and analyze a policy repository.
+#include <iostream>
+
+#include "diag/Emit.h"
+#include "driver/Commands.h"
+#include "driver/Compile.h"
+
+namespace pave::driver {
+
+void printError(const std::string& message) { std::cerr << "pave: error: " << message << "\n"; }
+
+namespace {
+
+struct CheckArgs {
+  std::vector<std::string> paths;
+  std::string format = "text";
+  std::string now;
+  bool noAnalyze = false;
+};
+
+int runCheck(const CheckArgs& args) {
+  auto format = parseDiagFormat(args.format);
+  if (!format) {
+    printError("unknown format `" + args.format + "` (expected text, json, sarif or github)");
+    return kExitUsage;
+  }
+  CompileOptions options;
+  options.paths = args.paths;
+  options.now = currentTime();
+  if (!args.now.empty()) {
+    auto now = parseNow(args.now);
+    if (!now) {
+      printError("--now: `" + args.now + "` is not a timestamp (YYYY-MM-DD or YYYY-MM-DDThh:mm:ssZ)");
+      return kExitUsage;
+    }
+    options.now = *now;
+  }
+  Compilation c;
+  if (auto err = compile(options, c)) {
+    printError(*err);
+    return kExitUsage;
+  }
+  finalizeDiagnostics(c);
+  EmitOptions emit;
+  emit.toolVersion = PAVE_VERSION;
+  emitDiagnostics(std::cout, c.diags.all(), c.sources, *format, emit);
+  return c.diags.hasErrors() ? kExitFindings : kExitOk;
+}
+
+}  // namespace
+
+void registerCheck(CLI::App& app, int& exitCode) {
+  auto args = std::make_shared<CheckArgs>();
+  CLI::App* cmd = app.add_subcommand("check", "Parse, resolve, type-check and analyze policy sources");
+  cmd->add_option("paths", args->paths, "Files or directories (default: the current directory)");
+  cmd->add_option("--format", args->format, "Output format: text, json, sarif or github")->capture_default_str();
+  cmd->add_option("--now", args->now, "Check time for expired exceptions (default: the current UTC time)");
+  cmd->add_flag("--no-analyze", args->noAnalyze, "Run the front end only, without the analyzer");
+  cmd->callback([args, &exitCode] { exitCode = runCheck(*args); });
+}
+
+}  // namespace pave::driver

@@ -1,0 +1,20 @@
+// One function per `pave` command; main.cpp wires them into the command line.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace pave::driver {
+
+/// Exit codes (SPEC §9.2).
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFindings = 1;
+inline constexpr int kExitUsage = 2;
+
+/// Each `register*` adds a subcommand to `app`; its callback stores the exit code.
+void registerCheck(CLI::App& app, int& exitCode);
+void registerReport(CLI::App& app, int& exitCode);
+
+/// Prints `pave: error: <message>` to stderr.
+void printError(const std::string& message);
+
+}  // namespace pave::driver

@@ -1,0 +1,122 @@
+#include "driver/Compile.h"
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "stdlib/Stdlib.h"
+#include "syntax/Literals.h"
+#include "syntax/Parser.h"
+#if __has_include("sema/Sema.h")
+#include "sema/Sema.h"
+#define PAVE_HAVE_SEMA 1
+#endif
+
+namespace fs = std::filesystem;
+
+namespace pave {
+
+Compilation::Compilation() = default;
+Compilation::~Compilation() = default;
+
+std::optional<std::string> collectSourceFiles(const std::vector<std::string>& paths, std::vector<std::string>& files) {
+  std::vector<std::string> roots = paths.empty() ? std::vector<std::string>{"."} : paths;
+  for (const std::string& p : roots) {
+    std::error_code ec;
+    fs::file_status st = fs::status(p, ec);
+    if (ec || !fs::exists(st)) return "no such file or directory: " + p;
+    if (fs::is_directory(st)) {
+      fs::recursive_directory_iterator it(p, fs::directory_options::skip_permission_denied, ec), end;
+      if (ec) return "cannot read directory " + p + ": " + ec.message();
+      for (; it != end; it.increment(ec)) {
+        if (ec) return "cannot read directory " + p + ": " + ec.message();
+        const fs::path& f = it->path();
+        std::string name = f.filename().string();
+        if (it->is_directory(ec) && !name.empty() && name[0] == '.') {
+          it.disable_recursion_pending();  // .git, .cache, ...
+          continue;
+        }
+        if (f.extension() == ".pave" && it->is_regular_file(ec)) files.push_back(f.lexically_normal().string());
+      }
+    } else {
+      files.push_back(fs::path(p).lexically_normal().string());
+    }
+  }
+  std::sort(files.begin(), files.end());
+  files.erase(std::unique(files.begin(), files.end()), files.end());
+  return std::nullopt;
+}
+
+static std::optional<std::string> readFile(const std::string& path, std::string& out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return "cannot read " + path;
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  if (in.bad()) return "cannot read " + path;
+  out = ss.str();
+  return std::nullopt;
+}
+
+static std::string repositoryRoot(const std::vector<std::string>& paths) {
+  if (paths.empty()) return ".";
+  std::error_code ec;
+  if (fs::is_directory(paths.front(), ec)) return paths.front();
+  fs::path parent = fs::path(paths.front()).parent_path();
+  return parent.empty() ? "." : parent.string();
+}
+
+std::optional<std::string> compile(const CompileOptions& options, Compilation& c) {
+  c.root = repositoryRoot(options.paths);
+  if (auto err = loadConfig(c.root, c.config)) return err;
+  std::vector<std::string> files;
+  if (auto err = collectSourceFiles(options.paths, files)) return err;
+
+  bool clean = true;
+  for (const EmbeddedFile& f : stdlibFiles()) {
+    FileId id = c.sources.add(std::string(f.path), std::string(f.text));
+    clean &= syntax::parseFile(c.ast, c.sources, id, c.diags, /*fromStdlib=*/true);
+  }
+  for (const std::string& path : files) {
+    std::string text;
+    if (auto err = readFile(path, text)) return err;
+    FileId id = c.sources.add(path, std::move(text));
+    clean &= syntax::parseFile(c.ast, c.sources, id, c.diags);
+  }
+  c.parsedCleanly = clean;
+  if (!clean) return std::nullopt;  // sema over a broken tree would only add noise
+#ifdef PAVE_HAVE_SEMA
+  CheckOptions checkOptions;
+  checkOptions.now = options.now;
+  if (auto program = check(c.ast, c.sources, c.diags, checkOptions))
+    c.program = std::make_shared<CheckedProgram>(std::move(*program));
+#endif
+  return std::nullopt;
+}
+
+void finalizeDiagnostics(Compilation& c) {
+  auto& all = c.diags.all();
+  for (Diagnostic& d : all) {
+    auto it = c.config.severities.find(std::string(d.code()));
+    if (it != c.config.severities.end()) d.severity = it->second;
+  }
+  all.erase(std::remove_if(all.begin(), all.end(), [](const Diagnostic& d) { return d.severity == Severity::Off; }),
+            all.end());
+  std::stable_sort(all.begin(), all.end(), [&](const Diagnostic& a, const Diagnostic& b) {
+    if (a.range.file.value != b.range.file.value) {
+      if (!a.range.file.valid() || !b.range.file.valid()) return a.range.file.valid();
+      return c.sources.path(a.range.file) < c.sources.path(b.range.file);
+    }
+    if (a.range.begin != b.range.begin) return a.range.begin < b.range.begin;
+    return a.code() < b.code();
+  });
+}
+
+std::optional<int64_t> parseNow(const std::string& text) { return syntax::parseTimestamp(text); }
+
+int64_t currentTime() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+}  // namespace pave

@@ -1,0 +1,38 @@
+#include "driver/Config.h"
+
+#include <filesystem>
+#include <toml++/toml.h>
+
+namespace pave {
+
+std::optional<std::string> loadConfig(const std::string& root, Config& out) {
+  std::filesystem::path file = std::filesystem::path(root) / "pave.toml";
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(file, ec)) return std::nullopt;
+  out.path = file.string();
+  toml::table table;
+  try {
+    table = toml::parse_file(out.path);
+  } catch (const toml::parse_error& e) {
+    const auto& where = e.source().begin;
+    return out.path + ":" + std::to_string(where.line) + ":" + std::to_string(where.column) + ": " +
+           std::string(e.description());
+  }
+  if (auto* bundle = table["bundle"].as_table()) {
+    if (auto name = (*bundle)["name"].value<std::string>()) out.bundleName = *name;
+    else if ((*bundle)["name"]) return out.path + ": [bundle] name must be a string";
+  }
+  if (auto* lint = table["lint"].as_table()) {
+    for (auto& [key, value] : *lint) {
+      std::string code(key.str());
+      if (!diagKindFromCode(code)) return out.path + ": [lint] names unknown diagnostic code `" + code + "`";
+      auto text = value.value<std::string>();
+      auto sev = text ? parseSeverity(*text) : std::nullopt;
+      if (!sev) return out.path + ": [lint] \"" + code + "\" must be one of off, info, warning, error";
+      out.severities[code] = *sev;
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace pave

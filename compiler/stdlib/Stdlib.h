@@ -1,0 +1,16 @@
+// The standard library sources (stdlib/std/*.pave), embedded at build time.
+#pragma once
+
+#include <string_view>
+#include <vector>
+
+namespace pave {
+
+struct EmbeddedFile {
+  std::string_view path;  // "<std>/std/time.pave"
+  std::string_view text;
+};
+
+const std::vector<EmbeddedFile>& stdlibFiles();
+
+}  // namespace pave

@@ -1,0 +1,74 @@
+// Pave bytecode: opcodes, operand kinds and instruction encoding. The list itself lives in
+// opcodes.def; this header turns it into the enum and the tables shared by the builder,
+// the verifier, the interpreter and the disassembler.
+#pragma once
+
+#include <cstdint>
+
+namespace pave::rt {
+
+enum class Op : uint8_t {
+#define PAVE_OP(name, x, a, b, c, doc) name,
+#include "pave/opcodes.def"
+#undef PAVE_OP
+};
+
+inline constexpr int kOpCount = 0
+#define PAVE_OP(name, x, a, b, c, doc) +1
+#include "pave/opcodes.def"
+#undef PAVE_OP
+    ;
+
+// What an instruction field holds (see the table in opcodes.def).
+enum class Operand : uint8_t { None, RegWrite, RegRead, RegReadWrite, Const, Jump, PrincipalType, Slot, Count, Mode };
+
+struct OpInfo {
+  const char* name;
+  Operand x, a, b, c;
+  const char* doc;
+};
+
+namespace detail {
+inline constexpr Operand kOperand_ = Operand::None;
+inline constexpr Operand kOperand_W = Operand::RegWrite;
+inline constexpr Operand kOperand_R = Operand::RegRead;
+inline constexpr Operand kOperand_M = Operand::RegReadWrite;
+inline constexpr Operand kOperand_K = Operand::Const;
+inline constexpr Operand kOperand_J = Operand::Jump;
+inline constexpr Operand kOperand_P = Operand::PrincipalType;
+inline constexpr Operand kOperand_S = Operand::Slot;
+inline constexpr Operand kOperand_N = Operand::Count;
+inline constexpr Operand kOperand_Q = Operand::Mode;
+}  // namespace detail
+
+inline constexpr OpInfo kOpInfo[] = {
+#define PAVE_OP(name, x, a, b, c, doc) \
+  {#name, detail::kOperand_##x, detail::kOperand_##a, detail::kOperand_##b, detail::kOperand_##c, doc},
+#include "pave/opcodes.def"
+#undef PAVE_OP
+};
+
+inline const OpInfo& opInfo(Op op) { return kOpInfo[static_cast<uint8_t>(op)]; }
+
+// One instruction: op | X << 8 | A << 16 | B << 32 | C << 48.
+using Instr = uint64_t;
+
+inline constexpr Instr encode(Op op, uint32_t a = 0, uint32_t b = 0, uint32_t c = 0, uint32_t x = 0) {
+  return uint64_t(static_cast<uint8_t>(op)) | uint64_t(x & 0xff) << 8 | uint64_t(a & 0xffff) << 16 |
+         uint64_t(b & 0xffff) << 32 | uint64_t(c & 0xffff) << 48;
+}
+inline constexpr uint8_t opcodeOf(Instr i) { return uint8_t(i); }
+inline constexpr uint32_t fieldX(Instr i) { return uint32_t(i >> 8) & 0xff; }
+inline constexpr uint32_t fieldA(Instr i) { return uint32_t(i >> 16) & 0xffff; }
+inline constexpr uint32_t fieldB(Instr i) { return uint32_t(i >> 32) & 0xffff; }
+inline constexpr uint32_t fieldC(Instr i) { return uint32_t(i >> 48) & 0xffff; }
+
+enum class QuantMode : uint8_t { Any = 0, All = 1 };
+
+// Limits enforced by the verifier.
+inline constexpr uint32_t kMaxRegisters = 1024;
+inline constexpr uint32_t kMaxInstructions = 65535;
+inline constexpr uint32_t kMaxLoopDepth = 16;
+inline constexpr uint32_t kMaxFieldValue = 0xffff;
+
+}  // namespace pave::rt

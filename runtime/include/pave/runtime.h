@@ -1,0 +1,148 @@
+// Pave runtime, C++ API: load a bundle once, decide many times (SPEC §5, §7).
+//
+//   std::string err;
+//   auto bundle = pave::rt::LoadedBundle::load(bytes, {}, &err);
+//   pave::rt::Decider decider(bundle);                 // one per thread
+//   std::string out = decider.decideJson(input_json);  // decision JSON (SPEC §7.4)
+//
+// A LoadedBundle is immutable and may be shared by any number of threads; a Decider holds
+// the per-call scratch memory and must not be used by two threads at once.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "pave/bundle.h"
+#include "pave/value.h"
+
+namespace pave::rt {
+
+struct LoadOptions {
+  std::string public_key_pem;  // when set, the bundle must carry a valid Ed25519 signature
+};
+
+class LoadedBundle {
+ public:
+  static std::shared_ptr<const LoadedBundle> load(std::span<const uint8_t> bytes, const LoadOptions& opts,
+                                                  std::string* error);
+  static std::shared_ptr<const LoadedBundle> loadFile(const std::string& path, const LoadOptions& opts,
+                                                      std::string* error);
+  ~LoadedBundle();
+
+  const Bundle& model() const;
+  std::string_view digestHex() const;  // SHA-256 of the bundle content, lowercase hex
+  bool isSigned() const;
+  // Request / principal type by qualified name or unique short name; -1 if none.
+  int32_t findRequestType(std::string_view name) const;
+  int32_t findPrincipalType(std::string_view name) const;
+
+  struct Impl;
+  const Impl& impl() const { return *impl_; }
+
+ private:
+  explicit LoadedBundle(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+enum class Outcome : uint8_t { Allow, Approval, Deny };
+
+struct DecisionError {
+  std::string code;        // SPEC §7.2 input codes, `evaluation-error`, `grant-conflict`
+  std::string path;        // input problems: JSON path such as `$.request.duration`
+  uint32_t rule = kNone;   // evaluation problems: the rule
+  std::string message;
+};
+
+struct Approval {
+  uint32_t rule;
+  std::vector<std::string_view> groups;  // sorted, duplicate-free
+  uint32_t quorum;
+};
+
+enum class Matched : uint8_t { False, True, Error };
+
+struct TraceEntry {
+  uint32_t rule;
+  Matched matched;
+  bool active = false;      // exceptions
+  int32_t failed = -1;      // index of the first false conjunct, or -1
+};
+
+// Rule lists hold rule indices sorted by qualified name. Values and views stay valid until
+// the next decision made with the same Decider.
+struct Decision {
+  Outcome outcome = Outcome::Deny;
+  uint32_t request_type = kNone;
+  std::vector<uint32_t> rules;
+  std::vector<uint32_t> deny_rules;
+  std::vector<uint32_t> exceptions;
+  std::vector<Approval> approvals;
+  std::vector<Value> grants;  // per grant of the request type, in declaration order; empty on deny
+  std::vector<std::string_view> reasons;
+  std::vector<DecisionError> errors;
+  std::vector<TraceEntry> trace;  // filled when explaining
+};
+
+// Appends the decision JSON (SPEC §7.4) to `out`.
+void toJson(const LoadedBundle& b, const Decision& d, std::string& out);
+
+class Decider;
+
+// Binds input values by slot, without JSON. Obtained from Decider::bind; values must stay
+// alive until the decision is made (use the `make*` helpers to copy into the decider).
+class InputBuilder {
+ public:
+  // False when the slot is out of range or the value does not fit the attribute's type.
+  bool principal(uint32_t slot, const Value& v);
+  bool request(uint32_t request_slot, const Value& v);
+  bool context(uint32_t slot, const Value& v);
+  bool principal(std::string_view name, const Value& v);
+  bool request(std::string_view name, const Value& v);
+  bool context(std::string_view name, const Value& v);
+
+  Value makeString(std::string_view s);             // copied
+  Value makeSet(std::span<const Value> elems);      // copied, sorted, de-duplicated
+  Value makeMap(std::span<const std::pair<std::string_view, Value>> entries);
+  Value makeEnum(std::string_view enum_name, std::string_view member);  // Absent if unknown
+
+ private:
+  friend class Decider;
+  explicit InputBuilder(Decider& d) : d_(d) {}
+  Decider& d_;
+};
+
+class Decider {
+ public:
+  explicit Decider(std::shared_ptr<const LoadedBundle> bundle);
+  ~Decider();
+  Decider(const Decider&) = delete;
+  Decider& operator=(const Decider&) = delete;
+
+  // JSON input (SPEC §7.2) to a decision.
+  const Decision& decide(std::string_view input_json, bool explain = false);
+  std::string decideJson(std::string_view input_json, bool explain = false);
+
+  // Pre-bound input: bind, set every required attribute, then decideBound.
+  InputBuilder bind(uint32_t request_type, uint32_t principal_type);
+  const Decision& decideBound(bool explain = false);
+
+  const LoadedBundle& bundle() const { return *bundle_; }
+
+  struct State;
+
+ private:
+  friend class InputBuilder;
+  std::shared_ptr<const LoadedBundle> bundle_;
+  std::unique_ptr<State> st_;
+};
+
+// One line per instruction, per function, e.g. `  0003  LT          r2, r0, r1`.
+std::string disassemble(const Bundle& b);
+// Header, metadata, section sizes and rules of a loaded bundle.
+std::string inspect(const LoadedBundle& b);
+
+}  // namespace pave::rt

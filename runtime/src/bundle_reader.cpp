@@ -1,0 +1,237 @@
+// Decodes bundle sections into the model, mirroring bundle_writer.cpp. Only the shape is
+// checked here (bounds, counts, enum ranges); verifier.cpp checks every index.
+#include "bundle_reader.h"
+
+#include "bytes.h"
+#include "format.h"
+
+namespace pave::rt {
+namespace {
+
+struct Reader {
+  ByteReader r;
+  Bundle& b;
+  std::string err;
+
+  bool bad(const char* what) {
+    if (err.empty()) err = what;
+    r.fail();
+    return false;
+  }
+  uint32_t str() { return r.index(b.strings.size()); }
+  uint32_t optStr() { return r.opt(b.strings.size()); }
+  std::vector<uint32_t> list(uint64_t limit) {
+    std::vector<uint32_t> v(r.count());
+    for (auto& x : v) x = r.index(limit);
+    return v;
+  }
+
+  void payload(TypeId type, Const& c, int depth) {
+    if (type >= b.schema.types.size() || depth > 1) {
+      bad("constant of an invalid type");
+      return;
+    }
+    const TypeDesc& t = b.schema.types[type];
+    c.type = type;
+    switch (t.kind) {
+      case TypeKind::Bool: {
+        uint8_t v = r.u8();
+        if (v > 1) bad("invalid Bool constant");
+        c.i = v;
+        break;
+      }
+      case TypeKind::Int:
+      case TypeKind::Duration:
+      case TypeKind::Timestamp: c.i = r.svar(); break;
+      case TypeKind::Enum: c.i = r.index(1u << 20); break;  // member range checked by the verifier
+      case TypeKind::String: c.str = str(); break;
+      case TypeKind::Ip:
+      case TypeKind::Cidr: {
+        c.ip.family = r.u8();
+        if (c.ip.family != 4 && c.ip.family != 6) {
+          bad("invalid address family");
+          return;
+        }
+        if (t.kind == TypeKind::Cidr) {
+          c.ip.prefix = r.u8();
+          if (c.ip.prefix > (c.ip.family == 4 ? 32 : 128)) bad("invalid CIDR prefix");
+        }
+        auto raw = r.bytes(c.ip.family == 4 ? 4 : 16);
+        std::copy(raw.begin(), raw.end(), c.ip.bytes.begin());
+        break;
+      }
+      case TypeKind::Set:
+        c.elems.resize(r.count());
+        for (Const& e : c.elems) payload(t.elem, e, depth + 1);
+        break;
+      case TypeKind::Map:
+        c.keys.resize(r.count());
+        c.elems.resize(c.keys.size());
+        for (size_t i = 0; i < c.keys.size() && !r.failed; ++i) {
+          c.keys[i] = str();
+          payload(t.elem, c.elems[i], depth + 1);
+        }
+        break;
+    }
+  }
+  Const constant() {
+    Const c;
+    payload(r.index(b.schema.types.size()), c, 0);
+    return c;
+  }
+  std::vector<Attribute> attrs() {
+    std::vector<Attribute> as(r.count());
+    for (Attribute& a : as) {
+      a.name = str();
+      a.type = r.index(b.schema.types.size());
+      a.optional = flag();
+    }
+    return as;
+  }
+  bool flag() {
+    uint8_t v = r.u8();
+    if (v > 1) bad("invalid flag");
+    return v == 1;
+  }
+  template <typename E>
+  E enumByte(uint8_t max, const char* what) {
+    uint8_t v = r.u8();
+    if (v > max) bad(what);
+    return E(v);
+  }
+
+  void strings() {
+    b.strings.resize(r.count());
+    for (std::string& s : b.strings) {
+      uint64_t n = r.var();
+      s = std::string(r.bytes(n));
+      if (!validUtf8(s)) bad("string table entry is not UTF-8");
+    }
+  }
+  void schema() {
+    Schema& s = b.schema;
+    s.types.resize(r.count());
+    for (TypeDesc& t : s.types) {
+      t.kind = enumByte<TypeKind>(uint8_t(TypeKind::Map), "invalid type kind");
+      t.enum_index = r.opt(1u << 20);
+      t.elem = r.opt(1u << 20);
+    }
+    s.enums.resize(r.count());
+    for (EnumDecl& e : s.enums) {
+      e.name = str();
+      e.members = list(b.strings.size());
+    }
+    s.principals.resize(r.count());
+    for (PrincipalType& p : s.principals) {
+      p.name = str();
+      p.attrs = attrs();
+    }
+    s.request_slots.resize(r.count());
+    for (RequestSlot& rs : s.request_slots) {
+      rs.name = str();
+      rs.type = r.index(s.types.size());
+    }
+    s.requests.resize(r.count());
+    for (RequestType& rt : s.requests) {
+      rt.name = str();
+      rt.principals = list(s.principals.size());
+      rt.attrs.resize(r.count());
+      for (RequestAttr& a : rt.attrs) {
+        a.slot = r.index(s.request_slots.size());
+        a.optional = flag();
+      }
+      rt.grants.resize(r.count());
+      for (GrantDecl& g : rt.grants) {
+        g.name = str();
+        g.type = r.index(s.types.size());
+        g.merge = enumByte<MergeOp>(uint8_t(MergeOp::Unique), "invalid merge operator");
+        g.default_value = constant();
+      }
+    }
+    s.context = attrs();
+  }
+  void rules() {
+    b.rules.resize(r.count());
+    for (Rule& x : b.rules) {
+      x.name = str();
+      x.effect = enumByte<Effect>(uint8_t(Effect::Exception), "invalid rule effect");
+      x.all_targets = flag();
+      x.targets = list(b.schema.requests.size());
+      x.conjuncts = list(1u << 30);
+      x.approvers = list(1u << 30);
+      x.quorum = r.index(1u << 30);
+      x.grants.resize(r.count());
+      for (GrantAssign& g : x.grants) {
+        g.grant = str();
+        g.function = r.index(1u << 30);
+      }
+      x.because = optStr();
+      x.severity = enumByte<Severity>(uint8_t(Severity::Critical), "invalid severity");
+      x.lifts = r.opt(1u << 30);
+      x.until = r.svar();
+      x.owner = optStr();
+      x.ticket = optStr();
+      x.doc = optStr();
+      x.controls = list(b.strings.size());
+    }
+  }
+  void code() {
+    b.functions.resize(r.count());
+    for (Function& f : b.functions) {
+      f.num_regs = r.index(kMaxRegisters + 1);
+      uint32_t n = r.index(kMaxInstructions + 1);
+      if (uint64_t(n) * 8 > r.remaining()) {
+        bad("code runs past its section");
+        return;
+      }
+      f.code.resize(n);
+      for (Instr& i : f.code) i = r.u64();
+      f.consts.resize(r.count());
+      for (Const& c : f.consts) c = constant();
+    }
+  }
+  void sourceMap() {
+    if (r.var() != b.rules.size()) {
+      bad("source map does not match the rules");
+      return;
+    }
+    b.has_source_map = true;
+    for (Rule& x : b.rules) {
+      x.line = r.index(1u << 31);
+      x.source.resize(r.count());
+      for (ConjunctSource& c : x.source) {
+        c.line = r.index(1u << 31);
+        c.text = optStr();
+      }
+    }
+  }
+  void meta() {
+    b.meta.name = optStr();
+    b.meta.revision = optStr();
+    b.meta.compiler_version = optStr();
+    b.meta.sources_digest = optStr();
+  }
+};
+
+}  // namespace
+
+bool decodeSection(uint32_t id, const uint8_t* data, size_t size, Bundle& b, std::string* error) {
+  Reader rd{ByteReader(data, size), b, {}};
+  switch (id) {
+    case kSecStrings: rd.strings(); break;
+    case kSecSchema: rd.schema(); break;
+    case kSecRules: rd.rules(); break;
+    case kSecCode: rd.code(); break;
+    case kSecSourceMap: rd.sourceMap(); break;
+    case kSecMeta: rd.meta(); break;
+    default: rd.bad("unknown section");
+  }
+  if (!rd.r.failed && !rd.r.atEnd()) rd.bad("trailing bytes in section");
+  if (rd.r.failed) {
+    if (error) *error = rd.err.empty() ? "truncated or malformed section" : rd.err;
+    return false;
+  }
+  return true;
+}
+
+}  // namespace pave::rt

@@ -1,0 +1,261 @@
+// Serializes a bundle model (SPEC §7.1). The layout is described in runtime/README.md;
+// bundle_reader.cpp mirrors every function here.
+#include <algorithm>
+
+#include "bytes.h"
+#include "crypto.h"
+#include "pave/bundle.h"
+
+namespace pave::rt {
+
+StrId Bundle::intern(std::string_view s) {
+  if (interned_.size() != strings.size()) {  // strings were added directly: re-index
+    interned_.clear();
+    for (StrId i = 0; i < strings.size(); ++i) interned_.emplace(strings[i], i);
+  }
+  auto [it, added] = interned_.emplace(std::string(s), StrId(strings.size()));
+  if (added) strings.emplace_back(s);
+  return it->second;
+}
+
+TypeId Bundle::typeId(const TypeDesc& t) {
+  auto& types = schema.types;
+  auto it = std::find(types.begin(), types.end(), t);
+  if (it != types.end()) return TypeId(it - types.begin());
+  types.push_back(t);
+  return TypeId(types.size() - 1);
+}
+
+const char* mergeOpName(MergeOp m) {
+  static constexpr const char* kNames[] = {"min", "max", "union", "intersect", "and", "or", "unique"};
+  return kNames[size_t(m)];
+}
+const char* effectName(Effect e) {
+  static constexpr const char* kNames[] = {"allow", "approve", "deny", "exception"};
+  return kNames[size_t(e)];
+}
+const char* severityName(Severity s) {
+  static constexpr const char* kNames[] = {"none", "low", "medium", "high", "critical"};
+  return kNames[size_t(s)];
+}
+const char* typeKindName(TypeKind k) {
+  static constexpr const char* kNames[] = {"Bool", "Int",  "String", "Duration", "Timestamp",
+                                           "Ip",   "Cidr", "Enum",   "Set",      "Map"};
+  return kNames[size_t(k)];
+}
+
+namespace {
+
+struct Writer {
+  const Bundle& b;
+  std::string* error;
+  bool ok = true;
+
+  bool fail(const std::string& msg) {
+    if (ok && error) *error = msg;
+    ok = false;
+    return false;
+  }
+
+  void payload(ByteWriter& w, TypeId type, const Const& c, int depth) {
+    if (type >= b.schema.types.size() || depth > 1) {
+      fail("constant of an unknown type");
+      return;
+    }
+    const TypeDesc& t = b.schema.types[type];
+    switch (t.kind) {
+      case TypeKind::Bool: w.u8(c.i ? 1 : 0); break;
+      case TypeKind::Int:
+      case TypeKind::Duration:
+      case TypeKind::Timestamp: w.svar(c.i); break;
+      case TypeKind::Enum: w.var(uint64_t(c.i)); break;
+      case TypeKind::String: w.var(c.str); break;
+      case TypeKind::Ip:
+      case TypeKind::Cidr:
+        w.u8(c.ip.family);
+        if (t.kind == TypeKind::Cidr) w.u8(c.ip.prefix);
+        w.bytes(c.ip.bytes.data(), c.ip.family == 4 ? 4 : 16);
+        break;
+      case TypeKind::Set:
+        w.var(c.elems.size());
+        for (const Const& e : c.elems) payload(w, t.elem, e, depth + 1);
+        break;
+      case TypeKind::Map:
+        if (c.keys.size() != c.elems.size()) fail("map constant with mismatched keys and values");
+        w.var(c.keys.size());
+        for (size_t i = 0; i < c.keys.size() && i < c.elems.size(); ++i) {
+          w.var(c.keys[i]);
+          payload(w, t.elem, c.elems[i], depth + 1);
+        }
+        break;
+    }
+  }
+  void constant(ByteWriter& w, const Const& c) {
+    w.var(c.type);
+    payload(w, c.type, c, 0);
+  }
+  void attrs(ByteWriter& w, const std::vector<Attribute>& as) {
+    w.var(as.size());
+    for (const Attribute& a : as) {
+      w.var(a.name);
+      w.var(a.type);
+      w.u8(a.optional);
+    }
+  }
+  void list(ByteWriter& w, const std::vector<uint32_t>& v) {
+    w.var(v.size());
+    for (uint32_t x : v) w.var(x);
+  }
+
+  void strings(ByteWriter& w) {
+    w.var(b.strings.size());
+    for (const std::string& s : b.strings) {
+      w.var(s.size());
+      w.bytes(s.data(), s.size());
+    }
+  }
+  void schema(ByteWriter& w) {
+    const Schema& s = b.schema;
+    w.var(s.types.size());
+    for (const TypeDesc& t : s.types) {
+      w.u8(uint8_t(t.kind));
+      w.opt(t.enum_index);
+      w.opt(t.elem);
+    }
+    w.var(s.enums.size());
+    for (const EnumDecl& e : s.enums) {
+      w.var(e.name);
+      list(w, e.members);
+    }
+    w.var(s.principals.size());
+    for (const PrincipalType& p : s.principals) {
+      w.var(p.name);
+      attrs(w, p.attrs);
+    }
+    w.var(s.request_slots.size());
+    for (const RequestSlot& r : s.request_slots) {
+      w.var(r.name);
+      w.var(r.type);
+    }
+    w.var(s.requests.size());
+    for (const RequestType& r : s.requests) {
+      w.var(r.name);
+      list(w, r.principals);
+      w.var(r.attrs.size());
+      for (const RequestAttr& a : r.attrs) {
+        w.var(a.slot);
+        w.u8(a.optional);
+      }
+      w.var(r.grants.size());
+      for (const GrantDecl& g : r.grants) {
+        w.var(g.name);
+        w.var(g.type);
+        w.u8(uint8_t(g.merge));
+        constant(w, g.default_value);
+      }
+    }
+    attrs(w, s.context);
+  }
+  void rules(ByteWriter& w) {
+    w.var(b.rules.size());
+    for (const Rule& r : b.rules) {
+      w.var(r.name);
+      w.u8(uint8_t(r.effect));
+      w.u8(r.all_targets ? 1 : 0);
+      list(w, r.targets);
+      list(w, r.conjuncts);
+      list(w, r.approvers);
+      w.var(r.quorum);
+      w.var(r.grants.size());
+      for (const GrantAssign& g : r.grants) {
+        w.var(g.grant);
+        w.var(g.function);
+      }
+      w.opt(r.because);
+      w.u8(uint8_t(r.severity));
+      w.opt(r.lifts);
+      w.svar(r.until);
+      w.opt(r.owner);
+      w.opt(r.ticket);
+      w.opt(r.doc);
+      list(w, r.controls);
+    }
+  }
+  void code(ByteWriter& w) {
+    w.var(b.functions.size());
+    for (const Function& f : b.functions) {
+      w.var(f.num_regs);
+      w.var(f.code.size());
+      for (Instr i : f.code) w.u64(i);
+      w.var(f.consts.size());
+      for (const Const& c : f.consts) constant(w, c);
+    }
+  }
+  void sourceMap(ByteWriter& w) {
+    w.var(b.rules.size());
+    for (const Rule& r : b.rules) {
+      w.var(r.line);
+      w.var(r.source.size());
+      for (const ConjunctSource& c : r.source) {
+        w.var(c.line);
+        w.opt(c.text);
+      }
+    }
+  }
+  void meta(ByteWriter& w) {
+    w.opt(b.meta.name);
+    w.opt(b.meta.revision);
+    w.opt(b.meta.compiler_version);
+    w.opt(b.meta.sources_digest);
+  }
+};
+
+}  // namespace
+
+bool writeBundle(const Bundle& b, const WriteOptions& opts, std::vector<uint8_t>& out, std::string* error) {
+  Writer wr{b, error};
+  std::vector<std::pair<uint32_t, std::vector<uint8_t>>> sections;
+  auto add = [&](uint32_t id, auto&& fill) {
+    sections.emplace_back(id, std::vector<uint8_t>{});
+    ByteWriter w(sections.back().second);
+    fill(w);
+  };
+  add(kSecStrings, [&](ByteWriter& w) { wr.strings(w); });
+  add(kSecSchema, [&](ByteWriter& w) { wr.schema(w); });
+  add(kSecRules, [&](ByteWriter& w) { wr.rules(w); });
+  add(kSecCode, [&](ByteWriter& w) { wr.code(w); });
+  if (b.has_source_map && !opts.strip) add(kSecSourceMap, [&](ByteWriter& w) { wr.sourceMap(w); });
+  add(kSecMeta, [&](ByteWriter& w) { wr.meta(w); });
+  if (!wr.ok) return false;
+
+  out.clear();
+  ByteWriter w(out);
+  w.bytes(kMagic, 4);
+  w.u16(kFormatMajor);
+  w.u16(kFormatMinor);
+  bool sign = !opts.sign_key_pem.empty();
+  w.u32(sign ? kFlagSigned : 0);
+  w.u32(uint32_t(sections.size()));
+  uint64_t offset = kHeaderSize + kDirEntrySize * sections.size();
+  for (auto& [id, bytes] : sections) {
+    if (offset + bytes.size() > 0xffffffffu) {
+      if (error) *error = "bundle too large";
+      return false;
+    }
+    w.u32(id);
+    w.u32(uint32_t(offset));
+    w.u32(uint32_t(bytes.size()));
+    offset += bytes.size();
+  }
+  for (auto& [id, bytes] : sections) w.bytes(bytes.data(), bytes.size());
+  auto digest = sha256(out.data(), out.size());
+  w.bytes(digest.data(), digest.size());
+  if (sign) {
+    std::array<uint8_t, 64> sig{};
+    if (!ed25519Sign(opts.sign_key_pem, digest.data(), digest.size(), sig, error)) return false;
+    w.bytes(sig.data(), sig.size());
+  }
+  return true;
+}
+
+}  // namespace pave::rt

@@ -1,0 +1,210 @@
+#include "format.h"
+
+#include <arpa/inet.h>
+
+#include <cstring>
+#include <limits>
+
+namespace pave::rt {
+
+int64_t floorDiv(int64_t a, int64_t b) {
+  int64_t q = a / b;
+  return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
+}
+
+// Howard Hinnant's civil-date algorithms.
+int64_t daysFromCivil(int64_t y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  const int64_t era = floorDiv(y, 400);
+  const unsigned yoe = unsigned(y - era * 400);
+  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + int64_t(doe) - 719468;
+}
+
+void civilFromDays(int64_t z, int64_t& y, unsigned& m, unsigned& d) {
+  z += 719468;
+  const int64_t era = floorDiv(z, 146097);
+  const unsigned doe = unsigned(z - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  y = int64_t(yoe) + era * 400;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  d = doy - (153 * mp + 2) / 5 + 1;
+  m = mp < 10 ? mp + 3 : mp - 9;
+  y += m <= 2;
+}
+
+bool parseDuration(std::string_view s, int64_t& out) {
+  bool neg = false;
+  if (!s.empty() && s[0] == '-') {
+    neg = true;
+    s.remove_prefix(1);
+  }
+  if (s.empty()) return false;
+  static constexpr char kUnits[] = {'d', 'h', 'm', 's'};
+  static constexpr int64_t kScale[] = {86400, 3600, 60, 1};
+  int next_unit = 0;
+  __int128 total = 0;
+  size_t i = 0;
+  while (i < s.size()) {
+    if (s[i] < '0' || s[i] > '9') return false;
+    __int128 n = 0;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
+      n = n * 10 + (s[i] - '0');
+      if (n > std::numeric_limits<int64_t>::max()) return false;
+      ++i;
+    }
+    if (i == s.size()) return false;  // a number needs its unit
+    int u = next_unit;
+    while (u < 4 && kUnits[u] != s[i]) ++u;
+    if (u == 4) return false;  // unknown unit, or units out of order / repeated
+    total += n * kScale[u];
+    if (total > std::numeric_limits<int64_t>::max()) return false;
+    next_unit = u + 1;
+    ++i;
+  }
+  out = neg ? -int64_t(total) : int64_t(total);
+  return true;
+}
+
+void formatDuration(int64_t secs, std::string& out) {
+  if (secs == 0) {
+    out += "0s";
+    return;
+  }
+  uint64_t v = secs < 0 ? uint64_t(0) - uint64_t(secs) : uint64_t(secs);
+  if (secs < 0) out += '-';
+  static constexpr char kUnits[] = {'d', 'h', 'm', 's'};
+  static constexpr uint64_t kScale[] = {86400, 3600, 60, 1};
+  for (int u = 0; u < 4; ++u) {
+    uint64_t n = v / kScale[u];
+    v %= kScale[u];
+    if (n) {
+      out += std::to_string(n);
+      out += kUnits[u];
+    }
+  }
+}
+
+static bool digits(std::string_view s, size_t at, size_t len, unsigned& out) {
+  if (at + len > s.size()) return false;
+  out = 0;
+  for (size_t i = at; i < at + len; ++i) {
+    if (s[i] < '0' || s[i] > '9') return false;
+    out = out * 10 + unsigned(s[i] - '0');
+  }
+  return true;
+}
+
+bool parseTimestamp(std::string_view s, int64_t& out) {
+  unsigned y, mo, d, h = 0, mi = 0, se = 0;
+  if (s.size() != 10 && s.size() != 20) return false;
+  if (!digits(s, 0, 4, y) || s[4] != '-' || !digits(s, 5, 2, mo) || s[7] != '-' || !digits(s, 8, 2, d)) return false;
+  if (s.size() == 20) {
+    if (s[10] != 'T' || !digits(s, 11, 2, h) || s[13] != ':' || !digits(s, 14, 2, mi) || s[16] != ':' ||
+        !digits(s, 17, 2, se) || s[19] != 'Z')
+      return false;
+  }
+  if (mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || se > 59) return false;
+  static constexpr unsigned kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  unsigned dim = kDays[mo - 1] + (mo == 2 && leap ? 1 : 0);
+  if (d > dim) return false;
+  out = daysFromCivil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se;
+  return true;
+}
+
+static void pad(std::string& out, int64_t v, int width) {
+  std::string t = std::to_string(v < 0 ? -v : v);
+  if (v < 0) out += '-';
+  for (int i = int(t.size()); i < width; ++i) out += '0';
+  out += t;
+}
+
+void formatTimestamp(int64_t secs, std::string& out) {
+  int64_t days = floorDiv(secs, 86400);
+  int64_t rem = secs - days * 86400;
+  int64_t y;
+  unsigned m, d;
+  civilFromDays(days, y, m, d);
+  pad(out, y, 4);
+  out += '-';
+  pad(out, m, 2);
+  out += '-';
+  pad(out, d, 2);
+  out += 'T';
+  pad(out, rem / 3600, 2);
+  out += ':';
+  pad(out, rem / 60 % 60, 2);
+  out += ':';
+  pad(out, rem % 60, 2);
+  out += 'Z';
+}
+
+bool parseIp(std::string_view s, IpAddr& out) {
+  char buf[64];
+  if (s.empty() || s.size() >= sizeof buf) return false;
+  std::memcpy(buf, s.data(), s.size());
+  buf[s.size()] = 0;
+  out = IpAddr{};
+  if (s.find(':') == std::string_view::npos) {
+    out.family = 4;
+    return inet_pton(AF_INET, buf, out.bytes.data()) == 1;
+  }
+  out.family = 6;
+  return inet_pton(AF_INET6, buf, out.bytes.data()) == 1;
+}
+
+bool parseCidr(std::string_view s, IpAddr& out) {
+  size_t slash = s.find('/');
+  if (slash == std::string_view::npos || !parseIp(s.substr(0, slash), out)) return false;
+  std::string_view len = s.substr(slash + 1);
+  unsigned prefix = 0;
+  if (len.empty() || len.size() > 3 || (len.size() > 1 && len[0] == '0') || !digits(len, 0, len.size(), prefix))
+    return false;
+  if (prefix > (out.family == 4 ? 32u : 128u)) return false;
+  out.prefix = uint8_t(prefix);
+  for (unsigned bit = prefix; bit < 128; ++bit) out.bytes[bit / 8] &= uint8_t(~(0x80u >> (bit % 8)));
+  return true;
+}
+
+void formatIp(const IpAddr& ip, std::string& out) {
+  char buf[INET6_ADDRSTRLEN];
+  if (inet_ntop(ip.family == 4 ? AF_INET : AF_INET6, ip.bytes.data(), buf, sizeof buf)) out += buf;
+}
+
+void formatCidr(const IpAddr& ip, std::string& out) {
+  formatIp(ip, out);
+  out += '/';
+  out += std::to_string(ip.prefix);
+}
+
+bool validUtf8(std::string_view s) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  size_t n = s.size(), i = 0;
+  while (i < n) {
+    unsigned c = p[i];
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    size_t len;
+    uint32_t cp;
+    if ((c & 0xe0) == 0xc0) len = 2, cp = c & 0x1f;
+    else if ((c & 0xf0) == 0xe0) len = 3, cp = c & 0x0f;
+    else if ((c & 0xf8) == 0xf0) len = 4, cp = c & 0x07;
+    else return false;
+    if (i + len > n) return false;
+    for (size_t k = 1; k < len; ++k) {
+      if ((p[i + k] & 0xc0) != 0x80) return false;
+      cp = cp << 6 | (p[i + k] & 0x3f);
+    }
+    static constexpr uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < kMin[len] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
+    i += len;
+  }
+  return true;
+}
+
+}  // namespace pave::rt

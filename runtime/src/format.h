@@ -1,0 +1,28 @@
+// Parsing and canonical printing of Pave's value forms (SPEC §1.1, §7.3).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "pave/bundle.h"
+
+namespace pave::rt {
+
+bool parseDuration(std::string_view s, int64_t& out);   // "1h30m", optional leading '-'
+void formatDuration(int64_t secs, std::string& out);     // "1d2h", "0s", "-1m30s"
+bool parseTimestamp(std::string_view s, int64_t& out);  // "YYYY-MM-DD[Thh:mm:ssZ]"
+void formatTimestamp(int64_t secs, std::string& out);   // "YYYY-MM-DDThh:mm:ssZ"
+bool parseIp(std::string_view s, IpAddr& out);
+bool parseCidr(std::string_view s, IpAddr& out);         // host bits are cleared
+void formatIp(const IpAddr& ip, std::string& out);
+void formatCidr(const IpAddr& ip, std::string& out);
+
+// Civil time helpers (UTC, proleptic Gregorian).
+int64_t daysFromCivil(int64_t y, unsigned m, unsigned d);
+void civilFromDays(int64_t z, int64_t& y, unsigned& m, unsigned& d);
+int64_t floorDiv(int64_t a, int64_t b);
+
+bool validUtf8(std::string_view s);
+
+}  // namespace pave::rt

@@ -1,0 +1,97 @@
+// Internal: a verified bundle ready for evaluation, and the per-call scratch state.
+#pragma once
+
+#include <array>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "arena.h"
+#include "pave/bundle.h"
+#include "pave/runtime.h"
+#include "pave/value.h"
+
+namespace pave::rt {
+
+struct CompiledFn {
+  const Instr* code = nullptr;
+  uint32_t size = 0;
+  uint32_t num_regs = 0;
+  std::vector<Value> consts;  // materialized: strings point into the model's string table
+};
+
+// A rule as seen from one request type.
+struct RuleUse {
+  uint32_t rule;
+  std::vector<std::pair<uint32_t, uint32_t>> grants;  // (grant index of the type, function)
+};
+
+struct RequestIndex {
+  std::vector<RuleUse> rules;   // every applicable rule, sorted by qualified name
+  std::vector<Value> grant_defaults;
+  bool has_approve = false;
+};
+
+struct LoadedBundle::Impl {
+  Bundle model;
+  std::array<uint8_t, 32> digest{};
+  std::string digest_hex;
+  bool is_signed = false;
+  size_t file_size = 0;
+  std::vector<std::pair<std::string, size_t>> section_sizes;
+
+  std::vector<CompiledFn> fns;
+  std::vector<std::unique_ptr<Value[]>> const_storage;  // set/map element arrays of constants
+  std::vector<RequestIndex> requests;
+  std::vector<uint32_t> rules_by_name;                  // rule indices sorted by name
+  std::vector<std::vector<Value>> principal_defaults;   // unused today; keeps slots typed
+  uint32_t time_slot = 0;
+  uint32_t max_regs = 1;
+  uint32_t max_request_slot = 0;
+  uint32_t max_principal_attrs = 0;
+  std::unordered_map<std::string_view, int32_t> request_by_name;    // qualified and unique short
+  std::unordered_map<std::string_view, int32_t> principal_by_name;  // -1: ambiguous short name
+
+  std::string_view str(StrId id) const { return model.strings[id]; }
+};
+
+// Decoded input of one decision; arrays are indexed by slot.
+struct Input {
+  uint32_t request_type = 0;
+  uint32_t principal_type = 0;
+  const Value* principal = nullptr;
+  const Value* request = nullptr;  // indexed by bundle-wide request slot
+  const Value* context = nullptr;
+};
+
+struct LoopFrame {
+  const Value* elems;
+  uint32_t count;
+  uint32_t next;
+  uint32_t body;     // pc of the first body instruction
+  uint16_t var;
+  uint8_t mode;
+  bool skip;         // entered with an empty or error set: nothing to fold
+  bool saw_error;
+  Value error;
+};
+
+struct Scratch {
+  std::vector<Value> regs;
+  std::array<LoopFrame, kMaxLoopDepth> loops;
+  Arena arena;
+};
+
+// interpreter.cpp
+Value execute(const CompiledFn& fn, const Input& in, Scratch& s);
+
+// Materializes a constant of the model as a run-time value (storage kept in `impl`).
+Value materialize(LoadedBundle::Impl& impl, const Const& c);
+
+// Sorts and de-duplicates `n` values in place; returns the new count.
+uint32_t sortUnique(Value* v, uint32_t n);
+// Kind of run-time value carried by a type kind.
+Kind kindOf(TypeKind k);
+
+}  // namespace pave::rt
