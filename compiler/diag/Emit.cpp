@@ -30,8 +30,6 @@ Span spanOf(const SourceManager& sources, SourceRange r) {
   return {sources.lineCol(r.file, r.begin), sources.lineCol(r.file, end)};
 }
 
-std::string_view severityLabel(Severity s) { return severityName(s); }
-
 /// Re-serializes the witness compactly when it is JSON, else returns it unchanged.
 std::string compactWitness(const std::string& text) {
   ojson j = ojson::parse(text, nullptr, /*allow_exceptions=*/false);
@@ -128,7 +126,7 @@ void emitText(std::ostream& out, const std::vector<Diagnostic>& diags, const Sou
   Palette p{options.color};
   for (const Diagnostic& d : diags) {
     out << p.bold() << locationPrefix(sources, d.range) << ":" << p.reset() << " " << p.severity(d.severity)
-        << severityLabel(d.severity) << "[" << d.code() << "]:" << p.reset() << " " << p.bold() << d.message
+        << severityName(d.severity) << "[" << d.code() << "]:" << p.reset() << " " << p.bold() << d.message
         << p.reset() << "\n";
     if (d.range.valid()) emitSnippet(out, sources, d.range, p);
     for (const std::string& n : d.notes) out << "  " << p.note() << "note:" << p.reset() << " " << n << "\n";
@@ -164,7 +162,7 @@ void emitJson(std::ostream& out, const std::vector<Diagnostic>& diags, const Sou
   for (const Diagnostic& d : diags) {
     ojson o = ojson::object();
     o["code"] = d.code();
-    o["severity"] = severityLabel(d.severity);
+    o["severity"] = severityName(d.severity);
     o["message"] = d.message;
     putRange(o, sources, d.range, /*withEnd=*/true);
     if (!d.rule.empty()) o["rule"] = d.rule;

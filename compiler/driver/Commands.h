@@ -13,6 +13,9 @@ inline constexpr int kExitUsage = 2;
 /// Each `register*` adds a subcommand to `app`; its callback stores the exit code.
 void registerCheck(CLI::App& app, int& exitCode);
 void registerReport(CLI::App& app, int& exitCode);
+void registerBundleCommands(CLI::App& app, int& exitCode);  // eval, inspect, verify
+void registerBuild(CLI::App& app, int& exitCode);
+void registerTest(CLI::App& app, int& exitCode);
 
 /// Prints `pave: error: <message>` to stderr.
 void printError(const std::string& message);

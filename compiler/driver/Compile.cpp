@@ -3,9 +3,8 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
+#include "driver/Files.h"
 #include "stdlib/Stdlib.h"
 #include "syntax/Literals.h"
 #include "syntax/Parser.h"
@@ -49,16 +48,6 @@ std::optional<std::string> collectSourceFiles(const std::vector<std::string>& pa
   return std::nullopt;
 }
 
-static std::optional<std::string> readFile(const std::string& path, std::string& out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return "cannot read " + path;
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) return "cannot read " + path;
-  out = ss.str();
-  return std::nullopt;
-}
-
 static std::string repositoryRoot(const std::vector<std::string>& paths) {
   if (paths.empty()) return ".";
   std::error_code ec;
@@ -87,10 +76,10 @@ std::optional<std::string> compile(const CompileOptions& options, Compilation& c
   c.parsedCleanly = clean;
   if (!clean) return std::nullopt;  // sema over a broken tree would only add noise
 #ifdef PAVE_HAVE_SEMA
-  CheckOptions checkOptions;
+  sema::CheckOptions checkOptions;
   checkOptions.now = options.now;
-  if (auto program = check(c.ast, c.sources, c.diags, checkOptions))
-    c.program = std::make_shared<CheckedProgram>(std::move(*program));
+  if (auto program = sema::check(c.ast, c.sources, c.diags, checkOptions))
+    c.program = std::make_shared<sema::CheckedProgram>(std::move(*program));
 #endif
   return std::nullopt;
 }

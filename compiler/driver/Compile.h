@@ -14,7 +14,9 @@
 
 namespace pave {
 
+namespace sema {
 struct CheckedProgram;
+}
 
 /// One compilation unit: every `.pave` file under the given paths plus the std library.
 struct Compilation {
@@ -23,7 +25,7 @@ struct Compilation {
   DiagnosticEngine diags;
   Config config;
   std::string root;  // the repository root (where pave.toml is looked up)
-  std::shared_ptr<CheckedProgram> program;  // set when the front end found no error
+  std::shared_ptr<sema::CheckedProgram> program;  // set when the front end found no error
   bool parsedCleanly = false;
 
   Compilation();
@@ -44,8 +46,8 @@ std::optional<std::string> compile(const CompileOptions& options, Compilation& o
 /// missing path.
 std::optional<std::string> collectSourceFiles(const std::vector<std::string>& paths, std::vector<std::string>& files);
 
-/// Applies pave.toml severities and `@allow_lint` suppressions, drops `off` diagnostics
-/// and sorts the rest by file, position and code.
+/// Applies pave.toml severities, drops `off` diagnostics and sorts the rest by file,
+/// position and code.
 void finalizeDiagnostics(Compilation& c);
 
 /// Parses `--now` (a timestamp literal); nullopt when malformed.

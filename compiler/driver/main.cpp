@@ -22,6 +22,9 @@ void* runMain(void* p) {
   app.fallthrough(false);
   int exitCode = pave::driver::kExitOk;
   pave::driver::registerCheck(app, exitCode);
+  pave::driver::registerBuild(app, exitCode);
+  pave::driver::registerTest(app, exitCode);
+  pave::driver::registerBundleCommands(app, exitCode);
   pave::driver::registerReport(app, exitCode);
   try {
     app.parse(args->argc, args->argv);

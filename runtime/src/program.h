@@ -33,6 +33,17 @@ struct RequestIndex {
   bool has_approve = false;
 };
 
+// Lookup of a type by qualified name, else by short name when that is unique.
+struct TypeNames {
+  std::unordered_map<std::string_view, int32_t> qualified;
+  std::unordered_map<std::string_view, int32_t> short_names;  // -1: ambiguous
+  int32_t find(std::string_view name) const {
+    if (auto it = qualified.find(name); it != qualified.end()) return it->second;
+    auto it = short_names.find(name);
+    return it == short_names.end() ? -1 : it->second;
+  }
+};
+
 struct LoadedBundle::Impl {
   Bundle model;
   std::array<uint8_t, 32> digest{};
@@ -45,13 +56,12 @@ struct LoadedBundle::Impl {
   std::vector<std::unique_ptr<Value[]>> const_storage;  // set/map element arrays of constants
   std::vector<RequestIndex> requests;
   std::vector<uint32_t> rules_by_name;                  // rule indices sorted by name
-  std::vector<std::vector<Value>> principal_defaults;   // unused today; keeps slots typed
   uint32_t time_slot = 0;
   uint32_t max_regs = 1;
   uint32_t max_request_slot = 0;
   uint32_t max_principal_attrs = 0;
-  std::unordered_map<std::string_view, int32_t> request_by_name;    // qualified and unique short
-  std::unordered_map<std::string_view, int32_t> principal_by_name;  // -1: ambiguous short name
+  TypeNames request_names;
+  TypeNames principal_names;
 
   std::string_view str(StrId id) const { return model.strings[id]; }
 };

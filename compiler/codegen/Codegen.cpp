@@ -1,0 +1,220 @@
+#include "codegen/Codegen.h"
+
+#include <openssl/evp.h>
+
+#include <map>
+#include <stdexcept>
+
+#include "codegen/ExprCompiler.h"
+
+namespace pave::codegen {
+
+namespace {
+
+using sema::CheckedProgram;
+
+/// Maps sema types and values onto the bundle's tables.
+class SchemaLowering {
+ public:
+  SchemaLowering(const CheckedProgram& p, rt::Bundle& b) : p_(p), b_(b) {}
+
+  rt::TypeId type(sema::TypeId t) {
+    const sema::Type& ty = p_.types.get(t);
+    rt::TypeDesc d;
+    switch (ty.kind) {
+      case sema::TypeKind::Bool: d.kind = rt::TypeKind::Bool; break;
+      case sema::TypeKind::Int: d.kind = rt::TypeKind::Int; break;
+      case sema::TypeKind::String: d.kind = rt::TypeKind::String; break;
+      case sema::TypeKind::Duration: d.kind = rt::TypeKind::Duration; break;
+      case sema::TypeKind::Timestamp: d.kind = rt::TypeKind::Timestamp; break;
+      case sema::TypeKind::Ip: d.kind = rt::TypeKind::Ip; break;
+      case sema::TypeKind::Cidr: d.kind = rt::TypeKind::Cidr; break;
+      case sema::TypeKind::Enum: d.kind = rt::TypeKind::Enum; d.enum_index = ty.index; break;
+      case sema::TypeKind::Set: d.kind = rt::TypeKind::Set; d.elem = type(ty.elem); break;
+      case sema::TypeKind::Map: d.kind = rt::TypeKind::Map; d.elem = type(ty.elem); break;
+      default: throw std::runtime_error("type " + p_.typeName(t) + " has no bundle form");
+    }
+    return b_.typeId(d);
+  }
+
+  rt::Const constant(const sema::ConstValue& v) {
+    rt::Const c;
+    c.type = type(v.type);
+    c.i = v.i;
+    switch (v.kind) {
+      case sema::ConstValue::Kind::String: c.str = b_.intern(v.s); break;
+      case sema::ConstValue::Kind::Ip:
+      case sema::ConstValue::Kind::Cidr:
+        c.ip.family = v.ip.v6 ? 6 : 4;
+        c.ip.prefix = v.ip.prefix;
+        c.ip.bytes = v.ip.bytes;
+        break;
+      case sema::ConstValue::Kind::Set:
+        for (const auto& e : v.elems) c.elems.push_back(constant(e));
+        break;
+      case sema::ConstValue::Kind::Map:
+        for (const auto& [k, e] : v.entries) {
+          c.keys.push_back(b_.intern(k));
+          c.elems.push_back(constant(e));
+        }
+        break;
+      default: break;
+    }
+    return c;
+  }
+
+  rt::Attribute attribute(const sema::AttrInfo& a) { return {b_.intern(a.name), type(a.type), a.optional}; }
+
+  void schema() {
+    for (const auto& e : p_.enums) {
+      rt::EnumDecl d{b_.intern(e.name), {}};
+      for (const auto& m : e.members) d.members.push_back(b_.intern(m));
+      b_.schema.enums.push_back(std::move(d));
+    }
+    for (const auto& pr : p_.principals) {
+      rt::PrincipalType t{b_.intern(pr.name), {}};
+      for (const auto& a : pr.attrs) t.attrs.push_back(attribute(a));
+      b_.schema.principals.push_back(std::move(t));
+    }
+    for (const auto& rq : p_.requests) {
+      rt::RequestType t;
+      t.name = b_.intern(rq.name);
+      for (sema::PrincipalId id : rq.principals) t.principals.push_back(id.value);
+      for (const auto& a : rq.attrs) t.attrs.push_back({requestSlot(a.name, a.type), a.optional});
+      for (const auto& g : rq.grants) {
+        rt::MergeOp m = static_cast<rt::MergeOp>(g.merge);  // same order in both enums
+        t.grants.push_back({b_.intern(g.name), type(g.type), constant(g.defaultValue), m});
+      }
+      b_.schema.requests.push_back(std::move(t));
+    }
+    for (const auto& a : p_.context.attrs) b_.schema.context.push_back(attribute(a));
+  }
+
+  /// Request attributes share one slot space: same name and type, same slot.
+  uint32_t requestSlot(const std::string& name, sema::TypeId t) {
+    auto key = std::make_pair(name, t.value);
+    auto it = slots_.find(key);
+    if (it != slots_.end()) return it->second;
+    uint32_t slot = static_cast<uint32_t>(b_.schema.request_slots.size());
+    b_.schema.request_slots.push_back({b_.intern(name), type(t)});
+    slots_.emplace(key, slot);
+    return slot;
+  }
+
+ private:
+  const CheckedProgram& p_;
+  rt::Bundle& b_;
+  std::map<std::pair<std::string, uint32_t>, uint32_t> slots_;
+};
+
+static_assert(static_cast<int>(rt::MergeOp::Unique) == static_cast<int>(sema::MergeOp::Unique));
+static_assert(static_cast<int>(rt::Severity::Critical) == static_cast<int>(sema::SeverityLevel::Critical));
+
+rt::Effect effectOf(ast::Effect e) {
+  switch (e) {
+    case ast::Effect::Allow: return rt::Effect::Allow;
+    case ast::Effect::Approve: return rt::Effect::Approve;
+    case ast::Effect::Deny: return rt::Effect::Deny;
+    case ast::Effect::Exception: return rt::Effect::Exception;
+  }
+  return rt::Effect::Deny;
+}
+
+/// The conjunct as written, on one line, for `--explain`.
+std::string conjunctText(const SourceManager& sources, const sema::Conjunct& c) {
+  std::string text(sources.slice(c.range));
+  std::string out;
+  bool space = false;
+  for (char ch : text) {
+    if (ch == '\n' || ch == '\r' || ch == '\t' || ch == ' ') {
+      space = !out.empty();
+      continue;
+    }
+    if (space) out += ' ';
+    space = false;
+    out += ch;
+  }
+  return c.fromUnless ? "unless " + out : out;
+}
+
+}  // namespace
+
+bool generate(const CheckedProgram& program, const SourceManager& sources, const CodegenOptions& options,
+              rt::Bundle& b, std::string& error) {
+  try {
+    SchemaLowering lower(program, b);
+    lower.schema();
+    ExprCompiler compiler(program, b, [&](sema::TypeId t) { return lower.type(t); },
+                          [&](const sema::ConstValue& v) { return lower.constant(v); },
+                          [&](const std::string& n, sema::TypeId t) { return lower.requestSlot(n, t); });
+    b.has_source_map = options.sourceMap;
+    for (const sema::RuleInfo& r : program.rules) {
+      rt::Rule out;
+      out.name = b.intern(r.name);
+      out.effect = effectOf(r.effect);
+      out.all_targets = r.onStar;
+      const sema::RuleInfo& targetsFrom = r.exception ? program.rule(r.exception->lifts) : r;
+      out.all_targets = targetsFrom.onStar;
+      for (sema::RequestId t : targetsFrom.targets) out.targets.push_back(t.value);
+      for (const sema::Conjunct& c : r.condition) {
+        out.conjuncts.push_back(compiler.function(c.expr, r.numVars, r.name));
+        if (options.sourceMap) {
+          uint32_t line = sources.lineCol(c.range.file, c.range.begin).line;
+          out.source.push_back({line, b.intern(conjunctText(sources, c))});
+        }
+      }
+      for (sema::CExprId g : r.approvers) out.approvers.push_back(compiler.function(g, r.numVars, r.name));
+      out.quorum = static_cast<uint32_t>(r.quorum);
+      for (const sema::GrantAssignment& g : r.grants)
+        out.grants.push_back({b.intern(g.grant), compiler.function(g.value, r.numVars, r.name)});
+      if (r.because) out.because = b.intern(*r.because);
+      out.severity = static_cast<rt::Severity>(r.severity);
+      if (r.exception) {
+        out.lifts = r.exception->lifts.value;
+        out.until = r.exception->until;
+        out.owner = b.intern(r.exception->owner);
+        if (r.exception->ticket) out.ticket = b.intern(*r.exception->ticket);
+      }
+      if (!r.doc.empty()) out.doc = b.intern(r.doc);
+      for (const std::string& c : r.controls) out.controls.push_back(b.intern(c));
+      if (options.sourceMap) out.line = sources.lineCol(r.range.file, r.range.begin).line;
+      b.rules.push_back(std::move(out));
+    }
+    b.meta.name = b.intern(options.name);
+    b.meta.revision = b.intern(options.revision);
+    b.meta.compiler_version = b.intern(std::string("pave ") + PAVE_VERSION);
+    b.meta.sources_digest = b.intern(options.sourcesDigest);
+  } catch (const std::exception& e) {
+    error = e.what();
+    return false;
+  }
+  return true;
+}
+
+std::string digestSources(const SourceManager& sources) {
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
+  for (uint32_t i = 0; i < sources.size(); ++i) {
+    FileId id{i};
+    const std::string& path = sources.path(id);
+    if (path.rfind("<std>", 0) == 0) continue;
+    std::string_view text = sources.text(id);
+    uint64_t sizes[2] = {path.size(), text.size()};
+    EVP_DigestUpdate(ctx, sizes, sizeof sizes);
+    EVP_DigestUpdate(ctx, path.data(), path.size());
+    EVP_DigestUpdate(ctx, text.data(), text.size());
+  }
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_DigestFinal_ex(ctx, md, &len);
+  EVP_MD_CTX_free(ctx);
+  static const char* hex = "0123456789abcdef";
+  std::string out = "sha256:";
+  for (unsigned i = 0; i < len; ++i) {
+    out += hex[md[i] >> 4];
+    out += hex[md[i] & 15];
+  }
+  return out;
+}
+
+}  // namespace pave::codegen

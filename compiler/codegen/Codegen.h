@@ -1,0 +1,30 @@
+// Lowering a checked program to a bundle model (runtime/include/pave/bundle.h): schema,
+// one bytecode function per rule conjunct, approver and grant expression, exception
+// metadata and the source map.
+#pragma once
+
+#include <string>
+
+#include <pave/bundle.h>
+
+#include "sema/Program.h"
+#include "source/Source.h"
+
+namespace pave::codegen {
+
+struct CodegenOptions {
+  std::string name;           // bundle name
+  std::string revision;
+  std::string sourcesDigest;  // "sha256:<hex>" of the sources
+  bool sourceMap = true;      // keep conjunct lines and texts for `--explain`
+};
+
+/// Builds the bundle model. Returns false with a message when the program exceeds a
+/// limit of the bytecode format (registers, instructions, jump distance).
+bool generate(const sema::CheckedProgram& program, const SourceManager& sources, const CodegenOptions& options,
+              rt::Bundle& out, std::string& error);
+
+/// "sha256:<hex>" over the user's source files (path and content, in path order).
+std::string digestSources(const SourceManager& sources);
+
+}  // namespace pave::codegen

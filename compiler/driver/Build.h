@@ -1,0 +1,30 @@
+// The shared middle of `pave build` and `pave test`: compile sources to bundle bytes.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "driver/Compile.h"
+
+namespace pave::driver {
+
+struct BuildOptions {
+  CompileOptions compile;
+  std::string name;      // default: pave.toml's [bundle] name, else the directory name
+  std::string revision;
+  std::string signKeyPath;
+  bool strip = false;
+};
+
+enum class BuildStatus { Ok, Diagnostics, IoError };
+
+/// Compiles and writes bundle bytes. On `Diagnostics`, the front end reported errors
+/// (they are in `c.diags`, finalized); on `IoError`, `error` says what went wrong.
+BuildStatus buildBundle(const BuildOptions& options, Compilation& c, std::vector<uint8_t>& bytes,
+                        std::string& error);
+
+/// Prints the diagnostics of a failed compilation as text on stderr.
+void reportDiagnostics(const Compilation& c);
+
+}  // namespace pave::driver

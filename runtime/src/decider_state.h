@@ -1,0 +1,51 @@
+// Internal: the per-Decider state (scratch memory reused across decisions).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "program.h"
+
+namespace pave::rt {
+
+// A parsed JSON value living in the decider's arena.
+struct JNode {
+  enum Type : uint8_t { Null, False, True, Number, String, Array, Object } type = Null;
+  bool is_int = false;
+  int64_t i = 0;
+  std::string_view s;                      // String: unescaped text; Number: its text
+  const JNode* kids = nullptr;             // Array elements, Object values
+  const std::string_view* keys = nullptr;  // Object keys
+  uint32_t n = 0;
+};
+
+struct Decider::State {
+  Scratch scratch;
+  std::vector<Value> principal, request, context;
+  Input input;
+  bool bound = false;
+  Decision decision;
+  // Per applicable rule of the current request type.
+  std::vector<Matched> results;
+  std::vector<int32_t> failed;
+  std::vector<Value> errs;
+  std::vector<uint8_t> deny_state;  // per rule index: 1 matched, 2 matched and lifted
+  // JSON parsing.
+  std::vector<JNode> jstack;
+  std::vector<std::string_view> jkeys;
+  std::string out;
+
+  void reset(const LoadedBundle::Impl& p);
+};
+
+// json_input.cpp: parses and validates one input (SPEC §7.2) into `st.input`. On problems,
+// fills `st.decision.errors` and returns false.
+bool decodeJsonInput(const LoadedBundle::Impl& p, std::string_view json, Decider::State& st);
+
+// decide.cpp: runs the decision procedure (SPEC §5) over `st.input`.
+void evaluate(const LoadedBundle::Impl& p, Decider::State& st, bool explain);
+
+// Whether `v` is a valid value of type `t` (for values bound without JSON).
+bool valueFits(const LoadedBundle::Impl& p, TypeId t, const Value& v);
+
+}  // namespace pave::rt

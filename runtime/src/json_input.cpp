@@ -1,0 +1,546 @@
+// Input decoding (SPEC §7.2): a small JSON parser into arena nodes, then strict validation
+// against the schema, reporting every problem with its JSON path.
+#include <algorithm>
+#include <cstring>
+
+#include "decider_state.h"
+#include "format.h"
+
+namespace pave::rt {
+namespace {
+
+constexpr int kMaxDepth = 64;
+
+class Parser {
+ public:
+  Parser(std::string_view text, Decider::State& st) : t_(text), st_(st), arena_(st.scratch.arena) {}
+
+  bool parse(JNode& root, std::string& error) {
+    skipWs();
+    if (!value(root, 0)) {
+      error = "at byte " + std::to_string(pos_) + ": " + err_;
+      return false;
+    }
+    skipWs();
+    if (pos_ != t_.size()) {
+      error = "at byte " + std::to_string(pos_) + ": trailing characters";
+      return false;
+    }
+    return true;
+  }
+
+ private:
+  bool bad(const char* what) {
+    if (err_.empty()) err_ = what;
+    return false;
+  }
+  void skipWs() {
+    while (pos_ < t_.size() && (t_[pos_] == ' ' || t_[pos_] == '\t' || t_[pos_] == '\n' || t_[pos_] == '\r')) ++pos_;
+  }
+  bool literal(std::string_view word) {
+    if (t_.substr(pos_, word.size()) != word) return bad("invalid literal");
+    pos_ += word.size();
+    return true;
+  }
+
+  bool value(JNode& out, int depth) {
+    if (depth > kMaxDepth) return bad("nesting too deep");
+    if (pos_ >= t_.size()) return bad("unexpected end of input");
+    out = JNode{};
+    switch (t_[pos_]) {
+      case 'n': out.type = JNode::Null; return literal("null");
+      case 't': out.type = JNode::True; return literal("true");
+      case 'f': out.type = JNode::False; return literal("false");
+      case '"': out.type = JNode::String; return string(out.s);
+      case '[': return array(out, depth);
+      case '{': return object(out, depth);
+      default: return number(out);
+    }
+  }
+
+  bool number(JNode& out) {
+    size_t start = pos_;
+    bool neg = false, integral = true;
+    if (pos_ < t_.size() && t_[pos_] == '-') neg = true, ++pos_;
+    auto digit = [&] { return pos_ < t_.size() && t_[pos_] >= '0' && t_[pos_] <= '9'; };
+    if (!digit()) return bad("invalid value");
+    if (t_[pos_] == '0') ++pos_;
+    else while (digit()) ++pos_;
+    if (pos_ < t_.size() && t_[pos_] == '.') {
+      integral = false;
+      ++pos_;
+      if (!digit()) return bad("invalid number");
+      while (digit()) ++pos_;
+    }
+    if (pos_ < t_.size() && (t_[pos_] == 'e' || t_[pos_] == 'E')) {
+      integral = false;
+      ++pos_;
+      if (pos_ < t_.size() && (t_[pos_] == '+' || t_[pos_] == '-')) ++pos_;
+      if (!digit()) return bad("invalid number");
+      while (digit()) ++pos_;
+    }
+    out.type = JNode::Number;
+    out.s = t_.substr(start, pos_ - start);
+    if (integral) {
+      uint64_t mag = 0;
+      out.is_int = true;
+      for (size_t i = start + (neg ? 1 : 0); i < pos_; ++i) {
+        unsigned d = unsigned(t_[i] - '0');
+        if (mag > (uint64_t(1) << 63) / 10 || mag * 10 + d > (uint64_t(1) << 63) - (neg ? 0 : 1)) {
+          out.is_int = false;  // out of int64 range
+          break;
+        }
+        mag = mag * 10 + d;
+      }
+      if (out.is_int) out.i = neg ? int64_t(0 - mag) : int64_t(mag);
+    }
+    return true;
+  }
+
+  static void putUtf8(std::string& s, uint32_t cp) {
+    if (cp < 0x80) s += char(cp);
+    else if (cp < 0x800) s += char(0xc0 | cp >> 6), s += char(0x80 | (cp & 0x3f));
+    else if (cp < 0x10000)
+      s += char(0xe0 | cp >> 12), s += char(0x80 | (cp >> 6 & 0x3f)), s += char(0x80 | (cp & 0x3f));
+    else
+      s += char(0xf0 | cp >> 18), s += char(0x80 | (cp >> 12 & 0x3f)), s += char(0x80 | (cp >> 6 & 0x3f)),
+          s += char(0x80 | (cp & 0x3f));
+  }
+  bool hex4(uint32_t& v) {
+    if (pos_ + 4 > t_.size()) return bad("invalid escape");
+    v = 0;
+    for (int k = 0; k < 4; ++k) {
+      char c = t_[pos_++];
+      v <<= 4;
+      if (c >= '0' && c <= '9') v |= uint32_t(c - '0');
+      else if (c >= 'a' && c <= 'f') v |= uint32_t(c - 'a' + 10);
+      else if (c >= 'A' && c <= 'F') v |= uint32_t(c - 'A' + 10);
+      else return bad("invalid escape");
+    }
+    return true;
+  }
+
+  bool string(std::string_view& out) {
+    size_t start = ++pos_;
+    bool escaped = false;
+    while (pos_ < t_.size() && t_[pos_] != '"') {
+      unsigned char c = uint8_t(t_[pos_]);
+      if (c < 0x20) return bad("control character in string");
+      if (c == '\\') escaped = true, ++pos_;
+      ++pos_;
+    }
+    if (pos_ >= t_.size()) return bad("unterminated string");
+    std::string_view raw = t_.substr(start, pos_ - start);
+    ++pos_;
+    if (!validUtf8(raw)) return bad("invalid UTF-8");
+    if (!escaped) {
+      out = raw;
+      return true;
+    }
+    std::string buf;
+    size_t end = pos_ - 1;
+    pos_ = start;
+    while (pos_ < end) {
+      char c = t_[pos_++];
+      if (c != '\\') {
+        buf += c;
+        continue;
+      }
+      char e = t_[pos_++];
+      switch (e) {
+        case '"': buf += '"'; break;
+        case '\\': buf += '\\'; break;
+        case '/': buf += '/'; break;
+        case 'b': buf += '\b'; break;
+        case 'f': buf += '\f'; break;
+        case 'n': buf += '\n'; break;
+        case 'r': buf += '\r'; break;
+        case 't': buf += '\t'; break;
+        case 'u': {
+          uint32_t cp;
+          if (!hex4(cp)) return false;
+          if (cp >= 0xd800 && cp <= 0xdbff) {
+            uint32_t lo;
+            if (pos_ + 2 > end || t_[pos_] != '\\' || t_[pos_ + 1] != 'u') return bad("unpaired surrogate");
+            pos_ += 2;
+            if (!hex4(lo) || lo < 0xdc00 || lo > 0xdfff) return bad("unpaired surrogate");
+            cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+          } else if (cp >= 0xdc00 && cp <= 0xdfff) {
+            return bad("unpaired surrogate");
+          }
+          putUtf8(buf, cp);
+          break;
+        }
+        default: return bad("invalid escape");
+      }
+    }
+    pos_ = end + 1;
+    out = arena_.copy(buf);
+    return true;
+  }
+
+  // Children are collected on the shared stacks, then copied into the arena.
+  bool array(JNode& out, int depth) {
+    ++pos_;
+    size_t base = st_.jstack.size();
+    skipWs();
+    if (pos_ < t_.size() && t_[pos_] == ']') ++pos_;
+    else {
+      for (;;) {
+        skipWs();
+        st_.jstack.emplace_back();
+        JNode tmp;
+        if (!value(tmp, depth + 1)) return false;
+        st_.jstack[st_.jstack.size() - 1] = tmp;
+        skipWs();
+        if (pos_ < t_.size() && t_[pos_] == ',') { ++pos_; continue; }
+        if (pos_ < t_.size() && t_[pos_] == ']') { ++pos_; break; }
+        return bad("expected ',' or ']'");
+      }
+    }
+    out.type = JNode::Array;
+    out.n = uint32_t(st_.jstack.size() - base);
+    JNode* kids = arena_.allocArray<JNode>(out.n);
+    std::copy(st_.jstack.begin() + long(base), st_.jstack.end(), kids);
+    st_.jstack.resize(base);
+    out.kids = kids;
+    return true;
+  }
+
+  bool object(JNode& out, int depth) {
+    ++pos_;
+    size_t base = st_.jstack.size(), kbase = st_.jkeys.size();
+    skipWs();
+    if (pos_ < t_.size() && t_[pos_] == '}') ++pos_;
+    else {
+      for (;;) {
+        skipWs();
+        if (pos_ >= t_.size() || t_[pos_] != '"') return bad("expected a key");
+        std::string_view key;
+        if (!string(key)) return false;
+        skipWs();
+        if (pos_ >= t_.size() || t_[pos_] != ':') return bad("expected ':'");
+        ++pos_;
+        skipWs();
+        JNode tmp;
+        if (!value(tmp, depth + 1)) return false;
+        st_.jkeys.push_back(key);
+        st_.jstack.push_back(tmp);
+        skipWs();
+        if (pos_ < t_.size() && t_[pos_] == ',') { ++pos_; continue; }
+        if (pos_ < t_.size() && t_[pos_] == '}') { ++pos_; break; }
+        return bad("expected ',' or '}'");
+      }
+    }
+    out.type = JNode::Object;
+    out.n = uint32_t(st_.jstack.size() - base);
+    JNode* kids = arena_.allocArray<JNode>(out.n);
+    auto* keys = arena_.allocArray<std::string_view>(out.n);
+    std::copy(st_.jstack.begin() + long(base), st_.jstack.end(), kids);
+    std::copy(st_.jkeys.begin() + long(kbase), st_.jkeys.end(), keys);
+    st_.jstack.resize(base);
+    st_.jkeys.resize(kbase);
+    out.kids = kids;
+    out.keys = keys;
+    return true;
+  }
+
+  std::string_view t_;
+  size_t pos_ = 0;
+  Decider::State& st_;
+  Arena& arena_;
+  std::string err_;
+};
+
+// A JSON path built only when a problem is reported.
+struct Path {
+  const Path* parent = nullptr;
+  std::string_view key;
+  int64_t index = -1;
+
+  std::string str() const {
+    std::string s = parent ? parent->str() : "$";
+    if (index >= 0) return s + "[" + std::to_string(index) + "]";
+    if (key.empty() && !parent) return s;
+    bool ident = !key.empty() && std::all_of(key.begin(), key.end(), [](char c) {
+      return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+    });
+    if (ident) return s + "." + std::string(key);
+    std::string q = "[\"";
+    for (char c : key) {
+      if (c == '"' || c == '\\') q += '\\';
+      q += c;
+    }
+    return s + q + "\"]";
+  }
+};
+
+class Validator {
+ public:
+  Validator(const LoadedBundle::Impl& p, Decider::State& st) : p_(p), st_(st), arena_(st.scratch.arena) {}
+
+  void problem(const char* code, const Path& path, std::string message) {
+    st_.decision.errors.push_back({code, path.str(), kNone, std::move(message)});
+  }
+
+  static const char* jsonTypeName(const JNode& n) {
+    static constexpr const char* kNames[] = {"null", "false", "true", "a number", "a string", "an array", "an object"};
+    return kNames[n.type];
+  }
+  std::string typeName(TypeId t) const {
+    const TypeDesc& d = p_.model.schema.types[t];
+    if (d.kind == TypeKind::Enum) return std::string(p_.str(p_.model.schema.enums[d.enum_index].name));
+    if (d.kind == TypeKind::Set) return "Set<" + typeName(d.elem) + ">";
+    if (d.kind == TypeKind::Map) return "Map<String, " + typeName(d.elem) + ">";
+    return typeKindName(d.kind);
+  }
+  bool wrongType(const JNode& n, TypeId t, const Path& path) {
+    problem("wrong-type", path, "expected " + typeName(t) + ", got " + jsonTypeName(n));
+    return false;
+  }
+
+  bool value(const JNode& n, TypeId t, const Path& path, Value& out) {
+    const Schema& s = p_.model.schema;
+    const TypeDesc& d = s.types[t];
+    switch (d.kind) {
+      case TypeKind::Bool:
+        if (n.type != JNode::True && n.type != JNode::False) return wrongType(n, t, path);
+        out = Value::boolean(n.type == JNode::True);
+        return true;
+      case TypeKind::Int:
+        if (n.type != JNode::Number) return wrongType(n, t, path);
+        if (!n.is_int) {
+          problem("invalid-value", path, "not an integer in the int64 range: " + std::string(n.s));
+          return false;
+        }
+        out = Value::integer(n.i);
+        return true;
+      case TypeKind::Duration:
+        if (n.type == JNode::Number && n.is_int) {
+          out = Value::integer(n.i, Kind::Duration);
+          return true;
+        }
+        if (n.type != JNode::String) return wrongType(n, t, path);
+        if (!parseDuration(n.s, out.i)) return invalid(path, "duration", n.s);
+        out.kind = Kind::Duration;
+        return true;
+      case TypeKind::Timestamp:
+        if (n.type != JNode::String) return wrongType(n, t, path);
+        if (!parseTimestamp(n.s, out.i)) return invalid(path, "timestamp", n.s);
+        out.kind = Kind::Timestamp;
+        return true;
+      case TypeKind::String:
+        if (n.type != JNode::String) return wrongType(n, t, path);
+        out = Value::string(n.s);
+        return true;
+      case TypeKind::Ip:
+      case TypeKind::Cidr: {
+        if (n.type != JNode::String) return wrongType(n, t, path);
+        IpAddr ip;
+        bool cidr = d.kind == TypeKind::Cidr;
+        if (!(cidr ? parseCidr(n.s, ip) : parseIp(n.s, ip))) return invalid(path, cidr ? "CIDR" : "IP address", n.s);
+        out = Value();
+        out.kind = cidr ? Kind::Cidr : Kind::Ip;
+        out.family = ip.family;
+        out.prefix = ip.prefix;
+        std::memcpy(out.ip, ip.bytes.data(), 16);
+        return true;
+      }
+      case TypeKind::Enum: {
+        if (n.type != JNode::String) return wrongType(n, t, path);
+        const EnumDecl& e = s.enums[d.enum_index];
+        for (size_t m = 0; m < e.members.size(); ++m)
+          if (p_.str(e.members[m]) == n.s) {
+            out = Value::enumMember(d.enum_index, int64_t(m));
+            return true;
+          }
+        return invalid(path, std::string(p_.str(e.name)) + " member", n.s);
+      }
+      case TypeKind::Set: {
+        if (n.type != JNode::Array) return wrongType(n, t, path);
+        Value* elems = arena_.allocArray<Value>(n.n);
+        bool ok = true;
+        for (uint32_t k = 0; k < n.n; ++k) {
+          Path ep{&path, {}, int64_t(k)};
+          ok &= value(n.kids[k], d.elem, ep, elems[k]);
+        }
+        if (!ok) return false;
+        out = Value::set(elems, sortUnique(elems, n.n));
+        return true;
+      }
+      case TypeKind::Map: {
+        if (n.type != JNode::Object) return wrongType(n, t, path);
+        std::vector<uint32_t> order(n.n);
+        for (uint32_t k = 0; k < n.n; ++k) order[k] = k;
+        std::sort(order.begin(), order.end(), [&](uint32_t x, uint32_t y) { return n.keys[x] < n.keys[y]; });
+        Value* entries = arena_.allocArray<Value>(2 * size_t(n.n));
+        bool ok = true;
+        for (uint32_t k = 0; k < n.n; ++k) {
+          uint32_t src = order[k];
+          Path ep{&path, n.keys[src]};
+          if (k > 0 && n.keys[order[k - 1]] == n.keys[src]) {
+            problem("invalid-value", ep, "duplicate key");
+            ok = false;
+            continue;
+          }
+          entries[2 * k] = Value::string(n.keys[src]);
+          ok &= value(n.kids[src], d.elem, ep, entries[2 * k + 1]);
+        }
+        if (!ok) return false;
+        out = Value::map(entries, n.n);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  bool invalid(const Path& path, const std::string& what, std::string_view text) {
+    problem("invalid-value", path, "invalid " + what + ": \"" + std::string(text) + "\"");
+    return false;
+  }
+
+  // Decodes the attributes of one object. `attr(k)` gives (name, type, optional, slot).
+  template <typename AttrAt>
+  void attributes(const JNode& obj, const Path& path, size_t count, AttrAt attr, Value* out, bool skip_type_key) {
+    seen_.assign(count, 0);
+    for (uint32_t k = 0; k < obj.n; ++k) {
+      std::string_view key = obj.keys[k];
+      Path kp{&path, key};
+      if (skip_type_key && key == "type") continue;
+      size_t a = 0;
+      while (a < count && p_.str(attr(a).name) != key) ++a;
+      if (a == count) {
+        problem("unknown-attribute", kp, "unknown attribute '" + std::string(key) + "'");
+        continue;
+      }
+      if (seen_[a]++) {
+        problem("invalid-value", kp, "duplicate key");
+        continue;
+      }
+      auto at = attr(a);
+      if (obj.kids[k].type == JNode::Null && at.optional) out[at.slot] = Value();  // null: absent
+      else value(obj.kids[k], at.type, kp, out[at.slot]);
+    }
+    for (size_t a = 0; a < count; ++a) {
+      if (seen_[a]) continue;
+      auto at = attr(a);
+      out[at.slot] = Value();
+      if (!at.optional)
+        problem("missing-attribute", Path{&path, p_.str(at.name)},
+                "missing attribute '" + std::string(p_.str(at.name)) + "'");
+    }
+  }
+
+  struct AttrView {
+    StrId name;
+    TypeId type;
+    bool optional;
+    uint32_t slot;
+  };
+
+  void run(const JNode& root) {
+    const Schema& s = p_.model.schema;
+    Path top;
+    if (root.type != JNode::Object) {
+      problem("wrong-type", top, "the input must be a JSON object");
+      return;
+    }
+    const JNode *type = nullptr, *principal = nullptr, *request = nullptr, *context = nullptr;
+    for (uint32_t k = 0; k < root.n; ++k) {
+      std::string_view key = root.keys[k];
+      const JNode** slot = key == "type" ? &type : key == "principal" ? &principal : key == "request" ? &request
+                         : key == "context" ? &context : nullptr;
+      if (!slot) problem("unknown-attribute", Path{&top, key}, "unknown key '" + std::string(key) + "'");
+      else if (*slot) problem("invalid-value", Path{&top, key}, "duplicate key");
+      else *slot = &root.kids[k];
+    }
+    Input& in = st_.input;
+    int32_t rt = -1;
+    Path tp{&top, "type"};
+    if (!type) problem("missing-attribute", tp, "missing request type");
+    else if (type->type != JNode::String) problem("wrong-type", tp, "the request type must be a string");
+    else if ((rt = p_.request_names.find(type->s)) < 0)
+      problem("unknown-request-type", tp, "unknown request type '" + std::string(type->s) + "'");
+    if (rt >= 0) {
+      in.request_type = uint32_t(rt);
+      st_.decision.request_type = uint32_t(rt);
+    }
+
+    Path pp{&top, "principal"};
+    if (!principal) problem("missing-attribute", pp, "missing principal");
+    else if (principal->type != JNode::Object) problem("wrong-type", pp, "the principal must be an object");
+    else principalObject(*principal, pp, rt);
+
+    Path rp{&top, "request"};
+    if (!request) problem("missing-attribute", rp, "missing request");
+    else if (request->type != JNode::Object) problem("wrong-type", rp, "the request must be an object");
+    else if (rt >= 0) {
+      const RequestType& r = s.requests[size_t(rt)];
+      attributes(*request, rp, r.attrs.size(), [&](size_t a) {
+        const RequestAttr& ra = r.attrs[a];
+        const RequestSlot& rs = s.request_slots[ra.slot];
+        return AttrView{rs.name, rs.type, ra.optional, ra.slot};
+      }, st_.request.data(), false);
+    }
+
+    Path cp{&top, "context"};
+    if (!context) problem("missing-attribute", cp, "missing context");
+    else if (context->type != JNode::Object) problem("wrong-type", cp, "the context must be an object");
+    else
+      attributes(*context, cp, s.context.size(), [&](size_t a) {
+        const Attribute& at = s.context[a];
+        return AttrView{at.name, at.type, at.optional, uint32_t(a)};
+      }, st_.context.data(), false);
+  }
+
+  void principalObject(const JNode& obj, const Path& pp, int32_t rt) {
+    const Schema& s = p_.model.schema;
+    const JNode* type = nullptr;
+    for (uint32_t k = 0; k < obj.n; ++k)
+      if (obj.keys[k] == "type") type = &obj.kids[k];
+    Path tp{&pp, "type"};
+    if (!type) return problem("missing-attribute", tp, "missing principal type");
+    if (type->type != JNode::String) return problem("wrong-type", tp, "the principal type must be a string");
+    int32_t pt = p_.principal_names.find(type->s);
+    if (pt < 0) return problem("principal-not-allowed", tp, "unknown principal type '" + std::string(type->s) + "'");
+    if (rt >= 0) {
+      const auto& allowed = s.requests[size_t(rt)].principals;
+      if (!allowed.empty() && std::find(allowed.begin(), allowed.end(), uint32_t(pt)) == allowed.end())
+        problem("principal-not-allowed", tp,
+                "principal type '" + std::string(p_.str(s.principals[size_t(pt)].name)) + "' may not ask for '" +
+                    std::string(p_.str(s.requests[size_t(rt)].name)) + "'");
+    }
+    st_.input.principal_type = uint32_t(pt);
+    const PrincipalType& ptype = s.principals[size_t(pt)];
+    attributes(obj, pp, ptype.attrs.size(), [&](size_t a) {
+      const Attribute& at = ptype.attrs[a];
+      return AttrView{at.name, at.type, at.optional, uint32_t(a)};
+    }, st_.principal.data(), true);
+  }
+
+ private:
+  const LoadedBundle::Impl& p_;
+  Decider::State& st_;
+  Arena& arena_;
+  std::vector<uint8_t> seen_;
+};
+
+}  // namespace
+
+bool decodeJsonInput(const LoadedBundle::Impl& p, std::string_view json, Decider::State& st) {
+  json = st.scratch.arena.copy(json);  // the decision may point into the input
+  JNode root;
+  std::string error;
+  Parser parser(json, st);
+  if (!parser.parse(root, error)) {
+    st.jstack.clear();
+    st.jkeys.clear();
+    st.decision.errors.push_back({"malformed-json", "$", kNone, error});
+    return false;
+  }
+  Validator v(p, st);
+  v.run(root);
+  return st.decision.errors.empty();
+}
+
+}  // namespace pave::rt

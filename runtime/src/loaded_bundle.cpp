@@ -1,0 +1,174 @@
+// Loading: header and section directory, digest, signature, decoding, verification, and
+// the indexes a decision needs (per request type: the applicable rules, sorted by name).
+#include <algorithm>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+
+#include "bundle_reader.h"
+#include "bytes.h"
+#include "crypto.h"
+#include "program.h"
+
+namespace pave::rt {
+namespace {
+
+const char* sectionName(uint32_t id) {
+  switch (id) {
+    case kSecStrings: return "strings";
+    case kSecSchema: return "schema";
+    case kSecRules: return "rules";
+    case kSecCode: return "code";
+    case kSecSourceMap: return "source map";
+    case kSecMeta: return "metadata";
+  }
+  return "?";
+}
+
+bool readContainer(std::span<const uint8_t> bytes, const LoadOptions& opts, LoadedBundle::Impl& impl,
+                   std::string* error) {
+  auto fail = [&](const std::string& m) {
+    if (error) *error = m;
+    return false;
+  };
+  ByteReader hr(bytes.data(), bytes.size());
+  if (bytes.size() < kHeaderSize || std::memcmp(bytes.data(), kMagic, 4) != 0) return fail("not a Pave bundle (bad magic)");
+  hr.bytes(4);
+  uint16_t major = hr.u16(), minor = hr.u16();
+  if (major != kFormatMajor || minor > kFormatMinor)
+    return fail("unsupported bundle format " + std::to_string(major) + "." + std::to_string(minor));
+  uint32_t flags = hr.u32(), count = hr.u32();
+  if (flags & ~kFlagSigned) return fail("unknown header flags");
+  if (count > 16 || bytes.size() < kHeaderSize + count * kDirEntrySize) return fail("truncated section directory");
+  struct Entry { uint32_t id, offset, size; };
+  std::vector<Entry> dir(count);
+  uint64_t expect = kHeaderSize + uint64_t(count) * kDirEntrySize;
+  uint32_t last_id = 0;
+  for (Entry& e : dir) {
+    e = {hr.u32(), hr.u32(), hr.u32()};
+    if (e.id <= last_id || e.id > kSecMeta) return fail("invalid section directory");
+    if (e.offset != expect || uint64_t(e.offset) + e.size > bytes.size()) return fail("section out of bounds");
+    expect += e.size;
+    last_id = e.id;
+  }
+  impl.is_signed = flags & kFlagSigned;
+  size_t content = size_t(expect);
+  size_t total = content + kDigestSize + (impl.is_signed ? kSignatureSize : 0);
+  if (bytes.size() != total) return fail(bytes.size() < total ? "truncated bundle" : "trailing bytes after the bundle");
+  impl.digest = sha256(bytes.data(), content);
+  if (std::memcmp(impl.digest.data(), bytes.data() + content, kDigestSize) != 0) return fail("digest mismatch");
+  impl.digest_hex = toHex(impl.digest.data(), impl.digest.size());
+  if (!opts.public_key_pem.empty()) {
+    if (!impl.is_signed) return fail("the bundle is not signed");
+    std::string why;
+    if (!ed25519Verify(opts.public_key_pem, impl.digest.data(), kDigestSize, bytes.data() + content + kDigestSize, &why))
+      return fail(why);
+  }
+  for (uint32_t need : {kSecStrings, kSecSchema, kSecRules, kSecCode, kSecMeta})
+    if (std::none_of(dir.begin(), dir.end(), [&](const Entry& e) { return e.id == need; }))
+      return fail(std::string("missing section: ") + sectionName(need));
+  for (const Entry& e : dir) {
+    std::string why;
+    if (!decodeSection(e.id, bytes.data() + e.offset, e.size, impl.model, &why))
+      return fail(std::string(sectionName(e.id)) + " section: " + why);
+    impl.section_sizes.emplace_back(sectionName(e.id), e.size);
+  }
+  impl.file_size = bytes.size();
+  return true;
+}
+
+void addName(TypeNames& names, std::string_view qualified, int32_t index) {
+  names.qualified[qualified] = index;
+  size_t dot = qualified.rfind('.');
+  std::string_view short_name = dot == std::string_view::npos ? qualified : qualified.substr(dot + 1);
+  auto [it, added] = names.short_names.emplace(short_name, index);
+  if (!added) it->second = -1;  // ambiguous short name
+}
+
+void buildIndexes(LoadedBundle::Impl& impl) {
+  const Bundle& m = impl.model;
+  const Schema& s = m.schema;
+  for (const Function& f : m.functions) {
+    CompiledFn fn;
+    fn.code = f.code.data();
+    fn.size = uint32_t(f.code.size());
+    fn.num_regs = f.num_regs;
+    for (const Const& c : f.consts) fn.consts.push_back(materialize(impl, c));
+    impl.max_regs = std::max(impl.max_regs, f.num_regs);
+    impl.fns.push_back(std::move(fn));
+  }
+  impl.rules_by_name.resize(m.rules.size());
+  for (uint32_t i = 0; i < m.rules.size(); ++i) impl.rules_by_name[i] = i;
+  std::sort(impl.rules_by_name.begin(), impl.rules_by_name.end(),
+            [&](uint32_t x, uint32_t y) { return m.strings[m.rules[x].name] < m.strings[m.rules[y].name]; });
+
+  impl.requests.resize(s.requests.size());
+  for (uint32_t t = 0; t < s.requests.size(); ++t) {
+    const RequestType& rt = s.requests[t];
+    RequestIndex& ri = impl.requests[t];
+    for (const GrantDecl& g : rt.grants) ri.grant_defaults.push_back(materialize(impl, g.default_value));
+    for (const RequestAttr& a : rt.attrs) impl.max_request_slot = std::max(impl.max_request_slot, a.slot + 1);
+    for (uint32_t r : impl.rules_by_name) {
+      const Rule& rule = m.rules[r];
+      const Rule& targeting = rule.effect == Effect::Exception ? m.rules[rule.lifts] : rule;
+      bool applies = targeting.all_targets ||
+                     std::find(targeting.targets.begin(), targeting.targets.end(), t) != targeting.targets.end();
+      if (!applies) continue;
+      RuleUse use{r, {}};
+      for (const GrantAssign& g : rule.grants)
+        for (uint32_t k = 0; k < rt.grants.size(); ++k)
+          if (rt.grants[k].name == g.grant) use.grants.emplace_back(k, g.function);
+      ri.has_approve |= rule.effect == Effect::Approve;
+      ri.rules.push_back(std::move(use));
+    }
+    addName(impl.request_names, m.strings[rt.name], int32_t(t));
+  }
+  for (uint32_t p = 0; p < s.principals.size(); ++p) {
+    addName(impl.principal_names, m.strings[s.principals[p].name], int32_t(p));
+    impl.max_principal_attrs = std::max(impl.max_principal_attrs, uint32_t(s.principals[p].attrs.size()));
+  }
+  for (uint32_t c = 0; c < s.context.size(); ++c)
+    if (m.strings[s.context[c].name] == "time") impl.time_slot = c;
+}
+
+}  // namespace
+
+LoadedBundle::LoadedBundle(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+LoadedBundle::~LoadedBundle() = default;
+
+std::shared_ptr<const LoadedBundle> LoadedBundle::load(std::span<const uint8_t> bytes, const LoadOptions& opts,
+                                                       std::string* error) {
+  auto impl = std::make_unique<Impl>();
+  if (!readContainer(bytes, opts, *impl, error)) return nullptr;
+  std::string why;
+  if (!verifyBundle(impl->model, &why)) {
+    if (error) *error = "invalid bundle: " + why;
+    return nullptr;
+  }
+  buildIndexes(*impl);
+  return std::shared_ptr<const LoadedBundle>(new LoadedBundle(std::move(impl)));
+}
+
+std::shared_ptr<const LoadedBundle> LoadedBundle::loadFile(const std::string& path, const LoadOptions& opts,
+                                                           std::string* error) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    if (error) *error = "cannot open " + path;
+    return nullptr;
+  }
+  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return load(bytes, opts, error);
+}
+
+const Bundle& LoadedBundle::model() const { return impl_->model; }
+std::string_view LoadedBundle::digestHex() const { return impl_->digest_hex; }
+bool LoadedBundle::isSigned() const { return impl_->is_signed; }
+
+int32_t LoadedBundle::findRequestType(std::string_view name) const {
+  return impl_->request_names.find(name);
+}
+int32_t LoadedBundle::findPrincipalType(std::string_view name) const {
+  return impl_->principal_names.find(name);
+}
+
+}  // namespace pave::rt

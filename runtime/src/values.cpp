@@ -1,0 +1,92 @@
+#include <algorithm>
+#include <cstring>
+
+#include "program.h"
+
+namespace pave::rt {
+
+static int cmp64(int64_t a, int64_t b) { return a < b ? -1 : a > b ? 1 : 0; }
+
+int compareValues(const Value& a, const Value& b) {
+  if (a.kind != b.kind) return a.kind < b.kind ? -1 : 1;
+  switch (a.kind) {
+    case Kind::Absent:
+    case Kind::Error: return 0;
+    case Kind::Bool:
+    case Kind::Int:
+    case Kind::Duration:
+    case Kind::Timestamp: return cmp64(a.i, b.i);
+    case Kind::Enum: return a.n != b.n ? (a.n < b.n ? -1 : 1) : cmp64(a.i, b.i);
+    case Kind::String: {
+      int c = std::memcmp(a.s, b.s, std::min(a.n, b.n));
+      return c ? (c < 0 ? -1 : 1) : (a.n == b.n ? 0 : a.n < b.n ? -1 : 1);
+    }
+    case Kind::Ip:
+    case Kind::Cidr: {
+      if (a.family != b.family) return a.family < b.family ? -1 : 1;
+      int c = std::memcmp(a.ip, b.ip, 16);
+      return c ? (c < 0 ? -1 : 1) : int(a.prefix) - int(b.prefix);
+    }
+    case Kind::Set:
+    case Kind::Map: {
+      uint32_t na = a.kind == Kind::Map ? 2 * a.n : a.n, nb = b.kind == Kind::Map ? 2 * b.n : b.n;
+      for (uint32_t i = 0; i < na && i < nb; ++i)
+        if (int c = compareValues(a.elems[i], b.elems[i])) return c;
+      return na == nb ? 0 : na < nb ? -1 : 1;
+    }
+  }
+  return 0;
+}
+
+uint32_t sortUnique(Value* v, uint32_t n) {
+  std::sort(v, v + n, [](const Value& x, const Value& y) { return compareValues(x, y) < 0; });
+  auto end = std::unique(v, v + n, [](const Value& x, const Value& y) { return compareValues(x, y) == 0; });
+  return uint32_t(end - v);
+}
+
+Kind kindOf(TypeKind k) {
+  static constexpr Kind kKinds[] = {Kind::Bool, Kind::Int, Kind::String, Kind::Duration, Kind::Timestamp,
+                                    Kind::Ip,   Kind::Cidr, Kind::Enum,  Kind::Set,      Kind::Map};
+  return kKinds[size_t(k)];
+}
+
+Value materialize(LoadedBundle::Impl& impl, const Const& c) {
+  const TypeDesc& t = impl.model.schema.types[c.type];
+  Value v;
+  v.kind = kindOf(t.kind);
+  switch (t.kind) {
+    case TypeKind::Bool:
+    case TypeKind::Int:
+    case TypeKind::Duration:
+    case TypeKind::Timestamp: v.i = c.i; break;
+    case TypeKind::Enum: v = Value::enumMember(t.enum_index, c.i); break;
+    case TypeKind::String: v = Value::string(impl.str(c.str)); break;
+    case TypeKind::Ip:
+    case TypeKind::Cidr:
+      v.family = c.ip.family;
+      v.prefix = c.ip.prefix;
+      std::memcpy(v.ip, c.ip.bytes.data(), 16);
+      break;
+    case TypeKind::Set:
+    case TypeKind::Map: {
+      bool map = t.kind == TypeKind::Map;
+      size_t n = c.elems.size();
+      auto storage = std::make_unique<Value[]>(map ? 2 * n : n);
+      for (size_t i = 0; i < n; ++i) {
+        if (map) {
+          storage[2 * i] = Value::string(impl.str(c.keys[i]));
+          storage[2 * i + 1] = materialize(impl, c.elems[i]);
+        } else {
+          storage[i] = materialize(impl, c.elems[i]);
+        }
+      }
+      v.elems = storage.get();
+      v.n = uint32_t(n);
+      impl.const_storage.push_back(std::move(storage));
+      break;
+    }
+  }
+  return v;
+}
+
+}  // namespace pave::rt
