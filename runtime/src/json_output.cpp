@@ -1,0 +1,255 @@
+// Decision JSON (SPEC §7.4) with the canonical value forms of §7.3. Written by hand so the
+// key order and bytes are fixed.
+#include "format.h"
+#include "program.h"
+
+namespace pave::rt {
+namespace {
+
+void quoted(std::string_view s, std::string& out) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out += '"';
+  for (char ch : s) {
+    auto c = static_cast<unsigned char>(ch);
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          out += "\\u00";
+          out += kHex[c >> 4];
+          out += kHex[c & 15];
+        } else {
+          out += ch;
+        }
+    }
+  }
+  out += '"';
+}
+
+struct Out {
+  const LoadedBundle::Impl& p;
+  std::string& o;
+
+  void str(std::string_view s) { quoted(s, o); }
+  void key(const char* k) {
+    if (o.back() != '{') o += ',';
+    o += '"';
+    o += k;
+    o += "\":";
+  }
+  void ruleName(uint32_t r) { str(p.str(p.model.rules[r].name)); }
+  void ruleList(const char* k, const std::vector<uint32_t>& rules) {
+    key(k);
+    o += '[';
+    for (size_t i = 0; i < rules.size(); ++i) {
+      if (i) o += ',';
+      ruleName(rules[i]);
+    }
+    o += ']';
+  }
+
+  void value(const Value& v) {
+    switch (v.kind) {
+      case Kind::Absent:
+      case Kind::Error: o += "null"; break;
+      case Kind::Bool: o += v.i ? "true" : "false"; break;
+      case Kind::Int: o += std::to_string(v.i); break;
+      case Kind::String: str(v.str()); break;
+      case Kind::Duration: {
+        std::string t;
+        formatDuration(v.i, t);
+        str(t);
+        break;
+      }
+      case Kind::Timestamp: {
+        std::string t;
+        formatTimestamp(v.i, t);
+        str(t);
+        break;
+      }
+      case Kind::Ip:
+      case Kind::Cidr: {
+        IpAddr ip;
+        ip.family = v.family;
+        ip.prefix = v.prefix;
+        std::copy(v.ip, v.ip + 16, ip.bytes.begin());
+        std::string t;
+        if (v.kind == Kind::Ip) formatIp(ip, t);
+        else formatCidr(ip, t);
+        str(t);
+        break;
+      }
+      case Kind::Enum: str(p.str(p.model.schema.enums[v.n].members[size_t(v.i)])); break;
+      case Kind::Set:
+        o += '[';
+        for (uint32_t i = 0; i < v.n; ++i) {
+          if (i) o += ',';
+          value(v.elems[i]);
+        }
+        o += ']';
+        break;
+      case Kind::Map:
+        o += '{';
+        for (uint32_t i = 0; i < v.n; ++i) {
+          if (i) o += ',';
+          str(v.elems[2 * i].str());
+          o += ':';
+          value(v.elems[2 * i + 1]);
+        }
+        o += '}';
+        break;
+    }
+  }
+
+  void optStr(StrId id) {
+    if (id == kNone) o += "null";
+    else str(p.str(id));
+  }
+
+  void decision(const Decision& d) {
+    static constexpr const char* kOutcomes[] = {"allow", "approval", "deny"};
+    const Bundle& m = p.model;
+    o += '{';
+    key("decision");
+    str(kOutcomes[size_t(d.outcome)]);
+    key("request_type");
+    if (d.request_type == kNone) o += "null";
+    else str(p.str(m.schema.requests[d.request_type].name));
+    ruleList("rules", d.rules);
+    ruleList("deny_rules", d.deny_rules);
+    key("exceptions");
+    o += '[';
+    for (size_t i = 0; i < d.exceptions.size(); ++i) {
+      const Rule& r = m.rules[d.exceptions[i]];
+      if (i) o += ',';
+      o += '{';
+      key("id");
+      str(p.str(r.name));
+      key("lifts");
+      ruleName(r.lifts);
+      key("until");
+      std::string t;
+      formatTimestamp(r.until, t);
+      str(t);
+      key("owner");
+      optStr(r.owner);
+      if (r.ticket != kNone) {
+        key("ticket");
+        str(p.str(r.ticket));
+      }
+      o += '}';
+    }
+    o += ']';
+    key("approvals");
+    o += '[';
+    for (size_t i = 0; i < d.approvals.size(); ++i) {
+      const Approval& a = d.approvals[i];
+      if (i) o += ',';
+      o += '{';
+      key("rule");
+      ruleName(a.rule);
+      key("groups");
+      o += '[';
+      for (size_t g = 0; g < a.groups.size(); ++g) {
+        if (g) o += ',';
+        str(a.groups[g]);
+      }
+      o += ']';
+      key("quorum");
+      o += std::to_string(a.quorum);
+      o += '}';
+    }
+    o += ']';
+    key("grants");
+    o += '{';
+    if (d.request_type != kNone && d.outcome != Outcome::Deny) {
+      const auto& grants = m.schema.requests[d.request_type].grants;
+      for (size_t g = 0; g < grants.size() && g < d.grants.size(); ++g) {
+        key("");
+        o.resize(o.size() - 3);  // key() wrote `"":`; write the real key instead
+        str(p.str(grants[g].name));
+        o += ':';
+        value(d.grants[g]);
+      }
+    }
+    o += '}';
+    key("reasons");
+    o += '[';
+    for (size_t i = 0; i < d.reasons.size(); ++i) {
+      if (i) o += ',';
+      str(d.reasons[i]);
+    }
+    o += ']';
+    key("errors");
+    o += '[';
+    for (size_t i = 0; i < d.errors.size(); ++i) {
+      const DecisionError& e = d.errors[i];
+      if (i) o += ',';
+      o += '{';
+      key("code");
+      str(e.code);
+      if (e.rule != kNone) {
+        key("rule");
+        ruleName(e.rule);
+      } else {
+        key("path");
+        str(e.path);
+      }
+      key("message");
+      str(e.message);
+      o += '}';
+    }
+    o += ']';
+    key("bundle");
+    o += '{';
+    key("name");
+    optStr(m.meta.name);
+    key("revision");
+    optStr(m.meta.revision);
+    key("digest");
+    str("sha256:" + p.digest_hex);
+    o += '}';
+    if (!d.trace.empty()) trace(d);
+    o += '}';
+  }
+
+  void trace(const Decision& d) {
+    const Bundle& m = p.model;
+    key("trace");
+    o += '[';
+    for (size_t i = 0; i < d.trace.size(); ++i) {
+      const TraceEntry& t = d.trace[i];
+      const Rule& r = m.rules[t.rule];
+      if (i) o += ',';
+      o += '{';
+      key("rule");
+      str(p.str(r.name));
+      key("effect");
+      str(effectName(r.effect));
+      key("matched");
+      o += t.matched == Matched::True ? "true" : t.matched == Matched::False ? "false" : "\"error\"";
+      if (r.effect == Effect::Exception) {
+        key("active");
+        o += t.active ? "true" : "false";
+      }
+      if (t.failed >= 0 && size_t(t.failed) < r.source.size() && r.source[size_t(t.failed)].text != kNone) {
+        key("failed");
+        o += "{\"line\":" + std::to_string(r.source[size_t(t.failed)].line) + ",\"text\":";
+        str(p.str(r.source[size_t(t.failed)].text));
+        o += '}';
+      }
+      o += '}';
+    }
+    o += ']';
+  }
+};
+
+}  // namespace
+
+void toJson(const LoadedBundle& b, const Decision& d, std::string& out) { Out{b.impl(), out}.decision(d); }
+
+}  // namespace pave::rt
