@@ -196,8 +196,7 @@ void Checker::checkGrants(const DeclEntry& e) {
       report(DiagKind::DuplicateDeclaration, g.range, "duplicate grant " + bt(name));
       continue;
     }
-    // `info` may have moved if constantOf added requests; it cannot (requests are fixed here).
-    p_.requests[requestOf_.at(e.id.value).value].grants.push_back(
+    info.grants.push_back(
         {name, type, def ? *def : ConstValue{}, op ? *op : MergeOp::Unique, g.range});
   }
 }

@@ -244,6 +244,7 @@ void Decider::State::reset(const LoadedBundle::Impl& p) {
   d.reasons.clear();
   d.errors.clear();
   d.trace.clear();
+  d.explained = false;
 }
 
 void evaluate(const LoadedBundle::Impl& p, Decider::State& st, bool explain) {
@@ -258,6 +259,7 @@ Decider::~Decider() = default;
 const Decision& Decider::decide(std::string_view input_json, bool explain) {
   const auto& p = bundle_->impl();
   st_->reset(p);
+  st_->decision.explained = explain;
   if (decodeJsonInput(p, input_json, *st_)) evaluate(p, *st_, explain);
   return st_->decision;
 }
@@ -319,6 +321,7 @@ const Decision& Decider::decideBound(bool explain) {
   d.grants.clear();
   d.reasons.clear();
   d.trace.clear();
+  d.explained = explain;
   evaluate(p, st, explain);
   return d;
 }

@@ -169,8 +169,7 @@ struct Out {
     if (d.request_type != kNone && d.outcome != Outcome::Deny) {
       const auto& grants = m.schema.requests[d.request_type].grants;
       for (size_t g = 0; g < grants.size() && g < d.grants.size(); ++g) {
-        key("");
-        o.resize(o.size() - 3);  // key() wrote `"":`; write the real key instead
+        if (g) o += ',';
         str(p.str(grants[g].name));
         o += ':';
         value(d.grants[g]);
@@ -213,7 +212,7 @@ struct Out {
     key("digest");
     str("sha256:" + p.digest_hex);
     o += '}';
-    if (!d.trace.empty()) trace(d);
+    if (d.explained) trace(d);
     o += '}';
   }
 

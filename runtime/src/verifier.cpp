@@ -8,6 +8,7 @@
 #include <unordered_set>
 
 #include "bundle_reader.h"
+#include "pave/builder.h"
 
 namespace pave::rt {
 namespace {
@@ -72,21 +73,6 @@ struct Verifier {
     return true;
   }
 
-  int compareConst(const Const& x, const Const& y) const {
-    TypeKind k = b.schema.types[x.type].kind;
-    switch (k) {
-      case TypeKind::String: return b.strings[x.str].compare(b.strings[y.str]);
-      case TypeKind::Ip:
-      case TypeKind::Cidr: {
-        if (x.ip.family != y.ip.family) return x.ip.family < y.ip.family ? -1 : 1;
-        int c = std::memcmp(x.ip.bytes.data(), y.ip.bytes.data(), 16);
-        if (c) return c;
-        return int(x.ip.prefix) - int(y.ip.prefix);
-      }
-      default: return x.i < y.i ? -1 : x.i > y.i ? 1 : 0;
-    }
-  }
-
   bool constant(const Const& c) {
     const TypeDesc& t = b.schema.types[c.type];
     switch (t.kind) {
@@ -100,7 +86,7 @@ struct Verifier {
           if (c.elems[i].type != t.elem && !(b.schema.types[c.elems[i].type] == b.schema.types[t.elem]))
             return fail("collection constant with an element of the wrong type");
           if (!constant(c.elems[i])) return false;
-          if (t.kind == TypeKind::Set && i > 0 && compareConst(c.elems[i - 1], c.elems[i]) >= 0)
+          if (t.kind == TypeKind::Set && i > 0 && compareConsts(b, c.elems[i - 1], c.elems[i]) >= 0)
             return fail("set constant not sorted or with duplicates");
           if (t.kind == TypeKind::Map && i > 0 && b.strings[c.keys[i - 1]] >= b.strings[c.keys[i]])
             return fail("map constant keys not sorted or duplicated");

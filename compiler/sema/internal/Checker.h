@@ -194,7 +194,7 @@ class Checker {
 
   // ---- inlining (Inline.cpp) ----
   CExprId substitute(CExprId t, const std::vector<CExprId>& args, uint32_t varOffset, uint32_t depth);
-  CExprId copyTree(CExprId e, uint32_t depth);
+  CExprId clone(CExprId e, uint32_t depth);
   bool overBudget(SourceRange range);
 
   // ---- flow facts (Flow.cpp) ----
@@ -208,6 +208,7 @@ class Checker {
 
   // ---- constant folding and evaluation (ConstEval.cpp) ----
   CExprId fold(CExprId e);
+  std::optional<ConstValue> evaluate(CExprId e);
 
   // ---- rules (Rules.cpp) ----
   void checkRules();
@@ -258,6 +259,8 @@ class Checker {
   std::unordered_map<uint32_t, DefId> defOf_;
   std::vector<ast::DeclId> declStack_;  // consts/defs being checked (recursion detection)
   std::set<uint32_t> cycleReported_;
+  std::set<uint32_t> inCycle_;
+  std::vector<bool> ruleBodyCheckable_;  // by RuleId: targets are known
 
   UnitState unit_;
   uint32_t depth_ = 0;

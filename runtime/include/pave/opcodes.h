@@ -29,7 +29,7 @@ struct OpInfo {
 };
 
 namespace detail {
-inline constexpr Operand kOperand_ = Operand::None;
+inline constexpr Operand kOperand__ = Operand::None;
 inline constexpr Operand kOperand_W = Operand::RegWrite;
 inline constexpr Operand kOperand_R = Operand::RegRead;
 inline constexpr Operand kOperand_M = Operand::RegReadWrite;

@@ -85,6 +85,7 @@ struct Decision {
   std::vector<std::string_view> reasons;
   std::vector<DecisionError> errors;
   std::vector<TraceEntry> trace;  // filled when explaining
+  bool explained = false;         // adds "trace" to the JSON
 };
 
 // Appends the decision JSON (SPEC §7.4) to `out`.

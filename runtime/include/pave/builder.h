@@ -1,0 +1,107 @@
+// Assembling bytecode functions without touching encodings. The compiler's code generator
+// allocates registers, interns constants, emits opcodes (see opcodes.def for operands) and
+// uses labels for forward jumps:
+//
+//   FunctionBuilder fb(bundle);
+//   Reg d = fb.reg(), lim = fb.reg(), ok = fb.reg();
+//   fb.emit(Op::LOAD_REQ, d, durationSlot);
+//   fb.emit(Op::LOADK, lim, fb.constant(fb.durationConst(4 * 3600)));
+//   fb.emit(Op::LE, ok, d, lim);
+//   fb.ret(ok);
+//   uint32_t fn = fb.finish();            // index into bundle.functions
+//
+// `a and b` (CEL absorption, SPEC §4.5):      `a or b`: the same with jumpIfTrue and OR.
+//   <a → r>; jumpIfFalse(r, end); <b → t>; emit(AND, r, r, t); bind(end)
+// `if c then x else y`:
+//   <c → rc>; jumpIfNotTrue(rc, els); <x → r>; jump(end); bind(els); <y → r>;
+//   emit(TAKE_ERROR, r, rc); bind(end)
+// `any v in s: p`:
+//   auto loop = iterBegin(QuantMode::Any, v, s); <p → t>; iterNext(loop, r, t)
+//
+// Misuse (binding a label twice, a jump backwards, too many registers) throws
+// std::logic_error: it is a bug in the caller, not in the policy.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "pave/bundle.h"
+#include "pave/opcodes.h"
+
+namespace pave::rt {
+
+using Reg = uint32_t;
+
+struct Label {
+  uint32_t id;
+};
+
+struct Loop {
+  uint32_t begin_pc;
+};
+
+class FunctionBuilder {
+ public:
+  explicit FunctionBuilder(Bundle& bundle) : b_(bundle) {}
+
+  Reg reg() { return regs(1); }
+  Reg regs(uint32_t n);  // n consecutive registers (BUILD_SET operands)
+  uint32_t numRegs() const { return fn_.num_regs; }
+
+  // Constants, interned in this function's pool; returns the K index.
+  uint32_t constant(const Const& c);
+  Const boolConst(bool v);
+  Const intConst(int64_t v);
+  Const durationConst(int64_t seconds);
+  Const timestampConst(int64_t seconds);
+  Const stringConst(std::string_view s);
+  Const enumConst(uint32_t enum_index, uint32_t member);
+  Const ipConst(const IpAddr& ip, bool cidr);
+  // A set constant of element type `elem`: elements are sorted and de-duplicated here.
+  Const setConst(TypeId elem, std::vector<Const> elems);
+  // Loads a constant into a fresh register.
+  Reg load(const Const& c);
+
+  // Emits one instruction; operands as listed in opcodes.def. Returns its pc.
+  uint32_t emit(Op op, uint32_t a = 0, uint32_t b = 0, uint32_t c = 0, uint32_t x = 0);
+
+  Label label();
+  void jump(Label l);
+  void jumpIfFalse(Reg cond, Label l);
+  void jumpIfTrue(Reg cond, Label l);
+  void jumpIfNotTrue(Reg cond, Label l);
+  void bind(Label l);  // at the next instruction; patches earlier jumps to it
+
+  Loop iterBegin(QuantMode mode, Reg var, Reg set);
+  void iterNext(Loop loop, Reg dst, Reg pred);
+
+  void ret(Reg r) { emit(Op::RET, r); }
+  uint32_t pc() const { return uint32_t(fn_.code.size()); }
+
+  // Appends the function to the bundle and returns its index. The builder is spent.
+  uint32_t finish();
+  // The function so far (for tests).
+  const Function& function() const { return fn_; }
+
+ private:
+  void jumpTo(Op op, Reg cond, Label l);
+  void patch(uint32_t at, uint32_t target);
+
+  Bundle& b_;
+  Function fn_;
+  std::map<std::string, uint32_t> const_index_;
+  struct LabelState {
+    int64_t bound = -1;
+    std::vector<uint32_t> fixups;  // pcs of jumps waiting for the label
+  };
+  std::vector<LabelState> labels_;
+  bool finished_ = false;
+};
+
+// Compares constants in the order sets are kept (strings bytewise).
+int compareConsts(const Bundle& b, const Const& x, const Const& y);
+
+}  // namespace pave::rt

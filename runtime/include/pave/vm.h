@@ -1,0 +1,35 @@
+/* Pave VM, C API (SPEC §7.6): open a bundle, decide from JSON, close.
+ *
+ * A bundle handle may be shared by threads; pave_decide is thread-safe (each thread gets
+ * its own scratch state). Strings returned by pave_decide are malloc'd: free them with
+ * pave_free. On failure, functions return NULL and pave_last_error() (per thread) says why.
+ */
+#ifndef PAVE_VM_H
+#define PAVE_VM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct pave_bundle pave_bundle;
+
+/* public_key_pem: NULL or an Ed25519 public key (PEM); when given, the signature must verify. */
+pave_bundle* pave_open(const uint8_t* bytes, size_t size, const char* public_key_pem);
+pave_bundle* pave_open_file(const char* path, const char* public_key_pem);
+
+/* Decides one input (JSON, SPEC §7.2); returns the decision JSON (SPEC §7.4), malloc'd.
+ * explain != 0 adds the "trace". Invalid input is not a failure: it yields a deny decision. */
+char* pave_decide(pave_bundle* bundle, const char* input_json, size_t size, int explain);
+
+const char* pave_last_error(void);
+void pave_free(void* p);
+void pave_close(pave_bundle* bundle);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PAVE_VM_H */

@@ -1,0 +1,127 @@
+// Disassembler and bundle summary (`pave inspect`).
+#include <cstdio>
+
+#include "format.h"
+#include "program.h"
+
+namespace pave::rt {
+namespace {
+
+std::string operand(Operand kind, uint32_t v, uint32_t pc) {
+  switch (kind) {
+    case Operand::RegWrite:
+    case Operand::RegRead:
+    case Operand::RegReadWrite: return "r" + std::to_string(v);
+    case Operand::Const: return "k" + std::to_string(v);
+    case Operand::Jump: return "->" + std::to_string(pc + 1 + v);
+    case Operand::PrincipalType: return "p" + std::to_string(v);
+    case Operand::Slot: return "s" + std::to_string(v);
+    case Operand::Count: return std::to_string(v);
+    case Operand::Mode: return v == 0 ? "any" : "all";
+    case Operand::None: break;
+  }
+  return {};
+}
+
+std::string constText(const Bundle& b, const Const& c) {
+  if (c.type >= b.schema.types.size()) return "?";
+  const TypeDesc& t = b.schema.types[c.type];
+  std::string s;
+  switch (t.kind) {
+    case TypeKind::Bool: return c.i ? "true" : "false";
+    case TypeKind::Int: return std::to_string(c.i);
+    case TypeKind::Duration: formatDuration(c.i, s); return s;
+    case TypeKind::Timestamp: formatTimestamp(c.i, s); return s;
+    case TypeKind::String: return c.str < b.strings.size() ? "\"" + b.strings[c.str] + "\"" : "?";
+    case TypeKind::Ip: formatIp(c.ip, s); return s;
+    case TypeKind::Cidr: formatCidr(c.ip, s); return s;
+    case TypeKind::Enum: {
+      const EnumDecl& e = b.schema.enums.at(t.enum_index);
+      return b.strings.at(e.name) + "." + (size_t(c.i) < e.members.size() ? b.strings[e.members[size_t(c.i)]] : "?");
+    }
+    case TypeKind::Set:
+    case TypeKind::Map: {
+      s = t.kind == TypeKind::Set ? "[" : "{";
+      for (size_t i = 0; i < c.elems.size(); ++i) {
+        if (i) s += ", ";
+        if (i < c.keys.size() && c.keys[i] < b.strings.size()) s += "\"" + b.strings[c.keys[i]] + "\": ";
+        s += constText(b, c.elems[i]);
+      }
+      return s + (t.kind == TypeKind::Set ? "]" : "}");
+    }
+  }
+  return "?";
+}
+
+}  // namespace
+
+std::string disassemble(const Bundle& b) {
+  std::string out;
+  char line[160];
+  for (size_t f = 0; f < b.functions.size(); ++f) {
+    const Function& fn = b.functions[f];
+    out += "function " + std::to_string(f) + " (" + std::to_string(fn.num_regs) + " registers)\n";
+    for (size_t k = 0; k < fn.consts.size(); ++k)
+      out += "  k" + std::to_string(k) + " = " + constText(b, fn.consts[k]) + "\n";
+    for (uint32_t pc = 0; pc < fn.code.size(); ++pc) {
+      Instr ins = fn.code[pc];
+      if (opcodeOf(ins) >= kOpCount) {
+        std::snprintf(line, sizeof line, "  %04u  ??? %016llx\n", pc, static_cast<unsigned long long>(ins));
+        out += line;
+        continue;
+      }
+      const OpInfo& info = opInfo(Op(opcodeOf(ins)));
+      std::string ops;
+      const Operand kinds[4] = {info.a, info.b, info.c, info.x};
+      const uint32_t vals[4] = {fieldA(ins), fieldB(ins), fieldC(ins), fieldX(ins)};
+      for (int k = 0; k < 4; ++k) {
+        if (kinds[k] == Operand::None) continue;
+        if (!ops.empty()) ops += ", ";
+        ops += operand(kinds[k], vals[k], pc);
+      }
+      std::snprintf(line, sizeof line, "  %04u  %-12s %s\n", pc, info.name, ops.c_str());
+      out += line;
+    }
+  }
+  return out;
+}
+
+std::string inspect(const LoadedBundle& lb) {
+  const auto& p = lb.impl();
+  const Bundle& b = p.model;
+  auto opt = [&](StrId id) { return id == kNone ? std::string("-") : b.strings[id]; };
+  std::string out;
+  out += "format:    PAVB " + std::to_string(kFormatMajor) + "." + std::to_string(kFormatMinor) + "\n";
+  out += "digest:    sha256:" + p.digest_hex + "\n";
+  out += std::string("signed:    ") + (p.is_signed ? "yes" : "no") + "\n";
+  out += "name:      " + opt(b.meta.name) + "\n";
+  out += "revision:  " + opt(b.meta.revision) + "\n";
+  out += "compiler:  " + opt(b.meta.compiler_version) + "\n";
+  out += "sources:   " + opt(b.meta.sources_digest) + "\n";
+  out += "size:      " + std::to_string(p.file_size) + " bytes\n";
+  out += "sections:\n";
+  for (const auto& [name, size] : p.section_sizes) out += "  " + name + ": " + std::to_string(size) + " bytes\n";
+  out += "schema:    " + std::to_string(b.schema.principals.size()) + " principal types, " +
+         std::to_string(b.schema.requests.size()) + " request types, " + std::to_string(b.schema.enums.size()) +
+         " enums\n";
+  out += "rules:     " + std::to_string(b.rules.size()) + "\n";
+  for (uint32_t r : p.rules_by_name) {
+    const Rule& rule = b.rules[r];
+    out += "  " + std::string(effectName(rule.effect)) + " " + b.strings[rule.name];
+    if (rule.effect == Effect::Exception) {
+      std::string until;
+      formatTimestamp(rule.until, until);
+      out += " lifts " + b.strings[b.rules[rule.lifts].name] + " until " + until + " owner " + opt(rule.owner);
+    } else if (rule.all_targets) {
+      out += " on *";
+    } else {
+      out += " on ";
+      for (size_t i = 0; i < rule.targets.size(); ++i)
+        out += (i ? ", " : "") + b.strings[b.schema.requests[rule.targets[i]].name];
+    }
+    out += "\n";
+  }
+  return out;
+}
+
+}  // namespace pave::rt
