@@ -71,6 +71,10 @@ bool Checker::coerce(CExprId e, TypeId want) {
 bool Checker::expect(CExprId e, TypeId want, std::string_view what) {
   if (isError(e) || p_.types.containsError(want)) return false;
   if (coerce(e, want)) return true;
+  if (isEntity(typeOf(e))) {
+    requireValue(e);  // reports "cannot be used as a value"
+    return false;
+  }
   DiagBuilder d = report(DiagKind::TypeMismatch, p_.expr(e).range,
                          std::string(what) + " must have type " + bt(tname(want)) + ", not " + bt(tname(typeOf(e))));
   TypeKind wk = p_.types.kind(want), hk = p_.types.kind(typeOf(e));

@@ -127,7 +127,7 @@ CExprId Checker::checkMethod(CExprId receiver, std::string_view method, SourceRa
     TypeId argType = sig->arg == ArgRule::String ? p_.types.string()
                      : sig->arg == ArgRule::Elem ? rt.elem
                                                  : typeOf(receiver);
-    if (!requireValue(argValues[0]) || !expect(argValues[0], argType, "the argument of " + bt(method)))
+    if (!expect(argValues[0], argType, "the argument of " + bt(method)))
       return invalid(range);
   }
   TypeId result = sig->result == TypeKind::Bool     ? p_.types.boolean()
@@ -223,8 +223,7 @@ CExprId Checker::checkDefCall(ast::DeclId def, const std::vector<ast::ExprId>& a
   for (size_t i = 0; i < values.size() && !bad; ++i) {
     TypeId want = info.params[i].second;
     bool ok = isEntity(want) ? checkEntityArg(values[i], want, p_.expr(values[i]).range)
-                             : requireValue(values[i]) &&
-                                   expect(values[i], want, "argument `" + info.params[i].first + "` of " + bt(info.name));
+                             : expect(values[i], want, "argument `" + info.params[i].first + "` of " + bt(info.name));
     bad |= !ok;
   }
   if (bad) return invalid(range);

@@ -1,5 +1,7 @@
 // Operators (SPEC §4.3): logic, comparison, arithmetic, membership, `like`, `is`, indexing,
 // `if`, quantifiers and set/map literals.
+#include <algorithm>
+
 #include "sema/internal/Checker.h"
 
 namespace pave::sema::internal {
@@ -7,7 +9,7 @@ namespace pave::sema::internal {
 CExprId Checker::checkBool(ast::ExprId e, std::string_view what) {
   CExprId c = check(e);
   if (isError(c)) return c;
-  if (!requireValue(c) || !expect(c, p_.types.boolean(), what)) return invalid(ast_.expr(e).range);
+  if (!expect(c, p_.types.boolean(), what)) return invalid(ast_.expr(e).range);
   return c;
 }
 
@@ -135,7 +137,7 @@ CExprId Checker::checkIn(ast::ExprId e) {
 CExprId Checker::checkLike(ast::ExprId e) {
   const ast::ExprNode& n = ast_.expr(e);
   CExprId s = check(ast_.child(e, 0));
-  if (isError(s) || !requireValue(s) || !expect(s, p_.types.string(), "the left operand of `like`"))
+  if (isError(s) || !expect(s, p_.types.string(), "the left operand of `like`"))
     return invalid(n.range);
   const ast::ExprNode& pattern = ast_.expr(ast_.child(e, 1));
   return make(CExprKind::Like, p_.types.boolean(), n.range, {s}, p_.intern(ast_.str(pattern.symbol)).value);
@@ -248,7 +250,7 @@ CExprId Checker::checkSetLit(ast::ExprId e) {
     return invalid(n.range);
   }
   for (CExprId x : elems)
-    if (!requireValue(x) || !expect(x, t, "every element of this set")) return invalid(n.range);
+    if (!expect(x, t, "every element of this set")) return invalid(n.range);
   return make(CExprKind::SetBuild, p_.types.setOf(t), n.range, elems);
 }
 

@@ -45,7 +45,7 @@ void Checker::collectDecls() {
                      [&](ast::DeclId a, ast::DeclId b) { return ast_.decl(a).range.begin < ast_.decl(b).range.begin; });
     for (ast::DeclId id : ids) {
       const ast::Decl& d = ast_.decl(id);
-      std::string qname = d.kind == ast::DeclKind::Context ? "" : qualify(fileNs_[f], ast_.str(d.name));
+      std::string qname = d.kind == ast::DeclKind::Context || !d.name ? "" : qualify(fileNs_[f], ast_.str(d.name));
       decls_.push_back({id, std::move(qname), fileNs_[f], static_cast<uint32_t>(decls_.size())});
     }
   }
@@ -140,7 +140,7 @@ Resolved Checker::resolveHead(ast::NameId name, bool allowLocals) {
            bt(s) + " is ambiguous: it names " + bt(inNs->path) + " in this namespace and " + bt(viaUse->path) +
                " through `use`")
         .note("write the qualified name, or rename the binding with `use " + viaUse->path + " as …;`");
-    return Resolved{Resolved::Kind::Error};
+    return Resolved::error();
   }
   if (!inNs && !viaUse && !ns.empty()) {
     if (auto it = byName_.find(std::string(s)); it != byName_.end())
@@ -155,7 +155,7 @@ Resolved Checker::resolveHead(ast::NameId name, bool allowLocals) {
   } else {
     DiagBuilder d = report(DiagKind::UnknownName, seg.range, "unknown name " + bt(s));
     suggest(d, s, visibleNames(), seg.range);
-    return Resolved{Resolved::Kind::Error};
+    return Resolved::error();
   }
   if (r.kind == Resolved::Kind::Decl)
     addRef(seg.range, RefKind::Decl, r.decl, 0, ast_.decl(r.decl).nameRange);
@@ -186,18 +186,18 @@ Resolved Checker::walk(Resolved r, ast::NameId name) {
               qn.find('.', r.path.size() + 1) == std::string::npos)
             names.push_back(qn.substr(r.path.size() + 1));
         suggest(d, s, names, seg.range);
-        return Resolved{Resolved::Kind::Error};
+        return Resolved::error();
       }
       continue;
     }
     if (r.kind == Resolved::Kind::Decl && ast_.decl(r.decl).kind == ast::DeclKind::Enum) {
       const EnumInfo* info = enumOf_.count(r.decl.value) ? &p_.enums[enumOf_.at(r.decl.value).value] : nullptr;
       std::optional<uint32_t> m = info ? info->member(s) : std::nullopt;
-      if (!info) return Resolved{Resolved::Kind::Error};  // enums are checked before any expression
+      if (!info) return Resolved::error();  // enums are checked before any expression
       if (!m) {
         DiagBuilder d = report(DiagKind::UnknownName, seg.range, "enum " + bt(r.path) + " has no member " + bt(s));
         suggest(d, s, info->members, seg.range);
-        return Resolved{Resolved::Kind::Error};
+        return Resolved::error();
       }
       addRef(seg.range, RefKind::EnumMember, r.decl, *m, info->memberRanges[*m]);
       r = Resolved{Resolved::Kind::EnumMember, r.path + "." + std::string(s), r.decl, *m, r.consumed + 1};
@@ -229,7 +229,7 @@ Resolved Checker::resolveFromRoot(ast::NameId name) {
     std::vector<std::string> roots(namespaces_.begin(), namespaces_.end());
     DiagBuilder d = report(DiagKind::UnknownName, seg.range, "unknown namespace or declaration " + bt(s));
     suggest(d, s, roots, seg.range);
-    return Resolved{Resolved::Kind::Error};
+    return Resolved::error();
   }
   return walk(r, name);
 }

@@ -86,10 +86,12 @@ size_t editDistance(std::string_view a, std::string_view b) {
 void Checker::suggest(DiagBuilder& d, std::string_view name, const std::vector<std::string>& candidates,
                       SourceRange r) {
   const std::string* best = nullptr;
-  size_t bestDist = std::max<size_t>(1, name.size() / 3) + 1;
+  // Allow one edit for short names, about a third of the letters for longer ones.
+  size_t bestDist = (name.size() <= 3 ? 1 : std::max<size_t>(2, name.size() / 3)) + 1;
   for (const std::string& c : candidates) {
     if (c == name) continue;
     size_t dist = editDistance(name, c);
+    if (dist >= name.size()) continue;  // not a typo of `name`, just another name
     if (dist < bestDist || (dist == bestDist && best && c < *best)) {
       if (dist < bestDist) bestDist = dist;
       best = &c;
@@ -97,7 +99,7 @@ void Checker::suggest(DiagBuilder& d, std::string_view name, const std::vector<s
   }
   if (!best) return;
   d.note("did you mean " + bt(*best) + "?");
-  if (r.valid()) d.fix("replace with " + bt(*best), r, *best);
+  if (r.valid()) d.fix("change to " + bt(*best), r, *best);
 }
 
 }  // namespace internal

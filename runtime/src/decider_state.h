@@ -33,6 +33,7 @@ struct Decider::State {
   // JSON parsing.
   std::vector<JNode> jstack;
   std::vector<std::string_view> jkeys;
+  std::vector<uint8_t> seen;
   std::string out;
 
   void reset(const LoadedBundle::Impl& p);

@@ -277,7 +277,8 @@ struct Path {
 
 class Validator {
  public:
-  Validator(const LoadedBundle::Impl& p, Decider::State& st) : p_(p), st_(st), arena_(st.scratch.arena) {}
+  Validator(const LoadedBundle::Impl& p, Decider::State& st)
+      : p_(p), st_(st), arena_(st.scratch.arena), seen_(st.seen) {}
 
   void problem(const char* code, const Path& path, std::string message) {
     st_.decision.errors.push_back({code, path.str(), kNone, std::move(message)});
@@ -522,7 +523,7 @@ class Validator {
   const LoadedBundle::Impl& p_;
   Decider::State& st_;
   Arena& arena_;
-  std::vector<uint8_t> seen_;
+  std::vector<uint8_t>& seen_;  // per attribute of the object being decoded
 };
 
 }  // namespace

@@ -482,7 +482,6 @@ struct Verifier {
       names.push_back(r.name);
       std::vector<uint32_t> targets = r.targets;
       if (r.effect == Effect::Exception) {
-        if (r.all_targets || !r.targets.empty()) return fail(where + ": an exception takes its deny's targets");
         if (r.lifts >= b.rules.size() || b.rules[r.lifts].effect != Effect::Deny)
           return fail(where + ": lifts a rule that is not a deny");
         if (r.owner == kNone) return fail(where + ": exception without owner");
@@ -494,10 +493,11 @@ struct Verifier {
         }
       } else {
         if (r.lifts != kNone || r.owner != kNone || r.ticket != kNone) return fail(where + ": exception clauses on a non-exception");
-        if (r.all_targets && !r.targets.empty()) return fail(where + ": both `on *` and targets");
         if (!r.all_targets && r.targets.empty()) return fail(where + ": no targets");
-        if (r.all_targets)
+        if (r.all_targets) {
+          targets.clear();
           for (uint32_t t = 0; t < s.requests.size(); ++t) targets.push_back(t);
+        }
         if (!uniqueNames(r.targets, "target")) return false;
       }
       if (r.effect == Effect::Approve) {

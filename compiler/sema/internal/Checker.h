@@ -32,6 +32,11 @@ struct Resolved {
   ast::DeclId decl;
   uint32_t index = 0;     // EnumMember: member; Local: index into Checker::locals_
   uint32_t consumed = 0;  // segments consumed
+  static Resolved error() {
+    Resolved r;
+    r.kind = Kind::Error;
+    return r;
+  }
 };
 
 /// A local binding: a def parameter or a quantifier variable.
@@ -124,7 +129,8 @@ class Checker {
   // ---- consts and defs (Decls.cpp) ----
   void checkConstsAndDefs();
   std::optional<ConstId> constValue(ast::DeclId id);
-  bool ensureDef(ast::DeclId id);  // false when the def cannot be used (error already reported)
+  bool ensureDef(ast::DeclId id);
+  bool declTooDeep(ast::DeclId id);  // false when the def cannot be used (error already reported)
   void checkConstDecl(ast::DeclId id);
   void checkDefDecl(ast::DeclId id);
   void reportCycle(const std::vector<ast::DeclId>& stack, ast::DeclId again, std::string_view what);
@@ -212,7 +218,6 @@ class Checker {
 
   // ---- rules (Rules.cpp) ----
   void checkRules();
-  void collectRuleHeader(const DeclEntry& d, RuleInfo& r);
   void checkClauseShape(const DeclEntry& d, const ast::RuleDecl& rule);
   void resolveTargets(const DeclEntry& d, const ast::RuleDecl& rule, RuleInfo& r);
   void resolveException(const DeclEntry& d, const ast::RuleDecl& rule, RuleInfo& r);

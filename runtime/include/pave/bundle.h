@@ -129,8 +129,8 @@ struct ConjunctSource {
 struct Rule {
   StrId name;                          // qualified
   Effect effect = Effect::Allow;
-  bool all_targets = false;            // `on *`
-  std::vector<uint32_t> targets;       // request types; exceptions take the lifted deny's
+  bool all_targets = false;            // `on *` (then `targets` is ignored)
+  std::vector<uint32_t> targets;       // request types; ignored for exceptions, which take the lifted deny's
   std::vector<uint32_t> conjuncts;     // functions returning Bool; matches iff all true
   std::vector<uint32_t> approvers;     // approve: functions returning String
   uint32_t quorum = 1;

@@ -1,1 +1,381 @@
-// placeholder
+// The decision procedure (SPEC §5) and the decision JSON (SPEC §7.4).
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "pave/vm.h"
+#include "test_support.h"
+
+namespace pave::rt::test {
+namespace {
+
+using nlohmann::json;
+
+constexpr int64_t k2026_12_31_235959 = 1798761599;
+
+Body overflow() {  // a Bool condition that is an error value
+  return [](FunctionBuilder& fb) {
+    Reg a = fb.load(fb.intConst(std::numeric_limits<int64_t>::max())), s = fb.reg(), out = fb.reg();
+    fb.emit(Op::ADD, s, a, a);
+    fb.emit(Op::EQ, out, s, a);
+    return out;
+  };
+}
+
+TEST(Decision, AllowWithGrantFromRequestAndExactJson) {
+  Catalog c;
+  uint32_t r = c.rule("acme.nonprod_roles", Effect::Allow, {c.cloudRole},
+                      {principalIs(c, c.human), requestEnvIs(c, 0), durationAtMost(c, 4 * 3600)});
+  c.grant(r, "max_ttl", loadRequest(c, c.sDuration));
+  auto lb = c.load();
+  Decider d(lb);
+  std::string out = d.decideJson(humanInput(cloudRequest("dev", "viewer", "\"2h\"")));
+  EXPECT_EQ(out,
+            R"({"decision":"allow","request_type":"acme.CloudRole","rules":["acme.nonprod_roles"],"deny_rules":[],)"
+            R"("exceptions":[],"approvals":[],"grants":{"max_ttl":"2h","scopes":[],"ticket_queue":"default",)"
+            R"("audited":false,"common":[]},"reasons":[],"errors":[],"bundle":{"name":"acme","revision":"r1",)"
+            R"("digest":"sha256:)" + std::string(lb->digestHex()) + R"("}})");
+  // Identical input, identical bytes.
+  EXPECT_EQ(d.decideJson(humanInput(cloudRequest("dev", "viewer", "\"2h\""))), out);
+  // The boundary is inclusive; one second more falls to the default deny.
+  EXPECT_EQ(decide(lb, humanInput(cloudRequest("dev", "viewer", "\"4h\"")))["decision"], "allow");
+  json deny = decide(lb, humanInput(cloudRequest("dev", "viewer", "\"4h1s\"")));
+  EXPECT_EQ(deny["decision"], "deny");
+  EXPECT_EQ(deny["reasons"], json::array({"no-matching-rule"}));
+  EXPECT_EQ(deny["grants"], json::object());
+  EXPECT_EQ(deny["rules"], json::array());
+}
+
+TEST(Decision, DenyOverridesAllow) {
+  Catalog c;
+  c.rule("acme.nonprod_roles", Effect::Allow, {c.cloudRole}, {requestEnvIs(c, 0)});
+  uint32_t d = c.rule("acme.no_admin", Effect::Deny, {c.cloudRole}, {requestRoleIs(c, "admin")});
+  c.b.rules[d].because = c.b.intern("admin roles are not self-service");
+  uint32_t d2 = c.rule("acme.a_second", Effect::Deny, {c.cloudRole}, {requestRoleIs(c, "admin")});
+  (void)d2;  // no `because`: contributes its name
+  auto lb = c.load();
+  json out = decide(lb, humanInput(cloudRequest("dev", "admin")));
+  EXPECT_EQ(out["decision"], "deny");
+  EXPECT_EQ(out["rules"], json::array({"acme.nonprod_roles"}));
+  EXPECT_EQ(out["deny_rules"], json::array({"acme.a_second", "acme.no_admin"}));
+  EXPECT_EQ(out["reasons"], json::array({"acme.a_second", "admin roles are not self-service"}));
+  EXPECT_EQ(out["grants"], json::object());
+  EXPECT_EQ(decide(lb, humanInput(cloudRequest("dev", "viewer")))["decision"], "allow");
+}
+
+TEST(Decision, DenyFailsClosedAndAllowFailsOpen) {
+  Catalog c;
+  c.rule("acme.allow_all", Effect::Allow, {c.cloudRole}, {constBool(true)});
+  c.rule("acme.broken_deny", Effect::Deny, {c.cloudRole}, {overflow()});
+  auto lb = c.load();
+  json out = decide(lb, humanInput(cloudRequest()), true);
+  EXPECT_EQ(out["decision"], "deny");
+  EXPECT_EQ(out["deny_rules"], json::array({"acme.broken_deny"}));
+  ASSERT_EQ(out["errors"].size(), 1u);
+  EXPECT_EQ(out["errors"][0]["code"], "evaluation-error");
+  EXPECT_EQ(out["errors"][0]["rule"], "acme.broken_deny");
+  EXPECT_EQ(out["errors"][0]["message"], "integer overflow");
+  EXPECT_EQ(out["trace"][1]["matched"], "error");
+
+  Catalog c2;
+  c2.rule("acme.broken_allow", Effect::Allow, {c2.cloudRole}, {overflow()});
+  json out2 = decide(c2.load(), humanInput(cloudRequest()));
+  EXPECT_EQ(out2["decision"], "deny");
+  EXPECT_EQ(out2["rules"], json::array());
+  EXPECT_EQ(out2["reasons"], json::array({"no-matching-rule"}));
+  EXPECT_EQ(out2["errors"][0]["rule"], "acme.broken_allow");
+
+  // A false conjunct absorbs an error in another: no error, no match.
+  Catalog c3;
+  c3.rule("acme.deny", Effect::Deny, {c3.cloudRole}, {overflow(), constBool(false)});
+  json out3 = decide(c3.load(), humanInput(cloudRequest()));
+  EXPECT_EQ(out3["deny_rules"], json::array());
+  EXPECT_EQ(out3["errors"], json::array());
+}
+
+TEST(Decision, ExceptionsLiftDeniesUntilTheirDeadline) {
+  Catalog c;
+  c.rule("acme.dev", Effect::Allow, {c.cloudRole}, {requestEnvIs(c, 0)});
+  uint32_t deny = c.rule("acme.no_admin", Effect::Deny, {c.cloudRole}, {requestRoleIs(c, "admin")});
+  c.b.rules[deny].because = c.b.intern("admin is not self-service");
+  c.exception("acme.migrator", deny, k2026_12_31_235959, {principalIs(c, c.human)}, "team-data", "SEC-1234");
+  auto lb = c.load();
+  auto at = [&](const std::string& time, const std::string& env = "dev") {
+    return decide(lb, humanInput(cloudRequest(env, "admin"), R"({"time":")" + time + R"(","break_glass":false})"), true);
+  };
+  json active = at("2026-12-01T09:00:00Z");
+  EXPECT_EQ(active["decision"], "allow");
+  EXPECT_EQ(active["deny_rules"], json::array());
+  EXPECT_EQ(active["exceptions"],
+            json::parse(R"([{"id":"acme.migrator","lifts":"acme.no_admin","until":"2026-12-31T23:59:59Z",)"
+                        R"("owner":"team-data","ticket":"SEC-1234"}])"));
+  EXPECT_EQ(active["trace"][0]["rule"], "acme.dev");
+  EXPECT_EQ(active["trace"][1]["rule"], "acme.migrator");
+  EXPECT_EQ(active["trace"][1]["active"], true);
+  // `until` is exclusive.
+  json boundary = at("2026-12-31T23:59:59Z");
+  EXPECT_EQ(boundary["decision"], "deny");
+  EXPECT_EQ(boundary["deny_rules"], json::array({"acme.no_admin"}));
+  EXPECT_EQ(boundary["exceptions"], json::array());
+  EXPECT_EQ(boundary["trace"][1]["active"], false);
+  EXPECT_EQ(at("2026-12-31T23:59:58Z")["decision"], "allow");
+  // Lifted, but nothing allows: the default deny still lists the exception.
+  json lifted = at("2026-12-01T09:00:00Z", "prod");
+  EXPECT_EQ(lifted["decision"], "deny");
+  EXPECT_EQ(lifted["reasons"], json::array({"no-matching-rule"}));
+  EXPECT_EQ(lifted["exceptions"].size(), 1u);
+  EXPECT_FALSE(lifted["exceptions"][0].contains("no-ticket"));
+  // No matching deny: the exception lifts nothing and is not listed.
+  json nothing = decide(lb, humanInput(cloudRequest("dev", "viewer")));
+  EXPECT_EQ(nothing["exceptions"], json::array());
+}
+
+TEST(Decision, ExceptionWithoutTicketOmitsIt) {
+  Catalog c;
+  c.rule("acme.ok", Effect::Allow, {c.cloudRole}, {constBool(true)});
+  uint32_t deny = c.rule("acme.d", Effect::Deny, {}, {constBool(true)});  // on *
+  c.exception("acme.e", deny, k2026_12_31_235959, {constBool(true)}, "owner-x");
+  json out = decide(c.load(), humanInput(cloudRequest()));
+  EXPECT_EQ(out["decision"], "allow");
+  EXPECT_EQ(out["exceptions"][0], json::parse(R"({"id":"acme.e","lifts":"acme.d","until":"2026-12-31T23:59:59Z","owner":"owner-x"})"));
+}
+
+TEST(Decision, ApprovalsCollectGroupsAndQuorum) {
+  Catalog c;
+  uint32_t allow = c.rule("acme.nonprod", Effect::Allow, {c.cloudRole}, {requestEnvIs(c, 0)});
+  c.grant(allow, "max_ttl", [](FunctionBuilder& fb) { return fb.load(fb.durationConst(4 * 3600)); });
+  c.grant(allow, "scopes", [&c](FunctionBuilder& fb) { return fb.load(fb.setConst(c.tString, {fb.stringConst("read")})); });
+  uint32_t admin = c.rule("acme.admin_roles", Effect::Approve, {c.cloudRole}, {requestRoleIs(c, "admin")});
+  Rule& a = c.b.rules[admin];
+  a.quorum = 2;
+  a.approvers = {c.fn(constString("security")), c.fn([&c](FunctionBuilder& fb) {
+                   Reg e = fb.reg(), out = fb.reg();
+                   fb.emit(Op::LOAD_PRIN, e, c.hEmail, c.human);
+                   fb.emit(Op::CONCAT, out, e, fb.load(fb.stringConst("-leads")));
+                   return out;
+                 }),
+                 c.fn(constString("security"))};
+  c.grant(admin, "max_ttl", [](FunctionBuilder& fb) { return fb.load(fb.durationConst(1800)); });
+  c.grant(admin, "scopes", [&c](FunctionBuilder& fb) { return fb.load(fb.setConst(c.tString, {fb.stringConst("admin")})); });
+  auto lb = c.load();
+  json out = decide(lb, humanInput(cloudRequest("dev", "admin")));
+  EXPECT_EQ(out["decision"], "approval");
+  EXPECT_EQ(out["rules"], json::array({"acme.admin_roles", "acme.nonprod"}));
+  EXPECT_EQ(out["approvals"],
+            json::parse(R"([{"rule":"acme.admin_roles","groups":["dev@acme.io-leads","security"],"quorum":2}])"));
+  EXPECT_EQ(out["grants"]["max_ttl"], "30m");
+  EXPECT_EQ(out["grants"]["scopes"], json::array({"admin", "read"}));
+  json plain = decide(lb, humanInput(cloudRequest("dev", "viewer")));
+  EXPECT_EQ(plain["decision"], "allow");
+  EXPECT_EQ(plain["approvals"], json::array());
+  EXPECT_EQ(plain["grants"]["max_ttl"], "4h");
+}
+
+TEST(Decision, GrantMergesAndUniqueConflict) {
+  Catalog c;
+  auto set = [&c](std::vector<std::string> xs) {
+    return [&c, xs](FunctionBuilder& fb) {
+      std::vector<Const> e;
+      for (auto& x : xs) e.push_back(fb.stringConst(x));
+      return fb.load(fb.setConst(c.tString, e));
+    };
+  };
+  uint32_t a = c.rule("acme.a", Effect::Allow, {c.cloudRole}, {constBool(true)});
+  uint32_t b = c.rule("acme.b", Effect::Allow, {c.cloudRole}, {requestRoleIs(c, "viewer")});
+  c.grant(a, "common", set({"x", "y", "z"}));
+  c.grant(b, "common", set({"y", "z", "w"}));
+  c.grant(a, "audited", constBool(false));
+  c.grant(b, "audited", constBool(true));
+  c.grant(a, "ticket_queue", constString("ops"));
+  c.grant(b, "ticket_queue", constString("ops"));
+  auto lb = c.load();
+  json out = decide(lb, humanInput(cloudRequest("dev", "viewer")));
+  EXPECT_EQ(out["decision"], "allow");
+  EXPECT_EQ(out["grants"]["common"], json::array({"y", "z"}));
+  EXPECT_EQ(out["grants"]["audited"], true);
+  EXPECT_EQ(out["grants"]["ticket_queue"], "ops");
+  EXPECT_EQ(out["grants"]["max_ttl"], "1h");  // default when unassigned
+  // Only `a` matches: its values, not merged with defaults.
+  json only_a = decide(lb, humanInput(cloudRequest("dev", "editor")));
+  EXPECT_EQ(only_a["grants"]["common"], json::array({"x", "y", "z"}));
+  EXPECT_EQ(only_a["grants"]["audited"], false);
+
+  Catalog k;
+  uint32_t x = k.rule("acme.x", Effect::Allow, {k.cloudRole}, {constBool(true)});
+  uint32_t y = k.rule("acme.y", Effect::Allow, {k.cloudRole}, {constBool(true)});
+  k.grant(x, "ticket_queue", constString("ops"));
+  k.grant(y, "ticket_queue", constString("sec"));
+  json conflict = decide(k.load(), humanInput(cloudRequest()));
+  EXPECT_EQ(conflict["decision"], "deny");
+  EXPECT_EQ(conflict["grants"], json::object());
+  EXPECT_EQ(conflict["rules"], json::array({"acme.x", "acme.y"}));
+  ASSERT_EQ(conflict["errors"].size(), 1u);
+  EXPECT_EQ(conflict["errors"][0]["code"], "grant-conflict");
+  EXPECT_EQ(conflict["errors"][0]["rule"], "acme.y");
+}
+
+TEST(Decision, ErrorsInGrantsOrApproversDeny) {
+  Catalog c;
+  uint32_t a = c.rule("acme.a", Effect::Allow, {c.cloudRole}, {constBool(true)});
+  c.grant(a, "max_ttl", [](FunctionBuilder& fb) {
+    Reg big = fb.load(fb.durationConst(std::numeric_limits<int64_t>::max())), out = fb.reg();
+    fb.emit(Op::ADD, out, big, big);
+    return out;
+  });
+  json out = decide(c.load(), humanInput(cloudRequest()));
+  EXPECT_EQ(out["decision"], "deny");
+  EXPECT_EQ(out["errors"][0]["code"], "evaluation-error");
+  EXPECT_EQ(out["errors"][0]["rule"], "acme.a");
+  EXPECT_EQ(out["grants"], json::object());
+
+  Catalog c2;
+  uint32_t p = c2.rule("acme.p", Effect::Approve, {c2.cloudRole}, {constBool(true)});
+  c2.b.rules[p].approvers = {c2.fn([&c2](FunctionBuilder& fb) {
+    Reg v = fb.reg();
+    fb.emit(Op::LOAD_REQ, v, c2.sJustification);  // absent: error
+    return v;
+  })};
+  json out2 = decide(c2.load(), humanInput(cloudRequest()));
+  EXPECT_EQ(out2["decision"], "deny");
+  EXPECT_EQ(out2["approvals"], json::array());
+  EXPECT_EQ(out2["errors"][0]["rule"], "acme.p");
+}
+
+TEST(Decision, RulesOnStarApplyToEveryRequestType) {
+  Catalog c;
+  uint32_t d = c.rule("acme.break_glass", Effect::Deny, {}, {[&c](FunctionBuilder& fb) {
+                        Reg r = fb.reg();
+                        fb.emit(Op::LOAD_CTX, r, c.cBreakGlass);
+                        return r;
+                      }});
+  c.b.rules[d].because = c.b.intern("use the incident process");
+  c.rule("acme.secrets", Effect::Allow, {c.secretAccess}, {constBool(true)});
+  auto lb = c.load();
+  std::string agent = R"({"type":"SecretAccess","principal":{"type":"Agent","model":"m","operator":"o"},
+    "request":{"path":"kv/x","mode":"read","persistent":false,"ttl":"10m"},
+    "context":{"time":"2026-11-27T10:00:00Z","break_glass":)";
+  json glass = decide(lb, agent + "true}}", true);
+  EXPECT_EQ(glass["decision"], "deny");
+  EXPECT_EQ(glass["deny_rules"], json::array({"acme.break_glass"}));
+  EXPECT_EQ(glass["rules"], json::array({"acme.secrets"}));
+  EXPECT_EQ(glass["trace"].size(), 2u);
+  json fine = decide(lb, agent + "false}}");
+  EXPECT_EQ(fine["decision"], "allow");
+  EXPECT_EQ(fine["grants"], json::parse(R"({"token_ttl":"15m"})"));
+  // CloudRole only sees the global deny.
+  json cloud = decide(lb, humanInput(cloudRequest()), true);
+  EXPECT_EQ(cloud["trace"].size(), 1u);
+  EXPECT_EQ(cloud["trace"][0]["rule"], "acme.break_glass");
+}
+
+TEST(Decision, ExplainNamesTheFirstFalseConjunct) {
+  Catalog c;
+  uint32_t r = c.rule("acme.nonprod", Effect::Allow, {c.cloudRole},
+                      {principalIs(c, c.human), requestEnvIs(c, 0), durationAtMost(c, 4 * 3600)});
+  c.b.has_source_map = true;
+  c.b.rules[r].line = 10;
+  c.b.rules[r].source = {{11, c.b.intern("principal is Human")},
+                         {12, c.b.intern("request.env in [Env.dev, Env.staging]")},
+                         {13, c.b.intern("request.duration <= 4h")}};
+  auto lb = c.load();
+  json out = decide(lb, humanInput(cloudRequest("dev", "viewer", "\"5h\"")), true);
+  EXPECT_EQ(out["trace"],
+            json::parse(R"([{"rule":"acme.nonprod","effect":"allow","matched":false,)"
+                        R"("failed":{"line":13,"text":"request.duration <= 4h"}}])"));
+  json ok = decide(lb, humanInput(cloudRequest("dev", "viewer", "\"1h\"")), true);
+  EXPECT_EQ(ok["trace"], json::parse(R"([{"rule":"acme.nonprod","effect":"allow","matched":true}])"));
+  // Without --explain there is no trace; stripped bundles have no `failed`.
+  EXPECT_FALSE(decide(lb, humanInput(cloudRequest())).contains("trace"));
+  std::string error;
+  auto stripped = LoadedBundle::load(c.bytes({.sign_key_pem = "", .strip = true}), {}, &error);
+  ASSERT_TRUE(stripped) << error;
+  json s = decide(stripped, humanInput(cloudRequest("dev", "viewer", "\"5h\"")), true);
+  EXPECT_FALSE(s["trace"][0].contains("failed"));
+}
+
+TEST(Decision, PreBoundInputMatchesJson) {
+  Catalog c;
+  uint32_t r = c.rule("acme.nonprod", Effect::Allow, {c.cloudRole}, {requestEnvIs(c, 0), durationAtMost(c, 4 * 3600)});
+  c.grant(r, "max_ttl", loadRequest(c, c.sDuration));
+  auto lb = c.load();
+  Decider d(lb);
+  std::string from_json = d.decideJson(humanInput(cloudRequest("dev", "viewer", "\"2h\"")));
+
+  InputBuilder in = d.bind(c.cloudRole, c.human);
+  EXPECT_TRUE(in.principal("email", in.makeString("dev@acme.io")));
+  Value dev_group = in.makeString("dev");
+  EXPECT_TRUE(in.principal("groups", in.makeSet({&dev_group, 1})));
+  EXPECT_TRUE(in.principal("on_call", Value::boolean(false)));
+  EXPECT_TRUE(in.request("account", in.makeString("123456789012")));
+  EXPECT_TRUE(in.request("role", in.makeString("viewer")));
+  EXPECT_TRUE(in.request("env", in.makeEnum("Env", "dev")));
+  EXPECT_FALSE(in.request("env", Value::integer(1)));  // wrong kind is refused
+  EXPECT_FALSE(in.request("path", in.makeString("x")));  // not a CloudRole attribute
+  EXPECT_TRUE(in.request(c.sDuration, Value::integer(7200, Kind::Duration)));
+  EXPECT_TRUE(in.context("time", Value::integer(1795773600, Kind::Timestamp)));
+  EXPECT_TRUE(in.context("break_glass", Value::boolean(false)));
+  const Decision& dec = d.decideBound();
+  EXPECT_EQ(dec.outcome, Outcome::Allow);
+  std::string bound;
+  toJson(*lb, dec, bound);
+  EXPECT_EQ(bound, from_json);
+  EXPECT_EQ(dec.grants[0].i, 7200);
+
+  // Missing required attributes deny with missing-attribute.
+  InputBuilder in2 = d.bind(c.cloudRole, c.human);
+  (void)in2;
+  const Decision& missing = d.decideBound();
+  EXPECT_EQ(missing.outcome, Outcome::Deny);
+  ASSERT_FALSE(missing.errors.empty());
+  EXPECT_EQ(missing.errors[0].code, "missing-attribute");
+}
+
+TEST(Decision, ConcurrentDecisionsShareOneBundle) {
+  Catalog c;
+  uint32_t r = c.rule("acme.nonprod", Effect::Allow, {c.cloudRole}, {requestEnvIs(c, 0)});
+  c.grant(r, "max_ttl", loadRequest(c, c.sDuration));
+  c.rule("acme.no_admin", Effect::Deny, {c.cloudRole}, {requestRoleIs(c, "admin")});
+  auto lb = c.load();
+  const std::string inputs[] = {humanInput(cloudRequest("dev", "viewer", "\"2h\"")),
+                                humanInput(cloudRequest("dev", "admin")), humanInput(cloudRequest("prod"))};
+  std::string expected[3];
+  {
+    Decider d(lb);
+    for (int i = 0; i < 3; ++i) expected[i] = d.decideJson(inputs[i]);
+  }
+  std::vector<std::thread> threads;
+  std::atomic<int> mismatches{0};
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&, t] {
+      Decider d(lb);
+      for (int i = 0; i < 500; ++i)
+        if (d.decideJson(inputs[(i + t) % 3]) != expected[(i + t) % 3]) ++mismatches;
+    });
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(mismatches.load(), 0);
+}
+
+TEST(Decision, CApi) {
+  Catalog c;
+  c.rule("acme.all", Effect::Allow, {c.cloudRole}, {constBool(true)});
+  std::vector<uint8_t> bytes = c.bytes();
+  pave_bundle* b = pave_open(bytes.data(), bytes.size(), nullptr);
+  ASSERT_NE(b, nullptr) << pave_last_error();
+  std::string in = humanInput(cloudRequest());
+  char* out = pave_decide(b, in.data(), in.size(), 1);
+  ASSERT_NE(out, nullptr);
+  json j = json::parse(out);
+  EXPECT_EQ(j["decision"], "allow");
+  EXPECT_TRUE(j.contains("trace"));
+  pave_free(out);
+  char* bad = pave_decide(b, "{", 1, 0);
+  EXPECT_EQ(json::parse(bad)["errors"][0]["code"], "malformed-json");
+  pave_free(bad);
+  pave_close(b);
+  uint8_t garbage[] = {'P', 'A', 'V', 'B', 0};
+  EXPECT_EQ(pave_open(garbage, sizeof garbage, nullptr), nullptr);
+  EXPECT_NE(std::string(pave_last_error()), "");
+}
+
+}  // namespace
+}  // namespace pave::rt::test

@@ -1,1 +1,120 @@
-// placeholder
+// Input validation (SPEC §7.2) and canonical value forms (SPEC §7.3).
+#include <gtest/gtest.h>
+
+#include "test_support.h"
+
+namespace pave::rt::test {
+namespace {
+
+using nlohmann::json;
+
+class Input : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    uint32_t r = c.rule("acme.dev", Effect::Allow, {c.cloudRole}, {requestEnvIs(c, 0)});
+    c.grant(r, "max_ttl", loadRequest(c, c.sDuration));
+    lb = c.load();
+  }
+  // The (code, path) pairs reported for `input`.
+  std::vector<std::pair<std::string, std::string>> problems(const std::string& input) {
+    json d = decide(lb, input);
+    EXPECT_EQ(d["decision"], "deny");
+    EXPECT_EQ(d["rules"], json::array());
+    std::vector<std::pair<std::string, std::string>> out;
+    for (auto& e : d["errors"]) out.emplace_back(e["code"], e["path"]);
+    return out;
+  }
+  using P = std::vector<std::pair<std::string, std::string>>;
+  Catalog c;
+  std::shared_ptr<const LoadedBundle> lb;
+};
+
+TEST_F(Input, ValidInputAndForms) {
+  json d = decide(lb, humanInput(cloudRequest("dev", "viewer", "5400")));
+  EXPECT_EQ(d["decision"], "allow");
+  EXPECT_EQ(d["grants"]["max_ttl"], "1h30m");
+  EXPECT_EQ(decide(lb, humanInput(cloudRequest("dev", "viewer", "\"90s\"")))["grants"]["max_ttl"], "1m30s");
+  EXPECT_EQ(decide(lb, humanInput(cloudRequest("dev", "viewer", "\"26h\"")))["grants"]["max_ttl"], "1d2h");
+  EXPECT_EQ(decide(lb, humanInput(cloudRequest("dev", "viewer", "\"0s\"")))["grants"]["max_ttl"], "0s");
+  EXPECT_EQ(decide(lb, humanInput(cloudRequest("dev", "viewer", "\"1d2h3m4s\"")))["grants"]["max_ttl"], "1d2h3m4s");
+  EXPECT_EQ(decide(lb, humanInput(cloudRequest("dev", "viewer", "-90")))["grants"]["max_ttl"], "-1m30s");
+  // Qualified request type; date-only timestamps; null for an optional attribute.
+  EXPECT_EQ(decide(lb, humanInput(cloudRequest(), "", "acme.CloudRole"))["decision"], "allow");
+  EXPECT_EQ(decide(lb, humanInput(cloudRequest(), R"({"time":"2026-11-27","break_glass":false,"source_ip":null})"))["decision"],
+            "allow");
+  EXPECT_EQ(decide(lb, humanInput(R"({"account":"1","role":"r","env":"dev","duration":"1h","justification":null,)"
+                                  R"("tags":{"a":"1"},"scopes":["x","x"]})"))["decision"],
+            "allow");
+  // String escapes decode.
+  EXPECT_EQ(decide(lb, humanInput(R"({"account":"\u00e9\n\"","role":"r","env":"dev","duration":"1h"})"))["decision"],
+            "allow");
+}
+
+TEST_F(Input, ErrorCodesAndPaths) {
+  EXPECT_EQ(problems("{"), (P{{"malformed-json", "$"}}));
+  EXPECT_EQ(problems("[1]"), (P{{"wrong-type", "$"}}));
+  EXPECT_EQ(problems(R"({"type":"CloudRole"} x)"), (P{{"malformed-json", "$"}}));
+  EXPECT_EQ(problems(humanInput(cloudRequest(), "", "Pizza")), (P{{"unknown-request-type", "$.type"}}));
+  EXPECT_EQ(problems(humanInput(R"({"account":"1","role":"r","env":"dev"})")),
+            (P{{"missing-attribute", "$.request.duration"}}));
+  EXPECT_EQ(problems(humanInput(R"({"account":"1","role":"r","env":"dev","duration":"1h","colour":"red"})")),
+            (P{{"unknown-attribute", "$.request.colour"}}));
+  EXPECT_EQ(problems(humanInput(cloudRequest("dev", "viewer", "true"))), (P{{"wrong-type", "$.request.duration"}}));
+  EXPECT_EQ(problems(humanInput(cloudRequest("dev", "viewer", "1.5"))), (P{{"wrong-type", "$.request.duration"}}));
+  EXPECT_EQ(problems(humanInput(cloudRequest("dev", "viewer", "\"1x\""))), (P{{"invalid-value", "$.request.duration"}}));
+  EXPECT_EQ(problems(humanInput(cloudRequest("dev", "viewer", "\"30m1h\""))), (P{{"invalid-value", "$.request.duration"}}));
+  EXPECT_EQ(problems(humanInput(cloudRequest("production"))), (P{{"invalid-value", "$.request.env"}}));
+  EXPECT_EQ(problems(humanInput(cloudRequest(), R"({"time":"yesterday","break_glass":false})")),
+            (P{{"invalid-value", "$.context.time"}}));
+  EXPECT_EQ(problems(humanInput(cloudRequest(), R"({"time":"2026-02-30T00:00:00Z","break_glass":false})")),
+            (P{{"invalid-value", "$.context.time"}}));
+  EXPECT_EQ(problems(humanInput(cloudRequest(), R"({"break_glass":false})")), (P{{"missing-attribute", "$.context.time"}}));
+  EXPECT_EQ(problems(humanInput(cloudRequest(), R"({"time":"2026-11-27T10:00:00Z","break_glass":false,"source_ip":"300.1.1.1"})")),
+            (P{{"invalid-value", "$.context.source_ip"}}));
+  EXPECT_EQ(problems(humanInput(R"({"account":"1","role":"r","env":"dev","duration":"1h","scopes":["a",3]})")),
+            (P{{"wrong-type", "$.request.scopes[1]"}}));
+  EXPECT_EQ(problems(humanInput(R"({"account":"1","role":"r","env":"dev","duration":"1h","tags":{"cost-center":1}})")),
+            (P{{"wrong-type", "$.request.tags[\"cost-center\"]"}}));
+  std::string agent = R"({"type":"CloudRole","principal":{"type":"Agent","model":"m","operator":"o"},"request":)" +
+                      cloudRequest() + R"(,"context":{"time":"2026-11-27T10:00:00Z","break_glass":false}})";
+  EXPECT_EQ(problems(agent), (P{{"principal-not-allowed", "$.principal.type"}}));
+  // Every problem is reported, not only the first.
+  std::string many = R"({"type":"CloudRole","principal":{"type":"Human","email":1,"groups":[],"on_call":false},
+    "request":{"account":"1","role":"r","env":"dev","duration":"1h","x":1},"context":{"time":"2026-11-27T10:00:00Z"},"extra":0})";
+  EXPECT_EQ(problems(many), (P{{"unknown-attribute", "$.extra"},
+                               {"wrong-type", "$.principal.email"},
+                               {"unknown-attribute", "$.request.x"},
+                               {"missing-attribute", "$.context.break_glass"}}));
+}
+
+TEST_F(Input, MalformedJsonNeverCrashes) {
+  for (std::string bad : std::vector<std::string>{"", " ", "{\"type\":", "{\"a\" 1}", "[", "\"\\u12\"", "{\"a\":\"\x01\"}", "nul", "{\"a\":-}",
+                          "\"\xff\"", "{\"a\":\"\\ud800\"}", std::string(200, '[')}) {
+    json d = decide(lb, bad);
+    EXPECT_EQ(d["decision"], "deny") << bad;
+    ASSERT_FALSE(d["errors"].empty()) << bad;
+  }
+}
+
+TEST_F(Input, StillFineAfterErrors) {
+  Decider d(lb);
+  d.decide("{");
+  d.decide(humanInput(cloudRequest("production")));
+  const Decision& ok = d.decide(humanInput(cloudRequest()));
+  EXPECT_EQ(ok.outcome, Outcome::Allow);
+  EXPECT_TRUE(ok.errors.empty());
+}
+
+TEST(ShortNames, AmbiguousShortNameNeedsQualification) {
+  Catalog c;
+  c.b.schema.requests.push_back(c.b.schema.requests[c.cloudRole]);
+  c.b.schema.requests.back().name = c.b.intern("other.CloudRole");
+  c.rule("acme.all", Effect::Allow, {c.cloudRole}, {constBool(true)});
+  auto lb = c.load();
+  EXPECT_EQ(decide(lb, humanInput(cloudRequest()))["errors"][0]["code"], "unknown-request-type");
+  EXPECT_EQ(decide(lb, humanInput(cloudRequest(), "", "acme.CloudRole"))["decision"], "allow");
+  EXPECT_EQ(decide(lb, humanInput(cloudRequest(), "", "other.CloudRole"))["decision"], "deny");
+}
+
+}  // namespace
+}  // namespace pave::rt::test

@@ -1,0 +1,152 @@
+// Test blocks (SPEC §9.1). Inputs are checked like an input document, except that missing
+// attributes are allowed (tests of `expect error "missing-attribute"` need them).
+#include <algorithm>
+
+#include "sema/internal/Checker.h"
+
+namespace pave::sema::internal {
+
+namespace {
+// Error codes a decision can report (SPEC §4.5, §5, §7.2).
+const std::vector<std::string> kDecisionErrors = {
+    "malformed-json", "unknown-request-type",  "missing-attribute", "unknown-attribute", "wrong-type",
+    "principal-not-allowed", "invalid-value", "evaluation-error", "grant-conflict"};
+}  // namespace
+
+std::optional<ConstValue> Checker::checkTestValue(ast::ExprId e, TypeId want) {
+  CExprId v = check(e);
+  if (isError(v) || p_.types.containsError(want)) return std::nullopt;
+  if (!expect(v, want, bt(text(ast_.expr(e).range)))) return std::nullopt;
+  return constantOf(v, ast_.expr(e).range, "a test input");
+}
+
+std::vector<TestFieldValue> Checker::checkTestFields(const ast::TestInput& in, const std::vector<AttrInfo>* attrs,
+                                                     std::string_view owner) {
+  std::vector<TestFieldValue> out;
+  for (const ast::TestField& f : in.fields) {
+    std::string name(ast_.str(f.name));
+    if (std::any_of(out.begin(), out.end(), [&](const TestFieldValue& x) { return x.name == name; })) {
+      report(DiagKind::DuplicateDeclaration, f.nameRange, "duplicate field " + bt(name));
+      continue;
+    }
+    const AttrInfo* attr = nullptr;
+    if (attrs)
+      for (const AttrInfo& a : *attrs)
+        if (a.name == name) attr = &a;
+    if (!attr) {
+      check(f.value);
+      if (!attrs) continue;  // the type itself is unknown (already reported)
+      DiagBuilder d = report(DiagKind::UnknownAttribute, f.nameRange, "unknown attribute " + bt(name) + " on " + std::string(owner));
+      std::vector<std::string> names;
+      for (const AttrInfo& a : *attrs) names.push_back(a.name);
+      suggest(d, name, names, f.nameRange);
+      continue;
+    }
+    if (std::optional<ConstValue> v = checkTestValue(f.value, attr->type))
+      out.push_back({name, std::move(*v), f.nameRange.to(ast_.expr(f.value).range)});
+  }
+  return out;
+}
+
+void Checker::checkExpect(const ast::Expect& e, TestInfo& t) {
+  Expectation x;
+  x.kind = e.kind;
+  x.range = e.range;
+  auto ruleIds = [&](std::string_view what) {
+    for (ast::NameId n : e.rules)
+      if (auto d = resolveDeclName(n, {ast::DeclKind::Rule}, what)) x.rules.push_back(ruleOf_.at(d->value));
+  };
+  switch (e.kind) {
+    case ast::ExpectKind::Decision: {
+      if (e.decision == "allow") x.decision = Outcome::Allow;
+      else if (e.decision == "approval") x.decision = Outcome::Approval;
+      else if (e.decision == "deny") x.decision = Outcome::Deny;
+      else {
+        DiagBuilder d = report(DiagKind::UnknownName, e.decisionRange, "unknown decision " + bt(e.decision));
+        d.note("a test expects `allow`, `approval` or `deny`");
+        suggest(d, e.decision, {"allow", "approval", "deny"}, e.decisionRange);
+        return;
+      }
+      ruleIds("rule");
+      break;
+    }
+    case ast::ExpectKind::Exception:
+      ruleIds("rule");
+      for (RuleId r : x.rules)
+        if (p_.rules[r.value].effect != ast::Effect::Exception)
+          report(DiagKind::UnknownName, e.range, bt(p_.rules[r.value].name) + " is not an exception");
+      break;
+    case ast::ExpectKind::Grant: {
+      x.grant = std::string(ast_.str(e.grant));
+      const GrantInfo* g = t.request ? p_.requests[t.request.value].grant(x.grant) : nullptr;
+      if (!g) {
+        if (t.request) {
+          DiagBuilder d = report(DiagKind::UnknownAttribute, e.grantRange,
+                                 "unknown grant " + bt(x.grant) + " on request type " + bt(p_.requests[t.request.value].name));
+          std::vector<std::string> names;
+          for (const GrantInfo& gi : p_.requests[t.request.value].grants) names.push_back(gi.name);
+          suggest(d, x.grant, names, e.grantRange);
+        }
+        check(e.value);
+        return;
+      }
+      x.value = checkTestValue(e.value, g->type);
+      if (!x.value) return;
+      break;
+    }
+    case ast::ExpectKind::Error:
+      x.errorCode = e.errorCode;
+      if (std::find(kDecisionErrors.begin(), kDecisionErrors.end(), e.errorCode) == kDecisionErrors.end()) {
+        DiagBuilder d = report(DiagKind::UnknownName, e.range, "unknown decision error code " + bt(e.errorCode));
+        suggest(d, e.errorCode, kDecisionErrors, {});
+        return;
+      }
+      break;
+  }
+  t.expects.push_back(std::move(x));
+}
+
+void Checker::checkTest(const DeclEntry& d, TestInfo& t) {
+  const ast::TestDecl& test = ast_.tests[ast_.decl(d.id).index];
+  if (test.request.present) {
+    const std::vector<AttrInfo>* attrs = nullptr;
+    std::string owner;
+    if (auto decl = resolveDeclName(test.request.type, {ast::DeclKind::Request}, "request type")) {
+      t.request = requestOf_.at(decl->value);
+      attrs = &p_.requests[t.request.value].attrs;
+      owner = "request type " + bt(p_.requests[t.request.value].name);
+    }
+    t.requestFields = checkTestFields(test.request, attrs, owner);
+  }
+  if (test.principal.present) {
+    const std::vector<AttrInfo>* attrs = nullptr;
+    std::string owner;
+    if (auto decl = resolveDeclName(test.principal.type, {ast::DeclKind::Principal}, "principal type")) {
+      t.principal = principalOf_.at(decl->value);
+      attrs = &p_.principals[t.principal.value].attrs;
+      owner = "principal type " + bt(p_.principals[t.principal.value].name);
+    }
+    t.principalFields = checkTestFields(test.principal, attrs, owner);
+  }
+  if (test.context.present) t.contextFields = checkTestFields(test.context, &p_.context.attrs, "`context`");
+  for (const ast::Expect& e : test.expects) checkExpect(e, t);
+}
+
+void Checker::checkTests() {
+  for (const DeclEntry& e : decls_) {
+    const ast::Decl& d = ast_.decl(e.id);
+    if (d.kind != ast::DeclKind::Test) continue;
+    TestInfo t;
+    t.name = e.qname;
+    t.doc = d.doc;
+    t.decl = e.id;
+    t.range = d.range;
+    {
+      UnitGuard unit(*this, UnitScope{UnitScope::Kind::Test, {}, false, {}, {}, "test"}, d.file);
+      checkTest(e, t);
+    }
+    p_.tests.push_back(std::move(t));
+  }
+}
+
+}  // namespace pave::sema::internal
