@@ -99,11 +99,12 @@ class Checker {
   void checkUses();
   std::string qualify(std::string_view ns, std::string_view name) const;
   std::string fileNamespace(uint32_t file) const;
-  /// Resolves the longest prefix of `name` that names something. `fromRoot` ignores
-  /// locals, the file's namespace and its `use` bindings. Reports unknown/ambiguous names
-  /// (Kind::Error then) unless the prefix stops at a value with segments left.
+  /// Resolves the longest prefix of `name` that names something (SPEC §1.2 order: locals
+  /// when `allowLocals`, the file's namespace, its `use` bindings, then the root), walking
+  /// through namespaces and enums. Reports unknown/ambiguous names (Kind::Error then); a
+  /// prefix that stops at a value leaves the remaining segments to the caller.
   Resolved resolve(ast::NameId name, bool allowLocals);
-  Resolved resolveFromRoot(ast::NameId name);
+  Resolved resolveFromRoot(ast::NameId name);  // ignores locals, namespace and `use` (for `use`)
   Resolved resolveHead(ast::NameId name, bool allowLocals);
   Resolved walk(Resolved r, ast::NameId name);
   /// Resolves a whole name to a declaration of one of `kinds`; reports otherwise.
