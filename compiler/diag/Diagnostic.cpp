@@ -22,9 +22,12 @@ std::optional<Severity> parseSeverity(std::string_view s) {
   return std::nullopt;
 }
 
+constexpr bool kConfLint = true;
+constexpr bool kConfFixed = false;
+
 const std::vector<DiagInfo>& allDiagKinds() {
   static const std::vector<DiagInfo> kinds = {
-#define PAVE_DIAG(Id, Code, Sev, Summary) {DiagKind::Id, Code, Severity::Sev, Summary},
+#define PAVE_DIAG(Id, Code, Sev, Conf, Summary) {DiagKind::Id, Code, Severity::Sev, kConf##Conf, Summary},
 #include "diag/kinds.def"
   };
   return kinds;
@@ -38,8 +41,16 @@ std::optional<DiagKind> diagKindFromCode(std::string_view code) {
   return std::nullopt;
 }
 
+void DiagnosticEngine::setSeverity(DiagKind kind, Severity severity) {
+  overrides_.resize(allDiagKinds().size());
+  overrides_[static_cast<size_t>(kind)] = severity;
+}
+
 DiagBuilder DiagnosticEngine::report(DiagKind kind, SourceRange range, std::string message) {
-  diags_.push_back(Diagnostic{kind, diagInfo(kind).defaultSeverity, std::move(message), range, {}, {}, {}, {}, {}});
+  Severity severity = diagInfo(kind).defaultSeverity;
+  size_t index = static_cast<size_t>(kind);
+  if (index < overrides_.size() && overrides_[index]) severity = *overrides_[index];
+  diags_.push_back(Diagnostic{kind, severity, std::move(message), range, {}, {}, {}, {}, {}});
   return DiagBuilder(diags_.back());
 }
 

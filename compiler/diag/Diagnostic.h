@@ -16,7 +16,7 @@ std::string_view severityName(Severity s);
 std::optional<Severity> parseSeverity(std::string_view s);  // off|info|warning|error
 
 enum class DiagKind : uint8_t {
-#define PAVE_DIAG(Id, Code, Sev, Summary) Id,
+#define PAVE_DIAG(Id, Code, Sev, Conf, Summary) Id,
 #include "diag/kinds.def"
 };
 
@@ -24,6 +24,7 @@ struct DiagInfo {
   DiagKind kind;
   std::string_view code;
   Severity defaultSeverity;
+  bool lint;  // pave.toml may change its severity; `@allow_lint` may suppress it
   std::string_view summary;
 };
 /// Every registered kind, in registry order.
@@ -84,6 +85,9 @@ class DiagnosticEngine {
   /// style: lowercase, no trailing period, names in backticks, "cannot" not "not allowed".
   DiagBuilder report(DiagKind kind, SourceRange range, std::string message);
 
+  /// Severities from pave.toml, applied as diagnostics are reported (lints only).
+  void setSeverity(DiagKind kind, Severity severity);
+
   const std::vector<Diagnostic>& all() const { return diags_; }
   std::vector<Diagnostic>& all() { return diags_; }
   bool hasErrors() const;
@@ -91,6 +95,7 @@ class DiagnosticEngine {
 
  private:
   std::vector<Diagnostic> diags_;
+  std::vector<std::optional<Severity>> overrides_;
 };
 
 }  // namespace pave

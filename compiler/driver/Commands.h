@@ -16,6 +16,8 @@ void registerReport(CLI::App& app, int& exitCode);
 void registerBundleCommands(CLI::App& app, int& exitCode);  // eval, inspect, verify
 void registerBuild(CLI::App& app, int& exitCode);
 void registerTest(CLI::App& app, int& exitCode);
+void registerFmt(CLI::App& app, int& exitCode);
+void registerLsp(CLI::App& app, int& exitCode);
 
 /// Prints `pave: error: <message>` to stderr.
 void printError(const std::string& message);

@@ -59,6 +59,7 @@ static std::string repositoryRoot(const std::vector<std::string>& paths) {
 std::optional<std::string> compile(const CompileOptions& options, Compilation& c) {
   c.root = repositoryRoot(options.paths);
   if (auto err = loadConfig(c.root, c.config)) return err;
+  for (const auto& [code, severity] : c.config.severities) c.diags.setSeverity(*diagKindFromCode(code), severity);
   std::vector<std::string> files;
   if (auto err = collectSourceFiles(options.paths, files)) return err;
 
@@ -86,10 +87,6 @@ std::optional<std::string> compile(const CompileOptions& options, Compilation& c
 
 void finalizeDiagnostics(Compilation& c) {
   auto& all = c.diags.all();
-  for (Diagnostic& d : all) {
-    auto it = c.config.severities.find(std::string(d.code()));
-    if (it != c.config.severities.end()) d.severity = it->second;
-  }
   all.erase(std::remove_if(all.begin(), all.end(), [](const Diagnostic& d) { return d.severity == Severity::Off; }),
             all.end());
   std::stable_sort(all.begin(), all.end(), [&](const Diagnostic& a, const Diagnostic& b) {

@@ -46,8 +46,8 @@ std::optional<std::string> compile(const CompileOptions& options, Compilation& o
 /// missing path.
 std::optional<std::string> collectSourceFiles(const std::vector<std::string>& paths, std::vector<std::string>& files);
 
-/// Applies pave.toml severities, drops `off` diagnostics and sorts the rest by file,
-/// position and code.
+/// Drops `off` diagnostics (pave.toml severities apply as they are reported) and sorts
+/// the rest by file, position and code.
 void finalizeDiagnostics(Compilation& c);
 
 /// Parses `--now` (a timestamp literal); nullopt when malformed.

@@ -25,7 +25,10 @@ std::optional<std::string> loadConfig(const std::string& root, Config& out) {
   if (auto* lint = table["lint"].as_table()) {
     for (auto& [key, value] : *lint) {
       std::string code(key.str());
-      if (!diagKindFromCode(code)) return out.path + ": [lint] names unknown diagnostic code `" + code + "`";
+      auto kind = diagKindFromCode(code);
+      if (!kind) return out.path + ": [lint] names unknown diagnostic code `" + code + "`";
+      if (!diagInfo(*kind).lint)
+        return out.path + ": [lint] `" + code + "` is an error of the language, not a lint; its severity cannot change";
       auto text = value.value<std::string>();
       auto sev = text ? parseSeverity(*text) : std::nullopt;
       if (!sev) return out.path + ": [lint] \"" + code + "\" must be one of off, info, warning, error";

@@ -9,6 +9,7 @@
 #include "PaveLexer.h"
 #include "PaveParser.h"
 #include "syntax/Literals.h"
+#include "syntax/internal/OffsetMap.h"
 
 namespace pave::syntax {
 
@@ -17,26 +18,7 @@ using gen::PaveParser;
 
 namespace {
 
-/// Maps ANTLR's code-point indexes back to byte offsets.
-class OffsetMap {
- public:
-  explicit OffsetMap(std::string_view text) {
-    bool ascii = true;
-    for (char c : text)
-      if (static_cast<unsigned char>(c) >= 0x80) ascii = false;
-    if (ascii) return;
-    for (uint32_t i = 0; i < text.size(); ++i)
-      if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) starts_.push_back(i);
-    starts_.push_back(static_cast<uint32_t>(text.size()));
-  }
-  uint32_t byteOffset(size_t codePoint) const {
-    if (starts_.empty()) return static_cast<uint32_t>(codePoint);
-    return starts_[std::min(codePoint, starts_.size() - 1)];
-  }
-
- private:
-  std::vector<uint32_t> starts_;
-};
+using internal::OffsetMap;
 
 /// Returns the byte offset of the first invalid UTF-8 sequence, or npos.
 size_t firstInvalidUtf8(std::string_view s) {
