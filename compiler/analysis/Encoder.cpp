@@ -409,7 +409,8 @@ Sym Encoder::like(CExprId id) {
     return {SymVal(v.simplify()), s.err};
   }
   if (pieces.size() == 3 && pieces[0].empty() && pieces[2].empty()) return {SymVal(x.contains(str(pieces[1]))), s.err};
-  z3::sort rs = ctx_.re_sort(ctx_.string_sort());
+  z3::sort ss = ctx_.string_sort();
+  z3::sort rs = ctx_.re_sort(ss);
   z3::expr re = z3::to_re(str(pieces[0]));
   for (size_t i = 1; i < pieces.size(); ++i) re = z3::concat(re, z3::concat(z3::re_full(rs), z3::to_re(str(pieces[i]))));
   return {SymVal(z3::in_re(x, re)), s.err};

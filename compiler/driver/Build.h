@@ -15,6 +15,8 @@ struct BuildOptions {
   std::string revision;
   std::string signKeyPath;
   bool strip = false;
+  bool analyze = false;  // run the analyzer (SPEC §6.2) on an error-free program
+  bool verbose = false;  // print analyzer statistics on stderr
 };
 
 enum class BuildStatus { Ok, Diagnostics, IoError };
@@ -23,6 +25,10 @@ enum class BuildStatus { Ok, Diagnostics, IoError };
 /// (they are in `c.diags`, finalized); on `IoError`, `error` says what went wrong.
 BuildStatus buildBundle(const BuildOptions& options, Compilation& c, std::vector<uint8_t>& bytes,
                         std::string& error);
+
+/// Runs the analyzer over an error-free compilation, adding its findings to `c.diags`.
+/// Returns an error message when the program cannot be analyzed.
+std::optional<std::string> analyzeProgram(Compilation& c, int64_t now, bool verbose);
 
 /// Prints the diagnostics of a failed compilation as text on stderr.
 void reportDiagnostics(const Compilation& c);

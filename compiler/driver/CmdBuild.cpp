@@ -1,8 +1,11 @@
 // `pave build`: compile a policy repository into a (signed) bundle.
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <pave/bundle.h>
 
+#include "analysis/Analyzer.h"
+#include "analysis/Cache.h"
 #include "codegen/Codegen.h"
 #include "diag/Emit.h"
 #include "driver/Build.h"
@@ -24,11 +27,29 @@ static std::string defaultName(const Compilation& c) {
   return name.empty() ? "bundle" : name;
 }
 
+std::optional<std::string> analyzeProgram(Compilation& c, int64_t now, bool verbose) {
+  if (!c.program || c.diags.hasErrors()) return std::nullopt;
+  analysis::AnalysisOptions options;
+  options.now = now;
+  if (!std::getenv("PAVE_NO_CACHE")) options.cacheDirectory = analysis::QueryCache::defaultDirectory();
+  options.repository = c.root;
+  analysis::AnalysisStats stats;
+  std::string error;
+  if (!analysis::analyze(*c.program, c.sources, c.diags, options, &stats, error)) return error;
+  if (verbose) std::cerr << "pave: " << analysis::formatStats(stats) << "\n";
+  return std::nullopt;
+}
+
 BuildStatus buildBundle(const BuildOptions& options, Compilation& c, std::vector<uint8_t>& bytes, std::string& error) {
   if (auto err = compile(options.compile, c)) {
     error = *err;
     return BuildStatus::IoError;
   }
+  if (options.analyze)
+    if (auto err = analyzeProgram(c, options.compile.now, options.verbose)) {
+      error = *err;
+      return BuildStatus::IoError;
+    }
   finalizeDiagnostics(c);
   if (c.diags.hasErrors() || !c.program) return BuildStatus::Diagnostics;
 
@@ -62,6 +83,7 @@ struct BuildArgs {
 };
 
 int runBuild(BuildArgs& args) {
+  args.options.analyze = !args.noAnalyze;
   args.options.compile.paths = args.paths;
   args.options.compile.now = currentTime();
   if (!args.now.empty()) {
@@ -103,6 +125,7 @@ void registerBuild(CLI::App& app, int& exitCode) {
   cmd->add_option("--sign-key", args->options.signKeyPath, "Ed25519 private key (PEM) to sign the bundle with");
   cmd->add_option("--now", args->now, "Check time for expired exceptions (default: the current UTC time)");
   cmd->add_flag("--no-analyze", args->noAnalyze, "Skip the analyzer");
+  cmd->add_flag("--verbose", args->options.verbose, "Print analyzer statistics on stderr");
   cmd->callback([args, &exitCode] { exitCode = runBuild(*args); });
 }
 

@@ -3,6 +3,7 @@
 
 #include "diag/Emit.h"
 #include "driver/Commands.h"
+#include "driver/Build.h"
 #include "driver/Compile.h"
 
 namespace pave::driver {
@@ -16,6 +17,7 @@ struct CheckArgs {
   std::string format = "text";
   std::string now;
   bool noAnalyze = false;
+  bool verbose = false;
 };
 
 int runCheck(const CheckArgs& args) {
@@ -40,6 +42,11 @@ int runCheck(const CheckArgs& args) {
     printError(*err);
     return kExitUsage;
   }
+  if (!args.noAnalyze)
+    if (auto err = analyzeProgram(c, options.now, args.verbose)) {
+      printError(*err);
+      return kExitUsage;
+    }
   finalizeDiagnostics(c);
   EmitOptions emit;
   emit.toolVersion = PAVE_VERSION;
@@ -56,6 +63,7 @@ void registerCheck(CLI::App& app, int& exitCode) {
   cmd->add_option("--format", args->format, "Output format: text, json, sarif or github")->capture_default_str();
   cmd->add_option("--now", args->now, "Check time for expired exceptions (default: the current UTC time)");
   cmd->add_flag("--no-analyze", args->noAnalyze, "Run the front end only, without the analyzer");
+  cmd->add_flag("--verbose", args->verbose, "Print analyzer statistics (queries, cache hits, times) on stderr");
   cmd->callback([args, &exitCode] { exitCode = runCheck(*args); });
 }
 

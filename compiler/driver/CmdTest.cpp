@@ -6,58 +6,23 @@
 
 #include "driver/Build.h"
 #include "driver/Commands.h"
+#include "sema/InputJson.h"
 #include "sema/Program.h"
-#include "syntax/Literals.h"
 
 namespace pave::driver {
 namespace {
 
 using nlohmann::json;
 using sema::CheckedProgram;
-using sema::ConstValue;
-
-/// A compile-time value in the input JSON form of SPEC §7.2.
-json valueJson(const CheckedProgram& p, const ConstValue& v) {
-  switch (v.kind) {
-    case ConstValue::Kind::Bool: return v.i != 0;
-    case ConstValue::Kind::Int: return v.i;
-    case ConstValue::Kind::String: return v.s;
-    case ConstValue::Kind::Duration: return syntax::formatDuration(v.i);
-    case ConstValue::Kind::Timestamp: return syntax::formatTimestamp(v.i);
-    case ConstValue::Kind::Ip: return sema::formatIp(v.ip, false);
-    case ConstValue::Kind::Cidr: return sema::formatIp(v.ip, true);
-    case ConstValue::Kind::Enum: {
-      const sema::Type& t = p.types.get(v.type);
-      return p.enums[t.index].members[static_cast<size_t>(v.i)];
-    }
-    case ConstValue::Kind::Set: {
-      json a = json::array();
-      for (const auto& e : v.elems) a.push_back(valueJson(p, e));
-      return a;
-    }
-    case ConstValue::Kind::Map: {
-      json o = json::object();
-      for (const auto& [k, e] : v.entries) o[k] = valueJson(p, e);
-      return o;
-    }
-  }
-  return nullptr;
-}
-
-json fieldsJson(const CheckedProgram& p, const std::vector<sema::TestFieldValue>& fields) {
-  json o = json::object();
-  for (const auto& f : fields) o[f.name] = valueJson(p, f.value);
-  return o;
-}
 
 json testInput(const CheckedProgram& p, const sema::TestInfo& t) {
   json in = json::object();
   if (t.request) in["type"] = p.requests[t.request.value].name;
-  json principal = fieldsJson(p, t.principalFields);
+  json principal = sema::fieldsToJson(p, t.principalFields);
   if (t.principal) principal["type"] = p.principals[t.principal.value].name;
   in["principal"] = principal;
-  in["request"] = fieldsJson(p, t.requestFields);
-  in["context"] = fieldsJson(p, t.contextFields);
+  in["request"] = sema::fieldsToJson(p, t.requestFields);
+  in["context"] = sema::fieldsToJson(p, t.contextFields);
   return in;
 }
 
@@ -97,7 +62,7 @@ std::vector<std::string> checkExpectations(const CheckedProgram& p, const sema::
                                d["exceptions"].dump());
         break;
       case ast::ExpectKind::Grant: {
-        json want = e.value ? valueJson(p, *e.value) : json();
+        json want = e.value ? sema::valueToJson(p, *e.value) : json();
         const json& grants = d["grants"];
         if (!grants.contains(e.grant)) {
           failures.push_back("expected grant `" + e.grant + "` == " + want.dump() + ", but the decision (" +

@@ -16,6 +16,7 @@ void registerReport(CLI::App& app, int& exitCode);
 void registerBundleCommands(CLI::App& app, int& exitCode);  // eval, inspect, verify
 void registerBuild(CLI::App& app, int& exitCode);
 void registerTest(CLI::App& app, int& exitCode);
+void registerDiff(CLI::App& app, int& exitCode);
 void registerFmt(CLI::App& app, int& exitCode);
 void registerLsp(CLI::App& app, int& exitCode);
 

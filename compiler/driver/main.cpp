@@ -26,6 +26,7 @@ void* runMain(void* p) {
   pave::driver::registerTest(app, exitCode);
   pave::driver::registerBundleCommands(app, exitCode);
   pave::driver::registerReport(app, exitCode);
+  pave::driver::registerDiff(app, exitCode);
   pave::driver::registerFmt(app, exitCode);
   pave::driver::registerLsp(app, exitCode);
   try {

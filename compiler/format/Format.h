@@ -15,7 +15,8 @@
 namespace pave::format {
 
 struct FormatOptions {
-  uint32_t width = 100;  // the line width that decides one-line versus broken layouts
+  uint32_t width = 100;     // the line width that decides one-line versus broken layouts
+  uint32_t fillWidth = 80;  // where filled lines (test inputs) wrap
 };
 
 struct FormatResult {

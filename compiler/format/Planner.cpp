@@ -6,7 +6,8 @@
 //    right-aligned under the clause keyword;
 //  - enum, principal and context bodies stay on one line when they fit, otherwise one
 //    member per line with a trailing comma; request bodies are always one member per line;
-//  - test inputs stay on one line when they fit, otherwise their fields fill lines;
+//  - test inputs stay on one line when they fit, otherwise their fields fill lines of
+//    `fillWidth` columns;
 //  - a def or const that does not fit breaks after `=`, then before top-level `and`/`or`.
 #include "format/internal/Planner.h"
 
@@ -220,7 +221,7 @@ void Planner::fill(const std::vector<Span>& list, uint16_t indent) {
   uint32_t column = 0;
   for (size_t k = 0; k < list.size(); ++k) {
     uint32_t w = flatWidth(l_, list[k].first, list[k].second) + (k + 1 < list.size() ? 1 : 0);
-    if (k == 0 || column + 1 + w > width_) {
+    if (k == 0 || column + 1 + w > fillWidth_) {
       lineBreak(list[k].first, indent);
       column = indent + w;
     } else {

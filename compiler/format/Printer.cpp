@@ -88,7 +88,7 @@ class Printer {
     if (ownLine) {
       newLine(commentIndent(i), newlines >= 2);
     } else {
-      cur_.text += ' ';
+      cur_.text += "  ";
       if (l_.tokens[i].kind == TokenKind::LineComment) cur_.trailingComment = cur_.text.size();
     }
     cur_.text += text;
@@ -118,7 +118,7 @@ class Printer {
     prev_ = i;
   }
 
-  /// Aligns the trailing `//` comments of consecutive lines one space after the longest code.
+  /// Aligns the trailing `//` comments of consecutive lines two spaces after the longest code.
   void alignTrailingComments() {
     for (size_t start = 0; start < lines_.size();) {
       size_t end = start;
@@ -134,7 +134,7 @@ class Printer {
         Line& line = lines_[k];
         std::string codePart = line.text.substr(0, codeEnd(line));
         std::string commentPart = line.text.substr(line.trailingComment);
-        line.text = codePart + std::string(column - codePoints(codePart) + 1, ' ') + commentPart;
+        line.text = codePart + std::string(column - codePoints(codePart) + 2, ' ') + commentPart;
       }
       start = end;
     }

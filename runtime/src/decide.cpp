@@ -14,7 +14,47 @@ struct Evaluation {
   Decider::State& st;
   const Bundle& m = p.model;
 
-  Value run(uint32_t fn) { return execute(p.fns[fn], st.input, st.scratch); }
+  Value run(uint32_t fn) {
+    const CompiledFn& f = p.fns[fn];
+    switch (f.fast.form) {
+      case FastTest::Form::None: break;
+      case FastTest::Form::Constant: return f.fast.k;
+      case FastTest::Form::Load:
+        if (const Value* v = fastLoad(f.fast, st.input)) return *v;
+        break;
+      default:
+        if (int r = runFastTest(f.fast, st.input); r >= 0) return Value::boolean(r != 0);
+    }
+    return execute(f, st.input, st.scratch);
+  }
+
+  // Matching when not explaining: the conjuncts with a fast test first, since any false
+  // conjunct decides; the error reported is still that of the first erring conjunct.
+  Matched matchGuarded(const RuleUse& use, Value& err) {
+    bool undecided = false;
+    for (auto [i, fn] : use.guards) {
+      int r = runFastTest(p.fns[fn].fast, st.input);
+      if (r == 0) return Matched::False;
+      undecided |= r < 0;
+    }
+    if (!undecided && use.others.empty()) return Matched::True;
+    uint32_t err_at = kNone;
+    auto conjunct = [&](uint32_t i, const Value& v) {
+      if (v.isFalse()) return false;
+      if (!v.isTrue() && i < err_at) {
+        err_at = i;
+        err = v.isError() ? v : Value::error("condition is not a Bool");
+      }
+      return true;
+    };
+    for (auto [i, fn] : use.guards)  // only those the fast test left undecided run here
+      if (undecided && runFastTest(p.fns[fn].fast, st.input) < 0 &&
+          !conjunct(i, execute(p.fns[fn], st.input, st.scratch)))
+        return Matched::False;
+    for (auto [i, fn] : use.others)
+      if (!conjunct(i, run(fn))) return Matched::False;
+    return err_at == kNone ? Matched::True : Matched::Error;
+  }
 
   Matched match(const Rule& r, int32_t& failed, Value& err) {
     bool saw_error = false;
@@ -63,15 +103,17 @@ struct Evaluation {
   }
 
   // Evaluates approvers and grants of the matching allow/approve rules. False on errors.
-  bool grantsAndApprovals(const RequestIndex& ri, bool approval) {
+  bool grantsAndApprovals(const RequestIndex& ri, const std::vector<RuleUse>& rules, bool approval) {
     Decision& d = st.decision;
     const RequestType& rt = m.schema.requests[d.request_type];
     bool ok = true;
     if (approval) {
-      for (size_t k = 0; k < ri.rules.size(); ++k) {
-        const Rule& r = m.rules[ri.rules[k].rule];
+      for (size_t k = 0; k < rules.size(); ++k) {
+        const Rule& r = m.rules[rules[k].rule];
         if (r.effect != Effect::Approve || st.results[k] != Matched::True) continue;
-        Approval a{ri.rules[k].rule, {}, r.quorum};
+        Approval a{rules[k].rule, {}, r.quorum};
+        auto* groups = st.scratch.arena.allocArray<std::string_view>(r.approvers.size());
+        size_t n = 0;
         for (uint32_t fn : r.approvers) {
           Value g = run(fn);
           if (g.kind != Kind::String) {
@@ -79,19 +121,19 @@ struct Evaluation {
             ok = false;
             continue;
           }
-          a.groups.push_back(g.str());
+          groups[n++] = g.str();
         }
-        std::sort(a.groups.begin(), a.groups.end());
-        a.groups.erase(std::unique(a.groups.begin(), a.groups.end()), a.groups.end());
-        d.approvals.push_back(std::move(a));
+        std::sort(groups, groups + n);
+        a.groups = {groups, size_t(std::unique(groups, groups + n) - groups)};
+        d.approvals.push_back(a);
       }
     }
     d.grants.assign(ri.grant_defaults.begin(), ri.grant_defaults.end());
     for (uint32_t g = 0; g < rt.grants.size(); ++g) {
       bool assigned = false;
       uint32_t first_rule = kNone;
-      for (size_t k = 0; k < ri.rules.size(); ++k) {
-        const RuleUse& use = ri.rules[k];
+      for (size_t k = 0; k < rules.size(); ++k) {
+        const RuleUse& use = rules[k];
         if (st.results[k] != Matched::True) continue;
         for (auto [grant, fn] : use.grants) {
           if (grant != g) continue;
@@ -119,7 +161,10 @@ struct Evaluation {
   void run(bool explain) {
     Decision& d = st.decision;
     const RequestIndex& ri = p.requests[d.request_type];
-    const size_t n = ri.rules.size();
+    // Explaining traces every applicable rule; otherwise rules that cannot match for this
+    // principal type are left out.
+    const std::vector<RuleUse>& rules = explain ? ri.rules : ri.by_principal[st.input.principal_type];
+    const size_t n = rules.size();
     st.results.resize(n);
     st.failed.assign(n, -1);
     st.errs.resize(n);
@@ -127,21 +172,21 @@ struct Evaluation {
 
     bool any_approve = false, any_allow = false;
     for (size_t k = 0; k < n; ++k) {
-      uint32_t r = ri.rules[k].rule;
+      uint32_t r = rules[k].rule;
       const Rule& rule = m.rules[r];
-      st.results[k] = match(rule, st.failed[k], st.errs[k]);
+      st.results[k] = explain ? match(rule, st.failed[k], st.errs[k]) : matchGuarded(rules[k], st.errs[k]);
       if (st.results[k] == Matched::Error) evalError(r, st.errs[k]);
       if (rule.effect == Effect::Deny && st.results[k] != Matched::False) st.deny_state[r] = 1;
     }
     // Lifting: a matching, active exception lifts a matching deny.
     for (size_t k = 0; k < n; ++k) {
-      const Rule& rule = m.rules[ri.rules[k].rule];
+      const Rule& rule = m.rules[rules[k].rule];
       if (rule.effect == Effect::Exception && st.results[k] == Matched::True && now < rule.until &&
           st.deny_state[rule.lifts])
         st.deny_state[rule.lifts] = 2;
     }
     for (size_t k = 0; k < n; ++k) {
-      uint32_t r = ri.rules[k].rule;
+      uint32_t r = rules[k].rule;
       const Rule& rule = m.rules[r];
       switch (rule.effect) {
         case Effect::Deny:
@@ -159,11 +204,11 @@ struct Evaluation {
           break;
       }
     }
-    for (size_t k = 0; k < n; ++k) st.deny_state[ri.rules[k].rule] = 0;
+    for (size_t k = 0; k < n; ++k) st.deny_state[rules[k].rule] = 0;
     if (explain) {
       for (size_t k = 0; k < n; ++k) {
-        const Rule& rule = m.rules[ri.rules[k].rule];
-        d.trace.push_back({ri.rules[k].rule, st.results[k], rule.effect == Effect::Exception && now < rule.until,
+        const Rule& rule = m.rules[rules[k].rule];
+        d.trace.push_back({rules[k].rule, st.results[k], rule.effect == Effect::Exception && now < rule.until,
                            st.results[k] == Matched::False ? st.failed[k] : -1});
       }
     }
@@ -173,7 +218,7 @@ struct Evaluation {
       for (uint32_t r : d.deny_rules)
         d.reasons.push_back(m.rules[r].because != kNone ? p.str(m.rules[r].because) : p.str(m.rules[r].name));
     } else if (any_approve || any_allow) {
-      if (grantsAndApprovals(ri, any_approve)) {
+      if (grantsAndApprovals(ri, rules, any_approve)) {
         d.outcome = any_approve ? Outcome::Approval : Outcome::Allow;
       } else {
         d.outcome = Outcome::Deny;

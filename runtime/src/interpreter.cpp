@@ -98,6 +98,160 @@ bool cidrHas(const Value& net, const Value& ip) {
 
 }  // namespace
 
+bool setContains(const Value& set, const Value& x) { return setHas(set, x); }
+
+namespace {
+
+FastTest::Root rootOf(Op load) {
+  return load == Op::LOAD_PRIN || load == Op::HAS_PRIN ? FastTest::Root::Principal
+         : load == Op::LOAD_REQ || load == Op::HAS_REQ ? FastTest::Root::Request
+                                                        : FastTest::Root::Context;
+}
+bool isLoad(Op op) { return op == Op::LOAD_PRIN || op == Op::LOAD_REQ || op == Op::LOAD_CTX; }
+bool isHas(Op op) { return op == Op::HAS_PRIN || op == Op::HAS_REQ || op == Op::HAS_CTX; }
+
+// `input OP constant` (input_left) or `constant OP input`: the operation a fast test runs.
+bool fastOp(Op op, bool input_left, Op& out) {
+  static constexpr Op kFlip[] = {Op::GT, Op::GE, Op::LT, Op::LE};  // LT LE GT GE, operands swapped
+  switch (op) {
+    case Op::EQ:
+    case Op::NE: out = op; return true;
+    case Op::LT:
+    case Op::LE:
+    case Op::GT:
+    case Op::GE: out = input_left ? op : kFlip[int(op) - int(Op::LT)]; return true;
+    case Op::IN_SET:
+    case Op::IN_CIDR:
+    case Op::STARTS_WITH:
+    case Op::ENDS_WITH:
+    case Op::CONTAINS_STR: out = op; return input_left;
+    case Op::IN_MAP: out = op; return !input_left;  // constant key in an input map
+    default: return false;
+  }
+}
+
+}  // namespace
+
+FastTest recognizeFastTest(const Function& f, const std::vector<Value>& consts) {
+  FastTest t;
+  const auto& c = f.code;
+  const size_t n = c.size();
+  if (n < 2 || Op(opcodeOf(c[n - 1])) != Op::RET) return t;
+  const uint32_t result = fieldA(c[n - 1]);
+  auto input = [&](Instr load) {
+    t.root = rootOf(Op(opcodeOf(load)));
+    t.slot = fieldB(load);
+    if (t.root == FastTest::Root::Principal) t.ptype = fieldC(load);
+  };
+  if (n == 2) {
+    Op op = Op(opcodeOf(c[0]));
+    if (fieldA(c[0]) != result) return t;
+    if (op == Op::IS_PRIN) {
+      t.form = FastTest::Form::IsPrincipal;
+      t.ptype = fieldB(c[0]);
+    } else if (isHas(op)) {
+      input(c[0]);
+      t.form = FastTest::Form::Has;
+    } else if (isLoad(op)) {
+      input(c[0]);
+      t.form = FastTest::Form::Load;
+    } else if (op == Op::LOADK) {
+      t.k = consts[fieldB(c[0])];
+      t.form = FastTest::Form::Constant;
+    }
+    return t;
+  }
+  if (n == 3) {  // LOAD rI; LIKE rR, rI, kP; RET rR
+    if (!isLoad(Op(opcodeOf(c[0]))) || Op(opcodeOf(c[1])) != Op::LIKE || fieldA(c[1]) != result ||
+        fieldB(c[1]) != fieldA(c[0]) || consts[fieldC(c[1])].kind != Kind::String)
+      return t;
+    input(c[0]);
+    t.op = Op::LIKE;
+    t.k = consts[fieldC(c[1])];
+    t.form = FastTest::Form::Compare;
+    return t;
+  }
+  if (n != 4) return t;
+  // Two loads in either order: an input attribute and a constant, into distinct registers.
+  int load = -1, konst = -1;
+  for (int i = 0; i < 2; ++i) {
+    Op op = Op(opcodeOf(c[i]));
+    if (op == Op::LOADK) konst = i;
+    else if (isLoad(op)) load = i;
+  }
+  if (load < 0 || konst < 0) return t;
+  const uint32_t in_reg = fieldA(c[load]), k_reg = fieldA(c[konst]);
+  const Instr cmp = c[2];
+  if (in_reg == k_reg || fieldA(cmp) != result) return t;
+  const bool in_left = fieldB(cmp) == in_reg && fieldC(cmp) == k_reg;
+  const bool in_right = fieldB(cmp) == k_reg && fieldC(cmp) == in_reg;
+  if (!in_left && !in_right) return t;
+  if (!fastOp(Op(opcodeOf(cmp)), in_left, t.op)) return t;
+  t.k = consts[fieldB(c[konst])];
+  static constexpr struct { Op op; Kind k; } kConstKinds[] = {
+      {Op::IN_SET, Kind::Set}, {Op::IN_CIDR, Kind::Cidr}, {Op::STARTS_WITH, Kind::String},
+      {Op::ENDS_WITH, Kind::String}, {Op::CONTAINS_STR, Kind::String}, {Op::IN_MAP, Kind::String}};
+  for (auto [op, kind] : kConstKinds)
+    if (t.op == op && t.k.kind != kind) return t;
+  input(c[load]);
+  t.form = FastTest::Form::Compare;
+  return t;
+}
+
+const Value* fastLoad(const FastTest& t, const Input& in) {
+  const Value* v;
+  switch (t.root) {
+    case FastTest::Root::Principal:
+      if (in.principal_type != t.ptype) return nullptr;
+      v = &in.principal[t.slot];
+      break;
+    case FastTest::Root::Request: v = &in.request[t.slot]; break;
+    default: v = &in.context[t.slot]; break;
+  }
+  return v->kind == Kind::Absent || v->kind == Kind::Error ? nullptr : v;
+}
+
+int runFastTest(const FastTest& t, const Input& in) {
+  if (t.form == FastTest::Form::IsPrincipal) return in.principal_type == t.ptype;
+  if (t.form == FastTest::Form::Constant) return t.k.kind == Kind::Bool ? int(t.k.i != 0) : -1;
+  const Value* v;
+  switch (t.root) {
+    case FastTest::Root::Principal:
+      if (in.principal_type != t.ptype) return t.form == FastTest::Form::Has ? 0 : -1;
+      v = &in.principal[t.slot];
+      break;
+    case FastTest::Root::Request: v = &in.request[t.slot]; break;
+    default: v = &in.context[t.slot]; break;
+  }
+  if (t.form == FastTest::Form::Has) return v->kind != Kind::Absent;
+  if (v->kind == Kind::Absent || v->kind == Kind::Error) return -1;
+  if (t.form == FastTest::Form::Load) return v->kind == Kind::Bool ? int(v->i != 0) : -1;
+  switch (t.op) {
+    case Op::EQ: return equalValues(*v, t.k);
+    case Op::NE: return !equalValues(*v, t.k);
+    case Op::IN_SET: return setHas(t.k, *v);
+    case Op::LT:
+    case Op::LE:
+    case Op::GT:
+    case Op::GE:
+      if (v->kind != t.k.kind || (v->kind != Kind::Int && v->kind != Kind::Duration && v->kind != Kind::Timestamp))
+        return -1;
+      return t.op == Op::LT ? v->i < t.k.i : t.op == Op::LE ? v->i <= t.k.i : t.op == Op::GT ? v->i > t.k.i
+                                                                                           : v->i >= t.k.i;
+    case Op::IN_CIDR: return v->kind == Kind::Ip ? int(cidrHas(t.k, *v)) : -1;
+    case Op::IN_MAP: return v->kind == Kind::Map ? int(mapFind(*v, t.k.str()) >= 0) : -1;
+    default: break;
+  }
+  if (v->kind != Kind::String) return -1;
+  std::string_view s = v->str(), k = t.k.str();
+  switch (t.op) {
+    case Op::LIKE: return globMatch(s, k);
+    case Op::STARTS_WITH: return s.starts_with(k);
+    case Op::ENDS_WITH: return s.ends_with(k);
+    default: return s.find(k) != std::string_view::npos;
+  }
+}
+
 Value execute(const CompiledFn& fn, const Input& in, Scratch& s) {
   Value* R = s.regs.data();
   const Value* K = fn.consts.data();
@@ -105,163 +259,177 @@ Value execute(const CompiledFn& fn, const Input& in, Scratch& s) {
   uint32_t pc = 0;
   uint32_t depth = 0;
   uint64_t budget = kLoopBudget;
-  for (;;) {
-    const Instr ins = code[pc++];
-    const uint32_t a = fieldA(ins), b = fieldB(ins), c = fieldC(ins);
-    Value& dst = R[a];
-    switch (Op(opcodeOf(ins))) {
-      case Op::LOADK: dst = K[b]; break;
-      case Op::LOADB: dst = Value::boolean(b != 0); break;
-      case Op::MOVE: dst = R[b]; break;
-      case Op::LOAD_PRIN:
-        if (in.principal_type != c) dst = Value::error(kErrOtherPrincipal);
-        else if (in.principal[b].kind == Kind::Absent) dst = Value::error(kErrAbsent);
-        else dst = in.principal[b];
-        break;
-      case Op::LOAD_REQ:
-        dst = in.request[b].kind == Kind::Absent ? Value::error(kErrAbsent) : in.request[b];
-        break;
-      case Op::LOAD_CTX:
-        dst = in.context[b].kind == Kind::Absent ? Value::error(kErrAbsent) : in.context[b];
-        break;
-      case Op::HAS_PRIN: dst = Value::boolean(in.principal_type == c && in.principal[b].kind != Kind::Absent); break;
-      case Op::HAS_REQ: dst = Value::boolean(in.request[b].kind != Kind::Absent); break;
-      case Op::HAS_CTX: dst = Value::boolean(in.context[b].kind != Kind::Absent); break;
-      case Op::IS_PRIN: dst = Value::boolean(in.principal_type == b); break;
-      case Op::EQ:
-      case Op::NE: {
+  // Threaded dispatch: every handler jumps straight to the next one (one indirect branch
+  // per opcode instead of one shared by all, which predicts far better).
+  static const void* const kHandlers[] = {
+#define PAVE_OP(name, x, fa, fb, fc, doc) &&op_##name,
+#include "pave/opcodes.def"
+#undef PAVE_OP
+  };
+  Instr ins;
+  uint32_t a, b, c;
+  Value* dstp;  // R[A], the destination of most instructions
+#define NEXT()                                                                             \
+  do {                                                                                     \
+    ins = code[pc++];                                                                      \
+    a = fieldA(ins), b = fieldB(ins), c = fieldC(ins);                                     \
+    dstp = R + a;                                                                          \
+    goto* (opcodeOf(ins) < kOpCount ? kHandlers[opcodeOf(ins)] : &&op_bad);                \
+  } while (0)
+  NEXT();
+  {
+      op_LOADK: (*dstp) = K[b]; NEXT();
+      op_LOADB: (*dstp) = Value::boolean(b != 0); NEXT();
+      op_MOVE: (*dstp) = R[b]; NEXT();
+      op_LOAD_PRIN:
+        if (in.principal_type != c) (*dstp) = Value::error(kErrOtherPrincipal);
+        else if (in.principal[b].kind == Kind::Absent) (*dstp) = Value::error(kErrAbsent);
+        else (*dstp) = in.principal[b];
+        NEXT();
+      op_LOAD_REQ:
+        (*dstp) = in.request[b].kind == Kind::Absent ? Value::error(kErrAbsent) : in.request[b];
+        NEXT();
+      op_LOAD_CTX:
+        (*dstp) = in.context[b].kind == Kind::Absent ? Value::error(kErrAbsent) : in.context[b];
+        NEXT();
+      op_HAS_PRIN: (*dstp) = Value::boolean(in.principal_type == c && in.principal[b].kind != Kind::Absent); NEXT();
+      op_HAS_REQ: (*dstp) = Value::boolean(in.request[b].kind != Kind::Absent); NEXT();
+      op_HAS_CTX: (*dstp) = Value::boolean(in.context[b].kind != Kind::Absent); NEXT();
+      op_IS_PRIN: (*dstp) = Value::boolean(in.principal_type == b); NEXT();
+      op_EQ:
+      op_NE: {
         const Value &x = R[b], &y = R[c];
-        if (x.isError()) dst = x;
-        else if (y.isError()) dst = y;
-        else dst = Value::boolean((compareValues(x, y) == 0) == (Op(opcodeOf(ins)) == Op::EQ));
-        break;
+        if (x.isError()) (*dstp) = x;
+        else if (y.isError()) (*dstp) = y;
+        else (*dstp) = Value::boolean((compareValues(x, y) == 0) == (Op(opcodeOf(ins)) == Op::EQ));
+        NEXT();
       }
-      case Op::LT:
-      case Op::LE:
-      case Op::GT:
-      case Op::GE: {
+      op_LT:
+      op_LE:
+      op_GT:
+      op_GE: {
         const Value &x = R[b], &y = R[c];
-        if (x.isError()) dst = x;
-        else if (y.isError()) dst = y;
+        if (x.isError()) (*dstp) = x;
+        else if (y.isError()) (*dstp) = y;
         else if (x.kind != y.kind || x.kind < Kind::Int || x.kind > Kind::Timestamp || x.kind == Kind::String)
-          dst = Value::error(kErrKind);
+          (*dstp) = Value::error(kErrKind);
         else {
           Op op = Op(opcodeOf(ins));
           bool r = op == Op::LT ? x.i < y.i : op == Op::LE ? x.i <= y.i : op == Op::GT ? x.i > y.i : x.i >= y.i;
-          dst = Value::boolean(r);
+          (*dstp) = Value::boolean(r);
         }
-        break;
+        NEXT();
       }
-      case Op::ADD:
-      case Op::SUB: {
+      op_ADD:
+      op_SUB: {
         const Value &x = R[b], &y = R[c];
-        if (x.isError()) { dst = x; break; }
-        if (y.isError()) { dst = y; break; }
+        if (x.isError()) { (*dstp) = x; NEXT(); }
+        if (y.isError()) { (*dstp) = y; NEXT(); }
         bool add = Op(opcodeOf(ins)) == Op::ADD;
         Kind rk = x.kind;
         if (x.kind == Kind::Timestamp && y.kind == Kind::Timestamp && !add) rk = Kind::Duration;
         else if (!(x.kind == y.kind && (x.kind == Kind::Int || x.kind == Kind::Duration)) &&
                  !(x.kind == Kind::Timestamp && y.kind == Kind::Duration)) {
-          dst = Value::error(kErrKind);
-          break;
+          (*dstp) = Value::error(kErrKind);
+          NEXT();
         }
         int64_t r;
         if (add ? __builtin_add_overflow(x.i, y.i, &r) : __builtin_sub_overflow(x.i, y.i, &r))
-          dst = Value::error(kErrOverflow);
+          (*dstp) = Value::error(kErrOverflow);
         else
-          dst = Value::integer(r, rk);
-        break;
+          (*dstp) = Value::integer(r, rk);
+        NEXT();
       }
-      case Op::NEG: {
+      op_NEG: {
         const Value& x = R[b];
-        if (x.kind != Kind::Int && x.kind != Kind::Duration) { dst = x.isError() ? x : Value::error(kErrKind); break; }
+        if (x.kind != Kind::Int && x.kind != Kind::Duration) { (*dstp) = x.isError() ? x : Value::error(kErrKind); NEXT(); }
         int64_t r;
-        if (__builtin_sub_overflow(int64_t(0), x.i, &r)) dst = Value::error(kErrOverflow);
-        else dst = Value::integer(r, x.kind);
-        break;
+        if (__builtin_sub_overflow(int64_t(0), x.i, &r)) (*dstp) = Value::error(kErrOverflow);
+        else (*dstp) = Value::integer(r, x.kind);
+        NEXT();
       }
-      case Op::CONCAT: {
+      op_CONCAT: {
         const Value &x = R[b], &y = R[c];
         Value out;
-        if (operandError(x, Kind::String, out) || operandError(y, Kind::String, out)) { dst = out; break; }
-        if (uint64_t(x.n) + y.n > kMaxString) { dst = Value::error(kErrTooLong); break; }
+        if (operandError(x, Kind::String, out) || operandError(y, Kind::String, out)) { (*dstp) = out; NEXT(); }
+        if (uint64_t(x.n) + y.n > kMaxString) { (*dstp) = Value::error(kErrTooLong); NEXT(); }
         char* p = s.arena.allocArray<char>(x.n + y.n);
         if (x.n) std::memcpy(p, x.s, x.n);
         if (y.n) std::memcpy(p + x.n, y.s, y.n);
-        dst = Value::string({p, size_t(x.n) + y.n});
-        break;
+        (*dstp) = Value::string({p, size_t(x.n) + y.n});
+        NEXT();
       }
-      case Op::NOT: {
+      op_NOT: {
         const Value& x = R[b];
         Value out;
-        dst = operandError(x, Kind::Bool, out) ? out : Value::boolean(!x.i);
-        break;
+        (*dstp) = operandError(x, Kind::Bool, out) ? out : Value::boolean(!x.i);
+        NEXT();
       }
-      case Op::AND:
-      case Op::OR: {
+      op_AND:
+      op_OR: {
         const Value &x = R[b], &y = R[c];
         bool dominant = Op(opcodeOf(ins)) == Op::OR;  // the value that absorbs errors
         if ((x.kind == Kind::Bool && bool(x.i) == dominant) || (y.kind == Kind::Bool && bool(y.i) == dominant))
-          dst = Value::boolean(dominant);
-        else if (x.kind != Kind::Bool) dst = x.isError() ? x : Value::error(kErrKind);
-        else if (y.kind != Kind::Bool) dst = y.isError() ? y : Value::error(kErrKind);
-        else dst = Value::boolean(!dominant);
-        break;
+          (*dstp) = Value::boolean(dominant);
+        else if (x.kind != Kind::Bool) (*dstp) = x.isError() ? x : Value::error(kErrKind);
+        else if (y.kind != Kind::Bool) (*dstp) = y.isError() ? y : Value::error(kErrKind);
+        else (*dstp) = Value::boolean(!dominant);
+        NEXT();
       }
-      case Op::TAKE_ERROR:
-        if (R[b].isError()) dst = R[b];
-        break;
-      case Op::IN_SET: {
+      op_TAKE_ERROR:
+        if (R[b].isError()) (*dstp) = R[b];
+        NEXT();
+      op_IN_SET: {
         const Value &x = R[b], &set = R[c];
         Value out;
-        if (x.isError()) dst = x;
-        else if (operandError(set, Kind::Set, out)) dst = out;
-        else dst = Value::boolean(setHas(set, x));
-        break;
+        if (x.isError()) (*dstp) = x;
+        else if (operandError(set, Kind::Set, out)) (*dstp) = out;
+        else (*dstp) = Value::boolean(setHas(set, x));
+        NEXT();
       }
-      case Op::IN_CIDR: {
+      op_IN_CIDR: {
         Value out;
-        if (operandError(R[b], Kind::Ip, out) || operandError(R[c], Kind::Cidr, out)) dst = out;
-        else dst = Value::boolean(cidrHas(R[c], R[b]));
-        break;
+        if (operandError(R[b], Kind::Ip, out) || operandError(R[c], Kind::Cidr, out)) (*dstp) = out;
+        else (*dstp) = Value::boolean(cidrHas(R[c], R[b]));
+        NEXT();
       }
-      case Op::IN_MAP:
-      case Op::MAP_GET: {
+      op_IN_MAP:
+      op_MAP_GET: {
         bool get = Op(opcodeOf(ins)) == Op::MAP_GET;
         const Value& map = get ? R[b] : R[c];
         const Value& key = get ? R[c] : R[b];
         Value out;
-        if (operandError(key, Kind::String, out) || operandError(map, Kind::Map, out)) { dst = out; break; }
+        if (operandError(key, Kind::String, out) || operandError(map, Kind::Map, out)) { (*dstp) = out; NEXT(); }
         int64_t at = mapFind(map, key.str());
-        if (!get) dst = Value::boolean(at >= 0);
-        else dst = at >= 0 ? map.elems[2 * at + 1] : Value::error(kErrMissingKey);
-        break;
+        if (!get) (*dstp) = Value::boolean(at >= 0);
+        else (*dstp) = at >= 0 ? map.elems[2 * at + 1] : Value::error(kErrMissingKey);
+        NEXT();
       }
-      case Op::LIKE: {
+      op_LIKE: {
         Value out;
-        if (operandError(R[b], Kind::String, out) || operandError(K[c], Kind::String, out)) dst = out;
-        else dst = Value::boolean(globMatch(R[b].str(), K[c].str()));
-        break;
+        if (operandError(R[b], Kind::String, out) || operandError(K[c], Kind::String, out)) (*dstp) = out;
+        else (*dstp) = Value::boolean(globMatch(R[b].str(), K[c].str()));
+        NEXT();
       }
-      case Op::STARTS_WITH:
-      case Op::ENDS_WITH:
-      case Op::CONTAINS_STR: {
+      op_STARTS_WITH:
+      op_ENDS_WITH:
+      op_CONTAINS_STR: {
         const Value &x = R[b], &y = R[c];
         Value out;
-        if (operandError(x, Kind::String, out) || operandError(y, Kind::String, out)) { dst = out; break; }
+        if (operandError(x, Kind::String, out) || operandError(y, Kind::String, out)) { (*dstp) = out; NEXT(); }
         std::string_view hay = x.str(), needle = y.str();
         Op op = Op(opcodeOf(ins));
         bool r = op == Op::STARTS_WITH ? hay.starts_with(needle)
                  : op == Op::ENDS_WITH ? hay.ends_with(needle)
                                        : hay.find(needle) != std::string_view::npos;
-        dst = Value::boolean(r);
-        break;
+        (*dstp) = Value::boolean(r);
+        NEXT();
       }
-      case Op::LOWER:
-      case Op::UPPER: {
+      op_LOWER:
+      op_UPPER: {
         const Value& x = R[b];
         Value out;
-        if (operandError(x, Kind::String, out)) { dst = out; break; }
+        if (operandError(x, Kind::String, out)) { (*dstp) = out; NEXT(); }
         char* p = s.arena.allocArray<char>(x.n);
         bool lower = Op(opcodeOf(ins)) == Op::LOWER;
         for (uint32_t i = 0; i < x.n; ++i) {
@@ -270,67 +438,67 @@ Value execute(const CompiledFn& fn, const Input& in, Scratch& s) {
           if (!lower && ch >= 'a' && ch <= 'z') ch = char(ch - 32);
           p[i] = ch;
         }
-        dst = Value::string({p, x.n});
-        break;
+        (*dstp) = Value::string({p, x.n});
+        NEXT();
       }
-      case Op::SIZE:
-      case Op::IS_EMPTY: {
+      op_SIZE:
+      op_IS_EMPTY: {
         const Value& x = R[b];
         if (x.kind != Kind::String && x.kind != Kind::Set && x.kind != Kind::Map) {
-          dst = x.isError() ? x : Value::error(kErrKind);
-          break;
+          (*dstp) = x.isError() ? x : Value::error(kErrKind);
+          NEXT();
         }
-        dst = Op(opcodeOf(ins)) == Op::SIZE ? Value::integer(x.n) : Value::boolean(x.n == 0);
-        break;
+        (*dstp) = Op(opcodeOf(ins)) == Op::SIZE ? Value::integer(x.n) : Value::boolean(x.n == 0);
+        NEXT();
       }
-      case Op::CONTAINS_ALL:
-      case Op::CONTAINS_ANY: {
+      op_CONTAINS_ALL:
+      op_CONTAINS_ANY: {
         Value out;
-        if (operandError(R[b], Kind::Set, out) || operandError(R[c], Kind::Set, out)) { dst = out; break; }
+        if (operandError(R[b], Kind::Set, out) || operandError(R[c], Kind::Set, out)) { (*dstp) = out; NEXT(); }
         bool all, any;
         overlap(R[b], R[c], all, any);
-        dst = Value::boolean(Op(opcodeOf(ins)) == Op::CONTAINS_ALL ? all : any);
-        break;
+        (*dstp) = Value::boolean(Op(opcodeOf(ins)) == Op::CONTAINS_ALL ? all : any);
+        NEXT();
       }
-      case Op::BUILD_SET: {
+      op_BUILD_SET: {
         Value* elems = s.arena.allocArray<Value>(c);
         const Value* err = nullptr;
         for (uint32_t i = 0; i < c; ++i) {
           elems[i] = R[b + i];
           if (elems[i].isError() && !err) err = &R[b + i];
         }
-        dst = err ? *err : Value::set(elems, sortUnique(elems, c));
-        break;
+        (*dstp) = err ? *err : Value::set(elems, sortUnique(elems, c));
+        NEXT();
       }
-      case Op::HOUR:
-      case Op::WEEKDAY:
-      case Op::DATE: {
+      op_HOUR:
+      op_WEEKDAY:
+      op_DATE: {
         const Value& x = R[b];
         Value out;
-        if (operandError(x, Kind::Timestamp, out)) { dst = out; break; }
+        if (operandError(x, Kind::Timestamp, out)) { (*dstp) = out; NEXT(); }
         int64_t days = floorDiv(x.i, 86400);
         Op op = Op(opcodeOf(ins));
-        if (op == Op::HOUR) dst = Value::integer((x.i - days * 86400) / 3600);
-        else if (op == Op::WEEKDAY) dst = Value::integer(((days % 7 + 7) % 7 + 3) % 7 + 1);
-        else dst = Value::integer(days * 86400, Kind::Timestamp);
-        break;
+        if (op == Op::HOUR) (*dstp) = Value::integer((x.i - days * 86400) / 3600);
+        else if (op == Op::WEEKDAY) (*dstp) = Value::integer(((days % 7 + 7) % 7 + 3) % 7 + 1);
+        else (*dstp) = Value::integer(days * 86400, Kind::Timestamp);
+        NEXT();
       }
-      case Op::SECONDS: {
+      op_SECONDS: {
         Value out;
-        dst = operandError(R[b], Kind::Duration, out) ? out : Value::integer(R[b].i);
-        break;
+        (*dstp) = operandError(R[b], Kind::Duration, out) ? out : Value::integer(R[b].i);
+        NEXT();
       }
-      case Op::JMP: pc += b; break;
-      case Op::JMP_FALSE:
-        if (dst.isFalse()) pc += b;
-        break;
-      case Op::JMP_TRUE:
-        if (dst.isTrue()) pc += b;
-        break;
-      case Op::JMP_NOT_TRUE:
-        if (!dst.isTrue()) pc += b;
-        break;
-      case Op::ITER_BEGIN: {
+      op_JMP: pc += b; NEXT();
+      op_JMP_FALSE:
+        if ((*dstp).isFalse()) pc += b;
+        NEXT();
+      op_JMP_TRUE:
+        if ((*dstp).isTrue()) pc += b;
+        NEXT();
+      op_JMP_NOT_TRUE:
+        if (!(*dstp).isTrue()) pc += b;
+        NEXT();
+      op_ITER_BEGIN: {
         if (depth >= kMaxLoopDepth) return Value::error(kErrKind);
         const Value& set = R[b];
         LoopFrame& L = s.loops[depth++];
@@ -343,7 +511,7 @@ Value execute(const CompiledFn& fn, const Input& in, Scratch& s) {
           L.count = set.n;
           L.next = 1;
           L.skip = false;
-          dst = set.elems[0];
+          (*dstp) = set.elems[0];
         } else {
           L.count = 0;
           L.skip = true;
@@ -353,9 +521,9 @@ Value execute(const CompiledFn& fn, const Input& in, Scratch& s) {
           }
           pc += c;
         }
-        break;
+        NEXT();
       }
-      case Op::ITER_NEXT: {
+      op_ITER_NEXT: {
         if (depth == 0) return Value::error(kErrKind);
         LoopFrame& L = s.loops[depth - 1];
         bool any = L.mode == uint8_t(QuantMode::Any);
@@ -363,8 +531,8 @@ Value execute(const CompiledFn& fn, const Input& in, Scratch& s) {
           const Value& p = R[b];
           if (p.kind == Kind::Bool && bool(p.i) == any) {  // decided: any found true / all found false
             --depth;
-            dst = Value::boolean(any);
-            break;
+            (*dstp) = Value::boolean(any);
+            NEXT();
           }
           if (p.kind != Kind::Bool && !L.saw_error) {
             L.saw_error = true;
@@ -374,17 +542,17 @@ Value execute(const CompiledFn& fn, const Input& in, Scratch& s) {
             if (--budget == 0) return Value::error(kErrBudget);
             R[L.var] = L.elems[L.next++];
             pc = L.body;
-            break;
+            NEXT();
           }
         }
         --depth;
-        dst = L.saw_error ? L.error : Value::boolean(!any);
-        break;
+        (*dstp) = L.saw_error ? L.error : Value::boolean(!any);
+        NEXT();
       }
-      case Op::RET: return dst;
-      default: return Value::error(kErrKind);
-    }
+      op_RET: return (*dstp);
+      op_bad: return Value::error(kErrKind);
   }
+#undef NEXT
 }
 
 }  // namespace pave::rt

@@ -123,16 +123,18 @@ class Parser {
   bool string(std::string_view& out) {
     size_t start = ++pos_;
     bool escaped = false;
+    unsigned char high = 0;  // any byte >= 0x80: only then is the UTF-8 check needed
     while (pos_ < t_.size() && t_[pos_] != '"') {
       unsigned char c = uint8_t(t_[pos_]);
       if (c < 0x20) return bad("control character in string");
       if (c == '\\') escaped = true, ++pos_;
+      high |= c;
       ++pos_;
     }
     if (pos_ >= t_.size()) return bad("unterminated string");
     std::string_view raw = t_.substr(start, pos_ - start);
     ++pos_;
-    if (!validUtf8(raw)) return bad("invalid UTF-8");
+    if ((high & 0x80) && !validUtf8(raw)) return bad("invalid UTF-8");
     if (!escaped) {
       out = raw;
       return true;

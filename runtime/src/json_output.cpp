@@ -1,12 +1,56 @@
-// Decision JSON (SPEC §7.4) with the canonical value forms of §7.3. Written by hand so the
+// JSON output (SPEC §7.4) with the canonical value forms of §7.3. Written by hand so the
 // key order and bytes are fixed.
+#include <charconv>
+#include <cstring>
+
 #include "format.h"
 #include "program.h"
 
 namespace pave::rt {
 namespace {
 
-void quoted(std::string_view s, std::string& out) {
+// Appends to a string through a fixed buffer: std::string's own appends are out-of-line
+// calls, which dominated the cost of writing a decision.
+class Writer {
+ public:
+  explicit Writer(std::string& out) : out_(out) {}
+  ~Writer() { flush(); }
+  Writer(const Writer&) = delete;
+  Writer& operator=(const Writer&) = delete;
+
+  Writer& operator+=(char c) {
+    if (n_ == kCap) flush();
+    buf_[n_++] = c;
+    return *this;
+  }
+  Writer& operator+=(std::string_view s) {
+    if (s.size() > kCap - n_) {
+      flush();
+      if (s.size() > kCap) {
+        out_.append(s);
+        return *this;
+      }
+    }
+    std::memcpy(buf_ + n_, s.data(), s.size());
+    n_ += s.size();
+    return *this;
+  }
+  Writer& operator+=(const char* s) { return *this += std::string_view(s); }
+  void append(const char* p, size_t n) { *this += std::string_view(p, n); }
+  char back() const { return n_ ? buf_[n_ - 1] : out_.back(); }
+  void flush() {
+    out_.append(buf_, n_);
+    n_ = 0;
+  }
+
+ private:
+  static constexpr size_t kCap = 2048;
+  std::string& out_;
+  size_t n_ = 0;
+  char buf_[kCap];
+};
+
+void quoted(std::string_view s, Writer& out) {
   static constexpr char kHex[] = "0123456789abcdef";
   out += '"';
   size_t run = 0;  // start of the pending run of characters that need no escape
@@ -33,7 +77,14 @@ void quoted(std::string_view s, std::string& out) {
 
 struct Out {
   const LoadedBundle::Impl& p;
-  std::string& o;
+  Writer& o;
+  std::string text = {};  // scratch for formatted values
+
+  void integer(int64_t v) {
+    char buf[24];
+    auto r = std::to_chars(buf, buf + sizeof buf, v);
+    o.append(buf, size_t(r.ptr - buf));
+  }
 
   void str(std::string_view s) { quoted(s, o); }
   void key(const char* k) {
@@ -58,18 +109,18 @@ struct Out {
       case Kind::Absent:
       case Kind::Error: o += "null"; break;
       case Kind::Bool: o += v.i ? "true" : "false"; break;
-      case Kind::Int: o += std::to_string(v.i); break;
+      case Kind::Int: integer(v.i); break;
       case Kind::String: str(v.str()); break;
       case Kind::Duration: {
-        std::string t;
-        formatDuration(v.i, t);
-        str(t);
+        text.clear();
+        formatDuration(v.i, text);
+        str(text);
         break;
       }
       case Kind::Timestamp: {
-        std::string t;
-        formatTimestamp(v.i, t);
-        str(t);
+        text.clear();
+        formatTimestamp(v.i, text);
+        str(text);
         break;
       }
       case Kind::Ip:
@@ -78,10 +129,10 @@ struct Out {
         ip.family = v.family;
         ip.prefix = v.prefix;
         std::copy(v.ip, v.ip + 16, ip.bytes.begin());
-        std::string t;
-        if (v.kind == Kind::Ip) formatIp(ip, t);
-        else formatCidr(ip, t);
-        str(t);
+        text.clear();
+        if (v.kind == Kind::Ip) formatIp(ip, text);
+        else formatCidr(ip, text);
+        str(text);
         break;
       }
       case Kind::Enum: str(p.str(p.model.schema.enums[v.n].members[size_t(v.i)])); break;
@@ -133,9 +184,9 @@ struct Out {
       key("lifts");
       ruleName(r.lifts);
       key("until");
-      std::string t;
-      formatTimestamp(r.until, t);
-      str(t);
+      text.clear();
+      formatTimestamp(r.until, text);
+      str(text);
       key("owner");
       optStr(r.owner);
       if (r.ticket != kNone) {
@@ -161,7 +212,7 @@ struct Out {
       }
       o += ']';
       key("quorum");
-      o += std::to_string(a.quorum);
+      integer(a.quorum);
       o += '}';
     }
     o += ']';
@@ -240,7 +291,9 @@ struct Out {
       }
       if (t.failed >= 0 && size_t(t.failed) < r.source.size() && r.source[size_t(t.failed)].text != kNone) {
         key("failed");
-        o += "{\"line\":" + std::to_string(r.source[size_t(t.failed)].line) + ",\"text\":";
+        o += "{\"line\":";
+        integer(r.source[size_t(t.failed)].line);
+        o += ",\"text\":";
         str(p.str(r.source[size_t(t.failed)].text));
         o += '}';
       }
@@ -252,6 +305,9 @@ struct Out {
 
 }  // namespace
 
-void toJson(const LoadedBundle& b, const Decision& d, std::string& out) { Out{b.impl(), out}.decision(d); }
+void toJson(const LoadedBundle& b, const Decision& d, std::string& out) {
+  Writer w(out);
+  Out{b.impl(), w}.decision(d);
+}
 
 }  // namespace pave::rt

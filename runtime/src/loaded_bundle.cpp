@@ -94,6 +94,7 @@ void buildIndexes(LoadedBundle::Impl& impl) {
     fn.size = uint32_t(f.code.size());
     fn.num_regs = f.num_regs;
     for (const Const& c : f.consts) fn.consts.push_back(materialize(impl, c));
+    fn.fast = recognizeFastTest(f, fn.consts);
     impl.max_regs = std::max(impl.max_regs, f.num_regs);
     impl.fns.push_back(std::move(fn));
   }
@@ -114,12 +115,26 @@ void buildIndexes(LoadedBundle::Impl& impl) {
       bool applies = targeting.all_targets ||
                      std::find(targeting.targets.begin(), targeting.targets.end(), t) != targeting.targets.end();
       if (!applies) continue;
-      RuleUse use{r, {}};
+      RuleUse use{r, {}, {}, {}};
       for (const GrantAssign& g : rule.grants)
         for (uint32_t k = 0; k < rt.grants.size(); ++k)
           if (rt.grants[k].name == g.grant) use.grants.emplace_back(k, g.function);
+      for (uint32_t i = 0; i < rule.conjuncts.size(); ++i) {
+        uint32_t fn = rule.conjuncts[i];
+        (impl.fns[fn].fast.form != FastTest::Form::None ? use.guards : use.others).emplace_back(i, fn);
+      }
       ri.has_approve |= rule.effect == Effect::Approve;
       ri.rules.push_back(std::move(use));
+    }
+    ri.by_principal.resize(s.principals.size());
+    for (uint32_t pt = 0; pt < s.principals.size(); ++pt) {
+      for (const RuleUse& use : ri.rules) {
+        bool ruled_out = std::any_of(use.guards.begin(), use.guards.end(), [&](auto conjunct) {
+          const FastTest& t = impl.fns[conjunct.second].fast;
+          return t.form == FastTest::Form::IsPrincipal && t.ptype != pt;
+        });
+        if (!ruled_out) ri.by_principal[pt].push_back(use);
+      }
     }
     addName(impl.request_names, m.strings[rt.name], int32_t(t));
   }

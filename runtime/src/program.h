@@ -14,21 +14,47 @@
 
 namespace pave::rt {
 
+// A function that is one test of an input attribute against a constant, such as
+// `request.env == Env.prod`, `principal is Human` or `request.duration <= 4h`: the decider
+// evaluates it without the interpreter whenever the attribute is present (otherwise it runs
+// the bytecode, so errors and their messages stay those of the VM).
+struct FastTest {
+  // IsPrincipal: `principal is T`; Has: `has(attr)`; Load: an attribute as is; Constant:
+  // a constant (`k`); Compare: below.
+  enum class Form : uint8_t { None, IsPrincipal, Has, Load, Constant, Compare };
+  enum class Root : uint8_t { Principal, Request, Context };
+  Form form = Form::None;
+  Root root = Root::Request;
+  // EQ NE LT LE GT GE (input OP constant), IN_SET IN_CIDR (input in constant), LIKE
+  // STARTS_WITH ENDS_WITH CONTAINS_STR (input.op(constant)), IN_MAP (constant in input).
+  Op op = Op::EQ;
+  uint32_t slot = 0;
+  uint32_t ptype = 0;       // IsPrincipal; Compare on the principal: the type LOAD_PRIN requires
+  Value k;
+};
+
 struct CompiledFn {
   const Instr* code = nullptr;
   uint32_t size = 0;
   uint32_t num_regs = 0;
   std::vector<Value> consts;  // materialized: strings point into the model's string table
+  FastTest fast;
 };
 
 // A rule as seen from one request type.
 struct RuleUse {
   uint32_t rule;
   std::vector<std::pair<uint32_t, uint32_t>> grants;  // (grant index of the type, function)
+  // The conjuncts as (index, function): those with a fast test, which a decision that is
+  // not explained checks first, and the others.
+  std::vector<std::pair<uint32_t, uint32_t>> guards, others;
 };
 
 struct RequestIndex {
   std::vector<RuleUse> rules;   // every applicable rule, sorted by qualified name
+  // Per principal type: `rules` without those a `principal is T` conjunct rules out (a
+  // decision that is not explained only needs the rules that can match).
+  std::vector<std::vector<RuleUse>> by_principal;
   std::vector<Value> grant_defaults;
   bool has_approve = false;
 };
@@ -95,6 +121,14 @@ struct Scratch {
 
 // interpreter.cpp
 Value execute(const CompiledFn& fn, const Input& in, Scratch& s);
+// Recognizes the one-test functions of FastTest.
+FastTest recognizeFastTest(const Function& f, const std::vector<Value>& consts);
+// 1 true, 0 false, -1 undecided (the attribute is absent or of another kind: run the code).
+int runFastTest(const FastTest& t, const Input& in);
+// The input value a Load test reads, or null when the code must run (absent, other principal).
+const Value* fastLoad(const FastTest& t, const Input& in);
+// Set membership and comparison helpers shared with the decider.
+bool setContains(const Value& set, const Value& x);
 
 // Materializes a constant of the model as a run-time value (storage kept in `impl`).
 Value materialize(LoadedBundle::Impl& impl, const Const& c);

@@ -119,7 +119,7 @@ def update(case, diags):
             if pos >= 0 and not MARK.match(line[pos:]).group(1):
                 line = line[:pos].rstrip()
             if n in marks and n <= len(lines):
-                line = (line + " " if line.strip() else line) + "//! " + " ".join(sorted(set(marks[n])))
+                line = (line + " " if line.strip() else line) + "//! " + " ".join(sorted(marks[n]))
             out.append(line)
         with open(path, "w", encoding="utf-8") as f:
             f.write("\n".join(out))

@@ -14,7 +14,7 @@ namespace pave::format::internal {
 class Planner {
  public:
   Planner(Layout& layout, const ast::Ast& ast, const FormatOptions& options)
-      : l_(layout), ast_(ast), width_(options.width) {}
+      : l_(layout), ast_(ast), width_(options.width), fillWidth_(options.fillWidth) {}
   void run(const ast::SourceFile& file);
 
  private:
@@ -41,6 +41,7 @@ class Planner {
   Layout& l_;
   const ast::Ast& ast_;
   uint32_t width_;
+  uint32_t fillWidth_;
 };
 
 }  // namespace pave::format::internal

@@ -59,7 +59,7 @@ struct DecisionError {
 
 struct Approval {
   uint32_t rule;
-  std::vector<std::string_view> groups;  // sorted, duplicate-free
+  std::span<const std::string_view> groups;  // sorted, duplicate-free
   uint32_t quorum;
 };
 

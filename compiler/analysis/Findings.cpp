@@ -1,0 +1,568 @@
+#include "analysis/Findings.h"
+
+#include <algorithm>
+#include <functional>
+
+#include "syntax/Literals.h"
+
+namespace pave::analysis {
+
+using nlohmann::json;
+using sema::RequestId;
+using sema::RuleId;
+using sema::RuleInfo;
+
+namespace {
+
+constexpr int64_t kLongException = 90 * 86400;
+
+bool isGranting(const RuleInfo& r) { return r.effect == ast::Effect::Allow || r.effect == ast::Effect::Approve; }
+
+std::string quoted(const std::string& name) { return "`" + name + "`"; }
+
+std::string names(const sema::CheckedProgram& p, const std::vector<RuleId>& rules) {
+  std::string out;
+  for (size_t i = 0; i < rules.size(); ++i) {
+    if (i == 3) return out + " and " + std::to_string(rules.size() - 3) + " more";
+    if (i) out += i + 1 == rules.size() ? " and " : ", ";
+    out += quoted(p.rule(rules[i]).name);
+  }
+  return out;
+}
+
+std::string decisionOf(const json& d) { return d.is_object() ? d.value("decision", "") : ""; }
+
+void addUnique(std::vector<RuleId>& v, RuleId r) {
+  if (std::find(v.begin(), v.end(), r) == v.end()) v.push_back(r);
+}
+
+Finding inconclusive(const sema::CheckedProgram&, RuleId r, const std::string& what) {
+  return {DiagKind::AnalysisInconclusive, r, std::nullopt,
+          "the analyzer could not decide within its budget whether " + what, {}, {}, std::nullopt};
+}
+
+/// The rules a deny brings along: the deny and every exception lifting it.
+void withExceptions(const Plan& plan, RuleId deny, std::vector<RuleId>& rules) {
+  addUnique(rules, deny);
+  for (RuleId e : plan.exceptionsOf[deny.value]) addUnique(rules, e);
+}
+
+struct RuleJob {
+  Worker& w;
+  const Plan& plan;
+  const sema::CheckedProgram& p;
+  RuleId id;
+  const RuleInfo& r;
+  std::vector<Finding> out;
+  std::vector<RequestId> live;
+  std::optional<json> matchWitness;
+
+  bool matchQuery() {
+    bool unknown = false;
+    bool deny = r.effect == ast::Effect::Deny;
+    std::string name = r.name;
+    for (RequestId t : plan.typesOf(id)) {
+      if ((deny ? plan.matchFacts(id, t) : plan.truthFacts(id, t)).empty) continue;
+      QuerySpec q{"match", t, {id}, [this](DecisionEncoder& d) { return d.matches(id); },
+                  [name, deny](const json& dec) { return deny ? matchedAtAll(dec, name) : matchedTrue(dec, name); }};
+      QueryResult res = w.run(q);
+      if (res.answer == Answer::Sat) {
+        live.push_back(t);
+        if (!matchWitness) matchWitness = res.witness;
+      } else if (res.answer == Answer::Unknown) {
+        unknown = true;
+      }
+    }
+    if (!live.empty()) return true;
+    if (unknown) {
+      out.push_back(inconclusive(p, id, "rule `" + r.name + "` can match"));
+    } else {
+      out.push_back({DiagKind::DeadRule, id, std::nullopt,
+                     "rule `" + r.name + "` can never match: no valid input satisfies its condition", {}, {},
+                     std::nullopt});
+    }
+    return false;
+  }
+
+  std::vector<RuleId> overlapping(RequestId t, ast::Effect effect, bool denyMatching, const Facts& region) {
+    std::vector<RuleId> found;
+    for (RuleId o : plan.rulesOf[t.value]) {
+      const RuleInfo& info = p.rule(o);
+      if (o == id || info.effect != effect) continue;
+      const Facts& f = denyMatching ? plan.matchFacts(o, t) : plan.truthFacts(o, t);
+      if (!disjoint(region, f)) found.push_back(o);
+    }
+    return found;
+  }
+
+  // Drops members of `set` that `unsat` does not need (small sets only), keeping the order.
+  static std::vector<RuleId> minimal(std::vector<RuleId> set, const std::function<bool(const std::vector<RuleId>&)>& unsat) {
+    if (set.size() > 8) return set;
+    for (size_t i = set.size(); i-- > 0;) {
+      std::vector<RuleId> fewer = set;
+      fewer.erase(fewer.begin() + long(i));
+      if (unsat(fewer)) set = std::move(fewer);
+    }
+    return set;
+  }
+
+  // Rule matches without a deny among `denies` (none lifted) or, with `approves`, an approve rule.
+  Answer escapes(RequestId t, const std::vector<RuleId>& denies, const std::vector<RuleId>* approves) {
+    std::vector<RuleId> rules{id};
+    std::vector<std::string> approveNames;
+    if (approves)
+      for (RuleId a : *approves) {
+        rules.push_back(a);
+        approveNames.push_back(p.rule(a).name);
+      }
+    std::vector<std::string> denyNames;
+    for (RuleId d : denies) {
+      withExceptions(plan, d, rules);
+      denyNames.push_back(p.rule(d).name);
+    }
+    std::string name = r.name;
+    bool byApproval = approves != nullptr;
+    QuerySpec q{byApproval ? "allow-shadow" : "shadow", t, rules,
+                [this, rules, byApproval](DecisionEncoder& dec) {
+                  z3::expr f = dec.matchesTrue(id) && !dec.denied(rules);
+                  return byApproval ? f && !dec.anyMatch(rules, ast::Effect::Approve) : f;
+                },
+                [name, approveNames, denyNames](const json& dec) {
+                  if (!matchedTrue(dec, name)) return false;
+                  for (const std::string& n : denyNames)
+                    if (listed(dec, "deny_rules", n)) return false;
+                  for (const std::string& n : approveNames)
+                    if (matchedTrue(dec, n)) return false;
+                  return true;
+                }};
+    return w.run(q).answer;
+  }
+
+  // Every input the rule matches is denied (by denies no exception lifts there).
+  bool shadowedByDenies() {
+    std::vector<RuleId> related;
+    bool unknown = false;
+    for (RequestId t : live) {
+      std::vector<RuleId> denies = overlapping(t, ast::Effect::Deny, true, plan.truthFacts(id, t));
+      if (denies.empty()) return false;
+      Answer a = escapes(t, denies, nullptr);
+      if (a == Answer::Sat) return false;
+      if (a == Answer::Unknown) {
+        unknown = true;
+        continue;
+      }
+      denies = minimal(denies, [&](const std::vector<RuleId>& d) { return escapes(t, d, nullptr) == Answer::Unsat; });
+      for (RuleId d : denies) addUnique(related, d);
+    }
+    if (unknown) {
+      out.push_back(inconclusive(p, id, "every input rule `" + r.name + "` matches is denied"));
+      return true;  // nothing more can be said with confidence
+    }
+    std::sort(related.begin(), related.end());
+    out.push_back({DiagKind::ShadowedRule, id, std::nullopt,
+                   std::string(ast::effectName(r.effect)) + " rule `" + r.name +
+                       "` can match but never decides: every input it matches is denied by " + names(p, related),
+                   related, {}, matchWitness});
+    return true;
+  }
+
+  // An allow whose every match also matches an approve rule (or is denied).
+  bool shadowedByApprovals() {
+    std::vector<RuleId> approves, denies;
+    bool unknown = false;
+    for (RequestId t : live) {
+      std::vector<RuleId> a = overlapping(t, ast::Effect::Approve, false, plan.truthFacts(id, t));
+      if (a.empty()) return false;
+      std::vector<RuleId> d = overlapping(t, ast::Effect::Deny, true, plan.truthFacts(id, t));
+      Answer ans = escapes(t, d, &a);
+      if (ans == Answer::Sat) return false;
+      if (ans == Answer::Unknown) {
+        unknown = true;
+        continue;
+      }
+      a = minimal(a, [&](const std::vector<RuleId>& fewer) { return escapes(t, d, &fewer) == Answer::Unsat; });
+      d = minimal(d, [&](const std::vector<RuleId>& fewer) { return escapes(t, fewer, &a) == Answer::Unsat; });
+      for (RuleId x : a) addUnique(approves, x);
+      for (RuleId x : d) addUnique(denies, x);
+    }
+    if (unknown) {
+      out.push_back(inconclusive(p, id, "allow rule `" + r.name + "` can ever yield `allow`"));
+      return true;
+    }
+    std::sort(approves.begin(), approves.end());
+    std::sort(denies.begin(), denies.end());
+    std::vector<RuleId> related = approves;
+    for (RuleId d : denies) addUnique(related, d);
+    out.push_back({DiagKind::ShadowedRule, id, std::nullopt,
+                   "allow rule `" + r.name + "` can never yield `allow`: every input it matches also matches " +
+                       names(p, approves) + (denies.empty() ? "" : " or is denied by " + names(p, denies)),
+                   related, {}, matchWitness});
+    return true;
+  }
+
+  void conflicts() {
+    std::string name = r.name;
+    std::vector<RuleId> denies;
+    for (RequestId t : live)
+      for (RuleId d : overlapping(t, ast::Effect::Deny, false, plan.truthFacts(id, t))) addUnique(denies, d);
+    std::sort(denies.begin(), denies.end());
+    for (RuleId d : denies) {
+      std::string deny = p.rule(d).name;
+      bool unknown = false, found = false;
+      for (RequestId t : live) {
+        if (disjoint(plan.truthFacts(id, t), plan.truthFacts(d, t))) continue;
+        std::vector<RuleId> rules{id};
+        withExceptions(plan, d, rules);
+        QuerySpec q{"conflict", t, rules,
+                    [this, d, rules](DecisionEncoder& dec) {
+                      return dec.matchesTrue(id) && dec.matchesTrue(d) && !dec.lifted(d, rules);
+                    },
+                    [name, deny](const json& dec) {
+                      return matchedTrue(dec, name) && matchedTrue(dec, deny) && decisionOf(dec) == "deny";
+                    }};
+        QueryResult res = w.run(q);
+        if (res.answer == Answer::Sat) {
+          out.push_back({DiagKind::Conflict, id, std::nullopt,
+                         std::string(ast::effectName(r.effect)) + " rule `" + r.name + "` and deny rule `" + deny +
+                             "` can match the same input; the deny wins",
+                         {d}, {}, res.witness});
+          found = true;
+          break;
+        }
+        if (res.answer == Answer::Unknown) unknown = true;
+      }
+      if (!found && unknown) out.push_back(inconclusive(p, id, "rule `" + r.name + "` conflicts with `" + deny + "`"));
+    }
+  }
+
+  bool sameShape(const RuleInfo& s) const {
+    if (s.effect != r.effect || s.targets != r.targets || s.onStar != r.onStar || s.quorum != r.quorum) return false;
+    auto grantDumps = [&](const RuleInfo& x) {
+      std::vector<std::string> v;
+      for (const sema::GrantAssignment& g : x.grants) v.push_back(g.grant + "=" + p.dump(g.value));
+      std::sort(v.begin(), v.end());
+      return v;
+    };
+    auto approverDumps = [&](const RuleInfo& x) {
+      std::vector<std::string> v;
+      for (sema::CExprId a : x.approvers) v.push_back(p.dump(a));
+      std::sort(v.begin(), v.end());
+      v.erase(std::unique(v.begin(), v.end()), v.end());
+      return v;
+    };
+    return grantDumps(s) == grantDumps(r) && approverDumps(s) == approverDumps(r);
+  }
+
+  // `a` implies `b` on every given type (for denies: while neither is lifted).
+  Answer implies(RuleId a, RuleId b, const std::vector<RequestId>& types) {
+    bool deny = p.rule(a).effect == ast::Effect::Deny;
+    for (RequestId t : types) {
+      std::vector<RuleId> rules{a, b};
+      if (deny) {
+        withExceptions(plan, a, rules);
+        withExceptions(plan, b, rules);
+      }
+      QuerySpec q{deny ? "implies-deny" : "implies", t, rules,
+                  [a, b, deny, rules](DecisionEncoder& dec) {
+                    if (!deny) return dec.matchesTrue(a) && !dec.matchesTrue(b);
+                    return dec.matches(a) && !dec.lifted(a, rules) && !(dec.matches(b) && !dec.lifted(b, rules));
+                  },
+                  nullptr};
+      QueryResult res = w.run(q);
+      if (res.answer != Answer::Unsat) return res.answer;
+    }
+    return Answer::Unsat;
+  }
+
+  void redundancy() {
+    bool deny = r.effect == ast::Effect::Deny;
+    for (RuleId s : plan.rulesOf[plan.typesOf(id).front().value]) {
+      if (s == id || !sameShape(p.rule(s))) continue;
+      bool overlaps = true;
+      for (RequestId t : live) {
+        const Facts& a = deny ? plan.matchFacts(id, t) : plan.truthFacts(id, t);
+        const Facts& b = deny ? plan.matchFacts(s, t) : plan.truthFacts(s, t);
+        if (disjoint(a, b)) overlaps = false;
+      }
+      if (!overlaps) continue;
+      Answer a = implies(id, s, live);
+      if (a == Answer::Unknown) {
+        out.push_back(inconclusive(p, id, "rule `" + r.name + "` is implied by `" + p.rule(s).name + "`"));
+        continue;
+      }
+      if (a != Answer::Unsat) continue;
+      // Equivalent rules: only the later one is redundant.
+      if (s.value > id.value && implies(s, id, plan.typesOf(id)) == Answer::Unsat) continue;
+      out.push_back({DiagKind::RedundantRule, id, std::nullopt,
+                     "rule `" + r.name + "` is redundant: `" + p.rule(s).name + "` matches every input it matches" +
+                         (deny ? "" : ", with the same grants" + std::string(r.effect == ast::Effect::Approve
+                                                                                 ? " and approvers"
+                                                                                 : "")),
+                     {s}, {}, std::nullopt});
+      return;
+    }
+  }
+
+  void grantConflicts() {
+    std::string name = r.name;
+    for (const sema::GrantAssignment& g : r.grants) {
+      for (RequestId t : live) {
+        const sema::GrantInfo* info = p.requests[t.value].grant(g.grant);
+        if (!info || info->merge != sema::MergeOp::Unique) continue;
+        bool reported = false;
+        for (RuleId s : plan.rulesOf[t.value]) {
+          if (s.value >= id.value) break;
+          const RuleInfo& other = p.rule(s);
+          if (!isGranting(other)) continue;
+          auto it = std::find_if(other.grants.begin(), other.grants.end(),
+                                 [&](const sema::GrantAssignment& x) { return x.grant == g.grant; });
+          if (it == other.grants.end() || p.dump(it->value) == p.dump(g.value)) continue;
+          if (disjoint(plan.truthFacts(id, t), plan.truthFacts(s, t))) continue;
+          std::string grant = g.grant, sname = other.name;
+          sema::TypeId type = info->type;
+          QuerySpec q{"grant-conflict " + grant, t, {id, s},
+                      [this, s, grant, type](DecisionEncoder& dec) {
+                        Sym a = dec.grantValue(id, grant), b = dec.grantValue(s, grant);
+                        return dec.matchesTrue(id) && dec.matchesTrue(s) && !a.err && !b.err &&
+                               !dec.encoder().equal(a.v, b.v, type);
+                      },
+                      [name, sname](const json& dec) { return matchedTrue(dec, name) && matchedTrue(dec, sname); }};
+          QueryResult res = w.run(q);
+          if (res.answer == Answer::Sat) {
+            out.push_back({DiagKind::GrantConflict, id, std::nullopt,
+                           "rules `" + sname + "` and `" + name +
+                               "` can match the same input and assign different values to the unique grant `" + grant +
+                               "`",
+                           {s}, {"such a request is denied with error `grant-conflict`"}, res.witness});
+            reported = true;
+          } else if (res.answer == Answer::Unknown) {
+            out.push_back(inconclusive(p, id, "rules `" + sname + "` and `" + name + "` conflict on grant `" + grant + "`"));
+          }
+        }
+        if (reported) break;
+      }
+    }
+  }
+};
+
+struct ExceptionJob {
+  Worker& w;
+  const Plan& plan;
+  const sema::CheckedProgram& p;
+  RuleId id;
+  const RuleInfo& e;
+  RuleId deny;
+  std::vector<Finding> out;
+
+  // The rules that can matter where the exception and its deny both match.
+  std::vector<RuleId> neighbourhood(RequestId t, const Facts& region) {
+    std::vector<RuleId> rules{id, deny};
+    for (RuleId o : plan.rulesOf[t.value]) {
+      const RuleInfo& info = p.rule(o);
+      if (o == deny || o == id) continue;
+      if (info.effect == ast::Effect::Deny && !disjoint(region, plan.matchFacts(o, t))) withExceptions(plan, o, rules);
+      if (isGranting(info) && !disjoint(region, plan.truthFacts(o, t))) addUnique(rules, o);
+    }
+    return rules;
+  }
+
+  enum class Reach { Yes, No, Unknown };
+
+  Reach reachable() {
+    bool unknown = false;
+    std::string name = e.name;
+    for (RequestId t : plan.typesOf(id)) {
+      Facts region = intersect(plan.truthFacts(id, t), plan.matchFacts(deny, t));
+      if (region.empty) continue;
+      std::vector<RuleId> rules = neighbourhood(t, region);
+      QuerySpec q{"reach", t, rules,
+                  [this, rules](DecisionEncoder& d) {
+                    SymOutcome o = d.outcome(rules);
+                    return d.active(id) && d.matchesTrue(id) && d.matches(deny) && !o.deny;
+                  },
+                  [name](const json& dec) {
+                    std::string s = decisionOf(dec);
+                    return matchedTrue(dec, name) && listed(dec, "exceptions", name) && (s == "allow" || s == "approval");
+                  }};
+      QueryResult res = w.run(q);
+      if (res.answer == Answer::Sat) return Reach::Yes;
+      if (res.answer == Answer::Unknown) unknown = true;
+    }
+    return unknown ? Reach::Unknown : Reach::No;
+  }
+
+  // Which of the typical causes applies (the first whose weaker query is unsatisfiable).
+  std::string cause(std::vector<RuleId>& related) {
+    auto never = [&](const std::string& kind, std::function<z3::expr(DecisionEncoder&, const std::vector<RuleId>&)> f,
+                     bool withNeighbours) {
+      for (RequestId t : plan.typesOf(id)) {
+        std::vector<RuleId> rules{id, deny};
+        if (withNeighbours) rules = neighbourhood(t, intersect(plan.truthFacts(id, t), plan.matchFacts(deny, t)));
+        QuerySpec q{kind, t, rules, [f, rules](DecisionEncoder& d) { return f(d, rules); }, nullptr};
+        if (w.run(q).answer != Answer::Unsat) return false;
+      }
+      return true;
+    };
+    RuleId self = id, lifted = deny;
+    if (never("cause-a", [self](DecisionEncoder& d, const std::vector<RuleId>&) { return d.matchesTrue(self); }, false))
+      return "its condition is unsatisfiable";
+    if (never("cause-b",
+              [self, lifted](DecisionEncoder& d, const std::vector<RuleId>&) {
+                return d.active(self) && d.matchesTrue(self) && d.matches(lifted);
+              },
+              false))
+      return "it never matches together with `" + p.rule(deny).name + "`, the deny it lifts";
+    if (never("cause-c",
+              [self, lifted](DecisionEncoder& d, const std::vector<RuleId>& rules) {
+                return d.active(self) && d.matchesTrue(self) && d.matches(lifted) && !d.denied(rules);
+              },
+              true)) {
+      std::vector<RuleId> others;
+      for (RequestId t : plan.typesOf(id))
+        for (RuleId o : neighbourhood(t, intersect(plan.truthFacts(id, t), plan.matchFacts(deny, t))))
+          if (o != deny && p.rule(o).effect == ast::Effect::Deny) addUnique(others, o);
+      std::sort(others.begin(), others.end());
+      for (RuleId o : others) addUnique(related, o);
+      return "whenever it matches together with `" + p.rule(deny).name +
+             "`, another deny it does not lift also matches" + (others.empty() ? "" : ": " + names(p, others));
+    }
+    return "whenever it lifts `" + p.rule(deny).name +
+           "`, no allow or approve rule grants the request, so it is denied by default";
+  }
+
+  void redundancy() {
+    for (RuleId o : plan.exceptionsOf[deny.value]) {
+      if (o == id) continue;
+      const RuleInfo& other = p.rule(o);
+      if (other.exception->until < e.exception->until) continue;
+      bool implied = true, unknown = false;
+      for (RequestId t : plan.typesOf(id)) {
+        if (disjoint(plan.truthFacts(id, t), plan.truthFacts(o, t)) && !plan.truthFacts(id, t).empty) {
+          implied = false;
+          break;
+        }
+        RuleId self = id;
+        QuerySpec q{"implies", t, {id, o},
+                    [self, o](DecisionEncoder& d) { return d.matchesTrue(self) && !d.matchesTrue(o); }, nullptr};
+        Answer a = w.run(q).answer;
+        if (a == Answer::Sat) implied = false;
+        if (a == Answer::Unknown) unknown = true;
+        if (!implied) break;
+      }
+      if (!implied) continue;
+      if (unknown) {
+        out.push_back(inconclusive(p, id, "exception `" + e.name + "` is implied by `" + other.name + "`"));
+        continue;
+      }
+      if (other.exception->until == e.exception->until && o.value > id.value) {
+        // Equivalent exceptions with the same end: only the later one is redundant.
+        bool back = true;
+        for (RequestId t : plan.typesOf(id)) {
+          QuerySpec q{"implies", t, {o, id},
+                      [self = id, o](DecisionEncoder& d) { return d.matchesTrue(o) && !d.matchesTrue(self); }, nullptr};
+          if (w.run(q).answer != Answer::Unsat) back = false;
+        }
+        if (back) continue;
+      }
+      out.push_back({DiagKind::RedundantException, id, std::nullopt,
+                     "exception `" + e.name + "` is redundant: `" + other.name + "` also lifts `" + p.rule(deny).name +
+                         "` for every input it matches, until " + syntax::formatTimestamp(other.exception->until),
+                     {o}, {}, std::nullopt});
+      return;
+    }
+  }
+
+  void run() {
+    int64_t until = e.exception->until;
+    if (until - plan.now > kLongException) {
+      out.push_back({DiagKind::LongException, id, std::nullopt,
+                     "exception `" + e.name + "` runs until " + syntax::formatTimestamp(until) + ", " +
+                         std::to_string((until - plan.now) / 86400) + " days after the check time (at most 90 expected)",
+                     {}, {}, std::nullopt});
+    }
+    Reach reach = reachable();
+    if (reach == Reach::Unknown) {
+      out.push_back(inconclusive(p, id, "exception `" + e.name + "` can change a decision"));
+    } else if (reach == Reach::No) {
+      std::vector<RuleId> related{deny};
+      std::string why = cause(related);
+      out.push_back({DiagKind::UnreachableException, id, std::nullopt,
+                     "exception `" + e.name + "` can never change a decision: " + why, related, {}, std::nullopt});
+      return;
+    }
+    redundancy();
+  }
+};
+
+}  // namespace
+
+Plan::Plan(const sema::CheckedProgram& program, int64_t checkTime) : p(program), now(checkTime) {
+  rulesOf.resize(p.requests.size());
+  targets.resize(p.rules.size());
+  exceptionsOf.resize(p.rules.size());
+  for (uint32_t i = 0; i < p.rules.size(); ++i) {
+    const RuleInfo& r = p.rules[i];
+    RuleId id{i};
+    std::vector<RequestId> ts = r.targets;
+    if (r.exception) {
+      ts = p.rule(r.exception->lifts).targets;
+      exceptionsOf[r.exception->lifts.value].push_back(id);
+    }
+    targets[i] = ts;
+    for (RequestId t : ts) {
+      rulesOf[t.value].push_back(id);
+      factsTrue[{i, t.value}] = factsOf(p, r, t, false);
+      factsMatch[{i, t.value}] = r.effect == ast::Effect::Deny ? factsOf(p, r, t, true) : factsTrue[{i, t.value}];
+    }
+  }
+}
+
+std::vector<Finding> analyzeRule(Worker& w, const Plan& plan, RuleId rule) {
+  const RuleInfo& r = plan.p.rule(rule);
+  RuleJob job{w, plan, plan.p, rule, r, {}, {}, std::nullopt};
+  if (plan.typesOf(rule).empty() || !job.matchQuery()) return std::move(job.out);
+  if (isGranting(r)) {
+    bool shadowed = job.shadowedByDenies();
+    if (!shadowed && r.effect == ast::Effect::Allow) shadowed = job.shadowedByApprovals();
+    if (!shadowed) job.conflicts();
+    job.grantConflicts();
+  }
+  job.redundancy();
+  return std::move(job.out);
+}
+
+std::vector<Finding> analyzeException(Worker& w, const Plan& plan, RuleId exception) {
+  const RuleInfo& e = plan.p.rule(exception);
+  ExceptionJob job{w, plan, plan.p, exception, e, e.exception->lifts, {}};
+  job.run();
+  return std::move(job.out);
+}
+
+std::vector<Finding> analyzeRequestType(Worker& w, const Plan& plan, RequestId type) {
+  const sema::CheckedProgram& p = plan.p;
+  const std::vector<RuleId>& rules = plan.rulesOf[type.value];
+  const std::string& name = p.requests[type.value].name;
+  bool any = std::any_of(rules.begin(), rules.end(), [&](RuleId r) { return isGranting(p.rule(r)); });
+  if (!any)
+    return {{DiagKind::NoApprovedPath, std::nullopt, type,
+             "no allow or approve rule targets request type `" + name + "`: every request for it is denied", {}, {},
+             std::nullopt}};
+  QuerySpec q{"path", type, rules, [rules](DecisionEncoder& d) { return !d.outcome(rules).deny; },
+              [](const json& dec) {
+                std::string s = decisionOf(dec);
+                return s == "allow" || s == "approval";
+              }};
+  QueryResult res = w.run(q);
+  if (res.answer == Answer::Unsat)
+    return {{DiagKind::NoApprovedPath, std::nullopt, type,
+             "no input of request type `" + name + "` can be allowed or approved: every request for it is denied", {},
+             {}, std::nullopt}};
+  if (res.answer == Answer::Unknown)
+    return {{DiagKind::AnalysisInconclusive, std::nullopt, type,
+             "the analyzer could not decide within its budget whether request type `" + name +
+                 "` can ever be allowed or approved",
+             {}, {}, std::nullopt}};
+  return {};
+}
+
+}  // namespace pave::analysis

@@ -1,0 +1,45 @@
+// The findings of SPEC §6.2, one job per rule, exception or request type; jobs are
+// independent so that the scheduler can run them on any thread.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <vector>
+
+#include "analysis/Prefilter.h"
+#include "analysis/Query.h"
+#include "diag/Diagnostic.h"
+
+namespace pave::analysis {
+
+struct Finding {
+  DiagKind kind;
+  std::optional<sema::RuleId> rule;       // the rule it is about
+  std::optional<sema::RequestId> type;    // findings about a request type
+  std::string message;
+  std::vector<sema::RuleId> related;
+  std::vector<std::string> notes;
+  std::optional<nlohmann::json> witness;
+};
+
+/// Everything the jobs share, computed once before they run.
+struct Plan {
+  const sema::CheckedProgram& p;
+  int64_t now = 0;
+  std::vector<std::vector<sema::RuleId>> rulesOf;  // per request type, in source order
+  std::vector<std::vector<sema::RequestId>> targets;  // per rule (exceptions: those of their deny)
+  std::vector<std::vector<sema::RuleId>> exceptionsOf;  // per deny
+  std::map<std::pair<uint32_t, uint32_t>, Facts> factsTrue, factsMatch;  // (rule, type)
+
+  explicit Plan(const sema::CheckedProgram& program, int64_t now);
+  const Facts& truthFacts(sema::RuleId r, sema::RequestId t) const { return factsTrue.at({r.value, t.value}); }
+  /// How the decision sees the rule match: for denies also on an error.
+  const Facts& matchFacts(sema::RuleId r, sema::RequestId t) const { return factsMatch.at({r.value, t.value}); }
+  const std::vector<sema::RequestId>& typesOf(sema::RuleId r) const { return targets[r.value]; }
+};
+
+std::vector<Finding> analyzeRule(Worker& w, const Plan& plan, sema::RuleId rule);
+std::vector<Finding> analyzeException(Worker& w, const Plan& plan, sema::RuleId exception);
+std::vector<Finding> analyzeRequestType(Worker& w, const Plan& plan, sema::RequestId type);
+
+}  // namespace pave::analysis

@@ -1,0 +1,141 @@
+#include "analysis/Query.h"
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <mutex>
+
+namespace pave::analysis {
+
+using nlohmann::json;
+using sema::RuleId;
+
+void initSolver() {
+  static std::once_flag once;
+  std::call_once(once, [] { z3::set_param("unicode", false); });
+}
+
+Fingerprints fingerprint(const sema::CheckedProgram& p, unsigned timeoutMs) {
+  Fingerprints fp;
+  for (const sema::RuleInfo& r : p.rules) {
+    std::string s = std::string(ast::effectName(r.effect)) + " " + r.name + " q" + std::to_string(r.quorum);
+    for (const sema::Conjunct& c : r.condition) s += " when " + p.dump(c.expr);
+    for (sema::CExprId a : r.approvers) s += " by " + p.dump(a);
+    for (const sema::GrantAssignment& g : r.grants) s += " grant " + g.grant + "=" + p.dump(g.value);
+    if (r.exception) s += " lifts " + p.rule(r.exception->lifts).name + " until " + std::to_string(r.exception->until);
+    fp.rules.push_back(std::move(s));
+  }
+  std::string common;
+  for (const sema::EnumInfo& e : p.enums) {
+    common += "enum " + e.name;
+    for (const std::string& m : e.members) common += " " + m;
+    common += ";";
+  }
+  auto attrs = [&](const std::vector<sema::AttrInfo>& list) {
+    std::string s;
+    for (const sema::AttrInfo& a : list) s += " " + a.name + ":" + p.typeName(a.type) + (a.optional ? "?" : "");
+    return s;
+  };
+  for (const sema::PrincipalInfo& pr : p.principals) common += "principal " + pr.name + attrs(pr.attrs) + ";";
+  common += "context" + attrs(p.context.attrs) + ";";
+  for (const sema::RequestInfo& r : p.requests) {
+    std::string s = common + "request " + r.name + attrs(r.attrs) + " for";
+    for (sema::PrincipalId pid : r.principals) s += " " + p.principals[pid.value].name;
+    for (const sema::GrantInfo& g : r.grants)
+      s += " grant " + g.name + ":" + p.typeName(g.type) + "=" + p.formatValue(g.defaultValue) + " " +
+           std::string(sema::mergeOpName(g.merge));
+    fp.types.push_back(std::move(s));
+  }
+  fp.options = "v1 timeout " + std::to_string(timeoutMs);
+  return fp;
+}
+
+Worker::Worker(const sema::CheckedProgram& p, const Fingerprints& fp, std::shared_ptr<const Bundle> bundle,
+               QueryCache* cache, unsigned timeoutMs)
+    : p_(p), fp_(fp), cache_(cache), timeoutMs_(timeoutMs), confirmer_(std::move(bundle)) {}
+
+QueryResult Worker::run(const QuerySpec& q) {
+  ++stats.queries;
+  std::string key;
+  if (cache_) {
+    std::string text = fp_.options + "\n" + q.kind + "\n" + fp_.types[q.type.value];
+    for (RuleId r : q.rules) text += "\n" + fp_.rules[r.value];
+    key = contentHash(text);
+    if (auto hit = cache_->find(key)) {
+      ++stats.cached;
+      QueryResult r;
+      r.answer = hit->answer;
+      if (!hit->witness.empty()) r.witness = json::parse(hit->witness, nullptr, false);
+      return r;
+    }
+  }
+  auto start = std::chrono::steady_clock::now();
+  QueryResult r = solve(q);
+  stats.millis.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+  if (cache_) cache_->store(key, {r.answer, r.witness ? r.witness->dump() : std::string()});
+  return r;
+}
+
+QueryResult Worker::solve(const QuerySpec& q) {
+  std::vector<sema::CExprId> roots;
+  for (RuleId r : q.rules) {
+    const sema::RuleInfo& info = p_.rule(r);
+    for (const sema::Conjunct& c : info.condition) roots.push_back(c.expr);
+    for (const sema::GrantAssignment& g : info.grants) roots.push_back(g.value);
+    for (sema::CExprId a : info.approvers) roots.push_back(a);
+  }
+  SetBounds bounds = computeBounds(p_, q.type, roots);
+  Encoder enc(ctx_, p_, q.type, bounds);
+  DecisionEncoder dec(enc);
+  z3::expr f = q.formula(dec);
+  z3::solver s(ctx_, z3::solver::simple());
+  z3::params params(ctx_);
+  params.set("timeout", timeoutMs_);
+  s.set(params);
+  s.add(f);
+  s.add(enc.domain());
+
+  QueryResult out;
+  z3::expr_vector assumptions(ctx_);
+  for (int attempt = 0; attempt < 4; ++attempt) {
+    z3::check_result r = assumptions.empty() ? s.check() : s.check(assumptions);
+    if (r == z3::unknown) {
+      ++stats.timeouts;
+      return out;
+    }
+    if (r == z3::unsat) {
+      // Under refinement assumptions unsat proves nothing; without them it is a proof
+      // when the set bounds lose no input.
+      if (assumptions.empty() && bounds.exact) out.answer = Answer::Unsat;
+      return out;
+    }
+    std::vector<z3::expr> bad;
+    std::optional<json> w = decodeWitness(enc, s.get_model(), &bad);
+    if (w) {
+      json decision = confirmer_.decide(*w);
+      if (validInput(decision) && (!q.confirm || q.confirm(decision))) {
+        out.answer = Answer::Sat;
+        out.witness = std::move(w);
+        return out;
+      }
+      if (std::getenv("PAVE_ANALYSIS_DEBUG"))
+        std::fprintf(stderr, "unconfirmed %s witness: %s\n  decision: %s\n", q.kind.c_str(), w->dump().c_str(),
+                     decision.dump().c_str());
+    }
+    // Refine: readable strings, and case folds of strings that are already folded.
+    char lo = 0x20, hi = 0x7e;
+    z3::expr printable = z3::star(z3::range(ctx_.string_val(&lo, 1), ctx_.string_val(&hi, 1)));
+    if (!bad.empty()) {
+      for (const z3::expr& v : bad) s.add(z3::in_re(v, printable));
+    } else if (attempt == 0 && !enc.caseFolds().empty()) {
+      for (const auto& [folded, original] : enc.caseFolds()) assumptions.push_back(folded == original);
+    } else {
+      ++stats.unconfirmed;
+      return out;
+    }
+  }
+  ++stats.unconfirmed;
+  return out;
+}
+
+}  // namespace pave::analysis

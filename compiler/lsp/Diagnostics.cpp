@@ -1,0 +1,122 @@
+// Diagnostics and quick fixes in LSP form.
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include "lsp/Features.h"
+#include "stdlib/Stdlib.h"
+
+namespace fs = std::filesystem;
+
+namespace pave::lsp {
+
+using json = nlohmann::json;
+
+namespace {
+
+constexpr std::string_view kStdPrefix = "<std>/";
+
+/// The standard library lives in the binary; definitions inside it are shown from a copy
+/// written once to the user's cache folder.
+std::string stdlibCopy(const std::string& path) {
+  const char* xdg = std::getenv("XDG_CACHE_HOME");
+  const char* home = std::getenv("HOME");
+  fs::path base = xdg && *xdg ? fs::path(xdg) : home && *home ? fs::path(home) / ".cache" : fs::temp_directory_path();
+  fs::path target = base / "pave" / ("stdlib-" PAVE_VERSION) / path.substr(kStdPrefix.size());
+  std::error_code ec;
+  if (fs::exists(target, ec)) return target.string();
+  for (const EmbeddedFile& f : stdlibFiles()) {
+    if (f.path != path) continue;
+    fs::create_directories(target.parent_path(), ec);
+    std::ofstream out(target, std::ios::binary);
+    out.write(f.text.data(), static_cast<std::streamsize>(f.text.size()));
+    if (!out) return {};
+    return target.string();
+  }
+  return {};
+}
+
+int severityCode(Severity s) {
+  switch (s) {
+    case Severity::Error: return 1;
+    case Severity::Warning: return 2;
+    default: return 3;
+  }
+}
+
+json fixJson(const Snapshot& snap, const FixIt& fix) {
+  json loc = locationJson(snap, fix.range);
+  return {{"title", fix.title}, {"uri", loc["uri"]}, {"range", loc["range"]}, {"newText", fix.replacement}};
+}
+
+}  // namespace
+
+json locationJson(const Snapshot& snap, SourceRange r) {
+  if (!r.valid() || r.file.value >= snap.sources.size()) return nullptr;
+  std::string path = snap.sources.path(r.file);
+  if (path.compare(0, kStdPrefix.size(), kStdPrefix) == 0) path = stdlibCopy(path);
+  if (path.empty()) return nullptr;
+  std::string absolute = fs::absolute(path).lexically_normal().string();
+  return {{"uri", pathToUri(absolute)}, {"range", snap.lineIndex(r.file).range(r.begin, r.end)}};
+}
+
+json diagnosticJson(const Snapshot& snap, const Diagnostic& d) {
+  std::string message = d.message;
+  for (const std::string& note : d.notes) message += "\nnote: " + note;
+  json out = {{"range", snap.lineIndex(d.range.file).range(d.range.begin, d.range.end)},
+              {"severity", severityCode(d.severity)},
+              {"code", std::string(d.code())},
+              {"source", "pave"},
+              {"message", message}};
+  json related = json::array();
+  for (const RelatedInfo& r : d.related) {
+    json loc = locationJson(snap, r.range);
+    if (loc.is_null()) continue;
+    std::string text = !r.message.empty() ? r.message : !r.rule.empty() ? "rule `" + r.rule + "`" : "related";
+    related.push_back({{"location", loc}, {"message", text}});
+  }
+  if (!related.empty()) out["relatedInformation"] = related;
+  json data = json::object();
+  if (!d.rule.empty()) data["rule"] = d.rule;
+  if (d.witnessJson) {
+    json witness = json::parse(*d.witnessJson, nullptr, /*allow_exceptions=*/false);
+    data["witness"] = witness.is_discarded() ? json(*d.witnessJson) : witness;
+  }
+  if (!d.fixes.empty()) {
+    data["fixes"] = json::array();
+    for (const FixIt& f : d.fixes) data["fixes"].push_back(fixJson(snap, f));
+  }
+  if (!data.empty()) out["data"] = data;
+  return out;
+}
+
+json publishParams(const Snapshot& snap, const std::string& path, const std::vector<const Diagnostic*>& diags) {
+  json list = json::array();
+  for (const Diagnostic* d : diags) list.push_back(diagnosticJson(snap, *d));
+  std::string absolute = fs::absolute(path).lexically_normal().string();
+  return {{"uri", pathToUri(absolute)}, {"diagnostics", std::move(list)}};
+}
+
+json codeActions(const DocView& doc, const json& params) {
+  const LineIndex& lines = doc.lines();
+  uint32_t begin = lines.offset(positionFrom(params.at("range").at("start")));
+  uint32_t end = lines.offset(positionFrom(params.at("range").at("end")));
+  json actions = json::array();
+  for (const Diagnostic& d : doc.snap.diagnostics) {
+    if (d.range.file != doc.file || d.fixes.empty()) continue;
+    if (d.range.end < begin || d.range.begin > end) continue;
+    for (const FixIt& fix : d.fixes) {
+      json loc = locationJson(doc.snap, fix.range);
+      if (loc.is_null()) continue;
+      json edit = {{"changes", {{loc["uri"].get<std::string>(), json::array({{{"range", loc["range"]}, {"newText", fix.replacement}}})}}}};
+      actions.push_back({{"title", fix.title},
+                         {"kind", "quickfix"},
+                         {"diagnostics", json::array({diagnosticJson(doc.snap, d)})},
+                         {"isPreferred", d.fixes.size() == 1},
+                         {"edit", edit}});
+    }
+  }
+  return actions;
+}
+
+}  // namespace pave::lsp

@@ -1,0 +1,100 @@
+// textDocument/definition, textDocument/documentSymbol and textDocument/formatting.
+#include "format/Format.h"
+#include "lsp/Describe.h"
+#include "lsp/Features.h"
+#include "lsp/Query.h"
+
+namespace pave::lsp {
+
+using json = nlohmann::json;
+
+json definition(const DocView& doc, Position pos) {
+  if (!doc.current() || !doc.snap.program) return nullptr;
+  const sema::Reference* ref = referenceAt(doc, doc.lines().offset(pos));
+  if (!ref || !ref->target.valid()) return nullptr;
+  return locationJson(doc.snap, ref->target);
+}
+
+namespace {
+
+enum SymbolKind { kClass = 5, kProperty = 7, kField = 8, kEnum = 10, kFunction = 12, kConstant = 14,
+                  kEnumMember = 22, kStruct = 23, kEvent = 24, kMethod = 6 };
+
+int symbolKind(ast::DeclKind k) {
+  switch (k) {
+    case ast::DeclKind::Enum: return kEnum;
+    case ast::DeclKind::Principal: case ast::DeclKind::Request: return kClass;
+    case ast::DeclKind::Context: return kStruct;
+    case ast::DeclKind::Const: return kConstant;
+    case ast::DeclKind::Def: return kFunction;
+    case ast::DeclKind::Rule: return kEvent;
+    case ast::DeclKind::Test: return kMethod;
+  }
+  return kEvent;
+}
+
+json symbol(const LineIndex& lines, const std::string& name, const std::string& detail, int kind, SourceRange range,
+            SourceRange selection) {
+  if (!selection.valid()) selection = range;
+  return {{"name", name}, {"detail", detail}, {"kind", kind}, {"range", lines.range(range.begin, range.end)},
+          {"selectionRange", lines.range(selection.begin, selection.end)}};
+}
+
+json children(const DocView& doc, const ast::Decl& d) {
+  const ast::Ast& ast = doc.snap.ast;
+  const LineIndex& lines = doc.lines();
+  json out = json::array();
+  auto attrs = [&](const std::vector<ast::Attr>& list) {
+    for (const ast::Attr& a : list)
+      out.push_back(symbol(lines, std::string(ast.str(a.name)), std::string(doc.snap.sources.slice(ast.type(a.type).range)),
+                           kField, a.range, a.nameRange));
+  };
+  switch (d.kind) {
+    case ast::DeclKind::Enum:
+      for (const ast::EnumMember& m : ast.enums[d.index].members)
+        out.push_back(symbol(lines, std::string(ast.str(m.name)), "", kEnumMember, m.range, m.range));
+      break;
+    case ast::DeclKind::Principal: attrs(ast.principals[d.index].attrs); break;
+    case ast::DeclKind::Context: attrs(ast.contexts[d.index].attrs); break;
+    case ast::DeclKind::Request:
+      attrs(ast.requests[d.index].attrs);
+      for (const ast::GrantDecl& g : ast.requests[d.index].grants)
+        out.push_back(symbol(lines, std::string(ast.str(g.name)), "grant merge " + std::string(ast.str(g.mergeOp)),
+                             kProperty, g.range, g.nameRange));
+      break;
+    default: break;
+  }
+  return out;
+}
+
+}  // namespace
+
+json documentSymbols(const DocView& doc) {
+  json out = json::array();
+  const ast::SourceFile* file = doc.current() ? doc.snap.astFile(doc.file) : nullptr;
+  if (!file) return out;
+  const ast::Ast& ast = doc.snap.ast;
+  for (ast::DeclId id : file->decls) {
+    const ast::Decl& d = ast.decl(id);
+    std::string name = d.kind == ast::DeclKind::Context ? "context" : std::string(ast.str(d.name));
+    std::string detail = doc.snap.program ? declSignature(*doc.snap.program, ast, id) : std::string(ast::declKindName(d.kind));
+    SourceRange range = d.range;
+    if (d.kind == ast::DeclKind::Rule && !ast.rules[d.index].annotations.empty())
+      range.begin = ast.rules[d.index].annotations.front().range.begin;
+    json s = symbol(doc.lines(), name, detail, symbolKind(d.kind), range, d.nameRange);
+    json kids = children(doc, d);
+    if (!kids.empty()) s["children"] = kids;
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+json formatting(const DocView& doc) {
+  format::FormatResult result = format::formatText(doc.snap.sources.path(doc.file), std::string(doc.text()));
+  if (!result.ok) return nullptr;
+  if (result.text == doc.text()) return json::array();
+  uint32_t end = static_cast<uint32_t>(doc.text().size());
+  return json::array({{{"range", doc.lines().range(0, end)}, {"newText", result.text}}});
+}
+
+}  // namespace pave::lsp

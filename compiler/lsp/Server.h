@@ -1,0 +1,105 @@
+// The Pave language server: lifecycle, dispatch and the scheduling of compilations.
+//
+// One thread reads messages into a queue; the main thread handles them in order and,
+// whenever the queue runs dry with edits pending, rebuilds the changed units and publishes
+// front-end diagnostics (so a burst of keystrokes costs one compilation). A third thread
+// runs the analyzer on the latest error-free program after a quiet period; a newer edit
+// cancels it.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "lsp/AnalysisWorker.h"
+#include "lsp/Documents.h"
+#include "lsp/Transport.h"
+#include "lsp/Workspace.h"
+
+namespace pave::lsp {
+
+class Server {
+ public:
+  explicit Server(Transport& transport);
+  ~Server();
+
+  /// Serves until `exit` or the end of input; returns the process exit code (0 after a
+  /// proper shutdown, 1 otherwise).
+  int run();
+
+ private:
+  using json = nlohmann::json;
+  struct Incoming {
+    Transport::Read status;
+    std::string body;
+  };
+
+  void readLoop();
+  std::optional<Incoming> next(bool wait);
+  void dispatch(const Incoming& in);
+  void handleRequest(const json& id, const std::string& method, const json& params);
+  void handleNotification(const std::string& method, const json& params);
+  /// The result of a request; nullopt for an unknown method.
+  std::optional<json> request(const std::string& method, const json& params);
+
+  // Lifecycle and workspace.
+  json initialize(const json& params);
+  void addFolder(const std::string& path);
+  void removeFolder(const std::string& path);
+  void changeFolders(const json& params);
+  void watchedFilesChanged(const json& params);
+  Unit* unitFor(const std::string& path, bool create);
+  void dropSingleFileUnit(const std::string& path);
+
+  // Documents and diagnostics.
+  void didOpen(const json& params);
+  void didChange(const json& params);
+  void didClose(const json& params);
+  void markDirty(const std::string& path);
+  void rebuildDirty();
+  struct Published {
+    std::shared_ptr<const Snapshot> snap;  // the unit's latest snapshot
+    std::set<std::string> uris;            // documents with diagnostics published from it
+  };
+  /// Publishes the diagnostics of every file of `snap` that changed since last sent.
+  /// Requires `publishMutex_`.
+  void publishLocked(Published& state, const std::vector<Diagnostic>& extra);
+  void publish(std::shared_ptr<const Snapshot> snap);
+  void onAnalysis(const std::string& root, uint64_t generation, std::vector<Diagnostic> findings);
+
+  /// The snapshot and file of an open document, rebuilt first if edits are pending.
+  struct Target {
+    std::shared_ptr<const Snapshot> snap;
+    FileId file;
+  };
+  std::optional<Target> target(const json& params);
+
+  Transport& transport_;
+  std::mutex queueMutex_;
+  std::condition_variable queueReady_;
+  std::deque<Incoming> queue_;
+  bool inputEnded_ = false;
+  std::thread reader_;
+
+  bool initialized_ = false;
+  bool shutdown_ = false;
+  std::optional<int> exitCode_;
+  DocumentStore docs_;
+  std::map<std::string, std::unique_ptr<Unit>> units_;  // by root
+  uint64_t generation_ = 0;
+  std::mutex publishMutex_;  // guards `published_` and `lastSent_` (the analysis thread publishes too)
+  std::map<std::string, Published> published_;   // by unit root
+  std::map<std::string, std::string> lastSent_;  // URI → last published diagnostics
+  std::string lastConfigError_;
+  std::unique_ptr<AnalysisWorker> analysis_;
+};
+
+}  // namespace pave::lsp

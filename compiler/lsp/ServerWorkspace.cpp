@@ -1,0 +1,185 @@
+// The server's documents, units and diagnostics publishing.
+#include <filesystem>
+
+#include "lsp/Features.h"
+#include "lsp/Server.h"
+
+namespace fs = std::filesystem;
+
+namespace pave::lsp {
+
+using json = nlohmann::json;
+
+void Server::addFolder(const std::string& path) {
+  if (path.empty()) return;
+  std::string root = fs::path(path).lexically_normal().string();
+  while (root.size() > 1 && root.back() == '/') root.pop_back();
+  if (!units_.count(root)) units_[root] = std::make_unique<Unit>(root, /*singleFile=*/false);
+  // Documents that were units of their own now belong to the folder.
+  for (const auto& [uri, doc] : docs_.all())
+    if (units_[root]->contains(doc.path)) dropSingleFileUnit(doc.path);
+}
+
+void Server::removeFolder(const std::string& path) {
+  std::string root = fs::path(path).lexically_normal().string();
+  while (root.size() > 1 && root.back() == '/') root.pop_back();
+  if (!units_.erase(root)) return;
+  analysis_->cancel(root);
+  {
+    std::lock_guard<std::mutex> lock(publishMutex_);
+    auto it = published_.find(root);
+    if (it != published_.end()) {
+      for (const std::string& uri : it->second.uris) {
+        lastSent_.erase(uri);
+        transport_.write(makeNotification("textDocument/publishDiagnostics", {{"uri", uri}, {"diagnostics", json::array()}}));
+      }
+      published_.erase(it);
+    }
+  }
+  for (const auto& [uri, doc] : docs_.all()) unitFor(doc.path, /*create=*/true);
+}
+
+void Server::changeFolders(const json& params) {
+  const json& event = params.at("event");
+  for (const json& f : event.value("removed", json::array())) removeFolder(uriToPath(f.at("uri").get<std::string>()));
+  for (const json& f : event.value("added", json::array())) addFolder(uriToPath(f.at("uri").get<std::string>()));
+  for (auto& [root, unit] : units_) unit->dirty = true;
+}
+
+void Server::watchedFilesChanged(const json& params) {
+  for (const json& change : params.at("changes")) {
+    std::string path = uriToPath(change.at("uri").get<std::string>());
+    for (auto& [root, unit] : units_) {
+      bool config = fs::path(path).filename() == "pave.toml" &&
+                    fs::path(path).parent_path().string() == (unit->singleFile() ? fs::path(root).parent_path().string() : root);
+      if (unit->contains(path) || config) unit->invalidate(path);
+    }
+  }
+}
+
+Unit* Server::unitFor(const std::string& path, bool create) {
+  if (path.empty()) return nullptr;
+  Unit* best = nullptr;
+  for (auto& [root, unit] : units_)
+    if (unit->contains(path) && (!best || root.size() > best->root().size())) best = unit.get();
+  if (best || !create) return best;
+  auto unit = std::make_unique<Unit>(path, /*singleFile=*/true);
+  Unit* raw = unit.get();
+  units_[path] = std::move(unit);
+  return raw;
+}
+
+void Server::dropSingleFileUnit(const std::string& path) {
+  auto it = units_.find(path);
+  if (it == units_.end() || !it->second->singleFile()) return;
+  units_.erase(it);
+  analysis_->cancel(path);
+  std::lock_guard<std::mutex> lock(publishMutex_);
+  published_.erase(path);
+}
+
+void Server::markDirty(const std::string& path) {
+  if (Unit* unit = unitFor(path, /*create=*/true)) {
+    unit->dirty = true;
+    analysis_->cancel(unit->root());
+  }
+}
+
+void Server::didOpen(const json& params) {
+  const json& doc = params.at("textDocument");
+  std::string uri = doc.at("uri");
+  docs_.open(uri, doc.at("text").get<std::string>(), doc.value("version", int64_t{0}));
+  markDirty(uriToPath(uri));
+}
+
+void Server::didChange(const json& params) {
+  const json& doc = params.at("textDocument");
+  std::string uri = doc.at("uri");
+  if (!docs_.change(uri, params.at("contentChanges"), doc.value("version", int64_t{0}))) return;
+  markDirty(uriToPath(uri));
+}
+
+void Server::didClose(const json& params) {
+  std::string uri = params.at("textDocument").at("uri");
+  std::string path = uriToPath(uri);
+  docs_.close(uri);
+  Unit* unit = unitFor(path, /*create=*/false);
+  if (!unit) return;
+  if (!unit->singleFile()) {
+    unit->dirty = true;  // the file is read from disk again
+    return;
+  }
+  dropSingleFileUnit(path);
+  std::lock_guard<std::mutex> lock(publishMutex_);
+  lastSent_.erase(uri);
+  transport_.write(makeNotification("textDocument/publishDiagnostics", {{"uri", uri}, {"diagnostics", json::array()}}));
+}
+
+void Server::rebuildDirty() {
+  for (auto& [root, unit] : units_) {
+    if (!unit->dirty) continue;
+    std::shared_ptr<const Snapshot> snap = unit->build(docs_, ++generation_);
+    if (snap->configError != lastConfigError_) {
+      lastConfigError_ = snap->configError;
+      if (!snap->configError.empty())
+        transport_.write(makeNotification("window/showMessage", {{"type", 1}, {"message", "pave: " + snap->configError}}));
+    }
+    publish(snap);
+    if (snap->programOk) analysis_->schedule(snap);
+  }
+}
+
+void Server::publish(std::shared_ptr<const Snapshot> snap) {
+  std::lock_guard<std::mutex> lock(publishMutex_);
+  Published& state = published_[snap->root];
+  state.snap = std::move(snap);
+  publishLocked(state, {});
+}
+
+void Server::onAnalysis(const std::string& root, uint64_t generation, std::vector<Diagnostic> findings) {
+  std::lock_guard<std::mutex> lock(publishMutex_);
+  auto it = published_.find(root);
+  if (it == published_.end() || !it->second.snap || it->second.snap->generation != generation) return;
+  publishLocked(it->second, findings);
+}
+
+void Server::publishLocked(Published& state, const std::vector<Diagnostic>& extra) {
+  const Snapshot& snap = *state.snap;
+  std::map<uint32_t, std::vector<const Diagnostic*>> byFile;
+  for (const Diagnostic& d : snap.diagnostics)
+    if (d.range.valid()) byFile[d.range.file.value].push_back(&d);
+  for (const Diagnostic& d : extra)
+    if (d.range.valid() && d.severity != Severity::Off) byFile[d.range.file.value].push_back(&d);
+  std::set<std::string> uris;
+  for (const auto& [path, file] : snap.shown) {
+    json params = publishParams(snap, path, byFile[file.value]);
+    std::string uri = params["uri"];
+    uris.insert(uri);
+    std::string text = params.dump();
+    auto sent = lastSent_.find(uri);
+    if (sent != lastSent_.end() && sent->second == text) continue;
+    lastSent_[uri] = text;
+    transport_.write(makeNotification("textDocument/publishDiagnostics", std::move(params)));
+  }
+  for (const std::string& uri : state.uris) {
+    if (uris.count(uri)) continue;
+    lastSent_.erase(uri);
+    transport_.write(makeNotification("textDocument/publishDiagnostics", {{"uri", uri}, {"diagnostics", json::array()}}));
+  }
+  state.uris = std::move(uris);
+}
+
+std::optional<Server::Target> Server::target(const json& params) {
+  std::string uri = params.at("textDocument").at("uri");
+  std::string path = uriToPath(uri);
+  Unit* unit = unitFor(path, /*create=*/false);
+  if (!unit) return std::nullopt;
+  if (unit->dirty) rebuildDirty();
+  std::shared_ptr<const Snapshot> snap = unit->latest();
+  if (!snap) return std::nullopt;
+  std::optional<FileId> file = snap->fileOf(path);
+  if (!file) return std::nullopt;
+  return Target{snap, *file};
+}
+
+}  // namespace pave::lsp

@@ -1,0 +1,130 @@
+#include "lsp/Workspace.h"
+
+#include <algorithm>
+#include <filesystem>
+
+#include "driver/Compile.h"
+#include "driver/Files.h"
+#include "sema/Sema.h"
+#include "stdlib/Stdlib.h"
+#include "syntax/Parser.h"
+
+namespace fs = std::filesystem;
+
+namespace pave::lsp {
+
+std::optional<FileId> Snapshot::fileOf(const std::string& path) const {
+  auto it = shown.find(path);
+  if (it == shown.end()) return std::nullopt;
+  return it->second;
+}
+
+const ast::SourceFile* Snapshot::astFile(FileId f) const {
+  for (const ast::SourceFile& file : ast.files)
+    if (file.file == f) return &file;
+  return nullptr;
+}
+
+bool Unit::contains(const std::string& path) const {
+  if (singleFile_) return path == root_;
+  std::string prefix = root_.empty() || root_.back() == '/' ? root_ : root_ + "/";
+  return path.compare(0, prefix.size(), prefix) == 0;
+}
+
+void Unit::invalidate(const std::string& path) {
+  disk_.erase(path);
+  if (fs::path(path).filename() == "pave.toml") config_.reset();
+  dirty = true;
+}
+
+std::vector<std::string> Unit::sourceFiles(const DocumentStore& docs) const {
+  std::vector<std::string> files;
+  std::error_code ec;
+  if (fs::exists(root_, ec)) collectSourceFiles({root_}, files);
+  for (const auto& [uri, doc] : docs.all()) {
+    bool pave = fs::path(doc.path).extension() == ".pave";
+    if (!doc.path.empty() && pave && contains(doc.path)) files.push_back(doc.path);
+  }
+  std::sort(files.begin(), files.end());
+  files.erase(std::unique(files.begin(), files.end()), files.end());
+  return files;
+}
+
+const std::string* Unit::diskText(const std::string& path) {
+  auto it = disk_.find(path);
+  if (it != disk_.end()) return &it->second;
+  std::string text;
+  if (readFile(path, text)) return nullptr;
+  return &(disk_[path] = std::move(text));
+}
+
+void Unit::addFile(Snapshot& s, DiagnosticEngine& diags, const std::string& path, const std::string& text) {
+  FileId id = s.sources.add(path, text);
+  s.shown[path] = id;
+  DiagnosticEngine local;
+  bool ok = syntax::parseFile(s.ast, s.sources, id, local);
+  for (Diagnostic& d : local.all()) diags.all().push_back(std::move(d));
+  if (ok) {
+    s.current.insert(id.value);
+    auto last = lastGood_.find(path);
+    if (last == lastGood_.end() || last->second != text) lastGood_[path] = text;
+    return;
+  }
+  // Check the rest of the unit against the file's last text that parsed, so that one
+  // half-typed line does not turn every other file red.
+  auto last = lastGood_.find(path);
+  if (last == lastGood_.end()) return;
+  FileId stale = s.sources.add(path, last->second);
+  DiagnosticEngine ignored;
+  syntax::parseFile(s.ast, s.sources, stale, ignored);
+}
+
+std::shared_ptr<const Snapshot> Unit::build(const DocumentStore& docs, uint64_t generation) {
+  auto s = std::make_shared<Snapshot>();
+  s->generation = generation;
+  s->root = root_;
+  s->now = currentTime();
+  std::string configRoot = singleFile_ ? fs::path(root_).parent_path().string() : root_;
+  if (!config_) {
+    config_.emplace();
+    configError_.clear();
+    if (auto err = loadConfig(configRoot, *config_)) configError_ = *err;
+  }
+  s->configError = configError_;
+  DiagnosticEngine diags;
+  for (const auto& [code, severity] : config_->severities) diags.setSeverity(*diagKindFromCode(code), severity);
+
+  for (const EmbeddedFile& f : stdlibFiles()) {
+    FileId id = s->sources.add(std::string(f.path), std::string(f.text));
+    syntax::parseFile(s->ast, s->sources, id, diags, /*fromStdlib=*/true);
+    s->current.insert(id.value);
+  }
+  for (const std::string& path : sourceFiles(docs)) {
+    const Document* doc = docs.findByPath(path);
+    const std::string* text = doc ? &doc->text : diskText(path);
+    if (text) addFile(*s, diags, path, *text);
+  }
+  sema::CheckOptions options;
+  options.now = s->now;
+  bool ok = false;
+  auto program = std::make_shared<sema::CheckedProgram>(sema::checkForTools(s->ast, s->sources, diags, options, ok));
+  s->program = std::move(program);
+  s->programOk = ok && !diags.hasErrors();
+
+  for (Diagnostic& d : diags.all()) {
+    if (d.severity == Severity::Off) continue;
+    if (d.range.valid() && !s->isCurrent(d.range.file) && d.kind != DiagKind::Syntax) continue;
+    s->diagnostics.push_back(std::move(d));
+  }
+  std::stable_sort(s->diagnostics.begin(), s->diagnostics.end(), [](const Diagnostic& a, const Diagnostic& b) {
+    if (a.range.file.value != b.range.file.value) return a.range.file.value < b.range.file.value;
+    return a.range.begin < b.range.begin;
+  });
+  s->lines.reserve(s->sources.size());
+  for (uint32_t i = 0; i < s->sources.size(); ++i) s->lines.emplace_back(s->sources.text(FileId{i}));
+  latest_ = s;
+  dirty = false;
+  return s;
+}
+
+}  // namespace pave::lsp

@@ -1,0 +1,78 @@
+// Compilation units of the language server. A workspace folder is one unit, like
+// `pave check` on its root: every `.pave` file on disk under the root, with the text of
+// open documents in place of what is on disk. A document outside every folder is a unit
+// of its own. Each build of a unit yields an immutable `Snapshot`.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "ast/AST.h"
+#include "diag/Diagnostic.h"
+#include "driver/Config.h"
+#include "lsp/Documents.h"
+#include "lsp/Positions.h"
+#include "sema/Program.h"
+#include "source/Source.h"
+
+namespace pave::lsp {
+
+struct Snapshot {
+  uint64_t generation = 0;
+  std::string root;
+  int64_t now = 0;  // the check time, for `expired-exception`
+  SourceManager sources;
+  ast::Ast ast;
+  /// Front-end diagnostics, sorted; those about the stale text of a broken file are left out.
+  std::vector<Diagnostic> diagnostics;
+  std::shared_ptr<const sema::CheckedProgram> program;  // partial when !programOk
+  bool programOk = false;
+  std::map<std::string, FileId> shown;  // path → the text the user sees
+  std::set<uint32_t> current;           // files whose AST in `ast` is of the text the user sees
+  std::vector<LineIndex> lines;         // by FileId
+  std::string configError;              // a broken pave.toml
+
+  std::optional<FileId> fileOf(const std::string& path) const;
+  bool isCurrent(FileId f) const { return current.count(f.value) != 0; }
+  const LineIndex& lineIndex(FileId f) const { return lines[f.value]; }
+  /// The AST file record of `f`, when `f` was parsed.
+  const ast::SourceFile* astFile(FileId f) const;
+};
+
+class Unit {
+ public:
+  /// `root` is a folder, or a single file for a document outside every folder.
+  Unit(std::string root, bool singleFile) : root_(std::move(root)), singleFile_(singleFile) {}
+
+  const std::string& root() const { return root_; }
+  bool singleFile() const { return singleFile_; }
+  bool contains(const std::string& path) const;
+  /// Forgets the cached disk text of `path` (it changed on disk) or pave.toml.
+  void invalidate(const std::string& path);
+
+  /// Compiles the unit's front end over the disk and the open documents.
+  std::shared_ptr<const Snapshot> build(const DocumentStore& docs, uint64_t generation);
+  std::shared_ptr<const Snapshot> latest() const { return latest_; }
+
+  bool dirty = true;
+
+ private:
+  std::vector<std::string> sourceFiles(const DocumentStore& docs) const;
+  const std::string* diskText(const std::string& path);
+  void addFile(Snapshot& s, DiagnosticEngine& diags, const std::string& path, const std::string& text);
+
+  std::string root_;
+  bool singleFile_ = false;
+  std::map<std::string, std::string> disk_;      // cached disk texts
+  std::map<std::string, std::string> lastGood_;  // last text of each file that parsed
+  std::optional<Config> config_;
+  std::string configError_;
+  std::shared_ptr<const Snapshot> latest_;
+};
+
+}  // namespace pave::lsp

@@ -1,0 +1,191 @@
+// The decider's shortcuts must never change a decision: one-test conditions evaluated
+// without the interpreter (FastTest), the per-principal-type rule lists and the guards
+// that skip rules a cheap test rules out. Each fast condition has a "slow twin" that
+// computes the same thing with one extra MOVE, which the decider does not recognize, so
+// it runs in the interpreter; both must match on every input, explained or not.
+#include <gtest/gtest.h>
+
+#include "test_support.h"
+
+namespace pave::rt::test {
+namespace {
+
+using nlohmann::json;
+
+// Root of an attribute load.
+enum class Root { Principal, Request, Context };
+
+struct Probe {
+  std::string name;
+  Root root;
+  uint32_t slot;
+  uint32_t ptype = 0;  // principal loads
+  Op op;
+  Const k;
+  bool const_left = false;
+  bool has_only = false;  // HAS_* alone
+};
+
+Body body(Catalog& c, const Probe& t, bool slow) {
+  return [&c, t, slow](FunctionBuilder& fb) {
+    Reg v = fb.reg(), out = fb.reg();
+    Op load = t.root == Root::Principal ? (t.has_only ? Op::HAS_PRIN : Op::LOAD_PRIN)
+              : t.root == Root::Request ? (t.has_only ? Op::HAS_REQ : Op::LOAD_REQ)
+                                        : (t.has_only ? Op::HAS_CTX : Op::LOAD_CTX);
+    fb.emit(load, v, t.slot, t.ptype);
+    if (slow) {
+      Reg moved = fb.reg();
+      fb.emit(Op::MOVE, moved, v);
+      v = moved;
+    }
+    if (t.has_only || t.op == Op::RET) return v;  // HAS_x, or a Bool attribute as is
+    if (t.op == Op::LIKE) {
+      fb.emit(Op::LIKE, out, v, fb.constant(t.k));
+      return out;
+    }
+    Reg k = fb.load(t.k);
+    if (t.const_left) fb.emit(t.op, out, k, v);
+    else fb.emit(t.op, out, v, k);
+    return out;
+  };
+}
+
+class FastPath : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    FunctionBuilder fb(c.b);
+    Const prod = fb.enumConst(c.envEnum, 2), dev = fb.enumConst(c.envEnum, 0);
+    Const hour = fb.durationConst(3600);
+    IpAddr net;
+    net.family = 4;
+    net.prefix = 8;
+    net.bytes[0] = 10;
+    std::vector<Probe> tests = {
+        {"eq_env", Root::Request, c.sEnv, 0, Op::EQ, prod},
+        {"eq_env_left", Root::Request, c.sEnv, 0, Op::EQ, dev, true},
+        {"ne_role", Root::Request, c.sRole, 0, Op::NE, fb.stringConst("admin")},
+        {"lt_duration", Root::Request, c.sDuration, 0, Op::LT, hour},
+        {"le_duration_left", Root::Request, c.sDuration, 0, Op::LE, hour, true},
+        {"gt_duration", Root::Request, c.sDuration, 0, Op::GT, hour},
+        {"ge_duration_left", Root::Request, c.sDuration, 0, Op::GE, hour, true},
+        {"lt_count", Root::Request, c.sCount, 0, Op::LT, fb.intConst(3)},
+        {"lt_time_left", Root::Context, c.cTime, 0, Op::LT, fb.timestampConst(1795773600), true},
+        {"in_set_role", Root::Request, c.sRole, 0, Op::IN_SET,
+         fb.setConst(c.tString, {fb.stringConst("admin"), fb.stringConst("viewer")})},
+        {"in_set_env", Root::Request, c.sEnv, 0, Op::IN_SET, fb.setConst(c.tEnv, {dev, prod})},
+        {"like_role", Root::Request, c.sRole, 0, Op::LIKE, fb.stringConst("view*")},
+        {"starts_with", Root::Request, c.sRole, 0, Op::STARTS_WITH, fb.stringConst("ad")},
+        {"ends_with", Root::Request, c.sRole, 0, Op::ENDS_WITH, fb.stringConst("er")},
+        {"contains", Root::Request, c.sAccount, 0, Op::CONTAINS_STR, fb.stringConst("456")},
+        {"in_map", Root::Request, c.sTags, 0, Op::IN_MAP, fb.stringConst("owner"), true},
+        {"in_cidr", Root::Context, c.cSourceIp, 0, Op::IN_CIDR, fb.ipConst(net, true)},
+        {"eq_optional", Root::Request, c.sJustification, 0, Op::EQ, fb.stringConst("ticket 42")},
+        {"has_justification", Root::Request, c.sJustification, 0, Op::RET, {}, false, true},
+        {"has_source_ip", Root::Context, c.cSourceIp, 0, Op::RET, {}, false, true},
+        {"has_workload_owner", Root::Principal, c.wOwner, c.workload, Op::RET, {}, false, true},
+        {"bool_break_glass", Root::Context, c.cBreakGlass, 0, Op::RET, {}},
+        {"bool_attested", Root::Principal, c.wAttested, c.workload, Op::RET, {}},
+        {"eq_workload_owner", Root::Principal, c.wOwner, c.workload, Op::EQ, fb.stringConst("team-a")},
+        {"eq_human_email", Root::Principal, c.hEmail, c.human, Op::EQ, fb.stringConst("dev@acme.io")},
+    };
+    for (const Probe& t : tests) {
+      c.rule("acme.fast_" + t.name, Effect::Allow, {c.cloudRole}, {body(c, t, false)});
+      c.rule("acme.slow_" + t.name, Effect::Allow, {c.cloudRole}, {body(c, t, true)});
+      names.push_back(t.name);
+    }
+    // Guards and principal lists: a deny behind `principal is Workload`, an exception
+    // behind `principal is Human`, an approve with a fast guard after a slow conjunct.
+    uint32_t deny = c.rule("acme.workload_admin", Effect::Deny, {c.cloudRole},
+                           {principalIs(c, c.workload), requestRoleIs(c, "admin")});
+    c.exception("acme.human_admin", deny, 1798761599, {principalIs(c, c.human)});
+    uint32_t deny2 = c.rule("acme.any_admin", Effect::Deny, {c.cloudRole}, {requestRoleIs(c, "admin")});
+    c.exception("acme.human_admin2", deny2, 1798761599, {principalIs(c, c.human), requestEnvIs(c, 0)});
+    uint32_t a = c.rule("acme.prod_approval", Effect::Approve, {c.cloudRole},
+                        {durationAtMost(c, 7200), requestEnvIs(c, 2), principalIs(c, c.human)});
+    c.b.rules[a].approvers = {c.fn(constString("sre"))};
+    lb = c.load();
+  }
+
+  std::vector<std::string> inputs() {
+    std::vector<std::string> out;
+    const char* contexts[] = {
+        R"({"time": "2026-11-27T10:00:00Z", "break_glass": false})",
+        R"({"time": "2026-11-27T09:00:00Z", "break_glass": true, "source_ip": "10.1.2.3"})",
+        R"({"time": "2026-11-28T10:00:00Z", "break_glass": false, "source_ip": "192.168.0.1"})",
+    };
+    const char* requests[] = {
+        R"({"account": "123456789012", "role": "viewer", "env": "dev", "duration": "30m"})",
+        R"({"account": "1", "role": "admin", "env": "prod", "duration": "1h", "justification": "ticket 42",
+            "tags": {"owner": "x"}, "count": 2})",
+        R"({"account": "4567", "role": "auditor", "env": "staging", "duration": "2h", "justification": "other",
+            "tags": {"team": "y"}, "count": 3})",
+        R"({"account": "9", "role": "admin", "env": "dev", "duration": 7200, "count": -5})",
+    };
+    const char* principals[] = {
+        R"({"type": "Human", "email": "dev@acme.io", "groups": ["dev"], "on_call": false})",
+        R"({"type": "Human", "email": "ops@acme.io", "groups": [], "on_call": true})",
+        R"({"type": "Workload", "spiffe_id": "spiffe://a/b", "owner": "team-a", "env": "prod", "attested": true})",
+        R"({"type": "Workload", "spiffe_id": "spiffe://a/c", "owner": "team-b", "env": "dev", "attested": false})",
+    };
+    for (const char* ctx : contexts)
+      for (const char* req : requests)
+        for (const char* pr : principals)
+          out.push_back(std::string(R"({"type": "CloudRole", "principal": )") + pr + R"(, "request": )" + req +
+                        R"(, "context": )" + ctx + "}");
+    return out;
+  }
+
+  Catalog c;
+  std::vector<std::string> names;
+  std::shared_ptr<const LoadedBundle> lb;
+};
+
+TEST_F(FastPath, FastConditionsAgreeWithTheInterpreter) {
+  int checked = 0;
+  for (const std::string& input : inputs()) {
+    json d = decide(lb, input, /*explain=*/true);
+    ASSERT_TRUE(d["errors"].is_array()) << d.dump();
+    std::map<std::string, json> matched;
+    for (const json& t : d["trace"]) matched[t["rule"].get<std::string>()] = t["matched"];
+    for (const std::string& n : names) {
+      ASSERT_TRUE(matched.count("acme.fast_" + n)) << n;
+      EXPECT_EQ(matched["acme.fast_" + n], matched["acme.slow_" + n]) << n << " on " << input;
+      ++checked;
+    }
+    // Evaluation errors (absent attributes, another principal type) keep the VM's messages.
+    std::map<std::string, std::string> messages;
+    for (const json& e : d["errors"])
+      if (e.contains("rule")) messages[e["rule"].get<std::string>()] = e["message"].get<std::string>();
+    for (const std::string& n : names)
+      EXPECT_EQ(messages["acme.fast_" + n], messages["acme.slow_" + n]) << n << " on " << input;
+  }
+  EXPECT_EQ(checked, int(inputs().size() * names.size()));
+}
+
+TEST_F(FastPath, ExplainingChangesNothingButTheTrace) {
+  for (const std::string& input : inputs()) {
+    json plain = decide(lb, input, false);
+    json explained = decide(lb, input, true);
+    ASSERT_TRUE(explained.contains("trace"));
+    explained.erase("trace");
+    EXPECT_EQ(plain, explained) << input;
+  }
+}
+
+TEST_F(FastPath, GuardsKeepDenyOverridesAndExceptions) {
+  // Workload asking for admin: both denies match, no exception applies.
+  json d = decide(lb, inputs()[4 + 2]);  // first context, second request, first workload
+  EXPECT_EQ(d["decision"], "deny");
+  EXPECT_EQ(d["deny_rules"], json::array({"acme.any_admin", "acme.workload_admin"}));
+  // Human asking for admin in prod: acme.any_admin is not lifted (its exception needs dev).
+  d = decide(lb, inputs()[4 + 0]);
+  EXPECT_EQ(d["deny_rules"], json::array({"acme.any_admin"}));
+  EXPECT_TRUE(d["exceptions"].empty());
+  // Human asking for admin in dev: lifted by acme.human_admin2.
+  d = decide(lb, inputs()[12 + 0]);
+  EXPECT_EQ(d["deny_rules"], json::array()) << d.dump();
+  EXPECT_EQ(d["exceptions"][0]["id"], "acme.human_admin2");
+}
+
+}  // namespace
+}  // namespace pave::rt::test
