@@ -22,6 +22,7 @@ scripts/demo.sh build >/dev/null
 
 echo "== sanitizers (ASan + UBSan)"
 scripts/setup.sh build-asan -DCMAKE_BUILD_TYPE=Debug -DPAVE_SANITIZE=ON
+export LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-asan --output-on-failure -j"$(nproc)"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
