@@ -19,6 +19,7 @@
 #include <array>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <map>
 #include <span>
 #include <nlohmann/json.hpp>
@@ -427,6 +428,7 @@ void BM_VmBoundGenerated(benchmark::State& state) {
   const Value tags[] = {Value::string("cost-center"), Value::string("42"), Value::string("owner"),
                         Value::string("team-7")};
   Value ip;
+  std::memset(ip.ip, 0, sizeof ip.ip);  // IPv4 uses the first 4 bytes; the rest must be zero
   ip.kind = Kind::Ip;
   ip.family = 4;
   ip.ip[0] = 10, ip.ip[1] = 3, ip.ip[2] = 1, ip.ip[3] = 2;

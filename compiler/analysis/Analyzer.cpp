@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <thread>
 
 #include "analysis/Findings.h"
@@ -56,6 +57,7 @@ bool analyze(const sema::CheckedProgram& program, const SourceManager& sources, 
   std::vector<std::vector<Finding>> results(jobs.size());
   std::atomic<size_t> next{0};
   unsigned threads = options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency());
+  if (const char* env = std::getenv("PAVE_ANALYSIS_THREADS")) threads = unsigned(std::max(1, std::atoi(env)));
   threads = std::min<unsigned>(threads, std::max<size_t>(1, jobs.size()));
   std::vector<WorkerStats> workerStats(threads);
   auto work = [&](unsigned index) {

@@ -10,6 +10,7 @@
 // the set it ranges over), or a size is compared with a non-constant, no bound is known
 // and the bounds are marked inexact: unsat answers then become `analysis-inconclusive`.
 #include <algorithm>
+#include <set>
 
 #include "analysis/Encoder.h"
 
@@ -22,7 +23,7 @@ using sema::TypeKind;
 
 namespace {
 
-constexpr unsigned kMaxEntries = 8;
+constexpr unsigned kMaxEntries = 16;
 
 struct Demand {
   std::string target;
@@ -35,6 +36,7 @@ class BoundWalker {
   BoundWalker(const sema::CheckedProgram& p, sema::RequestId type) : p_(p), req_(p.requests[type.value]) {}
 
   std::vector<Demand> demands;
+  std::set<std::string> distinct;  // sets and maps whose size or equality is observed
   bool exact = true;
 
   void walk(CExprId id, const std::vector<std::string>& factors, uint64_t mult) {
@@ -43,7 +45,11 @@ class BoundWalker {
     auto demand = [&](CExprId set, uint64_t amount, const std::vector<std::string>& extra = {}) {
       std::vector<std::string> f = factors;
       f.insert(f.end(), extra.begin(), extra.end());
-      for (const std::string& s : inputs(set)) demands.push_back({s, amount * mult, f});
+      // The same atom in several rules keeps the same entries: count it once.
+      std::string key = p_.dump(id) + "|" + std::to_string(mult) + "|" + std::to_string(amount);
+      for (const std::string& x : f) key += "|" + x;
+      for (const std::string& s : inputs(set))
+        if (seen_.insert(key + "|" + s).second) demands.push_back({s, amount * mult, f});
     };
     switch (e.kind) {
       case CExprKind::InSet:
@@ -68,6 +74,8 @@ class BoundWalker {
         CExprId l = kid(0), r = kid(1);
         TypeKind k = p_.types.kind(p_.expr(l).type);
         if (k == TypeKind::Set || k == TypeKind::Map) {
+          for (CExprId side : {l, r})
+            for (const std::string& s : inputs(side)) distinct.insert(s);
           uint64_t ls = literalSize(l), rs = literalSize(r);
           if (rs != UINT64_MAX) demand(l, rs + 1);
           else if (ls != UINT64_MAX) demand(r, ls + 1);
@@ -83,10 +91,12 @@ class BoundWalker {
         // A size compared with something other than a constant: no bound is known.
         exact = false;
         demand(kid(0), 2);
+        for (const std::string& s : inputs(kid(0))) distinct.insert(s);
         break;
       case CExprKind::Any:
       case CExprKind::All: {
-        demand(kid(0), 2);
+        // One element decides the quantifier; one more keeps an error when the body can fail.
+        demand(kid(0), mayFail(kid(1)) ? 2 : 1);
         walk(kid(0), factors, mult);
         std::vector<std::string> inner = factors;
         std::vector<std::string> over = inputs(kid(0));
@@ -101,6 +111,27 @@ class BoundWalker {
   }
 
  private:
+  // Whether evaluating the expression can be an error (SPEC §4.5): arithmetic, map
+  // lookups, optional or principal attributes.
+  bool mayFail(CExprId id) const {
+    const CExpr& e = p_.expr(id);
+    switch (e.kind) {
+      case CExprKind::Add:
+      case CExprKind::Sub:
+      case CExprKind::Neg:
+      case CExprKind::MapIndex: return true;
+      case CExprKind::Attr:
+        if (e.root() == sema::Root::Principal) return true;
+        if (e.optional()) return true;
+        break;
+      case CExprKind::Has: return false;
+      default: break;
+    }
+    for (uint32_t i = 0; i < e.numChildren; ++i)
+      if (mayFail(p_.child(id, i))) return true;
+    return false;
+  }
+
   // `size() op c` or `c op size()`.
   bool compareSize(CExprId id, const std::vector<std::string>& factors, uint64_t mult) {
     for (int side = 0; side < 2; ++side) {
@@ -110,7 +141,12 @@ class BoundWalker {
       int64_t v = p_.constant(sema::ConstId{c.a}).i;
       uint64_t need = v < 0 ? 1 : uint64_t(v) + 2;
       CExprId set = p_.child(p_.child(id, side), 0);
-      for (const std::string& in : inputs(set)) demands.push_back({in, need * mult, factors});
+      std::string key = p_.dump(id) + "|" + std::to_string(mult);
+      for (const std::string& x : factors) key += "|" + x;
+      for (const std::string& in : inputs(set)) {
+        if (seen_.insert(key + "|" + in).second) demands.push_back({in, need * mult, factors});
+        distinct.insert(in);
+      }
       walk(set, factors, mult);
       return true;
     }
@@ -155,6 +191,7 @@ class BoundWalker {
 
   const sema::CheckedProgram& p_;
   const sema::RequestInfo& req_;
+  std::set<std::string> seen_;
 };
 
 }  // namespace
@@ -164,6 +201,7 @@ SetBounds computeBounds(const sema::CheckedProgram& p, sema::RequestId type, con
   for (CExprId r : roots) w.walk(r, {}, 1);
   SetBounds out;
   out.exact = w.exact;
+  out.distinct = w.distinct;
   std::map<std::string, uint64_t> k;
   for (const Demand& d : w.demands) k[d.target] = 0;
   bool stable = false;

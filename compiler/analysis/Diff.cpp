@@ -62,6 +62,7 @@ SetBounds jointBounds(const CheckedProgram& a, RequestId ta, const CheckedProgra
   SetBounds x = computeBounds(a, ta, roots(a, ta)), y = computeBounds(b, tb, roots(b, tb));
   // Entries either formula needs must all be kept, so demands add up.
   for (const auto& [name, n] : y.count) x.count[name] += n;
+  x.distinct.insert(y.distinct.begin(), y.distinct.end());
   x.exact = x.exact && y.exact;
   for (auto& [name, n] : x.count) n += 1;  // one entry for a grant element compared across versions
   return x;

@@ -1,5 +1,6 @@
 #include "analysis/Encoder.h"
 
+#include <algorithm>
 #include <limits>
 
 #include "syntax/Literals.h"
@@ -68,7 +69,13 @@ z3::expr Encoder::allOf(const std::vector<z3::expr>& v) {
   return z3::mk_and(ev);
 }
 
-z3::expr Encoder::str(std::string_view s) { return ctx_.string_val(s.data(), unsigned(s.size())); }
+z3::expr Encoder::str(std::string_view s) {
+  // Plain text becomes a string constant; `Z3_mk_lstring` spells every byte as a unit
+  // sequence, which the solver handles far more slowly.
+  bool plain = std::all_of(s.begin(), s.end(), [](char c) { return c >= 0x20 && c < 0x7f && c != '\\'; });
+  if (plain) return ctx_.string_val(std::string(s));
+  return ctx_.string_val(s.data(), unsigned(s.size()));
+}
 
 z3::expr Encoder::inRange(const z3::expr& v) const {
   return v >= ctx_.int_val(kMin) && v <= ctx_.int_val(kMax);
@@ -140,8 +147,12 @@ SymVal Encoder::makeVar(const std::string& name, TypeId type, std::vector<z3::ex
       strings_.push_back(*el.key);
     }
     if (i > 0) dom.push_back(z3::implies(el.present, v.elems.back().present));  // entries fill up in order
-    for (const SymElem& prev : v.elems)
-      dom.push_back(z3::implies(el.present, isMap ? *prev.key != *el.key : !equal(prev.value, el.value, t.elem)));
+    // Duplicate entries stand for one: membership, quantifiers and lookups (the first entry
+    // wins) read them as the set or map without duplicates. Only an observed size needs
+    // distinct entries, and string disequalities are costly for the solver.
+    if (bounds_.distinct.count(name))
+      for (const SymElem& prev : v.elems)
+        dom.push_back(z3::implies(el.present, isMap ? *prev.key != *el.key : !equal(prev.value, el.value, t.elem)));
     v.elems.push_back(std::move(el));
   }
   return v;
@@ -403,10 +414,12 @@ Sym Encoder::like(CExprId id) {
   const z3::expr& x = s.v.x;
   if (pieces.size() == 1) return {SymVal(x == str(pieces[0])), s.err};
   if (pieces.size() == 2) {
+    if (pieces[1].empty()) return {SymVal(z3::prefixof(str(pieces[0]), x)), s.err};
+    if (pieces[0].empty()) return {SymVal(z3::suffixof(str(pieces[1]), x)), s.err};
     size_t len = pieces[0].size() + pieces[1].size();
     z3::expr v = z3::prefixof(str(pieces[0]), x) && z3::suffixof(str(pieces[1]), x) &&
                  x.length() >= ctx_.int_val(int64_t(len));
-    return {SymVal(v.simplify()), s.err};
+    return {SymVal(v), s.err};
   }
   if (pieces.size() == 3 && pieces[0].empty() && pieces[2].empty()) return {SymVal(x.contains(str(pieces[1]))), s.err};
   z3::sort ss = ctx_.string_sort();

@@ -12,6 +12,7 @@
 
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -45,6 +46,7 @@ struct Sym {
 /// Element counts of the input sets and maps in one query (see Bounds.cpp).
 struct SetBounds {
   std::map<std::string, unsigned> count;  // variable base name → entries
+  std::set<std::string> distinct;         // entries must differ (the size is observed)
   bool exact = true;                      // false: an unsat answer under these bounds proves nothing
   unsigned of(const std::string& base) const {
     auto it = count.find(base);

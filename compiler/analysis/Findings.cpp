@@ -56,6 +56,19 @@ struct RuleJob {
   std::vector<Finding> out;
   std::vector<RequestId> live;
   std::optional<json> matchWitness;
+  std::map<uint32_t, json> inputs;  // per live type: the match witness
+  std::map<uint32_t, json> seen;  // per live type: the VM's decision (with trace) on the match witness
+
+  std::optional<json> witnessOf(RequestId t) const {
+    auto it = inputs.find(t.value);
+    return it == inputs.end() ? std::nullopt : std::optional<json>(it->second);
+  }
+
+  // What the VM decided on the witness that shows the rule matching on `t`.
+  const json* sample(RequestId t) const {
+    auto it = seen.find(t.value);
+    return it == seen.end() ? nullptr : &it->second;
+  }
 
   bool matchQuery() {
     bool unknown = false;
@@ -69,6 +82,12 @@ struct RuleJob {
       if (res.answer == Answer::Sat) {
         live.push_back(t);
         if (!matchWitness) matchWitness = res.witness;
+        if (res.witness) {
+          inputs[t.value] = *res.witness;
+          seen[t.value] = w.decide(*res.witness);
+          std::string d = decisionOf(seen[t.value]);
+          if (d == "allow" || d == "approval") plan.granted[t.value] = true;
+        }
       } else if (res.answer == Answer::Unknown) {
         unknown = true;
       }
@@ -143,6 +162,7 @@ struct RuleJob {
     std::vector<RuleId> related;
     bool unknown = false;
     for (RequestId t : live) {
+      if (const json* d = sample(t); d && matchedTrue(*d, r.name) && (*d)["deny_rules"].empty()) return false;
       std::vector<RuleId> denies = overlapping(t, ast::Effect::Deny, true, plan.truthFacts(id, t));
       if (denies.empty()) return false;
       Answer a = escapes(t, denies, nullptr);
@@ -171,6 +191,7 @@ struct RuleJob {
     std::vector<RuleId> approves, denies;
     bool unknown = false;
     for (RequestId t : live) {
+      if (const json* d = sample(t); d && decisionOf(*d) == "allow") return false;
       std::vector<RuleId> a = overlapping(t, ast::Effect::Approve, false, plan.truthFacts(id, t));
       if (a.empty()) return false;
       std::vector<RuleId> d = overlapping(t, ast::Effect::Deny, true, plan.truthFacts(id, t));
@@ -211,6 +232,15 @@ struct RuleJob {
       bool unknown = false, found = false;
       for (RequestId t : live) {
         if (disjoint(plan.truthFacts(id, t), plan.truthFacts(d, t))) continue;
+        if (const json* dec = sample(t);
+            dec && matchedTrue(*dec, name) && matchedTrue(*dec, deny) && decisionOf(*dec) == "deny") {
+          out.push_back({DiagKind::Conflict, id, std::nullopt,
+                         std::string(ast::effectName(r.effect)) + " rule `" + r.name + "` and deny rule `" + deny +
+                             "` can match the same input; the deny wins",
+                         {d}, {}, witnessOf(t)});
+          found = true;
+          break;
+        }
         std::vector<RuleId> rules{id};
         withExceptions(plan, d, rules);
         QuerySpec q{"conflict", t, rules,
@@ -280,6 +310,9 @@ struct RuleJob {
       if (s == id || !sameShape(p.rule(s))) continue;
       bool overlaps = true;
       for (RequestId t : live) {
+        // The rule's own witness is a counterexample when `s` does not match it.
+        if (const json* d = sample(t); d && !(deny ? matchedAtAll(*d, p.rule(s).name) : matchedTrue(*d, p.rule(s).name)))
+          overlaps = false;
         const Facts& a = deny ? plan.matchFacts(id, t) : plan.truthFacts(id, t);
         const Facts& b = deny ? plan.matchFacts(s, t) : plan.truthFacts(s, t);
         if (disjoint(a, b)) overlaps = false;
@@ -498,6 +531,7 @@ struct ExceptionJob {
 
 Plan::Plan(const sema::CheckedProgram& program, int64_t checkTime) : p(program), now(checkTime) {
   rulesOf.resize(p.requests.size());
+  granted = std::make_unique<std::atomic<bool>[]>(p.requests.size());
   targets.resize(p.rules.size());
   exceptionsOf.resize(p.rules.size());
   for (uint32_t i = 0; i < p.rules.size(); ++i) {
@@ -519,7 +553,7 @@ Plan::Plan(const sema::CheckedProgram& program, int64_t checkTime) : p(program),
 
 std::vector<Finding> analyzeRule(Worker& w, const Plan& plan, RuleId rule) {
   const RuleInfo& r = plan.p.rule(rule);
-  RuleJob job{w, plan, plan.p, rule, r, {}, {}, std::nullopt};
+  RuleJob job{w, plan, plan.p, rule, r, {}, {}, std::nullopt, {}, {}};
   if (plan.typesOf(rule).empty() || !job.matchQuery()) return std::move(job.out);
   if (isGranting(r)) {
     bool shadowed = job.shadowedByDenies();
@@ -547,6 +581,7 @@ std::vector<Finding> analyzeRequestType(Worker& w, const Plan& plan, RequestId t
     return {{DiagKind::NoApprovedPath, std::nullopt, type,
              "no allow or approve rule targets request type `" + name + "`: every request for it is denied", {}, {},
              std::nullopt}};
+  if (plan.granted[type.value]) return {};  // some rule's witness was already allowed or approved
   QuerySpec q{"path", type, rules, [rules](DecisionEncoder& d) { return !d.outcome(rules).deny; },
               [](const json& dec) {
                 std::string s = decisionOf(dec);

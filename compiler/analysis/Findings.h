@@ -2,7 +2,9 @@
 // independent so that the scheduler can run them on any thread.
 #pragma once
 
+#include <atomic>
 #include <map>
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -30,6 +32,8 @@ struct Plan {
   std::vector<std::vector<sema::RequestId>> targets;  // per rule (exceptions: those of their deny)
   std::vector<std::vector<sema::RuleId>> exceptionsOf;  // per deny
   std::map<std::pair<uint32_t, uint32_t>, Facts> factsTrue, factsMatch;  // (rule, type)
+  /// Per request type: some witness was allowed or approved (set by rule jobs, read by type jobs).
+  std::unique_ptr<std::atomic<bool>[]> granted;
 
   explicit Plan(const sema::CheckedProgram& program, int64_t now);
   const Facts& truthFacts(sema::RuleId r, sema::RequestId t) const { return factsTrue.at({r.value, t.value}); }

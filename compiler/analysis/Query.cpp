@@ -71,7 +71,12 @@ QueryResult Worker::run(const QuerySpec& q) {
   }
   auto start = std::chrono::steady_clock::now();
   QueryResult r = solve(q);
-  stats.millis.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+  double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  stats.millis.push_back(ms);
+  if (ms > 50 && std::getenv("PAVE_ANALYSIS_DEBUG"))
+    std::fprintf(stderr, "slow query %s on %s (%zu rules, first %s): %.0f ms, answer %d\n", q.kind.c_str(),
+                 p_.requests[q.type.value].name.c_str(), q.rules.size(), p_.rule(q.rules[0]).name.c_str(), ms,
+                 int(r.answer));
   if (cache_) cache_->store(key, {r.answer, r.witness ? r.witness->dump() : std::string()});
   return r;
 }
@@ -94,11 +99,17 @@ QueryResult Worker::solve(const QuerySpec& q) {
   s.set(params);
   s.add(f);
   s.add(enc.domain());
+  if (const char* dump = std::getenv("PAVE_ANALYSIS_DUMP"); dump && q.kind == dump)
+    std::fprintf(stderr, "%s\n", s.to_smt2().c_str());
 
   QueryResult out;
   z3::expr_vector assumptions(ctx_);
   for (int attempt = 0; attempt < 4; ++attempt) {
+    auto t0 = std::chrono::steady_clock::now();
     z3::check_result r = assumptions.empty() ? s.check() : s.check(assumptions);
+    if (std::getenv("PAVE_ANALYSIS_DEBUG"))
+      std::fprintf(stderr, "  check %s: %.1f ms\n", q.kind.c_str(),
+                   std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
     if (r == z3::unknown) {
       ++stats.timeouts;
       return out;
@@ -107,6 +118,9 @@ QueryResult Worker::solve(const QuerySpec& q) {
       // Under refinement assumptions unsat proves nothing; without them it is a proof
       // when the set bounds lose no input.
       if (assumptions.empty() && bounds.exact) out.answer = Answer::Unsat;
+      else if (std::getenv("PAVE_ANALYSIS_DEBUG"))
+        std::fprintf(stderr, "inexact unsat %s on %s (bounds exact: %d)\n", q.kind.c_str(),
+                     p_.requests[q.type.value].name.c_str(), int(bounds.exact));
       return out;
     }
     std::vector<z3::expr> bad;

@@ -48,6 +48,8 @@ class Worker {
   Worker(const sema::CheckedProgram& p, const Fingerprints& fp, std::shared_ptr<const Bundle> bundle,
          QueryCache* cache, unsigned timeoutMs);
   QueryResult run(const QuerySpec& q);
+  /// The VM's decision (with trace) on an input.
+  nlohmann::json decide(const nlohmann::json& input) { return confirmer_.decide(input); }
   WorkerStats stats;
 
  private:

@@ -94,7 +94,8 @@ class Decoder {
           if (!m_.eval(e.present, true).is_true()) continue;
           SymVal key(*e.key);
           json k = value(key, p.types.string());
-          o[k.get<std::string>()] = value(e.value, t.elem);
+          // With duplicate keys the first entry is the one lookups see.
+          if (!o.contains(k.get<std::string>())) o[k.get<std::string>()] = value(e.value, t.elem);
         }
         return o;
       }

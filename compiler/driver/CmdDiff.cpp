@@ -12,7 +12,6 @@ namespace {
 struct DiffArgs {
   std::string before, after;
   std::string format = "text";
-  bool exitCode = false;
   unsigned timeoutMs = 5000;
 };
 
@@ -52,18 +51,18 @@ int runDiff(const DiffArgs& args) {
   }
   if (args.format == "json") std::cout << analysis::diffJson(result).dump(2) << "\n";
   else std::cout << analysis::diffText(result);
-  return args.exitCode && result.changed() ? kExitFindings : kExitOk;
+  return result.changed() ? kExitFindings : kExitOk;
 }
 
 }  // namespace
 
 void registerDiff(CLI::App& app, int& exitCode) {
   auto args = std::make_shared<DiffArgs>();
-  CLI::App* cmd = app.add_subcommand("diff", "Semantic change impact between two policy versions, with witnesses");
+  CLI::App* cmd = app.add_subcommand(
+      "diff", "Semantic change impact between two policy versions, with witnesses (exit 1 when something changes)");
   cmd->add_option("old", args->before, "The old version (a directory or file)")->required();
   cmd->add_option("new", args->after, "The new version (a directory or file)")->required();
   cmd->add_option("--format", args->format, "Output format: text (Markdown) or json")->capture_default_str();
-  cmd->add_flag("--exit-code", args->exitCode, "Exit 1 when some decision or grant changes");
   cmd->add_option("--timeout-ms", args->timeoutMs, "Solver budget per query")->capture_default_str();
   cmd->callback([args, &exitCode] { exitCode = runDiff(*args); });
 }

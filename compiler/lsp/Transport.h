@@ -23,7 +23,9 @@ inline constexpr int kRequestCancelled = -32800;
 
 class Transport {
  public:
-  Transport(std::istream& in, std::ostream& out) : in_(in), out_(out) {}
+  /// Unties `in` from `out`: reading happens on its own thread, and a tied stream would
+  /// flush `out` from there while another thread writes to it.
+  Transport(std::istream& in, std::ostream& out) : in_(in), out_(out) { in_.tie(nullptr); }
 
   enum class Read { Message, End, BadFrame };
   /// Reads the next message body. `BadFrame`: a header block without a usable

@@ -48,9 +48,14 @@ void expectWitnessesHold(const Analyzed& a) {
     nlohmann::json decision = vm.decide(nlohmann::json::parse(*d.witnessJson));
     EXPECT_TRUE(validInput(decision)) << decision.dump();
     EXPECT_TRUE(matchedTrue(decision, d.rule)) << d.code() << " " << decision.dump();
-    if (d.code() == "conflict" || d.code() == "grant-conflict")
-      for (const RelatedInfo& r : d.related) EXPECT_TRUE(matchedTrue(decision, r.rule)) << decision.dump();
-    if (d.code() == "conflict") EXPECT_EQ(decision["decision"], "deny");
+    if (d.code() == "conflict" || d.code() == "grant-conflict") {
+      for (const RelatedInfo& r : d.related) {
+        EXPECT_TRUE(matchedTrue(decision, r.rule)) << decision.dump();
+      }
+    }
+    if (d.code() == "conflict") {
+      EXPECT_EQ(decision["decision"], "deny");
+    }
   }
 }
 

@@ -1,0 +1,199 @@
+// `pave lsp` end to end, as an editor would use it: the server runs as a child process and
+// this test talks LSP to it through vscode-languageserver-protocol. Environment: PAVE (the
+// binary), REPO (the repository root; examples/ is the workspace).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import * as rpc from 'vscode-languageserver-protocol/node.js';
+
+const pave = process.env.PAVE;
+const repo = process.env.REPO;
+let server, conn, workspace;
+const published = new Map();  // uri → latest diagnostics
+const waiters = [];
+
+function uriOf(file) { return pathToFileURL(path.join(workspace, file)).href; }
+
+/// Resolves with the next diagnostics for `uri` that satisfy `pred`.
+function diagnosticsFor(uri, pred = () => true) {
+  const current = published.get(uri);
+  if (current && pred(current)) return Promise.resolve(current);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no matching diagnostics for ${uri}`)), 20000);
+    waiters.push({ uri, pred, resolve: (d) => { clearTimeout(timer); resolve(d); } });
+  });
+}
+
+function open(file) {
+  const text = fs.readFileSync(path.join(workspace, file), 'utf8');
+  conn.sendNotification('textDocument/didOpen', {
+    textDocument: { uri: uriOf(file), languageId: 'pave', version: 1, text },
+  });
+  return text;
+}
+
+function positionOf(text, needle, offsetInNeedle = 0) {
+  const at = text.indexOf(needle);
+  assert.ok(at >= 0, `${needle} not found`);
+  const before = text.slice(0, at + offsetInNeedle).split('\n');
+  return { line: before.length - 1, character: before[before.length - 1].length };
+}
+
+before(async () => {
+  workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'pave-lsp-'));
+  fs.cpSync(path.join(repo, 'examples'), workspace, { recursive: true });
+  server = spawn(pave, ['lsp'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  conn = rpc.createProtocolConnection(new rpc.StreamMessageReader(server.stdout), new rpc.StreamMessageWriter(server.stdin));
+  conn.onNotification('textDocument/publishDiagnostics', (p) => {
+    published.set(p.uri, p.diagnostics);
+    for (let i = waiters.length - 1; i >= 0; i--) {
+      if (waiters[i].uri === p.uri && waiters[i].pred(p.diagnostics)) waiters.splice(i, 1)[0].resolve(p.diagnostics);
+    }
+  });
+  conn.listen();
+  const init = await conn.sendRequest('initialize', {
+    processId: process.pid,
+    rootUri: pathToFileURL(workspace).href,
+    workspaceFolders: [{ uri: pathToFileURL(workspace).href, name: 'examples' }],
+    capabilities: {},
+  });
+  assert.equal(init.capabilities.textDocumentSync.change, 2);
+  assert.ok(init.capabilities.hoverProvider && init.capabilities.definitionProvider);
+  conn.sendNotification('initialized', {});
+});
+
+after(async () => {
+  await conn.sendRequest('shutdown');
+  const exited = new Promise((resolve) => server.on('exit', resolve));
+  conn.sendNotification('exit');
+  assert.equal(await exited, 0);
+  fs.rmSync(workspace, { recursive: true, force: true });
+});
+
+test('a clean workspace publishes no errors', async () => {
+  open('policies/cloud.pave');
+  const diags = await diagnosticsFor(uriOf('policies/cloud.pave'));
+  assert.deepEqual(diags.filter((d) => d.severity === 1), []);
+});
+
+test('hover shows a request type with its doc comment and grant merge rules', async () => {
+  const text = open('policies/cloud.pave');
+  const hover = await conn.sendRequest('textDocument/hover', {
+    textDocument: { uri: uriOf('policies/cloud.pave') },
+    position: positionOf(text, 'allow human_nonprod on CloudRole', 'allow human_nonprod on '.length + 2),
+  });
+  assert.match(hover.contents.value, /request acme\.CloudRole for acme\.Human, acme\.Workload/);
+  assert.match(hover.contents.value, /A cloud role session/);
+  assert.match(hover.contents.value, /max_ttl.*merge min.*smallest/);
+});
+
+test('definition jumps from a use to the declaration in another file', async () => {
+  const text = open('policies/cloud.pave');
+  const loc = await conn.sendRequest('textDocument/definition', {
+    textDocument: { uri: uriOf('policies/cloud.pave') },
+    position: positionOf(text, 'request.env in [Env.dev', 'request.env in ['.length + 1),
+  });
+  assert.equal(loc.uri, uriOf('policies/schema.pave'));
+  const schema = fs.readFileSync(path.join(workspace, 'policies/schema.pave'), 'utf8');
+  assert.equal(loc.range.start.line, positionOf(schema, 'enum Env').line);
+});
+
+test('an edit publishes a type error with its code; undoing it clears the error', async () => {
+  const uri = uriOf('policies/cloud.pave');
+  const text = open('policies/cloud.pave');
+  const at = positionOf(text, 'request.duration <= 4h', 'request.duration <= 4'.length);
+  conn.sendNotification('textDocument/didChange', {
+    textDocument: { uri, version: 2 },
+    contentChanges: [{ range: { start: at, end: { line: at.line, character: at.character + 1 } }, text: '' }],
+  });
+  const diags = await diagnosticsFor(uri, (d) => d.length > 0);
+  assert.equal(diags[0].code, 'type-mismatch');
+  assert.equal(diags[0].severity, 1);
+  assert.equal(diags[0].range.start.line, at.line);
+  conn.sendNotification('textDocument/didChange', {
+    textDocument: { uri, version: 3 },
+    contentChanges: [{ range: { start: at, end: at }, text: 'h' }],
+  });
+  assert.deepEqual(await diagnosticsFor(uri, (d) => d.length === 0), []);
+});
+
+test('completion offers the attributes of the principal type narrowed by `is`', async () => {
+  const uri = uriOf('policies/cloud.pave');
+  const text = open('policies/cloud.pave');
+  const at = positionOf(text, '   and request.duration <= 4h');
+  conn.sendNotification('textDocument/didChange', {
+    textDocument: { uri, version: 4 },
+    contentChanges: [{ range: { start: at, end: at }, text: '   and principal.\n' }],
+  });
+  const list = await conn.sendRequest('textDocument/completion', {
+    textDocument: { uri }, position: { line: at.line, character: '   and principal.'.length },
+  });
+  const labels = list.items.map((i) => i.label).sort();
+  assert.deepEqual(labels, ['email', 'groups', 'on_call']);
+  const enums = await conn.sendRequest('textDocument/completion', {
+    textDocument: { uri }, position: positionOf(text, 'Env.staging]', 'Env.'.length),
+  });
+  assert.deepEqual(enums.items.map((i) => i.label).sort(), ['dev', 'prod', 'staging']);
+  conn.sendNotification('textDocument/didChange', { textDocument: { uri, version: 5 }, contentChanges: [{ text }] });
+});
+
+test('a quick fix corrects a misspelt attribute', async () => {
+  const uri = uriOf('policies/cloud.pave');
+  const text = open('policies/cloud.pave');
+  const at = positionOf(text, 'request.duration <= 4h', 'request.'.length);
+  conn.sendNotification('textDocument/didChange', {
+    textDocument: { uri, version: 6 },
+    contentChanges: [{ range: { start: at, end: { line: at.line, character: at.character + 'duration'.length } }, text: 'duraton' }],
+  });
+  const diags = await diagnosticsFor(uri, (d) => d.some((x) => x.code === 'unknown-attribute'));
+  const diag = diags.find((x) => x.code === 'unknown-attribute');
+  const actions = await conn.sendRequest('textDocument/codeAction', {
+    textDocument: { uri }, range: diag.range, context: { diagnostics: [diag] },
+  });
+  assert.equal(actions[0].kind, 'quickfix');
+  assert.match(actions[0].title, /duration/);
+  const edit = actions[0].edit.changes[uri][0];
+  assert.equal(edit.newText, 'duration');
+  assert.deepEqual(edit.range, diag.range);
+  conn.sendNotification('textDocument/didChange', { textDocument: { uri, version: 7 }, contentChanges: [{ text }] });
+  await diagnosticsFor(uri, (d) => d.length === 0);
+});
+
+test('formatting returns the canonical layout as one edit', async () => {
+  const uri = uriOf('policies/messy.pave');
+  const messy = 'namespace acme.messy;\nuse acme.Env;\nuse acme.CloudRole;\n' +
+    '// keep me\nallow   quick on CloudRole when request.env==Env.dev and request.duration<=1h   grant max_ttl=request.duration ;\n';
+  fs.writeFileSync(path.join(workspace, 'policies/messy.pave'), messy);
+  conn.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'pave', version: 1, text: messy } });
+  const edits = await conn.sendRequest('textDocument/formatting', {
+    textDocument: { uri }, options: { tabSize: 2, insertSpaces: true },
+  });
+  assert.equal(edits.length, 1);
+  assert.equal(edits[0].newText,
+    'namespace acme.messy;\nuse acme.Env;\nuse acme.CloudRole;\n// keep me\nallow quick on CloudRole\n' +
+    '  when request.env == Env.dev and request.duration <= 1h\n  grant max_ttl = request.duration;\n');
+});
+
+test('document symbols list the declarations of a file', async () => {
+  open('policies/schema.pave');
+  const symbols = await conn.sendRequest('textDocument/documentSymbol', {
+    textDocument: { uri: uriOf('policies/schema.pave') },
+  });
+  const names = symbols.map((s) => s.name);
+  assert.ok(names.includes('CloudRole') && names.includes('Env') && names.includes('context'));
+  const cloud = symbols.find((s) => s.name === 'CloudRole');
+  assert.ok(cloud.children.some((c) => c.name === 'max_ttl'));
+});
+
+test('malformed messages get JSON-RPC errors, not a crash', async () => {
+  await assert.rejects(conn.sendRequest('pave/noSuchMethod', {}), (e) => e.code === -32601);
+  await assert.rejects(conn.sendRequest('textDocument/hover', { textDocument: 42 }), (e) => e.code === -32602);
+  const hover = await conn.sendRequest('textDocument/hover', {
+    textDocument: { uri: uriOf('policies/schema.pave') }, position: { line: 0, character: 0 },
+  });
+  assert.ok(hover === null || typeof hover === 'object');
+});
