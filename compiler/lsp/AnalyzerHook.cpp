@@ -1,31 +1,29 @@
-// HOOK(analysis): where the language server runs the analyzer (SPEC §6.2).
-//
-// compiler/analysis is being written in parallel. When its entry point
-//   bool analysis::analyze(const sema::CheckedProgram&, const SourceManager&, DiagnosticEngine&,
-//                          const AnalysisOptions&, AnalysisStats*, std::string& error)
-// is linked into pave_compiler, replace the body below with:
-//
-//   if (!snap.programOk || cancelled) return {};
-//   DiagnosticEngine diags;
-//   // pave.toml severities: the same loop as in driver/Compile.cpp.
-//   analysis::AnalysisOptions options;
-//   options.now = snap.now;
-//   std::string error;
-//   if (!analysis::analyze(*snap.program, snap.sources, diags, options, nullptr, error)) return {};
-//   return std::move(diags.all());
-//
-// and, if the analyzer learns to take a cancellation flag, pass `cancelled` through.
-// Everything else (debouncing, cancellation by newer edits, merging the findings with the
-// front-end diagnostics and publishing them) is in place: see AnalysisWorker and
-// Server::onAnalysis.
+// Where the language server runs the analyzer (SPEC §6.2) over an error-free snapshot.
+// Debouncing, cancellation by newer edits and merging the findings with the front-end
+// diagnostics are the business of AnalysisWorker and Server::onAnalysis.
+#include <cstdlib>
+
+#include "analysis/Analyzer.h"
+#include "analysis/Cache.h"
 #include "lsp/AnalysisWorker.h"
 
 namespace pave::lsp {
 
 std::vector<Diagnostic> runAnalyzer(const Snapshot& snap, const std::atomic<bool>& cancelled) {
-  (void)snap;
-  (void)cancelled;
-  return {};
+  if (!snap.programOk || !snap.program || cancelled) return {};
+  DiagnosticEngine diags;
+  for (const auto& [code, severity] : snap.severities)
+    if (auto kind = diagKindFromCode(code)) diags.setSeverity(*kind, severity);
+  analysis::AnalysisOptions options;
+  options.now = snap.now;
+  options.threads = 1;  // leave the other cores to the editor and the front end
+  if (!std::getenv("PAVE_NO_CACHE")) options.cacheDirectory = analysis::QueryCache::defaultDirectory();
+  options.repository = snap.root;
+  std::string error;
+  // The analyzer cannot be interrupted yet: a cancelled run finishes and its findings are
+  // dropped by the worker.
+  if (!analysis::analyze(*snap.program, snap.sources, diags, options, nullptr, error)) return {};
+  return std::move(diags.all());
 }
 
 }  // namespace pave::lsp

@@ -91,6 +91,7 @@ std::shared_ptr<const Snapshot> Unit::build(const DocumentStore& docs, uint64_t 
     if (auto err = loadConfig(configRoot, *config_)) configError_ = *err;
   }
   s->configError = configError_;
+  s->severities = config_->severities;
   DiagnosticEngine diags;
   for (const auto& [code, severity] : config_->severities) diags.setSeverity(*diagKindFromCode(code), severity);
 

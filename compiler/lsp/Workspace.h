@@ -36,6 +36,7 @@ struct Snapshot {
   std::set<uint32_t> current;           // files whose AST in `ast` is of the text the user sees
   std::vector<LineIndex> lines;         // by FileId
   std::string configError;              // a broken pave.toml
+  std::map<std::string, Severity> severities;  // pave.toml [lint], for the analyzer's findings
 
   std::optional<FileId> fileOf(const std::string& path) const;
   bool isCurrent(FileId f) const { return current.count(f.value) != 0; }
