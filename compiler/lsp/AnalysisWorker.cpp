@@ -41,8 +41,10 @@ void AnalysisWorker::loop() {
     auto first = pending_.begin();
     for (auto it = pending_.begin(); it != pending_.end(); ++it)
       if (it->second.due < first->second.due) first = it;
-    if (std::chrono::steady_clock::now() < first->second.due) {
-      wake_.wait_until(lock, first->second.due);
+    // Copy the deadline: cancel() may erase the entry while this thread waits.
+    const auto due = first->second.due;
+    if (std::chrono::steady_clock::now() < due) {
+      wake_.wait_until(lock, due);
       continue;  // a newer snapshot may have pushed the deadline back
     }
     Job job = std::move(first->second);
