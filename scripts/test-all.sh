@@ -18,7 +18,7 @@ skip=()
 python3 "$shared/conformance/run.py" --pave build/pave "${skip[@]}"
 
 echo "== example repository"
-scripts/demo.sh build >/dev/null
+PAVE_NOW=2026-11-27T00:00:00Z scripts/demo.sh build >/dev/null
 
 echo "== sanitizers (ASan + UBSan)"
 scripts/setup.sh build-asan -DCMAKE_BUILD_TYPE=Debug -DPAVE_SANITIZE=ON
