@@ -230,7 +230,8 @@ RBRACK   : ']' ;
 DOC_COMMENT  : '///' ~[\r\n]* -> channel(2) ;
 LINE_COMMENT : '//' ~[\r\n]* -> channel(HIDDEN) ;
 BLOCK_COMMENT : '/*' .*? '*/' -> channel(HIDDEN) ;
-UNTERMINATED_COMMENT : '/*' .*? EOF ;
+// Text to the end of the file that never closes: `/*` without a later `*/`.
+UNTERMINATED_COMMENT : '/*' ( ~'*' | '*'+ ~[*/] )* '*'* EOF ;
 WS : [ \t\r\n\f]+ -> channel(HIDDEN) ;
 
 // Anything else is one bad character; the parser reports it.

@@ -83,7 +83,7 @@ std::string Ast::nameText(NameId id) const {
   return out;
 }
 
-ExprId Ast::addExpr(ExprNode node, const std::vector<ExprId>& children) {
+ExprId Ast::addExpr(ExprNode node, std::span<const ExprId> children) {
   node.firstChild = static_cast<uint32_t>(exprChildren.size());
   node.numChildren = static_cast<uint32_t>(children.size());
   exprChildren.insert(exprChildren.end(), children.begin(), children.end());
@@ -91,7 +91,7 @@ ExprId Ast::addExpr(ExprNode node, const std::vector<ExprId>& children) {
   return ExprId{static_cast<uint32_t>(exprs.size() - 1)};
 }
 
-NameId Ast::addName(const std::vector<NameSegment>& segments, SourceRange range) {
+NameId Ast::addName(std::span<const NameSegment> segments, SourceRange range) {
   QualifiedName n{static_cast<uint32_t>(nameSegments.size()), static_cast<uint32_t>(segments.size()), range};
   nameSegments.insert(nameSegments.end(), segments.begin(), segments.end());
   names.push_back(n);

@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <span>
 #include <vector>
 
 #include "source/Source.h"
@@ -315,8 +316,8 @@ struct Ast {
   const TypeRef& type(TypeId id) const { return types[id.value]; }
 
   // Builders used by the parser.
-  ExprId addExpr(ExprNode node, const std::vector<ExprId>& children);
-  NameId addName(const std::vector<NameSegment>& segments, SourceRange range);
+  ExprId addExpr(ExprNode node, std::span<const ExprId> children);
+  NameId addName(std::span<const NameSegment> segments, SourceRange range);
 };
 
 static_assert(sizeof(ExprNode) <= 48, "keep expression nodes small");

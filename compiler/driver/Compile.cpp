@@ -63,17 +63,15 @@ std::optional<std::string> compile(const CompileOptions& options, Compilation& c
   std::vector<std::string> files;
   if (auto err = collectSourceFiles(options.paths, files)) return err;
 
-  bool clean = true;
-  for (const EmbeddedFile& f : stdlibFiles()) {
-    FileId id = c.sources.add(std::string(f.path), std::string(f.text));
-    clean &= syntax::parseFile(c.ast, c.sources, id, c.diags, /*fromStdlib=*/true);
-  }
+  std::vector<syntax::FileToParse> toParse;
+  for (const EmbeddedFile& f : stdlibFiles())
+    toParse.push_back({c.sources.add(std::string(f.path), std::string(f.text)), /*fromStdlib=*/true});
   for (const std::string& path : files) {
     std::string text;
     if (auto err = readFile(path, text)) return err;
-    FileId id = c.sources.add(path, std::move(text));
-    clean &= syntax::parseFile(c.ast, c.sources, id, c.diags);
+    toParse.push_back({c.sources.add(path, std::move(text)), false});
   }
+  bool clean = syntax::parseFiles(c.ast, c.sources, toParse, c.diags);
   c.parsedCleanly = clean;
   if (!clean) return std::nullopt;  // sema over a broken tree would only add noise
 #ifdef PAVE_HAVE_SEMA

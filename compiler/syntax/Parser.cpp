@@ -1,15 +1,31 @@
-// ANTLR wrapper: lexing, two-stage parsing (SLL, then LL on failure), human-worded
-// syntax errors, and the conversion of the parse tree into Pave's AST.
+// The parser: Pave's lexer (Tokens.cpp) feeding the ANTLR-generated parser, two-stage
+// parsing (SLL, then LL on failure), human-worded syntax errors, and the conversion of the
+// parse tree into Pave's AST.
+//
+// parseFiles() overlaps work across files: the calling thread lexes and parses file i+1
+// while a second thread converts file i into the AST and frees its parse tree. ANTLR's
+// prediction cache is shared by every parser of the process and the 4.9 runtime does not
+// make it safe for concurrent parsers, so ANTLR itself only ever runs on one thread at a
+// time (kAntlrMutex); the conversion touches none of ANTLR's shared state.
 #include "syntax/Parser.h"
 
 #include <antlr4-runtime.h>
+#include <pthread.h>
 
+#include <condition_variable>
+#include <deque>
+#include <exception>
+#include <functional>
+#include <mutex>
 #include <string>
+#include <typeinfo>
 
 #include "PaveLexer.h"
 #include "PaveParser.h"
 #include "syntax/Literals.h"
-#include "syntax/internal/OffsetMap.h"
+#include "syntax/Tokens.h"
+
+#include <llvm/ADT/SmallVector.h>
 
 namespace pave::syntax {
 
@@ -18,7 +34,27 @@ using gen::PaveParser;
 
 namespace {
 
-using internal::OffsetMap;
+// TokenKind lists the lexer rules of the grammar in order, without WS.
+static_assert(PaveLexer::NAMESPACE == 1);
+static_assert(PaveLexer::UNIQUE == static_cast<size_t>(TokenKind::Unique) + 1);
+static_assert(PaveLexer::IDENT == static_cast<size_t>(TokenKind::Ident) + 1);
+static_assert(PaveLexer::RBRACK == static_cast<size_t>(TokenKind::RBrack) + 1);
+static_assert(PaveLexer::UNTERMINATED_COMMENT == static_cast<size_t>(TokenKind::UnterminatedComment) + 1);
+static_assert(PaveLexer::BAD_CHAR == static_cast<size_t>(TokenKind::BadChar) + 2);
+
+size_t antlrType(TokenKind k) {
+  // A malformed duration (`15min`) parses as one; the AST builder reports it as invalid-literal.
+  if (k == TokenKind::BadNumber) return PaveLexer::DURATION;
+  if (k == TokenKind::BadChar) return PaveLexer::BAD_CHAR;
+  return static_cast<size_t>(k) + 1;
+}
+
+/// Comments the parser never sees (an unterminated one is an error it must report).
+bool hiddenFromParser(TokenKind k) {
+  return k == TokenKind::DocComment || k == TokenKind::LineComment || k == TokenKind::BlockComment;
+}
+
+std::mutex kAntlrMutex;
 
 /// Returns the byte offset of the first invalid UTF-8 sequence, or npos.
 size_t firstInvalidUtf8(std::string_view s) {
@@ -55,13 +91,80 @@ std::string tokenDisplay(const antlr4::dfa::Vocabulary& vocab, size_t type) {
   }
 }
 
+
+/// The source text as ANTLR's character stream, indexed by bytes: tokens carry byte
+/// offsets, and this is what turns them back into text.
+class ByteCharStream final : public antlr4::CharStream {
+ public:
+  explicit ByteCharStream(std::string_view text) : text_(text) {}
+  void consume() override {
+    if (p_ < text_.size()) ++p_;
+  }
+  size_t LA(ssize_t i) override {
+    if (i == 0) return 0;
+    ssize_t at = i > 0 ? static_cast<ssize_t>(p_) + i - 1 : static_cast<ssize_t>(p_) + i;
+    if (at < 0 || at >= static_cast<ssize_t>(text_.size())) return antlr4::IntStream::EOF;
+    return static_cast<unsigned char>(text_[static_cast<size_t>(at)]);
+  }
+  ssize_t mark() override { return -1; }
+  void release(ssize_t) override {}
+  size_t index() override { return p_; }
+  void seek(size_t index) override { p_ = std::min(index, text_.size()); }
+  size_t size() override { return text_.size(); }
+  std::string getSourceName() const override { return "<pave>"; }
+  std::string getText(const antlr4::misc::Interval& interval) override {
+    if (interval.a < 0 || interval.b < interval.a) return {};
+    size_t a = static_cast<size_t>(interval.a), b = static_cast<size_t>(interval.b);
+    if (a >= text_.size()) return {};
+    return std::string(text_.substr(a, std::min(b, text_.size() - 1) - a + 1));
+  }
+  std::string toString() const override { return std::string(text_); }
+
+ private:
+  std::string_view text_;
+  size_t p_ = 0;
+};
+
+/// Hands the parser Pave's tokens, comments left out, and remembers where each came from.
+class TokenFeed final : public antlr4::TokenSource {
+ public:
+  TokenFeed(const std::vector<Token>& lexed, ByteCharStream& chars, size_t textSize)
+      : lexed_(lexed), chars_(chars), textSize_(textSize) {}
+
+  std::unique_ptr<antlr4::Token> nextToken() override {
+    while (next_ < lexed_.size() && hiddenFromParser(lexed_[next_].kind)) ++next_;
+    if (next_ >= lexed_.size()) {
+      return std::make_unique<antlr4::CommonToken>(std::make_pair(this, &chars_), antlr4::Token::EOF,
+                                                   antlr4::Token::DEFAULT_CHANNEL, textSize_, textSize_ - 1);
+    }
+    const Token& t = lexed_[next_];
+    fed.push_back(static_cast<uint32_t>(next_++));
+    return std::make_unique<antlr4::CommonToken>(std::make_pair(this, &chars_), antlrType(t.kind),
+                                                 antlr4::Token::DEFAULT_CHANNEL, t.begin, t.end - 1);
+  }
+  size_t getLine() const override { return 1; }
+  size_t getCharPositionInLine() override { return 0; }
+  antlr4::CharStream* getInputStream() override { return &chars_; }
+  std::string getSourceName() override { return chars_.getSourceName(); }
+  antlr4::TokenFactory<antlr4::CommonToken>* getTokenFactory() override {
+    return antlr4::CommonTokenFactory::DEFAULT.get();
+  }
+
+  /// For each token handed out (ANTLR's token index), its index in `lexed`.
+  std::vector<uint32_t> fed;
+
+ private:
+  const std::vector<Token>& lexed_;
+  ByteCharStream& chars_;
+  size_t textSize_;
+  size_t next_ = 0;
+};
+
 /// Collects the first syntax error of a file, worded for people.
 class ErrorListener : public antlr4::BaseErrorListener {
  public:
-  ErrorListener(const OffsetMap& offsets, FileId file) : offsets_(offsets), file_(file) {}
-
-  void syntaxError(antlr4::Recognizer* recognizer, antlr4::Token* offending, size_t, size_t,
-                   const std::string&, std::exception_ptr) override {
+  void syntaxError(antlr4::Recognizer* recognizer, antlr4::Token* offending, size_t, size_t, const std::string&,
+                   std::exception_ptr) override {
     if (hasError) return;
     hasError = true;
     auto* parser = dynamic_cast<antlr4::Parser*>(recognizer);
@@ -69,7 +172,7 @@ class ErrorListener : public antlr4::BaseErrorListener {
       message = "cannot read the text here";
       return;
     }
-    range = rangeOf(offending);
+    setRange(offending);
     const auto& vocab = parser->getVocabulary();
     size_t type = offending->getType();
     std::string found = type == antlr4::Token::EOF ? "end of file" : "`" + offending->getText() + "`";
@@ -93,21 +196,19 @@ class ErrorListener : public antlr4::BaseErrorListener {
     message = "expected " + describe(expected, vocab) + ", found " + found;
   }
 
-  SourceRange rangeOf(antlr4::Token* t) const {
-    if (t->getType() == antlr4::Token::EOF) {
-      uint32_t at = offsets_.byteOffset(t->getStartIndex());
-      return {file_, at, at};
-    }
-    return {file_, offsets_.byteOffset(t->getStartIndex()), offsets_.byteOffset(t->getStopIndex() + 1)};
+  void setRange(antlr4::Token* t) {
+    begin = static_cast<uint32_t>(t->getStartIndex());
+    end = t->getType() == antlr4::Token::EOF ? begin : static_cast<uint32_t>(t->getStopIndex() + 1);
   }
 
   bool hasError = false;
   std::string message;
-  SourceRange range;
+  uint32_t begin = 0, end = 0;
 
  private:
   static std::string describe(const antlr4::misc::IntervalSet& set, const antlr4::dfa::Vocabulary& vocab) {
-    if (set.contains(static_cast<size_t>(PaveLexer::INT)) && set.contains(static_cast<size_t>(PaveLexer::STRING)) && set.contains(static_cast<size_t>(PaveLexer::LPAREN)))
+    if (set.contains(static_cast<size_t>(PaveLexer::INT)) && set.contains(static_cast<size_t>(PaveLexer::STRING)) &&
+        set.contains(static_cast<size_t>(PaveLexer::LPAREN)))
       return "an expression";
     std::vector<std::string> names;
     bool name = set.contains(static_cast<size_t>(PaveLexer::IDENT));
@@ -130,54 +231,195 @@ class ErrorListener : public antlr4::BaseErrorListener {
     }
     return out;
   }
-
-  const OffsetMap& offsets_;
-  FileId file_;
 };
 
-/// Converts parse-tree contexts into AST nodes.
+/// Rejects token sequences that would recurse too deeply in the parser. Returns the index
+/// of the offending token or -1.
+ssize_t checkNesting(const std::vector<Token>& tokens, uint32_t limit) {
+  uint32_t depth = 0, prefixRun = 0, nested = 0;
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    TokenKind k = tokens[i].kind;
+    if (hiddenFromParser(k)) continue;
+    switch (k) {
+      case TokenKind::LParen: case TokenKind::LBrack: case TokenKind::LBrace:
+        if (++depth > limit) return static_cast<ssize_t>(i);
+        break;
+      case TokenKind::RParen: case TokenKind::RBrack: case TokenKind::RBrace:
+        if (depth) --depth;
+        break;
+      default: break;
+    }
+    bool prefix = k == TokenKind::Not || k == TokenKind::Minus;
+    prefixRun = prefix ? prefixRun + 1 : 0;
+    if (prefixRun > limit) return static_cast<ssize_t>(i);
+    // `if`, `any` and `all` open constructs that close implicitly; bound them per declaration.
+    if (k == TokenKind::If || k == TokenKind::Any || k == TokenKind::All)
+      if (++nested > limit) return static_cast<ssize_t>(i);
+    if (k == TokenKind::Semi && depth == 0) nested = 0;
+  }
+  return -1;
+}
+
+}  // namespace
+
+/// A file lexed and parsed, before its conversion into the AST. Members are declared in
+/// the order they depend on each other, so that they are destroyed in reverse.
+struct ParsedFile {
+  std::string_view text;
+  bool failed = false;  // a syntax error: `error` over [errorBegin, errorEnd)
+  std::string error;
+  uint32_t errorBegin = 0, errorEnd = 0;
+
+  std::vector<Token> lexed;
+  std::unique_ptr<ByteCharStream> chars;
+  std::unique_ptr<TokenFeed> feed;
+  std::unique_ptr<antlr4::CommonTokenStream> tokens;
+  std::unique_ptr<PaveParser> parser;
+  PaveParser::FileContext* tree = nullptr;
+
+  void fail(std::string message, uint32_t begin, uint32_t end) {
+    failed = true;
+    error = std::move(message);
+    errorBegin = begin;
+    errorEnd = end;
+  }
+};
+
+void ParsedFileDeleter::operator()(ParsedFile* p) const { delete p; }
+
+ParsedFilePtr parseText(std::string_view text, const ParseLimits& limits) {
+  ParsedFilePtr out(new ParsedFile);
+  ParsedFile& pf = *out;
+  pf.text = text;
+  if (text.size() > limits.maxFileBytes) {
+    pf.fail("file is too large (" + std::to_string(text.size()) + " bytes; the limit is " +
+                std::to_string(limits.maxFileBytes) + ")",
+            0, 0);
+    return out;
+  }
+  if (size_t bad = firstInvalidUtf8(text); bad != std::string_view::npos) {
+    pf.fail("file is not valid UTF-8 text", static_cast<uint32_t>(bad), static_cast<uint32_t>(bad + 1));
+    return out;
+  }
+  pf.lexed = lex(text);
+  if (ssize_t deep = checkNesting(pf.lexed, limits.maxNesting); deep >= 0) {
+    const Token& t = pf.lexed[static_cast<size_t>(deep)];
+    pf.fail("nesting is too deep (more than " + std::to_string(limits.maxNesting) + " levels)", t.begin, t.end);
+    return out;
+  }
+
+  pf.chars = std::make_unique<ByteCharStream>(text);
+  pf.feed = std::make_unique<TokenFeed>(pf.lexed, *pf.chars, text.size());
+  pf.tokens = std::make_unique<antlr4::CommonTokenStream>(pf.feed.get());
+  std::lock_guard<std::mutex> lock(kAntlrMutex);
+  pf.tokens->fill();
+  pf.parser = std::make_unique<PaveParser>(pf.tokens.get());
+  PaveParser& parser = *pf.parser;
+  parser.removeErrorListeners();
+  // Stage 1: SLL with bail-out, fast on valid input.
+  parser.getInterpreter<antlr4::atn::ParserATNSimulator>()->setPredictionMode(antlr4::atn::PredictionMode::SLL);
+  parser.setErrorHandler(std::make_shared<antlr4::BailErrorStrategy>());
+  try {
+    pf.tree = parser.file();
+  } catch (const antlr4::ParseCancellationException&) {
+    pf.tree = nullptr;
+  }
+  if (!pf.tree) {
+    // Stage 2: full LL with error reporting.
+    ErrorListener listener;
+    pf.tokens->seek(0);
+    parser.reset();
+    parser.getInterpreter<antlr4::atn::ParserATNSimulator>()->setPredictionMode(antlr4::atn::PredictionMode::LL);
+    parser.setErrorHandler(std::make_shared<antlr4::DefaultErrorStrategy>());
+    parser.addErrorListener(&listener);
+    pf.tree = parser.file();
+    parser.removeErrorListeners();
+    if (listener.hasError) pf.fail(listener.message, listener.begin, listener.end);
+  }
+  return out;
+}
+
+namespace {
+
+using antlr4::tree::ParseTree;
+using Ctx = antlr4::ParserRuleContext;
+
+// Walking the parse tree. The generated accessors (`ctx->expr()`) collect children with
+// a dynamic_cast each, which cost as much as parsing; these helpers test exact types
+// instead. A clean tree (the only kind converted) holds rule contexts and terminal nodes.
+bool isToken(ParseTree* t) {
+  const std::type_info& type = typeid(*t);
+  return type == typeid(antlr4::tree::TerminalNodeImpl) || type == typeid(antlr4::tree::ErrorNodeImpl);
+}
+antlr4::Token* tokenOf(ParseTree* t) { return static_cast<antlr4::tree::TerminalNode*>(t)->getSymbol(); }
+size_t ruleOf(ParseTree* t) {
+  return isToken(t) ? static_cast<size_t>(-1) : static_cast<antlr4::RuleContext*>(t)->getRuleIndex();
+}
+/// The `nth` child context of rule `rule`, or null.
+template <class T = Ctx>
+T* child(Ctx* ctx, size_t rule, size_t nth = 0) {
+  for (ParseTree* c : ctx->children)
+    if (ruleOf(c) == rule && nth-- == 0) return static_cast<T*>(c);
+  return nullptr;
+}
+/// The first child token of type `type`, or null.
+antlr4::Token* childToken(Ctx* ctx, size_t type) {
+  for (ParseTree* c : ctx->children)
+    if (isToken(c) && tokenOf(c)->getType() == type) return tokenOf(c);
+  return nullptr;
+}
+template <class T>
+bool is(Ctx* ctx) {
+  return typeid(*ctx) == typeid(T);
+}
+size_t startType(Ctx* ctx) { return ctx->getStart()->getType(); }
+
+/// Converts a parse tree into AST nodes.
 class AstBuilder {
  public:
-  AstBuilder(ast::Ast& ast, const OffsetMap& offsets, FileId file, DiagnosticEngine& diags,
-             antlr4::CommonTokenStream& tokens, const ParseLimits& limits)
-      : ast_(ast), offsets_(offsets), file_(file), diags_(diags), tokens_(tokens), limits_(limits) {}
+  AstBuilder(ast::Ast& ast, const ParsedFile& parsed, FileId file, DiagnosticEngine& diags, const ParseLimits& limits)
+      : ast_(ast), parsed_(parsed), text_(parsed.text), file_(file), diags_(diags), limits_(limits) {}
 
-  void build(PaveParser::FileContext* ctx, bool fromStdlib);
+  void build(Ctx* ctx, bool fromStdlib);
   bool tooDeep() const { return tooDeep_; }
 
  private:
   using ExprId = ast::ExprId;
 
-  SourceRange range(antlr4::ParserRuleContext* ctx) const {
+  SourceRange range(Ctx* ctx) const {
     antlr4::Token* start = ctx->getStart();
     antlr4::Token* stop = ctx->getStop();
-    uint32_t b = offsets_.byteOffset(start->getStartIndex());
+    auto b = static_cast<uint32_t>(start->getStartIndex());
     uint32_t e = stop && stop->getStopIndex() != static_cast<size_t>(-1) && stop->getTokenIndex() >= start->getTokenIndex()
-                     ? offsets_.byteOffset(stop->getStopIndex() + 1)
+                     ? static_cast<uint32_t>(stop->getStopIndex() + 1)
                      : b;
     return {file_, b, e};
   }
   SourceRange range(antlr4::Token* t) const {
-    return {file_, offsets_.byteOffset(t->getStartIndex()), offsets_.byteOffset(t->getStopIndex() + 1)};
+    return {file_, static_cast<uint32_t>(t->getStartIndex()), static_cast<uint32_t>(t->getStopIndex() + 1)};
   }
-  SourceRange range(antlr4::tree::TerminalNode* n) const { return range(n->getSymbol()); }
+  std::string_view textOf(antlr4::Token* t) const {
+    return text_.substr(t->getStartIndex(), t->getStopIndex() + 1 - t->getStartIndex());
+  }
 
-  ast::Symbol sym(const std::string& s) { return ast_.symbols.intern(s); }
-  ast::Symbol identSym(PaveParser::IdentContext* id) { return sym(id->getText()); }
+  ast::Symbol sym(std::string_view s) { return ast_.symbols.intern(s); }
+  /// An `ident` context is one token.
+  ast::Symbol identSym(Ctx* id) { return sym(textOf(id->getStart())); }
 
-  ast::NameId qname(PaveParser::QualifiedNameContext* ctx) {
-    std::vector<ast::NameSegment> segs;
-    for (auto* id : ctx->ident()) segs.push_back({identSym(id), range(id)});
+  ast::NameId qname(Ctx* ctx) {
+    llvm::SmallVector<ast::NameSegment, 4> segs;
+    for (ParseTree* c : ctx->children)
+      if (!isToken(c)) segs.push_back({identSym(static_cast<Ctx*>(c)), range(static_cast<Ctx*>(c))});
     return ast_.addName(segs, range(ctx));
   }
 
-  ExprId make(ast::ExprKind kind, SourceRange r, const std::vector<ExprId>& children = {}) {
+  ExprId make(ast::ExprKind kind, SourceRange r, std::span<const ExprId> children = {}) {
     ast::ExprNode n{};
     n.kind = kind;
     n.range = r;
     return ast_.addExpr(n, children);
   }
-  ExprId makeSym(ast::ExprKind kind, SourceRange r, ast::Symbol s, const std::vector<ExprId>& children = {}) {
+  ExprId makeSym(ast::ExprKind kind, SourceRange r, ast::Symbol s, std::span<const ExprId> children = {}) {
     ast::ExprNode n{};
     n.kind = kind;
     n.range = r;
@@ -187,28 +429,28 @@ class AstBuilder {
 
   std::string decodeStringToken(antlr4::Token* tok, bool like, bool& ok);
   std::string docFor(antlr4::Token* first);
-  ast::TypeId type(PaveParser::TypeContext* ctx);
-  ast::Attr attr(PaveParser::AttrContext* ctx);
-  void decl(PaveParser::DeclContext* ctx, ast::SourceFile& file);
-  ast::Decl& newDecl(ast::DeclKind kind, uint32_t index, antlr4::ParserRuleContext* ctx,
-                     PaveParser::IdentContext* name, antlr4::Token* keyword, antlr4::Token* docAnchor);
-  void rule(PaveParser::RuleDeclContext* ctx, ast::SourceFile& file);
-  void test(PaveParser::TestDeclContext* ctx, ast::SourceFile& file);
-  ast::TestInput testInput(antlr4::ParserRuleContext* ctx, PaveParser::QualifiedNameContext* type,
-                           PaveParser::FieldListContext* fields);
-  ExprId testValue(PaveParser::TestValueContext* ctx);
+  ast::TypeId type(Ctx* ctx);
+  ast::Attr attr(Ctx* ctx);
+  void attrs(Ctx* list, std::vector<ast::Attr>& out);
+  void decl(Ctx* ctx, ast::SourceFile& file);
+  void newDecl(ast::DeclKind kind, uint32_t index, Ctx* ctx, Ctx* name, antlr4::Token* keyword, ast::SourceFile& file);
+  void rule(Ctx* ctx, ast::SourceFile& file);
+  ast::Clause clause(Ctx* ctx);
+  void test(Ctx* ctx, ast::SourceFile& file);
+  ast::TestInput testInput(Ctx* ctx, Ctx* type, Ctx* fields);
+  ExprId testValue(Ctx* ctx);
 
-  ExprId expr(PaveParser::ExprContext* ctx);
-  ExprId orExpr(PaveParser::OrExprContext* ctx);
-  ExprId andExpr(PaveParser::AndExprContext* ctx);
-  ExprId notExpr(PaveParser::NotExprContext* ctx);
-  ExprId cmpExpr(PaveParser::CmpExprContext* ctx);
-  ExprId addExpr(PaveParser::AddExprContext* ctx);
-  ExprId unaryExpr(PaveParser::UnaryExprContext* ctx);
-  ExprId postfixExpr(PaveParser::PostfixExprContext* ctx);
-  ExprId primary(PaveParser::PrimaryContext* ctx);
-  ExprId literal(PaveParser::LiteralContext* ctx, bool negate = false, SourceRange negRange = {});
-  std::vector<ExprId> args(PaveParser::CallArgsContext* ctx);
+  ExprId expr(Ctx* ctx);
+  ExprId orExpr(Ctx* ctx);
+  ExprId andExpr(Ctx* ctx);
+  ExprId notExpr(Ctx* ctx);
+  ExprId cmpExpr(Ctx* ctx);
+  ExprId addExpr(Ctx* ctx);
+  ExprId unaryExpr(Ctx* ctx);
+  ExprId postfixExpr(Ctx* ctx);
+  ExprId primary(Ctx* ctx);
+  ExprId literal(Ctx* ctx, bool negate = false, SourceRange negRange = {});
+  void exprs(Ctx* ctx, llvm::SmallVectorImpl<ExprId>& out);
 
   // Depth guard for the recursive conversion.
   struct DepthGuard {
@@ -216,7 +458,7 @@ class AstBuilder {
     explicit DepthGuard(AstBuilder& builder) : b(builder) { ++b.depth_; }
     ~DepthGuard() { --b.depth_; }
   };
-  bool enter(antlr4::ParserRuleContext* ctx) {
+  bool enter(Ctx* ctx) {
     if (depth_ <= limits_.maxNesting * 4) return true;
     if (!tooDeep_) {
       tooDeep_ = true;
@@ -226,10 +468,10 @@ class AstBuilder {
   }
 
   ast::Ast& ast_;
-  const OffsetMap& offsets_;
+  const ParsedFile& parsed_;
+  std::string_view text_;
   FileId file_;
   DiagnosticEngine& diags_;
-  antlr4::CommonTokenStream& tokens_;
   const ParseLimits& limits_;
   uint32_t fileIndex_ = 0;
   uint32_t depth_ = 0;
@@ -237,8 +479,8 @@ class AstBuilder {
 };
 
 std::string AstBuilder::decodeStringToken(antlr4::Token* tok, bool like, bool& ok) {
-  std::string text = tok->getText();
-  std::string body = text.substr(1, text.size() - 2);
+  std::string_view text = textOf(tok);
+  std::string_view body = text.substr(1, text.size() - 2);
   std::string error;
   size_t at = 0;
   auto decoded = decodeString(body, like, error, at);
@@ -253,35 +495,51 @@ std::string AstBuilder::decodeStringToken(antlr4::Token* tok, bool like, bool& o
   return *decoded;
 }
 
+/// The `///` comments right before a declaration's first token.
 std::string AstBuilder::docFor(antlr4::Token* first) {
-  std::vector<antlr4::Token*> hidden = tokens_.getHiddenTokensToLeft(first->getTokenIndex(), 2);
+  const std::vector<Token>& lexed = parsed_.lexed;
+  size_t i = parsed_.feed->fed[first->getTokenIndex()];
+  size_t from = i;
+  while (from > 0 && isComment(lexed[from - 1].kind)) --from;
   std::string doc;
-  for (antlr4::Token* t : hidden) {
-    std::string line = t->getText().substr(3);
-    if (!line.empty() && line[0] == ' ') line.erase(0, 1);
-    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+  for (size_t k = from; k < i; ++k) {
+    if (lexed[k].kind != TokenKind::DocComment) continue;
+    std::string_view line = text_.substr(lexed[k].begin + 3, lexed[k].end - lexed[k].begin - 3);
+    if (!line.empty() && line[0] == ' ') line.remove_prefix(1);
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.remove_suffix(1);
     if (!doc.empty()) doc += '\n';
     doc += line;
   }
   return doc;
 }
 
-ast::TypeId AstBuilder::type(PaveParser::TypeContext* ctx) {
+// type : qualifiedName (LT type (COMMA type)* GT)? QUESTION?
+ast::TypeId AstBuilder::type(Ctx* ctx) {
   ast::TypeRef t;
-  t.name = qname(ctx->qualifiedName());
-  for (auto* arg : ctx->type()) t.args.push_back(type(arg));
-  t.optional = ctx->QUESTION() != nullptr;
+  t.name = qname(child(ctx, PaveParser::RuleQualifiedName));
+  for (ParseTree* c : ctx->children)
+    if (ruleOf(c) == PaveParser::RuleType) t.args.push_back(type(static_cast<Ctx*>(c)));
+  t.optional = childToken(ctx, PaveParser::QUESTION) != nullptr;
   t.range = range(ctx);
   ast_.types.push_back(std::move(t));
   return ast::TypeId{static_cast<uint32_t>(ast_.types.size() - 1)};
 }
 
-ast::Attr AstBuilder::attr(PaveParser::AttrContext* ctx) {
-  return {identSym(ctx->ident()), range(ctx->ident()), type(ctx->type()), range(ctx)};
+// attr : ident COLON type
+ast::Attr AstBuilder::attr(Ctx* ctx) {
+  Ctx* name = child(ctx, PaveParser::RuleIdent);
+  return {identSym(name), range(name), type(child(ctx, PaveParser::RuleType)), range(ctx)};
 }
 
-ast::Decl& AstBuilder::newDecl(ast::DeclKind kind, uint32_t index, antlr4::ParserRuleContext* ctx,
-                               PaveParser::IdentContext* name, antlr4::Token* keyword, antlr4::Token* docAnchor) {
+// attrList : attr (COMMA attr)* COMMA?
+void AstBuilder::attrs(Ctx* list, std::vector<ast::Attr>& out) {
+  if (!list) return;
+  for (ParseTree* c : list->children)
+    if (!isToken(c)) out.push_back(attr(static_cast<Ctx*>(c)));
+}
+
+void AstBuilder::newDecl(ast::DeclKind kind, uint32_t index, Ctx* ctx, Ctx* name, antlr4::Token* keyword,
+                         ast::SourceFile& file) {
   ast::Decl d;
   d.kind = kind;
   d.index = index;
@@ -289,546 +547,719 @@ ast::Decl& AstBuilder::newDecl(ast::DeclKind kind, uint32_t index, antlr4::Parse
     d.name = identSym(name);
     d.nameRange = range(name);
   }
-  SourceRange whole = range(ctx);
-  d.range = {file_, offsets_.byteOffset(keyword->getStartIndex()), whole.end};
-  d.doc = docFor(docAnchor);
+  d.range = {file_, static_cast<uint32_t>(keyword->getStartIndex()), range(ctx).end};
+  d.doc = docFor(ctx->getStart());
   d.file = fileIndex_;
   ast_.decls.push_back(std::move(d));
-  return ast_.decls.back();
+  file.decls.push_back(ast::DeclId{static_cast<uint32_t>(ast_.decls.size() - 1)});
 }
 
-void AstBuilder::build(PaveParser::FileContext* ctx, bool fromStdlib) {
+// file : namespaceDecl? useDecl* decl* EOF
+void AstBuilder::build(Ctx* ctx, bool fromStdlib) {
   ast::SourceFile file;
   file.file = file_;
   file.fromStdlib = fromStdlib;
   fileIndex_ = static_cast<uint32_t>(ast_.files.size());
-  if (auto* ns = ctx->namespaceDecl()) file.namespaceName = qname(ns->qualifiedName());
-  for (auto* use : ctx->useDecl()) {
-    ast::UseDecl u;
-    u.target = qname(use->qualifiedName());
-    if (use->ident()) u.alias = identSym(use->ident());
-    u.range = range(use);
-    file.uses.push_back(u);
+  for (ParseTree* c : ctx->children) {
+    switch (ruleOf(c)) {
+      case PaveParser::RuleNamespaceDecl:  // NAMESPACE qualifiedName SEMI
+        file.namespaceName = qname(child(static_cast<Ctx*>(c), PaveParser::RuleQualifiedName));
+        break;
+      case PaveParser::RuleUseDecl: {  // USE qualifiedName (AS ident)? SEMI
+        auto* use = static_cast<Ctx*>(c);
+        ast::UseDecl u;
+        u.target = qname(child(use, PaveParser::RuleQualifiedName));
+        if (Ctx* alias = child(use, PaveParser::RuleIdent)) u.alias = identSym(alias);
+        u.range = range(use);
+        file.uses.push_back(u);
+        break;
+      }
+      case PaveParser::RuleDecl: decl(static_cast<Ctx*>(static_cast<Ctx*>(c)->children[0]), file); break;
+      default: break;
+    }
   }
-  for (auto* d : ctx->decl()) decl(d, file);
   ast_.files.push_back(std::move(file));
 }
 
-void AstBuilder::decl(PaveParser::DeclContext* ctx, ast::SourceFile& file) {
-  auto pushDecl = [&](ast::DeclKind kind, uint32_t index, antlr4::ParserRuleContext* c, PaveParser::IdentContext* name,
-                      antlr4::Token* kw) {
-    newDecl(kind, index, c, name, kw, c->getStart());
-    file.decls.push_back(ast::DeclId{static_cast<uint32_t>(ast_.decls.size() - 1)});
-  };
-  if (auto* e = ctx->enumDecl()) {
-    ast::EnumDecl en;
-    auto ids = e->ident();
-    for (size_t i = 1; i < ids.size(); ++i) en.members.push_back({identSym(ids[i]), range(ids[i])});
-    ast_.enums.push_back(std::move(en));
-    pushDecl(ast::DeclKind::Enum, static_cast<uint32_t>(ast_.enums.size() - 1), e, ids[0], e->ENUM()->getSymbol());
-  } else if (auto* p = ctx->principalDecl()) {
-    ast::PrincipalDecl pd;
-    if (auto* list = p->attrList())
-      for (auto* a : list->attr()) pd.attrs.push_back(attr(a));
-    ast_.principals.push_back(std::move(pd));
-    pushDecl(ast::DeclKind::Principal, static_cast<uint32_t>(ast_.principals.size() - 1), p, p->ident(),
-             p->PRINCIPAL()->getSymbol());
-  } else if (auto* c = ctx->contextDecl()) {
-    ast::ContextDecl cd;
-    if (auto* list = c->attrList())
-      for (auto* a : list->attr()) cd.attrs.push_back(attr(a));
-    ast_.contexts.push_back(std::move(cd));
-    pushDecl(ast::DeclKind::Context, static_cast<uint32_t>(ast_.contexts.size() - 1), c, nullptr,
-             c->CONTEXT()->getSymbol());
-  } else if (auto* r = ctx->requestDecl()) {
-    ast::RequestDecl rd;
-    rd.hasFor = r->FOR() != nullptr;
-    for (auto* q : r->qualifiedName()) rd.forTypes.push_back(qname(q));
-    if (auto* list = r->requestMemberList()) {
-      for (auto* m : list->requestMember()) {
-        if (m->attr()) {
-          rd.attrs.push_back(attr(m->attr()));
-          continue;
-        }
-        ast::GrantDecl g;
-        g.name = identSym(m->ident());
-        g.nameRange = range(m->ident());
-        g.type = type(m->type());
-        g.defaultValue = expr(m->expr());
-        g.mergeOp = sym(m->mergeOp()->getText());
-        g.mergeRange = range(m->mergeOp());
-        g.range = range(m);
-        rd.grants.push_back(g);
+void AstBuilder::decl(Ctx* d, ast::SourceFile& file) {
+  switch (d->getRuleIndex()) {
+    case PaveParser::RuleEnumDecl: {  // ENUM ident LBRACE ident (COMMA ident)* COMMA? RBRACE
+      ast::EnumDecl en;
+      Ctx* name = nullptr;
+      for (ParseTree* c : d->children) {
+        if (isToken(c)) continue;
+        auto* id = static_cast<Ctx*>(c);
+        if (!name)
+          name = id;
+        else
+          en.members.push_back({identSym(id), range(id)});
       }
+      ast_.enums.push_back(std::move(en));
+      newDecl(ast::DeclKind::Enum, static_cast<uint32_t>(ast_.enums.size() - 1), d, name, d->getStart(), file);
+      break;
     }
-    ast_.requests.push_back(std::move(rd));
-    pushDecl(ast::DeclKind::Request, static_cast<uint32_t>(ast_.requests.size() - 1), r, r->ident(),
-             r->REQUEST()->getSymbol());
-  } else if (auto* k = ctx->constDecl()) {
-    ast_.consts.push_back({type(k->type()), expr(k->expr())});
-    pushDecl(ast::DeclKind::Const, static_cast<uint32_t>(ast_.consts.size() - 1), k, k->ident(), k->CONST()->getSymbol());
-  } else if (auto* f = ctx->defDecl()) {
-    ast::DefDecl dd;
-    for (auto* p2 : f->param()) dd.params.push_back({identSym(p2->ident()), range(p2->ident()), type(p2->type())});
-    dd.result = type(f->type());
-    dd.body = expr(f->expr());
-    ast_.defs.push_back(std::move(dd));
-    pushDecl(ast::DeclKind::Def, static_cast<uint32_t>(ast_.defs.size() - 1), f, f->ident(), f->DEF()->getSymbol());
-  } else if (auto* rule = ctx->ruleDecl()) {
-    this->rule(rule, file);
-  } else if (auto* t = ctx->testDecl()) {
-    test(t, file);
+    case PaveParser::RulePrincipalDecl: {  // PRINCIPAL ident LBRACE attrList? RBRACE
+      ast::PrincipalDecl pd;
+      attrs(child(d, PaveParser::RuleAttrList), pd.attrs);
+      ast_.principals.push_back(std::move(pd));
+      newDecl(ast::DeclKind::Principal, static_cast<uint32_t>(ast_.principals.size() - 1), d,
+              child(d, PaveParser::RuleIdent), d->getStart(), file);
+      break;
+    }
+    case PaveParser::RuleContextDecl: {  // CONTEXT LBRACE attrList? RBRACE
+      ast::ContextDecl cd;
+      attrs(child(d, PaveParser::RuleAttrList), cd.attrs);
+      ast_.contexts.push_back(std::move(cd));
+      newDecl(ast::DeclKind::Context, static_cast<uint32_t>(ast_.contexts.size() - 1), d, nullptr, d->getStart(),
+              file);
+      break;
+    }
+    case PaveParser::RuleRequestDecl: {
+      // REQUEST ident (FOR qualifiedName (COMMA qualifiedName)*)? LBRACE requestMemberList? RBRACE
+      ast::RequestDecl rd;
+      rd.hasFor = childToken(d, PaveParser::FOR) != nullptr;
+      for (ParseTree* c : d->children)
+        if (ruleOf(c) == PaveParser::RuleQualifiedName) rd.forTypes.push_back(qname(static_cast<Ctx*>(c)));
+      if (Ctx* list = child(d, PaveParser::RuleRequestMemberList)) {
+        for (ParseTree* c : list->children) {
+          if (isToken(c)) continue;
+          auto* m = static_cast<Ctx*>(c);
+          if (Ctx* a = child(m, PaveParser::RuleAttr)) {
+            rd.attrs.push_back(attr(a));
+            continue;
+          }
+          // GRANT ident COLON type ASSIGN expr MERGE mergeOp
+          ast::GrantDecl g;
+          Ctx* name = child(m, PaveParser::RuleIdent);
+          g.name = identSym(name);
+          g.nameRange = range(name);
+          g.type = type(child(m, PaveParser::RuleType));
+          g.defaultValue = expr(child(m, PaveParser::RuleExpr));
+          Ctx* op = child(m, PaveParser::RuleMergeOp);  // one token
+          g.mergeOp = sym(textOf(op->getStart()));
+          g.mergeRange = range(op);
+          g.range = range(m);
+          rd.grants.push_back(g);
+        }
+      }
+      ast_.requests.push_back(std::move(rd));
+      newDecl(ast::DeclKind::Request, static_cast<uint32_t>(ast_.requests.size() - 1), d,
+              child(d, PaveParser::RuleIdent), d->getStart(), file);
+      break;
+    }
+    case PaveParser::RuleConstDecl: {  // CONST ident COLON type ASSIGN expr SEMI
+      ast::TypeId t = type(child(d, PaveParser::RuleType));
+      ast_.consts.push_back({t, expr(child(d, PaveParser::RuleExpr))});
+      newDecl(ast::DeclKind::Const, static_cast<uint32_t>(ast_.consts.size() - 1), d, child(d, PaveParser::RuleIdent),
+              d->getStart(), file);
+      break;
+    }
+    case PaveParser::RuleDefDecl: {
+      // DEF ident LPAREN (param (COMMA param)*)? RPAREN COLON type ASSIGN expr SEMI
+      ast::DefDecl dd;
+      for (ParseTree* c : d->children) {
+        if (ruleOf(c) != PaveParser::RuleParam) continue;
+        auto* p = static_cast<Ctx*>(c);  // param : ident COLON type
+        Ctx* name = child(p, PaveParser::RuleIdent);
+        dd.params.push_back({identSym(name), range(name), type(child(p, PaveParser::RuleType))});
+      }
+      dd.result = type(child(d, PaveParser::RuleType));
+      dd.body = expr(child(d, PaveParser::RuleExpr));
+      ast_.defs.push_back(std::move(dd));
+      newDecl(ast::DeclKind::Def, static_cast<uint32_t>(ast_.defs.size() - 1), d, child(d, PaveParser::RuleIdent),
+              d->getStart(), file);
+      break;
+    }
+    case PaveParser::RuleRuleDecl: rule(d, file); break;
+    case PaveParser::RuleTestDecl: test(d, file); break;
+    default: break;
   }
 }
 
-void AstBuilder::rule(PaveParser::RuleDeclContext* ctx, ast::SourceFile& file) {
+// ruleDecl : annotation* effect ident (ON targets)? clause* SEMI
+void AstBuilder::rule(Ctx* ctx, ast::SourceFile& file) {
   ast::RuleDecl r;
-  auto* eff = ctx->effect();
-  r.effect = eff->ALLOW() ? ast::Effect::Allow : eff->APPROVE() ? ast::Effect::Approve
-             : eff->DENY() ? ast::Effect::Deny : ast::Effect::Exception;
-  for (auto* a : ctx->annotation()) {
-    ast::Annotation an;
-    an.name = identSym(a->ident());
-    an.range = range(a);
-    for (auto* e : a->expr()) an.args.push_back(expr(e));
-    r.annotations.push_back(std::move(an));
+  Ctx* effect = nullptr;
+  Ctx* name = nullptr;
+  for (ParseTree* c : ctx->children) {
+    if (isToken(c)) continue;
+    auto* sub = static_cast<Ctx*>(c);
+    switch (sub->getRuleIndex()) {
+      case PaveParser::RuleAnnotation: {  // AT ident (LPAREN (expr (COMMA expr)*)? RPAREN)?
+        ast::Annotation an;
+        an.name = identSym(child(sub, PaveParser::RuleIdent));
+        an.range = range(sub);
+        for (ParseTree* a : sub->children)
+          if (ruleOf(a) == PaveParser::RuleExpr) an.args.push_back(expr(static_cast<Ctx*>(a)));
+        r.annotations.push_back(std::move(an));
+        break;
+      }
+      case PaveParser::RuleEffect:
+        effect = sub;
+        switch (startType(sub)) {
+          case PaveParser::ALLOW: r.effect = ast::Effect::Allow; break;
+          case PaveParser::APPROVE: r.effect = ast::Effect::Approve; break;
+          case PaveParser::DENY: r.effect = ast::Effect::Deny; break;
+          default: r.effect = ast::Effect::Exception; break;
+        }
+        break;
+      case PaveParser::RuleIdent: name = sub; break;
+      case PaveParser::RuleTargets: {  // STAR | qualifiedName (COMMA qualifiedName)*
+        r.hasOn = true;
+        r.onStar = childToken(sub, PaveParser::STAR) != nullptr;
+        for (ParseTree* q : sub->children)
+          if (!isToken(q)) r.targets.push_back(qname(static_cast<Ctx*>(q)));
+        r.onRange = range(childToken(ctx, PaveParser::ON)).to(range(sub));
+        break;
+      }
+      case PaveParser::RuleClause: r.clauses.push_back(clause(sub)); break;
+      default: break;
+    }
   }
-  if (ctx->ON()) {
-    r.hasOn = true;
-    auto* t = ctx->targets();
-    r.onStar = t->STAR() != nullptr;
-    for (auto* q : t->qualifiedName()) r.targets.push_back(qname(q));
-    r.onRange = range(ctx->ON()).to(range(t));
-  }
-  for (auto* c : ctx->clause()) {
-    ast::Clause cl;
-    cl.range = range(c);
-    cl.keywordRange = range(c->getStart());
-    if (auto* w = dynamic_cast<PaveParser::WhenClauseContext*>(c)) {
+  ast_.rules.push_back(std::move(r));
+  newDecl(ast::DeclKind::Rule, static_cast<uint32_t>(ast_.rules.size() - 1), ctx, name, effect->getStart(), file);
+}
+
+ast::Clause AstBuilder::clause(Ctx* c) {
+  ast::Clause cl;
+  cl.range = range(c);
+  cl.keywordRange = range(c->getStart());
+  auto stringText = [&] {
+    bool ok;
+    return decodeStringToken(childToken(c, PaveParser::STRING), false, ok);
+  };
+  switch (startType(c)) {
+    case PaveParser::WHEN:  // WHEN expr
       cl.kind = ast::ClauseKind::When;
-      cl.exprs.push_back(expr(w->expr()));
-    } else if (auto* u = dynamic_cast<PaveParser::UnlessClauseContext*>(c)) {
+      cl.exprs.push_back(expr(child(c, PaveParser::RuleExpr)));
+      break;
+    case PaveParser::UNLESS:  // UNLESS expr
       cl.kind = ast::ClauseKind::Unless;
-      cl.exprs.push_back(expr(u->expr()));
-    } else if (auto* b = dynamic_cast<PaveParser::ByClauseContext*>(c)) {
+      cl.exprs.push_back(expr(child(c, PaveParser::RuleExpr)));
+      break;
+    case PaveParser::BY:  // BY expr (COMMA expr)* (QUORUM INT)?
       cl.kind = ast::ClauseKind::By;
-      for (auto* e : b->expr()) cl.exprs.push_back(expr(e));
-      if (b->QUORUM()) {
-        cl.quorumRange = range(b->INT());
+      for (ParseTree* e : c->children)
+        if (ruleOf(e) == PaveParser::RuleExpr) cl.exprs.push_back(expr(static_cast<Ctx*>(e)));
+      if (childToken(c, PaveParser::QUORUM)) {
+        antlr4::Token* n = childToken(c, PaveParser::INT);
+        cl.quorumRange = range(n);
         try {
-          cl.quorum = std::stoll(b->INT()->getText());
+          cl.quorum = std::stoll(std::string(textOf(n)));
         } catch (...) {
           diags_.report(DiagKind::InvalidLiteral, cl.quorumRange, "quorum is out of range");
           cl.quorum = 1;
         }
       }
-    } else if (auto* g = dynamic_cast<PaveParser::GrantClauseContext*>(c)) {
+      break;
+    case PaveParser::GRANT:  // GRANT grantAssign (COMMA grantAssign)*
       cl.kind = ast::ClauseKind::Grant;
-      for (auto* ga : g->grantAssign())
-        cl.grants.push_back({identSym(ga->ident()), range(ga->ident()), expr(ga->expr())});
-    } else if (auto* bc = dynamic_cast<PaveParser::BecauseClauseContext*>(c)) {
-      cl.kind = ast::ClauseKind::Because;
-      bool ok;
-      cl.text = decodeStringToken(bc->STRING()->getSymbol(), false, ok);
-    } else if (auto* l = dynamic_cast<PaveParser::LiftsClauseContext*>(c)) {
-      cl.kind = ast::ClauseKind::Lifts;
-      cl.lifts = qname(l->qualifiedName());
-    } else if (auto* un = dynamic_cast<PaveParser::UntilClauseContext*>(c)) {
-      cl.kind = ast::ClauseKind::Until;
-      auto ts = parseTimestamp(un->TIMESTAMP()->getText());
-      cl.untilValid = ts.has_value();
-      if (ts) {
-        cl.until = *ts;
-      } else {
-        diags_.report(DiagKind::InvalidLiteral, range(un->TIMESTAMP()),
-                      "`" + un->TIMESTAMP()->getText() + "` is not a valid timestamp");
+      for (ParseTree* g : c->children) {
+        if (isToken(g)) continue;
+        auto* ga = static_cast<Ctx*>(g);  // grantAssign : ident ASSIGN expr
+        Ctx* name = child(ga, PaveParser::RuleIdent);
+        cl.grants.push_back({identSym(name), range(name), expr(child(ga, PaveParser::RuleExpr))});
       }
-    } else if (auto* o = dynamic_cast<PaveParser::OwnerClauseContext*>(c)) {
-      cl.kind = ast::ClauseKind::Owner;
-      bool ok;
-      cl.text = decodeStringToken(o->STRING()->getSymbol(), false, ok);
-    } else if (auto* tk = dynamic_cast<PaveParser::TicketClauseContext*>(c)) {
-      cl.kind = ast::ClauseKind::Ticket;
-      bool ok;
-      cl.text = decodeStringToken(tk->STRING()->getSymbol(), false, ok);
+      break;
+    case PaveParser::BECAUSE:  // BECAUSE STRING
+      cl.kind = ast::ClauseKind::Because;
+      cl.text = stringText();
+      break;
+    case PaveParser::LIFTS:  // LIFTS qualifiedName
+      cl.kind = ast::ClauseKind::Lifts;
+      cl.lifts = qname(child(c, PaveParser::RuleQualifiedName));
+      break;
+    case PaveParser::UNTIL: {  // UNTIL TIMESTAMP
+      cl.kind = ast::ClauseKind::Until;
+      antlr4::Token* t = childToken(c, PaveParser::TIMESTAMP);
+      auto ts = parseTimestamp(textOf(t));
+      cl.untilValid = ts.has_value();
+      if (ts)
+        cl.until = *ts;
+      else
+        diags_.report(DiagKind::InvalidLiteral, range(t), "`" + std::string(textOf(t)) + "` is not a valid timestamp");
+      break;
     }
-    r.clauses.push_back(std::move(cl));
+    case PaveParser::OWNER:  // OWNER STRING
+      cl.kind = ast::ClauseKind::Owner;
+      cl.text = stringText();
+      break;
+    default:  // TICKET STRING
+      cl.kind = ast::ClauseKind::Ticket;
+      cl.text = stringText();
+      break;
   }
-  ast_.rules.push_back(std::move(r));
-  antlr4::Token* docAnchor = ctx->getStart();
-  newDecl(ast::DeclKind::Rule, static_cast<uint32_t>(ast_.rules.size() - 1), ctx, ctx->ident(), eff->getStart(),
-          docAnchor);
-  file.decls.push_back(ast::DeclId{static_cast<uint32_t>(ast_.decls.size() - 1)});
+  return cl;
 }
 
-ast::TestInput AstBuilder::testInput(antlr4::ParserRuleContext* ctx, PaveParser::QualifiedNameContext* type,
-                                     PaveParser::FieldListContext* fields) {
+ast::TestInput AstBuilder::testInput(Ctx* ctx, Ctx* type, Ctx* fields) {
   ast::TestInput in;
   in.present = true;
   if (type) in.type = qname(type);
   in.range = range(ctx);
-  if (fields)
-    for (auto* f : fields->field()) in.fields.push_back({identSym(f->ident()), range(f->ident()), testValue(f->testValue())});
+  if (!fields) return in;
+  // fieldList : field (COMMA field)* COMMA? ; field : ident COLON testValue
+  for (ParseTree* c : fields->children) {
+    if (isToken(c)) continue;
+    auto* f = static_cast<Ctx*>(c);
+    Ctx* name = child(f, PaveParser::RuleIdent);
+    in.fields.push_back({identSym(name), range(name), testValue(child(f, PaveParser::RuleTestValue))});
+  }
   return in;
 }
 
-ast::ExprId AstBuilder::testValue(PaveParser::TestValueContext* ctx) {
-  if (auto* e = ctx->expr()) return expr(e);
-  auto* m = ctx->mapLiteral();
+// testValue : mapLiteral | expr ; mapLiteral : LBRACE (mapEntry (COMMA mapEntry)* COMMA?)? RBRACE
+ast::ExprId AstBuilder::testValue(Ctx* ctx) {
+  if (Ctx* e = child(ctx, PaveParser::RuleExpr)) return expr(e);
+  Ctx* m = child(ctx, PaveParser::RuleMapLiteral);
   std::vector<ExprId> kids;
-  for (auto* entry : m->mapEntry()) {
+  for (ParseTree* c : m->children) {
+    if (isToken(c)) continue;
+    auto* entry = static_cast<Ctx*>(c);  // mapEntry : STRING COLON expr
+    antlr4::Token* key = childToken(entry, PaveParser::STRING);
     bool ok;
-    std::string key = decodeStringToken(entry->STRING()->getSymbol(), false, ok);
-    kids.push_back(makeSym(ast::ExprKind::StringLit, range(entry->STRING()), sym(key)));
-    kids.push_back(expr(entry->expr()));
+    std::string text = decodeStringToken(key, false, ok);
+    kids.push_back(makeSym(ast::ExprKind::StringLit, range(key), sym(text)));
+    kids.push_back(expr(child(entry, PaveParser::RuleExpr)));
   }
   return make(ast::ExprKind::MapLit, range(m), kids);
 }
 
-void AstBuilder::test(PaveParser::TestDeclContext* ctx, ast::SourceFile& file) {
+// testDecl : TEST ident LBRACE testItem* RBRACE
+void AstBuilder::test(Ctx* ctx, ast::SourceFile& file) {
   ast::TestDecl t;
-  for (auto* item : ctx->testItem()) {
-    if (auto* r = dynamic_cast<PaveParser::TestRequestContext*>(item)) {
-      if (t.request.present) diags_.report(DiagKind::InvalidClause, range(r), "a test takes one `request` block");
-      t.request = testInput(r, r->qualifiedName(), r->fieldList());
-    } else if (auto* p = dynamic_cast<PaveParser::TestPrincipalContext*>(item)) {
-      if (t.principal.present) diags_.report(DiagKind::InvalidClause, range(p), "a test takes one `principal` block");
-      t.principal = testInput(p, p->qualifiedName(), p->fieldList());
-    } else if (auto* c = dynamic_cast<PaveParser::TestContextContext*>(item)) {
-      if (t.context.present) diags_.report(DiagKind::InvalidClause, range(c), "a test takes one `context` block");
-      t.context = testInput(c, nullptr, c->fieldList());
+  for (ParseTree* c : ctx->children) {
+    if (ruleOf(c) != PaveParser::RuleTestItem) continue;
+    auto* item = static_cast<Ctx*>(c);
+    Ctx* qn = child(item, PaveParser::RuleQualifiedName);
+    Ctx* fields = child(item, PaveParser::RuleFieldList);
+    if (is<PaveParser::TestRequestContext>(item)) {
+      if (t.request.present) diags_.report(DiagKind::InvalidClause, range(item), "a test takes one `request` block");
+      t.request = testInput(item, qn, fields);
+    } else if (is<PaveParser::TestPrincipalContext>(item)) {
+      if (t.principal.present) diags_.report(DiagKind::InvalidClause, range(item), "a test takes one `principal` block");
+      t.principal = testInput(item, qn, fields);
+    } else if (is<PaveParser::TestContextContext>(item)) {
+      if (t.context.present) diags_.report(DiagKind::InvalidClause, range(item), "a test takes one `context` block");
+      t.context = testInput(item, nullptr, fields);
     } else {
       ast::Expect e;
       e.range = range(item);
-      if (auto* ex = dynamic_cast<PaveParser::ExpectExceptionContext*>(item)) {
+      if (is<PaveParser::ExpectExceptionContext>(item)) {  // EXPECT EXCEPTION qualifiedName SEMI
         e.kind = ast::ExpectKind::Exception;
-        e.rules.push_back(qname(ex->qualifiedName()));
-      } else if (auto* g = dynamic_cast<PaveParser::ExpectGrantContext*>(item)) {
+        e.rules.push_back(qname(qn));
+      } else if (is<PaveParser::ExpectGrantContext>(item)) {  // EXPECT GRANT ident EQ testValue SEMI
         e.kind = ast::ExpectKind::Grant;
-        e.grant = identSym(g->ident());
-        e.grantRange = range(g->ident());
-        e.value = testValue(g->testValue());
-      } else if (auto* er = dynamic_cast<PaveParser::ExpectErrorContext*>(item)) {
+        Ctx* name = child(item, PaveParser::RuleIdent);
+        e.grant = identSym(name);
+        e.grantRange = range(name);
+        e.value = testValue(child(item, PaveParser::RuleTestValue));
+      } else if (is<PaveParser::ExpectErrorContext>(item)) {  // EXPECT ERROR STRING SEMI
         e.kind = ast::ExpectKind::Error;
         bool ok;
-        e.errorCode = decodeStringToken(er->STRING()->getSymbol(), false, ok);
-      } else if (auto* d = dynamic_cast<PaveParser::ExpectDecisionContext*>(item)) {
+        e.errorCode = decodeStringToken(childToken(item, PaveParser::STRING), false, ok);
+      } else {  // EXPECT (ALLOW | DENY | ident) (BY qualifiedName (COMMA qualifiedName)*)? SEMI
         e.kind = ast::ExpectKind::Decision;
-        antlr4::ParserRuleContext* word = d->ident();
-        if (word) {
-          e.decision = word->getText();
-          e.decisionRange = range(word);
-        } else {
-          antlr4::tree::TerminalNode* kw = d->ALLOW() ? d->ALLOW() : d->DENY();
-          e.decision = kw->getText();
-          e.decisionRange = range(kw);
-        }
-        for (auto* q : d->qualifiedName()) e.rules.push_back(qname(q));
+        ParseTree* w = item->children[1];
+        antlr4::Token* word = isToken(w) ? tokenOf(w) : static_cast<Ctx*>(w)->getStart();
+        e.decision = std::string(textOf(word));
+        e.decisionRange = range(word);
+        for (ParseTree* q : item->children)
+          if (ruleOf(q) == PaveParser::RuleQualifiedName) e.rules.push_back(qname(static_cast<Ctx*>(q)));
       }
       t.expects.push_back(std::move(e));
     }
   }
   ast_.tests.push_back(std::move(t));
-  newDecl(ast::DeclKind::Test, static_cast<uint32_t>(ast_.tests.size() - 1), ctx, ctx->ident(),
-          ctx->TEST()->getSymbol(), ctx->getStart());
-  file.decls.push_back(ast::DeclId{static_cast<uint32_t>(ast_.decls.size() - 1)});
+  newDecl(ast::DeclKind::Test, static_cast<uint32_t>(ast_.tests.size() - 1), ctx, child(ctx, PaveParser::RuleIdent),
+          ctx->getStart(), file);
 }
 
 // ---- expressions ---------------------------------------------------------------------------
 
-ast::ExprId AstBuilder::expr(PaveParser::ExprContext* ctx) {
-  DepthGuard g(*this);
-  if (!enter(ctx)) return make(ast::ExprKind::Error, range(ctx));
-  if (auto* i = dynamic_cast<PaveParser::IfExprContext*>(ctx)) {
-    auto parts = i->expr();
-    return make(ast::ExprKind::If, range(ctx), {expr(parts[0]), expr(parts[1]), expr(parts[2])});
-  }
-  return orExpr(static_cast<PaveParser::PlainExprContext*>(ctx)->orExpr());
+/// Every `expr` child of `ctx`, converted.
+void AstBuilder::exprs(Ctx* ctx, llvm::SmallVectorImpl<ExprId>& out) {
+  for (ParseTree* c : ctx->children)
+    if (ruleOf(c) == PaveParser::RuleExpr) out.push_back(expr(static_cast<Ctx*>(c)));
 }
 
-ast::ExprId AstBuilder::orExpr(PaveParser::OrExprContext* ctx) {
-  auto parts = ctx->andExpr();
-  if (parts.size() == 1) return andExpr(parts[0]);
-  std::vector<ExprId> kids;
-  for (auto* p : parts) kids.push_back(andExpr(p));
+// expr : IF expr THEN expr ELSE expr | orExpr
+ast::ExprId AstBuilder::expr(Ctx* ctx) {
+  DepthGuard g(*this);
+  if (!enter(ctx)) return make(ast::ExprKind::Error, range(ctx));
+  if (is<PaveParser::IfExprContext>(ctx)) {
+    llvm::SmallVector<ExprId, 3> parts;
+    exprs(ctx, parts);
+    return make(ast::ExprKind::If, range(ctx), parts);
+  }
+  return orExpr(static_cast<Ctx*>(ctx->children[0]));
+}
+
+// orExpr : andExpr (OR andExpr)*
+ast::ExprId AstBuilder::orExpr(Ctx* ctx) {
+  if (ctx->children.size() == 1) return andExpr(static_cast<Ctx*>(ctx->children[0]));
+  llvm::SmallVector<ExprId, 4> kids;
+  for (ParseTree* c : ctx->children)
+    if (!isToken(c)) kids.push_back(andExpr(static_cast<Ctx*>(c)));
   return make(ast::ExprKind::Or, range(ctx), kids);
 }
 
-ast::ExprId AstBuilder::andExpr(PaveParser::AndExprContext* ctx) {
-  auto parts = ctx->notExpr();
-  if (parts.size() == 1) return notExpr(parts[0]);
-  std::vector<ExprId> kids;
-  for (auto* p : parts) kids.push_back(notExpr(p));
+// andExpr : notExpr (AND notExpr)*
+ast::ExprId AstBuilder::andExpr(Ctx* ctx) {
+  if (ctx->children.size() == 1) return notExpr(static_cast<Ctx*>(ctx->children[0]));
+  llvm::SmallVector<ExprId, 4> kids;
+  for (ParseTree* c : ctx->children)
+    if (!isToken(c)) kids.push_back(notExpr(static_cast<Ctx*>(c)));
   return make(ast::ExprKind::And, range(ctx), kids);
 }
 
-ast::ExprId AstBuilder::notExpr(PaveParser::NotExprContext* ctx) {
+// notExpr : NOT notExpr | cmpExpr
+ast::ExprId AstBuilder::notExpr(Ctx* ctx) {
   DepthGuard g(*this);
   if (!enter(ctx)) return make(ast::ExprKind::Error, range(ctx));
-  if (auto* n = dynamic_cast<PaveParser::NotOpContext*>(ctx))
-    return make(ast::ExprKind::Not, range(ctx), {notExpr(n->notExpr())});
-  return cmpExpr(static_cast<PaveParser::NotPassContext*>(ctx)->cmpExpr());
+  if (is<PaveParser::NotOpContext>(ctx)) {
+    ExprId operand[] = {notExpr(static_cast<Ctx*>(ctx->children[1]))};
+    return make(ast::ExprKind::Not, range(ctx), operand);
+  }
+  return cmpExpr(static_cast<Ctx*>(ctx->children[0]));
 }
 
-ast::ExprId AstBuilder::cmpExpr(PaveParser::CmpExprContext* ctx) {
-  auto operands = ctx->addExpr();
-  ExprId lhs = addExpr(operands[0]);
-  if (auto* op = ctx->cmpOp()) {
+// cmpExpr : addExpr (cmpOp addExpr | IN addExpr | LIKE STRING | IS qualifiedName)?
+ast::ExprId AstBuilder::cmpExpr(Ctx* ctx) {
+  ExprId lhs = addExpr(static_cast<Ctx*>(ctx->children[0]));
+  if (ctx->children.size() < 3) return lhs;
+  ParseTree* op = ctx->children[1];
+  ParseTree* rhs = ctx->children[2];
+  if (!isToken(op)) {  // cmpOp : EQ | NE | LT | LE | GT | GE
     ast::ExprNode n{};
     n.kind = ast::ExprKind::Compare;
     n.range = range(ctx);
-    n.op = static_cast<uint8_t>(op->EQ() ? ast::CompareOp::Eq : op->NE() ? ast::CompareOp::Ne
-                                : op->LT() ? ast::CompareOp::Lt : op->LE() ? ast::CompareOp::Le
-                                : op->GT() ? ast::CompareOp::Gt : ast::CompareOp::Ge);
-    ExprId rhs = addExpr(operands[1]);
-    return ast_.addExpr(n, {lhs, rhs});
+    switch (tokenOf(op->children[0])->getType()) {
+      case PaveParser::EQ: n.op = static_cast<uint8_t>(ast::CompareOp::Eq); break;
+      case PaveParser::NE: n.op = static_cast<uint8_t>(ast::CompareOp::Ne); break;
+      case PaveParser::LT: n.op = static_cast<uint8_t>(ast::CompareOp::Lt); break;
+      case PaveParser::LE: n.op = static_cast<uint8_t>(ast::CompareOp::Le); break;
+      case PaveParser::GT: n.op = static_cast<uint8_t>(ast::CompareOp::Gt); break;
+      default: n.op = static_cast<uint8_t>(ast::CompareOp::Ge); break;
+    }
+    ExprId kids[] = {lhs, addExpr(static_cast<Ctx*>(rhs))};
+    return ast_.addExpr(n, kids);
   }
-  if (ctx->IN()) return make(ast::ExprKind::In, range(ctx), {lhs, addExpr(operands[1])});
-  if (ctx->LIKE()) {
-    bool ok;
-    std::string pattern = decodeStringToken(ctx->STRING()->getSymbol(), true, ok);
-    ExprId pat = makeSym(ast::ExprKind::LikePattern, range(ctx->STRING()), sym(pattern));
-    return make(ast::ExprKind::Like, range(ctx), {lhs, pat});
+  switch (tokenOf(op)->getType()) {
+    case PaveParser::IN: {
+      ExprId kids[] = {lhs, addExpr(static_cast<Ctx*>(rhs))};
+      return make(ast::ExprKind::In, range(ctx), kids);
+    }
+    case PaveParser::LIKE: {
+      antlr4::Token* str = tokenOf(rhs);
+      bool ok;
+      std::string pattern = decodeStringToken(str, true, ok);
+      ExprId kids[] = {lhs, makeSym(ast::ExprKind::LikePattern, range(str), sym(pattern))};
+      return make(ast::ExprKind::Like, range(ctx), kids);
+    }
+    default: {  // IS
+      ast::ExprNode n{};
+      n.kind = ast::ExprKind::Is;
+      n.range = range(ctx);
+      n.name = qname(static_cast<Ctx*>(rhs));
+      ExprId kids[] = {lhs};
+      return ast_.addExpr(n, kids);
+    }
   }
-  if (ctx->IS()) {
-    ast::ExprNode n{};
-    n.kind = ast::ExprKind::Is;
-    n.range = range(ctx);
-    n.name = qname(ctx->qualifiedName());
-    return ast_.addExpr(n, {lhs});
-  }
-  return lhs;
 }
 
-ast::ExprId AstBuilder::addExpr(PaveParser::AddExprContext* ctx) {
-  auto operands = ctx->unaryExpr();
-  auto ops = ctx->addOp();
-  ExprId acc = unaryExpr(operands[0]);
+// addExpr : unaryExpr (addOp unaryExpr)*
+ast::ExprId AstBuilder::addExpr(Ctx* ctx) {
+  const auto& kids = ctx->children;
+  ExprId acc = unaryExpr(static_cast<Ctx*>(kids[0]));
+  if (kids.size() == 1) return acc;
   uint32_t begin = range(ctx).begin;
-  for (size_t i = 0; i < ops.size(); ++i) {
-    ExprId rhs = unaryExpr(operands[i + 1]);
+  size_t ops = 0;
+  for (size_t i = 1; i + 1 < kids.size(); i += 2, ++ops) {
+    bool plus = tokenOf(kids[i]->children[0])->getType() == PaveParser::PLUS;  // addOp : PLUS | MINUS
+    ExprId rhs = unaryExpr(static_cast<Ctx*>(kids[i + 1]));
     SourceRange r{file_, begin, ast_.expr(rhs).range.end};
-    acc = make(ops[i]->PLUS() ? ast::ExprKind::Add : ast::ExprKind::Sub, r, {acc, rhs});
+    ExprId operands[] = {acc, rhs};
+    acc = make(plus ? ast::ExprKind::Add : ast::ExprKind::Sub, r, operands);
   }
-  if (ops.size() > limits_.maxNesting * 4 && !tooDeep_) {
+  if (ops > limits_.maxNesting * 4 && !tooDeep_) {
     tooDeep_ = true;
     diags_.report(DiagKind::Syntax, range(ctx), "expression nests too deeply");
   }
   return acc;
 }
 
-ast::ExprId AstBuilder::unaryExpr(PaveParser::UnaryExprContext* ctx) {
+// unaryExpr : MINUS unaryExpr | postfixExpr
+ast::ExprId AstBuilder::unaryExpr(Ctx* ctx) {
   DepthGuard g(*this);
   if (!enter(ctx)) return make(ast::ExprKind::Error, range(ctx));
-  if (auto* n = dynamic_cast<PaveParser::NegOpContext*>(ctx)) {
-    // `-9223372036854775808` and other negative literals fold here, so int64's minimum
-    // is writable.
-    if (auto* pass = dynamic_cast<PaveParser::UnaryPassContext*>(n->unaryExpr())) {
-      auto* post = pass->postfixExpr();
-      if (post->postfixOp().empty())
-        if (auto* lit = dynamic_cast<PaveParser::LiteralExprContext*>(post->primary()))
-          if (lit->literal()->INT() || lit->literal()->DURATION()) return literal(lit->literal(), true, range(ctx));
+  if (!is<PaveParser::NegOpContext>(ctx)) return postfixExpr(static_cast<Ctx*>(ctx->children[0]));
+  auto* operand = static_cast<Ctx*>(ctx->children[1]);
+  // `-9223372036854775808` and other negative literals fold here, so int64's minimum is
+  // writable: the operand is a postfixExpr with no postfix operators around a literal.
+  if (is<PaveParser::UnaryPassContext>(operand)) {
+    auto* post = static_cast<Ctx*>(operand->children[0]);
+    if (post->children.size() == 1) {
+      auto* prim = static_cast<Ctx*>(post->children[0]);
+      if (is<PaveParser::LiteralExprContext>(prim)) {
+        auto* lit = static_cast<Ctx*>(prim->children[0]);
+        size_t t = startType(lit);
+        if (t == PaveParser::INT || t == PaveParser::DURATION) return literal(lit, true, range(ctx));
+      }
     }
-    return make(ast::ExprKind::Neg, range(ctx), {unaryExpr(n->unaryExpr())});
   }
-  return postfixExpr(static_cast<PaveParser::UnaryPassContext*>(ctx)->postfixExpr());
+  ExprId kids[] = {unaryExpr(operand)};
+  return make(ast::ExprKind::Neg, range(ctx), kids);
 }
 
-std::vector<ast::ExprId> AstBuilder::args(PaveParser::CallArgsContext* ctx) {
-  std::vector<ExprId> out;
-  for (auto* e : ctx->expr()) out.push_back(expr(e));
-  return out;
-}
-
-ast::ExprId AstBuilder::postfixExpr(PaveParser::PostfixExprContext* ctx) {
-  ExprId acc = primary(ctx->primary());
+// postfixExpr : primary postfixOp* ; postfixOp : DOT ident callArgs? | LBRACK expr RBRACK
+ast::ExprId AstBuilder::postfixExpr(Ctx* ctx) {
+  const auto& kids = ctx->children;
+  ExprId acc = primary(static_cast<Ctx*>(kids[0]));
+  if (kids.size() == 1) return acc;
   uint32_t begin = range(ctx).begin;
-  for (auto* op : ctx->postfixOp()) {
+  for (size_t i = 1; i < kids.size(); ++i) {
+    auto* op = static_cast<Ctx*>(kids[i]);
     SourceRange r{file_, begin, range(op).end};
-    if (auto* m = dynamic_cast<PaveParser::MemberOpContext*>(op)) {
-      if (m->callArgs()) {
-        std::vector<ExprId> kids{acc};
-        for (ExprId a : args(m->callArgs())) kids.push_back(a);
-        acc = makeSym(ast::ExprKind::MethodCall, r, identSym(m->ident()), kids);
+    if (startType(op) == PaveParser::DOT) {
+      ast::Symbol member = identSym(static_cast<Ctx*>(op->children[1]));
+      if (Ctx* call = child(op, PaveParser::RuleCallArgs)) {
+        llvm::SmallVector<ExprId, 4> args{acc};
+        exprs(call, args);
+        acc = makeSym(ast::ExprKind::MethodCall, r, member, args);
       } else {
-        acc = makeSym(ast::ExprKind::Member, r, identSym(m->ident()), {acc});
+        ExprId object[] = {acc};
+        acc = makeSym(ast::ExprKind::Member, r, member, object);
       }
     } else {
-      auto* idx = static_cast<PaveParser::IndexOpContext*>(op);
-      acc = make(ast::ExprKind::Index, r, {acc, expr(idx->expr())});
+      ExprId operands[] = {acc, expr(static_cast<Ctx*>(op->children[1]))};
+      acc = make(ast::ExprKind::Index, r, operands);
     }
   }
   return acc;
 }
 
-ast::ExprId AstBuilder::primary(PaveParser::PrimaryContext* ctx) {
+ast::ExprId AstBuilder::primary(Ctx* ctx) {
   DepthGuard g(*this);
   if (!enter(ctx)) return make(ast::ExprKind::Error, range(ctx));
-  if (auto* l = dynamic_cast<PaveParser::LiteralExprContext*>(ctx)) return literal(l->literal());
-  if (dynamic_cast<PaveParser::PrincipalRootContext*>(ctx)) return make(ast::ExprKind::Principal, range(ctx));
-  if (dynamic_cast<PaveParser::RequestRootContext*>(ctx)) return make(ast::ExprKind::Request, range(ctx));
-  if (dynamic_cast<PaveParser::ContextRootContext*>(ctx)) return make(ast::ExprKind::Context, range(ctx));
-  if (auto* n = dynamic_cast<PaveParser::NameExprContext*>(ctx)) {
-    ast::ExprNode node{};
-    node.range = range(ctx);
-    node.name = qname(n->qualifiedName());
-    if (n->callArgs()) {
-      node.kind = ast::ExprKind::Call;
-      return ast_.addExpr(node, args(n->callArgs()));
+  // Every alternative starts with its own kind of token.
+  switch (startType(ctx)) {
+    case PaveParser::TRUE: case PaveParser::FALSE: case PaveParser::INT: case PaveParser::STRING:
+    case PaveParser::DURATION: case PaveParser::TIMESTAMP:
+      return literal(static_cast<Ctx*>(ctx->children[0]));
+    case PaveParser::PRINCIPAL: return make(ast::ExprKind::Principal, range(ctx));
+    case PaveParser::REQUEST: return make(ast::ExprKind::Request, range(ctx));
+    case PaveParser::CONTEXT: return make(ast::ExprKind::Context, range(ctx));
+    case PaveParser::LPAREN: return expr(static_cast<Ctx*>(ctx->children[1]));  // LPAREN expr RPAREN
+    case PaveParser::LBRACK: {  // LBRACK (expr (COMMA expr)* COMMA?)? RBRACK
+      llvm::SmallVector<ExprId, 8> kids;
+      exprs(ctx, kids);
+      return make(ast::ExprKind::SetLit, range(ctx), kids);
     }
-    node.kind = ast::ExprKind::Name;
-    return ast_.addExpr(node, {});
+    case PaveParser::HAS: {  // HAS LPAREN postfixExpr RPAREN
+      ExprId kids[] = {postfixExpr(child(ctx, PaveParser::RulePostfixExpr))};
+      return make(ast::ExprKind::Has, range(ctx), kids);
+    }
+    case PaveParser::ANY: case PaveParser::ALL: {  // (ANY | ALL) ident IN addExpr COLON expr
+      ast::ExprKind kind = startType(ctx) == PaveParser::ANY ? ast::ExprKind::Any : ast::ExprKind::All;
+      ast::Symbol var = identSym(child(ctx, PaveParser::RuleIdent));
+      ExprId kids[] = {addExpr(child(ctx, PaveParser::RuleAddExpr)), expr(child(ctx, PaveParser::RuleExpr))};
+      return makeSym(kind, range(ctx), var, kids);
+    }
+    default: {  // qualifiedName callArgs?
+      ast::ExprNode node{};
+      node.range = range(ctx);
+      node.name = qname(static_cast<Ctx*>(ctx->children[0]));
+      if (Ctx* call = child(ctx, PaveParser::RuleCallArgs)) {
+        node.kind = ast::ExprKind::Call;
+        llvm::SmallVector<ExprId, 4> args;
+        exprs(call, args);
+        return ast_.addExpr(node, args);
+      }
+      node.kind = ast::ExprKind::Name;
+      return ast_.addExpr(node, {});
+    }
   }
-  if (auto* p = dynamic_cast<PaveParser::ParenExprContext*>(ctx)) return expr(p->expr());
-  if (auto* s = dynamic_cast<PaveParser::SetExprContext*>(ctx)) {
-    std::vector<ExprId> kids;
-    for (auto* e : s->expr()) kids.push_back(expr(e));
-    return make(ast::ExprKind::SetLit, range(ctx), kids);
-  }
-  if (auto* h = dynamic_cast<PaveParser::HasExprContext*>(ctx))
-    return make(ast::ExprKind::Has, range(ctx), {postfixExpr(h->postfixExpr())});
-  auto* q = static_cast<PaveParser::QuantExprContext*>(ctx);
-  return makeSym(q->ANY() ? ast::ExprKind::Any : ast::ExprKind::All, range(ctx), identSym(q->ident()),
-                 {addExpr(q->addExpr()), expr(q->expr())});
 }
 
-ast::ExprId AstBuilder::literal(PaveParser::LiteralContext* ctx, bool negate, SourceRange negRange) {
+// literal : TRUE | FALSE | INT | STRING | DURATION | TIMESTAMP
+ast::ExprId AstBuilder::literal(Ctx* ctx, bool negate, SourceRange negRange) {
   SourceRange r = negate ? negRange : range(ctx);
+  antlr4::Token* tok = ctx->getStart();
+  std::string_view text = textOf(tok);
   ast::ExprNode n{};
   n.range = r;
-  std::string text = ctx->getText();
-  if (ctx->TRUE() || ctx->FALSE()) {
-    n.kind = ast::ExprKind::BoolLit;
-    n.intValue = ctx->TRUE() ? 1 : 0;
-  } else if (ctx->INT()) {
-    n.kind = ast::ExprKind::IntLit;
-    // Parse as unsigned so that the magnitude of int64's minimum fits before negation.
-    unsigned long long v = 0;
-    bool overflow = false;
-    for (char c : text) {
-      if (v > (~0ull - 9) / 10) overflow = true;
-      v = v * 10 + static_cast<unsigned>(c - '0');
+  switch (tok->getType()) {
+    case PaveParser::TRUE:
+    case PaveParser::FALSE:
+      n.kind = ast::ExprKind::BoolLit;
+      n.intValue = tok->getType() == PaveParser::TRUE ? 1 : 0;
+      break;
+    case PaveParser::INT: {
+      n.kind = ast::ExprKind::IntLit;
+      // Parse as unsigned so that the magnitude of int64's minimum fits before negation.
+      unsigned long long v = 0;
+      bool overflow = false;
+      for (char c : text) {
+        if (v > (~0ull - 9) / 10) overflow = true;
+        v = v * 10 + static_cast<unsigned>(c - '0');
+      }
+      unsigned long long limit = negate ? (1ull << 63) : (1ull << 63) - 1;
+      if (overflow || v > limit) {
+        diags_.report(DiagKind::InvalidLiteral, r, "integer literal `" + std::string(text) + "` is out of the int64 range");
+        v = 0;
+      }
+      n.intValue = negate ? static_cast<int64_t>(0ull - v) : static_cast<int64_t>(v);
+      break;
     }
-    unsigned long long limit = negate ? (1ull << 63) : (1ull << 63) - 1;
-    if (overflow || v > limit) {
-      diags_.report(DiagKind::InvalidLiteral, r, "integer literal `" + text + "` is out of the int64 range");
-      v = 0;
+    case PaveParser::STRING: {
+      n.kind = ast::ExprKind::StringLit;
+      bool ok;
+      n.symbol = sym(decodeStringToken(tok, false, ok));
+      break;
     }
-    n.intValue = negate ? static_cast<int64_t>(0ull - v) : static_cast<int64_t>(v);
-  } else if (ctx->STRING()) {
-    n.kind = ast::ExprKind::StringLit;
-    bool ok;
-    n.symbol = sym(decodeStringToken(ctx->STRING()->getSymbol(), false, ok));
-  } else if (ctx->DURATION()) {
-    n.kind = ast::ExprKind::DurationLit;
-    auto d = parseDuration(text);
-    if (!d) {
-      diags_.report(DiagKind::InvalidLiteral, range(ctx),
-                    "`" + text + "` is not a valid duration (units `d`, `h`, `m`, `s`, largest first, each once)");
-    } else {
-      n.intValue = negate ? -*d : *d;
+    case PaveParser::DURATION: {
+      n.kind = ast::ExprKind::DurationLit;
+      auto d = parseDuration(text);
+      if (!d) {
+        diags_.report(DiagKind::InvalidLiteral, range(ctx),
+                      "`" + std::string(text) +
+                          "` is not a valid duration (units `d`, `h`, `m`, `s`, largest first, each once)");
+      } else {
+        n.intValue = negate ? -*d : *d;
+      }
+      break;
     }
-  } else {
-    n.kind = ast::ExprKind::TimestampLit;
-    auto t = parseTimestamp(text);
-    if (!t) {
-      diags_.report(DiagKind::InvalidLiteral, range(ctx), "`" + text + "` is not a valid timestamp");
-    } else {
-      n.intValue = *t;
+    default: {
+      n.kind = ast::ExprKind::TimestampLit;
+      auto t = parseTimestamp(text);
+      if (!t)
+        diags_.report(DiagKind::InvalidLiteral, range(ctx), "`" + std::string(text) + "` is not a valid timestamp");
+      else
+        n.intValue = *t;
+      if (negate) {
+        ExprId kids[] = {ast_.addExpr(n, {})};
+        return make(ast::ExprKind::Neg, negRange, kids);
+      }
+      break;
     }
-    if (negate) return make(ast::ExprKind::Neg, negRange, {ast_.addExpr(n, {})});
   }
   return ast_.addExpr(n, {});
 }
 
-/// Rejects token streams that would recurse too deeply in the parser. Returns the
-/// offending token or null.
-antlr4::Token* checkNesting(const std::vector<antlr4::Token*>& tokens, uint32_t limit) {
-  uint32_t depth = 0, prefixRun = 0, nested = 0;
-  for (antlr4::Token* t : tokens) {
-    if (t->getChannel() != antlr4::Token::DEFAULT_CHANNEL) continue;
-    switch (t->getType()) {
-      case PaveLexer::LPAREN: case PaveLexer::LBRACK: case PaveLexer::LBRACE:
-        if (++depth > limit) return t;
-        break;
-      case PaveLexer::RPAREN: case PaveLexer::RBRACK: case PaveLexer::RBRACE:
-        if (depth) --depth;
-        break;
-      default: break;
-    }
-    bool prefix = t->getType() == PaveLexer::NOT || t->getType() == PaveLexer::MINUS;
-    prefixRun = prefix ? prefixRun + 1 : 0;
-    if (prefixRun > limit) return t;
-    // `if`, `any` and `all` open constructs that close implicitly; bound them per declaration.
-    if (t->getType() == PaveLexer::IF || t->getType() == PaveLexer::ANY || t->getType() == PaveLexer::ALL)
-      if (++nested > limit) return t;
-    if (t->getType() == PaveLexer::SEMI && depth == 0) nested = 0;
+/// Runs `fn` on a thread with a large stack: conversion recurses as deep as the input nests.
+class BigStackThread {
+ public:
+  template <class F>
+  explicit BigStackThread(F fn) : fn_(std::move(fn)) {
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, 256u << 20);
+    started_ = pthread_create(&thread_, &attr, &BigStackThread::run, this) == 0;
+    pthread_attr_destroy(&attr);
   }
-  return nullptr;
-}
+  bool started() const { return started_; }
+  ~BigStackThread() { join(); }
+  void join() {
+    if (started_) pthread_join(thread_, nullptr);
+    started_ = false;
+  }
+
+ private:
+  static void* run(void* self) {
+    static_cast<BigStackThread*>(self)->fn_();
+    return nullptr;
+  }
+  std::function<void()> fn_;
+  pthread_t thread_{};
+  bool started_ = false;
+};
 
 }  // namespace
 
+bool convertParsed(const ParsedFile& parsed, ast::Ast& ast, FileId file, DiagnosticEngine& diags, bool fromStdlib,
+                   const ParseLimits& limits) {
+  if (parsed.failed) {
+    diags.report(DiagKind::Syntax, {file, parsed.errorBegin, parsed.errorEnd}, parsed.error);
+    return false;
+  }
+  AstBuilder builder(ast, parsed, file, diags, limits);
+  builder.build(parsed.tree, fromStdlib);
+  return !builder.tooDeep();
+}
+
 bool parseFile(ast::Ast& ast, const SourceManager& sources, FileId file, DiagnosticEngine& diags, bool fromStdlib,
                const ParseLimits& limits) {
-  std::string_view text = sources.text(file);
-  if (text.size() > limits.maxFileBytes) {
-    diags.report(DiagKind::Syntax, {file, 0, 0},
-                 "file is too large (" + std::to_string(text.size()) + " bytes; the limit is " +
-                     std::to_string(limits.maxFileBytes) + ")");
-    return false;
-  }
-  if (size_t bad = firstInvalidUtf8(text); bad != std::string_view::npos) {
-    diags.report(DiagKind::Syntax, {file, static_cast<uint32_t>(bad), static_cast<uint32_t>(bad + 1)},
-                 "file is not valid UTF-8 text");
-    return false;
-  }
+  ParsedFilePtr parsed = parseText(sources.text(file), limits);
+  return convertParsed(*parsed, ast, file, diags, fromStdlib, limits);
+}
 
-  OffsetMap offsets(text);
-  antlr4::ANTLRInputStream input(text.data(), text.size());
-  PaveLexer lexer(&input);
-  lexer.removeErrorListeners();
-  antlr4::CommonTokenStream tokens(&lexer);
-  tokens.fill();
-
-  ErrorListener listener(offsets, file);
-  for (antlr4::Token* t : tokens.getTokens()) {
-    // A malformed duration parses as one; the AST builder reports it as invalid-literal.
-    if (t->getType() == PaveLexer::BAD_NUMBER) static_cast<antlr4::CommonToken*>(t)->setType(PaveLexer::DURATION);
+bool parseFiles(ast::Ast& ast, const SourceManager& sources, std::span<const FileToParse> files,
+                DiagnosticEngine& diags, const ParseLimits& limits) {
+  if (files.size() < 2) {
+    bool clean = true;
+    for (const FileToParse& f : files) clean &= parseFile(ast, sources, f.id, diags, f.fromStdlib, limits);
+    return clean;
   }
-  if (antlr4::Token* deep = checkNesting(tokens.getTokens(), limits.maxNesting)) {
-    diags.report(DiagKind::Syntax, listener.rangeOf(deep),
-                 "nesting is too deep (more than " + std::to_string(limits.maxNesting) + " levels)");
-    return false;
+  // This thread parses; the converter takes files in order from a short queue, so that at
+  // most a few parse trees are alive at once.
+  constexpr size_t kMaxQueued = 4;
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<ParsedFilePtr> queue;
+  bool producerDone = false, consumerFailed = false;
+  bool clean = true;
+  std::exception_ptr failure;
+  {
+    BigStackThread converter([&] {
+      try {
+        for (const FileToParse& f : files) {
+          ParsedFilePtr parsed;
+          {
+            std::unique_lock<std::mutex> lock(mu);
+            cv.wait(lock, [&] { return !queue.empty() || producerDone; });
+            if (queue.empty()) return;  // the producer stopped early
+            parsed = std::move(queue.front());
+            queue.pop_front();
+          }
+          cv.notify_all();
+          clean &= convertParsed(*parsed, ast, f.id, diags, f.fromStdlib, limits);
+          parsed.reset();  // free the parse tree here, off the parsing thread
+        }
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(mu);
+        failure = std::current_exception();
+        consumerFailed = true;
+        cv.notify_all();
+      }
+    });
+    if (!converter.started()) {  // no second thread: one file after the other
+      for (const FileToParse& f : files) clean &= parseFile(ast, sources, f.id, diags, f.fromStdlib, limits);
+      return clean;
+    }
+    try {
+      for (const FileToParse& f : files) {
+        ParsedFilePtr parsed = parseText(sources.text(f.id), limits);
+        std::unique_lock<std::mutex> lock(mu);
+        cv.wait(lock, [&] { return queue.size() < kMaxQueued || consumerFailed; });
+        if (consumerFailed) break;
+        queue.push_back(std::move(parsed));
+        lock.unlock();
+        cv.notify_all();
+      }
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(mu);
+      if (!failure) failure = std::current_exception();
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      producerDone = true;
+    }
+    cv.notify_all();
+    converter.join();
   }
-
-  PaveParser parser(&tokens);
-  parser.removeErrorListeners();
-  PaveParser::FileContext* tree = nullptr;
-  // Stage 1: SLL with bail-out, fast on valid input.
-  parser.getInterpreter<antlr4::atn::ParserATNSimulator>()->setPredictionMode(antlr4::atn::PredictionMode::SLL);
-  parser.setErrorHandler(std::make_shared<antlr4::BailErrorStrategy>());
-  try {
-    tree = parser.file();
-  } catch (const antlr4::ParseCancellationException&) {
-    tree = nullptr;
-  }
-  if (!tree) {
-    // Stage 2: full LL with error reporting.
-    tokens.seek(0);
-    parser.reset();
-    parser.getInterpreter<antlr4::atn::ParserATNSimulator>()->setPredictionMode(antlr4::atn::PredictionMode::LL);
-    parser.setErrorHandler(std::make_shared<antlr4::DefaultErrorStrategy>());
-    parser.addErrorListener(&listener);
-    tree = parser.file();
-  }
-  if (listener.hasError) {
-    diags.report(DiagKind::Syntax, listener.range, listener.message);
-    return false;
-  }
-  AstBuilder builder(ast, offsets, file, diags, tokens, limits);
-  builder.build(tree, fromStdlib);
-  return !builder.tooDeep();
+  if (failure) std::rethrow_exception(failure);
+  return clean;
 }
 
 }  // namespace pave::syntax
