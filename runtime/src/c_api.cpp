@@ -17,14 +17,30 @@ struct pave_bundle {
 namespace {
 
 thread_local std::string t_last_error;
+thread_local std::string t_out;  // decision JSON, reused
 std::atomic<uint64_t> g_next_id{1};
 
-// Each thread keeps a decider for the bundle it used last.
+// Each thread keeps a decider for the bundle it used last. The cached decider does not own
+// the bundle (it holds a non-owning alias of the handle's pointer), so pave_close frees
+// the bundle even while other threads still cache a decider for it: ids are never reused,
+// so such a stale decider is never used again, only destroyed when its thread moves on to
+// another bundle or exits. The closing thread drops its own cached decider at once.
 struct CachedDecider {
   uint64_t id = 0;
   std::unique_ptr<Decider> decider;
 };
 thread_local CachedDecider t_decider;
+
+Decider& deciderFor(pave_bundle* bundle) {
+  if (t_decider.id != bundle->id) {
+    t_decider.decider.reset();
+    t_decider.id = 0;
+    std::shared_ptr<const LoadedBundle> borrowed(std::shared_ptr<const LoadedBundle>(), bundle->bundle.get());
+    t_decider.decider = std::make_unique<Decider>(std::move(borrowed));
+    t_decider.id = bundle->id;
+  }
+  return *t_decider.decider;
+}
 
 pave_bundle* wrap(std::shared_ptr<const LoadedBundle> b, const std::string& error) {
   if (!b) {
@@ -70,17 +86,18 @@ char* pave_decide(pave_bundle* bundle, const char* input_json, size_t size, int 
     return nullptr;
   }
   try {
-    if (t_decider.id != bundle->id) {
-      t_decider.decider = std::make_unique<Decider>(bundle->bundle);
-      t_decider.id = bundle->id;
-    }
-    std::string out = t_decider.decider->decideJson({input_json ? input_json : "", size}, explain != 0);
+    Decider& decider = deciderFor(bundle);
+    const pave::rt::Decision& d = decider.decide({input_json ? input_json : "", size}, explain != 0);
+    std::string& out = t_out;
+    out.clear();
+    pave::rt::toJson(*bundle->bundle, d, out);
     char* p = static_cast<char*>(std::malloc(out.size() + 1));
     if (!p) {
       t_last_error = "out of memory";
       return nullptr;
     }
-    std::memcpy(p, out.data(), out.size() + 1);
+    std::memcpy(p, out.data(), out.size());
+    p[out.size()] = 0;
     return p;
   } catch (const std::exception& e) {
     t_last_error = e.what();
@@ -90,6 +107,12 @@ char* pave_decide(pave_bundle* bundle, const char* input_json, size_t size, int 
 
 const char* pave_last_error(void) { return t_last_error.c_str(); }
 void pave_free(void* p) { std::free(p); }
-void pave_close(pave_bundle* bundle) { delete bundle; }
+void pave_close(pave_bundle* bundle) {
+  if (bundle && t_decider.id == bundle->id) {
+    t_decider.decider.reset();
+    t_decider.id = 0;
+  }
+  delete bundle;
+}
 
 }  // extern "C"

@@ -25,7 +25,10 @@ struct Evaluation {
       default:
         if (int r = runFastTest(f.fast, st.input); r >= 0) return Value::boolean(r != 0);
     }
-    return execute(f, st.input, st.scratch);
+    if (f.memo == kNone) return execute(f, st.input, st.scratch);
+    if (st.memo_stamp[f.memo] == st.stamp) return st.memo_value[f.memo];
+    st.memo_stamp[f.memo] = st.stamp;
+    return st.memo_value[f.memo] = execute(f, st.input, st.scratch);
   }
 
   // Matching when not explaining: the conjuncts with a fast test first, since any false
@@ -103,15 +106,15 @@ struct Evaluation {
   }
 
   // Evaluates approvers and grants of the matching allow/approve rules. False on errors.
-  bool grantsAndApprovals(const RequestIndex& ri, const std::vector<RuleUse>& rules, bool approval) {
+  bool grantsAndApprovals(const RequestIndex& ri, const std::vector<const RuleUse*>& rules, bool approval) {
     Decision& d = st.decision;
     const RequestType& rt = m.schema.requests[d.request_type];
     bool ok = true;
     if (approval) {
       for (size_t k = 0; k < rules.size(); ++k) {
-        const Rule& r = m.rules[rules[k].rule];
+        const Rule& r = m.rules[rules[k]->rule];
         if (r.effect != Effect::Approve || st.results[k] != Matched::True) continue;
-        Approval a{rules[k].rule, {}, r.quorum};
+        Approval a{rules[k]->rule, {}, r.quorum};
         auto* groups = st.scratch.arena.allocArray<std::string_view>(r.approvers.size());
         size_t n = 0;
         for (uint32_t fn : r.approvers) {
@@ -133,7 +136,7 @@ struct Evaluation {
       bool assigned = false;
       uint32_t first_rule = kNone;
       for (size_t k = 0; k < rules.size(); ++k) {
-        const RuleUse& use = rules[k];
+        const RuleUse& use = *rules[k];
         if (st.results[k] != Matched::True) continue;
         for (auto [grant, fn] : use.grants) {
           if (grant != g) continue;
@@ -158,35 +161,74 @@ struct Evaluation {
     return ok;
   }
 
+  // The rules of `set` the input's values leave (see DispatchKey), in name order.
+  void select(const RuleSet& set, std::vector<const RuleUse*>& out) {
+    const uint32_t words = set.words;
+    const size_t n = set.rules.size();
+    if (st.bits.size() < words) st.bits.resize(words);
+    uint64_t* acc = st.bits.data();
+    for (uint32_t w = 0; w < words; ++w) acc[w] = ~uint64_t(0);
+    if (n % 64) acc[words - 1] = (uint64_t(1) << (n % 64)) - 1;
+    const Input& in = st.input;
+    for (const DispatchKey& key : set.keys) {
+      const Value& v = key.root == FastTest::Root::Request  ? in.request[key.slot]
+                       : key.root == FastTest::Root::Context ? in.context[key.slot]
+                                                             : in.principal[key.slot];
+      if (v.kind != key.kind) continue;  // absent: every rule stays
+      uint32_t row;
+      if (key.kind == Kind::String) {
+        auto it = key.strings.find(v.str());
+        row = it == key.strings.end() ? key.values : it->second;
+      } else {
+        if (uint64_t(v.i) >= key.values) continue;
+        row = uint32_t(v.i);
+      }
+      const uint64_t* bits = key.bits.data() + size_t(row) * words;
+      for (uint32_t w = 0; w < words; ++w) acc[w] &= bits[w];
+    }
+    out.clear();
+    for (uint32_t w = 0; w < words; ++w)
+      for (uint64_t x = acc[w]; x; x &= x - 1) out.push_back(&set.rules[size_t(w) * 64 + size_t(__builtin_ctzll(x))]);
+  }
+
   void run(bool explain) {
     Decision& d = st.decision;
     const RequestIndex& ri = p.requests[d.request_type];
-    // Explaining traces every applicable rule; otherwise rules that cannot match for this
-    // principal type are left out.
-    const std::vector<RuleUse>& rules = explain ? ri.rules : ri.by_principal[st.input.principal_type];
+    // Explaining traces every applicable rule; otherwise only the rules that can match for
+    // this principal type and these dispatch values are walked.
+    std::vector<const RuleUse*>& rules = st.rules;
+    if (explain) {
+      rules.clear();
+      for (const RuleUse& use : ri.rules) rules.push_back(&use);
+    } else {
+      select(ri.by_principal[st.input.principal_type], rules);
+    }
     const size_t n = rules.size();
     st.results.resize(n);
-    st.failed.assign(n, -1);
     st.errs.resize(n);
+    if (explain) st.failed.assign(n, -1);
     const int64_t now = st.input.context[p.time_slot].i;
 
-    bool any_approve = false, any_allow = false;
+    bool any_approve = false, any_allow = false, any_exception = false;
     for (size_t k = 0; k < n; ++k) {
-      uint32_t r = rules[k].rule;
+      uint32_t r = rules[k]->rule;
       const Rule& rule = m.rules[r];
-      st.results[k] = explain ? match(rule, st.failed[k], st.errs[k]) : matchGuarded(rules[k], st.errs[k]);
+      st.results[k] = explain ? match(rule, st.failed[k], st.errs[k]) : matchGuarded(*rules[k], st.errs[k]);
       if (st.results[k] == Matched::Error) evalError(r, st.errs[k]);
       if (rule.effect == Effect::Deny && st.results[k] != Matched::False) st.deny_state[r] = 1;
+      any_exception |= rule.effect == Effect::Exception && st.results[k] == Matched::True;
     }
     // Lifting: a matching, active exception lifts a matching deny.
-    for (size_t k = 0; k < n; ++k) {
-      const Rule& rule = m.rules[rules[k].rule];
-      if (rule.effect == Effect::Exception && st.results[k] == Matched::True && now < rule.until &&
-          st.deny_state[rule.lifts])
-        st.deny_state[rule.lifts] = 2;
+    if (any_exception) {
+      for (size_t k = 0; k < n; ++k) {
+        const Rule& rule = m.rules[rules[k]->rule];
+        if (rule.effect == Effect::Exception && st.results[k] == Matched::True && now < rule.until &&
+            st.deny_state[rule.lifts])
+          st.deny_state[rule.lifts] = 2;
+      }
     }
     for (size_t k = 0; k < n; ++k) {
-      uint32_t r = rules[k].rule;
+      uint32_t r = rules[k]->rule;
       const Rule& rule = m.rules[r];
       switch (rule.effect) {
         case Effect::Deny:
@@ -204,11 +246,11 @@ struct Evaluation {
           break;
       }
     }
-    for (size_t k = 0; k < n; ++k) st.deny_state[rules[k].rule] = 0;
+    for (size_t k = 0; k < n; ++k) st.deny_state[rules[k]->rule] = 0;
     if (explain) {
       for (size_t k = 0; k < n; ++k) {
-        const Rule& rule = m.rules[rules[k].rule];
-        d.trace.push_back({rules[k].rule, st.results[k], rule.effect == Effect::Exception && now < rule.until,
+        const Rule& rule = m.rules[rules[k]->rule];
+        d.trace.push_back({rules[k]->rule, st.results[k], rule.effect == Effect::Exception && now < rule.until,
                            st.results[k] == Matched::False ? st.failed[k] : -1});
       }
     }
@@ -247,6 +289,37 @@ bool fitsScalar(const LoadedBundle::Impl& p, const TypeDesc& t, const Value& v) 
     case TypeKind::Cidr: return (v.family == 4 && v.prefix <= 32) || (v.family == 6 && v.prefix <= 128);
     default: return true;
   }
+}
+
+// An Ip or Cidr built by hand may carry leftover bytes past its family's length, a prefix
+// on an Ip, or host bits on a Cidr: keep it the way the JSON decoder would have made it.
+Value canonicalAddr(Value v) {
+  if (v.kind != Kind::Ip && v.kind != Kind::Cidr) return v;
+  const unsigned keep = v.kind == Kind::Cidr ? v.prefix : v.family == 4 ? 32 : 128;  // bits that count
+  if (v.kind == Kind::Ip) v.prefix = 0;
+  if (keep % 8) v.ip[keep / 8] &= uint8_t(0xff << (8 - keep % 8));
+  for (unsigned byte = (keep + 7) / 8; byte < 16; ++byte) v.ip[byte] = 0;
+  return v;
+}
+
+bool isAddr(TypeKind k) { return k == TypeKind::Ip || k == TypeKind::Cidr; }
+
+// A bound value (that fits `type`) as the decider stores it: addresses canonical
+// (collections holding them are copied into the arena, and sets re-sorted, since clearing
+// host bits may merge two).
+Value canonicalBound(const LoadedBundle::Impl& p, TypeId type, const Value& v, Arena& arena) {
+  const auto& types = p.model.schema.types;
+  const TypeDesc& t = types[type];
+  if (!isAddr(t.kind) && !((t.kind == TypeKind::Set || t.kind == TypeKind::Map) && isAddr(types[t.elem].kind)))
+    return v;
+  if (v.kind != Kind::Set && v.kind != Kind::Map) return canonicalAddr(v);
+  const size_t n = v.kind == Kind::Map ? 2 * size_t(v.n) : v.n;
+  Value* elems = arena.allocArray<Value>(n);
+  for (size_t i = 0; i < n; ++i) elems[i] = canonicalAddr(v.elems[i]);
+  Value out = v;
+  out.elems = elems;
+  if (v.kind == Kind::Set) out.n = sortUnique(elems, v.n);
+  return out;
 }
 
 }  // namespace
@@ -293,6 +366,14 @@ void Decider::State::reset(const LoadedBundle::Impl& p) {
 }
 
 void evaluate(const LoadedBundle::Impl& p, Decider::State& st, bool explain) {
+  if (st.memo_stamp.size() < p.memo_count) {
+    st.memo_stamp.resize(p.memo_count, 0);
+    st.memo_value.resize(p.memo_count);
+  }
+  if (++st.stamp == 0) {  // wrapped: forget every stamp
+    std::fill(st.memo_stamp.begin(), st.memo_stamp.end(), 0);
+    st.stamp = 1;
+  }
   Evaluation{p, st}.run(explain);
 }
 
@@ -379,7 +460,7 @@ bool InputBuilder::principal(uint32_t slot, const Value& v) {
   if (!st.bound) return false;
   const auto& attrs = p.model.schema.principals[st.input.principal_type].attrs;
   if (slot >= attrs.size() || !valueFits(p, attrs[slot].type, v)) return false;
-  st.principal[slot] = v;
+  st.principal[slot] = canonicalBound(p, attrs[slot].type, v, st.scratch.arena);
   return true;
 }
 
@@ -391,7 +472,7 @@ bool InputBuilder::request(uint32_t request_slot, const Value& v) {
   for (const RequestAttr& a : s.requests[st.input.request_type].attrs)
     if (a.slot == request_slot) {
       if (!valueFits(p, s.request_slots[a.slot].type, v)) return false;
-      st.request[a.slot] = v;
+      st.request[a.slot] = canonicalBound(p, s.request_slots[a.slot].type, v, st.scratch.arena);
       return true;
     }
   return false;
@@ -402,7 +483,7 @@ bool InputBuilder::context(uint32_t slot, const Value& v) {
   const auto& p = d_.bundle_->impl();
   if (!st.bound || slot >= p.model.schema.context.size() || !valueFits(p, p.model.schema.context[slot].type, v))
     return false;
-  st.context[slot] = v;
+  st.context[slot] = canonicalBound(p, p.model.schema.context[slot].type, v, st.scratch.arena);
   return true;
 }
 

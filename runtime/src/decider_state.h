@@ -25,8 +25,14 @@ struct Decider::State {
   Input input;
   bool bound = false;
   Decision decision;
-  // Per applicable rule of the current request type.
+  // Per rule walked by the current decision.
+  std::vector<const RuleUse*> rules;
+  std::vector<uint64_t> bits;  // dispatch: the rules still in
   std::vector<Matched> results;
+  // Memoized functions: a result is current when its stamp is this decision's.
+  std::vector<uint32_t> memo_stamp;
+  std::vector<Value> memo_value;
+  uint32_t stamp = 0;
   std::vector<int32_t> failed;
   std::vector<Value> errs;
   std::vector<uint8_t> deny_state;  // per rule index: 1 matched, 2 matched and lifted

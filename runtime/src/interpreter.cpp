@@ -225,7 +225,14 @@ int runFastTest(const FastTest& t, const Input& in) {
   }
   if (t.form == FastTest::Form::Has) return v->kind != Kind::Absent;
   if (v->kind == Kind::Absent || v->kind == Kind::Error) return -1;
+  return fastCompare(t, *v);
+}
+
+int fastCompare(const FastTest& t, const Value& in) {
+  const Value* v = &in;
+  if (t.form == FastTest::Form::Has) return 1;
   if (t.form == FastTest::Form::Load) return v->kind == Kind::Bool ? int(v->i != 0) : -1;
+  if (t.form != FastTest::Form::Compare) return -1;
   switch (t.op) {
     case Op::EQ: return equalValues(*v, t.k);
     case Op::NE: return !equalValues(*v, t.k);

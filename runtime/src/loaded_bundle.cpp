@@ -1,6 +1,7 @@
 // Loading: header and section directory, digest, signature, decoding, verification, and
 // the indexes a decision needs (per request type: the applicable rules, sorted by name).
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <fstream>
 #include <iterator>
@@ -85,6 +86,109 @@ void addName(TypeNames& names, std::string_view qualified, int32_t index) {
   if (!added) it->second = -1;  // ambiguous short name
 }
 
+// The type of the attribute a fast test reads, for principal type `pt`.
+const TypeDesc* attrType(const LoadedBundle::Impl& impl, const FastTest& t, uint32_t pt) {
+  const Schema& s = impl.model.schema;
+  switch (t.root) {
+    case FastTest::Root::Principal:
+      return t.ptype == pt && t.slot < s.principals[pt].attrs.size() ? &s.types[s.principals[pt].attrs[t.slot].type]
+                                                                     : nullptr;
+    case FastTest::Root::Request: return t.slot < s.request_slots.size() ? &s.types[s.request_slots[t.slot].type] : nullptr;
+    case FastTest::Root::Context: return t.slot < s.context.size() ? &s.types[s.context[t.slot].type] : nullptr;
+  }
+  return nullptr;
+}
+
+constexpr size_t kMaxDispatchKeys = 8;
+
+// Dispatch keys of one rule list (see DispatchKey): per Enum, Bool or String attribute
+// that some guard tests, the rules each of its values leaves.
+void buildDispatch(const LoadedBundle::Impl& impl, uint32_t pt, RuleSet& set) {
+  const size_t n = set.rules.size();
+  set.words = uint32_t((n + 63) / 64);
+  if (n == 0) return;
+  struct Candidate {
+    DispatchKey key;
+    std::vector<std::vector<const FastTest*>> guards;  // per rule, its guards on the key
+    size_t pruned = 0;                                 // rules left out, summed over values
+    uint32_t enum_index = 0;
+  };
+  std::vector<Candidate> cands;
+  for (size_t k = 0; k < n; ++k) {
+    for (auto [i, fn] : set.rules[k].guards) {
+      const FastTest& t = impl.fns[fn].fast;
+      if (t.form != FastTest::Form::Compare && t.form != FastTest::Form::Load) continue;
+      const TypeDesc* type = attrType(impl, t, pt);
+      if (!type || (type->kind != TypeKind::Enum && type->kind != TypeKind::Bool && type->kind != TypeKind::String))
+        continue;
+      auto it = std::find_if(cands.begin(), cands.end(),
+                             [&](const Candidate& c) { return c.key.root == t.root && c.key.slot == t.slot; });
+      if (it == cands.end()) {
+        Candidate c;
+        c.key.root = t.root;
+        c.key.slot = t.slot;
+        c.key.kind = kindOf(type->kind);
+        c.enum_index = type->kind == TypeKind::Enum ? type->enum_index : 0;
+        c.key.values = type->kind == TypeKind::Enum ? uint32_t(impl.model.schema.enums[type->enum_index].members.size())
+                       : type->kind == TypeKind::Bool ? 2
+                                                      : 0;
+        c.guards.resize(n);
+        cands.push_back(std::move(c));
+        it = cands.end() - 1;
+      }
+      it->guards[k].push_back(&t);
+    }
+  }
+  const uint64_t last_mask = n % 64 ? (uint64_t(1) << (n % 64)) - 1 : ~uint64_t(0);
+  for (Candidate& c : cands) {
+    DispatchKey& key = c.key;
+    std::vector<Value> values;
+    if (key.kind == Kind::String) {
+      // The string constants the guards name; any other string is the last row.
+      for (const auto& gs : c.guards)
+        for (const FastTest* g : gs) {
+          if (g->form != FastTest::Form::Compare) continue;
+          if (g->k.kind == Kind::String && (g->op == Op::EQ || g->op == Op::NE))
+            key.strings.emplace(g->k.str(), uint32_t(key.strings.size()));
+          if (g->k.kind == Kind::Set && g->op == Op::IN_SET)
+            for (uint32_t e = 0; e < g->k.n; ++e)
+              if (g->k.elems[e].kind == Kind::String) key.strings.emplace(g->k.elems[e].str(), uint32_t(key.strings.size()));
+        }
+      key.values = uint32_t(key.strings.size());
+      values.resize(key.values);
+      for (auto [str, v] : key.strings) values[v] = Value::string(str);
+    } else {
+      for (uint32_t v = 0; v < key.values; ++v)
+        values.push_back(key.kind == Kind::Bool ? Value::boolean(v != 0) : Value::enumMember(c.enum_index, v));
+    }
+    const uint32_t rows = key.values + (key.kind == Kind::String ? 1 : 0);
+    key.bits.assign(size_t(rows) * set.words, 0);
+    for (uint32_t v = 0; v < rows; ++v) {
+      uint64_t* row = key.bits.data() + size_t(v) * set.words;
+      for (size_t k = 0; k < n; ++k) {
+        bool can_hold = true;
+        for (const FastTest* g : c.guards[k]) {
+          if (v < key.values) {
+            can_hold &= fastCompare(*g, values[v]) != 0;
+          } else {
+            // A string no guard names: EQ and IN_SET (their constants are all named) fail.
+            can_hold &= !(g->form == FastTest::Form::Compare && (g->op == Op::EQ || g->op == Op::IN_SET));
+          }
+        }
+        if (can_hold) row[k / 64] |= uint64_t(1) << (k % 64);
+      }
+      for (uint32_t w = 0; w < set.words; ++w) {
+        uint64_t full = w + 1 == set.words ? last_mask : ~uint64_t(0);
+        c.pruned += size_t(__builtin_popcountll(full & ~row[w]));
+      }
+    }
+    c.pruned = rows ? c.pruned / rows : 0;  // rules left out by an average value
+  }
+  std::stable_sort(cands.begin(), cands.end(), [](const Candidate& x, const Candidate& y) { return x.pruned > y.pruned; });
+  for (Candidate& c : cands)
+    if (c.pruned > 0 && set.keys.size() < kMaxDispatchKeys) set.keys.push_back(std::move(c.key));
+}
+
 void buildIndexes(LoadedBundle::Impl& impl) {
   const Bundle& m = impl.model;
   const Schema& s = m.schema;
@@ -98,6 +202,11 @@ void buildIndexes(LoadedBundle::Impl& impl) {
     impl.max_regs = std::max(impl.max_regs, f.num_regs);
     impl.fns.push_back(std::move(fn));
   }
+  std::vector<uint32_t> uses(m.functions.size());
+  for (const Rule& r : m.rules)
+    for (uint32_t fn : r.conjuncts) ++uses[fn];
+  for (uint32_t f = 0; f < m.functions.size(); ++f)
+    if (uses[f] > 1 && impl.fns[f].fast.form == FastTest::Form::None) impl.fns[f].memo = impl.memo_count++;
   impl.rules_by_name.resize(m.rules.size());
   for (uint32_t i = 0; i < m.rules.size(); ++i) impl.rules_by_name[i] = i;
   std::sort(impl.rules_by_name.begin(), impl.rules_by_name.end(),
@@ -128,13 +237,15 @@ void buildIndexes(LoadedBundle::Impl& impl) {
     }
     ri.by_principal.resize(s.principals.size());
     for (uint32_t pt = 0; pt < s.principals.size(); ++pt) {
+      RuleSet& set = ri.by_principal[pt];
       for (const RuleUse& use : ri.rules) {
         bool ruled_out = std::any_of(use.guards.begin(), use.guards.end(), [&](auto conjunct) {
           const FastTest& t = impl.fns[conjunct.second].fast;
           return t.form == FastTest::Form::IsPrincipal && t.ptype != pt;
         });
-        if (!ruled_out) ri.by_principal[pt].push_back(use);
+        if (!ruled_out) set.rules.push_back(use);
       }
+      buildDispatch(impl, pt, set);
     }
     addName(impl.request_names, m.strings[rt.name], int32_t(t));
   }
@@ -148,8 +259,15 @@ void buildIndexes(LoadedBundle::Impl& impl) {
 
 }  // namespace
 
-LoadedBundle::LoadedBundle(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-LoadedBundle::~LoadedBundle() = default;
+namespace {
+std::atomic<size_t> g_live_bundles{0};
+}  // namespace
+
+// Internal, for tests: how many LoadedBundle objects exist in the process.
+size_t liveBundleCount() { return g_live_bundles.load(); }
+
+LoadedBundle::LoadedBundle(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) { ++g_live_bundles; }
+LoadedBundle::~LoadedBundle() { --g_live_bundles; }
 
 std::shared_ptr<const LoadedBundle> LoadedBundle::load(std::span<const uint8_t> bytes, const LoadOptions& opts,
                                                        std::string* error) {

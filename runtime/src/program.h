@@ -39,6 +39,9 @@ struct CompiledFn {
   uint32_t num_regs = 0;
   std::vector<Value> consts;  // materialized: strings point into the model's string table
   FastTest fast;
+  // A condition conjunct that several rules share (the code generator interns identical
+  // functions): its result is kept for the rest of the decision. kNone: not memoized.
+  uint32_t memo = kNone;
 };
 
 // A rule as seen from one request type.
@@ -50,11 +53,33 @@ struct RuleUse {
   std::vector<std::pair<uint32_t, uint32_t>> guards, others;
 };
 
+// A dispatch key of a rule list: one Enum, Bool or String input attribute that guards
+// compare with constants (`request.env == Env.prod`, `principal.team == "x"`,
+// `request.role in ["a", "b"]`, a Bool attribute as is). Per value of the attribute, a
+// bitset over the list of the rules whose guards on it can hold: a rule left out has a
+// conjunct that is false for that value, so it cannot match (a false conjunct decides even
+// when another one is an error).
+struct DispatchKey {
+  FastTest::Root root = FastTest::Root::Request;
+  uint32_t slot = 0;
+  Kind kind = Kind::Enum;  // Enum: value index = member; Bool: 0/1; String: `strings`
+  uint32_t values = 0;
+  std::unordered_map<std::string_view, uint32_t> strings;  // String: constant → value index
+  std::vector<uint64_t> bits;  // values × words, then (String) one more row for any other string
+};
+
+// The rules of one request type that a decision for one principal type (not explained)
+// walks: `rules` without those a `principal is T` conjunct rules out, and dispatch keys
+// that narrow them further by the input's values.
+struct RuleSet {
+  std::vector<RuleUse> rules;  // sorted by qualified name
+  std::vector<DispatchKey> keys;
+  uint32_t words = 0;          // bitset words per value
+};
+
 struct RequestIndex {
   std::vector<RuleUse> rules;   // every applicable rule, sorted by qualified name
-  // Per principal type: `rules` without those a `principal is T` conjunct rules out (a
-  // decision that is not explained only needs the rules that can match).
-  std::vector<std::vector<RuleUse>> by_principal;
+  std::vector<RuleSet> by_principal;  // per principal type
   std::vector<Value> grant_defaults;
   bool has_approve = false;
 };
@@ -83,6 +108,7 @@ struct LoadedBundle::Impl {
   std::vector<RequestIndex> requests;
   std::vector<uint32_t> rules_by_name;                  // rule indices sorted by name
   uint32_t time_slot = 0;
+  uint32_t memo_count = 0;  // memoized functions
   uint32_t max_regs = 1;
   uint32_t max_request_slot = 0;
   uint32_t max_principal_attrs = 0;
@@ -125,6 +151,8 @@ Value execute(const CompiledFn& fn, const Input& in, Scratch& s);
 FastTest recognizeFastTest(const Function& f, const std::vector<Value>& consts);
 // 1 true, 0 false, -1 undecided (the attribute is absent or of another kind: run the code).
 int runFastTest(const FastTest& t, const Input& in);
+// A Has, Load or Compare test on a present, non-error input value `v` of its attribute.
+int fastCompare(const FastTest& t, const Value& v);
 // The input value a Load test reads, or null when the code must run (absent, other principal).
 const Value* fastLoad(const FastTest& t, const Input& in);
 // Set membership and comparison helpers shared with the decider.
@@ -135,6 +163,9 @@ Value materialize(LoadedBundle::Impl& impl, const Const& c);
 
 // Sorts and de-duplicates `n` values in place; returns the new count.
 uint32_t sortUnique(Value* v, uint32_t n);
+// For tests: how many LoadedBundle objects exist in the process.
+size_t liveBundleCount();
+
 // Kind of run-time value carried by a type kind.
 Kind kindOf(TypeKind k);
 

@@ -23,9 +23,12 @@ int compareValues(const Value& a, const Value& b) {
     }
     case Kind::Ip:
     case Kind::Cidr: {
+      // Only the bytes of the family count (an IPv4 value uses the first 4; a value built
+      // by hand may leave anything in the rest), and the prefix only for a Cidr.
       if (a.family != b.family) return a.family < b.family ? -1 : 1;
-      int c = std::memcmp(a.ip, b.ip, 16);
-      return c ? (c < 0 ? -1 : 1) : int(a.prefix) - int(b.prefix);
+      int c = std::memcmp(a.ip, b.ip, a.family == 4 ? 4 : 16);
+      if (c) return c < 0 ? -1 : 1;
+      return a.kind == Kind::Cidr ? int(a.prefix) - int(b.prefix) : 0;
     }
     case Kind::Set:
     case Kind::Map: {

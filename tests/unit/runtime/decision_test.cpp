@@ -1,10 +1,17 @@
 // The decision procedure (SPEC §5) and the decision JSON (SPEC §7.4).
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <cstring>
 #include <thread>
 
 #include "pave/vm.h"
 #include "test_support.h"
+
+namespace pave::rt {
+// Internal (loaded_bundle.cpp): how many LoadedBundle objects exist in the process.
+size_t liveBundleCount();
+}  // namespace pave::rt
 
 namespace pave::rt::test {
 namespace {
@@ -330,6 +337,65 @@ TEST(Decision, PreBoundInputMatchesJson) {
   EXPECT_EQ(missing.errors[0].code, "missing-attribute");
 }
 
+// Regression: an IPv4 value built by hand may leave anything in the 12 unused bytes of its
+// address (and in its prefix); it must still equal the same address from JSON or a
+// constant.
+TEST(Decision, PreBoundIpv4IgnoresUnusedAddressBytes) {
+  Catalog c;
+  IpAddr office;
+  office.family = 4;
+  office.bytes[0] = 10, office.bytes[1] = 3, office.bytes[2] = 1, office.bytes[3] = 2;
+  c.rule("acme.from_office", Effect::Allow, {c.cloudRole}, {[&c, office](FunctionBuilder& fb) {
+           Reg ip = fb.reg(), out = fb.reg();
+           fb.emit(Op::LOAD_CTX, ip, c.cSourceIp);
+           Reg k = fb.load(fb.ipConst(office, false));
+           fb.emit(Op::EQ, out, ip, k);
+           return out;
+         }});
+  // The same test in a form the fast path does not recognize (an extra MOVE).
+  c.rule("acme.from_office_slow", Effect::Allow, {c.cloudRole}, {[&c, office](FunctionBuilder& fb) {
+           Reg ip = fb.reg(), moved = fb.reg(), out = fb.reg();
+           fb.emit(Op::LOAD_CTX, ip, c.cSourceIp);
+           fb.emit(Op::MOVE, moved, ip);
+           Reg k = fb.load(fb.ipConst(office, false));
+           fb.emit(Op::EQ, out, moved, k);
+           return out;
+         }});
+  auto lb = c.load();
+  Decider d(lb);
+  for (uint8_t junk : {uint8_t(0), uint8_t(0xab), uint8_t(0xff)}) {
+    InputBuilder in = d.bind(c.cloudRole, c.human);
+    Value ip;
+    std::memset(static_cast<void*>(&ip), junk, sizeof ip);  // leftovers everywhere, then the fields that matter
+    ip.kind = Kind::Ip;
+    ip.family = 4;
+    ip.n = 0;
+    ip.ip[0] = 10, ip.ip[1] = 3, ip.ip[2] = 1, ip.ip[3] = 2;
+    ASSERT_TRUE(in.principal("email", in.makeString("dev@acme.io")));
+    ASSERT_TRUE(in.principal("groups", in.makeSet({})));
+    ASSERT_TRUE(in.principal("on_call", Value::boolean(false)));
+    ASSERT_TRUE(in.request("account", in.makeString("123456789012")));
+    ASSERT_TRUE(in.request("role", in.makeString("viewer")));
+    ASSERT_TRUE(in.request("env", in.makeEnum("Env", "dev")));
+    ASSERT_TRUE(in.request(c.sDuration, Value::integer(7200, Kind::Duration)));
+    ASSERT_TRUE(in.context("time", Value::integer(1795773600, Kind::Timestamp)));
+    ASSERT_TRUE(in.context("break_glass", Value::boolean(false)));
+    ASSERT_TRUE(in.context("source_ip", ip));
+    const Decision& dec = d.decideBound();
+    EXPECT_EQ(dec.outcome, Outcome::Allow) << "junk " << int(junk);
+    EXPECT_EQ(dec.rules.size(), 2u) << "junk " << int(junk);
+  }
+  Value a, b;
+  std::memset(static_cast<void*>(&a), 0x5a, sizeof a);
+  std::memset(static_cast<void*>(&b), 0, sizeof b);
+  for (Value* v : {&a, &b}) {
+    v->kind = Kind::Ip;
+    v->family = 4;
+    v->ip[0] = 192, v->ip[1] = 168, v->ip[2] = 0, v->ip[3] = 1;
+  }
+  EXPECT_TRUE(equalValues(a, b));
+}
+
 TEST(Decision, ConcurrentDecisionsShareOneBundle) {
   Catalog c;
   uint32_t r = c.rule("acme.nonprod", Effect::Allow, {c.cloudRole}, {requestEnvIs(c, 0)});
@@ -375,6 +441,51 @@ TEST(Decision, CApi) {
   uint8_t garbage[] = {'P', 'A', 'V', 'B', 0};
   EXPECT_EQ(pave_open(garbage, sizeof garbage, nullptr), nullptr);
   EXPECT_NE(std::string(pave_last_error()), "");
+}
+
+// Regression: the decider a thread caches for the C API must not keep a closed bundle
+// alive, neither on the thread that closes it nor on another thread that used it.
+TEST(Decision, CApiCloseFreesTheBundle) {
+  Catalog c;
+  c.rule("acme.all", Effect::Allow, {c.cloudRole}, {constBool(true)});
+  std::vector<uint8_t> bytes = c.bytes();
+  const std::string in = humanInput(cloudRequest());
+  const size_t before = liveBundleCount();
+  pave_bundle* b = pave_open(bytes.data(), bytes.size(), nullptr);
+  ASSERT_NE(b, nullptr) << pave_last_error();
+  EXPECT_EQ(liveBundleCount(), before + 1);
+  std::thread other([&] { pave_free(pave_decide(b, in.data(), in.size(), 0)); });  // caches a decider there
+  other.join();
+  char* out = pave_decide(b, in.data(), in.size(), 0);
+  ASSERT_NE(out, nullptr);
+  pave_free(out);
+  pave_close(b);
+  EXPECT_EQ(liveBundleCount(), before);
+
+  // Another thread keeps its cached decider while the bundle is closed elsewhere.
+  pave_bundle* b2 = pave_open(bytes.data(), bytes.size(), nullptr);
+  ASSERT_NE(b2, nullptr);
+  std::atomic<int> step{0};
+  std::thread user([&] {
+    pave_free(pave_decide(b2, in.data(), in.size(), 0));
+    step = 1;
+    while (step != 2) std::this_thread::yield();
+    // A new bundle after the close: the stale cached decider is replaced, never used.
+    pave_bundle* b3 = pave_open(bytes.data(), bytes.size(), nullptr);
+    char* o = pave_decide(b3, in.data(), in.size(), 0);
+    EXPECT_NE(o, nullptr);
+    if (o) {
+      EXPECT_EQ(json::parse(o)["decision"], "allow");
+    }
+    pave_free(o);
+    pave_close(b3);
+  });
+  while (step != 1) std::this_thread::yield();
+  pave_close(b2);
+  EXPECT_EQ(liveBundleCount(), before);
+  step = 2;
+  user.join();
+  EXPECT_EQ(liveBundleCount(), before);
 }
 
 }  // namespace

@@ -5,6 +5,9 @@
 // it runs in the interpreter; both must match on every input, explained or not.
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <limits>
+
 #include "test_support.h"
 
 namespace pave::rt::test {
@@ -185,6 +188,66 @@ TEST_F(FastPath, GuardsKeepDenyOverridesAndExceptions) {
   d = decide(lb, inputs()[12 + 0]);
   EXPECT_EQ(d["deny_rules"], json::array()) << d.dump();
   EXPECT_EQ(d["exceptions"][0]["id"], "acme.human_admin2");
+}
+
+// The dispatch index (per Enum, Bool and String attribute value, the rules whose guards can
+// hold) over more than 64 rules per list: decisions must equal the explained ones, which
+// walk every rule, including rules that err when their guard does not rule them out.
+TEST(Dispatch, ManyRulesAgreeWithExplainedDecisions) {
+  Catalog c;
+  const std::string roles[] = {"viewer", "admin", "auditor", "r3", "r4"};
+  auto overflowing = [](FunctionBuilder& fb) {
+    Reg a = fb.load(fb.intConst(std::numeric_limits<int64_t>::max())), s = fb.reg(), out = fb.reg();
+    fb.emit(Op::ADD, s, a, a);
+    fb.emit(Op::EQ, out, s, a);
+    return out;
+  };
+  for (int i = 0; i < 150; ++i) {
+    std::vector<Body> conj;
+    conj.push_back(requestEnvIs(c, uint32_t(i % 3)));
+    if (i % 2) conj.push_back(requestRoleIs(c, roles[i % 5]));
+    if (i % 7 == 0) conj.push_back([&c](FunctionBuilder& fb) {  // role in ["admin", "r3"]
+      Reg v = fb.reg(), out = fb.reg();
+      fb.emit(Op::LOAD_REQ, v, c.sRole);
+      Reg k = fb.load(fb.setConst(c.tString, {fb.stringConst("admin"), fb.stringConst("r3")}));
+      fb.emit(Op::IN_SET, out, v, k);
+      return out;
+    });
+    if (i % 11 == 0) conj.push_back([&c](FunctionBuilder& fb) {  // role != "viewer"
+      Reg v = fb.reg(), out = fb.reg();
+      fb.emit(Op::LOAD_REQ, v, c.sRole);
+      Reg k = fb.load(fb.stringConst("viewer"));
+      fb.emit(Op::NE, out, v, k);
+      return out;
+    });
+    if (i % 13 == 0) conj.push_back([&c](FunctionBuilder& fb) {  // context.break_glass
+      Reg v = fb.reg();
+      fb.emit(Op::LOAD_CTX, v, c.cBreakGlass);
+      return v;
+    });
+    if (i % 5 == 0) conj.push_back(overflowing);
+    if (i % 17 == 0) conj.insert(conj.begin(), principalIs(c, c.workload));
+    Effect effect = i % 4 == 0 ? Effect::Deny : i % 4 == 1 ? Effect::Approve : Effect::Allow;
+    char name[32];
+    std::snprintf(name, sizeof name, "acme.r%03d", i);
+    uint32_t r = c.rule(name, effect, {c.cloudRole}, conj);
+    if (effect == Effect::Approve) c.b.rules[r].approvers = {c.fn(constString("sre"))};
+    if (effect == Effect::Deny && i % 8 == 0)
+      c.exception(std::string(name) + "_x", r, 1798761599, {requestRoleIs(c, roles[(i / 8) % 5])});
+  }
+  auto lb = c.load();
+  int compared = 0;
+  for (const char* env : {"dev", "staging", "prod"})
+    for (const std::string& role : {std::string("viewer"), std::string("admin"), std::string("r3"), std::string("zzz")})
+      for (const char* glass : {"false", "true"}) {
+        std::string input = humanInput(cloudRequest(env, role), std::string(R"({"time": "2026-11-27T10:00:00Z", "break_glass": )") + glass + "}");
+        json plain = decide(lb, input, false);
+        json explained = decide(lb, input, true);
+        explained.erase("trace");
+        EXPECT_EQ(plain, explained) << input;
+        ++compared;
+      }
+  EXPECT_EQ(compared, 24);
 }
 
 }  // namespace
