@@ -28,7 +28,7 @@ struct SymVal {
   std::optional<z3::expr> v6;      // Ip, Cidr: IPv6 family
   std::optional<z3::expr> prefix;  // Cidr: prefix length (Int)
   std::vector<SymElem> elems;      // Set: elements; Map: entries
-  explicit SymVal(z3::expr e) : x(std::move(e)) {}
+  explicit SymVal(z3::expr e);  // defined below, where SymElem is complete (clang needs it)
 };
 
 struct SymElem {
@@ -36,6 +36,8 @@ struct SymElem {
   std::optional<z3::expr> key;  // Map entries: the String key
   SymVal value;
 };
+
+inline SymVal::SymVal(z3::expr e) : x(std::move(e)) {}
 
 /// A value and whether computing it was an error (SPEC §4.5).
 struct Sym {

@@ -62,7 +62,7 @@ void Unit::addFile(Snapshot& s, DiagnosticEngine& diags, const std::string& path
   FileId id = s.sources.add(path, text);
   s.shown[path] = id;
   DiagnosticEngine local;
-  bool ok = syntax::parseFile(s.ast, s.sources, id, local);
+  bool ok = parseCached(s, id, path, text, local);
   for (Diagnostic& d : local.all()) diags.all().push_back(std::move(d));
   if (ok) {
     s.current.insert(id.value);
@@ -76,7 +76,30 @@ void Unit::addFile(Snapshot& s, DiagnosticEngine& diags, const std::string& path
   if (last == lastGood_.end()) return;
   FileId stale = s.sources.add(path, last->second);
   DiagnosticEngine ignored;
-  syntax::parseFile(s.ast, s.sources, stale, ignored);
+  parseCached(s, stale, path, last->second, ignored);
+}
+
+bool Unit::parseCached(Snapshot& s, FileId file, const std::string& key, const std::string& text,
+                       DiagnosticEngine& diags, bool fromStdlib) {
+  std::vector<std::unique_ptr<CachedParse>>& entries = parses_[key];
+  CachedParse* hit = nullptr;
+  for (auto& e : entries)
+    if (e->text == text) hit = e.get();
+  if (!hit) {
+    // Keep two parses per file: the current text and the last one that parsed.
+    if (entries.size() >= 2) {
+      auto oldest = std::min_element(entries.begin(), entries.end(),
+                                     [](const auto& a, const auto& b) { return a->lastUse < b->lastUse; });
+      entries.erase(oldest);
+    }
+    auto entry = std::make_unique<CachedParse>();
+    entry->text = text;
+    entry->parsed = syntax::parseText(entry->text);
+    hit = entry.get();
+    entries.push_back(std::move(entry));
+  }
+  hit->lastUse = buildCount_;
+  return syntax::convertParsed(*hit->parsed, s.ast, file, diags, fromStdlib);
 }
 
 std::shared_ptr<const Snapshot> Unit::build(const DocumentStore& docs, uint64_t generation) {
@@ -95,15 +118,23 @@ std::shared_ptr<const Snapshot> Unit::build(const DocumentStore& docs, uint64_t 
   DiagnosticEngine diags;
   for (const auto& [code, severity] : config_->severities) diags.setSeverity(*diagKindFromCode(code), severity);
 
+  ++buildCount_;
   for (const EmbeddedFile& f : stdlibFiles()) {
-    FileId id = s->sources.add(std::string(f.path), std::string(f.text));
-    syntax::parseFile(s->ast, s->sources, id, diags, /*fromStdlib=*/true);
+    std::string text(f.text);
+    FileId id = s->sources.add(std::string(f.path), text);
+    parseCached(*s, id, "<stdlib>/" + std::string(f.path), text, diags, /*fromStdlib=*/true);
     s->current.insert(id.value);
   }
   for (const std::string& path : sourceFiles(docs)) {
     const Document* doc = docs.findByPath(path);
     const std::string* text = doc ? &doc->text : diskText(path);
     if (text) addFile(*s, diags, path, *text);
+  }
+  // Forget the parses of files that left the unit.
+  for (auto it = parses_.begin(); it != parses_.end();) {
+    bool used = std::any_of(it->second.begin(), it->second.end(),
+                            [&](const auto& e) { return e->lastUse == buildCount_; });
+    it = used ? std::next(it) : parses_.erase(it);
   }
   sema::CheckOptions options;
   options.now = s->now;

@@ -19,6 +19,7 @@
 #include "lsp/Positions.h"
 #include "sema/Program.h"
 #include "source/Source.h"
+#include "syntax/Parser.h"
 
 namespace pave::lsp {
 
@@ -66,6 +67,9 @@ class Unit {
   std::vector<std::string> sourceFiles(const DocumentStore& docs) const;
   const std::string* diskText(const std::string& path);
   void addFile(Snapshot& s, DiagnosticEngine& diags, const std::string& path, const std::string& text);
+  /// Parses `file` of `s` (whose text is `text`), reusing the last parse of the same text.
+  bool parseCached(Snapshot& s, FileId file, const std::string& key, const std::string& text,
+                   DiagnosticEngine& diags, bool fromStdlib = false);
 
   std::string root_;
   bool singleFile_ = false;
@@ -74,6 +78,17 @@ class Unit {
   std::optional<Config> config_;
   std::string configError_;
   std::shared_ptr<const Snapshot> latest_;
+
+  /// Each file's recent parses (the current text and the last text that parsed), so that
+  /// an edit re-parses only the edited file; every other file is only converted into the
+  /// new snapshot's AST. The text is kept because a parse refers to it.
+  struct CachedParse {
+    std::string text;
+    syntax::ParsedFilePtr parsed;
+    uint64_t lastUse = 0;
+  };
+  std::map<std::string, std::vector<std::unique_ptr<CachedParse>>> parses_;
+  uint64_t buildCount_ = 0;
 };
 
 }  // namespace pave::lsp

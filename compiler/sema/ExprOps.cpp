@@ -260,7 +260,7 @@ CExprId Checker::checkMapLit(ast::ExprId e) {
     report(DiagKind::TypeMismatch, n.range, "map literals can only be written in test inputs");
     return invalid(n.range);
   }
-  std::vector<std::pair<std::string, ConstValue>> entries;
+  std::vector<ConstEntry> entries;
   TypeId valueType = p_.types.never();
   for (uint32_t i = 0; i + 1 < ast_.numChildren(e); i += 2) {
     const ast::ExprNode& key = ast_.expr(ast_.child(e, i));
@@ -284,7 +284,7 @@ CExprId Checker::checkMapLit(ast::ExprId e) {
       }
     std::optional<ConstValue> value = constantOf(v, p_.expr(v).range, "a map value");
     if (!value) return invalid(n.range);
-    entries.emplace_back(std::move(k), std::move(*value));
+    entries.push_back({std::move(k), std::move(*value)});
   }
   return literal(ConstValue::map(p_.types.mapOf(valueType), std::move(entries)), n.range);
 }

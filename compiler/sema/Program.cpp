@@ -83,9 +83,9 @@ ConstValue ConstValue::set(TypeId t, std::vector<ConstValue> elems) {
   return v;
 }
 
-ConstValue ConstValue::map(TypeId t, std::vector<std::pair<std::string, ConstValue>> entries) {
+ConstValue ConstValue::map(TypeId t, std::vector<ConstEntry> entries) {
   std::stable_sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-  std::vector<std::pair<std::string, ConstValue>> unique;
+  std::vector<ConstEntry> unique;
   for (auto& e : entries) {
     if (!unique.empty() && unique.back().first == e.first)
       unique.back() = std::move(e);

@@ -125,6 +125,8 @@ struct IpValue {
 
 /// A compile-time value: literals, consts, grant defaults, test inputs. Compared by value;
 /// sets are sorted and duplicate-free, map entries sorted by key (bytewise).
+struct ConstEntry;
+
 struct ConstValue {
   enum class Kind : uint8_t { Bool, Int, String, Duration, Timestamp, Ip, Cidr, Enum, Set, Map };
   Kind kind = Kind::Bool;
@@ -133,7 +135,7 @@ struct ConstValue {
   std::string s;                       // String
   IpValue ip;                          // Ip, Cidr
   std::vector<ConstValue> elems;       // Set: sorted, unique
-  std::vector<std::pair<std::string, ConstValue>> entries;  // Map: sorted by key, unique keys
+  std::vector<ConstEntry> entries;     // Map: sorted by key, unique keys
 
   static ConstValue boolean(TypeId t, bool b);
   static ConstValue integer(ConstValue::Kind k, TypeId t, int64_t v);  // Int/Duration/Timestamp/Enum
@@ -141,7 +143,13 @@ struct ConstValue {
   /// Sorts and removes duplicates.
   static ConstValue set(TypeId t, std::vector<ConstValue> elems);
   /// Sorts by key; a later duplicate key replaces the earlier one.
-  static ConstValue map(TypeId t, std::vector<std::pair<std::string, ConstValue>> entries);
+  static ConstValue map(TypeId t, std::vector<ConstEntry> entries);
+};
+/// One entry of a constant map. A struct, not std::pair: a pair of an incomplete
+/// ConstValue does not compile with clang and libstdc++.
+struct ConstEntry {
+  std::string first;  // key
+  ConstValue second;  // value
 };
 /// Total order within one type (the natural order of SPEC §7.3: numbers numerically,
 /// strings bytewise, enum members by declaration order, IPv4 before IPv6 then bytewise).

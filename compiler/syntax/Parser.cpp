@@ -10,12 +10,10 @@
 #include "syntax/Parser.h"
 
 #include <antlr4-runtime.h>
-#include <pthread.h>
 
 #include <condition_variable>
 #include <deque>
 #include <exception>
-#include <functional>
 #include <mutex>
 #include <string>
 #include <typeinfo>
@@ -23,6 +21,7 @@
 #include "PaveLexer.h"
 #include "PaveParser.h"
 #include "syntax/Literals.h"
+#include "support/BigStackThread.h"
 #include "syntax/Tokens.h"
 
 #include <llvm/ADT/SmallVector.h>
@@ -1146,34 +1145,6 @@ ast::ExprId AstBuilder::literal(Ctx* ctx, bool negate, SourceRange negRange) {
   }
   return ast_.addExpr(n, {});
 }
-
-/// Runs `fn` on a thread with a large stack: conversion recurses as deep as the input nests.
-class BigStackThread {
- public:
-  template <class F>
-  explicit BigStackThread(F fn) : fn_(std::move(fn)) {
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setstacksize(&attr, 256u << 20);
-    started_ = pthread_create(&thread_, &attr, &BigStackThread::run, this) == 0;
-    pthread_attr_destroy(&attr);
-  }
-  bool started() const { return started_; }
-  ~BigStackThread() { join(); }
-  void join() {
-    if (started_) pthread_join(thread_, nullptr);
-    started_ = false;
-  }
-
- private:
-  static void* run(void* self) {
-    static_cast<BigStackThread*>(self)->fn_();
-    return nullptr;
-  }
-  std::function<void()> fn_;
-  pthread_t thread_{};
-  bool started_ = false;
-};
 
 }  // namespace
 

@@ -16,6 +16,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
+using sema::ConstEntry;
 using sema::ConstValue;
 
 /// Draws attribute values from the policy's own literals (so conditions are hit on both
@@ -110,7 +111,7 @@ class InputGenerator {
         return ConstValue::set(t, elems);
       }
       case sema::TypeKind::Map: {
-        std::vector<std::pair<std::string, ConstValue>> entries;
+        std::vector<ConstEntry> entries;
         for (size_t n = pick(4); n > 0; --n) entries.push_back({string(), value(ty.elem)});
         return ConstValue::map(t, entries);
       }
