@@ -100,9 +100,17 @@ def lsp_bench(pave, rules, edits, tmp):
         expect_error = k % 2 == 0
         if bool(m["params"]["diagnostics"]) != expect_error:
             raise RuntimeError(f"edit {k}: unexpected diagnostics {m['params']['diagnostics']}")
+    peak = "?"
+    try:  # the server's peak resident memory (Linux)
+        with open(f"/proc/{client.proc.pid}/status") as status:
+            peak = next(l.split()[1] for l in status if l.startswith("VmHWM:"))
+            peak = f"{int(peak) // 1024} MiB"
+    except (OSError, StopIteration):
+        pass
     client.close()
     print(f"lsp didChange → publishDiagnostics, {rules} rules, {edits} edits: median "
-          f"{statistics.median(times):.1f} ms, p90 {percentile(times, 0.9):.1f} ms, max {max(times):.1f} ms")
+          f"{statistics.median(times):.1f} ms, p90 {percentile(times, 0.9):.1f} ms, max {max(times):.1f} ms; "
+          f"server peak memory {peak}")
 
 
 def fmt_bench(pave, rules, tmp):
