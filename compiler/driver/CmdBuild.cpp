@@ -85,15 +85,9 @@ struct BuildArgs {
 int runBuild(BuildArgs& args) {
   args.options.analyze = !args.noAnalyze;
   args.options.compile.paths = args.paths;
-  args.options.compile.now = currentTime();
-  if (!args.now.empty()) {
-    auto now = parseNow(args.now);
-    if (!now) {
-      printError("--now: `" + args.now + "` is not a timestamp");
-      return kExitUsage;
-    }
-    args.options.compile.now = *now;
-  }
+  auto now = resolveNow(args.now);
+  if (!now) return kExitUsage;
+  args.options.compile.now = *now;
   Compilation c;
   std::vector<uint8_t> bytes;
   std::string error;

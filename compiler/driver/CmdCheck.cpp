@@ -10,6 +10,13 @@ namespace pave::driver {
 
 void printError(const std::string& message) { std::cerr << "pave: error: " << message << "\n"; }
 
+std::optional<int64_t> resolveNow(const std::string& flag) {
+  if (flag.empty()) return currentTime();
+  auto now = parseNow(flag);
+  if (!now) printError("--now: `" + flag + "` is not a timestamp (YYYY-MM-DD or YYYY-MM-DDThh:mm:ssZ)");
+  return now;
+}
+
 namespace {
 
 struct CheckArgs {
@@ -28,15 +35,9 @@ int runCheck(const CheckArgs& args) {
   }
   CompileOptions options;
   options.paths = args.paths;
-  options.now = currentTime();
-  if (!args.now.empty()) {
-    auto now = parseNow(args.now);
-    if (!now) {
-      printError("--now: `" + args.now + "` is not a timestamp (YYYY-MM-DD or YYYY-MM-DDThh:mm:ssZ)");
-      return kExitUsage;
-    }
-    options.now = *now;
-  }
+  auto now = resolveNow(args.now);
+  if (!now) return kExitUsage;
+  options.now = *now;
   Compilation c;
   if (auto err = compile(options, c)) {
     printError(*err);

@@ -154,15 +154,9 @@ int runTests(const TestArgs& args) {
   }
   BuildOptions options;
   options.compile.paths = args.paths;
-  options.compile.now = currentTime();
-  if (!args.now.empty()) {
-    auto now = parseNow(args.now);
-    if (!now) {
-      printError("--now: `" + args.now + "` is not a timestamp");
-      return kExitUsage;
-    }
-    options.compile.now = *now;
-  }
+  auto now = resolveNow(args.now);
+  if (!now) return kExitUsage;
+  options.compile.now = *now;
   Compilation c;
   std::vector<uint8_t> bytes;
   std::string error;

@@ -3,6 +3,10 @@
 
 #include <CLI/CLI.hpp>
 
+#include <cstdint>
+#include <optional>
+#include <string>
+
 namespace pave::driver {
 
 /// Exit codes (SPEC §9.2).
@@ -22,5 +26,8 @@ void registerLsp(CLI::App& app, int& exitCode);
 
 /// Prints `pave: error: <message>` to stderr.
 void printError(const std::string& message);
+/// The check time: `--now` when given (a timestamp), else the current UTC time. Prints an
+/// error and returns nullopt when `flag` is malformed.
+std::optional<int64_t> resolveNow(const std::string& flag);
 
 }  // namespace pave::driver

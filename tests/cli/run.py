@@ -33,6 +33,8 @@ def main():
         ("missing path", ["check", os.path.join(tmp, "nope")], 2, "no such file or directory"),
         ("bad format", ["check", write("ok/p.pave", GOOD), "--format", "xml"], 2, "unknown format"),
         ("bad --now", ["check", write("ok2/p.pave", GOOD), "--now", "yesterday"], 2, "--now"),
+        ("bad --now (build)", ["build", write("ok3/p.pave", GOOD), "-o", os.devnull, "--now", "2026-13-01"], 2, "is not a timestamp"),
+        ("bad --now (test)", ["test", write("ok4/p.pave", GOOD), "--now", "soon"], 2, "is not a timestamp"),
         ("good", ["check", write("ok3/p.pave", GOOD)], 0, "no problems found"),
         ("binary junk", ["check", write("junk/p.pave", bytes(range(256)) * 64)], 1, "error[syntax]"),
         ("not utf-8", ["check", write("latin1/p.pave", "allow r on X when x == \"caf\xe9\";".encode("latin-1"))], 1,
