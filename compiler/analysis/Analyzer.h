@@ -24,6 +24,7 @@ struct AnalysisOptions {
 struct AnalysisStats {
   size_t queries = 0;      // asked, including cache hits
   size_t cacheHits = 0;
+  size_t cachedJobs = 0;   // rules, exceptions and request types whose findings came from the cache
   size_t unconfirmed = 0;  // witnesses the VM did not confirm (dropped)
   size_t timeouts = 0;
   size_t inconclusive = 0;

@@ -73,6 +73,12 @@ void QueryCache::store(const std::string& key, const CachedResult& result) {
   used_[key] = result;
 }
 
+void QueryCache::touch(const std::string& key) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (used_.count(key)) return;
+  if (auto o = old_.find(key); o != old_.end()) used_.emplace(key, o->second);
+}
+
 void QueryCache::save() {
   if (path_.empty()) return;
   std::error_code ec;

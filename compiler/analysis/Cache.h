@@ -31,6 +31,9 @@ class QueryCache {
 
   std::optional<CachedResult> find(const std::string& key);
   void store(const std::string& key, const CachedResult& result);
+  /// Keeps an entry of the previous run in the saved file without counting a hit (the
+  /// queries behind a job whose findings came from the cache stay cached for later edits).
+  void touch(const std::string& key);
   /// Writes the entries found or stored in this run (atomically, best effort).
   void save();
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <set>
 
 #include "syntax/Literals.h"
 
@@ -31,6 +32,12 @@ std::string names(const sema::CheckedProgram& p, const std::vector<RuleId>& rule
 }
 
 std::string decisionOf(const json& d) { return d.is_object() ? d.value("decision", "") : ""; }
+
+// The deny matched (true, not on an error) and is not lifted: it is among `deny_rules`. A
+// denied decision alone is not enough, since another deny may be what denies the input.
+bool inConflict(const json& decision, const std::string& deny) {
+  return matchedTrue(decision, deny) && listed(decision, "deny_rules", deny);
+}
 
 void addUnique(std::vector<RuleId>& v, RuleId r) {
   if (std::find(v.begin(), v.end(), r) == v.end()) v.push_back(r);
@@ -221,66 +228,102 @@ struct RuleJob {
     return true;
   }
 
+  // One query per pair is most of the analyzer's work on large repositories (an allow
+  // overlaps every catch-all deny of its type). Instead, per request type, ask whether the
+  // rule conflicts with *any* deny still pending; a witness, run through the VM, settles
+  // every pending deny it shows matching on a denied input, and an unsat answer settles
+  // all of them at once. A query that runs out of budget falls back to one query per pair,
+  // so a finding is only ever reported, or reported inconclusive, on the same proof as before.
   void conflicts() {
     std::string name = r.name;
     std::vector<RuleId> denies;
     for (RequestId t : live)
       for (RuleId d : overlapping(t, ast::Effect::Deny, false, plan.truthFacts(id, t))) addUnique(denies, d);
     std::sort(denies.begin(), denies.end());
-    for (RuleId d : denies) {
+    std::map<uint32_t, std::optional<json>> found;  // deny → witness
+    std::set<uint32_t> unknown;
+    // Settles the pending denies a VM decision shows in conflict with this rule; true if any.
+    auto harvest = [&](const json& dec, const std::optional<json>& witness, const std::vector<RuleId>& pending) {
+      if (!matchedTrue(dec, name) || decisionOf(dec) != "deny") return false;
+      bool any = false;
+      for (RuleId d : pending)
+        if (!found.count(d.value) && inConflict(dec, p.rule(d).name)) {
+          found.emplace(d.value, witness);
+          any = true;
+        }
+      return any;
+    };
+    auto pairQuery = [&](RequestId t, RuleId d) {
       std::string deny = p.rule(d).name;
-      bool unknown = false, found = false;
-      for (RequestId t : live) {
-        if (disjoint(plan.truthFacts(id, t), plan.truthFacts(d, t))) continue;
-        if (const json* dec = sample(t);
-            dec && matchedTrue(*dec, name) && matchedTrue(*dec, deny) && decisionOf(*dec) == "deny") {
-          out.push_back({DiagKind::Conflict, id, std::nullopt,
-                         std::string(ast::effectName(r.effect)) + " rule `" + r.name + "` and deny rule `" + deny +
-                             "` can match the same input; the deny wins",
-                         {d}, {}, witnessOf(t)});
-          found = true;
+      std::vector<RuleId> rules{id};
+      withExceptions(plan, d, rules);
+      QuerySpec q{"conflict", t, rules,
+                  [this, d, rules](DecisionEncoder& dec) {
+                    return dec.matchesTrue(id) && dec.matchesTrue(d) && !dec.lifted(d, rules);
+                  },
+                  [name, deny](const json& dec) {
+                    return matchedTrue(dec, name) && decisionOf(dec) == "deny" && inConflict(dec, deny);
+                  }};
+      QueryResult res = w.run(q);
+      if (res.answer == Answer::Sat) found.emplace(d.value, res.witness);
+      else if (res.answer == Answer::Unknown) unknown.insert(d.value);
+    };
+    for (RequestId t : live) {
+      std::vector<RuleId> pending;
+      for (RuleId d : denies)
+        if (!found.count(d.value) && !disjoint(plan.truthFacts(id, t), plan.truthFacts(d, t))) pending.push_back(d);
+      if (pending.empty()) continue;
+      if (const json* dec = sample(t)) harvest(*dec, witnessOf(t), pending);
+      for (;;) {
+        pending.erase(std::remove_if(pending.begin(), pending.end(), [&](RuleId d) { return found.count(d.value) > 0; }),
+                      pending.end());
+        if (pending.empty()) break;
+        if (pending.size() == 1) {
+          pairQuery(t, pending[0]);
           break;
         }
         std::vector<RuleId> rules{id};
-        withExceptions(plan, d, rules);
-        QuerySpec q{"conflict", t, rules,
-                    [this, d, rules](DecisionEncoder& dec) {
-                      return dec.matchesTrue(id) && dec.matchesTrue(d) && !dec.lifted(d, rules);
+        std::vector<std::string> denyNames;
+        for (RuleId d : pending) {
+          withExceptions(plan, d, rules);
+          denyNames.push_back(p.rule(d).name);
+        }
+        QuerySpec q{"conflict-any", t, rules,
+                    [this, pending, rules](DecisionEncoder& dec) {
+                      z3::expr_vector alts(dec.encoder().ctx());
+                      for (RuleId d : pending) alts.push_back(dec.matchesTrue(d) && !dec.lifted(d, rules));
+                      return dec.matchesTrue(id) && z3::mk_or(alts);
                     },
-                    [name, deny](const json& dec) {
-                      return matchedTrue(dec, name) && matchedTrue(dec, deny) && decisionOf(dec) == "deny";
+                    [name, denyNames](const json& dec) {
+                      if (!matchedTrue(dec, name) || decisionOf(dec) != "deny") return false;
+                      return std::any_of(denyNames.begin(), denyNames.end(),
+                                         [&](const std::string& n) { return inConflict(dec, n); });
                     }};
         QueryResult res = w.run(q);
-        if (res.answer == Answer::Sat) {
-          out.push_back({DiagKind::Conflict, id, std::nullopt,
-                         std::string(ast::effectName(r.effect)) + " rule `" + r.name + "` and deny rule `" + deny +
-                             "` can match the same input; the deny wins",
-                         {d}, {}, res.witness});
-          found = true;
-          break;
-        }
-        if (res.answer == Answer::Unknown) unknown = true;
+        if (res.answer == Answer::Unsat) break;  // no pending deny conflicts on `t`
+        if (res.answer == Answer::Sat && res.witness && harvest(w.decide(*res.witness), res.witness, pending)) continue;
+        // Out of budget (or a witness that settles nothing): one query per pair.
+        for (RuleId d : pending) pairQuery(t, d);
+        break;
       }
-      if (!found && unknown) out.push_back(inconclusive(p, id, "rule `" + r.name + "` conflicts with `" + deny + "`"));
+    }
+    for (RuleId d : denies) {
+      std::string deny = p.rule(d).name;
+      if (auto it = found.find(d.value); it != found.end()) {
+        out.push_back({DiagKind::Conflict, id, std::nullopt,
+                       std::string(ast::effectName(r.effect)) + " rule `" + r.name + "` and deny rule `" + deny +
+                           "` can match the same input; the deny wins",
+                       {d}, {}, it->second});
+      } else if (unknown.count(d.value)) {
+        out.push_back(inconclusive(p, id, "rule `" + r.name + "` conflicts with `" + deny + "`"));
+      }
     }
   }
 
-  bool sameShape(const RuleInfo& s) const {
-    if (s.effect != r.effect || s.targets != r.targets || s.onStar != r.onStar || s.quorum != r.quorum) return false;
-    auto grantDumps = [&](const RuleInfo& x) {
-      std::vector<std::string> v;
-      for (const sema::GrantAssignment& g : x.grants) v.push_back(g.grant + "=" + p.dump(g.value));
-      std::sort(v.begin(), v.end());
-      return v;
-    };
-    auto approverDumps = [&](const RuleInfo& x) {
-      std::vector<std::string> v;
-      for (sema::CExprId a : x.approvers) v.push_back(p.dump(a));
-      std::sort(v.begin(), v.end());
-      v.erase(std::unique(v.begin(), v.end()), v.end());
-      return v;
-    };
-    return grantDumps(s) == grantDumps(r) && approverDumps(s) == approverDumps(r);
+  bool sameShape(RuleId s) const {
+    const RuleInfo& o = p.rule(s);
+    if (o.effect != r.effect || o.targets != r.targets || o.onStar != r.onStar || o.quorum != r.quorum) return false;
+    return plan.shapes[s.value] == plan.shapes[id.value];
   }
 
   // `a` implies `b` on every given type (for denies: while neither is lifted).
@@ -307,7 +350,7 @@ struct RuleJob {
   void redundancy() {
     bool deny = r.effect == ast::Effect::Deny;
     for (RuleId s : plan.rulesOf[plan.typesOf(id).front().value]) {
-      if (s == id || !sameShape(p.rule(s))) continue;
+      if (s == id || !sameShape(s)) continue;
       bool overlaps = true;
       for (RequestId t : live) {
         // The rule's own witness is a counterexample when `s` does not match it.
@@ -506,13 +549,6 @@ struct ExceptionJob {
   }
 
   void run() {
-    int64_t until = e.exception->until;
-    if (until - plan.now > kLongException) {
-      out.push_back({DiagKind::LongException, id, std::nullopt,
-                     "exception `" + e.name + "` runs until " + syntax::formatTimestamp(until) + ", " +
-                         std::to_string((until - plan.now) / 86400) + " days after the check time (at most 90 expected)",
-                     {}, {}, std::nullopt});
-    }
     Reach reach = reachable();
     if (reach == Reach::Unknown) {
       out.push_back(inconclusive(p, id, "exception `" + e.name + "` can change a decision"));
@@ -537,6 +573,18 @@ Plan::Plan(const sema::CheckedProgram& program, int64_t checkTime) : p(program),
   for (uint32_t i = 0; i < p.rules.size(); ++i) {
     const RuleInfo& r = p.rules[i];
     RuleId id{i};
+    // Grants and approvers, order-insensitive (approvers also duplicate-insensitive).
+    std::vector<std::string> grants, approvers;
+    for (const sema::GrantAssignment& g : r.grants) grants.push_back(g.grant + "=" + p.dump(g.value));
+    for (sema::CExprId a : r.approvers) approvers.push_back(p.dump(a));
+    std::sort(grants.begin(), grants.end());
+    std::sort(approvers.begin(), approvers.end());
+    approvers.erase(std::unique(approvers.begin(), approvers.end()), approvers.end());
+    std::string shape;
+    for (const std::string& g : grants) shape += g + '\x1f';
+    shape += '\x1e';
+    for (const std::string& a : approvers) shape += a + '\x1f';
+    shapes.push_back(std::move(shape));
     std::vector<RequestId> ts = r.targets;
     if (r.exception) {
       ts = p.rule(r.exception->lifts).targets;
@@ -563,6 +611,16 @@ std::vector<Finding> analyzeRule(Worker& w, const Plan& plan, RuleId rule) {
   }
   job.redundancy();
   return std::move(job.out);
+}
+
+std::vector<Finding> exceptionAge(const Plan& plan, RuleId exception) {
+  const RuleInfo& e = plan.p.rule(exception);
+  int64_t until = e.exception->until;
+  if (until - plan.now <= kLongException) return {};
+  return {{DiagKind::LongException, exception, std::nullopt,
+           "exception `" + e.name + "` runs until " + syntax::formatTimestamp(until) + ", " +
+               std::to_string((until - plan.now) / 86400) + " days after the check time (at most 90 expected)",
+           {}, {}, std::nullopt}};
 }
 
 std::vector<Finding> analyzeException(Worker& w, const Plan& plan, RuleId exception) {

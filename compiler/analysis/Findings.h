@@ -32,6 +32,7 @@ struct Plan {
   std::vector<std::vector<sema::RequestId>> targets;  // per rule (exceptions: those of their deny)
   std::vector<std::vector<sema::RuleId>> exceptionsOf;  // per deny
   std::map<std::pair<uint32_t, uint32_t>, Facts> factsTrue, factsMatch;  // (rule, type)
+  std::vector<std::string> shapes;  // per rule: its grants and approvers (`redundant-rule` needs equal ones)
   /// Per request type: some witness was allowed or approved (set by rule jobs, read by type jobs).
   std::unique_ptr<std::atomic<bool>[]> granted;
 
@@ -43,7 +44,10 @@ struct Plan {
 };
 
 std::vector<Finding> analyzeRule(Worker& w, const Plan& plan, sema::RuleId rule);
+/// The solver's findings about an exception (without `long-exception`, see exceptionAge).
 std::vector<Finding> analyzeException(Worker& w, const Plan& plan, sema::RuleId exception);
+/// `long-exception`: depends on the check time only, so it is never cached.
+std::vector<Finding> exceptionAge(const Plan& plan, sema::RuleId exception);
 std::vector<Finding> analyzeRequestType(Worker& w, const Plan& plan, sema::RequestId type);
 
 }  // namespace pave::analysis

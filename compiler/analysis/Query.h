@@ -51,6 +51,8 @@ class Worker {
   /// The VM's decision (with trace) on an input.
   nlohmann::json decide(const nlohmann::json& input) { return confirmer_.decide(input); }
   WorkerStats stats;
+  /// When set, the cache key of every query run is appended (see the job cache in Analyzer.cpp).
+  std::vector<std::string>* keyLog = nullptr;
 
  private:
   QueryResult solve(const QuerySpec& q);
@@ -58,6 +60,7 @@ class Worker {
   const Fingerprints& fp_;
   QueryCache* cache_;
   unsigned timeoutMs_;
+  bool fastStrings_ = true;  // try z3str3 first for `sat` (PAVE_ANALYSIS_STRINGS=seq: off)
   z3::context ctx_;
   Confirmer confirmer_;
 };

@@ -2,6 +2,8 @@
 // set bounds and prefilters.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "SemaTestUtil.h"
 #include "analysis/Analyzer.h"
 #include "analysis/Encoder.h"
@@ -24,7 +26,8 @@ struct Analyzed {
   }
 };
 
-std::unique_ptr<Analyzed> analyzeBody(std::string_view body) {
+std::unique_ptr<Analyzed> analyzeBody(std::string_view body, const std::string& cacheDirectory = {},
+                                      AnalysisStats* stats = nullptr) {
   auto a = std::make_unique<Analyzed>();
   a->checked = checkBody(body);
   EXPECT_TRUE(a->checked->ok()) << a->checked->text();
@@ -32,8 +35,10 @@ std::unique_ptr<Analyzed> analyzeBody(std::string_view body) {
   AnalysisOptions options;
   options.now = testing::kNow;
   options.threads = 2;
+  options.cacheDirectory = cacheDirectory;
+  options.repository = "analysis-test";
   std::string error;
-  EXPECT_TRUE(analyze(*a->checked->program, a->checked->sources, a->diags, options, nullptr, error)) << error;
+  EXPECT_TRUE(analyze(*a->checked->program, a->checked->sources, a->diags, options, stats, error)) << error;
   return a;
 }
 
@@ -90,6 +95,67 @@ deny admin on CloudRole when request.role == "admin";
   ASSERT_EQ(c.size(), 1u);
   ASSERT_TRUE(c[0]->witnessJson);
   expectWitnessesHold(*a);
+}
+
+// Conflicts are searched against all overlapping denies at once; every pair must still be
+// reported exactly: each conflicting deny once, with a witness of its own pair, and none of
+// the near misses (a disjoint deny, a deny whose every overlap is lifted).
+TEST(Analyzer, ConflictsWithSeveralDeniesAreReportedPerPair) {
+  auto a = analyzeBody(R"(
+allow nonprod on CloudRole when request.env != Env.prod and context.time < 2030-01-01;
+deny admin on CloudRole when request.role == "admin";
+deny big on CloudRole when request.duration > 10h;
+deny prod_only on CloudRole when request.env == Env.prod;
+deny workloads on CloudRole when principal is Workload;
+exception workload_ops lifts workloads when principal is Workload until 2030-12-31 owner "sre";
+deny staging_workloads on CloudRole when principal is Workload and request.env == Env.staging;
+)");
+  std::vector<std::string> related;
+  for (const Diagnostic* d : a->with("conflict")) {
+    EXPECT_EQ(d->rule, "acme.nonprod");
+    ASSERT_EQ(d->related.size(), 1u);
+    related.push_back(d->related[0].rule);
+    EXPECT_TRUE(d->witnessJson);
+  }
+  EXPECT_EQ(related, (std::vector<std::string>{"acme.admin", "acme.big", "acme.staging_workloads"}));
+  expectWitnessesHold(*a);
+}
+
+// A second run over an unchanged program answers every job from the cache, without a
+// query, and reports exactly the same findings and witnesses.
+TEST(Analyzer, CachedRecheckReportsTheSameFindings) {
+  const char* body = R"(
+allow nonprod on CloudRole when request.env != Env.prod;
+deny admin on CloudRole when request.role == "admin";
+allow dead on CloudRole when request.duration < 1h and request.duration > 2h;
+deny workloads on CloudRole when principal is Workload;
+exception workload_ops lifts workloads when principal is Workload and request.role == "x" and request.role == "y"
+  until 2030-12-31 owner "sre";
+)";
+  std::string dir = ::testing::TempDir() + "pave-analysis-cache-test";
+  std::filesystem::remove_all(dir);
+  AnalysisStats first, second;
+  auto a = analyzeBody(body, dir, &first);
+  auto b = analyzeBody(body, dir, &second);
+  EXPECT_GT(first.queries, 0u);
+  EXPECT_EQ(second.queries, 0u);
+  EXPECT_GT(second.cachedJobs, 0u);
+  ASSERT_EQ(a->diags.all().size(), b->diags.all().size());
+  ASSERT_FALSE(a->with("conflict").empty());
+  ASSERT_FALSE(a->with("dead-rule").empty());
+  ASSERT_FALSE(a->with("unreachable-exception").empty());
+  for (size_t i = 0; i < a->diags.all().size(); ++i) {
+    const Diagnostic& x = a->diags.all()[i];
+    const Diagnostic& y = b->diags.all()[i];
+    EXPECT_EQ(x.code(), y.code());
+    EXPECT_EQ(x.rule, y.rule);
+    EXPECT_EQ(x.message, y.message);
+    EXPECT_EQ(x.witnessJson, y.witnessJson);
+    ASSERT_EQ(x.related.size(), y.related.size());
+    for (size_t j = 0; j < x.related.size(); ++j) EXPECT_EQ(x.related[j].rule, y.related[j].rule);
+  }
+  expectWitnessesHold(*b);
+  std::filesystem::remove_all(dir);
 }
 
 TEST(Analyzer, GrantConflictNamesTheLaterRule) {
