@@ -57,6 +57,20 @@ Worker::Worker(const sema::CheckedProgram& p, const Fingerprints& fp, std::share
     : p_(p), fp_(fp), cache_(cache), timeoutMs_(timeoutMs), confirmer_(std::move(bundle)) {
   const char* strings = std::getenv("PAVE_ANALYSIS_STRINGS");
   fastStrings_ = !(strings && std::string_view(strings) == "seq");
+  debug_ = std::getenv("PAVE_ANALYSIS_DEBUG") != nullptr;
+  trace_ = std::getenv("PAVE_ANALYSIS_TRACE") != nullptr;
+  if (const char* dump = std::getenv("PAVE_ANALYSIS_DUMP")) dump_ = dump;
+}
+
+z3::solver Worker::newSolver(const z3::expr& f, const Encoder& enc, unsigned timeoutMs, bool z3str3) {
+  z3::solver s(ctx_, z3::solver::simple());
+  z3::params params(ctx_);
+  params.set("timeout", timeoutMs);
+  if (z3str3) params.set("string_solver", "z3str3");
+  s.set(params);
+  s.add(f);
+  s.add(enc.domain());
+  return s;
 }
 
 QueryResult Worker::run(const QuerySpec& q) {
@@ -79,8 +93,8 @@ QueryResult Worker::run(const QuerySpec& q) {
   QueryResult r = solve(q);
   double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   stats.millis.push_back(ms);
-  if (std::getenv("PAVE_ANALYSIS_TRACE")) std::fprintf(stderr, "query %s %.3f %d\n", q.kind.c_str(), ms, int(r.answer));
-  if (ms > 50 && std::getenv("PAVE_ANALYSIS_DEBUG"))
+  if (trace_) std::fprintf(stderr, "query %s %.3f %d\n", q.kind.c_str(), ms, int(r.answer));
+  if (ms > 50 && debug_)
     std::fprintf(stderr, "slow query %s on %s (%zu rules, first %s): %.0f ms, answer %d\n", q.kind.c_str(),
                  p_.requests[q.type.value].name.c_str(), q.rules.size(), p_.rule(q.rules[0]).name.c_str(), ms,
                  int(r.answer));
@@ -100,27 +114,15 @@ QueryResult Worker::solve(const QuerySpec& q) {
   Encoder enc(ctx_, p_, q.type, bounds);
   DecisionEncoder dec(enc);
   z3::expr f = q.formula(dec);
-  z3::solver s(ctx_, z3::solver::simple());
-  z3::params params(ctx_);
-  params.set("timeout", timeoutMs_);
-  s.set(params);
-  s.add(f);
-  s.add(enc.domain());
-  if (const char* dump = std::getenv("PAVE_ANALYSIS_DUMP"); dump && (q.kind == dump || std::string(dump) == "*"))
-    std::fprintf(stderr, "%s\n", s.to_smt2().c_str());
+  z3::solver s = newSolver(f, enc, timeoutMs_, /*z3str3=*/false);
+  if (!dump_.empty() && (q.kind == dump_ || dump_ == "*")) std::fprintf(stderr, "%s\n", s.to_smt2().c_str());
 
   QueryResult out;
   if (fastStrings_) {
     // First attempt: Z3's z3str3 string solver is several times faster than the default
     // sequence solver on this encoding, but only its `sat` answers are used, and only once
     // the VM confirms the witness; everything else is decided by the exact procedure below.
-    z3::solver fast(ctx_, z3::solver::simple());
-    z3::params fp(ctx_);
-    fp.set("timeout", std::max(1u, timeoutMs_ / 4));
-    fp.set("string_solver", "z3str3");
-    fast.set(fp);
-    fast.add(f);
-    fast.add(enc.domain());
+    z3::solver fast = newSolver(f, enc, std::max(1u, timeoutMs_ / 4), /*z3str3=*/true);
     try {
       if (fast.check() == z3::sat) {
         std::vector<z3::expr> bad;
@@ -134,14 +136,14 @@ QueryResult Worker::solve(const QuerySpec& q) {
         }
       }
     } catch (const z3::exception& e) {
-      if (std::getenv("PAVE_ANALYSIS_DEBUG")) std::fprintf(stderr, "z3str3 attempt failed: %s\n", e.msg());
+      if (debug_) std::fprintf(stderr, "z3str3 attempt failed: %s\n", e.msg());
     }
   }
   z3::expr_vector assumptions(ctx_);
   for (int attempt = 0; attempt < 4; ++attempt) {
     auto t0 = std::chrono::steady_clock::now();
     z3::check_result r = assumptions.empty() ? s.check() : s.check(assumptions);
-    if (std::getenv("PAVE_ANALYSIS_DEBUG"))
+    if (debug_)
       std::fprintf(stderr, "  check %s: %.1f ms\n", q.kind.c_str(),
                    std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
     if (r == z3::unknown) {
@@ -152,7 +154,7 @@ QueryResult Worker::solve(const QuerySpec& q) {
       // Under refinement assumptions unsat proves nothing; without them it is a proof
       // when the set bounds lose no input.
       if (assumptions.empty() && bounds.exact) out.answer = Answer::Unsat;
-      else if (std::getenv("PAVE_ANALYSIS_DEBUG"))
+      else if (debug_)
         std::fprintf(stderr, "inexact unsat %s on %s (bounds exact: %d)\n", q.kind.c_str(),
                      p_.requests[q.type.value].name.c_str(), int(bounds.exact));
       return out;
@@ -166,7 +168,7 @@ QueryResult Worker::solve(const QuerySpec& q) {
         out.witness = std::move(w);
         return out;
       }
-      if (std::getenv("PAVE_ANALYSIS_DEBUG"))
+      if (debug_)
         std::fprintf(stderr, "unconfirmed %s witness: %s\n  decision: %s\n", q.kind.c_str(), w->dump().c_str(),
                      decision.dump().c_str());
     }

@@ -56,11 +56,16 @@ class Worker {
 
  private:
   QueryResult solve(const QuerySpec& q);
+  /// A solver over `f` and the encoder's domain constraints.
+  z3::solver newSolver(const z3::expr& f, const Encoder& enc, unsigned timeoutMs, bool z3str3);
   const sema::CheckedProgram& p_;
   const Fingerprints& fp_;
   QueryCache* cache_;
   unsigned timeoutMs_;
   bool fastStrings_ = true;  // try z3str3 first for `sat` (PAVE_ANALYSIS_STRINGS=seq: off)
+  // Diagnostics for developers, read once: PAVE_ANALYSIS_DEBUG, _TRACE and _DUMP.
+  bool debug_ = false, trace_ = false;
+  std::string dump_;
   z3::context ctx_;
   Confirmer confirmer_;
 };

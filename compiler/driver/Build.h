@@ -33,4 +33,9 @@ std::optional<std::string> analyzeProgram(Compilation& c, int64_t now, bool verb
 /// Prints the diagnostics of a failed compilation as text on stderr.
 void reportDiagnostics(const Compilation& c);
 
+/// Compiles `paths` (no analyzer) for commands that need an error-free program. Returns
+/// kExitOk; or prints the I/O error and returns kExitUsage; or prints the diagnostics and
+/// returns kExitFindings.
+int compileErrorFree(const std::vector<std::string>& paths, Compilation& c);
+
 }  // namespace pave::driver

@@ -20,6 +20,22 @@ void reportDiagnostics(const Compilation& c) {
   emitDiagnostics(std::cerr, c.diags.all(), c.sources, DiagFormat::Text, emit);
 }
 
+int compileErrorFree(const std::vector<std::string>& paths, Compilation& c) {
+  CompileOptions options;
+  options.paths = paths;
+  options.now = currentTime();
+  if (auto err = compile(options, c)) {
+    printError(*err);
+    return kExitUsage;
+  }
+  finalizeDiagnostics(c);
+  if (c.diags.hasErrors() || !c.program) {
+    reportDiagnostics(c);
+    return kExitFindings;
+  }
+  return kExitOk;
+}
+
 static std::string defaultName(const Compilation& c) {
   if (!c.config.bundleName.empty()) return c.config.bundleName;
   std::filesystem::path root = std::filesystem::weakly_canonical(c.root);

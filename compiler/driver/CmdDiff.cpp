@@ -17,20 +17,10 @@ struct DiffArgs {
 
 /// Compiles one version; prints its diagnostics when it has errors.
 int compileVersion(const std::string& path, Compilation& c, const char* label) {
-  CompileOptions options;
-  options.paths = {path};
-  options.now = currentTime();
-  if (auto err = compile(options, c)) {
-    printError(*err);
-    return kExitUsage;
-  }
-  finalizeDiagnostics(c);
-  if (c.diags.hasErrors() || !c.program) {
-    reportDiagnostics(c);
+  int status = compileErrorFree({path}, c);
+  if (status == kExitFindings)
     printError(std::string("the ") + label + " version (" + path + ") has errors; `pave diff` compares error-free versions");
-    return kExitFindings;
-  }
-  return kExitOk;
+  return status;
 }
 
 int runDiff(const DiffArgs& args) {

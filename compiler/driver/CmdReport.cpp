@@ -20,19 +20,8 @@ int runControls(const ReportArgs& args) {
     printError("unknown format `" + args.format + "` (expected text or json)");
     return kExitUsage;
   }
-  CompileOptions options;
-  options.paths = args.paths;
-  options.now = currentTime();
   Compilation c;
-  if (auto err = compile(options, c)) {
-    printError(*err);
-    return kExitUsage;
-  }
-  finalizeDiagnostics(c);
-  if (c.diags.hasErrors() || !c.program) {
-    reportDiagnostics(c);
-    return kExitFindings;
-  }
+  if (int status = compileErrorFree(args.paths, c); status != kExitOk) return status;
   const sema::CheckedProgram& p = *c.program;
   // Every member of every enum in std.controls, in declaration order, with its rules.
   std::vector<std::pair<std::string, std::vector<std::string>>> rows;

@@ -6,7 +6,7 @@
 // while a second thread converts file i into the AST and frees its parse tree. ANTLR's
 // prediction cache is shared by every parser of the process and the 4.9 runtime does not
 // make it safe for concurrent parsers, so ANTLR itself only ever runs on one thread at a
-// time (kAntlrMutex); the conversion touches none of ANTLR's shared state.
+// time (antlrMutex); the conversion touches none of ANTLR's shared state.
 #include "syntax/Parser.h"
 
 #include <antlr4-runtime.h>
@@ -53,7 +53,7 @@ bool hiddenFromParser(TokenKind k) {
   return k == TokenKind::DocComment || k == TokenKind::LineComment || k == TokenKind::BlockComment;
 }
 
-std::mutex kAntlrMutex;
+std::mutex antlrMutex;
 
 /// Returns the byte offset of the first invalid UTF-8 sequence, or npos.
 size_t firstInvalidUtf8(std::string_view s) {
@@ -310,7 +310,7 @@ ParsedFilePtr parseText(std::string_view text, const ParseLimits& limits) {
   pf.chars = std::make_unique<ByteCharStream>(text);
   pf.feed = std::make_unique<TokenFeed>(pf.lexed, *pf.chars, text.size());
   pf.tokens = std::make_unique<antlr4::CommonTokenStream>(pf.feed.get());
-  std::lock_guard<std::mutex> lock(kAntlrMutex);
+  std::lock_guard<std::mutex> lock(antlrMutex);
   pf.tokens->fill();
   pf.parser = std::make_unique<PaveParser>(pf.tokens.get());
   PaveParser& parser = *pf.parser;
@@ -1178,7 +1178,7 @@ bool parseFiles(ast::Ast& ast, const SourceManager& sources, std::span<const Fil
   std::mutex mu;
   std::condition_variable cv;
   std::deque<ParsedFilePtr> queue;
-  bool producerDone = false, consumerFailed = false;
+  bool producerDone = false;
   bool clean = true;
   std::exception_ptr failure;
   {
@@ -1200,7 +1200,6 @@ bool parseFiles(ast::Ast& ast, const SourceManager& sources, std::span<const Fil
       } catch (...) {
         std::lock_guard<std::mutex> lock(mu);
         failure = std::current_exception();
-        consumerFailed = true;
         cv.notify_all();
       }
     });
@@ -1212,8 +1211,8 @@ bool parseFiles(ast::Ast& ast, const SourceManager& sources, std::span<const Fil
       for (const FileToParse& f : files) {
         ParsedFilePtr parsed = parseText(sources.text(f.id), limits);
         std::unique_lock<std::mutex> lock(mu);
-        cv.wait(lock, [&] { return queue.size() < kMaxQueued || consumerFailed; });
-        if (consumerFailed) break;
+        cv.wait(lock, [&] { return queue.size() < kMaxQueued || failure; });
+        if (failure) break;  // the converter failed
         queue.push_back(std::move(parsed));
         lock.unlock();
         cv.notify_all();
