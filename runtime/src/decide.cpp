@@ -14,8 +14,8 @@ struct Evaluation {
   Decider::State& st;
   const Bundle& m = p.model;
 
-  Value run(uint32_t fn) {
-    const CompiledFn& f = p.fns[fn];
+  // A function's value: its fast test when that decides, else its bytecode.
+  Value compute(const CompiledFn& f) {
     switch (f.fast.form) {
       case FastTest::Form::None: break;
       case FastTest::Form::Constant: return f.fast.k;
@@ -25,37 +25,36 @@ struct Evaluation {
       default:
         if (int r = runFastTest(f.fast, st.input); r >= 0) return Value::boolean(r != 0);
     }
-    if (f.memo == kNone) return execute(f, st.input, st.scratch);
+    return execute(f, st.input, st.scratch);
+  }
+
+  Value run(uint32_t fn) {
+    const CompiledFn& f = p.fns[fn];
+    if (f.memo == kNone) return compute(f);
     if (st.memo_stamp[f.memo] == st.stamp) return st.memo_value[f.memo];
     st.memo_stamp[f.memo] = st.stamp;
-    return st.memo_value[f.memo] = execute(f, st.input, st.scratch);
+    return st.memo_value[f.memo] = compute(f);
   }
 
   // Matching when not explaining: the conjuncts with a fast test first, since any false
-  // conjunct decides; the error reported is still that of the first erring conjunct.
-  Matched matchGuarded(const RuleUse& use, Value& err) {
-    bool undecided = false;
-    for (auto [i, fn] : use.guards) {
-      int r = runFastTest(p.fns[fn].fast, st.input);
-      if (r == 0) return Matched::False;
-      undecided |= r < 0;
-    }
-    if (!undecided && use.others.empty()) return Matched::True;
+  // conjunct decides, skipping those the dispatch keys in `decided` already found true; the
+  // error reported is still that of the first erring conjunct.
+  Matched matchGuarded(const RuleUse& use, uint32_t decided, Value& err) {
     uint32_t err_at = kNone;
-    auto conjunct = [&](uint32_t i, const Value& v) {
+    auto holds = [&](const Conjunct& c) {
+      if (c.key != Conjunct::kNoKey && (decided >> c.key & 1)) return true;
+      Value v = run(c.fn);
       if (v.isFalse()) return false;
-      if (!v.isTrue() && i < err_at) {
-        err_at = i;
+      if (!v.isTrue() && c.index < err_at) {
+        err_at = c.index;
         err = v.isError() ? v : Value::error("condition is not a Bool");
       }
       return true;
     };
-    for (auto [i, fn] : use.guards)  // only those the fast test left undecided run here
-      if (undecided && runFastTest(p.fns[fn].fast, st.input) < 0 &&
-          !conjunct(i, execute(p.fns[fn], st.input, st.scratch)))
-        return Matched::False;
-    for (auto [i, fn] : use.others)
-      if (!conjunct(i, run(fn))) return Matched::False;
+    for (const Conjunct& c : use.guards)
+      if (!holds(c)) return Matched::False;
+    for (const Conjunct& c : use.others)
+      if (!holds(c)) return Matched::False;
     return err_at == kNone ? Matched::True : Matched::Error;
   }
 
@@ -105,64 +104,67 @@ struct Evaluation {
     return false;
   }
 
-  // Evaluates approvers and grants of the matching allow/approve rules. False on errors.
-  bool grantsAndApprovals(const RequestIndex& ri, const std::vector<const RuleUse*>& rules, bool approval) {
+  // The approval of a matching approve rule: its groups sorted and de-duplicated (computed
+  // at load time when they are constants). False on errors.
+  bool approval(const RuleUse& use) {
+    const Rule& r = m.rules[use.rule];
+    Approval a{use.rule, use.groups, r.quorum};
+    bool ok = true;
+    if (!use.approvers_const) {
+      auto* groups = st.scratch.arena.allocArray<std::string_view>(r.approvers.size());
+      size_t n = 0;
+      for (uint32_t fn : r.approvers) {
+        Value g = run(fn);
+        if (g.kind != Kind::String) {
+          evalError(a.rule, g.isError() ? g : Value::error("approver is not a String"));
+          ok = false;
+          continue;
+        }
+        groups[n++] = g.str();
+      }
+      std::sort(groups, groups + n);
+      a.groups = {groups, size_t(std::unique(groups, groups + n) - groups)};
+    }
+    st.decision.approvals.push_back(a);
+    return ok;
+  }
+
+  // Evaluates approvers and grants of the matching allow/approve rules, in rule order (so
+  // each grant merges its values in rule order). False on errors.
+  bool grantsAndApprovals(const RequestIndex& ri, const std::vector<const RuleUse*>& rules, bool approvals) {
     Decision& d = st.decision;
     const RequestType& rt = m.schema.requests[d.request_type];
     bool ok = true;
-    if (approval) {
-      for (size_t k = 0; k < rules.size(); ++k) {
-        const Rule& r = m.rules[rules[k]->rule];
-        if (r.effect != Effect::Approve || st.results[k] != Matched::True) continue;
-        Approval a{rules[k]->rule, {}, r.quorum};
-        auto* groups = st.scratch.arena.allocArray<std::string_view>(r.approvers.size());
-        size_t n = 0;
-        for (uint32_t fn : r.approvers) {
-          Value g = run(fn);
-          if (g.kind != Kind::String) {
-            evalError(a.rule, g.isError() ? g : Value::error("approver is not a String"));
-            ok = false;
-            continue;
-          }
-          groups[n++] = g.str();
-        }
-        std::sort(groups, groups + n);
-        a.groups = {groups, size_t(std::unique(groups, groups + n) - groups)};
-        d.approvals.push_back(a);
-      }
-    }
     d.grants.assign(ri.grant_defaults.begin(), ri.grant_defaults.end());
-    for (uint32_t g = 0; g < rt.grants.size(); ++g) {
-      bool assigned = false;
-      uint32_t first_rule = kNone;
-      for (size_t k = 0; k < rules.size(); ++k) {
-        const RuleUse& use = *rules[k];
-        if (st.results[k] != Matched::True) continue;
-        for (auto [grant, fn] : use.grants) {
-          if (grant != g) continue;
-          Value v = run(fn);
-          if (v.isError()) {
-            evalError(use.rule, v);
-            ok = false;
-          } else if (!assigned) {
-            d.grants[g] = v;
-            assigned = true;
-            first_rule = use.rule;
-          } else if (!merge(rt.grants[g].merge, d.grants[g], v)) {
-            d.errors.push_back({"grant-conflict", {}, use.rule,
-                                "grant '" + std::string(p.str(rt.grants[g].name)) + "' is assigned different values by '" +
-                                    std::string(p.str(m.rules[first_rule].name)) + "' and '" +
-                                    std::string(p.str(m.rules[use.rule].name)) + "'"});
-            ok = false;
-          }
+    st.grant_first.assign(rt.grants.size(), kNone);
+    for (size_t k = 0; k < rules.size(); ++k) {
+      if (st.results[k] != Matched::True) continue;
+      const RuleUse& use = *rules[k];
+      if (approvals && use.effect == Effect::Approve) ok &= approval(use);
+      for (auto [g, fn] : use.grants) {
+        Value v = run(fn);
+        uint32_t& first_rule = st.grant_first[g];
+        if (v.isError()) {
+          evalError(use.rule, v);
+          ok = false;
+        } else if (first_rule == kNone) {
+          d.grants[g] = v;
+          first_rule = use.rule;
+        } else if (!merge(rt.grants[g].merge, d.grants[g], v)) {
+          d.errors.push_back({"grant-conflict", {}, use.rule,
+                              "grant '" + std::string(p.str(rt.grants[g].name)) + "' is assigned different values by '" +
+                                  std::string(p.str(m.rules[first_rule].name)) + "' and '" +
+                                  std::string(p.str(m.rules[use.rule].name)) + "'"});
+          ok = false;
         }
       }
     }
     return ok;
   }
 
-  // The rules of `set` the input's values leave (see DispatchKey), in name order.
-  void select(const RuleSet& set, std::vector<const RuleUse*>& out) {
+  // The rules of `set` the input's values leave (see DispatchKey), in name order. Returns
+  // the keys whose value is one they name: the guards those keys decide hold.
+  uint32_t select(const RuleSet& set, std::vector<const RuleUse*>& out) {
     const uint32_t words = set.words;
     const size_t n = set.rules.size();
     if (st.bits.size() < words) st.bits.resize(words);
@@ -170,25 +172,30 @@ struct Evaluation {
     for (uint32_t w = 0; w < words; ++w) acc[w] = ~uint64_t(0);
     if (n % 64) acc[words - 1] = (uint64_t(1) << (n % 64)) - 1;
     const Input& in = st.input;
-    for (const DispatchKey& key : set.keys) {
-      const Value& v = key.root == FastTest::Root::Request  ? in.request[key.slot]
-                       : key.root == FastTest::Root::Context ? in.context[key.slot]
-                                                             : in.principal[key.slot];
-      if (v.kind != key.kind) continue;  // absent: every rule stays
+    uint32_t decided = 0;
+    for (uint32_t k = 0; k < set.keys.size(); ++k) {
+      const DispatchKey& key = set.keys[k];
+      const Value* v = key.root == FastTest::Root::Request  ? &in.request[key.slot]
+                       : key.root == FastTest::Root::Context ? &in.context[key.slot]
+                                                             : &in.principal[key.slot];
+      if (key.entry && (v->kind != Kind::Map || !(v = mapEntry(*v, key.entry_key)))) continue;
+      if (v->kind != key.kind) continue;  // absent: every rule stays
       uint32_t row;
       if (key.kind == Kind::String) {
-        auto it = key.strings.find(v.str());
+        auto it = key.strings.find(v->str());
         row = it == key.strings.end() ? key.values : it->second;
       } else {
-        if (uint64_t(v.i) >= key.values) continue;
-        row = uint32_t(v.i);
+        if (uint64_t(v->i) >= key.values) continue;
+        row = uint32_t(v->i);
       }
+      if (row < key.values) decided |= uint32_t(1) << k;
       const uint64_t* bits = key.bits.data() + size_t(row) * words;
       for (uint32_t w = 0; w < words; ++w) acc[w] &= bits[w];
     }
     out.clear();
     for (uint32_t w = 0; w < words; ++w)
       for (uint64_t x = acc[w]; x; x &= x - 1) out.push_back(&set.rules[size_t(w) * 64 + size_t(__builtin_ctzll(x))]);
+    return decided;
   }
 
   void run(bool explain) {
@@ -197,11 +204,12 @@ struct Evaluation {
     // Explaining traces every applicable rule; otherwise only the rules that can match for
     // this principal type and these dispatch values are walked.
     std::vector<const RuleUse*>& rules = st.rules;
+    uint32_t decided = 0;
     if (explain) {
       rules.clear();
       for (const RuleUse& use : ri.rules) rules.push_back(&use);
     } else {
-      select(ri.by_principal[st.input.principal_type], rules);
+      decided = select(ri.by_principal[st.input.principal_type], rules);
     }
     const size_t n = rules.size();
     st.results.resize(n);
@@ -211,12 +219,12 @@ struct Evaluation {
 
     bool any_approve = false, any_allow = false, any_exception = false;
     for (size_t k = 0; k < n; ++k) {
-      uint32_t r = rules[k]->rule;
-      const Rule& rule = m.rules[r];
-      st.results[k] = explain ? match(rule, st.failed[k], st.errs[k]) : matchGuarded(*rules[k], st.errs[k]);
-      if (st.results[k] == Matched::Error) evalError(r, st.errs[k]);
-      if (rule.effect == Effect::Deny && st.results[k] != Matched::False) st.deny_state[r] = 1;
-      any_exception |= rule.effect == Effect::Exception && st.results[k] == Matched::True;
+      const RuleUse& use = *rules[k];
+      Matched& result = st.results[k];
+      result = explain ? match(m.rules[use.rule], st.failed[k], st.errs[k]) : matchGuarded(use, decided, st.errs[k]);
+      if (result == Matched::Error) evalError(use.rule, st.errs[k]);
+      if (use.effect == Effect::Deny && result != Matched::False) st.deny_state[use.rule] = 1;
+      any_exception |= use.effect == Effect::Exception && result == Matched::True;
     }
     // Lifting: a matching, active exception lifts a matching deny.
     if (any_exception) {
@@ -228,21 +236,22 @@ struct Evaluation {
       }
     }
     for (size_t k = 0; k < n; ++k) {
-      uint32_t r = rules[k]->rule;
-      const Rule& rule = m.rules[r];
-      switch (rule.effect) {
+      const RuleUse& use = *rules[k];
+      switch (use.effect) {
         case Effect::Deny:
-          if (st.deny_state[r] == 1) d.deny_rules.push_back(r);
+          if (st.deny_state[use.rule] == 1) d.deny_rules.push_back(use.rule);
           break;
-        case Effect::Exception:
+        case Effect::Exception: {
+          const Rule& rule = m.rules[use.rule];
           if (st.results[k] == Matched::True && now < rule.until && st.deny_state[rule.lifts] == 2)
-            d.exceptions.push_back(r);
+            d.exceptions.push_back(use.rule);
           break;
+        }
         case Effect::Approve:
         case Effect::Allow:
           if (st.results[k] != Matched::True) break;
-          d.rules.push_back(r);
-          (rule.effect == Effect::Approve ? any_approve : any_allow) = true;
+          d.rules.push_back(use.rule);
+          (use.effect == Effect::Approve ? any_approve : any_allow) = true;
           break;
       }
     }
@@ -302,16 +311,10 @@ Value canonicalAddr(Value v) {
   return v;
 }
 
-bool isAddr(TypeKind k) { return k == TypeKind::Ip || k == TypeKind::Cidr; }
-
-// A bound value (that fits `type`) as the decider stores it: addresses canonical
-// (collections holding them are copied into the arena, and sets re-sorted, since clearing
-// host bits may merge two).
-Value canonicalBound(const LoadedBundle::Impl& p, TypeId type, const Value& v, Arena& arena) {
-  const auto& types = p.model.schema.types;
-  const TypeDesc& t = types[type];
-  if (!isAddr(t.kind) && !((t.kind == TypeKind::Set || t.kind == TypeKind::Map) && isAddr(types[t.elem].kind)))
-    return v;
+// A bound value (that fits `type`, a type that holds addresses) as the decider stores it:
+// addresses canonical (collections holding them are copied into the arena, and sets
+// re-sorted, since clearing host bits may merge two).
+Value canonicalBound(const Value& v, Arena& arena) {
   if (v.kind != Kind::Set && v.kind != Kind::Map) return canonicalAddr(v);
   const size_t n = v.kind == Kind::Map ? 2 * size_t(v.n) : v.n;
   Value* elems = arena.allocArray<Value>(n);
@@ -339,13 +342,18 @@ bool valueFits(const LoadedBundle::Impl& p, TypeId type, const Value& v) {
   return true;
 }
 
-void Decider::State::reset(const LoadedBundle::Impl& p) {
-  scratch.arena.reset();
+void Decider::State::prepare(const LoadedBundle::Impl& p) {
   if (scratch.regs.size() < p.max_regs) scratch.regs.resize(p.max_regs);
   principal.resize(std::max<size_t>(p.max_principal_attrs, 1));
   request.resize(std::max<size_t>(p.max_request_slot, 1));
   context.resize(std::max<size_t>(p.model.schema.context.size(), 1));
   deny_state.resize(p.model.rules.size());
+  memo_stamp.resize(p.memo_count, 0);
+  memo_value.resize(p.memo_count);
+}
+
+void Decider::State::reset() {
+  scratch.arena.reset();
   input = Input{};
   input.principal = principal.data();
   input.request = request.data();
@@ -366,10 +374,6 @@ void Decider::State::reset(const LoadedBundle::Impl& p) {
 }
 
 void evaluate(const LoadedBundle::Impl& p, Decider::State& st, bool explain) {
-  if (st.memo_stamp.size() < p.memo_count) {
-    st.memo_stamp.resize(p.memo_count, 0);
-    st.memo_value.resize(p.memo_count);
-  }
   if (++st.stamp == 0) {  // wrapped: forget every stamp
     std::fill(st.memo_stamp.begin(), st.memo_stamp.end(), 0);
     st.stamp = 1;
@@ -378,13 +382,14 @@ void evaluate(const LoadedBundle::Impl& p, Decider::State& st, bool explain) {
 }
 
 Decider::Decider(std::shared_ptr<const LoadedBundle> bundle) : bundle_(std::move(bundle)), st_(std::make_unique<State>()) {
-  st_->reset(bundle_->impl());
+  st_->prepare(bundle_->impl());
+  st_->reset();
 }
 Decider::~Decider() = default;
 
 const Decision& Decider::decide(std::string_view input_json, bool explain) {
   const auto& p = bundle_->impl();
-  st_->reset(p);
+  st_->reset();
   st_->decision.explained = explain;
   if (decodeJsonInput(p, input_json, *st_)) evaluate(p, *st_, explain);
   return st_->decision;
@@ -400,16 +405,17 @@ std::string Decider::decideJson(std::string_view input_json, bool explain) {
 
 InputBuilder Decider::bind(uint32_t request_type, uint32_t principal_type) {
   const auto& p = bundle_->impl();
-  st_->reset(p);
+  State& st = *st_;
+  st.reset();
   const Schema& s = p.model.schema;
   if (request_type < s.requests.size() && principal_type < s.principals.size()) {
-    st_->bound = true;
-    st_->input.request_type = request_type;
-    st_->input.principal_type = principal_type;
-    st_->decision.request_type = request_type;
-    for (const RequestAttr& a : s.requests[request_type].attrs) st_->request[a.slot] = Value();
-    std::fill(st_->principal.begin(), st_->principal.end(), Value());
-    std::fill(st_->context.begin(), st_->context.end(), Value());
+    st.bound = true;
+    st.input.request_type = request_type;
+    st.input.principal_type = principal_type;
+    st.decision.request_type = request_type;
+    for (const RequestAttr& a : s.requests[request_type].attrs) st.request[a.slot] = Value();
+    std::fill_n(st.principal.begin(), s.principals[principal_type].attrs.size(), Value());
+    std::fill(st.context.begin(), st.context.end(), Value());
   }
   return InputBuilder(*this);
 }
@@ -454,37 +460,39 @@ const Decision& Decider::decideBound(bool explain) {
 
 // ---- InputBuilder ----
 
+namespace {
+
+// Stores a bound value after checking it fits `type`.
+bool bindValue(const LoadedBundle::Impl& p, TypeId type, const Value& v, Value& slot, Arena& arena) {
+  if (!valueFits(p, type, v)) return false;
+  slot = p.holds_addresses[type] ? canonicalBound(v, arena) : v;
+  return true;
+}
+
+}  // namespace
+
 bool InputBuilder::principal(uint32_t slot, const Value& v) {
   auto& st = *d_.st_;
   const auto& p = d_.bundle_->impl();
   if (!st.bound) return false;
   const auto& attrs = p.model.schema.principals[st.input.principal_type].attrs;
-  if (slot >= attrs.size() || !valueFits(p, attrs[slot].type, v)) return false;
-  st.principal[slot] = canonicalBound(p, attrs[slot].type, v, st.scratch.arena);
-  return true;
+  return slot < attrs.size() && bindValue(p, attrs[slot].type, v, st.principal[slot], st.scratch.arena);
 }
 
 bool InputBuilder::request(uint32_t request_slot, const Value& v) {
   auto& st = *d_.st_;
   const auto& p = d_.bundle_->impl();
   if (!st.bound) return false;
-  const Schema& s = p.model.schema;
-  for (const RequestAttr& a : s.requests[st.input.request_type].attrs)
-    if (a.slot == request_slot) {
-      if (!valueFits(p, s.request_slots[a.slot].type, v)) return false;
-      st.request[a.slot] = canonicalBound(p, s.request_slots[a.slot].type, v, st.scratch.arena);
-      return true;
-    }
-  return false;
+  const std::vector<TypeId>& types = p.requests[st.input.request_type].slot_types;
+  return request_slot < types.size() && types[request_slot] != kNone &&
+         bindValue(p, types[request_slot], v, st.request[request_slot], st.scratch.arena);
 }
 
 bool InputBuilder::context(uint32_t slot, const Value& v) {
   auto& st = *d_.st_;
   const auto& p = d_.bundle_->impl();
-  if (!st.bound || slot >= p.model.schema.context.size() || !valueFits(p, p.model.schema.context[slot].type, v))
-    return false;
-  st.context[slot] = canonicalBound(p, p.model.schema.context[slot].type, v, st.scratch.arena);
-  return true;
+  const auto& ctx = p.model.schema.context;
+  return st.bound && slot < ctx.size() && bindValue(p, ctx[slot].type, v, st.context[slot], st.scratch.arena);
 }
 
 bool InputBuilder::principal(std::string_view name, const Value& v) {

@@ -36,13 +36,17 @@ struct Decider::State {
   std::vector<int32_t> failed;
   std::vector<Value> errs;
   std::vector<uint8_t> deny_state;  // per rule index: 1 matched, 2 matched and lifted
+  std::vector<uint32_t> grant_first;  // per grant: the first rule that assigned it
   // JSON parsing.
   std::vector<JNode> jstack;
   std::vector<std::string_view> jkeys;
   std::vector<uint8_t> seen;
   std::string out;
 
-  void reset(const LoadedBundle::Impl& p);
+  // Sizes the per-slot and per-rule arrays for the decider's bundle (once).
+  void prepare(const LoadedBundle::Impl& p);
+  // Forgets the previous decision and input.
+  void reset();
 };
 
 // json_input.cpp: parses and validates one input (SPEC §7.2) into `st.input`. On problems,

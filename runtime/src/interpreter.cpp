@@ -100,6 +100,11 @@ bool cidrHas(const Value& net, const Value& ip) {
 
 bool setContains(const Value& set, const Value& x) { return setHas(set, x); }
 
+const Value* mapEntry(const Value& map, std::string_view key) {
+  int64_t at = mapFind(map, key);
+  return at < 0 ? nullptr : &map.elems[2 * at + 1];
+}
+
 namespace {
 
 FastTest::Root rootOf(Op load) {
@@ -171,29 +176,51 @@ FastTest recognizeFastTest(const Function& f, const std::vector<Value>& consts) 
     t.form = FastTest::Form::Compare;
     return t;
   }
-  if (n != 4) return t;
-  // Two loads in either order: an input attribute and a constant, into distinct registers.
-  int load = -1, konst = -1;
-  for (int i = 0; i < 2; ++i) {
-    Op op = Op(opcodeOf(c[i]));
-    if (op == Op::LOADK) konst = i;
-    else if (isLoad(op)) load = i;
+  // `input OP constant` over an attribute (4 instructions), or over a map attribute's entry
+  // (6): LOAD rM; LOADK rK, key; MAP_GET rI, rM, rK, then the constant and the comparison.
+  const bool entry = n == 6;
+  if (n != 4 && !entry) return t;
+  Instr input_load = c[0];
+  if (entry) {
+    const Instr key = c[1], get = c[2];
+    if (!isLoad(Op(opcodeOf(input_load))) || Op(opcodeOf(key)) != Op::LOADK || Op(opcodeOf(get)) != Op::MAP_GET ||
+        consts[fieldB(key)].kind != Kind::String || fieldB(get) != fieldA(input_load) || fieldC(get) != fieldA(key) ||
+        fieldA(input_load) == fieldA(key))
+      return t;
+    t.entry = true;
+    t.entry_key = consts[fieldB(key)].str();
   }
-  if (load < 0 || konst < 0) return t;
-  const uint32_t in_reg = fieldA(c[load]), k_reg = fieldA(c[konst]);
-  const Instr cmp = c[2];
+  // Two loads in either order: the input (an attribute, or the entry MAP_GET produced) and
+  // a constant, into distinct registers.
+  const Instr* pair = entry ? &c[2] : &c[0];
+  int load = -1, konst = -1;
+  if (entry) {
+    if (Op(opcodeOf(c[3])) != Op::LOADK) return t;
+    load = 0, konst = 1;
+  } else {
+    for (int i = 0; i < 2; ++i) {
+      Op op = Op(opcodeOf(c[i]));
+      if (op == Op::LOADK) konst = i;
+      else if (isLoad(op)) load = i;
+    }
+    if (load < 0 || konst < 0) return t;
+    input_load = c[load];
+  }
+  const uint32_t in_reg = fieldA(pair[load]), k_reg = fieldA(pair[konst]);
+  const Instr cmp = pair[2];
   if (in_reg == k_reg || fieldA(cmp) != result) return t;
   const bool in_left = fieldB(cmp) == in_reg && fieldC(cmp) == k_reg;
   const bool in_right = fieldB(cmp) == k_reg && fieldC(cmp) == in_reg;
   if (!in_left && !in_right) return t;
   if (!fastOp(Op(opcodeOf(cmp)), in_left, t.op)) return t;
-  t.k = consts[fieldB(c[konst])];
+  if (entry && t.op == Op::IN_MAP) return t;  // an entry holds a scalar, never a map
+  t.k = consts[fieldB(pair[konst])];
   static constexpr struct { Op op; Kind k; } kConstKinds[] = {
       {Op::IN_SET, Kind::Set}, {Op::IN_CIDR, Kind::Cidr}, {Op::STARTS_WITH, Kind::String},
       {Op::ENDS_WITH, Kind::String}, {Op::CONTAINS_STR, Kind::String}, {Op::IN_MAP, Kind::String}};
   for (auto [op, kind] : kConstKinds)
     if (t.op == op && t.k.kind != kind) return t;
-  input(c[load]);
+  input(input_load);
   t.form = FastTest::Form::Compare;
   return t;
 }
@@ -225,6 +252,9 @@ int runFastTest(const FastTest& t, const Input& in) {
   }
   if (t.form == FastTest::Form::Has) return v->kind != Kind::Absent;
   if (v->kind == Kind::Absent || v->kind == Kind::Error) return -1;
+  if (t.entry) {  // a missing key is an error the bytecode reports
+    if (v->kind != Kind::Map || !(v = mapEntry(*v, t.entry_key))) return -1;
+  }
   return fastCompare(t, *v);
 }
 

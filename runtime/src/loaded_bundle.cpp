@@ -86,23 +86,53 @@ void addName(TypeNames& names, std::string_view qualified, int32_t index) {
   if (!added) it->second = -1;  // ambiguous short name
 }
 
-// The type of the attribute a fast test reads, for principal type `pt`.
+// The type of the value a fast test reads for principal type `pt`: the attribute's, or for
+// a test on a map entry, the map's value type.
 const TypeDesc* attrType(const LoadedBundle::Impl& impl, const FastTest& t, uint32_t pt) {
   const Schema& s = impl.model.schema;
+  TypeId type = kNone;
   switch (t.root) {
     case FastTest::Root::Principal:
-      return t.ptype == pt && t.slot < s.principals[pt].attrs.size() ? &s.types[s.principals[pt].attrs[t.slot].type]
-                                                                     : nullptr;
-    case FastTest::Root::Request: return t.slot < s.request_slots.size() ? &s.types[s.request_slots[t.slot].type] : nullptr;
-    case FastTest::Root::Context: return t.slot < s.context.size() ? &s.types[s.context[t.slot].type] : nullptr;
+      if (t.ptype == pt && t.slot < s.principals[pt].attrs.size()) type = s.principals[pt].attrs[t.slot].type;
+      break;
+    case FastTest::Root::Request:
+      if (t.slot < s.request_slots.size()) type = s.request_slots[t.slot].type;
+      break;
+    case FastTest::Root::Context:
+      if (t.slot < s.context.size()) type = s.context[t.slot].type;
+      break;
   }
-  return nullptr;
+  if (type == kNone) return nullptr;
+  if (!t.entry) return &s.types[type];
+  return s.types[type].kind == TypeKind::Map ? &s.types[s.types[type].elem] : nullptr;
+}
+
+// Whether a guard that survives a dispatch key's bitset is true, not merely undecided,
+// when the input's value is one the key names: fastCompare gives a definite answer for
+// these forms on Enum, Bool and String values.
+bool decidedByKey(const FastTest& t, Kind key_kind) {
+  if (t.form == FastTest::Form::Load) return key_kind == Kind::Bool;
+  if (t.form != FastTest::Form::Compare) return false;
+  switch (t.op) {
+    case Op::EQ:
+    case Op::NE:
+    case Op::IN_SET:
+    case Op::LIKE:
+    case Op::STARTS_WITH:
+    case Op::ENDS_WITH:
+    case Op::CONTAINS_STR: return true;
+    default: return false;
+  }
+}
+
+bool sameKey(const DispatchKey& key, const FastTest& t) {
+  return key.root == t.root && key.slot == t.slot && key.entry == t.entry && key.entry_key == t.entry_key;
 }
 
 constexpr size_t kMaxDispatchKeys = 8;
 
 // Dispatch keys of one rule list (see DispatchKey): per Enum, Bool or String attribute
-// that some guard tests, the rules each of its values leaves.
+// (or map entry) that some guard tests, the rules each of its values leaves.
 void buildDispatch(const LoadedBundle::Impl& impl, uint32_t pt, RuleSet& set) {
   const size_t n = set.rules.size();
   set.words = uint32_t((n + 63) / 64);
@@ -115,18 +145,19 @@ void buildDispatch(const LoadedBundle::Impl& impl, uint32_t pt, RuleSet& set) {
   };
   std::vector<Candidate> cands;
   for (size_t k = 0; k < n; ++k) {
-    for (auto [i, fn] : set.rules[k].guards) {
-      const FastTest& t = impl.fns[fn].fast;
+    for (const Conjunct& g : set.rules[k].guards) {
+      const FastTest& t = impl.fns[g.fn].fast;
       if (t.form != FastTest::Form::Compare && t.form != FastTest::Form::Load) continue;
       const TypeDesc* type = attrType(impl, t, pt);
       if (!type || (type->kind != TypeKind::Enum && type->kind != TypeKind::Bool && type->kind != TypeKind::String))
         continue;
-      auto it = std::find_if(cands.begin(), cands.end(),
-                             [&](const Candidate& c) { return c.key.root == t.root && c.key.slot == t.slot; });
+      auto it = std::find_if(cands.begin(), cands.end(), [&](const Candidate& c) { return sameKey(c.key, t); });
       if (it == cands.end()) {
         Candidate c;
         c.key.root = t.root;
         c.key.slot = t.slot;
+        c.key.entry = t.entry;
+        c.key.entry_key = t.entry_key;
         c.key.kind = kindOf(type->kind);
         c.enum_index = type->kind == TypeKind::Enum ? type->enum_index : 0;
         c.key.values = type->kind == TypeKind::Enum ? uint32_t(impl.model.schema.enums[type->enum_index].members.size())
@@ -187,6 +218,49 @@ void buildDispatch(const LoadedBundle::Impl& impl, uint32_t pt, RuleSet& set) {
   std::stable_sort(cands.begin(), cands.end(), [](const Candidate& x, const Candidate& y) { return x.pruned > y.pruned; });
   for (Candidate& c : cands)
     if (c.pruned > 0 && set.keys.size() < kMaxDispatchKeys) set.keys.push_back(std::move(c.key));
+  // The guards each key decides (see Conjunct::key).
+  for (RuleUse& use : set.rules)
+    for (Conjunct& g : use.guards) {
+      const FastTest& t = impl.fns[g.fn].fast;
+      for (uint32_t k = 0; k < set.keys.size(); ++k)
+        if (sameKey(set.keys[k], t) && attrType(impl, t, pt) && decidedByKey(t, set.keys[k].kind)) {
+          g.key = uint8_t(k);
+          break;
+        }
+    }
+}
+
+bool holdsAddresses(const Schema& s, TypeId t) {
+  auto addr = [](TypeKind k) { return k == TypeKind::Ip || k == TypeKind::Cidr; };
+  const TypeDesc& d = s.types[t];
+  return addr(d.kind) || ((d.kind == TypeKind::Set || d.kind == TypeKind::Map) && addr(s.types[d.elem].kind));
+}
+
+// A rule as one request type sees it: its conjuncts split into guards and the others, its
+// grant assignments for the type, and its approvers when they are constants.
+RuleUse ruleUse(const LoadedBundle::Impl& impl, const RequestType& rt, uint32_t r) {
+  const Rule& rule = impl.model.rules[r];
+  RuleUse use{r, rule.effect, {}, {}, {}, false, {}};
+  for (const GrantAssign& g : rule.grants)
+    for (uint32_t k = 0; k < rt.grants.size(); ++k)
+      if (rt.grants[k].name == g.grant) use.grants.emplace_back(k, g.function);
+  std::stable_sort(use.grants.begin(), use.grants.end(), [](auto& x, auto& y) { return x.first < y.first; });
+  for (uint32_t i = 0; i < rule.conjuncts.size(); ++i) {
+    uint32_t fn = rule.conjuncts[i];
+    (impl.fns[fn].fast.form != FastTest::Form::None ? use.guards : use.others).push_back({i, fn});
+  }
+  if (rule.effect == Effect::Approve) {
+    use.approvers_const = std::all_of(rule.approvers.begin(), rule.approvers.end(), [&](uint32_t fn) {
+      const FastTest& t = impl.fns[fn].fast;
+      return t.form == FastTest::Form::Constant && t.k.kind == Kind::String;
+    });
+    if (use.approvers_const) {
+      for (uint32_t fn : rule.approvers) use.groups.push_back(impl.fns[fn].fast.k.str());
+      std::sort(use.groups.begin(), use.groups.end());
+      use.groups.erase(std::unique(use.groups.begin(), use.groups.end()), use.groups.end());
+    }
+  }
+  return use;
 }
 
 void buildIndexes(LoadedBundle::Impl& impl) {
@@ -202,46 +276,48 @@ void buildIndexes(LoadedBundle::Impl& impl) {
     impl.max_regs = std::max(impl.max_regs, f.num_regs);
     impl.fns.push_back(std::move(fn));
   }
+  // Conjuncts several rules share are memoized, unless their fast test costs no more than
+  // looking the memo up.
   std::vector<uint32_t> uses(m.functions.size());
   for (const Rule& r : m.rules)
     for (uint32_t fn : r.conjuncts) ++uses[fn];
-  for (uint32_t f = 0; f < m.functions.size(); ++f)
-    if (uses[f] > 1 && impl.fns[f].fast.form == FastTest::Form::None) impl.fns[f].memo = impl.memo_count++;
+  for (uint32_t f = 0; f < m.functions.size(); ++f) {
+    FastTest::Form form = impl.fns[f].fast.form;
+    if (uses[f] > 1 && (form == FastTest::Form::None || form == FastTest::Form::Compare))
+      impl.fns[f].memo = impl.memo_count++;
+  }
   impl.rules_by_name.resize(m.rules.size());
   for (uint32_t i = 0; i < m.rules.size(); ++i) impl.rules_by_name[i] = i;
   std::sort(impl.rules_by_name.begin(), impl.rules_by_name.end(),
             [&](uint32_t x, uint32_t y) { return m.strings[m.rules[x].name] < m.strings[m.rules[y].name]; });
+  for (TypeId t = 0; t < s.types.size(); ++t) impl.holds_addresses.push_back(holdsAddresses(s, t));
 
   impl.requests.resize(s.requests.size());
   for (uint32_t t = 0; t < s.requests.size(); ++t) {
     const RequestType& rt = s.requests[t];
     RequestIndex& ri = impl.requests[t];
     for (const GrantDecl& g : rt.grants) ri.grant_defaults.push_back(materialize(impl, g.default_value));
-    for (const RequestAttr& a : rt.attrs) impl.max_request_slot = std::max(impl.max_request_slot, a.slot + 1);
+    for (const RequestAttr& a : rt.attrs) {
+      impl.max_request_slot = std::max(impl.max_request_slot, a.slot + 1);
+      if (ri.slot_types.size() <= a.slot) ri.slot_types.resize(a.slot + 1, kNone);
+      ri.slot_types[a.slot] = s.request_slots[a.slot].type;
+    }
     for (uint32_t r : impl.rules_by_name) {
       const Rule& rule = m.rules[r];
       const Rule& targeting = rule.effect == Effect::Exception ? m.rules[rule.lifts] : rule;
       bool applies = targeting.all_targets ||
                      std::find(targeting.targets.begin(), targeting.targets.end(), t) != targeting.targets.end();
       if (!applies) continue;
-      RuleUse use{r, {}, {}, {}};
-      for (const GrantAssign& g : rule.grants)
-        for (uint32_t k = 0; k < rt.grants.size(); ++k)
-          if (rt.grants[k].name == g.grant) use.grants.emplace_back(k, g.function);
-      for (uint32_t i = 0; i < rule.conjuncts.size(); ++i) {
-        uint32_t fn = rule.conjuncts[i];
-        (impl.fns[fn].fast.form != FastTest::Form::None ? use.guards : use.others).emplace_back(i, fn);
-      }
       ri.has_approve |= rule.effect == Effect::Approve;
-      ri.rules.push_back(std::move(use));
+      ri.rules.push_back(ruleUse(impl, rt, r));
     }
     ri.by_principal.resize(s.principals.size());
     for (uint32_t pt = 0; pt < s.principals.size(); ++pt) {
       RuleSet& set = ri.by_principal[pt];
       for (const RuleUse& use : ri.rules) {
-        bool ruled_out = std::any_of(use.guards.begin(), use.guards.end(), [&](auto conjunct) {
-          const FastTest& t = impl.fns[conjunct.second].fast;
-          return t.form == FastTest::Form::IsPrincipal && t.ptype != pt;
+        bool ruled_out = std::any_of(use.guards.begin(), use.guards.end(), [&](const Conjunct& g) {
+          const FastTest& ft = impl.fns[g.fn].fast;
+          return ft.form == FastTest::Form::IsPrincipal && ft.ptype != pt;
         });
         if (!ruled_out) set.rules.push_back(use);
       }

@@ -28,8 +28,12 @@ struct FastTest {
   // EQ NE LT LE GT GE (input OP constant), IN_SET IN_CIDR (input in constant), LIKE
   // STARTS_WITH ENDS_WITH CONTAINS_STR (input.op(constant)), IN_MAP (constant in input).
   Op op = Op::EQ;
+  // Compare on a map entry (`request.tags["owner"] == "x"`): the attribute is a map and the
+  // test reads its entry `entry_key`; a missing key leaves the test undecided.
+  bool entry = false;
   uint32_t slot = 0;
   uint32_t ptype = 0;       // IsPrincipal; Compare on the principal: the type LOAD_PRIN requires
+  std::string_view entry_key;
   Value k;
 };
 
@@ -44,13 +48,29 @@ struct CompiledFn {
   uint32_t memo = kNone;
 };
 
+// A conjunct of a rule: its index in the condition, its function, and (in a RuleSet) the
+// dispatch key whose bitset already decides it whenever the input's value of the key is one
+// the key names (see RuleSet), so the decision need not run it again.
+struct Conjunct {
+  static constexpr uint8_t kNoKey = 0xff;
+  uint32_t index;
+  uint32_t fn;
+  uint8_t key = kNoKey;
+};
+
 // A rule as seen from one request type.
 struct RuleUse {
   uint32_t rule;
-  std::vector<std::pair<uint32_t, uint32_t>> grants;  // (grant index of the type, function)
-  // The conjuncts as (index, function): those with a fast test, which a decision that is
-  // not explained checks first, and the others.
-  std::vector<std::pair<uint32_t, uint32_t>> guards, others;
+  Effect effect;
+  // (grant index of the type, function), sorted by grant index.
+  std::vector<std::pair<uint32_t, uint32_t>> grants;
+  // Those conjuncts with a fast test, which a decision that is not explained checks first,
+  // and the others.
+  std::vector<Conjunct> guards, others;
+  // Approve rules whose approvers are all string constants: the groups, sorted and
+  // de-duplicated once at load time (`approvers_const`); otherwise evaluated per decision.
+  bool approvers_const = false;
+  std::vector<std::string_view> groups;
 };
 
 // A dispatch key of a rule list: one Enum, Bool or String input attribute that guards
@@ -62,6 +82,8 @@ struct RuleUse {
 struct DispatchKey {
   FastTest::Root root = FastTest::Root::Request;
   uint32_t slot = 0;
+  bool entry = false;           // the key is an entry of a map attribute (FastTest::entry)
+  std::string_view entry_key;
   Kind kind = Kind::Enum;  // Enum: value index = member; Bool: 0/1; String: `strings`
   uint32_t values = 0;
   std::unordered_map<std::string_view, uint32_t> strings;  // String: constant → value index
@@ -81,6 +103,9 @@ struct RequestIndex {
   std::vector<RuleUse> rules;   // every applicable rule, sorted by qualified name
   std::vector<RuleSet> by_principal;  // per principal type
   std::vector<Value> grant_defaults;
+  // Per bundle-wide request slot: the attribute's type when this request type has it, else
+  // kNone (binding without JSON looks slots up here).
+  std::vector<TypeId> slot_types;
   bool has_approve = false;
 };
 
@@ -107,6 +132,9 @@ struct LoadedBundle::Impl {
   std::vector<std::unique_ptr<Value[]>> const_storage;  // set/map element arrays of constants
   std::vector<RequestIndex> requests;
   std::vector<uint32_t> rules_by_name;                  // rule indices sorted by name
+  // Per schema type: whether values of it hold addresses (Ip, Cidr, or collections of
+  // them), which binding without JSON must bring to canonical form.
+  std::vector<uint8_t> holds_addresses;
   uint32_t time_slot = 0;
   uint32_t memo_count = 0;  // memoized functions
   uint32_t max_regs = 1;
@@ -157,6 +185,8 @@ int fastCompare(const FastTest& t, const Value& v);
 const Value* fastLoad(const FastTest& t, const Input& in);
 // Set membership and comparison helpers shared with the decider.
 bool setContains(const Value& set, const Value& x);
+// The value of `key` in a map value, or null.
+const Value* mapEntry(const Value& map, std::string_view key);
 
 // Materializes a constant of the model as a run-time value (storage kept in `impl`).
 Value materialize(LoadedBundle::Impl& impl, const Const& c);

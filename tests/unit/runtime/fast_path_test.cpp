@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <limits>
 
+#include "program.h"
 #include "test_support.h"
 
 namespace pave::rt::test {
@@ -27,6 +28,7 @@ struct Probe {
   Const k;
   bool const_left = false;
   bool has_only = false;  // HAS_* alone
+  std::string entry;      // compare the map attribute's entry `entry` (MAP_GET) instead
 };
 
 Body body(Catalog& c, const Probe& t, bool slow) {
@@ -36,6 +38,11 @@ Body body(Catalog& c, const Probe& t, bool slow) {
               : t.root == Root::Request ? (t.has_only ? Op::HAS_REQ : Op::LOAD_REQ)
                                         : (t.has_only ? Op::HAS_CTX : Op::LOAD_CTX);
     fb.emit(load, v, t.slot, t.ptype);
+    if (!t.entry.empty()) {
+      Reg key = fb.load(fb.stringConst(t.entry)), e = fb.reg();
+      fb.emit(Op::MAP_GET, e, v, key);
+      v = e;
+    }
     if (slow) {
       Reg moved = fb.reg();
       fb.emit(Op::MOVE, moved, v);
@@ -90,6 +97,13 @@ class FastPath : public ::testing::Test {
         {"bool_attested", Root::Principal, c.wAttested, c.workload, Op::RET, {}},
         {"eq_workload_owner", Root::Principal, c.wOwner, c.workload, Op::EQ, fb.stringConst("team-a")},
         {"eq_human_email", Root::Principal, c.hEmail, c.human, Op::EQ, fb.stringConst("dev@acme.io")},
+        // Map entries: the key present, missing, or the map absent.
+        {"entry_eq", Root::Request, c.sTags, 0, Op::EQ, fb.stringConst("x"), false, false, "owner"},
+        {"entry_eq_left", Root::Request, c.sTags, 0, Op::EQ, fb.stringConst("y"), true, false, "team"},
+        {"entry_ne", Root::Request, c.sTags, 0, Op::NE, fb.stringConst("x"), false, false, "owner"},
+        {"entry_starts_with", Root::Request, c.sTags, 0, Op::STARTS_WITH, fb.stringConst("y"), false, false, "team"},
+        {"entry_in_set", Root::Request, c.sTags, 0, Op::IN_SET,
+         fb.setConst(c.tString, {fb.stringConst("x"), fb.stringConst("z")}), false, false, "owner"},
     };
     for (const Probe& t : tests) {
       c.rule("acme.fast_" + t.name, Effect::Allow, {c.cloudRole}, {body(c, t, false)});
@@ -165,6 +179,28 @@ TEST_F(FastPath, FastConditionsAgreeWithTheInterpreter) {
   EXPECT_EQ(checked, int(inputs().size() * names.size()));
 }
 
+// The probes above only test something if the loader recognized them: every fast probe's
+// function (and none of its slow twins') has a fast test; the map-entry ones read an entry.
+TEST_F(FastPath, ProbesAreRecognized) {
+  const auto& impl = lb->impl();
+  const Bundle& m = lb->model();
+  size_t fast = 0, entries = 0;
+  for (const Rule& r : m.rules) {
+    std::string_view name = m.strings[r.name];
+    const FastTest& t = impl.fns[r.conjuncts[0]].fast;
+    if (name.starts_with("acme.slow_")) EXPECT_EQ(t.form, FastTest::Form::None) << name;
+    if (!name.starts_with("acme.fast_")) continue;
+    EXPECT_NE(t.form, FastTest::Form::None) << name;
+    fast += t.form != FastTest::Form::None;
+    if (name.starts_with("acme.fast_entry_")) {
+      EXPECT_TRUE(t.entry) << name;
+      entries += t.entry && t.form == FastTest::Form::Compare;
+    }
+  }
+  EXPECT_EQ(fast, names.size());
+  EXPECT_EQ(entries, 5u);
+}
+
 TEST_F(FastPath, ExplainingChangesNothingButTheTrace) {
   for (const std::string& input : inputs()) {
     json plain = decide(lb, input, false);
@@ -225,6 +261,13 @@ TEST(Dispatch, ManyRulesAgreeWithExplainedDecisions) {
       fb.emit(Op::LOAD_CTX, v, c.cBreakGlass);
       return v;
     });
+    if (i % 3 == 0) conj.push_back([&c, i](FunctionBuilder& fb) {  // request.tags["owner"] == "team-<i % 4>"
+      Reg m = fb.reg(), e = fb.reg(), out = fb.reg();
+      fb.emit(Op::LOAD_REQ, m, c.sTags);
+      fb.emit(Op::MAP_GET, e, m, fb.load(fb.stringConst("owner")));
+      fb.emit(Op::EQ, out, e, fb.load(fb.stringConst("team-" + std::to_string(i % 4))));
+      return out;
+    });
     if (i % 5 == 0) conj.push_back(overflowing);
     if (i % 17 == 0) conj.insert(conj.begin(), principalIs(c, c.workload));
     Effect effect = i % 4 == 0 ? Effect::Deny : i % 4 == 1 ? Effect::Approve : Effect::Allow;
@@ -236,18 +279,27 @@ TEST(Dispatch, ManyRulesAgreeWithExplainedDecisions) {
       c.exception(std::string(name) + "_x", r, 1798761599, {requestRoleIs(c, roles[(i / 8) % 5])});
   }
   auto lb = c.load();
+  // The map entry is one of the dispatch keys of the Human rule list.
+  const RuleSet& human_rules = lb->impl().requests[c.cloudRole].by_principal[c.human];
+  EXPECT_TRUE(std::any_of(human_rules.keys.begin(), human_rules.keys.end(),
+                          [](const DispatchKey& k) { return k.entry && k.entry_key == "owner"; }));
   int compared = 0;
+  const char* tag_sets[] = {"", R"(, "tags": {"owner": "team-1"})", R"(, "tags": {"owner": "zzz", "x": "team-1"})",
+                            R"(, "tags": {"team": "team-2"})"};
   for (const char* env : {"dev", "staging", "prod"})
     for (const std::string& role : {std::string("viewer"), std::string("admin"), std::string("r3"), std::string("zzz")})
-      for (const char* glass : {"false", "true"}) {
-        std::string input = humanInput(cloudRequest(env, role), std::string(R"({"time": "2026-11-27T10:00:00Z", "break_glass": )") + glass + "}");
-        json plain = decide(lb, input, false);
-        json explained = decide(lb, input, true);
-        explained.erase("trace");
-        EXPECT_EQ(plain, explained) << input;
-        ++compared;
-      }
-  EXPECT_EQ(compared, 24);
+      for (const char* glass : {"false", "true"})
+        for (const char* tags : tag_sets) {
+          std::string request = cloudRequest(env, role);
+          request.insert(request.size() - 1, tags);
+          std::string input = humanInput(request, std::string(R"({"time": "2026-11-27T10:00:00Z", "break_glass": )") + glass + "}");
+          json plain = decide(lb, input, false);
+          json explained = decide(lb, input, true);
+          explained.erase("trace");
+          EXPECT_EQ(plain, explained) << input;
+          ++compared;
+        }
+  EXPECT_EQ(compared, 96);
 }
 
 }  // namespace
