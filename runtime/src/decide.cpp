@@ -129,17 +129,37 @@ struct Evaluation {
     return ok;
   }
 
+  // Lifting: a matching exception active at `now` lifts its deny if that matched; the
+  // exceptions that lifted one are the decision's, and the denies they lifted drop out.
+  void lift(int64_t now) {
+    Decision& d = st.decision;
+    for (uint32_t r : d.deny_rules) st.deny_state[r] = 1;
+    for (uint32_t e : st.exceptions) {
+      const Rule& x = m.rules[e];
+      if (now < x.until && st.deny_state[x.lifts]) st.deny_state[x.lifts] = 2;
+    }
+    for (uint32_t e : st.exceptions) {
+      const Rule& x = m.rules[e];
+      if (now < x.until && st.deny_state[x.lifts] == 2) d.exceptions.push_back(e);
+    }
+    size_t kept = 0;
+    for (uint32_t r : d.deny_rules) {
+      if (st.deny_state[r] == 1) d.deny_rules[kept++] = r;
+      st.deny_state[r] = 0;
+    }
+    d.deny_rules.resize(kept);
+  }
+
   // Evaluates approvers and grants of the matching allow/approve rules, in rule order (so
   // each grant merges its values in rule order). False on errors.
-  bool grantsAndApprovals(const RequestIndex& ri, const std::vector<const RuleUse*>& rules, bool approvals) {
+  bool grantsAndApprovals(const RequestIndex& ri, bool approvals) {
     Decision& d = st.decision;
     const RequestType& rt = m.schema.requests[d.request_type];
     bool ok = true;
     d.grants.assign(ri.grant_defaults.begin(), ri.grant_defaults.end());
     st.grant_first.assign(rt.grants.size(), kNone);
-    for (size_t k = 0; k < rules.size(); ++k) {
-      if (st.results[k] != Matched::True) continue;
-      const RuleUse& use = *rules[k];
+    for (const RuleUse* matched : st.matched) {
+      const RuleUse& use = *matched;
       if (approvals && use.effect == Effect::Approve) ok &= approval(use);
       for (auto [g, fn] : use.grants) {
         Value v = run(fn);
@@ -182,8 +202,8 @@ struct Evaluation {
       if (v->kind != key.kind) continue;  // absent: every rule stays
       uint32_t row;
       if (key.kind == Kind::String) {
-        auto it = key.strings.find(v->str());
-        row = it == key.strings.end() ? key.values : it->second;
+        row = key.strings.find(v->str());
+        if (row == kNone) row = key.values;
       } else {
         if (uint64_t(v->i) >= key.values) continue;
         row = uint32_t(v->i);
@@ -192,9 +212,12 @@ struct Evaluation {
       const uint64_t* bits = key.bits.data() + size_t(row) * words;
       for (uint32_t w = 0; w < words; ++w) acc[w] &= bits[w];
     }
-    out.clear();
+    size_t count = 0;
+    for (uint32_t w = 0; w < words; ++w) count += size_t(__builtin_popcountll(acc[w]));
+    out.resize(count);
+    const RuleUse** at = out.data();
     for (uint32_t w = 0; w < words; ++w)
-      for (uint64_t x = acc[w]; x; x &= x - 1) out.push_back(&set.rules[size_t(w) * 64 + size_t(__builtin_ctzll(x))]);
+      for (uint64_t x = acc[w]; x; x &= x - 1) *at++ = &set.rules[size_t(w) * 64 + size_t(__builtin_ctzll(x))];
     return decided;
   }
 
@@ -217,45 +240,33 @@ struct Evaluation {
     if (explain) st.failed.assign(n, -1);
     const int64_t now = st.input.context[p.time_slot].i;
 
-    bool any_approve = false, any_allow = false, any_exception = false;
+    // One pass: matching allow/approve rules are the decision's rules; matching (or erring)
+    // denies are its deny rules unless an exception lifts them below.
+    bool any_approve = false;
+    st.matched.clear();
+    st.exceptions.clear();
     for (size_t k = 0; k < n; ++k) {
       const RuleUse& use = *rules[k];
       Matched& result = st.results[k];
       result = explain ? match(m.rules[use.rule], st.failed[k], st.errs[k]) : matchGuarded(use, decided, st.errs[k]);
       if (result == Matched::Error) evalError(use.rule, st.errs[k]);
-      if (use.effect == Effect::Deny && result != Matched::False) st.deny_state[use.rule] = 1;
-      any_exception |= use.effect == Effect::Exception && result == Matched::True;
-    }
-    // Lifting: a matching, active exception lifts a matching deny.
-    if (any_exception) {
-      for (size_t k = 0; k < n; ++k) {
-        const Rule& rule = m.rules[rules[k]->rule];
-        if (rule.effect == Effect::Exception && st.results[k] == Matched::True && now < rule.until &&
-            st.deny_state[rule.lifts])
-          st.deny_state[rule.lifts] = 2;
-      }
-    }
-    for (size_t k = 0; k < n; ++k) {
-      const RuleUse& use = *rules[k];
       switch (use.effect) {
         case Effect::Deny:
-          if (st.deny_state[use.rule] == 1) d.deny_rules.push_back(use.rule);
+          if (result != Matched::False) d.deny_rules.push_back(use.rule);
           break;
-        case Effect::Exception: {
-          const Rule& rule = m.rules[use.rule];
-          if (st.results[k] == Matched::True && now < rule.until && st.deny_state[rule.lifts] == 2)
-            d.exceptions.push_back(use.rule);
+        case Effect::Exception:
+          if (result == Matched::True) st.exceptions.push_back(use.rule);
           break;
-        }
         case Effect::Approve:
         case Effect::Allow:
-          if (st.results[k] != Matched::True) break;
+          if (result != Matched::True) break;
           d.rules.push_back(use.rule);
-          (use.effect == Effect::Approve ? any_approve : any_allow) = true;
+          st.matched.push_back(&use);
+          any_approve |= use.effect == Effect::Approve;
           break;
       }
     }
-    for (size_t k = 0; k < n; ++k) st.deny_state[rules[k]->rule] = 0;
+    if (!st.exceptions.empty()) lift(now);
     if (explain) {
       for (size_t k = 0; k < n; ++k) {
         const Rule& rule = m.rules[rules[k]->rule];
@@ -268,8 +279,8 @@ struct Evaluation {
       d.outcome = Outcome::Deny;
       for (uint32_t r : d.deny_rules)
         d.reasons.push_back(m.rules[r].because != kNone ? p.str(m.rules[r].because) : p.str(m.rules[r].name));
-    } else if (any_approve || any_allow) {
-      if (grantsAndApprovals(ri, rules, any_approve)) {
+    } else if (!d.rules.empty()) {
+      if (grantsAndApprovals(ri, any_approve)) {
         d.outcome = any_approve ? Outcome::Approval : Outcome::Allow;
       } else {
         d.outcome = Outcome::Deny;
@@ -327,17 +338,38 @@ Value canonicalBound(const Value& v, Arena& arena) {
 
 }  // namespace
 
+namespace {
+
+// a < b for two String values.
+inline bool stringLess(const Value& a, const Value& b) {
+  const uint32_t n = std::min(a.n, b.n);
+  const int c = n ? std::memcmp(a.s, b.s, n) : 0;
+  return c < 0 || (c == 0 && a.n < b.n);
+}
+
+}  // namespace
+
 bool valueFits(const LoadedBundle::Impl& p, TypeId type, const Value& v) {
   const auto& types = p.model.schema.types;
   const TypeDesc& t = types[type];
   if (t.kind != TypeKind::Set && t.kind != TypeKind::Map) return fitsScalar(p, t, v);
   if (v.kind != kindOf(t.kind) || (v.n && !v.elems)) return false;
-  bool map = t.kind == TypeKind::Map;
+  const bool map = t.kind == TypeKind::Map;
+  const size_t stride = map ? 2 : 1;
+  const TypeDesc& elem = types[t.elem];
+  if (elem.kind == TypeKind::String) {  // the common Set<String> and Map<String, String>
+    for (uint32_t i = 0; i < v.n; ++i) {
+      const Value& key = v.elems[stride * i];
+      if (key.kind != Kind::String || (map && v.elems[2 * i + 1].kind != Kind::String)) return false;
+      if (i > 0 && !stringLess(v.elems[stride * (i - 1)], key)) return false;
+    }
+    return true;
+  }
   for (uint32_t i = 0; i < v.n; ++i) {
-    const Value& key = map ? v.elems[2 * i] : v.elems[i];
-    if (map ? key.kind != Kind::String : !fitsScalar(p, types[t.elem], key)) return false;
-    if (map && !fitsScalar(p, types[t.elem], v.elems[2 * i + 1])) return false;
-    if (i > 0 && compareValues(map ? v.elems[2 * i - 2] : v.elems[i - 1], key) >= 0) return false;
+    const Value& key = v.elems[stride * i];
+    if (map ? key.kind != Kind::String : !fitsScalar(p, elem, key)) return false;
+    if (map && !fitsScalar(p, elem, v.elems[2 * i + 1])) return false;
+    if (i > 0 && compareValues(v.elems[stride * (i - 1)], key) >= 0) return false;
   }
   return true;
 }
@@ -407,6 +439,7 @@ InputBuilder Decider::bind(uint32_t request_type, uint32_t principal_type) {
   const auto& p = bundle_->impl();
   State& st = *st_;
   st.reset();
+  InputBuilder in(*this);
   const Schema& s = p.model.schema;
   if (request_type < s.requests.size() && principal_type < s.principals.size()) {
     st.bound = true;
@@ -416,8 +449,13 @@ InputBuilder Decider::bind(uint32_t request_type, uint32_t principal_type) {
     for (const RequestAttr& a : s.requests[request_type].attrs) st.request[a.slot] = Value();
     std::fill_n(st.principal.begin(), s.principals[principal_type].attrs.size(), Value());
     std::fill(st.context.begin(), st.context.end(), Value());
+    const std::vector<BindSlot>& prin = p.principal_bind[principal_type];
+    const std::vector<BindSlot>& req = p.requests[request_type].bind;
+    in.principal_ = {prin.data(), st.principal.data(), uint32_t(prin.size())};
+    in.request_ = {req.data(), st.request.data(), uint32_t(req.size())};
+    in.context_ = {p.context_bind.data(), st.context.data(), uint32_t(p.context_bind.size())};
   }
-  return InputBuilder(*this);
+  return in;
 }
 
 const Decision& Decider::decideBound(bool explain) {
@@ -461,38 +499,20 @@ const Decision& Decider::decideBound(bool explain) {
 // ---- InputBuilder ----
 
 namespace {
-
-// Stores a bound value after checking it fits `type`.
-bool bindValue(const LoadedBundle::Impl& p, TypeId type, const Value& v, Value& slot, Arena& arena) {
-  if (!valueFits(p, type, v)) return false;
-  slot = p.holds_addresses[type] ? canonicalBound(v, arena) : v;
-  return true;
-}
-
+bool isAddr(TypeKind k) { return k == TypeKind::Ip || k == TypeKind::Cidr; }
 }  // namespace
 
-bool InputBuilder::principal(uint32_t slot, const Value& v) {
-  auto& st = *d_.st_;
+// The kinds InputBuilder::set does not store inline: the value must fit the type (enum
+// member in range, sorted and duplicate-free collections, …), and addresses are made
+// canonical.
+bool InputBuilder::setChecked(const detail::BindSlot& b, const Value& v, Value& out) {
   const auto& p = d_.bundle_->impl();
-  if (!st.bound) return false;
-  const auto& attrs = p.model.schema.principals[st.input.principal_type].attrs;
-  return slot < attrs.size() && bindValue(p, attrs[slot].type, v, st.principal[slot], st.scratch.arena);
-}
-
-bool InputBuilder::request(uint32_t request_slot, const Value& v) {
-  auto& st = *d_.st_;
-  const auto& p = d_.bundle_->impl();
-  if (!st.bound) return false;
-  const std::vector<TypeId>& types = p.requests[st.input.request_type].slot_types;
-  return request_slot < types.size() && types[request_slot] != kNone &&
-         bindValue(p, types[request_slot], v, st.request[request_slot], st.scratch.arena);
-}
-
-bool InputBuilder::context(uint32_t slot, const Value& v) {
-  auto& st = *d_.st_;
-  const auto& p = d_.bundle_->impl();
-  const auto& ctx = p.model.schema.context;
-  return st.bound && slot < ctx.size() && bindValue(p, ctx[slot].type, v, st.context[slot], st.scratch.arena);
+  if (b.type == kNone || v.kind != b.kind || !valueFits(p, b.type, v)) return false;
+  const auto& types = p.model.schema.types;
+  const TypeDesc& t = types[b.type];
+  const bool addresses = isAddr(t.kind) || ((t.kind == TypeKind::Set || t.kind == TypeKind::Map) && isAddr(types[t.elem].kind));
+  out = addresses ? canonicalBound(v, d_.st_->scratch.arena) : v;
+  return true;
 }
 
 bool InputBuilder::principal(std::string_view name, const Value& v) {

@@ -35,7 +35,9 @@ struct Decider::State {
   uint32_t stamp = 0;
   std::vector<int32_t> failed;
   std::vector<Value> errs;
-  std::vector<uint8_t> deny_state;  // per rule index: 1 matched, 2 matched and lifted
+  std::vector<uint8_t> deny_state;  // per rule index, while lifting: 1 matched, 2 lifted
+  std::vector<const RuleUse*> matched;  // the matching allow/approve rules
+  std::vector<uint32_t> exceptions;     // the matching exceptions
   std::vector<uint32_t> grant_first;  // per grant: the first rule that assigned it
   // JSON parsing.
   std::vector<JNode> jstack;

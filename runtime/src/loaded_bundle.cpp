@@ -179,15 +179,13 @@ void buildDispatch(const LoadedBundle::Impl& impl, uint32_t pt, RuleSet& set) {
       for (const auto& gs : c.guards)
         for (const FastTest* g : gs) {
           if (g->form != FastTest::Form::Compare) continue;
-          if (g->k.kind == Kind::String && (g->op == Op::EQ || g->op == Op::NE))
-            key.strings.emplace(g->k.str(), uint32_t(key.strings.size()));
+          if (g->k.kind == Kind::String && (g->op == Op::EQ || g->op == Op::NE)) key.strings.add(g->k.str());
           if (g->k.kind == Kind::Set && g->op == Op::IN_SET)
             for (uint32_t e = 0; e < g->k.n; ++e)
-              if (g->k.elems[e].kind == Kind::String) key.strings.emplace(g->k.elems[e].str(), uint32_t(key.strings.size()));
+              if (g->k.elems[e].kind == Kind::String) key.strings.add(g->k.elems[e].str());
         }
-      key.values = uint32_t(key.strings.size());
-      values.resize(key.values);
-      for (auto [str, v] : key.strings) values[v] = Value::string(str);
+      key.values = key.strings.size();
+      for (std::string_view str : key.strings.keys()) values.push_back(Value::string(str));
     } else {
       for (uint32_t v = 0; v < key.values; ++v)
         values.push_back(key.kind == Kind::Bool ? Value::boolean(v != 0) : Value::enumMember(c.enum_index, v));
@@ -230,10 +228,25 @@ void buildDispatch(const LoadedBundle::Impl& impl, uint32_t pt, RuleSet& set) {
     }
 }
 
-bool holdsAddresses(const Schema& s, TypeId t) {
-  auto addr = [](TypeKind k) { return k == TypeKind::Ip || k == TypeKind::Cidr; };
+BindSlot bindSlot(const Schema& s, TypeId t) {
   const TypeDesc& d = s.types[t];
-  return addr(d.kind) || ((d.kind == TypeKind::Set || d.kind == TypeKind::Map) && addr(s.types[d.elem].kind));
+  BindSlot b;
+  b.type = t;
+  b.kind = kindOf(d.kind);
+  switch (d.kind) {
+    case TypeKind::Int:
+    case TypeKind::String:
+    case TypeKind::Duration:
+    case TypeKind::Timestamp: b.check = BindSlot::Check::Kind; break;
+    case TypeKind::Bool: b.check = BindSlot::Check::Bool; break;
+    case TypeKind::Enum:
+      b.check = BindSlot::Check::Enum;
+      b.enum_index = d.enum_index;
+      b.members = uint32_t(s.enums[d.enum_index].members.size());
+      break;
+    default: b.check = BindSlot::Check::Full;
+  }
+  return b;
 }
 
 // A rule as one request type sees it: its conjuncts split into guards and the others, its
@@ -290,7 +303,11 @@ void buildIndexes(LoadedBundle::Impl& impl) {
   for (uint32_t i = 0; i < m.rules.size(); ++i) impl.rules_by_name[i] = i;
   std::sort(impl.rules_by_name.begin(), impl.rules_by_name.end(),
             [&](uint32_t x, uint32_t y) { return m.strings[m.rules[x].name] < m.strings[m.rules[y].name]; });
-  for (TypeId t = 0; t < s.types.size(); ++t) impl.holds_addresses.push_back(holdsAddresses(s, t));
+  for (const PrincipalType& pt : s.principals) {
+    impl.principal_bind.emplace_back();
+    for (const Attribute& a : pt.attrs) impl.principal_bind.back().push_back(bindSlot(s, a.type));
+  }
+  for (const Attribute& a : s.context) impl.context_bind.push_back(bindSlot(s, a.type));
 
   impl.requests.resize(s.requests.size());
   for (uint32_t t = 0; t < s.requests.size(); ++t) {
@@ -299,8 +316,8 @@ void buildIndexes(LoadedBundle::Impl& impl) {
     for (const GrantDecl& g : rt.grants) ri.grant_defaults.push_back(materialize(impl, g.default_value));
     for (const RequestAttr& a : rt.attrs) {
       impl.max_request_slot = std::max(impl.max_request_slot, a.slot + 1);
-      if (ri.slot_types.size() <= a.slot) ri.slot_types.resize(a.slot + 1, kNone);
-      ri.slot_types[a.slot] = s.request_slots[a.slot].type;
+      if (ri.bind.size() <= a.slot) ri.bind.resize(a.slot + 1);
+      ri.bind[a.slot] = bindSlot(s, s.request_slots[a.slot].type);
     }
     for (uint32_t r : impl.rules_by_name) {
       const Rule& rule = m.rules[r];

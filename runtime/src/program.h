@@ -2,6 +2,7 @@
 #pragma once
 
 #include <array>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -73,6 +74,50 @@ struct RuleUse {
   std::vector<std::string_view> groups;
 };
 
+// A small immutable map from strings to indices, built at load time: open addressing over
+// a power-of-two table with a cheap hash, since a decision looks up a few short strings and
+// std::unordered_map's hashing and bucket walk cost more than the rest of the lookup.
+class StringIndex {
+ public:
+  // Adds `s` with the next index unless present; returns its index.
+  uint32_t add(std::string_view s);
+  // Index of `s`, or kNone.
+  uint32_t find(std::string_view s) const {
+    if (slots_.empty()) return kNone;
+    const size_t mask = slots_.size() - 1;
+    for (size_t i = hash(s) & mask;; i = (i + 1) & mask) {
+      const Slot& e = slots_[i];
+      if (e.index == kNone) return kNone;
+      if (e.key.size() == s.size() && (s.empty() || std::memcmp(e.key.data(), s.data(), s.size()) == 0))
+        return e.index;
+    }
+  }
+  uint32_t size() const { return count_; }
+  // The strings in index order.
+  std::vector<std::string_view> keys() const;
+
+ private:
+  struct Slot {
+    std::string_view key;
+    uint32_t index = kNone;
+  };
+  static uint64_t hash(std::string_view s) {
+    uint64_t h = 0x9e3779b97f4a7c15ull ^ s.size();
+    size_t i = 0;
+    for (; i + 8 <= s.size(); i += 8) {
+      uint64_t w;
+      std::memcpy(&w, s.data() + i, 8);
+      h = (h ^ w) * 0xff51afd7ed558ccdull;
+    }
+    uint64_t tail = 0;
+    if (i < s.size()) std::memcpy(&tail, s.data() + i, s.size() - i);
+    h = (h ^ tail) * 0xc4ceb9fe1a85ec53ull;
+    return h ^ (h >> 29);
+  }
+  std::vector<Slot> slots_;
+  uint32_t count_ = 0;
+};
+
 // A dispatch key of a rule list: one Enum, Bool or String input attribute that guards
 // compare with constants (`request.env == Env.prod`, `principal.team == "x"`,
 // `request.role in ["a", "b"]`, a Bool attribute as is). Per value of the attribute, a
@@ -86,7 +131,7 @@ struct DispatchKey {
   std::string_view entry_key;
   Kind kind = Kind::Enum;  // Enum: value index = member; Bool: 0/1; String: `strings`
   uint32_t values = 0;
-  std::unordered_map<std::string_view, uint32_t> strings;  // String: constant → value index
+  StringIndex strings;          // String: constant → value index
   std::vector<uint64_t> bits;  // values × words, then (String) one more row for any other string
 };
 
@@ -99,13 +144,14 @@ struct RuleSet {
   uint32_t words = 0;          // bitset words per value
 };
 
+using detail::BindSlot;
+
 struct RequestIndex {
   std::vector<RuleUse> rules;   // every applicable rule, sorted by qualified name
   std::vector<RuleSet> by_principal;  // per principal type
   std::vector<Value> grant_defaults;
-  // Per bundle-wide request slot: the attribute's type when this request type has it, else
-  // kNone (binding without JSON looks slots up here).
-  std::vector<TypeId> slot_types;
+  // Per bundle-wide request slot, up to the last one this request type has.
+  std::vector<BindSlot> bind;
   bool has_approve = false;
 };
 
@@ -132,9 +178,9 @@ struct LoadedBundle::Impl {
   std::vector<std::unique_ptr<Value[]>> const_storage;  // set/map element arrays of constants
   std::vector<RequestIndex> requests;
   std::vector<uint32_t> rules_by_name;                  // rule indices sorted by name
-  // Per schema type: whether values of it hold addresses (Ip, Cidr, or collections of
-  // them), which binding without JSON must bring to canonical form.
-  std::vector<uint8_t> holds_addresses;
+  // Binding without JSON: per principal type its attributes, and the context's.
+  std::vector<std::vector<BindSlot>> principal_bind;
+  std::vector<BindSlot> context_bind;
   uint32_t time_slot = 0;
   uint32_t memo_count = 0;  // memoized functions
   uint32_t max_regs = 1;
@@ -197,6 +243,10 @@ uint32_t sortUnique(Value* v, uint32_t n);
 size_t liveBundleCount();
 
 // Kind of run-time value carried by a type kind.
-Kind kindOf(TypeKind k);
+inline Kind kindOf(TypeKind k) {
+  static constexpr Kind kKinds[] = {Kind::Bool, Kind::Int, Kind::String, Kind::Duration, Kind::Timestamp,
+                                    Kind::Ip,   Kind::Cidr, Kind::Enum,  Kind::Set,      Kind::Map};
+  return kKinds[size_t(k)];
+}
 
 }  // namespace pave::rt

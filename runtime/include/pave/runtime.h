@@ -93,14 +93,46 @@ void toJson(const LoadedBundle& b, const Decision& d, std::string& out);
 
 class Decider;
 
+namespace detail {
+// How binding without JSON checks one attribute's value: Int, String, Duration and
+// Timestamp need only the kind compared, Bool and Enum a range check too; the others take
+// InputBuilder's checked path.
+struct BindSlot {
+  enum class Check : uint8_t { Kind, Bool, Enum, Full };
+  uint32_t type = kNone;  // the attribute's TypeId; kNone: no such attribute
+  Kind kind = Kind::Absent;
+  Check check = Check::Full;
+  uint32_t enum_index = kNone;  // Enum: the enum, and its member count
+  uint32_t members = 0;
+  bool fits(const Value& v) const {
+    if (v.kind != kind) return false;
+    switch (check) {
+      case Check::Kind: return true;
+      case Check::Bool: return v.i == 0 || v.i == 1;
+      case Check::Enum: return v.n == enum_index && uint64_t(v.i) < members;
+      case Check::Full: break;
+    }
+    return false;
+  }
+};
+// The attributes of one input object (principal, request or context) and their values.
+struct BindTarget {
+  const BindSlot* slots = nullptr;
+  Value* values = nullptr;
+  uint32_t count = 0;
+};
+}  // namespace detail
+
 // Binds input values by slot, without JSON. Obtained from Decider::bind; values must stay
 // alive until the decision is made (use the `make*` helpers to copy into the decider).
+// The slot setters are inline: binding a scalar other than an address costs a bounds
+// check, a kind (and range) check and a copy.
 class InputBuilder {
  public:
   // False when the slot is out of range or the value does not fit the attribute's type.
-  bool principal(uint32_t slot, const Value& v);
-  bool request(uint32_t request_slot, const Value& v);
-  bool context(uint32_t slot, const Value& v);
+  bool principal(uint32_t slot, const Value& v) { return set(principal_, slot, v); }
+  bool request(uint32_t request_slot, const Value& v) { return set(request_, request_slot, v); }
+  bool context(uint32_t slot, const Value& v) { return set(context_, slot, v); }
   bool principal(std::string_view name, const Value& v);
   bool request(std::string_view name, const Value& v);
   bool context(std::string_view name, const Value& v);
@@ -113,7 +145,19 @@ class InputBuilder {
  private:
   friend class Decider;
   explicit InputBuilder(Decider& d) : d_(d) {}
+  bool set(const detail::BindTarget& t, uint32_t slot, const Value& v) {
+    if (slot >= t.count) return false;
+    const detail::BindSlot& b = t.slots[slot];
+    if (b.check != detail::BindSlot::Check::Full) {
+      if (!b.fits(v)) return false;
+      t.values[slot] = v;
+      return true;
+    }
+    return setChecked(b, v, t.values[slot]);
+  }
+  bool setChecked(const detail::BindSlot& b, const Value& v, Value& out);
   Decider& d_;
+  detail::BindTarget principal_, request_, context_;  // empty unless bound
 };
 
 class Decider {

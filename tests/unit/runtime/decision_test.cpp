@@ -318,6 +318,12 @@ TEST(Decision, PreBoundInputMatchesJson) {
   EXPECT_TRUE(in.request("env", in.makeEnum("Env", "dev")));
   EXPECT_FALSE(in.request("env", Value::integer(1)));  // wrong kind is refused
   EXPECT_FALSE(in.request("path", in.makeString("x")));  // not a CloudRole attribute
+  EXPECT_FALSE(in.request(c.sPath, in.makeString("x")));  // nor by slot
+  EXPECT_FALSE(in.request(100000, in.makeString("x")));   // no such slot
+  EXPECT_FALSE(in.principal(100000, Value::boolean(true)));
+  EXPECT_FALSE(in.context(100000, Value::boolean(true)));
+  EXPECT_FALSE(in.request(c.sDuration, Value::integer(7200)));  // an Int is not a Duration
+  EXPECT_FALSE(in.principal("on_call", Value::integer(2, Kind::Bool)));  // a Bool is 0 or 1
   EXPECT_TRUE(in.request(c.sDuration, Value::integer(7200, Kind::Duration)));
   EXPECT_TRUE(in.context("time", Value::integer(1795773600, Kind::Timestamp)));
   EXPECT_TRUE(in.context("break_glass", Value::boolean(false)));
@@ -327,6 +333,13 @@ TEST(Decision, PreBoundInputMatchesJson) {
   toJson(*lb, dec, bound);
   EXPECT_EQ(bound, from_json);
   EXPECT_EQ(dec.grants[0].i, 7200);
+
+  // Binding an unknown request type binds nothing.
+  InputBuilder unknown = d.bind(100000, c.human);
+  EXPECT_FALSE(unknown.request(c.sDuration, Value::integer(7200, Kind::Duration)));
+  EXPECT_FALSE(unknown.principal(0, in.makeString("dev@acme.io")));
+  EXPECT_FALSE(unknown.context("break_glass", Value::boolean(false)));
+  EXPECT_EQ(d.decideBound().errors.at(0).code, "unknown-request-type");
 
   // Missing required attributes deny with missing-attribute.
   InputBuilder in2 = d.bind(c.cloudRole, c.human);
