@@ -182,9 +182,10 @@ struct Evaluation {
     return ok;
   }
 
-  // The rules of `set` the input's values leave (see DispatchKey), in name order. Returns
-  // the keys whose value is one they name: the guards those keys decide hold.
-  uint32_t select(const RuleSet& set, std::vector<const RuleUse*>& out) {
+  // Narrows `set` by the input's values (see DispatchKey): leaves in `st.bits` the rules
+  // that can match, and returns the keys whose value is one they name (the guards those
+  // keys decide hold).
+  uint32_t select(const RuleSet& set) {
     const uint32_t words = set.words;
     const size_t n = set.rules.size();
     if (st.bits.size() < words) st.bits.resize(words);
@@ -212,44 +213,20 @@ struct Evaluation {
       const uint64_t* bits = key.bits.data() + size_t(row) * words;
       for (uint32_t w = 0; w < words; ++w) acc[w] &= bits[w];
     }
-    size_t count = 0;
-    for (uint32_t w = 0; w < words; ++w) count += size_t(__builtin_popcountll(acc[w]));
-    out.resize(count);
-    const RuleUse** at = out.data();
-    for (uint32_t w = 0; w < words; ++w)
-      for (uint64_t x = acc[w]; x; x &= x - 1) *at++ = &set.rules[size_t(w) * 64 + size_t(__builtin_ctzll(x))];
     return decided;
   }
 
   void run(bool explain) {
     Decision& d = st.decision;
     const RequestIndex& ri = p.requests[d.request_type];
-    // Explaining traces every applicable rule; otherwise only the rules that can match for
-    // this principal type and these dispatch values are walked.
-    std::vector<const RuleUse*>& rules = st.rules;
-    uint32_t decided = 0;
-    if (explain) {
-      rules.clear();
-      for (const RuleUse& use : ri.rules) rules.push_back(&use);
-    } else {
-      decided = select(ri.by_principal[st.input.principal_type], rules);
-    }
-    const size_t n = rules.size();
-    st.results.resize(n);
-    st.errs.resize(n);
-    if (explain) st.failed.assign(n, -1);
     const int64_t now = st.input.context[p.time_slot].i;
-
-    // One pass: matching allow/approve rules are the decision's rules; matching (or erring)
-    // denies are its deny rules unless an exception lifts them below.
     bool any_approve = false;
     st.matched.clear();
     st.exceptions.clear();
-    for (size_t k = 0; k < n; ++k) {
-      const RuleUse& use = *rules[k];
-      Matched& result = st.results[k];
-      result = explain ? match(m.rules[use.rule], st.failed[k], st.errs[k]) : matchGuarded(use, decided, st.errs[k]);
-      if (result == Matched::Error) evalError(use.rule, st.errs[k]);
+    // Matching: allow/approve rules that match are the decision's rules; matching (or
+    // erring) denies are its deny rules unless an exception lifts them below.
+    auto matched = [&](const RuleUse& use, Matched result, const Value& err) {
+      if (result == Matched::Error) evalError(use.rule, err);
       switch (use.effect) {
         case Effect::Deny:
           if (result != Matched::False) d.deny_rules.push_back(use.rule);
@@ -265,15 +242,29 @@ struct Evaluation {
           any_approve |= use.effect == Effect::Approve;
           break;
       }
+    };
+    Value err;
+    if (explain) {
+      // Every applicable rule, each traced.
+      for (const RuleUse& use : ri.rules) {
+        const Rule& rule = m.rules[use.rule];
+        int32_t failed = -1;
+        Matched result = match(rule, failed, err);
+        matched(use, result, err);
+        d.trace.push_back({use.rule, result, rule.effect == Effect::Exception && now < rule.until,
+                           result == Matched::False ? failed : -1});
+      }
+    } else {
+      // Only the rules that can match for this principal type and these dispatch values.
+      const RuleSet& set = ri.by_principal[st.input.principal_type];
+      const uint32_t decided = select(set);
+      for (uint32_t w = 0; w < set.words; ++w)
+        for (uint64_t x = st.bits[w]; x; x &= x - 1) {
+          const RuleUse& use = set.rules[size_t(w) * 64 + size_t(__builtin_ctzll(x))];
+          matched(use, matchGuarded(use, decided, err), err);
+        }
     }
     if (!st.exceptions.empty()) lift(now);
-    if (explain) {
-      for (size_t k = 0; k < n; ++k) {
-        const Rule& rule = m.rules[rules[k]->rule];
-        d.trace.push_back({rules[k]->rule, st.results[k], rule.effect == Effect::Exception && now < rule.until,
-                           st.results[k] == Matched::False ? st.failed[k] : -1});
-      }
-    }
 
     if (!d.deny_rules.empty()) {
       d.outcome = Outcome::Deny;
@@ -473,16 +464,25 @@ const Decision& Decider::decideBound(bool explain) {
   if (!rt.principals.empty() &&
       std::find(rt.principals.begin(), rt.principals.end(), st.input.principal_type) == rt.principals.end())
     d.errors.push_back({"principal-not-allowed", "$.principal.type", kNone, "principal type not allowed"});
-  auto missing = [&](const char* root, StrId name) {
-    d.errors.push_back({"missing-attribute", std::string("$.") + root + "." + std::string(p.str(name)), kNone,
-                        "missing attribute '" + std::string(p.str(name)) + "'"});
+  // Required attributes left unset: rare, so looked for in the precomputed lists first.
+  auto unset = [](const std::vector<uint32_t>& required, const std::vector<Value>& values) {
+    for (uint32_t a : required)
+      if (values[a].kind == Kind::Absent) return true;
+    return false;
   };
-  for (size_t a = 0; a < pt.attrs.size(); ++a)
-    if (!pt.attrs[a].optional && st.principal[a].kind == Kind::Absent) missing("principal", pt.attrs[a].name);
-  for (const RequestAttr& a : rt.attrs)
-    if (!a.optional && st.request[a.slot].kind == Kind::Absent) missing("request", s.request_slots[a.slot].name);
-  for (size_t a = 0; a < s.context.size(); ++a)
-    if (!s.context[a].optional && st.context[a].kind == Kind::Absent) missing("context", s.context[a].name);
+  if (unset(p.requests[st.input.request_type].required, st.request) ||
+      unset(p.principal_required[st.input.principal_type], st.principal) || unset(p.context_required, st.context)) {
+    auto missing = [&](const char* root, StrId name) {
+      d.errors.push_back({"missing-attribute", std::string("$.") + root + "." + std::string(p.str(name)), kNone,
+                          "missing attribute '" + std::string(p.str(name)) + "'"});
+    };
+    for (size_t a = 0; a < pt.attrs.size(); ++a)
+      if (!pt.attrs[a].optional && st.principal[a].kind == Kind::Absent) missing("principal", pt.attrs[a].name);
+    for (const RequestAttr& a : rt.attrs)
+      if (!a.optional && st.request[a.slot].kind == Kind::Absent) missing("request", s.request_slots[a.slot].name);
+    for (size_t a = 0; a < s.context.size(); ++a)
+      if (!s.context[a].optional && st.context[a].kind == Kind::Absent) missing("context", s.context[a].name);
+  }
   if (!d.errors.empty()) return d;
   d.rules.clear();
   d.deny_rules.clear();

@@ -25,16 +25,11 @@ struct Decider::State {
   Input input;
   bool bound = false;
   Decision decision;
-  // Per rule walked by the current decision.
-  std::vector<const RuleUse*> rules;
   std::vector<uint64_t> bits;  // dispatch: the rules still in
-  std::vector<Matched> results;
   // Memoized functions: a result is current when its stamp is this decision's.
   std::vector<uint32_t> memo_stamp;
   std::vector<Value> memo_value;
   uint32_t stamp = 0;
-  std::vector<int32_t> failed;
-  std::vector<Value> errs;
   std::vector<uint8_t> deny_state;  // per rule index, while lifting: 1 matched, 2 lifted
   std::vector<const RuleUse*> matched;  // the matching allow/approve rules
   std::vector<uint32_t> exceptions;     // the matching exceptions

@@ -305,9 +305,16 @@ void buildIndexes(LoadedBundle::Impl& impl) {
             [&](uint32_t x, uint32_t y) { return m.strings[m.rules[x].name] < m.strings[m.rules[y].name]; });
   for (const PrincipalType& pt : s.principals) {
     impl.principal_bind.emplace_back();
-    for (const Attribute& a : pt.attrs) impl.principal_bind.back().push_back(bindSlot(s, a.type));
+    impl.principal_required.emplace_back();
+    for (uint32_t a = 0; a < pt.attrs.size(); ++a) {
+      impl.principal_bind.back().push_back(bindSlot(s, pt.attrs[a].type));
+      if (!pt.attrs[a].optional) impl.principal_required.back().push_back(a);
+    }
   }
-  for (const Attribute& a : s.context) impl.context_bind.push_back(bindSlot(s, a.type));
+  for (uint32_t a = 0; a < s.context.size(); ++a) {
+    impl.context_bind.push_back(bindSlot(s, s.context[a].type));
+    if (!s.context[a].optional) impl.context_required.push_back(a);
+  }
 
   impl.requests.resize(s.requests.size());
   for (uint32_t t = 0; t < s.requests.size(); ++t) {
@@ -318,6 +325,7 @@ void buildIndexes(LoadedBundle::Impl& impl) {
       impl.max_request_slot = std::max(impl.max_request_slot, a.slot + 1);
       if (ri.bind.size() <= a.slot) ri.bind.resize(a.slot + 1);
       ri.bind[a.slot] = bindSlot(s, s.request_slots[a.slot].type);
+      if (!a.optional) ri.required.push_back(a.slot);
     }
     for (uint32_t r : impl.rules_by_name) {
       const Rule& rule = m.rules[r];

@@ -152,6 +152,7 @@ struct RequestIndex {
   std::vector<Value> grant_defaults;
   // Per bundle-wide request slot, up to the last one this request type has.
   std::vector<BindSlot> bind;
+  std::vector<uint32_t> required;  // the slots of its required attributes
   bool has_approve = false;
 };
 
@@ -181,6 +182,9 @@ struct LoadedBundle::Impl {
   // Binding without JSON: per principal type its attributes, and the context's.
   std::vector<std::vector<BindSlot>> principal_bind;
   std::vector<BindSlot> context_bind;
+  // The required attributes of each principal type and of the context.
+  std::vector<std::vector<uint32_t>> principal_required;
+  std::vector<uint32_t> context_required;
   uint32_t time_slot = 0;
   uint32_t memo_count = 0;  // memoized functions
   uint32_t max_regs = 1;

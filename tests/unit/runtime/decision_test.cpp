@@ -333,6 +333,10 @@ TEST(Decision, PreBoundInputMatchesJson) {
   toJson(*lb, dec, bound);
   EXPECT_EQ(bound, from_json);
   EXPECT_EQ(dec.grants[0].i, 7200);
+  // Deciding again on the same bound input gives the same decision, not an accumulation.
+  std::string again;
+  toJson(*lb, d.decideBound(), again);
+  EXPECT_EQ(again, from_json);
 
   // Binding an unknown request type binds nothing.
   InputBuilder unknown = d.bind(100000, c.human);
