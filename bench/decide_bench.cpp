@@ -10,6 +10,7 @@
 //   vm_json/example           Decider::decide + toJson: JSON in, decision JSON out
 //   vm_bound/example          Decider::bind + InputBuilder + decideBound
 //   vm_json/gen1000, vm_bound/gen1000   the same on the generated 1,000-rule bundle
+//   bind_only/example, bind_only/gen1000   Decider::bind + InputBuilder alone (no decision)
 // After the run a summary prints decisions per second, ns per decision and the ratio to
 // native/cloud_role (and, for JSON benchmarks, to native_json/cloud_role). The summary uses
 // CPU time, which is steadier than wall time on a shared machine.
@@ -370,30 +371,41 @@ constexpr int64_t kTwoHours = 7200;
 
 void BM_VmJsonExample(benchmark::State& state) { vmJson(state, exampleBundle(), kExampleInput, Outcome::Allow); }
 
+// The example input bound through InputBuilder (slots resolved once, up front).
+struct ExampleBinding {
+  explicit ExampleBinding(const LoadedBundle& b) {
+    const Schema& s = b.model().schema;
+    type = uint32_t(b.findRequestType("CloudRole")), human = uint32_t(b.findPrincipalType("Human"));
+    const auto& hattrs = s.principals[human].attrs;
+    pEmail = attrIndex(b, hattrs, "email"), pGroups = attrIndex(b, hattrs, "groups"),
+    pOnCall = attrIndex(b, hattrs, "on_call");
+    rAccount = requestSlot(b, "account"), rOwner = requestSlot(b, "owner"), rRole = requestSlot(b, "role"),
+    rEnv = requestSlot(b, "env"), rDuration = requestSlot(b, "duration"), rTags = requestSlot(b, "tags");
+    cTime = attrIndex(b, s.context, "time"), cBreakGlass = attrIndex(b, s.context, "break_glass");
+    envEnum = enumIndex(b, "acme.Env"), dev = enumMember(b, "acme.Env", "dev");
+  }
+  bool bind(Decider& decider) const {
+    InputBuilder in = decider.bind(type, human);
+    return in.principal(pEmail, Value::string("ana@acme.io")) && in.principal(pGroups, Value::set(groups, 1)) &&
+           in.principal(pOnCall, Value::boolean(false)) && in.request(rAccount, Value::string("111122223333")) &&
+           in.request(rOwner, Value::string("team-payments")) && in.request(rRole, Value::string("operator")) &&
+           in.request(rEnv, Value::enumMember(envEnum, dev)) &&
+           in.request(rDuration, Value::integer(kTwoHours, Kind::Duration)) &&
+           in.request(rTags, Value::map(tags, 1)) && in.context(cTime, Value::integer(kNow, Kind::Timestamp)) &&
+           in.context(cBreakGlass, Value::boolean(false));
+  }
+  uint32_t type, human, pEmail, pGroups, pOnCall, rAccount, rOwner, rRole, rEnv, rDuration, rTags, cTime, cBreakGlass,
+      envEnum, dev;
+  const Value groups[1] = {Value::string("team-payments")};
+  const Value tags[2] = {Value::string("cost-center"), Value::string("cc-42")};
+};
+
 void BM_VmBoundExample(benchmark::State& state) {
   const auto& b = exampleBundle();
-  const Schema& s = b->model().schema;
   Decider decider(b);
-  const uint32_t type = uint32_t(b->findRequestType("CloudRole")), human = uint32_t(b->findPrincipalType("Human"));
-  const auto& hattrs = s.principals[human].attrs;
-  const uint32_t pEmail = attrIndex(*b, hattrs, "email"), pGroups = attrIndex(*b, hattrs, "groups"),
-                 pOnCall = attrIndex(*b, hattrs, "on_call");
-  const uint32_t rAccount = requestSlot(*b, "account"), rOwner = requestSlot(*b, "owner"),
-                 rRole = requestSlot(*b, "role"), rEnv = requestSlot(*b, "env"), rDuration = requestSlot(*b, "duration"),
-                 rTags = requestSlot(*b, "tags");
-  const uint32_t cTime = attrIndex(*b, s.context, "time"), cBreakGlass = attrIndex(*b, s.context, "break_glass");
-  const uint32_t envEnum = enumIndex(*b, "acme.Env"), dev = enumMember(*b, "acme.Env", "dev");
-  const Value groups[] = {Value::string("team-payments")};
-  const Value tags[] = {Value::string("cost-center"), Value::string("cc-42")};
+  const ExampleBinding input(*b);
   for (auto _ : state) {
-    InputBuilder in = decider.bind(type, human);
-    bool ok = in.principal(pEmail, Value::string("ana@acme.io")) && in.principal(pGroups, Value::set(groups, 1)) &&
-              in.principal(pOnCall, Value::boolean(false)) && in.request(rAccount, Value::string("111122223333")) &&
-              in.request(rOwner, Value::string("team-payments")) && in.request(rRole, Value::string("operator")) &&
-              in.request(rEnv, Value::enumMember(envEnum, dev)) &&
-              in.request(rDuration, Value::integer(kTwoHours, Kind::Duration)) &&
-              in.request(rTags, Value::map(tags, 1)) && in.context(cTime, Value::integer(kNow, Kind::Timestamp)) &&
-              in.context(cBreakGlass, Value::boolean(false));
+    bool ok = input.bind(decider);
     const Decision& d = decider.decideBound();
     benchmark::DoNotOptimize(&d);
     if (!ok || d.outcome != Outcome::Allow) {
@@ -407,42 +419,53 @@ void BM_VmJsonGenerated(benchmark::State& state) {
   vmJson(state, generatedBundle(), kGeneratedInput, Outcome::Approval);
 }
 
+// The generated input bound through InputBuilder.
+struct GeneratedBinding {
+  explicit GeneratedBinding(const LoadedBundle& b) {
+    const Schema& s = b.model().schema;
+    type = uint32_t(b.findRequestType("Item3")), human = uint32_t(b.findPrincipalType("Human"));
+    const auto& hattrs = s.principals[human].attrs;
+    pEmail = attrIndex(b, hattrs, "email"), pGroups = attrIndex(b, hattrs, "groups"),
+    pOnCall = attrIndex(b, hattrs, "on_call"), pTeam = attrIndex(b, hattrs, "team");
+    rAccount = requestSlot(b, "account"), rRole = requestSlot(b, "role"), rEnv = requestSlot(b, "env"),
+    rTier = requestSlot(b, "tier"), rDuration = requestSlot(b, "duration"), rScopes = requestSlot(b, "scopes"),
+    rTags = requestSlot(b, "tags"), rJustification = requestSlot(b, "justification");
+    cTime = attrIndex(b, s.context, "time"), cSourceIp = attrIndex(b, s.context, "source_ip"),
+    cBreakGlass = attrIndex(b, s.context, "break_glass");
+    envEnum = enumIndex(b, "bench.Env"), tierEnum = enumIndex(b, "bench.Tier");
+    prod = enumMember(b, "bench.Env", "prod"), silver = enumMember(b, "bench.Tier", "silver");
+    std::memset(ip.ip, 0, sizeof ip.ip);  // IPv4 uses the first 4 bytes; the rest must be zero
+    ip.kind = Kind::Ip;
+    ip.family = 4;
+    ip.ip[0] = 10, ip.ip[1] = 3, ip.ip[2] = 1, ip.ip[3] = 2;
+  }
+  bool bind(Decider& decider) const {
+    InputBuilder in = decider.bind(type, human);
+    return in.principal(pEmail, Value::string("bo@acme.io")) && in.principal(pGroups, Value::set(groups, 2)) &&
+           in.principal(pOnCall, Value::boolean(true)) && in.principal(pTeam, Value::string("team-7")) &&
+           in.request(rAccount, Value::string("acct-7")) && in.request(rRole, Value::string("admin-db")) &&
+           in.request(rEnv, Value::enumMember(envEnum, prod)) && in.request(rTier, Value::enumMember(tierEnum, silver)) &&
+           in.request(rDuration, Value::integer(kTwoHours, Kind::Duration)) &&
+           in.request(rScopes, Value::set(scopes, 2)) && in.request(rTags, Value::map(tags, 2)) &&
+           in.request(rJustification, Value::string("rotate the database credentials after the incident")) &&
+           in.context(cTime, Value::integer(kNow, Kind::Timestamp)) && in.context(cSourceIp, ip) &&
+           in.context(cBreakGlass, Value::boolean(false));
+  }
+  uint32_t type, human, pEmail, pGroups, pOnCall, pTeam, rAccount, rRole, rEnv, rTier, rDuration, rScopes, rTags,
+      rJustification, cTime, cSourceIp, cBreakGlass, envEnum, tierEnum, prod, silver;
+  const Value groups[2] = {Value::string("sre"), Value::string("team-7")};
+  const Value scopes[2] = {Value::string("ops:3"), Value::string("read:logs")};
+  const Value tags[4] = {Value::string("cost-center"), Value::string("42"), Value::string("owner"),
+                         Value::string("team-7")};
+  Value ip;
+};
+
 void BM_VmBoundGenerated(benchmark::State& state) {
   const auto& b = generatedBundle();
-  const Schema& s = b->model().schema;
   Decider decider(b);
-  const uint32_t type = uint32_t(b->findRequestType("Item3")), human = uint32_t(b->findPrincipalType("Human"));
-  const auto& hattrs = s.principals[human].attrs;
-  const uint32_t pEmail = attrIndex(*b, hattrs, "email"), pGroups = attrIndex(*b, hattrs, "groups"),
-                 pOnCall = attrIndex(*b, hattrs, "on_call"), pTeam = attrIndex(*b, hattrs, "team");
-  const uint32_t rAccount = requestSlot(*b, "account"), rRole = requestSlot(*b, "role"), rEnv = requestSlot(*b, "env"),
-                 rTier = requestSlot(*b, "tier"), rDuration = requestSlot(*b, "duration"),
-                 rScopes = requestSlot(*b, "scopes"), rTags = requestSlot(*b, "tags"),
-                 rJustification = requestSlot(*b, "justification");
-  const uint32_t cTime = attrIndex(*b, s.context, "time"), cSourceIp = attrIndex(*b, s.context, "source_ip"),
-                 cBreakGlass = attrIndex(*b, s.context, "break_glass");
-  const uint32_t envEnum = enumIndex(*b, "bench.Env"), tierEnum = enumIndex(*b, "bench.Tier");
-  const uint32_t prod = enumMember(*b, "bench.Env", "prod"), silver = enumMember(*b, "bench.Tier", "silver");
-  const Value groups[] = {Value::string("sre"), Value::string("team-7")};
-  const Value scopes[] = {Value::string("ops:3"), Value::string("read:logs")};
-  const Value tags[] = {Value::string("cost-center"), Value::string("42"), Value::string("owner"),
-                        Value::string("team-7")};
-  Value ip;
-  std::memset(ip.ip, 0, sizeof ip.ip);  // IPv4 uses the first 4 bytes; the rest must be zero
-  ip.kind = Kind::Ip;
-  ip.family = 4;
-  ip.ip[0] = 10, ip.ip[1] = 3, ip.ip[2] = 1, ip.ip[3] = 2;
+  const GeneratedBinding input(*b);
   for (auto _ : state) {
-    InputBuilder in = decider.bind(type, human);
-    bool ok = in.principal(pEmail, Value::string("bo@acme.io")) && in.principal(pGroups, Value::set(groups, 2)) &&
-              in.principal(pOnCall, Value::boolean(true)) && in.principal(pTeam, Value::string("team-7")) &&
-              in.request(rAccount, Value::string("acct-7")) && in.request(rRole, Value::string("admin-db")) &&
-              in.request(rEnv, Value::enumMember(envEnum, prod)) && in.request(rTier, Value::enumMember(tierEnum, silver)) &&
-              in.request(rDuration, Value::integer(kTwoHours, Kind::Duration)) &&
-              in.request(rScopes, Value::set(scopes, 2)) && in.request(rTags, Value::map(tags, 2)) &&
-              in.request(rJustification, Value::string("rotate the database credentials after the incident")) &&
-              in.context(cTime, Value::integer(kNow, Kind::Timestamp)) && in.context(cSourceIp, ip) &&
-              in.context(cBreakGlass, Value::boolean(false));
+    bool ok = input.bind(decider);
     const Decision& d = decider.decideBound();
     benchmark::DoNotOptimize(&d);
     if (!ok || d.outcome != Outcome::Approval || !d.errors.empty()) {
@@ -452,12 +475,32 @@ void BM_VmBoundGenerated(benchmark::State& state) {
   }
 }
 
+// Binding alone (InputBuilder with its checks, no decision): the part of vm_bound/* that
+// an enforcement point pays to hand its values over.
+template <typename Binding>
+void bindOnly(benchmark::State& state, const std::shared_ptr<const LoadedBundle>& b) {
+  Decider decider(b);
+  const Binding input(*b);
+  for (auto _ : state) {
+    bool ok = input.bind(decider);
+    benchmark::DoNotOptimize(ok);
+    if (!ok) {
+      state.SkipWithError("binding refused a value");
+      break;
+    }
+  }
+}
+void BM_BindExample(benchmark::State& state) { bindOnly<ExampleBinding>(state, exampleBundle()); }
+void BM_BindGenerated(benchmark::State& state) { bindOnly<GeneratedBinding>(state, generatedBundle()); }
+
 BENCHMARK(BM_Native)->Name("native/cloud_role");
 BENCHMARK(BM_NativeJson)->Name("native_json/cloud_role");
 BENCHMARK(BM_VmJsonExample)->Name("vm_json/example");
 BENCHMARK(BM_VmBoundExample)->Name("vm_bound/example");
 BENCHMARK(BM_VmJsonGenerated)->Name("vm_json/gen1000");
 BENCHMARK(BM_VmBoundGenerated)->Name("vm_bound/gen1000");
+BENCHMARK(BM_BindExample)->Name("bind_only/example");
+BENCHMARK(BM_BindGenerated)->Name("bind_only/gen1000");
 
 // Keeps each run's time per iteration for the summary.
 class SummaryReporter : public benchmark::ConsoleReporter {
