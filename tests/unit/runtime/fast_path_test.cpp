@@ -28,7 +28,7 @@ struct Probe {
   Const k;
   bool const_left = false;
   bool has_only = false;  // HAS_* alone
-  std::string entry;      // compare the map attribute's entry `entry` (MAP_GET) instead
+  std::string entry = {};  // compare the map attribute's entry `entry` (MAP_GET) instead
 };
 
 Body body(Catalog& c, const Probe& t, bool slow) {
@@ -188,7 +188,9 @@ TEST_F(FastPath, ProbesAreRecognized) {
   for (const Rule& r : m.rules) {
     std::string_view name = m.strings[r.name];
     const FastTest& t = impl.fns[r.conjuncts[0]].fast;
-    if (name.starts_with("acme.slow_")) EXPECT_EQ(t.form, FastTest::Form::None) << name;
+    if (name.starts_with("acme.slow_")) {
+      EXPECT_EQ(t.form, FastTest::Form::None) << name;
+    }
     if (!name.starts_with("acme.fast_")) continue;
     EXPECT_NE(t.form, FastTest::Form::None) << name;
     fast += t.form != FastTest::Form::None;
