@@ -2,10 +2,12 @@
 // the slot arrays; any other input is parsed again into arena nodes, then validated
 // strictly against the schema, reporting every problem with its JSON path.
 #include <algorithm>
+#include <bit>
 #include <cstring>
 
 #include "decider_state.h"
 #include "format.h"
+#include "json_tables.h"
 
 namespace pave::rt {
 namespace {
@@ -23,7 +25,15 @@ class Scanner {
     return false;
   }
   void skipWs() {
-    while (pos_ < t_.size() && (t_[pos_] == ' ' || t_[pos_] == '\t' || t_[pos_] == '\n' || t_[pos_] == '\r')) ++pos_;
+    if (pos_ < t_.size() && uint8_t(t_[pos_]) > ' ') return;  // mostly, there is none
+    constexpr uint64_t kSpaces = 0x2020202020202020ull;  // indentation: eight spaces at a time
+    for (;;) {
+      while (pos_ + 8 <= t_.size() && loadLanes(t_.data() + pos_) == kSpaces) pos_ += 8;
+      if (pos_ >= t_.size()) return;
+      char c = t_[pos_];
+      if (c != ' ' && c != '\t' && c != '\n' && c != '\r') return;
+      ++pos_;
+    }
   }
   bool at(char c) const { return pos_ < t_.size() && t_[pos_] == c; }
   bool literal(std::string_view word) {
@@ -121,8 +131,21 @@ class Scanner {
   bool string(std::string_view& out) {
     size_t start = ++pos_;
     bool escaped = false;
-    unsigned char high = 0;  // any byte >= 0x80: only then is the UTF-8 check needed
-    while (pos_ < t_.size() && t_[pos_] != '"') {
+    uint64_t high = 0;  // the bytes seen, OR-ed: only one >= 0x80 calls for the UTF-8 check
+    for (;;) {
+      // Ordinary bytes eight at a time, up to the first one that needs a look.
+      while (pos_ + 8 <= t_.size()) {
+        uint64_t w = loadLanes(t_.data() + pos_);
+        if (uint64_t special = jsonSpecialBytes(w)) {
+          unsigned ordinary = unsigned(std::countr_zero(special)) / 8;  // < 8
+          high |= w & ((uint64_t(1) << (8 * ordinary)) - 1);
+          pos_ += ordinary;
+          break;
+        }
+        high |= w;
+        pos_ += 8;
+      }
+      if (pos_ >= t_.size() || t_[pos_] == '"') break;
       unsigned char c = uint8_t(t_[pos_]);
       if (c < 0x20) return bad("control character in string");
       if (c == '\\') escaped = true, ++pos_;
@@ -132,13 +155,18 @@ class Scanner {
     if (pos_ >= t_.size()) return bad("unterminated string");
     std::string_view raw = t_.substr(start, pos_ - start);
     ++pos_;
-    if ((high & 0x80) && !validUtf8(raw)) return bad("invalid UTF-8");
+    if ((high & 0x8080808080808080ull) && !validUtf8(raw)) return bad("invalid UTF-8");
     if (!escaped) {
       out = raw;
       return true;
     }
+    return unescape(start, pos_ - 1, out);
+  }
+
+  // The text of the string [start, end) with escapes, which string() has delimited. Out of
+  // line: escapes are rare, and this keeps string() small.
+  [[gnu::noinline]] bool unescape(size_t start, size_t end, std::string_view& out) {
     std::string buf;
-    size_t end = pos_ - 1;
     pos_ = start;
     while (pos_ < end) {
       char c = t_[pos_++];

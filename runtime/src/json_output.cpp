@@ -24,21 +24,19 @@ class Writer {
     buf_[n_++] = c;
     return *this;
   }
+  // Inline, with the rare overflow out of line: most appends are a short memcpy.
   Writer& operator+=(std::string_view s) {
-    if (s.size() > kCap - n_) {
-      flush();
-      if (s.size() > kCap) {
-        out_.append(s);
-        return *this;
-      }
-    }
+    if (s.size() > kCap - n_) return spill(s);
     std::memcpy(buf_ + n_, s.data(), s.size());
     n_ += s.size();
     return *this;
   }
-  Writer& operator+=(const char* s) { return *this += std::string_view(s); }
+  // A literal: its length is known at compile time, so the copy is a few moves.
+  template <size_t N>
+  Writer& operator+=(const char (&s)[N]) {
+    return *this += std::string_view(s, N - 1);
+  }
   void append(const char* p, size_t n) { *this += std::string_view(p, n); }
-  char back() const { return n_ ? buf_[n_ - 1] : out_.back(); }
   void flush() {
     out_.append(buf_, n_);
     n_ = 0;
@@ -49,6 +47,13 @@ class Writer {
   std::string& out_;
   size_t n_ = 0;
   char buf_[kCap];
+
+  [[gnu::noinline]] Writer& spill(std::string_view s) {
+    flush();
+    if (s.size() > kCap) out_.append(s);
+    else *this += s;
+    return *this;
+  }
 };
 
 struct Out {
@@ -88,7 +93,7 @@ struct Out {
     switch (v.kind) {
       case Kind::Absent:
       case Kind::Error: o += "null"; break;
-      case Kind::Bool: o += v.i ? "true" : "false"; break;
+      case Kind::Bool: o += std::string_view(v.i ? "true" : "false"); break;
       case Kind::Int: integer(v.i); break;
       case Kind::String: str(v.str()); break;
       case Kind::Duration: {
@@ -138,8 +143,8 @@ struct Out {
   }
 
   void decision(const Decision& d) {
-    static constexpr const char* kOutcomes[] = {"{\"decision\":\"allow\"", "{\"decision\":\"approval\"",
-                                                "{\"decision\":\"deny\""};
+    static constexpr std::string_view kOutcomes[] = {"{\"decision\":\"allow\"", "{\"decision\":\"approval\"",
+                                                     "{\"decision\":\"deny\""};
     o += kOutcomes[size_t(d.outcome)];
     o += ",\"request_type\":";
     if (d.request_type == kNone) o += "null";
@@ -217,10 +222,10 @@ struct Out {
       o += ",\"effect\":";
       str(effectName(r.effect));
       o += ",\"matched\":";
-      o += t.matched == Matched::True ? "true" : t.matched == Matched::False ? "false" : "\"error\"";
+      o += std::string_view(t.matched == Matched::True ? "true" : t.matched == Matched::False ? "false" : "\"error\"");
       if (r.effect == Effect::Exception) {
         o += ",\"active\":";
-        o += t.active ? "true" : "false";
+        o += std::string_view(t.active ? "true" : "false");
       }
       if (t.failed >= 0 && size_t(t.failed) < r.source.size() && r.source[size_t(t.failed)].text != kNone) {
         o += ",\"failed\":{\"line\":";

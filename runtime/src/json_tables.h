@@ -2,6 +2,7 @@
 // bundle, so that a decision spends its time on the input's values and not on the schema.
 #pragma once
 
+#include <bit>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -58,8 +59,16 @@ void buildJsonTables(LoadedBundle::Impl& impl);
 
 // Appends `s` as a JSON string literal (`"`, `\` and control characters escaped).
 void appendJsonQuoted(std::string_view s, std::string& out);
+// Eight bytes from `p`, the first one in the low lane on any host.
+inline uint64_t loadLanes(const char* p) {
+  uint64_t w;
+  std::memcpy(&w, p, 8);
+  if constexpr (std::endian::native == std::endian::big) w = __builtin_bswap64(w);
+  return w;
+}
+
 // The bytes a JSON string cannot hold as they are ('"', '\' and those below 0x20), among
-// the eight bytes of `w` in memory order: the high bit of each such byte's lane is set, and
+// the eight bytes of `w` from loadLanes: the high bit of each such byte's lane is set, and
 // the lowest set bit is exact (lanes above a hit may be set falsely, by the borrow).
 inline uint64_t jsonSpecialBytes(uint64_t w) {
   constexpr uint64_t kOnes = 0x0101010101010101ull, kHigh = 0x8080808080808080ull;
@@ -73,9 +82,7 @@ inline bool needsJsonEscape(std::string_view s) {
   const char* p = s.data();
   size_t n = s.size(), i = 0;
   for (; i + 8 <= n; i += 8) {
-    uint64_t w;
-    std::memcpy(&w, p + i, 8);
-    if (jsonSpecialBytes(w)) return true;
+    if (jsonSpecialBytes(loadLanes(p + i))) return true;
   }
   for (; i < n; ++i) {
     auto c = static_cast<unsigned char>(p[i]);
