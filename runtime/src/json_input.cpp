@@ -24,16 +24,13 @@ class Scanner {
     if (err_.empty()) err_ = what;
     return false;
   }
-  void skipWs() {
-    if (pos_ < t_.size() && uint8_t(t_[pos_]) > ' ') return;  // mostly, there is none
-    constexpr uint64_t kSpaces = 0x2020202020202020ull;  // indentation: eight spaces at a time
-    for (;;) {
-      while (pos_ + 8 <= t_.size() && loadLanes(t_.data() + pos_) == kSpaces) pos_ += 8;
-      if (pos_ >= t_.size()) return;
-      char c = t_[pos_];
-      if (c != ' ' && c != '\t' && c != '\n' && c != '\r') return;
-      ++pos_;
-    }
+  // Inline for the common case, where there is no whitespace at all.
+  [[gnu::always_inline]] void skipWs() {
+    if (pos_ < t_.size() && uint8_t(t_[pos_]) > ' ') return;
+    skipSomeWs();
+  }
+  void skipSomeWs() {
+    while (pos_ < t_.size() && (t_[pos_] == ' ' || t_[pos_] == '\t' || t_[pos_] == '\n' || t_[pos_] == '\r')) ++pos_;
   }
   bool at(char c) const { return pos_ < t_.size() && t_[pos_] == c; }
   bool literal(std::string_view word) {
@@ -128,24 +125,29 @@ class Scanner {
     return true;
   }
 
+  // Nearly every string is printable ASCII without escapes: found a word at a time, it is
+  // the input text as it is. Anything else takes anyString().
   bool string(std::string_view& out) {
+    constexpr uint64_t kNonAscii = 0x8080808080808080ull;
+    const size_t start = pos_ + 1;
+    for (size_t i = start; i + 8 <= t_.size(); i += 8) {
+      uint64_t w = loadLanes(t_.data() + i);
+      if (uint64_t stop = jsonSpecialBytes(w) | (w & kNonAscii)) {
+        i += unsigned(std::countr_zero(stop)) / 8;
+        if (t_[i] != '"') break;
+        out = t_.substr(start, i - start);
+        pos_ = i + 1;
+        return true;
+      }
+    }
+    return anyString(out);
+  }
+
+  bool anyString(std::string_view& out) {
     size_t start = ++pos_;
     bool escaped = false;
-    uint64_t high = 0;  // the bytes seen, OR-ed: only one >= 0x80 calls for the UTF-8 check
-    for (;;) {
-      // Ordinary bytes eight at a time, up to the first one that needs a look.
-      while (pos_ + 8 <= t_.size()) {
-        uint64_t w = loadLanes(t_.data() + pos_);
-        if (uint64_t special = jsonSpecialBytes(w)) {
-          unsigned ordinary = unsigned(std::countr_zero(special)) / 8;  // < 8
-          high |= w & ((uint64_t(1) << (8 * ordinary)) - 1);
-          pos_ += ordinary;
-          break;
-        }
-        high |= w;
-        pos_ += 8;
-      }
-      if (pos_ >= t_.size() || t_[pos_] == '"') break;
+    unsigned char high = 0;  // any byte >= 0x80: only then is the UTF-8 check needed
+    while (pos_ < t_.size() && t_[pos_] != '"') {
       unsigned char c = uint8_t(t_[pos_]);
       if (c < 0x20) return bad("control character in string");
       if (c == '\\') escaped = true, ++pos_;
@@ -155,7 +157,7 @@ class Scanner {
     if (pos_ >= t_.size()) return bad("unterminated string");
     std::string_view raw = t_.substr(start, pos_ - start);
     ++pos_;
-    if ((high & 0x8080808080808080ull) && !validUtf8(raw)) return bad("invalid UTF-8");
+    if ((high & 0x80) && !validUtf8(raw)) return bad("invalid UTF-8");
     if (!escaped) {
       out = raw;
       return true;

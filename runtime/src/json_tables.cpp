@@ -20,27 +20,6 @@ NameTable::NameTable(const std::vector<std::pair<std::string_view, int32_t>>& en
   }
 }
 
-// Up to 8 bytes from each end and the length, mixed by multiplication: enough to tell the
-// names of a schema apart, and a handful of instructions for a short name.
-uint64_t NameTable::hash(std::string_view s) {
-  const char* p = s.data();
-  size_t n = s.size();
-  uint64_t head = 0, tail = 0;
-  if (n >= 8) {
-    std::memcpy(&head, p, 8);
-    std::memcpy(&tail, p + n - 8, 8);
-  } else if (n >= 4) {
-    uint32_t h, t;
-    std::memcpy(&h, p, 4);
-    std::memcpy(&t, p + n - 4, 4);
-    head = h, tail = t;
-  } else if (n > 0) {
-    head = uint64_t(uint8_t(p[0])) | uint64_t(uint8_t(p[n / 2])) << 8 | uint64_t(uint8_t(p[n - 1])) << 16;
-  }
-  uint64_t h = (head * 0x9e3779b97f4a7c15ull) ^ (tail * 0xc2b2ae3d27d4eb4full) ^ n;
-  return h ^ (h >> 29);
-}
-
 void appendJsonQuoted(std::string_view s, std::string& out) {
   static constexpr char kHex[] = "0123456789abcdef";
   out += '"';
