@@ -162,13 +162,8 @@ class Scanner {
       out = raw;
       return true;
     }
-    return unescape(start, pos_ - 1, out);
-  }
-
-  // The text of the string [start, end) with escapes, which string() has delimited. Out of
-  // line: escapes are rare, and this keeps string() small.
-  [[gnu::noinline]] bool unescape(size_t start, size_t end, std::string_view& out) {
     std::string buf;
+    size_t end = pos_ - 1;
     pos_ = start;
     while (pos_ < end) {
       char c = t_[pos_++];

@@ -69,7 +69,7 @@ struct JsonTables {
   std::vector<std::string> rule_names;               // per rule: its quoted name
   std::vector<std::string> request_type_names;       // per request type: its quoted name
   std::vector<std::vector<std::string>> grant_keys;  // per request type and grant: `"name":`
-  std::vector<std::string> exceptions;  // per exception rule: its object in "exceptions"
+  std::vector<std::string> exceptions;  // per rule: its object in "exceptions" (exceptions only)
   std::string bundle;                   // `"bundle":{…}`
 };
 
