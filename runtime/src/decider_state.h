@@ -38,6 +38,8 @@ struct Decider::State {
   std::vector<JNode> jstack;
   std::vector<std::string_view> jkeys;
   std::vector<uint8_t> seen;
+  std::vector<Value> jvalues;                                // set elements (fast path)
+  std::vector<std::pair<std::string_view, Value>> jentries;  // map entries (fast path)
   std::string out;
 
   // Sizes the per-slot and per-rule arrays for the decider's bundle (once).

@@ -1,50 +1,57 @@
-// Input decoding (SPEC §7.2): a small JSON parser into arena nodes, then strict validation
-// against the schema, reporting every problem with its JSON path.
+// Input decoding (SPEC §7.2). A valid input takes the fast path, one pass straight into
+// the slot arrays; any other input is parsed again into arena nodes, then validated
+// strictly against the schema, reporting every problem with its JSON path.
 #include <algorithm>
+#include <bit>
 #include <cstring>
 
 #include "decider_state.h"
 #include "format.h"
+#include "json_tables.h"
 
 namespace pave::rt {
 namespace {
 
 constexpr int kMaxDepth = 64;
 
-class Parser {
- public:
-  Parser(std::string_view text, Decider::State& st) : t_(text), st_(st), arena_(st.scratch.arena) {}
+// The JSON tokens: whitespace, literals, numbers and strings. Both decoders below read the
+// input through these, so they accept and reject exactly the same text.
+class Scanner {
+ protected:
+  Scanner(std::string_view text, Arena& arena) : t_(text), arena_(arena) {}
 
-  bool parse(JNode& root, std::string& error) {
-    skipWs();
-    if (!value(root, 0)) {
-      error = "at byte " + std::to_string(pos_) + ": " + err_;
-      return false;
-    }
-    skipWs();
-    if (pos_ != t_.size()) {
-      error = "at byte " + std::to_string(pos_) + ": trailing characters";
-      return false;
-    }
-    return true;
-  }
-
- private:
   bool bad(const char* what) {
     if (err_.empty()) err_ = what;
     return false;
   }
-  void skipWs() {
+  // Inline for the common case, where there is no whitespace at all.
+  [[gnu::always_inline]] void skipWs() {
+    if (pos_ < t_.size() && uint8_t(t_[pos_]) > ' ') return;
+    skipSomeWs();
+  }
+  void skipSomeWs() {
     while (pos_ < t_.size() && (t_[pos_] == ' ' || t_[pos_] == '\t' || t_[pos_] == '\n' || t_[pos_] == '\r')) ++pos_;
   }
+  bool at(char c) const { return pos_ < t_.size() && t_[pos_] == c; }
   bool literal(std::string_view word) {
     if (t_.substr(pos_, word.size()) != word) return bad("invalid literal");
     pos_ += word.size();
     return true;
   }
 
-  bool value(JNode& out, int depth) {
-    if (depth > kMaxDepth) return bad("nesting too deep");
+  // `"key" :` of an object member, and the whitespace up to its value.
+  bool memberKey(std::string_view& key) {
+    if (pos_ >= t_.size() || t_[pos_] != '"') return bad("expected a key");
+    if (!string(key)) return false;
+    skipWs();
+    if (pos_ >= t_.size() || t_[pos_] != ':') return bad("expected ':'");
+    ++pos_;
+    skipWs();
+    return true;
+  }
+
+  // A value that is not an array or an object (those fail here as an invalid value).
+  bool scalar(JNode& out) {
     if (pos_ >= t_.size()) return bad("unexpected end of input");
     out = JNode{};
     switch (t_[pos_]) {
@@ -52,8 +59,6 @@ class Parser {
       case 't': out.type = JNode::True; return literal("true");
       case 'f': out.type = JNode::False; return literal("false");
       case '"': out.type = JNode::String; return string(out.s);
-      case '[': return array(out, depth);
-      case '{': return object(out, depth);
       default: return number(out);
     }
   }
@@ -120,7 +125,25 @@ class Parser {
     return true;
   }
 
+  // Nearly every string is printable ASCII without escapes: found a word at a time, it is
+  // the input text as it is. Anything else takes anyString().
   bool string(std::string_view& out) {
+    constexpr uint64_t kNonAscii = 0x8080808080808080ull;
+    const size_t start = pos_ + 1;
+    for (size_t i = start; i + 8 <= t_.size(); i += 8) {
+      uint64_t w = loadLanes(t_.data() + i);
+      if (uint64_t stop = jsonSpecialBytes(w) | (w & kNonAscii)) {
+        i += unsigned(std::countr_zero(stop)) / 8;
+        if (t_[i] != '"') break;
+        out = t_.substr(start, i - start);
+        pos_ = i + 1;
+        return true;
+      }
+    }
+    return anyString(out);
+  }
+
+  bool anyString(std::string_view& out) {
     size_t start = ++pos_;
     bool escaped = false;
     unsigned char high = 0;  // any byte >= 0x80: only then is the UTF-8 check needed
@@ -181,6 +204,39 @@ class Parser {
     return true;
   }
 
+  std::string_view t_;
+  size_t pos_ = 0;
+  Arena& arena_;
+  std::string err_;
+};
+
+// The DOM path: the whole input as a tree of JNodes, which the Validator walks.
+class Parser : Scanner {
+ public:
+  Parser(std::string_view text, Decider::State& st) : Scanner(text, st.scratch.arena), st_(st) {}
+
+  bool parse(JNode& root, std::string& error) {
+    skipWs();
+    if (!value(root, 0)) {
+      error = "at byte " + std::to_string(pos_) + ": " + err_;
+      return false;
+    }
+    skipWs();
+    if (pos_ != t_.size()) {
+      error = "at byte " + std::to_string(pos_) + ": trailing characters";
+      return false;
+    }
+    return true;
+  }
+
+ private:
+  bool value(JNode& out, int depth) {
+    if (depth > kMaxDepth) return bad("nesting too deep");
+    if (at('[')) return array(out, depth);
+    if (at('{')) return object(out, depth);
+    return scalar(out);
+  }
+
   // Children are collected on the shared stacks, then copied into the arena.
   bool array(JNode& out, int depth) {
     ++pos_;
@@ -217,13 +273,8 @@ class Parser {
     else {
       for (;;) {
         skipWs();
-        if (pos_ >= t_.size() || t_[pos_] != '"') return bad("expected a key");
         std::string_view key;
-        if (!string(key)) return false;
-        skipWs();
-        if (pos_ >= t_.size() || t_[pos_] != ':') return bad("expected ':'");
-        ++pos_;
-        skipWs();
+        if (!memberKey(key)) return false;
         JNode tmp;
         if (!value(tmp, depth + 1)) return false;
         st_.jkeys.push_back(key);
@@ -247,12 +298,92 @@ class Parser {
     return true;
   }
 
-  std::string_view t_;
-  size_t pos_ = 0;
   Decider::State& st_;
-  Arena& arena_;
-  std::string err_;
 };
+
+// Converting a scalar JSON value to a value of a scalar schema type; shared by both
+// decoders so that they accept the same values. The Validator turns a failure into the
+// problem it reports.
+enum class Conversion : uint8_t { Ok, WrongType, NotInt64, Invalid };
+
+Conversion convertScalar(const LoadedBundle::Impl& p, const TypeDesc& d, const JNode& n, Value& out) {
+  switch (d.kind) {
+    case TypeKind::Bool:
+      if (n.type != JNode::True && n.type != JNode::False) return Conversion::WrongType;
+      out = Value::boolean(n.type == JNode::True);
+      return Conversion::Ok;
+    case TypeKind::Int:
+      if (n.type != JNode::Number) return Conversion::WrongType;
+      if (!n.is_int) return Conversion::NotInt64;
+      out = Value::integer(n.i);
+      return Conversion::Ok;
+    case TypeKind::Duration:
+      if (n.type == JNode::Number && n.is_int) {
+        out = Value::integer(n.i, Kind::Duration);
+        return Conversion::Ok;
+      }
+      if (n.type != JNode::String) return Conversion::WrongType;
+      if (!parseDuration(n.s, out.i)) return Conversion::Invalid;
+      out.kind = Kind::Duration;
+      return Conversion::Ok;
+    case TypeKind::Timestamp:
+      if (n.type != JNode::String) return Conversion::WrongType;
+      if (!parseTimestamp(n.s, out.i)) return Conversion::Invalid;
+      out.kind = Kind::Timestamp;
+      return Conversion::Ok;
+    case TypeKind::String:
+      if (n.type != JNode::String) return Conversion::WrongType;
+      out = Value::string(n.s);
+      return Conversion::Ok;
+    case TypeKind::Ip:
+    case TypeKind::Cidr: {
+      if (n.type != JNode::String) return Conversion::WrongType;
+      IpAddr ip;
+      bool cidr = d.kind == TypeKind::Cidr;
+      if (!(cidr ? parseCidr(n.s, ip) : parseIp(n.s, ip))) return Conversion::Invalid;
+      out = Value();
+      out.kind = cidr ? Kind::Cidr : Kind::Ip;
+      out.family = ip.family;
+      out.prefix = ip.prefix;
+      std::memcpy(out.ip, ip.bytes.data(), 16);
+      return Conversion::Ok;
+    }
+    case TypeKind::Enum: {
+      if (n.type != JNode::String) return Conversion::WrongType;
+      const EnumDecl& e = p.model.schema.enums[d.enum_index];
+      for (size_t m = 0; m < e.members.size(); ++m)
+        if (p.str(e.members[m]) == n.s) {
+          out = Value::enumMember(d.enum_index, int64_t(m));
+          return Conversion::Ok;
+        }
+      return Conversion::Invalid;
+    }
+    case TypeKind::Set:
+    case TypeKind::Map: break;  // not scalars
+  }
+  return Conversion::WrongType;
+}
+
+// One attribute of an object of the input, whichever list it comes from.
+struct AttrView {
+  StrId name;
+  TypeId type;
+  bool optional;
+  uint32_t slot;  // into the principal, request or context slot array
+};
+AttrView principalAttr(const PrincipalType& pt, size_t a) {
+  const Attribute& at = pt.attrs[a];
+  return AttrView{at.name, at.type, at.optional, uint32_t(a)};
+}
+AttrView requestAttr(const Schema& s, const RequestType& r, size_t a) {
+  const RequestAttr& ra = r.attrs[a];
+  const RequestSlot& rs = s.request_slots[ra.slot];
+  return AttrView{rs.name, rs.type, ra.optional, ra.slot};
+}
+AttrView contextAttr(const Schema& s, size_t a) {
+  const Attribute& at = s.context[a];
+  return AttrView{at.name, at.type, at.optional, uint32_t(a)};
+}
 
 // A JSON path built only when a problem is reported.
 struct Path {
@@ -306,59 +437,6 @@ class Validator {
     const Schema& s = p_.model.schema;
     const TypeDesc& d = s.types[t];
     switch (d.kind) {
-      case TypeKind::Bool:
-        if (n.type != JNode::True && n.type != JNode::False) return wrongType(n, t, path);
-        out = Value::boolean(n.type == JNode::True);
-        return true;
-      case TypeKind::Int:
-        if (n.type != JNode::Number) return wrongType(n, t, path);
-        if (!n.is_int) {
-          problem("invalid-value", path, "not an integer in the int64 range: " + std::string(n.s));
-          return false;
-        }
-        out = Value::integer(n.i);
-        return true;
-      case TypeKind::Duration:
-        if (n.type == JNode::Number && n.is_int) {
-          out = Value::integer(n.i, Kind::Duration);
-          return true;
-        }
-        if (n.type != JNode::String) return wrongType(n, t, path);
-        if (!parseDuration(n.s, out.i)) return invalid(path, "duration", n.s);
-        out.kind = Kind::Duration;
-        return true;
-      case TypeKind::Timestamp:
-        if (n.type != JNode::String) return wrongType(n, t, path);
-        if (!parseTimestamp(n.s, out.i)) return invalid(path, "timestamp", n.s);
-        out.kind = Kind::Timestamp;
-        return true;
-      case TypeKind::String:
-        if (n.type != JNode::String) return wrongType(n, t, path);
-        out = Value::string(n.s);
-        return true;
-      case TypeKind::Ip:
-      case TypeKind::Cidr: {
-        if (n.type != JNode::String) return wrongType(n, t, path);
-        IpAddr ip;
-        bool cidr = d.kind == TypeKind::Cidr;
-        if (!(cidr ? parseCidr(n.s, ip) : parseIp(n.s, ip))) return invalid(path, cidr ? "CIDR" : "IP address", n.s);
-        out = Value();
-        out.kind = cidr ? Kind::Cidr : Kind::Ip;
-        out.family = ip.family;
-        out.prefix = ip.prefix;
-        std::memcpy(out.ip, ip.bytes.data(), 16);
-        return true;
-      }
-      case TypeKind::Enum: {
-        if (n.type != JNode::String) return wrongType(n, t, path);
-        const EnumDecl& e = s.enums[d.enum_index];
-        for (size_t m = 0; m < e.members.size(); ++m)
-          if (p_.str(e.members[m]) == n.s) {
-            out = Value::enumMember(d.enum_index, int64_t(m));
-            return true;
-          }
-        return invalid(path, std::string(p_.str(e.name)) + " member", n.s);
-      }
       case TypeKind::Set: {
         if (n.type != JNode::Array) return wrongType(n, t, path);
         Value* elems = arena_.allocArray<Value>(n.n);
@@ -393,8 +471,29 @@ class Validator {
         out = Value::map(entries, n.n);
         return true;
       }
+      default:
+        switch (convertScalar(p_, d, n, out)) {
+          case Conversion::Ok: return true;
+          case Conversion::WrongType: return wrongType(n, t, path);
+          case Conversion::NotInt64:
+            problem("invalid-value", path, "not an integer in the int64 range: " + std::string(n.s));
+            return false;
+          case Conversion::Invalid: return invalid(path, invalidWhat(d), n.s);
+        }
     }
     return false;
+  }
+
+  // What an invalid value of a scalar type `d` is called in messages.
+  std::string invalidWhat(const TypeDesc& d) const {
+    switch (d.kind) {
+      case TypeKind::Duration: return "duration";
+      case TypeKind::Timestamp: return "timestamp";
+      case TypeKind::Ip: return "IP address";
+      case TypeKind::Cidr: return "CIDR";
+      case TypeKind::Enum: return std::string(p_.str(p_.model.schema.enums[d.enum_index].name)) + " member";
+      default: return typeKindName(d.kind);
+    }
   }
 
   bool invalid(const Path& path, const std::string& what, std::string_view text) {
@@ -434,13 +533,6 @@ class Validator {
     }
   }
 
-  struct AttrView {
-    StrId name;
-    TypeId type;
-    bool optional;
-    uint32_t slot;
-  };
-
   void run(const JNode& root) {
     const Schema& s = p_.model.schema;
     Path top;
@@ -479,21 +571,16 @@ class Validator {
     else if (request->type != JNode::Object) problem("wrong-type", rp, "the request must be an object");
     else if (rt >= 0) {
       const RequestType& r = s.requests[size_t(rt)];
-      attributes(*request, rp, r.attrs.size(), [&](size_t a) {
-        const RequestAttr& ra = r.attrs[a];
-        const RequestSlot& rs = s.request_slots[ra.slot];
-        return AttrView{rs.name, rs.type, ra.optional, ra.slot};
-      }, st_.request.data(), false);
+      attributes(*request, rp, r.attrs.size(), [&](size_t a) { return requestAttr(s, r, a); }, st_.request.data(),
+                 false);
     }
 
     Path cp{&top, "context"};
     if (!context) problem("missing-attribute", cp, "missing context");
     else if (context->type != JNode::Object) problem("wrong-type", cp, "the context must be an object");
     else
-      attributes(*context, cp, s.context.size(), [&](size_t a) {
-        const Attribute& at = s.context[a];
-        return AttrView{at.name, at.type, at.optional, uint32_t(a)};
-      }, st_.context.data(), false);
+      attributes(*context, cp, s.context.size(), [&](size_t a) { return contextAttr(s, a); }, st_.context.data(),
+                 false);
   }
 
   void principalObject(const JNode& obj, const Path& pp, int32_t rt) {
@@ -515,10 +602,8 @@ class Validator {
     }
     st_.input.principal_type = uint32_t(pt);
     const PrincipalType& ptype = s.principals[size_t(pt)];
-    attributes(obj, pp, ptype.attrs.size(), [&](size_t a) {
-      const Attribute& at = ptype.attrs[a];
-      return AttrView{at.name, at.type, at.optional, uint32_t(a)};
-    }, st_.principal.data(), true);
+    attributes(obj, pp, ptype.attrs.size(), [&](size_t a) { return principalAttr(ptype, a); }, st_.principal.data(),
+               true);
   }
 
  private:
@@ -528,10 +613,177 @@ class Validator {
   std::vector<uint8_t>& seen_;  // per attribute of the object being decoded
 };
 
+// The fast path: decodes a valid input in one pass straight into the slot arrays, with no
+// tree and no error text. It gives up (returns false) at the first thing it does not
+// expect: any problem the Validator would report, and also two valid but rare orders it
+// does not handle, "request" before "type" and a principal whose "type" is not its first
+// key. The caller then decodes the input again on the DOM path, which reports the problems
+// (or succeeds), so the errors stay exactly those of the DOM path.
+class FastDecoder : Scanner {
+ public:
+  FastDecoder(const LoadedBundle::Impl& p, std::string_view text, Decider::State& st)
+      : Scanner(text, st.scratch.arena), p_(p), s_(p.model.schema), st_(st) {}
+
+  bool run() {
+    int32_t rt = -1, pt = -1;
+    bool principal = false, request = false, context = false;
+    skipWs();
+    bool ok = object([&](std::string_view key) {
+      if (key == "type") {
+        JNode type;
+        return rt < 0 && scalar(type) && type.type == JNode::String && (rt = p_.json.request_types.find(type.s)) >= 0;
+      }
+      if (key == "principal") return !principal && (principal = principalObject(pt));
+      if (key == "request") {
+        if (request || rt < 0) return false;
+        const RequestType& r = s_.requests[size_t(rt)];
+        return request = attributes(p_.json.request_attrs[size_t(rt)], r.attrs.size(),
+                                    [&](size_t a) { return requestAttr(s_, r, a); }, st_.request.data());
+      }
+      if (key == "context")
+        return !context && (context = attributes(p_.json.context_attrs, s_.context.size(),
+                                                 [&](size_t a) { return contextAttr(s_, a); }, st_.context.data()));
+      return false;
+    });
+    skipWs();
+    if (!ok || pos_ != t_.size() || !principal || !request || !context) return false;
+    const auto& allowed = s_.requests[size_t(rt)].principals;
+    if (!allowed.empty() && std::find(allowed.begin(), allowed.end(), uint32_t(pt)) == allowed.end()) return false;
+    st_.input.request_type = uint32_t(rt);
+    st_.input.principal_type = uint32_t(pt);
+    st_.decision.request_type = uint32_t(rt);
+    return true;
+  }
+
+ private:
+  // The comma-separated items up to `close`, the opening bracket being consumed already.
+  template <typename Item>
+  bool items(char close, Item item) {
+    skipWs();
+    if (at(close)) return ++pos_, true;
+    for (;;) {
+      skipWs();
+      if (!item()) return false;
+      skipWs();
+      if (at(',')) ++pos_;
+      else if (at(close)) return ++pos_, true;
+      else return false;
+    }
+  }
+  // An object; `member(key)` reads the value of each member.
+  template <typename Member>
+  bool object(Member member) {
+    if (!at('{')) return false;
+    ++pos_;
+    return items('}', [&] {
+      std::string_view key;
+      return memberKey(key) && member(key);
+    });
+  }
+
+  bool principalObject(int32_t& pt) {
+    const PrincipalType* ptype = nullptr;
+    auto attr = [&](size_t a) { return principalAttr(*ptype, a); };
+    bool ok = object([&](std::string_view key) {
+      if (ptype) return key != "type" && attribute(p_.json.principal_attrs[size_t(pt)], attr, st_.principal.data(), key);
+      // The first member names the type, which tells what the other members are.
+      JNode type;
+      if (key != "type" || !scalar(type) || type.type != JNode::String) return false;
+      if ((pt = p_.json.principal_types.find(type.s)) < 0) return false;
+      ptype = &s_.principals[size_t(pt)];
+      st_.seen.assign(ptype->attrs.size(), 0);
+      return true;
+    });
+    return ok && ptype && complete(ptype->attrs.size(), attr, st_.principal.data());
+  }
+
+  // An object of attributes, `attr(k)` being the k-th attribute of the list `names` indexes.
+  template <typename AttrAt>
+  bool attributes(const NameTable& names, size_t count, AttrAt attr, Value* out) {
+    st_.seen.assign(count, 0);
+    return object([&](std::string_view key) { return attribute(names, attr, out, key); }) && complete(count, attr, out);
+  }
+  // The value of attribute `key`, which must be known and not given before.
+  template <typename AttrAt>
+  bool attribute(const NameTable& names, AttrAt attr, Value* out, std::string_view key) {
+    int32_t a = names.find(key);
+    if (a < 0 || st_.seen[size_t(a)]++) return false;
+    AttrView at = attr(size_t(a));
+    return value(at.type, at.optional, out[at.slot]);
+  }
+  // Every attribute not given must be optional; it is absent.
+  template <typename AttrAt>
+  bool complete(size_t count, AttrAt attr, Value* out) {
+    for (size_t a = 0; a < count; ++a) {
+      if (st_.seen[a]) continue;
+      AttrView at = attr(a);
+      if (!at.optional) return false;
+      out[at.slot] = Value();
+    }
+    return true;
+  }
+
+  bool value(TypeId t, bool optional, Value& out) {
+    const TypeDesc& d = s_.types[t];
+    if (d.kind == TypeKind::Set && at('[')) return set(s_.types[d.elem], out);
+    if (d.kind == TypeKind::Map && at('{')) return map(s_.types[d.elem], out);
+    JNode n;
+    if (!scalar(n)) return false;
+    if (n.type == JNode::Null && optional) {
+      out = Value();  // null: absent
+      return true;
+    }
+    return convertScalar(p_, d, n, out) == Conversion::Ok;
+  }
+
+  // A set or map element: a scalar (a Set or Map element type fails conversion).
+  bool element(const TypeDesc& d, Value& out) {
+    JNode n;
+    return scalar(n) && convertScalar(p_, d, n, out) == Conversion::Ok;
+  }
+
+  bool set(const TypeDesc& elem, Value& out) {
+    ++pos_;
+    std::vector<Value>& elems = st_.jvalues;
+    elems.clear();
+    if (!items(']', [&] { return element(elem, elems.emplace_back()); })) return false;
+    auto n = uint32_t(elems.size());
+    Value* copy = arena_.allocArray<Value>(n);
+    std::copy(elems.begin(), elems.end(), copy);
+    out = Value::set(copy, sortUnique(copy, n));
+    return true;
+  }
+
+  bool map(const TypeDesc& elem, Value& out) {
+    auto& entries = st_.jentries;
+    entries.clear();
+    bool ok = object([&](std::string_view key) {
+      auto& e = entries.emplace_back(key, Value());
+      return element(elem, e.second);
+    });
+    if (!ok) return false;
+    std::sort(entries.begin(), entries.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
+    auto n = uint32_t(entries.size());
+    Value* flat = arena_.allocArray<Value>(2 * size_t(n));
+    for (uint32_t k = 0; k < n; ++k) {
+      if (k > 0 && entries[k - 1].first == entries[k].first) return false;  // a duplicate key
+      flat[2 * k] = Value::string(entries[k].first);
+      flat[2 * k + 1] = entries[k].second;
+    }
+    out = Value::map(flat, n);
+    return true;
+  }
+
+  const LoadedBundle::Impl& p_;
+  const Schema& s_;
+  Decider::State& st_;
+};
+
 }  // namespace
 
 bool decodeJsonInput(const LoadedBundle::Impl& p, std::string_view json, Decider::State& st) {
   json = st.scratch.arena.copy(json);  // the decision may point into the input
+  if (FastDecoder(p, json, st).run()) return true;
   JNode root;
   std::string error;
   Parser parser(json, st);

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "format.h"
+#include "json_tables.h"
 #include "program.h"
 
 namespace pave::rt {
@@ -23,21 +24,19 @@ class Writer {
     buf_[n_++] = c;
     return *this;
   }
+  // Inline, with the rare overflow out of line: most appends are a short memcpy.
   Writer& operator+=(std::string_view s) {
-    if (s.size() > kCap - n_) {
-      flush();
-      if (s.size() > kCap) {
-        out_.append(s);
-        return *this;
-      }
-    }
+    if (s.size() > kCap - n_) return spill(s);
     std::memcpy(buf_ + n_, s.data(), s.size());
     n_ += s.size();
     return *this;
   }
-  Writer& operator+=(const char* s) { return *this += std::string_view(s); }
+  // A literal: its length is known at compile time, so the copy is a few moves.
+  template <size_t N>
+  Writer& operator+=(const char (&s)[N]) {
+    return *this += std::string_view(s, N - 1);
+  }
   void append(const char* p, size_t n) { *this += std::string_view(p, n); }
-  char back() const { return n_ ? buf_[n_ - 1] : out_.back(); }
   void flush() {
     out_.append(buf_, n_);
     n_ = 0;
@@ -48,37 +47,20 @@ class Writer {
   std::string& out_;
   size_t n_ = 0;
   char buf_[kCap];
-};
 
-void quoted(std::string_view s, Writer& out) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out += '"';
-  size_t run = 0;  // start of the pending run of characters that need no escape
-  for (size_t i = 0; i < s.size(); ++i) {
-    auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
-    out.append(s.data() + run, i - run);
-    run = i + 1;
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        out += "\\u00";
-        out += kHex[c >> 4];
-        out += kHex[c & 15];
-    }
+  [[gnu::noinline]] Writer& spill(std::string_view s) {
+    flush();
+    if (s.size() > kCap) out_.append(s);
+    else *this += s;
+    return *this;
   }
-  out.append(s.data() + run, s.size() - run);
-  out += '"';
-}
+};
 
 struct Out {
   const LoadedBundle::Impl& p;
+  const JsonTables& j;
   Writer& o;
-  std::string text = {};  // scratch for formatted values
+  std::string text = {};  // scratch for formatted values and escaped strings
 
   void integer(int64_t v) {
     char buf[24];
@@ -86,20 +68,23 @@ struct Out {
     o.append(buf, size_t(r.ptr - buf));
   }
 
-  void str(std::string_view s) { quoted(s, o); }
-  void key(const char* k) {
-    if (o.back() != '{') o += ',';
-    o += '"';
-    o += k;
-    o += "\":";
+  // Most strings need no escape: they are copied as they are.
+  void str(std::string_view s) {
+    if (!needsJsonEscape(s)) {
+      o += '"';
+      o += s;
+      o += '"';
+      return;
+    }
+    text.clear();
+    appendJsonQuoted(s, text);
+    o += text;
   }
-  void ruleName(uint32_t r) { str(p.str(p.model.rules[r].name)); }
-  void ruleList(const char* k, const std::vector<uint32_t>& rules) {
-    key(k);
+  void ruleList(const std::vector<uint32_t>& rules) {
     o += '[';
     for (size_t i = 0; i < rules.size(); ++i) {
       if (i) o += ',';
-      ruleName(rules[i]);
+      o += j.rule_names[rules[i]];
     }
     o += ']';
   }
@@ -108,7 +93,7 @@ struct Out {
     switch (v.kind) {
       case Kind::Absent:
       case Kind::Error: o += "null"; break;
-      case Kind::Bool: o += v.i ? "true" : "false"; break;
+      case Kind::Bool: o += std::string_view(v.i ? "true" : "false"); break;
       case Kind::Int: integer(v.i); break;
       case Kind::String: str(v.str()); break;
       case Kind::Duration: {
@@ -157,141 +142,93 @@ struct Out {
     }
   }
 
-  void optStr(StrId id) {
-    if (id == kNone) o += "null";
-    else str(p.str(id));
-  }
-
   void decision(const Decision& d) {
-    static constexpr const char* kOutcomes[] = {"allow", "approval", "deny"};
-    const Bundle& m = p.model;
-    o += '{';
-    key("decision");
-    str(kOutcomes[size_t(d.outcome)]);
-    key("request_type");
+    static constexpr std::string_view kOutcomes[] = {"{\"decision\":\"allow\"", "{\"decision\":\"approval\"",
+                                                     "{\"decision\":\"deny\""};
+    o += kOutcomes[size_t(d.outcome)];
+    o += ",\"request_type\":";
     if (d.request_type == kNone) o += "null";
-    else str(p.str(m.schema.requests[d.request_type].name));
-    ruleList("rules", d.rules);
-    ruleList("deny_rules", d.deny_rules);
-    key("exceptions");
-    o += '[';
+    else o += j.request_type_names[d.request_type];
+    o += ",\"rules\":";
+    ruleList(d.rules);
+    o += ",\"deny_rules\":";
+    ruleList(d.deny_rules);
+    o += ",\"exceptions\":[";
     for (size_t i = 0; i < d.exceptions.size(); ++i) {
-      const Rule& r = m.rules[d.exceptions[i]];
       if (i) o += ',';
-      o += '{';
-      key("id");
-      str(p.str(r.name));
-      key("lifts");
-      ruleName(r.lifts);
-      key("until");
-      text.clear();
-      formatTimestamp(r.until, text);
-      str(text);
-      key("owner");
-      optStr(r.owner);
-      if (r.ticket != kNone) {
-        key("ticket");
-        str(p.str(r.ticket));
-      }
-      o += '}';
+      o += j.exceptions[d.exceptions[i]];
     }
-    o += ']';
-    key("approvals");
-    o += '[';
+    o += "],\"approvals\":[";
     for (size_t i = 0; i < d.approvals.size(); ++i) {
       const Approval& a = d.approvals[i];
       if (i) o += ',';
-      o += '{';
-      key("rule");
-      ruleName(a.rule);
-      key("groups");
-      o += '[';
+      o += "{\"rule\":";
+      o += j.rule_names[a.rule];
+      o += ",\"groups\":[";
       for (size_t g = 0; g < a.groups.size(); ++g) {
         if (g) o += ',';
         str(a.groups[g]);
       }
-      o += ']';
-      key("quorum");
+      o += "],\"quorum\":";
       integer(a.quorum);
       o += '}';
     }
-    o += ']';
-    key("grants");
-    o += '{';
+    o += "],\"grants\":{";
     if (d.request_type != kNone && d.outcome != Outcome::Deny) {
-      const auto& grants = m.schema.requests[d.request_type].grants;
-      for (size_t g = 0; g < grants.size() && g < d.grants.size(); ++g) {
+      const auto& keys = j.grant_keys[d.request_type];
+      for (size_t g = 0; g < keys.size() && g < d.grants.size(); ++g) {
         if (g) o += ',';
-        str(p.str(grants[g].name));
-        o += ':';
+        o += keys[g];
         value(d.grants[g]);
       }
     }
-    o += '}';
-    key("reasons");
-    o += '[';
+    o += "},\"reasons\":[";
     for (size_t i = 0; i < d.reasons.size(); ++i) {
       if (i) o += ',';
       str(d.reasons[i]);
     }
-    o += ']';
-    key("errors");
-    o += '[';
+    o += "],\"errors\":[";
     for (size_t i = 0; i < d.errors.size(); ++i) {
       const DecisionError& e = d.errors[i];
       if (i) o += ',';
-      o += '{';
-      key("code");
+      o += "{\"code\":";
       str(e.code);
       if (e.rule != kNone) {
-        key("rule");
-        ruleName(e.rule);
+        o += ",\"rule\":";
+        o += j.rule_names[e.rule];
       } else {
-        key("path");
+        o += ",\"path\":";
         str(e.path);
       }
-      key("message");
+      o += ",\"message\":";
       str(e.message);
       o += '}';
     }
-    o += ']';
-    key("bundle");
-    o += '{';
-    key("name");
-    optStr(m.meta.name);
-    key("revision");
-    optStr(m.meta.revision);
-    key("digest");
-    o += "\"sha256:";
-    o += p.digest_hex;
-    o += '"';
-    o += '}';
+    o += "],";
+    o += j.bundle;
     if (d.explained) trace(d);
     o += '}';
   }
 
   void trace(const Decision& d) {
     const Bundle& m = p.model;
-    key("trace");
-    o += '[';
+    o += ",\"trace\":[";
     for (size_t i = 0; i < d.trace.size(); ++i) {
       const TraceEntry& t = d.trace[i];
       const Rule& r = m.rules[t.rule];
       if (i) o += ',';
-      o += '{';
-      key("rule");
-      str(p.str(r.name));
-      key("effect");
+      o += "{\"rule\":";
+      o += j.rule_names[t.rule];
+      o += ",\"effect\":";
       str(effectName(r.effect));
-      key("matched");
-      o += t.matched == Matched::True ? "true" : t.matched == Matched::False ? "false" : "\"error\"";
+      o += ",\"matched\":";
+      o += std::string_view(t.matched == Matched::True ? "true" : t.matched == Matched::False ? "false" : "\"error\"");
       if (r.effect == Effect::Exception) {
-        key("active");
-        o += t.active ? "true" : "false";
+        o += ",\"active\":";
+        o += std::string_view(t.active ? "true" : "false");
       }
       if (t.failed >= 0 && size_t(t.failed) < r.source.size() && r.source[size_t(t.failed)].text != kNone) {
-        key("failed");
-        o += "{\"line\":";
+        o += ",\"failed\":{\"line\":";
         integer(r.source[size_t(t.failed)].line);
         o += ",\"text\":";
         str(p.str(r.source[size_t(t.failed)].text));
@@ -307,7 +244,7 @@ struct Out {
 
 void toJson(const LoadedBundle& b, const Decision& d, std::string& out) {
   Writer w(out);
-  Out{b.impl(), w}.decision(d);
+  Out{b.impl(), b.impl().json, w}.decision(d);
 }
 
 }  // namespace pave::rt

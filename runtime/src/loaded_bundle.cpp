@@ -356,6 +356,7 @@ void buildIndexes(LoadedBundle::Impl& impl) {
   }
   for (uint32_t c = 0; c < s.context.size(); ++c)
     if (m.strings[s.context[c].name] == "time") impl.time_slot = c;
+  buildJsonTables(impl);
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "arena.h"
+#include "json_tables.h"
 #include "pave/bundle.h"
 #include "pave/runtime.h"
 #include "pave/value.h"
@@ -192,6 +193,7 @@ struct LoadedBundle::Impl {
   uint32_t max_principal_attrs = 0;
   TypeNames request_names;
   TypeNames principal_names;
+  JsonTables json;  // for json_input.cpp and json_output.cpp
 
   std::string_view str(StrId id) const { return model.strings[id]; }
 };

@@ -1,0 +1,107 @@
+// Load-time tables of the JSON input decoder and the decision writer (json_tables.h).
+#include "json_tables.h"
+
+#include <bit>
+#include <cstring>
+
+#include "format.h"
+#include "program.h"
+
+namespace pave::rt {
+
+NameTable::NameTable(const std::vector<std::pair<std::string_view, int32_t>>& entries) {
+  size_t size = std::bit_ceil(std::max<size_t>(2 * entries.size(), 4));
+  slots_.resize(size);
+  mask_ = uint32_t(size - 1);
+  for (const auto& [name, value] : entries) {
+    uint32_t i = uint32_t(hash(name)) & mask_;
+    while (slots_[i].value >= 0 && slots_[i].name != name) i = (i + 1) & mask_;
+    if (slots_[i].value < 0) slots_[i] = {name, value};
+  }
+}
+
+void appendJsonQuoted(std::string_view s, std::string& out) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out += '"';
+  size_t run = 0;  // start of the pending run of characters that need no escape
+  for (size_t i = 0; i < s.size(); ++i) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out.append(s.data() + run, i - run);
+    run = i + 1;
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        out += "\\u00";
+        out += kHex[c >> 4];
+        out += kHex[c & 15];
+    }
+  }
+  out.append(s.data() + run, s.size() - run);
+  out += '"';
+}
+
+namespace {
+
+std::string quoted(std::string_view s) {
+  std::string q;
+  appendJsonQuoted(s, q);
+  return q;
+}
+
+// Qualified names first; a short name only where TypeNames::find would reach it.
+NameTable typeNameTable(const TypeNames& names) {
+  std::vector<std::pair<std::string_view, int32_t>> entries(names.qualified.begin(), names.qualified.end());
+  for (const auto& [name, index] : names.short_names)
+    if (index >= 0) entries.emplace_back(name, index);
+  return NameTable(entries);
+}
+
+template <typename Attrs, typename NameOf>
+NameTable attributeTable(const Attrs& attrs, NameOf name_of) {
+  std::vector<std::pair<std::string_view, int32_t>> entries;
+  for (size_t a = 0; a < attrs.size(); ++a) entries.emplace_back(name_of(attrs[a]), int32_t(a));
+  return NameTable(entries);
+}
+
+}  // namespace
+
+void buildJsonTables(LoadedBundle::Impl& impl) {
+  const Bundle& m = impl.model;
+  const Schema& s = m.schema;
+  JsonTables& j = impl.json;
+  auto attrName = [&](const Attribute& a) { return impl.str(a.name); };
+
+  j.request_types = typeNameTable(impl.request_names);
+  j.principal_types = typeNameTable(impl.principal_names);
+  for (const RequestType& rt : s.requests) {
+    j.request_attrs.push_back(
+        attributeTable(rt.attrs, [&](const RequestAttr& a) { return impl.str(s.request_slots[a.slot].name); }));
+    j.request_type_names.push_back(quoted(impl.str(rt.name)));
+    std::vector<std::string>& keys = j.grant_keys.emplace_back();
+    for (const GrantDecl& g : rt.grants) keys.push_back(quoted(impl.str(g.name)) + ':');
+  }
+  for (const PrincipalType& pt : s.principals) j.principal_attrs.push_back(attributeTable(pt.attrs, attrName));
+  j.context_attrs = attributeTable(s.context, attrName);
+
+  auto optional = [&](StrId id) { return id == kNone ? std::string("null") : quoted(impl.str(id)); };
+  for (const Rule& r : m.rules) j.rule_names.push_back(quoted(impl.str(r.name)));
+  for (const Rule& r : m.rules) {
+    std::string& e = j.exceptions.emplace_back();
+    if (r.effect != Effect::Exception) continue;
+    std::string until;
+    formatTimestamp(r.until, until);
+    e = "{\"id\":" + quoted(impl.str(r.name)) + ",\"lifts\":" + quoted(impl.str(m.rules[r.lifts].name)) +
+        ",\"until\":" + quoted(until) + ",\"owner\":" + optional(r.owner);
+    if (r.ticket != kNone) e += ",\"ticket\":" + quoted(impl.str(r.ticket));
+    e += '}';
+  }
+  j.bundle = "\"bundle\":{\"name\":" + optional(m.meta.name) + ",\"revision\":" + optional(m.meta.revision) +
+             ",\"digest\":\"sha256:" + impl.digest_hex + "\"}";
+}
+
+}  // namespace pave::rt
