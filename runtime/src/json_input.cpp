@@ -586,9 +586,14 @@ class Validator {
   void principalObject(const JNode& obj, const Path& pp, int32_t rt) {
     const Schema& s = p_.model.schema;
     const JNode* type = nullptr;
-    for (uint32_t k = 0; k < obj.n; ++k)
-      if (obj.keys[k] == "type") type = &obj.kids[k];
     Path tp{&pp, "type"};
+    for (uint32_t k = 0; k < obj.n; ++k) {
+      if (obj.keys[k] != "type") continue;
+      // Like any other repeated key, and never "the last one wins": which type the
+      // principal has must not depend on how a JSON reader resolves duplicates.
+      if (type) return problem("invalid-value", tp, "duplicate key");
+      type = &obj.kids[k];
+    }
     if (!type) return problem("missing-attribute", tp, "missing principal type");
     if (type->type != JNode::String) return problem("wrong-type", tp, "the principal type must be a string");
     int32_t pt = p_.principal_names.find(type->s);

@@ -148,10 +148,13 @@ TEST_F(JsonPaths, InvalidInputsReportTheDomPathsProblems) {
             (Problems{{"invalid-value", "$.request.role", "duplicate key"}}));
   EXPECT_EQ(problems(withRequest(R"({"account": "1", "role": "r", "env": "dev", "duration": "1h", "tags": {"a": "1", "a": "2"}})")),
             (Problems{{"invalid-value", "$.request.tags.a", "duplicate key"}}));
-  // A repeated principal "type": the last one counts, no problem.
+  // Regression: a repeated principal "type" is a duplicate key like any other (it was
+  // accepted, the last one counting).
   Parts twice;
   twice.principal_type = R"("Robot", "type": "Human")";
-  EXPECT_EQ(problems(twice.fastOrder()), Problems{});
+  EXPECT_EQ(problems(twice.fastOrder()), (Problems{{"invalid-value", "$.principal.type", "duplicate key"}}));
+  twice.principal_type = R"("Human", "type": "Human")";
+  EXPECT_EQ(problems(twice.fastOrder()), (Problems{{"invalid-value", "$.principal.type", "duplicate key"}}));
   // Unknown keys; wrong types; nulls for required attributes.
   EXPECT_EQ(problems(withRequest(R"({"account": "1", "role": "r", "env": "dev", "duration": "1h", "x": [[[[{}]]]]})")),
             (Problems{{"unknown-attribute", "$.request.x", "unknown attribute 'x'"}}));
