@@ -203,8 +203,8 @@ struct Evaluation {
       if (v->kind != key.kind) continue;  // absent: every rule stays
       uint32_t row;
       if (key.kind == Kind::String) {
-        row = key.strings.find(v->str());
-        if (row == kNone) row = key.values;
+        const int32_t named = key.strings.find(v->str());
+        row = named < 0 ? key.values : uint32_t(named);
       } else {
         if (uint64_t(v->i) >= key.values) continue;
         row = uint32_t(v->i);

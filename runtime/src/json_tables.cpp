@@ -9,17 +9,6 @@
 
 namespace pave::rt {
 
-NameTable::NameTable(const std::vector<std::pair<std::string_view, int32_t>>& entries) {
-  size_t size = std::bit_ceil(std::max<size_t>(2 * entries.size(), 4));
-  slots_.resize(size);
-  mask_ = uint32_t(size - 1);
-  for (const auto& [name, value] : entries) {
-    uint32_t i = uint32_t(hash(name)) & mask_;
-    while (slots_[i].value >= 0 && slots_[i].name != name) i = (i + 1) & mask_;
-    if (slots_[i].value < 0) slots_[i] = {name, value};
-  }
-}
-
 void appendJsonQuoted(std::string_view s, std::string& out) {
   static constexpr char kHex[] = "0123456789abcdef";
   out += '"';

@@ -10,53 +10,10 @@
 #include <utility>
 #include <vector>
 
+#include "name_table.h"
 #include "pave/runtime.h"
 
 namespace pave::rt {
-
-// A fixed map from names to small integers: open addressing over a power-of-two table at
-// most half full. Faster than std::unordered_map for the few short keys of a schema.
-class NameTable {
- public:
-  // When a name repeats, its first entry wins.
-  explicit NameTable(const std::vector<std::pair<std::string_view, int32_t>>& entries = {});
-  // The value of `name`, or -1.
-  int32_t find(std::string_view name) const {
-    for (uint32_t i = uint32_t(hash(name)) & mask_;; i = (i + 1) & mask_) {
-      const Slot& s = slots_[i];
-      if (s.value < 0) return -1;
-      if (s.name == name) return s.value;
-    }
-  }
-
- private:
-  struct Slot {
-    std::string_view name;
-    int32_t value = -1;  // -1: empty
-  };
-  // Up to 8 bytes from each end and the length, mixed by multiplication: enough to tell the
-  // names of a schema apart, and a handful of instructions for a short name.
-  static uint64_t hash(std::string_view s) {
-    const char* p = s.data();
-    size_t n = s.size();
-    uint64_t head = 0, tail = 0;
-    if (n >= 8) {
-      std::memcpy(&head, p, 8);
-      std::memcpy(&tail, p + n - 8, 8);
-    } else if (n >= 4) {
-      uint32_t h, t;
-      std::memcpy(&h, p, 4);
-      std::memcpy(&t, p + n - 4, 4);
-      head = h, tail = t;
-    } else if (n > 0) {
-      head = uint64_t(uint8_t(p[0])) | uint64_t(uint8_t(p[n / 2])) << 8 | uint64_t(uint8_t(p[n - 1])) << 16;
-    }
-    uint64_t h = (head * 0x9e3779b97f4a7c15ull) ^ (tail * 0xc2b2ae3d27d4eb4full) ^ n;
-    return h ^ (h >> 29);
-  }
-  std::vector<Slot> slots_;
-  uint32_t mask_ = 0;
-};
 
 struct JsonTables {
   // Input (SPEC §7.2). Type names resolve as TypeNames::find does; an attribute name to its

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <unordered_map>
 
 #include "bundle_reader.h"
 #include "bytes.h"
@@ -176,16 +177,22 @@ void buildDispatch(const LoadedBundle::Impl& impl, uint32_t pt, RuleSet& set) {
     std::vector<Value> values;
     if (key.kind == Kind::String) {
       // The string constants the guards name; any other string is the last row.
+      std::unordered_map<std::string_view, int32_t> named;
+      std::vector<std::pair<std::string_view, int32_t>> entries;
+      auto name = [&](std::string_view str) {
+        if (named.emplace(str, int32_t(entries.size())).second) entries.emplace_back(str, int32_t(entries.size()));
+      };
       for (const auto& gs : c.guards)
         for (const FastTest* g : gs) {
           if (g->form != FastTest::Form::Compare) continue;
-          if (g->k.kind == Kind::String && (g->op == Op::EQ || g->op == Op::NE)) key.strings.add(g->k.str());
+          if (g->k.kind == Kind::String && (g->op == Op::EQ || g->op == Op::NE)) name(g->k.str());
           if (g->k.kind == Kind::Set && g->op == Op::IN_SET)
             for (uint32_t e = 0; e < g->k.n; ++e)
-              if (g->k.elems[e].kind == Kind::String) key.strings.add(g->k.elems[e].str());
+              if (g->k.elems[e].kind == Kind::String) name(g->k.elems[e].str());
         }
-      key.values = key.strings.size();
-      for (std::string_view str : key.strings.keys()) values.push_back(Value::string(str));
+      key.strings = NameTable(entries);
+      key.values = uint32_t(entries.size());
+      for (const auto& entry : entries) values.push_back(Value::string(entry.first));
     } else {
       for (uint32_t v = 0; v < key.values; ++v)
         values.push_back(key.kind == Kind::Bool ? Value::boolean(v != 0) : Value::enumMember(c.enum_index, v));

@@ -75,50 +75,6 @@ struct RuleUse {
   std::vector<std::string_view> groups;
 };
 
-// A small immutable map from strings to indices, built at load time: open addressing over
-// a power-of-two table with a cheap hash, since a decision looks up a few short strings and
-// std::unordered_map's hashing and bucket walk cost more than the rest of the lookup.
-class StringIndex {
- public:
-  // Adds `s` with the next index unless present; returns its index.
-  uint32_t add(std::string_view s);
-  // Index of `s`, or kNone.
-  uint32_t find(std::string_view s) const {
-    if (slots_.empty()) return kNone;
-    const size_t mask = slots_.size() - 1;
-    for (size_t i = hash(s) & mask;; i = (i + 1) & mask) {
-      const Slot& e = slots_[i];
-      if (e.index == kNone) return kNone;
-      if (e.key.size() == s.size() && (s.empty() || std::memcmp(e.key.data(), s.data(), s.size()) == 0))
-        return e.index;
-    }
-  }
-  uint32_t size() const { return count_; }
-  // The strings in index order.
-  std::vector<std::string_view> keys() const;
-
- private:
-  struct Slot {
-    std::string_view key;
-    uint32_t index = kNone;
-  };
-  static uint64_t hash(std::string_view s) {
-    uint64_t h = 0x9e3779b97f4a7c15ull ^ s.size();
-    size_t i = 0;
-    for (; i + 8 <= s.size(); i += 8) {
-      uint64_t w;
-      std::memcpy(&w, s.data() + i, 8);
-      h = (h ^ w) * 0xff51afd7ed558ccdull;
-    }
-    uint64_t tail = 0;
-    if (i < s.size()) std::memcpy(&tail, s.data() + i, s.size() - i);
-    h = (h ^ tail) * 0xc4ceb9fe1a85ec53ull;
-    return h ^ (h >> 29);
-  }
-  std::vector<Slot> slots_;
-  uint32_t count_ = 0;
-};
-
 // A dispatch key of a rule list: one Enum, Bool or String input attribute that guards
 // compare with constants (`request.env == Env.prod`, `principal.team == "x"`,
 // `request.role in ["a", "b"]`, a Bool attribute as is). Per value of the attribute, a
@@ -132,7 +88,7 @@ struct DispatchKey {
   std::string_view entry_key;
   Kind kind = Kind::Enum;  // Enum: value index = member; Bool: 0/1; String: `strings`
   uint32_t values = 0;
-  StringIndex strings;          // String: constant → value index
+  NameTable strings;            // String: constant → value index
   std::vector<uint64_t> bits;  // values × words, then (String) one more row for any other string
 };
 

@@ -47,32 +47,6 @@ uint32_t sortUnique(Value* v, uint32_t n) {
   return uint32_t(end - v);
 }
 
-uint32_t StringIndex::add(std::string_view s) {
-  if (uint32_t at = find(s); at != kNone) return at;
-  if (2 * (count_ + 1) > slots_.size()) {  // keep the table at most half full
-    std::vector<Slot> old = std::move(slots_);
-    slots_.assign(std::max<size_t>(16, 2 * old.size()), Slot{});
-    const uint32_t n = count_;
-    count_ = 0;
-    std::vector<std::string_view> order(n);
-    for (const Slot& e : old)
-      if (e.index != kNone) order[e.index] = e.key;
-    for (std::string_view k : order) add(k);
-  }
-  const size_t mask = slots_.size() - 1;
-  size_t i = hash(s) & mask;
-  while (slots_[i].index != kNone) i = (i + 1) & mask;
-  slots_[i] = {s, count_};
-  return count_++;
-}
-
-std::vector<std::string_view> StringIndex::keys() const {
-  std::vector<std::string_view> out(count_);
-  for (const Slot& e : slots_)
-    if (e.index != kNone) out[e.index] = e.key;
-  return out;
-}
-
 Value materialize(LoadedBundle::Impl& impl, const Const& c) {
   const TypeDesc& t = impl.model.schema.types[c.type];
   Value v;
