@@ -313,10 +313,16 @@ Value canonicalAddr(Value v) {
   return v;
 }
 
-// A bound value (that fits `type`, a type that holds addresses) as the decider stores it:
-// addresses canonical (collections holding them are copied into the arena, and sets
-// re-sorted, since clearing host bits may merge two).
-Value canonicalBound(const Value& v, Arena& arena) {
+bool isAddr(TypeKind k) { return k == TypeKind::Ip || k == TypeKind::Cidr; }
+
+// A bound value (that fits `type`) as the decider stores it: addresses canonical
+// (collections holding them are copied into the arena, and sets re-sorted, since clearing
+// host bits may merge two).
+Value canonicalBound(const LoadedBundle::Impl& p, TypeId type, const Value& v, Arena& arena) {
+  const auto& types = p.model.schema.types;
+  const TypeDesc& t = types[type];
+  if (!isAddr(t.kind) && !((t.kind == TypeKind::Set || t.kind == TypeKind::Map) && isAddr(types[t.elem].kind)))
+    return v;
   if (v.kind != Kind::Set && v.kind != Kind::Map) return canonicalAddr(v);
   const size_t n = v.kind == Kind::Map ? 2 * size_t(v.n) : v.n;
   Value* elems = arena.allocArray<Value>(n);
@@ -325,17 +331,6 @@ Value canonicalBound(const Value& v, Arena& arena) {
   out.elems = elems;
   if (v.kind == Kind::Set) out.n = sortUnique(elems, v.n);
   return out;
-}
-
-}  // namespace
-
-namespace {
-
-// a < b for two String values.
-inline bool stringLess(const Value& a, const Value& b) {
-  const uint32_t n = std::min(a.n, b.n);
-  const int c = n ? std::memcmp(a.s, b.s, n) : 0;
-  return c < 0 || (c == 0 && a.n < b.n);
 }
 
 }  // namespace
@@ -352,7 +347,7 @@ bool valueFits(const LoadedBundle::Impl& p, TypeId type, const Value& v) {
     for (uint32_t i = 0; i < v.n; ++i) {
       const Value& key = v.elems[stride * i];
       if (key.kind != Kind::String || (map && v.elems[2 * i + 1].kind != Kind::String)) return false;
-      if (i > 0 && !stringLess(v.elems[stride * (i - 1)], key)) return false;
+      if (i > 0 && compareValues(v.elems[stride * (i - 1)], key) >= 0) return false;
     }
     return true;
   }
@@ -498,20 +493,13 @@ const Decision& Decider::decideBound(bool explain) {
 
 // ---- InputBuilder ----
 
-namespace {
-bool isAddr(TypeKind k) { return k == TypeKind::Ip || k == TypeKind::Cidr; }
-}  // namespace
-
 // The kinds InputBuilder::set does not store inline: the value must fit the type (enum
 // member in range, sorted and duplicate-free collections, …), and addresses are made
 // canonical.
 bool InputBuilder::setChecked(const detail::BindSlot& b, const Value& v, Value& out) {
   const auto& p = d_.bundle_->impl();
   if (b.type == kNone || v.kind != b.kind || !valueFits(p, b.type, v)) return false;
-  const auto& types = p.model.schema.types;
-  const TypeDesc& t = types[b.type];
-  const bool addresses = isAddr(t.kind) || ((t.kind == TypeKind::Set || t.kind == TypeKind::Map) && isAddr(types[t.elem].kind));
-  out = addresses ? canonicalBound(v, d_.st_->scratch.arena) : v;
+  out = canonicalBound(p, b.type, v, d_.st_->scratch.arena);
   return true;
 }
 
