@@ -495,10 +495,37 @@ const Decision& Decider::decideBound(bool explain) {
 
 // The kinds InputBuilder::set does not store inline: the value must fit the type (enum
 // member in range, sorted and duplicate-free collections, …), and addresses are made
-// canonical.
+// canonical. Set<String> and Map<String, String>, the common collections, and scalar
+// addresses have their own short paths.
 bool InputBuilder::setChecked(const detail::BindSlot& b, const Value& v, Value& out) {
+  using Check = detail::BindSlot::Check;
+  if (b.type == kNone || v.kind != b.kind) return false;
+  switch (b.check) {
+    case Check::StringSet:
+    case Check::StringMap: {
+      if (v.n && !v.elems) return false;
+      const bool map = b.check == Check::StringMap;
+      const size_t stride = map ? 2 : 1;
+      std::string_view prev;
+      for (uint32_t i = 0; i < v.n; ++i) {
+        const Value& key = v.elems[stride * i];
+        if (key.kind != Kind::String || (map && v.elems[2 * i + 1].kind != Kind::String)) return false;
+        if (i > 0 && !(prev < key.str())) return false;  // sorted, no duplicates
+        prev = key.str();
+      }
+      out = v;
+      return true;
+    }
+    case Check::Address:
+      if (v.kind == Kind::Ip ? v.family != 4 && v.family != 6
+                             : !((v.family == 4 && v.prefix <= 32) || (v.family == 6 && v.prefix <= 128)))
+        return false;
+      out = canonicalAddr(v);
+      return true;
+    default: break;
+  }
   const auto& p = d_.bundle_->impl();
-  if (b.type == kNone || v.kind != b.kind || !valueFits(p, b.type, v)) return false;
+  if (!valueFits(p, b.type, v)) return false;
   out = canonicalBound(p, b.type, v, d_.st_->scratch.arena);
   return true;
 }

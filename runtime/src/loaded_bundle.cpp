@@ -251,7 +251,14 @@ BindSlot bindSlot(const Schema& s, TypeId t) {
       b.enum_index = d.enum_index;
       b.members = uint32_t(s.enums[d.enum_index].members.size());
       break;
-    default: b.check = BindSlot::Check::Full;
+    case TypeKind::Ip:
+    case TypeKind::Cidr: b.check = BindSlot::Check::Address; break;
+    case TypeKind::Set:
+      b.check = s.types[d.elem].kind == TypeKind::String ? BindSlot::Check::StringSet : BindSlot::Check::Full;
+      break;
+    case TypeKind::Map:
+      b.check = s.types[d.elem].kind == TypeKind::String ? BindSlot::Check::StringMap : BindSlot::Check::Full;
+      break;
   }
   return b;
 }

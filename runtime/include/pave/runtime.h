@@ -95,22 +95,26 @@ class Decider;
 
 namespace detail {
 // How binding without JSON checks one attribute's value: Int, String, Duration and
-// Timestamp need only the kind compared, Bool and Enum a range check too; the others take
-// InputBuilder's checked path.
+// Timestamp need only the kind compared, Bool and Enum a range check too (inline); the
+// others take InputBuilder's checked path: Set<String> and Map<String, String> a sorted,
+// duplicate-free walk, Ip and Cidr a range check and canonical form, the rest the general
+// type check.
 struct BindSlot {
-  enum class Check : uint8_t { Kind, Bool, Enum, Full };
+  enum class Check : uint8_t { Kind, Bool, Enum, StringSet, StringMap, Address, Full };
   uint32_t type = kNone;  // the attribute's TypeId; kNone: no such attribute
   Kind kind = Kind::Absent;
   Check check = Check::Full;
   uint32_t enum_index = kNone;  // Enum: the enum, and its member count
   uint32_t members = 0;
+  bool inlineCheck() const { return check <= Check::Enum; }
+  // The inline checks (inlineCheck()).
   bool fits(const Value& v) const {
     if (v.kind != kind) return false;
     switch (check) {
       case Check::Kind: return true;
       case Check::Bool: return v.i == 0 || v.i == 1;
       case Check::Enum: return v.n == enum_index && uint64_t(v.i) < members;
-      case Check::Full: break;
+      default: break;
     }
     return false;
   }
@@ -148,7 +152,7 @@ class InputBuilder {
   bool set(const detail::BindTarget& t, uint32_t slot, const Value& v) {
     if (slot >= t.count) return false;
     const detail::BindSlot& b = t.slots[slot];
-    if (b.check != detail::BindSlot::Check::Full) {
+    if (b.inlineCheck()) {
       if (!b.fits(v)) return false;
       t.values[slot] = v;
       return true;

@@ -413,6 +413,46 @@ TEST(Decision, PreBoundIpv4IgnoresUnusedAddressBytes) {
   EXPECT_TRUE(equalValues(a, b));
 }
 
+// Set<String>, Map<String, String> and addresses take their own checks when bound (not the
+// general type check): each must still refuse what JSON decoding would never produce.
+TEST(Decision, PreBoundCollectionsAndAddressesAreChecked) {
+  Catalog c;
+  c.rule("acme.any", Effect::Allow, {c.cloudRole}, {constBool(true)});
+  auto lb = c.load();
+  Decider d(lb);
+  InputBuilder in = d.bind(c.cloudRole, c.human);
+  const Value a = Value::string("a"), b = Value::string("b"), one = Value::integer(1);
+  const Value sorted[] = {a, b}, unsorted[] = {b, a}, repeated[] = {a, a}, mixed[] = {a, one};
+  EXPECT_TRUE(in.principal(c.hGroups, Value::set(sorted, 2)));
+  EXPECT_TRUE(in.principal(c.hGroups, Value::set(nullptr, 0)));
+  EXPECT_FALSE(in.principal(c.hGroups, Value::set(unsorted, 2)));
+  EXPECT_FALSE(in.principal(c.hGroups, Value::set(repeated, 2)));
+  EXPECT_FALSE(in.principal(c.hGroups, Value::set(mixed, 2)));
+  EXPECT_FALSE(in.principal(c.hGroups, Value::set(nullptr, 1)));
+  EXPECT_FALSE(in.principal(c.hGroups, Value::map(sorted, 1)));  // a map is not a set
+  const Value entries[] = {a, b, b, a}, swapped[] = {b, a, a, b}, twice[] = {a, b, a, b}, bad_value[] = {a, one};
+  EXPECT_TRUE(in.request(c.sTags, Value::map(entries, 2)));
+  EXPECT_FALSE(in.request(c.sTags, Value::map(swapped, 2)));
+  EXPECT_FALSE(in.request(c.sTags, Value::map(twice, 2)));
+  EXPECT_FALSE(in.request(c.sTags, Value::map(bad_value, 1)));
+  EXPECT_FALSE(in.request(c.sTags, Value::set(sorted, 2)));
+  // A prefix shorter than "ab" orders first ("a" < "ab").
+  const Value ab = Value::string("ab"), prefix_first[] = {a, ab}, prefix_last[] = {ab, a};
+  EXPECT_TRUE(in.principal(c.hGroups, Value::set(prefix_first, 2)));
+  EXPECT_FALSE(in.principal(c.hGroups, Value::set(prefix_last, 2)));
+  Value ip;
+  ip.kind = Kind::Ip;
+  for (uint8_t family : {uint8_t(0), uint8_t(5)}) {
+    ip.family = family;
+    EXPECT_FALSE(in.context(c.cSourceIp, ip)) << int(family);
+  }
+  ip.family = 6;
+  EXPECT_TRUE(in.context(c.cSourceIp, ip));
+  Value net = ip;
+  net.kind = Kind::Cidr;
+  EXPECT_FALSE(in.context(c.cSourceIp, net));  // a Cidr is not an Ip
+}
+
 TEST(Decision, ConcurrentDecisionsShareOneBundle) {
   Catalog c;
   uint32_t r = c.rule("acme.nonprod", Effect::Allow, {c.cloudRole}, {requestEnvIs(c, 0)});
