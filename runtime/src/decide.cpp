@@ -1,6 +1,7 @@
 // The decision procedure (SPEC §5): match the applicable rules, lift denies, then
 // deny → approval → allow → default deny, with grant merging.
 #include <algorithm>
+#include <cstring>
 
 #include "decider_state.h"
 
@@ -506,12 +507,14 @@ bool InputBuilder::setChecked(const detail::BindSlot& b, const Value& v, Value& 
       if (v.n && !v.elems) return false;
       const bool map = b.check == Check::StringMap;
       const size_t stride = map ? 2 : 1;
-      std::string_view prev;
       for (uint32_t i = 0; i < v.n; ++i) {
         const Value& key = v.elems[stride * i];
         if (key.kind != Kind::String || (map && v.elems[2 * i + 1].kind != Kind::String)) return false;
-        if (i > 0 && !(prev < key.str())) return false;  // sorted, no duplicates
-        prev = key.str();
+        if (i == 0) continue;
+        const Value& prev = v.elems[stride * (i - 1)];  // sorted, no duplicates: prev < key
+        const uint32_t common = std::min(prev.n, key.n);
+        const int c = common ? std::memcmp(prev.s, key.s, common) : 0;  // "" may have no pointer
+        if (c > 0 || (c == 0 && prev.n >= key.n)) return false;
       }
       out = v;
       return true;

@@ -440,6 +440,10 @@ TEST(Decision, PreBoundCollectionsAndAddressesAreChecked) {
   const Value ab = Value::string("ab"), prefix_first[] = {a, ab}, prefix_last[] = {ab, a};
   EXPECT_TRUE(in.principal(c.hGroups, Value::set(prefix_first, 2)));
   EXPECT_FALSE(in.principal(c.hGroups, Value::set(prefix_last, 2)));
+  // The empty string (here without a pointer) orders first.
+  const Value empty = Value::string({}), empty_first[] = {empty, a}, empty_twice[] = {empty, empty};
+  EXPECT_TRUE(in.principal(c.hGroups, Value::set(empty_first, 2)));
+  EXPECT_FALSE(in.principal(c.hGroups, Value::set(empty_twice, 2)));
   Value ip;
   ip.kind = Kind::Ip;
   for (uint8_t family : {uint8_t(0), uint8_t(5)}) {
