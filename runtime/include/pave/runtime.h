@@ -104,19 +104,14 @@ struct BindSlot {
   uint32_t type = kNone;  // the attribute's TypeId; kNone: no such attribute
   Kind kind = Kind::Absent;
   Check check = Check::Full;
-  uint32_t enum_index = kNone;  // Enum: the enum, and its member count
-  uint32_t members = 0;
+  // The inline checks as one test (see fits): Bool `i` at most 1; Enum `n` (the enum index)
+  // equal to `n_expect` and `i` below the member count; Kind: anything.
+  uint32_t n_mask = 0, n_expect = 0;
+  uint64_t i_max = ~uint64_t(0);
   bool inlineCheck() const { return check <= Check::Enum; }
   // The inline checks (inlineCheck()).
   bool fits(const Value& v) const {
-    if (v.kind != kind) return false;
-    switch (check) {
-      case Check::Kind: return true;
-      case Check::Bool: return v.i == 0 || v.i == 1;
-      case Check::Enum: return v.n == enum_index && uint64_t(v.i) < members;
-      default: break;
-    }
-    return false;
+    return v.kind == kind && (v.n & n_mask) == n_expect && uint64_t(v.i) <= i_max;
   }
 };
 // The attributes of one input object (principal, request or context) and their values.
