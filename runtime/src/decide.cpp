@@ -10,6 +10,48 @@ namespace {
 
 constexpr std::string_view kNoMatchingRule = "no-matching-rule";
 
+// A guard's probe (GuardProbe) on the input's values by root (principal, request,
+// context): 1 true, 0 false, -1 undecided.
+inline int probe(const Conjunct& c, const Value* const* roots) {
+  if (c.probe == GuardProbe::Generic) return -1;
+  const Value& v = roots[c.root][c.slot];
+  const Value& k = c.k;
+  bool r;
+  switch (c.probe) {
+    case GuardProbe::Has: r = v.kind != Kind::Absent; break;
+    case GuardProbe::Bool:
+      if (v.kind != Kind::Bool) return -1;
+      r = v.i != 0;
+      break;
+    case GuardProbe::Eq:
+      if (v.kind != k.kind) return -1;
+      r = v.i == k.i;
+      break;
+    case GuardProbe::EnumEq:
+      if (v.kind != Kind::Enum) return -1;
+      r = v.n == k.n && v.i == k.i;
+      break;
+    case GuardProbe::EnumIn:
+      if (v.kind != Kind::Enum || v.n != k.n || uint64_t(v.i) >= 64) return -1;
+      r = (uint64_t(k.i) >> v.i) & 1;
+      break;
+    case GuardProbe::StrEq:
+      if (v.kind != Kind::String) return -1;
+      r = v.n == k.n && (v.n == 0 || std::memcmp(v.s, k.s, v.n) == 0);
+      break;
+    case GuardProbe::Lt:
+    case GuardProbe::Le:
+    case GuardProbe::Gt:
+    case GuardProbe::Ge:
+      if (v.kind != k.kind) return -1;
+      r = c.probe == GuardProbe::Lt ? v.i < k.i : c.probe == GuardProbe::Le ? v.i <= k.i
+          : c.probe == GuardProbe::Gt ? v.i > k.i : v.i >= k.i;
+      break;
+    default: return -1;
+  }
+  return int(r) ^ int(c.negate);
+}
+
 struct Evaluation {
   const LoadedBundle::Impl& p;
   Decider::State& st;
@@ -52,8 +94,12 @@ struct Evaluation {
       }
       return true;
     };
-    for (const Conjunct& c : use.guards)
-      if (!holds(c)) return Matched::False;
+    const Value* const roots[3] = {st.input.principal, st.input.request, st.input.context};
+    for (const Conjunct& c : use.guards) {
+      if (c.key != Conjunct::kNoKey && (decided >> c.key & 1)) continue;
+      const int r = probe(c, roots);
+      if (r == 0 || (r < 0 && !holds(c))) return Matched::False;
+    }
     for (const Conjunct& c : use.others)
       if (!holds(c)) return Matched::False;
     return err_at == kNone ? Matched::True : Matched::Error;

@@ -137,12 +137,12 @@ bool fastOp(Op op, bool input_left, Op& out) {
 
 }  // namespace
 
-FastTest recognizeFastTest(const Function& f, const std::vector<Value>& consts) {
+namespace {
+
+// The test of FastTest that `c[0 .. n-2]` computes into register `result` (c[n-1] is the
+// instruction that returns it, or negates it).
+FastTest recognizeTest(const Instr* c, size_t n, uint32_t result, const std::vector<Value>& consts) {
   FastTest t;
-  const auto& c = f.code;
-  const size_t n = c.size();
-  if (n < 2 || Op(opcodeOf(c[n - 1])) != Op::RET) return t;
-  const uint32_t result = fieldA(c[n - 1]);
   auto input = [&](Instr load) {
     t.root = rootOf(Op(opcodeOf(load)));
     t.slot = fieldB(load);
@@ -225,6 +225,23 @@ FastTest recognizeFastTest(const Function& f, const std::vector<Value>& consts) 
   return t;
 }
 
+}  // namespace
+
+FastTest recognizeFastTest(const Function& f, const std::vector<Value>& consts) {
+  const auto& c = f.code;
+  const size_t n = c.size();
+  if (n < 2 || Op(opcodeOf(c[n - 1])) != Op::RET) return {};
+  const uint32_t result = fieldA(c[n - 1]);
+  FastTest t = recognizeTest(c.data(), n, result, consts);
+  if (t.form != FastTest::Form::None || n < 3 || Op(opcodeOf(c[n - 2])) != Op::NOT || fieldA(c[n - 2]) != result)
+    return t;
+  // `not` of a Has or Compare test: NOT rR, rX; RET rR.
+  t = recognizeTest(c.data(), n - 1, fieldB(c[n - 2]), consts);
+  if (t.form != FastTest::Form::Has && t.form != FastTest::Form::Compare) return {};
+  t.negate = true;
+  return t;
+}
+
 const Value* fastLoad(const FastTest& t, const Input& in) {
   const Value* v;
   switch (t.root) {
@@ -244,13 +261,13 @@ int runFastTest(const FastTest& t, const Input& in) {
   const Value* v;
   switch (t.root) {
     case FastTest::Root::Principal:
-      if (in.principal_type != t.ptype) return t.form == FastTest::Form::Has ? 0 : -1;
+      if (in.principal_type != t.ptype) return t.form == FastTest::Form::Has ? int(t.negate) : -1;
       v = &in.principal[t.slot];
       break;
     case FastTest::Root::Request: v = &in.request[t.slot]; break;
     default: v = &in.context[t.slot]; break;
   }
-  if (t.form == FastTest::Form::Has) return v->kind != Kind::Absent;
+  if (t.form == FastTest::Form::Has) return (v->kind != Kind::Absent) ^ t.negate;
   if (v->kind == Kind::Absent || v->kind == Kind::Error) return -1;
   if (t.entry) {  // a missing key is an error the bytecode reports
     if (v->kind != Kind::Map || !(v = mapEntry(*v, t.entry_key))) return -1;
@@ -258,7 +275,17 @@ int runFastTest(const FastTest& t, const Input& in) {
   return fastCompare(t, *v);
 }
 
+namespace {
+int compareUnnegated(const FastTest& t, const Value& in);
+}  // namespace
+
 int fastCompare(const FastTest& t, const Value& in) {
+  const int r = compareUnnegated(t, in);
+  return r < 0 ? r : r ^ int(t.negate);
+}
+
+namespace {
+int compareUnnegated(const FastTest& t, const Value& in) {
   const Value* v = &in;
   if (t.form == FastTest::Form::Has) return 1;
   if (t.form == FastTest::Form::Load) return v->kind == Kind::Bool ? int(v->i != 0) : -1;
@@ -288,6 +315,7 @@ int fastCompare(const FastTest& t, const Value& in) {
     default: return s.find(k) != std::string_view::npos;
   }
 }
+}  // namespace
 
 Value execute(const CompiledFn& fn, const Input& in, Scratch& s) {
   Value* R = s.regs.data();

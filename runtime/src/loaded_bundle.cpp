@@ -208,7 +208,7 @@ void buildDispatch(const LoadedBundle::Impl& impl, uint32_t pt, RuleSet& set) {
             can_hold &= fastCompare(*g, values[v]) != 0;
           } else {
             // A string no guard names: EQ and IN_SET (their constants are all named) fail.
-            can_hold &= !(g->form == FastTest::Form::Compare && (g->op == Op::EQ || g->op == Op::IN_SET));
+            can_hold &= !(g->form == FastTest::Form::Compare && !g->negate && (g->op == Op::EQ || g->op == Op::IN_SET));
           }
         }
         if (can_hold) row[k / 64] |= uint64_t(1) << (k % 64);
@@ -233,6 +233,59 @@ void buildDispatch(const LoadedBundle::Impl& impl, uint32_t pt, RuleSet& set) {
           break;
         }
     }
+}
+
+// The probe of a guard in the rule set of principal type `pt` (see GuardProbe).
+void specializeGuard(const LoadedBundle::Impl& impl, uint32_t pt, Conjunct& c) {
+  const FastTest& t = impl.fns[c.fn].fast;
+  const TypeDesc* type = attrType(impl, t, pt);
+  if (t.entry || !type || (t.root == FastTest::Root::Request && t.slot >= impl.max_request_slot)) return;
+  c.root = uint8_t(t.root);
+  c.slot = t.slot;
+  c.negate = t.negate;
+  if (t.form == FastTest::Form::Has) {
+    c.probe = GuardProbe::Has;
+    return;
+  }
+  if (t.form == FastTest::Form::Load) {
+    if (type->kind == TypeKind::Bool) c.probe = GuardProbe::Bool;
+    return;
+  }
+  if (t.form != FastTest::Form::Compare) return;
+  const Value& k = t.k;
+  const bool int_like = k.kind == Kind::Int || k.kind == Kind::Duration || k.kind == Kind::Timestamp;
+  switch (t.op) {
+    case Op::EQ:
+    case Op::NE:
+      c.negate = t.negate != (t.op == Op::NE);
+      c.k = k;
+      c.probe = k.kind == Kind::Enum     ? GuardProbe::EnumEq
+                : k.kind == Kind::String ? GuardProbe::StrEq
+                : int_like || k.kind == Kind::Bool ? GuardProbe::Eq
+                                                   : GuardProbe::Generic;
+      return;
+    case Op::IN_SET: {
+      if (type->kind != TypeKind::Enum) return;
+      uint64_t mask = 0;
+      for (uint32_t e = 0; e < k.n; ++e) {
+        const Value& m = k.elems[e];
+        if (m.kind != Kind::Enum || m.n != type->enum_index || uint64_t(m.i) >= 64) return;
+        mask |= uint64_t(1) << m.i;
+      }
+      c.k = Value::enumMember(type->enum_index, int64_t(mask));
+      c.probe = GuardProbe::EnumIn;
+      return;
+    }
+    case Op::LT:
+    case Op::LE:
+    case Op::GT:
+    case Op::GE:
+      if (!int_like) return;
+      c.k = k;
+      c.probe = GuardProbe(uint8_t(GuardProbe::Lt) + (uint8_t(t.op) - uint8_t(Op::LT)));
+      return;
+    default: return;
+  }
 }
 
 BindSlot bindSlot(const Schema& s, TypeId t) {
@@ -277,8 +330,10 @@ RuleUse ruleUse(const LoadedBundle::Impl& impl, const RequestType& rt, uint32_t 
       if (rt.grants[k].name == g.grant) use.grants.emplace_back(k, g.function);
   std::stable_sort(use.grants.begin(), use.grants.end(), [](auto& x, auto& y) { return x.first < y.first; });
   for (uint32_t i = 0; i < rule.conjuncts.size(); ++i) {
-    uint32_t fn = rule.conjuncts[i];
-    (impl.fns[fn].fast.form != FastTest::Form::None ? use.guards : use.others).push_back({i, fn});
+    Conjunct c;
+    c.index = i;
+    c.fn = rule.conjuncts[i];
+    (impl.fns[c.fn].fast.form != FastTest::Form::None ? use.guards : use.others).push_back(c);
   }
   if (rule.effect == Effect::Approve) {
     use.approvers_const = std::all_of(rule.approvers.begin(), rule.approvers.end(), [&](uint32_t fn) {
@@ -362,9 +417,17 @@ void buildIndexes(LoadedBundle::Impl& impl) {
           const FastTest& ft = impl.fns[g.fn].fast;
           return ft.form == FastTest::Form::IsPrincipal && ft.ptype != pt;
         });
-        if (!ruled_out) set.rules.push_back(use);
+        if (ruled_out) continue;
+        set.rules.push_back(use);
+        // `principal is T` holds throughout the set of T.
+        std::erase_if(set.rules.back().guards, [&](const Conjunct& g) {
+          const FastTest& ft = impl.fns[g.fn].fast;
+          return ft.form == FastTest::Form::IsPrincipal && ft.ptype == pt;
+        });
       }
       buildDispatch(impl, pt, set);
+      for (RuleUse& use : set.rules)
+        for (Conjunct& g : use.guards) specializeGuard(impl, pt, g);
     }
     addName(impl.request_names, m.strings[rt.name], int32_t(t));
   }

@@ -33,6 +33,9 @@ struct FastTest {
   // Compare on a map entry (`request.tags["owner"] == "x"`): the attribute is a map and the
   // test reads its entry `entry_key`; a missing key leaves the test undecided.
   bool entry = false;
+  // Has and Compare only: the function is `not` of the test (`not has(request.x)`,
+  // `not (request.duration <= 1h)`); a decided result is inverted, an undecided one stays so.
+  bool negate = false;
   uint32_t slot = 0;
   uint32_t ptype = 0;       // IsPrincipal; Compare on the principal: the type LOAD_PRIN requires
   std::string_view entry_key;
@@ -50,14 +53,35 @@ struct CompiledFn {
   uint32_t memo = kNone;
 };
 
+// How a RuleSet guard is tested (Conjunct::probe): its fast test specialized, at load time,
+// for the principal type of the set and the kind of its constant, so that the common tests
+// cost a load, a kind check and a compare. Generic: run the function (fast test, memo or
+// bytecode). Every probe answers -1 (undecided: run the function) unless the input value
+// has the kind the test expects.
+enum class GuardProbe : uint8_t {
+  Generic,
+  Has,      // the attribute is present
+  Bool,     // a Bool attribute as is
+  Eq,       // Bool, Int, Duration, Timestamp `==` k (`!=` with negate)
+  EnumEq,   // Enum `==` k (same enum and member)
+  EnumIn,   // Enum member in a constant set: k.n the enum, k.i the member bitmask (< 64 members)
+  StrEq,    // String `==` k
+  Lt, Le, Gt, Ge,  // Int, Duration, Timestamp against k of the same kind
+};
+
 // A conjunct of a rule: its index in the condition, its function, and (in a RuleSet) the
 // dispatch key whose bitset already decides it whenever the input's value of the key is one
-// the key names (see RuleSet), so the decision need not run it again.
+// the key names (see RuleSet), so the decision need not run it again, and its probe.
 struct Conjunct {
   static constexpr uint8_t kNoKey = 0xff;
-  uint32_t index;
-  uint32_t fn;
+  uint32_t index = 0;
+  uint32_t fn = 0;
   uint8_t key = kNoKey;
+  GuardProbe probe = GuardProbe::Generic;
+  bool negate = false;  // invert a decided probe
+  uint8_t root = 0;     // FastTest::Root of the attribute the probe reads
+  uint32_t slot = 0;
+  Value k;
 };
 
 // A rule as seen from one request type.

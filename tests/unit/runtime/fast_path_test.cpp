@@ -29,10 +29,18 @@ struct Probe {
   bool const_left = false;
   bool has_only = false;  // HAS_* alone
   std::string entry = {};  // compare the map attribute's entry `entry` (MAP_GET) instead
+  bool negate = false;     // `not` of the test
 };
 
 Body body(Catalog& c, const Probe& t, bool slow) {
   return [&c, t, slow](FunctionBuilder& fb) {
+    if (t.negate) {
+      Probe inner = t;
+      inner.negate = false;
+      Reg x = body(c, inner, slow)(fb), out = fb.reg();
+      fb.emit(Op::NOT, out, x);
+      return out;
+    }
     Reg v = fb.reg(), out = fb.reg();
     Op load = t.root == Root::Principal ? (t.has_only ? Op::HAS_PRIN : Op::LOAD_PRIN)
               : t.root == Root::Request ? (t.has_only ? Op::HAS_REQ : Op::LOAD_REQ)
@@ -104,6 +112,22 @@ class FastPath : public ::testing::Test {
         {"entry_starts_with", Root::Request, c.sTags, 0, Op::STARTS_WITH, fb.stringConst("y"), false, false, "team"},
         {"entry_in_set", Root::Request, c.sTags, 0, Op::IN_SET,
          fb.setConst(c.tString, {fb.stringConst("x"), fb.stringConst("z")}), false, false, "owner"},
+        // Negated tests (`not …`), fast for Has and comparisons.
+        {"not_has_justification", Root::Request, c.sJustification, 0, Op::RET, {}, false, true, {}, true},
+        {"not_has_workload_owner", Root::Principal, c.wOwner, c.workload, Op::RET, {}, false, true, {}, true},
+        {"not_eq_env", Root::Request, c.sEnv, 0, Op::EQ, prod, false, false, {}, true},
+        {"not_ne_role", Root::Request, c.sRole, 0, Op::NE, fb.stringConst("admin"), false, false, {}, true},
+        {"not_le_duration", Root::Request, c.sDuration, 0, Op::LE, hour, false, false, {}, true},
+        {"not_lt_count_left", Root::Request, c.sCount, 0, Op::LT, fb.intConst(3), true, false, {}, true},
+        {"not_in_set_env", Root::Request, c.sEnv, 0, Op::IN_SET, fb.setConst(c.tEnv, {dev, prod}), false, false, {},
+         true},
+        {"not_in_set_role", Root::Request, c.sRole, 0, Op::IN_SET,
+         fb.setConst(c.tString, {fb.stringConst("admin"), fb.stringConst("viewer")}), false, false, {}, true},
+        {"not_in_map", Root::Request, c.sTags, 0, Op::IN_MAP, fb.stringConst("owner"), true, false, {}, true},
+        {"not_like_role", Root::Request, c.sRole, 0, Op::LIKE, fb.stringConst("view*"), false, false, {}, true},
+        {"not_entry_eq", Root::Request, c.sTags, 0, Op::EQ, fb.stringConst("x"), false, false, "owner", true},
+        {"not_eq_human_email", Root::Principal, c.hEmail, c.human, Op::EQ, fb.stringConst("dev@acme.io"), false,
+         false, {}, true},
     };
     for (const Probe& t : tests) {
       c.rule("acme.fast_" + t.name, Effect::Allow, {c.cloudRole}, {body(c, t, false)});
@@ -193,14 +217,43 @@ TEST_F(FastPath, ProbesAreRecognized) {
     }
     if (!name.starts_with("acme.fast_")) continue;
     EXPECT_NE(t.form, FastTest::Form::None) << name;
+    EXPECT_EQ(t.negate, name.starts_with("acme.fast_not_")) << name;
     fast += t.form != FastTest::Form::None;
-    if (name.starts_with("acme.fast_entry_")) {
+    if (name.starts_with("acme.fast_entry_") || name.starts_with("acme.fast_not_entry_")) {
       EXPECT_TRUE(t.entry) << name;
       entries += t.entry && t.form == FastTest::Form::Compare;
     }
   }
   EXPECT_EQ(fast, names.size());
-  EXPECT_EQ(entries, 5u);
+  EXPECT_EQ(entries, 6u);
+}
+
+// In the rule set of a principal type, guards are specialized probes (GuardProbe): the
+// plain decisions of ExplainingChangesNothingButTheTrace run them, the explained ones run
+// the fast tests, so these are compared on every input.
+TEST_F(FastPath, GuardsAreSpecializedProbes) {
+  const auto& impl = lb->impl();
+  const Bundle& m = lb->model();
+  const RuleSet& humans = impl.requests[c.cloudRole].by_principal[c.human];
+  std::map<std::string, GuardProbe> probes;
+  for (const RuleUse& use : humans.rules)
+    if (use.guards.size() == 1) probes[std::string(m.strings[m.rules[use.rule].name])] = use.guards[0].probe;
+  const std::pair<const char*, GuardProbe> expected[] = {
+      {"acme.fast_eq_env", GuardProbe::EnumEq},       {"acme.fast_not_eq_env", GuardProbe::EnumEq},
+      {"acme.fast_ne_role", GuardProbe::StrEq},       {"acme.fast_not_ne_role", GuardProbe::StrEq},
+      {"acme.fast_lt_duration", GuardProbe::Lt},      {"acme.fast_le_duration_left", GuardProbe::Ge},
+      {"acme.fast_not_le_duration", GuardProbe::Le},  {"acme.fast_lt_count", GuardProbe::Lt},
+      {"acme.fast_in_set_env", GuardProbe::EnumIn},   {"acme.fast_not_in_set_env", GuardProbe::EnumIn},
+      {"acme.fast_has_justification", GuardProbe::Has}, {"acme.fast_not_has_justification", GuardProbe::Has},
+      {"acme.fast_bool_break_glass", GuardProbe::Bool}, {"acme.fast_eq_human_email", GuardProbe::StrEq},
+      // Left to the fast test: string sets, patterns, map entries, another principal type.
+      {"acme.fast_in_set_role", GuardProbe::Generic}, {"acme.fast_like_role", GuardProbe::Generic},
+      {"acme.fast_entry_eq", GuardProbe::Generic},      {"acme.fast_eq_workload_owner", GuardProbe::Generic},
+  };
+  for (const auto& [name, probe] : expected) {
+    ASSERT_TRUE(probes.count(name)) << name;
+    EXPECT_EQ(int(probes[name]), int(probe)) << name;
+  }
 }
 
 TEST_F(FastPath, ExplainingChangesNothingButTheTrace) {
