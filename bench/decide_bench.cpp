@@ -493,14 +493,12 @@ void bindOnly(benchmark::State& state, const std::shared_ptr<const LoadedBundle>
 void BM_BindExample(benchmark::State& state) { bindOnly<ExampleBinding>(state, exampleBundle()); }
 void BM_BindGenerated(benchmark::State& state) { bindOnly<GeneratedBinding>(state, generatedBundle()); }
 
-BENCHMARK(BM_Native)->Name("native/cloud_role");
-BENCHMARK(BM_NativeJson)->Name("native_json/cloud_role");
-BENCHMARK(BM_VmJsonExample)->Name("vm_json/example");
-BENCHMARK(BM_VmBoundExample)->Name("vm_bound/example");
-BENCHMARK(BM_VmJsonGenerated)->Name("vm_json/gen1000");
-BENCHMARK(BM_VmBoundGenerated)->Name("vm_bound/gen1000");
-BENCHMARK(BM_BindExample)->Name("bind_only/example");
-BENCHMARK(BM_BindGenerated)->Name("bind_only/gen1000");
+constexpr std::pair<const char*, void (*)(benchmark::State&)> kBenchmarks[] = {
+    {"native/cloud_role", BM_Native},         {"native_json/cloud_role", BM_NativeJson},
+    {"vm_json/example", BM_VmJsonExample},    {"vm_bound/example", BM_VmBoundExample},
+    {"vm_json/gen1000", BM_VmJsonGenerated},  {"vm_bound/gen1000", BM_VmBoundGenerated},
+    {"bind_only/example", BM_BindExample},    {"bind_only/gen1000", BM_BindGenerated},
+};
 
 // Keeps each run's time per iteration for the summary.
 class SummaryReporter : public benchmark::ConsoleReporter {
@@ -540,6 +538,13 @@ class SummaryReporter : public benchmark::ConsoleReporter {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // PAVE_BENCH_ITERATIONS=N runs each benchmark exactly N times, for instruction counts:
+  // the difference of two runs under callgrind divided by the difference of their N.
+  const char* fixed = std::getenv("PAVE_BENCH_ITERATIONS");
+  for (const auto& [name, fn] : kBenchmarks) {
+    auto* b = benchmark::RegisterBenchmark(name, fn);
+    if (fixed) b->Iterations(std::max<benchmark::IterationCount>(1, std::atoll(fixed)));
+  }
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   SummaryReporter reporter;

@@ -39,6 +39,19 @@ inline int probe(const Conjunct& c, const Value* const* roots) {
       if (v.kind != Kind::String) return -1;
       r = v.n == k.n && (v.n == 0 || std::memcmp(v.s, k.s, v.n) == 0);
       break;
+    case GuardProbe::MapHas: {
+      if (v.kind != Kind::Map) return -1;
+      if (v.n > 8) {
+        r = mapEntry(v, k.str()) != nullptr;
+        break;
+      }
+      r = false;
+      for (uint32_t e = 0; e < v.n && !r; ++e) {  // a small map: compare lengths first
+        const Value& key = v.elems[2 * e];
+        r = key.n == k.n && (k.n == 0 || std::memcmp(key.s, k.s, k.n) == 0);
+      }
+      break;
+    }
     case GuardProbe::Lt:
     case GuardProbe::Le:
     case GuardProbe::Gt:
@@ -471,7 +484,9 @@ std::string Decider::decideJson(std::string_view input_json, bool explain) {
 InputBuilder Decider::bind(uint32_t request_type, uint32_t principal_type) {
   const auto& p = bundle_->impl();
   State& st = *st_;
-  st.reset();
+  // Only the input: decideBound clears the decision.
+  st.scratch.arena.reset();
+  st.bound = false;
   InputBuilder in(*this);
   const Schema& s = p.model.schema;
   if (request_type < s.requests.size() && principal_type < s.principals.size()) {
@@ -479,11 +494,16 @@ InputBuilder Decider::bind(uint32_t request_type, uint32_t principal_type) {
     st.input.request_type = request_type;
     st.input.principal_type = principal_type;
     st.decision.request_type = request_type;
-    for (const RequestAttr& a : s.requests[request_type].attrs) st.request[a.slot] = Value();
-    std::fill_n(st.principal.begin(), s.principals[principal_type].attrs.size(), Value());
-    std::fill(st.context.begin(), st.context.end(), Value());
     const std::vector<BindSlot>& prin = p.principal_bind[principal_type];
-    const std::vector<BindSlot>& req = p.requests[request_type].bind;
+    const RequestIndex& ri = p.requests[request_type];
+    const std::vector<BindSlot>& req = ri.bind;
+    // Every attribute absent (only the kind counts in an absent value).
+    Value* values = st.request.data();
+    for (uint32_t slot : ri.slots) values[slot].kind = Kind::Absent;
+    values = st.principal.data();
+    for (size_t a = 0; a < prin.size(); ++a) values[a].kind = Kind::Absent;
+    values = st.context.data();
+    for (size_t a = 0; a < p.context_bind.size(); ++a) values[a].kind = Kind::Absent;
     in.principal_ = {prin.data(), st.principal.data(), uint32_t(prin.size())};
     in.request_ = {req.data(), st.request.data(), uint32_t(req.size())};
     in.context_ = {p.context_bind.data(), st.context.data(), uint32_t(p.context_bind.size())};
@@ -495,8 +515,18 @@ const Decision& Decider::decideBound(bool explain) {
   const auto& p = bundle_->impl();
   State& st = *st_;
   Decision& d = st.decision;
+  d.outcome = Outcome::Deny;
+  d.rules.clear();
+  d.deny_rules.clear();
+  d.exceptions.clear();
+  d.approvals.clear();
+  d.grants.clear();
+  d.reasons.clear();
   d.errors.clear();
+  d.trace.clear();
+  d.explained = explain;
   if (!st.bound) {
+    d.request_type = kNone;
     d.errors.push_back({"unknown-request-type", "$.type", kNone, "no request type bound"});
     return d;
   }
@@ -526,14 +556,6 @@ const Decision& Decider::decideBound(bool explain) {
       if (!s.context[a].optional && st.context[a].kind == Kind::Absent) missing("context", s.context[a].name);
   }
   if (!d.errors.empty()) return d;
-  d.rules.clear();
-  d.deny_rules.clear();
-  d.exceptions.clear();
-  d.approvals.clear();
-  d.grants.clear();
-  d.reasons.clear();
-  d.trace.clear();
-  d.explained = explain;
   evaluate(p, st, explain);
   return d;
 }

@@ -276,6 +276,11 @@ void specializeGuard(const LoadedBundle::Impl& impl, uint32_t pt, Conjunct& c) {
       c.probe = GuardProbe::EnumIn;
       return;
     }
+    case Op::IN_MAP:
+      if (k.kind != Kind::String) return;
+      c.k = k;
+      c.probe = GuardProbe::MapHas;
+      return;
     case Op::LT:
     case Op::LE:
     case Op::GT:
@@ -398,6 +403,7 @@ void buildIndexes(LoadedBundle::Impl& impl) {
       impl.max_request_slot = std::max(impl.max_request_slot, a.slot + 1);
       if (ri.bind.size() <= a.slot) ri.bind.resize(a.slot + 1);
       ri.bind[a.slot] = bindSlot(s, s.request_slots[a.slot].type);
+      ri.slots.push_back(a.slot);
       if (!a.optional) ri.required.push_back(a.slot);
     }
     for (uint32_t r : impl.rules_by_name) {

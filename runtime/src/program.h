@@ -66,6 +66,7 @@ enum class GuardProbe : uint8_t {
   EnumEq,   // Enum `==` k (same enum and member)
   EnumIn,   // Enum member in a constant set: k.n the enum, k.i the member bitmask (< 64 members)
   StrEq,    // String `==` k
+  MapHas,   // the String k is a key of a Map attribute
   Lt, Le, Gt, Ge,  // Int, Duration, Timestamp against k of the same kind
 };
 
@@ -133,6 +134,7 @@ struct RequestIndex {
   std::vector<Value> grant_defaults;
   // Per bundle-wide request slot, up to the last one this request type has.
   std::vector<BindSlot> bind;
+  std::vector<uint32_t> slots;     // the slots of its attributes
   std::vector<uint32_t> required;  // the slots of its required attributes
   bool has_approve = false;
 };

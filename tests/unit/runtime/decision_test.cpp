@@ -352,6 +352,23 @@ TEST(Decision, PreBoundInputMatchesJson) {
   EXPECT_EQ(missing.outcome, Outcome::Deny);
   ASSERT_FALSE(missing.errors.empty());
   EXPECT_EQ(missing.errors[0].code, "missing-attribute");
+
+  // Binding clears only the input and deciding clears the decision: a JSON decision, then
+  // a bound one, then JSON again, each from scratch.
+  EXPECT_EQ(d.decideJson(humanInput(cloudRequest("prod", "viewer", "\"2h\""))).find("\"allow\""), std::string::npos);
+  InputBuilder in3 = d.bind(c.cloudRole, c.human);
+  Value dev_group3 = in3.makeString("dev");  // values made before the last bind are gone
+  EXPECT_TRUE(in3.principal("email", in3.makeString("dev@acme.io")) &&
+              in3.principal("groups", in3.makeSet({&dev_group3, 1})) && in3.principal("on_call", Value::boolean(false)) &&
+              in3.request("account", in3.makeString("123456789012")) && in3.request("role", in3.makeString("viewer")) &&
+              in3.request("env", in3.makeEnum("Env", "dev")) &&
+              in3.request(c.sDuration, Value::integer(7200, Kind::Duration)) &&
+              in3.context("time", Value::integer(1795773600, Kind::Timestamp)) &&
+              in3.context("break_glass", Value::boolean(false)));
+  std::string rebound;
+  toJson(*lb, d.decideBound(), rebound);
+  EXPECT_EQ(rebound, from_json);
+  EXPECT_EQ(d.decideJson(humanInput(cloudRequest("dev", "viewer", "\"2h\""))), from_json);
 }
 
 // Regression: an IPv4 value built by hand may leave anything in the 12 unused bytes of its
