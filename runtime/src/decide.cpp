@@ -69,6 +69,8 @@ struct Evaluation {
   const LoadedBundle::Impl& p;
   Decider::State& st;
   const Bundle& m = p.model;
+  // The input's values by FastTest::Root, for the probes.
+  const Value* const roots[3] = {st.input.principal, st.input.request, st.input.context};
 
   // A function's value: its fast test when that decides, else its bytecode.
   Value compute(const CompiledFn& f) {
@@ -107,7 +109,6 @@ struct Evaluation {
       }
       return true;
     };
-    const Value* const roots[3] = {st.input.principal, st.input.request, st.input.context};
     for (const Conjunct& c : use.guards) {
       if (c.key != Conjunct::kNoKey && (decided >> c.key & 1)) continue;
       const int r = probe(c, roots);
@@ -221,8 +222,9 @@ struct Evaluation {
     for (const RuleUse* matched : st.matched) {
       const RuleUse& use = *matched;
       if (approvals && use.effect == Effect::Approve) ok &= approval(use);
-      for (auto [g, fn] : use.grants) {
-        Value v = run(fn);
+      for (const RuleUse::Grant& grant : use.grants) {
+        const uint32_t g = grant.grant;
+        Value v = grant.constant ? grant.k : run(grant.fn);
         uint32_t& first_rule = st.grant_first[g];
         if (v.isError()) {
           evalError(use.rule, v);
@@ -250,8 +252,8 @@ struct Evaluation {
     const size_t n = set.rules.size();
     if (st.bits.size() < words) st.bits.resize(words);
     uint64_t* acc = st.bits.data();
-    for (uint32_t w = 0; w < words; ++w) acc[w] = ~uint64_t(0);
-    if (n % 64) acc[words - 1] = (uint64_t(1) << (n % 64)) - 1;
+    for (uint32_t w = 0; w + 1 < words; ++w) acc[w] = ~uint64_t(0);
+    if (words) acc[words - 1] = n % 64 ? (uint64_t(1) << (n % 64)) - 1 : ~uint64_t(0);
     const Input& in = st.input;
     uint32_t decided = 0;
     for (uint32_t k = 0; k < set.keys.size(); ++k) {

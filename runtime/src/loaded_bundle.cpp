@@ -332,8 +332,16 @@ RuleUse ruleUse(const LoadedBundle::Impl& impl, const RequestType& rt, uint32_t 
   RuleUse use{r, rule.effect, {}, {}, {}, false, {}};
   for (const GrantAssign& g : rule.grants)
     for (uint32_t k = 0; k < rt.grants.size(); ++k)
-      if (rt.grants[k].name == g.grant) use.grants.emplace_back(k, g.function);
-  std::stable_sort(use.grants.begin(), use.grants.end(), [](auto& x, auto& y) { return x.first < y.first; });
+      if (rt.grants[k].name == g.grant) {
+        const FastTest& t = impl.fns[g.function].fast;
+        RuleUse::Grant grant;
+        grant.grant = k;
+        grant.fn = g.function;
+        grant.constant = t.form == FastTest::Form::Constant;
+        grant.k = t.k;
+        use.grants.push_back(grant);
+      }
+  std::stable_sort(use.grants.begin(), use.grants.end(), [](auto& x, auto& y) { return x.grant < y.grant; });
   for (uint32_t i = 0; i < rule.conjuncts.size(); ++i) {
     Conjunct c;
     c.index = i;

@@ -89,8 +89,14 @@ struct Conjunct {
 struct RuleUse {
   uint32_t rule;
   Effect effect;
-  // (grant index of the type, function), sorted by grant index.
-  std::vector<std::pair<uint32_t, uint32_t>> grants;
+  // Its grant assignments, sorted by grant index.
+  struct Grant {
+    uint32_t grant;  // index in the request type's grants
+    uint32_t fn;
+    bool constant = false;  // the function is a constant: `k`
+    Value k;
+  };
+  std::vector<Grant> grants;
   // Those conjuncts with a fast test, which a decision that is not explained checks first,
   // and the others.
   std::vector<Conjunct> guards, others;
