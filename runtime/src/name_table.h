@@ -33,7 +33,7 @@ class NameTable {
     for (uint32_t i = uint32_t(hash(name)) & mask_;; i = (i + 1) & mask_) {
       const Slot& s = slots_[i];
       if (s.value < 0) return -1;
-      if (s.name == name) return s.value;
+      if (s.name.size() == name.size() && sameBytes(s.name.data(), name.data(), name.size())) return s.value;
     }
   }
 
@@ -42,6 +42,26 @@ class NameTable {
     std::string_view name;
     int32_t value = -1;  // -1: empty
   };
+  // Whether n bytes are equal; names are short, so up to 16 bytes are compared inline with
+  // two overlapping loads from each end.
+  static bool sameBytes(const char* a, const char* b, size_t n) {
+    if (n > 16) return std::memcmp(a, b, n) == 0;
+    if (n >= 8) {
+      uint64_t x0, x1, y0, y1;
+      std::memcpy(&x0, a, 8), std::memcpy(&x1, a + n - 8, 8);
+      std::memcpy(&y0, b, 8), std::memcpy(&y1, b + n - 8, 8);
+      return ((x0 ^ y0) | (x1 ^ y1)) == 0;
+    }
+    if (n >= 4) {
+      uint32_t x0, x1, y0, y1;
+      std::memcpy(&x0, a, 4), std::memcpy(&x1, a + n - 4, 4);
+      std::memcpy(&y0, b, 4), std::memcpy(&y1, b + n - 4, 4);
+      return ((x0 ^ y0) | (x1 ^ y1)) == 0;
+    }
+    for (size_t i = 0; i < n; ++i)
+      if (a[i] != b[i]) return false;
+    return true;
+  }
   // Up to 8 bytes from each end and the length, mixed by multiplication: enough to tell the
   // names of a schema apart, and a handful of instructions for a short name.
   static uint64_t hash(std::string_view s) {
