@@ -306,7 +306,47 @@ class Parser : Scanner {
 // problem it reports.
 enum class Conversion : uint8_t { Ok, WrongType, NotInt64, Invalid };
 
+// A JSON string as a value of type `d`.
+Conversion convertString(const LoadedBundle::Impl& p, const TypeDesc& d, std::string_view s, Value& out) {
+  switch (d.kind) {
+    case TypeKind::Duration:
+      if (!parseDuration(s, out.i)) return Conversion::Invalid;
+      out.kind = Kind::Duration;
+      return Conversion::Ok;
+    case TypeKind::Timestamp:
+      if (!parseTimestamp(s, out.i)) return Conversion::Invalid;
+      out.kind = Kind::Timestamp;
+      return Conversion::Ok;
+    case TypeKind::String:
+      out = Value::string(s);
+      return Conversion::Ok;
+    case TypeKind::Ip:
+    case TypeKind::Cidr: {
+      IpAddr ip;
+      bool cidr = d.kind == TypeKind::Cidr;
+      if (!(cidr ? parseCidr(s, ip) : parseIp(s, ip))) return Conversion::Invalid;
+      out = Value();
+      out.kind = cidr ? Kind::Cidr : Kind::Ip;
+      out.family = ip.family;
+      out.prefix = ip.prefix;
+      std::memcpy(out.ip, ip.bytes.data(), 16);
+      return Conversion::Ok;
+    }
+    case TypeKind::Enum: {
+      const EnumDecl& e = p.model.schema.enums[d.enum_index];
+      for (size_t m = 0; m < e.members.size(); ++m)
+        if (p.str(e.members[m]) == s) {
+          out = Value::enumMember(d.enum_index, int64_t(m));
+          return Conversion::Ok;
+        }
+      return Conversion::Invalid;
+    }
+    default: return Conversion::WrongType;  // Bool, Int, Set, Map
+  }
+}
+
 Conversion convertScalar(const LoadedBundle::Impl& p, const TypeDesc& d, const JNode& n, Value& out) {
+  if (n.type == JNode::String) return convertString(p, d, n.s, out);
   switch (d.kind) {
     case TypeKind::Bool:
       if (n.type != JNode::True && n.type != JNode::False) return Conversion::WrongType;
@@ -318,50 +358,11 @@ Conversion convertScalar(const LoadedBundle::Impl& p, const TypeDesc& d, const J
       out = Value::integer(n.i);
       return Conversion::Ok;
     case TypeKind::Duration:
-      if (n.type == JNode::Number && n.is_int) {
-        out = Value::integer(n.i, Kind::Duration);
-        return Conversion::Ok;
-      }
-      if (n.type != JNode::String) return Conversion::WrongType;
-      if (!parseDuration(n.s, out.i)) return Conversion::Invalid;
-      out.kind = Kind::Duration;
+      if (n.type != JNode::Number || !n.is_int) return Conversion::WrongType;
+      out = Value::integer(n.i, Kind::Duration);
       return Conversion::Ok;
-    case TypeKind::Timestamp:
-      if (n.type != JNode::String) return Conversion::WrongType;
-      if (!parseTimestamp(n.s, out.i)) return Conversion::Invalid;
-      out.kind = Kind::Timestamp;
-      return Conversion::Ok;
-    case TypeKind::String:
-      if (n.type != JNode::String) return Conversion::WrongType;
-      out = Value::string(n.s);
-      return Conversion::Ok;
-    case TypeKind::Ip:
-    case TypeKind::Cidr: {
-      if (n.type != JNode::String) return Conversion::WrongType;
-      IpAddr ip;
-      bool cidr = d.kind == TypeKind::Cidr;
-      if (!(cidr ? parseCidr(n.s, ip) : parseIp(n.s, ip))) return Conversion::Invalid;
-      out = Value();
-      out.kind = cidr ? Kind::Cidr : Kind::Ip;
-      out.family = ip.family;
-      out.prefix = ip.prefix;
-      std::memcpy(out.ip, ip.bytes.data(), 16);
-      return Conversion::Ok;
-    }
-    case TypeKind::Enum: {
-      if (n.type != JNode::String) return Conversion::WrongType;
-      const EnumDecl& e = p.model.schema.enums[d.enum_index];
-      for (size_t m = 0; m < e.members.size(); ++m)
-        if (p.str(e.members[m]) == n.s) {
-          out = Value::enumMember(d.enum_index, int64_t(m));
-          return Conversion::Ok;
-        }
-      return Conversion::Invalid;
-    }
-    case TypeKind::Set:
-    case TypeKind::Map: break;  // not scalars
+    default: return Conversion::WrongType;  // the other types are strings (or not scalars)
   }
-  return Conversion::WrongType;
 }
 
 // One attribute of an object of the input, whichever list it comes from.
@@ -732,6 +733,10 @@ class FastDecoder : Scanner {
     const TypeDesc& d = s_.types[t];
     if (d.kind == TypeKind::Set && at('[')) return set(s_.types[d.elem], out);
     if (d.kind == TypeKind::Map && at('{')) return map(s_.types[d.elem], out);
+    if (at('"')) {  // most values are strings: no JNode
+      std::string_view text;
+      return string(text) && convertString(p_, d, text, out) == Conversion::Ok;
+    }
     JNode n;
     if (!scalar(n)) return false;
     if (n.type == JNode::Null && optional) {
@@ -743,6 +748,10 @@ class FastDecoder : Scanner {
 
   // A set or map element: a scalar (a Set or Map element type fails conversion).
   bool element(const TypeDesc& d, Value& out) {
+    if (at('"')) {
+      std::string_view text;
+      return string(text) && convertString(p_, d, text, out) == Conversion::Ok;
+    }
     JNode n;
     return scalar(n) && convertScalar(p_, d, n, out) == Conversion::Ok;
   }

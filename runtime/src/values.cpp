@@ -42,6 +42,9 @@ int compareValues(const Value& a, const Value& b) {
 }
 
 uint32_t sortUnique(Value* v, uint32_t n) {
+  uint32_t sorted = 1;  // often already sorted and duplicate-free (one pass, no sort)
+  while (sorted < n && compareValues(v[sorted - 1], v[sorted]) < 0) ++sorted;
+  if (sorted >= n) return n;
   std::sort(v, v + n, [](const Value& x, const Value& y) { return compareValues(x, y) < 0; });
   auto end = std::unique(v, v + n, [](const Value& x, const Value& y) { return compareValues(x, y) == 0; });
   return uint32_t(end - v);
