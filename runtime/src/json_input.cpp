@@ -689,9 +689,11 @@ class FastDecoder : Scanner {
 
   bool principalObject(int32_t& pt) {
     const PrincipalType* ptype = nullptr;
+    uint32_t cursor = 0;
     auto attr = [&](size_t a) { return principalAttr(*ptype, a); };
     bool ok = object([&](std::string_view key) {
-      if (ptype) return key != "type" && attribute(p_.json.principal_attrs[size_t(pt)], attr, st_.principal.data(), key);
+      if (ptype)
+        return key != "type" && attribute(p_.json.principal_attrs[size_t(pt)], attr, st_.principal.data(), key, cursor);
       // The first member names the type, which tells what the other members are.
       JNode type;
       if (key != "type" || !scalar(type) || type.type != JNode::String) return false;
@@ -707,12 +709,15 @@ class FastDecoder : Scanner {
   template <typename AttrAt>
   bool attributes(const NameTable& names, size_t count, AttrAt attr, Value* out) {
     st_.seen.assign(count, 0);
-    return object([&](std::string_view key) { return attribute(names, attr, out, key); }) && complete(count, attr, out);
+    uint32_t cursor = 0;
+    return object([&](std::string_view key) { return attribute(names, attr, out, key, cursor); }) &&
+           complete(count, attr, out);
   }
-  // The value of attribute `key`, which must be known and not given before.
+  // The value of attribute `key`, which must be known and not given before (`cursor`: see
+  // NameTable::find).
   template <typename AttrAt>
-  bool attribute(const NameTable& names, AttrAt attr, Value* out, std::string_view key) {
-    int32_t a = names.find(key);
+  bool attribute(const NameTable& names, AttrAt attr, Value* out, std::string_view key, uint32_t& cursor) {
+    int32_t a = names.find(key, cursor);
     if (a < 0 || st_.seen[size_t(a)]++) return false;
     AttrView at = attr(size_t(a));
     return value(at.type, at.optional, out[at.slot]);

@@ -19,13 +19,13 @@ class Writer {
   Writer(const Writer&) = delete;
   Writer& operator=(const Writer&) = delete;
 
-  Writer& operator+=(char c) {
+  [[gnu::always_inline]] Writer& operator+=(char c) {
     if (n_ == kCap) flush();
     buf_[n_++] = c;
     return *this;
   }
   // Inline, with the rare overflow out of line: most appends are a short memcpy.
-  Writer& operator+=(std::string_view s) {
+  [[gnu::always_inline]] Writer& operator+=(std::string_view s) {
     if (s.size() > kCap - n_) return spill(s);
     std::memcpy(buf_ + n_, s.data(), s.size());
     n_ += s.size();
@@ -33,7 +33,7 @@ class Writer {
   }
   // A literal: its length is known at compile time, so the copy is a few moves.
   template <size_t N>
-  Writer& operator+=(const char (&s)[N]) {
+  [[gnu::always_inline]] Writer& operator+=(const char (&s)[N]) {
     return *this += std::string_view(s, N - 1);
   }
   void append(const char* p, size_t n) { *this += std::string_view(p, n); }

@@ -22,26 +22,48 @@ class NameTable {
     size_t size = std::bit_ceil(std::max<size_t>(2 * entries.size(), 4));
     slots_.resize(size);
     mask_ = uint32_t(size - 1);
-    for (const auto& [name, value] : entries) {
+    bool repeated = false;
+    for (uint32_t pos = 0; pos < entries.size(); ++pos) {
+      const auto& [name, value] = entries[pos];
       uint32_t i = uint32_t(hash(name)) & mask_;
       while (slots_[i].value >= 0 && slots_[i].name != name) i = (i + 1) & mask_;
-      if (slots_[i].value < 0) slots_[i] = {name, value};
+      if (slots_[i].value < 0) slots_[i] = {name, value, pos};
+      else repeated = true;
     }
+    if (!repeated) order_ = entries;  // with a repeated name, only find() (first one wins)
   }
   // The value of `name`, or -1.
-  int32_t find(std::string_view name) const {
-    for (uint32_t i = uint32_t(hash(name)) & mask_;; i = (i + 1) & mask_) {
-      const Slot& s = slots_[i];
-      if (s.value < 0) return -1;
-      if (s.name.size() == name.size() && sameBytes(s.name.data(), name.data(), name.size())) return s.value;
+  int32_t find(std::string_view name) const { return slot(name).value; }
+  // The same, for names that usually come in the order of the entries (the attributes of
+  // an input object): `cursor` is where the last name was found plus one, and the entry
+  // there is compared first, before hashing.
+  int32_t find(std::string_view name, uint32_t& cursor) const {
+    if (cursor < order_.size()) {
+      const auto& [expected, value] = order_[cursor];
+      if (expected.size() == name.size() && sameBytes(expected.data(), name.data(), name.size())) {
+        ++cursor;
+        return value;
+      }
     }
+    const Slot& s = slot(name);
+    cursor = s.pos + 1;
+    return s.value;
   }
 
  private:
   struct Slot {
     std::string_view name;
     int32_t value = -1;  // -1: empty
+    uint32_t pos = 0;    // the entry's position
   };
+  // The slot of `name`, or an empty one.
+  const Slot& slot(std::string_view name) const {
+    for (uint32_t i = uint32_t(hash(name)) & mask_;; i = (i + 1) & mask_) {
+      const Slot& s = slots_[i];
+      if (s.value < 0) return s;
+      if (s.name.size() == name.size() && sameBytes(s.name.data(), name.data(), name.size())) return s;
+    }
+  }
   // Whether n bytes are equal; names are short, so up to 16 bytes are compared inline with
   // two overlapping loads from each end.
   static bool sameBytes(const char* a, const char* b, size_t n) {
@@ -84,6 +106,7 @@ class NameTable {
   }
   std::vector<Slot> slots_;
   uint32_t mask_ = 0;
+  std::vector<std::pair<std::string_view, int32_t>> order_;  // the entries, unless a name repeats
 };
 
 }  // namespace pave::rt

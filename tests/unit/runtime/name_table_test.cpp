@@ -47,5 +47,35 @@ TEST(NameTable, FirstEntryWinsAndEmptyTableFindsNothing) {
   EXPECT_EQ(empty.find("env"), -1);
 }
 
+// find(name, cursor): the entry at the cursor is tried first; any order gives the same
+// values as find(name), and the cursor follows the last name found.
+TEST(NameTable, CursorLookupAgreesWithFindInAnyOrder) {
+  const NameTable table({{"email", 0}, {"groups", 1}, {"on_call", 2}, {"team", 3}});
+  const std::vector<std::vector<std::string_view>> orders = {
+      {"email", "groups", "on_call", "team"}, {"team", "on_call", "groups", "email"},
+      {"groups", "team", "email", "nope", "on_call"}, {"on_call", "on_call", "", "emai", "emails"}};
+  for (const auto& order : orders) {
+    uint32_t cursor = 0;
+    for (std::string_view name : order) {
+      const int32_t expected = table.find(name);
+      EXPECT_EQ(table.find(name, cursor), expected) << name;
+      if (expected >= 0) {
+        EXPECT_EQ(cursor, uint32_t(expected) + 1) << name;
+      }
+    }
+  }
+  // In the entries' order, the cursor steps through them.
+  uint32_t cursor = 0;
+  for (int32_t i = 0; i < 4; ++i) {
+    EXPECT_EQ(table.find(orders[0][size_t(i)], cursor), i);
+    EXPECT_EQ(cursor, uint32_t(i) + 1);
+  }
+  // With a repeated name the first entry wins, whatever the cursor.
+  const NameTable repeated({{"a", 0}, {"b", 1}, {"a", 2}});
+  cursor = 2;
+  EXPECT_EQ(repeated.find("a", cursor), 0);
+  EXPECT_EQ(cursor, 1u);
+}
+
 }  // namespace
 }  // namespace pave::rt::test
