@@ -163,6 +163,9 @@ FastTest recognizeTest(const Instr* c, size_t n, uint32_t result, const std::vec
     } else if (op == Op::LOADK) {
       t.k = consts[fieldB(c[0])];
       t.form = FastTest::Form::Constant;
+    } else if (op == Op::LOADB) {
+      t.k = Value::boolean(fieldB(c[0]) != 0);
+      t.form = FastTest::Form::Constant;
     }
     return t;
   }

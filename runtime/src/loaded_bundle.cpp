@@ -325,6 +325,44 @@ BindSlot bindSlot(const Schema& s, TypeId t) {
   return b;
 }
 
+// The function `fn` specialized for principal type `pt` (specializeForPrincipal), or `fn`
+// itself when nothing folds; made once per pair.
+uint32_t specializedFn(LoadedBundle::Impl& impl, uint32_t fn, uint32_t pt) {
+  auto [it, added] = impl.specialized.emplace(std::make_pair(fn, pt), fn);
+  if (!added) return it->second;
+  const Function& f = impl.model.functions[fn];
+  std::vector<Instr> code = specializeForPrincipal(f, pt);
+  if (code.empty()) return fn;
+  Function view{f.num_regs, std::move(code), f.consts};
+  CompiledFn c;
+  c.consts = impl.fns[fn].consts;
+  c.fast = recognizeFastTest(view, c.consts);
+  const bool costly = c.fast.form == FastTest::Form::None || c.fast.form == FastTest::Form::Compare;
+  c.memo = impl.fns[fn].memo != kNone && costly ? impl.memo_count++ : kNone;
+  impl.specialized_code.push_back(std::move(view.code));
+  c.code = impl.specialized_code.back().data();
+  c.size = uint32_t(impl.specialized_code.back().size());
+  c.num_regs = f.num_regs;
+  impl.fns.push_back(std::move(c));
+  return it->second = uint32_t(impl.fns.size() - 1);
+}
+
+// The conjuncts of a rule in the rule set of principal type `pt`: each specialized for the
+// type, those that became `true` dropped, those that became one test moved to the guards.
+void specializeConjuncts(LoadedBundle::Impl& impl, uint32_t pt, RuleUse& use) {
+  std::vector<Conjunct> all;
+  for (const auto* list : {&use.guards, &use.others}) all.insert(all.end(), list->begin(), list->end());
+  std::sort(all.begin(), all.end(), [](const Conjunct& x, const Conjunct& y) { return x.index < y.index; });
+  use.guards.clear();
+  use.others.clear();
+  for (Conjunct c : all) {
+    c.fn = specializedFn(impl, c.fn, pt);
+    const FastTest& t = impl.fns[c.fn].fast;
+    if (t.form == FastTest::Form::Constant && t.k.isTrue()) continue;  // holds for this type
+    (t.form != FastTest::Form::None ? use.guards : use.others).push_back(c);
+  }
+}
+
 // A rule as one request type sees it: its conjuncts split into guards and the others, its
 // grant assignments for the type, and its approvers when they are constants.
 RuleUse ruleUse(const LoadedBundle::Impl& impl, const RequestType& rt, uint32_t r) {
@@ -433,11 +471,7 @@ void buildIndexes(LoadedBundle::Impl& impl) {
         });
         if (ruled_out) continue;
         set.rules.push_back(use);
-        // `principal is T` holds throughout the set of T.
-        std::erase_if(set.rules.back().guards, [&](const Conjunct& g) {
-          const FastTest& ft = impl.fns[g.fn].fast;
-          return ft.form == FastTest::Form::IsPrincipal && ft.ptype == pt;
-        });
+        specializeConjuncts(impl, pt, set.rules.back());  // e.g. `principal is T` holds here
       }
       buildDispatch(impl, pt, set);
       for (RuleUse& use : set.rules)

@@ -2,6 +2,8 @@
 #pragma once
 
 #include <array>
+#include <deque>
+#include <map>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -158,6 +160,10 @@ struct TypeNames {
 
 struct LoadedBundle::Impl {
   Bundle model;
+  // Functions specialized for a principal type (specializeForPrincipal): their code, and
+  // per (function, principal type) the index in `fns` of the specialized one.
+  std::deque<std::vector<Instr>> specialized_code;
+  std::map<std::pair<uint32_t, uint32_t>, uint32_t> specialized;
   std::array<uint8_t, 32> digest{};
   std::string digest_hex;
   bool is_signed = false;
@@ -227,6 +233,11 @@ const Value* fastLoad(const FastTest& t, const Input& in);
 bool setContains(const Value& set, const Value& x);
 // The value of `key` in a map value, or null.
 const Value* mapEntry(const Value& map, std::string_view key);
+
+// specialize.cpp: the code of `f` for a decision whose principal is of type `pt`:
+// `principal is T` and `has(principal.x)` of another type folded to constants, branches on
+// constants taken, and what can no longer run removed; empty when nothing folds.
+std::vector<Instr> specializeForPrincipal(const Function& f, uint32_t pt);
 
 // Materializes a constant of the model as a run-time value (storage kept in `impl`).
 Value materialize(LoadedBundle::Impl& impl, const Const& c);
