@@ -1,6 +1,6 @@
 // libFuzzer target: arbitrary bytes as a bundle through the loader and verifier, and any
-// bundle that loads through disassembly, inspection and a few decisions. Nothing may
-// crash, trip a sanitizer or hang.
+// bundle that loads through disassembly, inspection and a few decisions, each explained
+// and not (they must agree but for the trace). Nothing may crash, trip a sanitizer or hang.
 //
 // Mutated bundles almost never carry a matching SHA-256 trailer, which would stop every
 // input at the digest check. So each input is loaded twice: as given, and with its last
@@ -9,10 +9,14 @@
 #include <openssl/sha.h>
 
 #include <cstddef>
+#include <cstdio>
+#include <cstdlib>
 #include <cstdint>
 #include <cstring>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "pave/runtime.h"
 
@@ -36,8 +40,20 @@ void exercise(const uint8_t* data, size_t size) {
   (void)pave::rt::inspect(*bundle);
   pave::rt::Decider decider(bundle);
   for (const char* input : kInputs) {
-    (void)decider.decideJson(input, false);
-    (void)decider.decideJson(input, true);
+    // Explaining changes nothing but the trace: the plain decision takes every shortcut
+    // (dispatch, probes, functions specialized per principal type), the explained one none.
+    std::string plain = decider.decideJson(input, false);
+    auto p = nlohmann::json::parse(plain, nullptr, false);
+    auto e = nlohmann::json::parse(decider.decideJson(input, true), nullptr, false);
+    if (p.is_discarded() || e.is_discarded()) {
+      std::fprintf(stderr, "decision is not valid JSON:\n%s\n", plain.c_str());
+      std::abort();
+    }
+    e.erase("trace");
+    if (e != p) {
+      std::fprintf(stderr, "explaining changed the decision:\n%s\n%s\n", p.dump().c_str(), e.dump().c_str());
+      std::abort();
+    }
   }
 }
 
