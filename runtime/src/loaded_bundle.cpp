@@ -403,14 +403,25 @@ RuleUse ruleUse(const LoadedBundle::Impl& impl, const RequestType& rt, uint32_t 
 void buildIndexes(LoadedBundle::Impl& impl) {
   const Bundle& m = impl.model;
   const Schema& s = m.schema;
-  for (const Function& f : m.functions) {
+  // Only the functions rules use are verified (and only they can run): the others are
+  // left as they are, neither materialized nor looked at.
+  std::vector<bool> used(m.functions.size(), false);
+  for (const Rule& r : m.rules) {
+    for (uint32_t fn : r.conjuncts) used[fn] = true;
+    for (uint32_t fn : r.approvers) used[fn] = true;
+    for (const GrantAssign& g : r.grants) used[g.function] = true;
+  }
+  for (size_t i = 0; i < m.functions.size(); ++i) {
+    const Function& f = m.functions[i];
     CompiledFn fn;
-    fn.code = f.code.data();
-    fn.size = uint32_t(f.code.size());
-    fn.num_regs = f.num_regs;
-    for (const Const& c : f.consts) fn.consts.push_back(materialize(impl, c));
-    fn.fast = recognizeFastTest(f, fn.consts);
-    impl.max_regs = std::max(impl.max_regs, f.num_regs);
+    if (used[i]) {
+      fn.code = f.code.data();
+      fn.size = uint32_t(f.code.size());
+      fn.num_regs = f.num_regs;
+      for (const Const& c : f.consts) fn.consts.push_back(materialize(impl, c));
+      fn.fast = recognizeFastTest(f, fn.consts);
+      impl.max_regs = std::max(impl.max_regs, f.num_regs);
+    }
     impl.fns.push_back(std::move(fn));
   }
   // Conjuncts several rules share are memoized, unless their fast test costs no more than

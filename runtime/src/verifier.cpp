@@ -514,6 +514,8 @@ struct Verifier {
       for (uint32_t fn : r.approvers)
         if (fn >= nf || !function(fn, {scalar(TypeKind::String), targets})) return fail(where + ": invalid approver");
       std::vector<StrId> grant_names;
+      // (each grant function is verified once per target: with none, it would not be)
+      if (!r.grants.empty() && targets.empty()) return fail(where + ": grants on a rule without targets");
       for (const GrantAssign& g : r.grants) {
         grant_names.push_back(g.grant);
         if (g.function >= nf) return fail(where + ": invalid grant function");

@@ -196,6 +196,44 @@ TEST(Verifier, RefusesBadModels) {
   }
 }
 
+// Regression (found by fuzz_bundle_load): a function no rule uses is not verified, and the
+// loader read its constants anyway (a LOADK index past the pool: an out-of-bounds read,
+// a crash of `pave inspect`). Such functions are now left alone, and decisions work.
+TEST(Verifier, UnusedFunctionsAreNeverLookedAt) {
+  Catalog c;
+  c.rule("acme.a", Effect::Allow, {c.cloudRole}, {requestRoleIs(c, "admin")});
+  Function unused;
+  unused.num_regs = 3;
+  unused.code = {encode(Op::LOAD_REQ, 1, c.sDuration), encode(Op::LOADK, 2, 25088), encode(Op::LE, 0, 1, 2),
+                 encode(Op::RET, 0)};
+  unused.consts = {Const{}};
+  c.b.functions.push_back(unused);
+  std::vector<uint8_t> bytes;
+  std::string error;
+  ASSERT_TRUE(writeBundle(c.b, {}, bytes, &error)) << error;
+  auto lb = LoadedBundle::load(bytes, {}, &error);
+  ASSERT_TRUE(lb) << error;
+  EXPECT_NE(disassemble(lb->model()).find("LOADK"), std::string::npos);
+  nlohmann::json d = decide(lb, humanInput(cloudRequest("dev", "admin", "\"1h\"")));
+  EXPECT_EQ(d["decision"], "allow") << d.dump();
+}
+
+// With no target (a rule `on *` over a schema without request types), a grant function
+// would never be verified: refused.
+TEST(Verifier, RefusesGrantsWithoutTargets) {
+  Catalog c;
+  uint32_t a = c.rule("acme.a", Effect::Allow, {c.cloudRole}, {constBool(true)});
+  c.grant(a, "max_ttl", [](FunctionBuilder& fb) { return fb.load(fb.durationConst(60)); });
+  c.b.rules[a].targets.clear();
+  c.b.rules[a].all_targets = true;
+  c.b.schema.requests.clear();
+  std::vector<uint8_t> bytes;
+  std::string error;
+  ASSERT_TRUE(writeBundle(c.b, {}, bytes, &error)) << error;
+  EXPECT_FALSE(LoadedBundle::load(bytes, {}, &error));
+  EXPECT_NE(error.find("grants on a rule without targets"), std::string::npos) << error;
+}
+
 TEST(Builder, LabelsPatchForwardJumpsAndRefuseMisuse) {
   Bundle b;
   FunctionBuilder fb(b);
