@@ -442,9 +442,13 @@ void Decider::State::reset() {
   input.request = request.data();
   input.context = context.data();
   bound = false;
+  clearDecision(false);
+  decision.request_type = kNone;
+}
+
+void Decider::State::clearDecision(bool explain) {
   Decision& d = decision;
   d.outcome = Outcome::Deny;
-  d.request_type = kNone;
   d.rules.clear();
   d.deny_rules.clear();
   d.exceptions.clear();
@@ -453,7 +457,7 @@ void Decider::State::reset() {
   d.reasons.clear();
   d.errors.clear();
   d.trace.clear();
-  d.explained = false;
+  d.explained = explain;
 }
 
 void evaluate(const LoadedBundle::Impl& p, Decider::State& st, bool explain) {
@@ -520,16 +524,7 @@ const Decision& Decider::decideBound(bool explain) {
   const auto& p = bundle_->impl();
   State& st = *st_;
   Decision& d = st.decision;
-  d.outcome = Outcome::Deny;
-  d.rules.clear();
-  d.deny_rules.clear();
-  d.exceptions.clear();
-  d.approvals.clear();
-  d.grants.clear();
-  d.reasons.clear();
-  d.errors.clear();
-  d.trace.clear();
-  d.explained = explain;
+  st.clearDecision(explain);
   if (!st.bound) {
     d.request_type = kNone;
     d.errors.push_back({"unknown-request-type", "$.type", kNone, "no request type bound"});

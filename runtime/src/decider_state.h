@@ -46,6 +46,8 @@ struct Decider::State {
   void prepare(const LoadedBundle::Impl& p);
   // Forgets the previous decision and input.
   void reset();
+  // Forgets the previous decision (its request type stays).
+  void clearDecision(bool explain);
 };
 
 // json_input.cpp: parses and validates one input (SPEC §7.2) into `st.input`. On problems,
