@@ -10,17 +10,6 @@ namespace {
 
 constexpr std::string_view kNoMatchingRule = "no-matching-rule";
 
-// The value of `key` in a map value, or null: a small map (most are) is searched in line,
-// comparing lengths first.
-inline const Value* findEntry(const Value& map, std::string_view key) {
-  if (map.n > 8) return mapEntry(map, key);
-  for (uint32_t e = 0; e < map.n; ++e) {
-    const Value& k = map.elems[2 * e];
-    if (k.n == key.size() && (k.n == 0 || std::memcmp(k.s, key.data(), k.n) == 0)) return &map.elems[2 * e + 1];
-  }
-  return nullptr;
-}
-
 // A guard's probe (GuardProbe) on the input's values by root (principal, request,
 // context): 1 true, 0 false, -1 undecided.
 inline int probe(const Conjunct& c, const Value* const* roots) {
@@ -52,7 +41,7 @@ inline int probe(const Conjunct& c, const Value* const* roots) {
       break;
     case GuardProbe::MapHas: {
       if (v.kind != Kind::Map) return -1;
-      r = findEntry(v, k.str()) != nullptr;
+      r = mapEntry(v, k.str()) != nullptr;
       break;
     }
     case GuardProbe::Lt:
@@ -264,7 +253,7 @@ struct Evaluation {
       const Value* v = key.root == FastTest::Root::Request  ? &in.request[key.slot]
                        : key.root == FastTest::Root::Context ? &in.context[key.slot]
                                                              : &in.principal[key.slot];
-      if (key.entry && (v->kind != Kind::Map || !(v = findEntry(*v, key.entry_key)))) continue;
+      if (key.entry && (v->kind != Kind::Map || !(v = mapEntry(*v, key.entry_key)))) continue;
       if (v->kind != key.kind) continue;  // absent: every rule stays
       uint32_t row;
       if (key.kind == Kind::String) {

@@ -100,7 +100,7 @@ bool cidrHas(const Value& net, const Value& ip) {
 
 bool setContains(const Value& set, const Value& x) { return setHas(set, x); }
 
-const Value* mapEntry(const Value& map, std::string_view key) {
+const Value* mapEntrySorted(const Value& map, std::string_view key) {
   int64_t at = mapFind(map, key);
   return at < 0 ? nullptr : &map.elems[2 * at + 1];
 }
@@ -278,14 +278,6 @@ int runFastTest(const FastTest& t, const Input& in) {
   return fastCompare(t, *v);
 }
 
-namespace {
-int compareUnnegated(const FastTest& t, const Value& in);
-}  // namespace
-
-int fastCompare(const FastTest& t, const Value& in) {
-  const int r = compareUnnegated(t, in);
-  return r < 0 ? r : r ^ int(t.negate);
-}
 
 namespace {
 int compareUnnegated(const FastTest& t, const Value& in) {
@@ -319,6 +311,11 @@ int compareUnnegated(const FastTest& t, const Value& in) {
   }
 }
 }  // namespace
+
+int fastCompare(const FastTest& t, const Value& in) {
+  const int r = compareUnnegated(t, in);
+  return r < 0 ? r : r ^ int(t.negate);
+}
 
 Value execute(const CompiledFn& fn, const Input& in, Scratch& s) {
   Value* R = s.regs.data();

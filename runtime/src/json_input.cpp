@@ -738,22 +738,18 @@ class FastDecoder : Scanner {
     const TypeDesc& d = s_.types[t];
     if (d.kind == TypeKind::Set && at('[')) return set(s_.types[d.elem], out);
     if (d.kind == TypeKind::Map && at('{')) return map(s_.types[d.elem], out);
-    if (at('"')) {  // most values are strings: no JNode
-      std::string_view text;
-      return string(text) && convertString(p_, d, text, out) == Conversion::Ok;
+    if (optional && at('n')) {  // null: absent (anything else starting with n is invalid)
+      JNode n;
+      out = Value();
+      return scalar(n) && n.type == JNode::Null;
     }
-    JNode n;
-    if (!scalar(n)) return false;
-    if (n.type == JNode::Null && optional) {
-      out = Value();  // null: absent
-      return true;
-    }
-    return convertScalar(p_, d, n, out) == Conversion::Ok;
+    return element(d, out);
   }
 
-  // A set or map element: a scalar (a Set or Map element type fails conversion).
+  // A scalar of type `d`, also a set or map element (a Set or Map element type fails
+  // conversion).
   bool element(const TypeDesc& d, Value& out) {
-    if (at('"')) {
+    if (at('"')) {  // most values are strings: no JNode
       std::string_view text;
       return string(text) && convertString(p_, d, text, out) == Conversion::Ok;
     }

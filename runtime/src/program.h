@@ -231,8 +231,17 @@ int fastCompare(const FastTest& t, const Value& v);
 const Value* fastLoad(const FastTest& t, const Input& in);
 // Set membership and comparison helpers shared with the decider.
 bool setContains(const Value& set, const Value& x);
-// The value of `key` in a map value, or null.
-const Value* mapEntry(const Value& map, std::string_view key);
+// The value of `key` in a map value (keys sorted), or null: a small map (most are) is
+// searched in line, comparing lengths first; a larger one by binary search.
+const Value* mapEntrySorted(const Value& map, std::string_view key);
+inline const Value* mapEntry(const Value& map, std::string_view key) {
+  if (map.n > 8) return mapEntrySorted(map, key);
+  for (uint32_t e = 0; e < map.n; ++e) {
+    const Value& k = map.elems[2 * e];
+    if (k.n == key.size() && (k.n == 0 || std::memcmp(k.s, key.data(), k.n) == 0)) return &map.elems[2 * e + 1];
+  }
+  return nullptr;
+}
 
 // specialize.cpp: the code of `f` for a decision whose principal is of type `pt`:
 // `principal is T` and `has(principal.x)` of another type folded to constants, branches on
