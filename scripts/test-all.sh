@@ -4,10 +4,21 @@
 # same tests again under AddressSanitizer + UndefinedBehaviorSanitizer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The conformance suite sits next to the project (../shared). A clone made elsewhere (a
+# temporary directory) finds it next to the repository it was cloned from.
 shared=${PAVE_SHARED:-../shared}
+if [ ! -f "$shared/conformance/run.py" ]; then
+  origin=$(git config --get remote.origin.url 2>/dev/null || true)
+  if [ -n "$origin" ] && [ -f "$origin/../shared/conformance/run.py" ]; then shared="$origin/../shared"; fi
+fi
+if [ ! -f "$shared/conformance/run.py" ]; then
+  echo "test-all.sh: no conformance suite at $shared/conformance (set PAVE_SHARED to its parent)" >&2
+  exit 2
+fi
+shared=$(cd "$shared" && pwd)
 
 echo "== build (warnings as errors)"
-scripts/setup.sh build
+scripts/setup.sh build -DPAVE_SHARED_DIR="$shared"
 
 echo "== unit and golden tests"
 ctest --test-dir build --output-on-failure -j"$(nproc)"
@@ -21,7 +32,7 @@ echo "== example repository"
 PAVE_NOW=2026-11-27T00:00:00Z scripts/demo.sh build >/dev/null
 
 echo "== sanitizers (ASan + UBSan)"
-scripts/setup.sh build-asan -DCMAKE_BUILD_TYPE=Debug -DPAVE_SANITIZE=ON
+scripts/setup.sh build-asan -DCMAKE_BUILD_TYPE=Debug -DPAVE_SANITIZE=ON -DPAVE_SHARED_DIR="$shared"
 export LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-asan --output-on-failure -j"$(nproc)"
