@@ -209,25 +209,24 @@ struct Evaluation {
     Decision& d = st.decision;
     const RequestType& rt = m.schema.requests[d.request_type];
     bool ok = true;
-    d.grants.assign(ri.grant_defaults.begin(), ri.grant_defaults.end());
-    st.grant_first.assign(rt.grants.size(), kNone);
+    for (const Value& v : ri.grant_defaults) d.grants.push_back(v);  // few: cheaper than assign
     for (const RuleUse* matched : st.matched) {
       const RuleUse& use = *matched;
       if (approvals && use.effect == Effect::Approve) ok &= approval(use);
       for (const RuleUse::Grant& grant : use.grants) {
         const uint32_t g = grant.grant;
         Value v = grant.constant ? grant.k : run(grant.fn);
-        uint32_t& first_rule = st.grant_first[g];
+        Decider::State::GrantFirst& first = st.grant_first[g];
         if (v.isError()) {
           evalError(use.rule, v);
           ok = false;
-        } else if (first_rule == kNone) {
+        } else if (first.stamp != st.stamp) {
           d.grants[g] = v;
-          first_rule = use.rule;
+          first = {st.stamp, use.rule};
         } else if (!merge(rt.grants[g].merge, d.grants[g], v)) {
           d.errors.push_back({"grant-conflict", {}, use.rule,
                               "grant '" + std::string(p.str(rt.grants[g].name)) + "' is assigned different values by '" +
-                                  std::string(p.str(m.rules[first_rule].name)) + "' and '" +
+                                  std::string(p.str(m.rules[first.rule].name)) + "' and '" +
                                   std::string(p.str(m.rules[use.rule].name)) + "'"});
           ok = false;
         }
@@ -421,6 +420,9 @@ void Decider::State::prepare(const LoadedBundle::Impl& p) {
   context.resize(std::max<size_t>(p.model.schema.context.size(), 1));
   deny_state.resize(p.model.rules.size());
   memo_stamp.resize(p.memo_count, 0);
+  size_t grants = 0;
+  for (const RequestType& rt : p.model.schema.requests) grants = std::max(grants, rt.grants.size());
+  grant_first.resize(grants);
   memo_value.resize(p.memo_count);
 }
 
@@ -452,6 +454,7 @@ void Decider::State::clearDecision(bool explain) {
 void evaluate(const LoadedBundle::Impl& p, Decider::State& st, bool explain) {
   if (++st.stamp == 0) {  // wrapped: forget every stamp
     std::fill(st.memo_stamp.begin(), st.memo_stamp.end(), 0);
+    std::fill(st.grant_first.begin(), st.grant_first.end(), Decider::State::GrantFirst{});
     st.stamp = 1;
   }
   Evaluation{p, st}.run(explain);
@@ -495,13 +498,14 @@ InputBuilder Decider::bind(uint32_t request_type, uint32_t principal_type) {
     const std::vector<BindSlot>& prin = p.principal_bind[principal_type];
     const RequestIndex& ri = p.requests[request_type];
     const std::vector<BindSlot>& req = ri.bind;
-    // Every attribute absent (only the kind counts in an absent value).
-    Value* values = st.request.data();
-    for (uint32_t slot : ri.slots) values[slot].kind = Kind::Absent;
-    values = st.principal.data();
-    for (size_t a = 0; a < prin.size(); ++a) values[a].kind = Kind::Absent;
-    values = st.context.data();
-    for (size_t a = 0; a < p.context_bind.size(); ++a) values[a].kind = Kind::Absent;
+    // Every attribute absent: an absent value is all zero bytes. (In the request's range
+    // of slots, those of other request types too: no rule of this type reads them.)
+    auto clear = [](Value* values, size_t n) {
+      for (size_t i = 0; i < n; ++i) values[i].kind = Kind::Absent;
+    };
+    clear(st.request.data() + ri.slot_begin, ri.slot_end - ri.slot_begin);
+    clear(st.principal.data(), prin.size());
+    clear(st.context.data(), p.context_bind.size());
     in.principal_ = {prin.data(), st.principal.data(), uint32_t(prin.size())};
     in.request_ = {req.data(), st.request.data(), uint32_t(req.size())};
     in.context_ = {p.context_bind.data(), st.context.data(), uint32_t(p.context_bind.size())};
@@ -553,29 +557,42 @@ const Decision& Decider::decideBound(bool explain) {
 
 // The kinds InputBuilder::set does not store inline: the value must fit the type (enum
 // member in range, sorted and duplicate-free collections, …), and addresses are made
-// canonical. Set<String> and Map<String, String>, the common collections, and scalar
-// addresses have their own short paths.
+// canonical. Scalar addresses have their own short path here, and Set<String> and
+// Map<String, String>, the common collections, their own function (setStrings).
+namespace {
+// Whether the elements (map: entries) of a Set<String> or Map<String, String> value are
+// strings in sorted order without duplicates.
+[[gnu::noinline]] bool sortedStrings(const Value& v, bool map) {
+  const size_t stride = map ? 2 : 1;
+  for (uint32_t i = 0; i < v.n; ++i) {
+    const Value& key = v.elems[stride * i];
+    if (key.kind != Kind::String || (map && v.elems[2 * i + 1].kind != Kind::String)) return false;
+    if (i == 0) continue;
+    const Value& prev = v.elems[stride * (i - 1)];  // sorted, no duplicates: prev < key
+    const uint32_t common = std::min(prev.n, key.n);
+    const int c = common ? std::memcmp(prev.s, key.s, common) : 0;  // "" may have no pointer
+    if (c > 0 || (c == 0 && prev.n >= key.n)) return false;
+  }
+  return true;
+}
+}  // namespace
+
+// Set<String> and Map<String, String>. Collections of one element, common in bound
+// inputs, are checked without a call (so without saving registers).
+bool InputBuilder::setStrings(const detail::BindSlot& b, const Value& v, Value& out) {
+  if (v.kind != b.kind || (v.n && !v.elems)) return false;
+  const bool map = b.check == detail::BindSlot::Check::StringMap;
+  if (v.n > 1 ? !sortedStrings(v, map)
+              : v.n == 1 && (v.elems[0].kind != Kind::String || (map && v.elems[1].kind != Kind::String)))
+    return false;
+  out = v;
+  return true;
+}
+
 bool InputBuilder::setChecked(const detail::BindSlot& b, const Value& v, Value& out) {
   using Check = detail::BindSlot::Check;
   if (b.type == kNone || v.kind != b.kind) return false;
   switch (b.check) {
-    case Check::StringSet:
-    case Check::StringMap: {
-      if (v.n && !v.elems) return false;
-      const bool map = b.check == Check::StringMap;
-      const size_t stride = map ? 2 : 1;
-      for (uint32_t i = 0; i < v.n; ++i) {
-        const Value& key = v.elems[stride * i];
-        if (key.kind != Kind::String || (map && v.elems[2 * i + 1].kind != Kind::String)) return false;
-        if (i == 0) continue;
-        const Value& prev = v.elems[stride * (i - 1)];  // sorted, no duplicates: prev < key
-        const uint32_t common = std::min(prev.n, key.n);
-        const int c = common ? std::memcmp(prev.s, key.s, common) : 0;  // "" may have no pointer
-        if (c > 0 || (c == 0 && prev.n >= key.n)) return false;
-      }
-      out = v;
-      return true;
-    }
     case Check::Address:
       if (v.kind == Kind::Ip ? v.family != 4 && v.family != 6
                              : !((v.family == 4 && v.prefix <= 32) || (v.family == 6 && v.prefix <= 128)))

@@ -33,7 +33,13 @@ struct Decider::State {
   std::vector<uint8_t> deny_state;  // per rule index, while lifting: 1 matched, 2 lifted
   std::vector<const RuleUse*> matched;  // the matching allow/approve rules
   std::vector<uint32_t> exceptions;     // the matching exceptions
-  std::vector<uint32_t> grant_first;  // per grant: the first rule that assigned it
+  // Per grant index: the first rule that assigned it, current when its stamp is this
+  // decision's (so nothing is reset between decisions).
+  struct GrantFirst {
+    uint32_t stamp = 0;
+    uint32_t rule = kNone;
+  };
+  std::vector<GrantFirst> grant_first;
   // JSON parsing.
   std::vector<JNode> jstack;
   std::vector<std::string_view> jkeys;

@@ -460,7 +460,8 @@ void buildIndexes(LoadedBundle::Impl& impl) {
       impl.max_request_slot = std::max(impl.max_request_slot, a.slot + 1);
       if (ri.bind.size() <= a.slot) ri.bind.resize(a.slot + 1);
       ri.bind[a.slot] = bindSlot(s, s.request_slots[a.slot].type);
-      ri.slots.push_back(a.slot);
+      ri.slot_begin = ri.slot_end == 0 ? a.slot : std::min(ri.slot_begin, a.slot);
+      ri.slot_end = std::max(ri.slot_end, a.slot + 1);
       if (!a.optional) ri.required.push_back(a.slot);
     }
     for (uint32_t r : impl.rules_by_name) {

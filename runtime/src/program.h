@@ -142,7 +142,7 @@ struct RequestIndex {
   std::vector<Value> grant_defaults;
   // Per bundle-wide request slot, up to the last one this request type has.
   std::vector<BindSlot> bind;
-  std::vector<uint32_t> slots;     // the slots of its attributes
+  uint32_t slot_begin = 0, slot_end = 0;  // the range of slots its attributes are in
   std::vector<uint32_t> required;  // the slots of its required attributes
   bool has_approve = false;
 };

@@ -150,11 +150,19 @@ class InputBuilder {
     const detail::BindSlot& b = t.slots[slot];
     if (b.inlineCheck()) {
       if (!b.fits(v)) return false;
-      t.values[slot] = v;
+      // The fields these kinds use, one by one: `v` is usually built just before the
+      // call, and one wide load across the several stores that built it would wait for
+      // them to reach the cache (no store-to-load forwarding), the cost of many copies.
+      Value& out = t.values[slot];
+      out.kind = v.kind;
+      out.n = v.n;
+      out.i = v.i;
       return true;
     }
+    if (b.check <= detail::BindSlot::Check::StringMap) return setStrings(b, v, t.values[slot]);
     return setChecked(b, v, t.values[slot]);
   }
+  static bool setStrings(const detail::BindSlot& b, const Value& v, Value& out);
   bool setChecked(const detail::BindSlot& b, const Value& v, Value& out);
   Decider& d_;
   detail::BindTarget principal_, request_, context_;  // empty unless bound

@@ -447,11 +447,17 @@ TEST(Decision, PreBoundCollectionsAndAddressesAreChecked) {
   EXPECT_FALSE(in.principal(c.hGroups, Value::set(mixed, 2)));
   EXPECT_FALSE(in.principal(c.hGroups, Value::set(nullptr, 1)));
   EXPECT_FALSE(in.principal(c.hGroups, Value::map(sorted, 1)));  // a map is not a set
+  // One element is checked on a shorter path: it must still be a string.
+  EXPECT_TRUE(in.principal(c.hGroups, Value::set(&a, 1)));
+  EXPECT_FALSE(in.principal(c.hGroups, Value::set(&one, 1)));
   const Value entries[] = {a, b, b, a}, swapped[] = {b, a, a, b}, twice[] = {a, b, a, b}, bad_value[] = {a, one};
   EXPECT_TRUE(in.request(c.sTags, Value::map(entries, 2)));
   EXPECT_FALSE(in.request(c.sTags, Value::map(swapped, 2)));
   EXPECT_FALSE(in.request(c.sTags, Value::map(twice, 2)));
   EXPECT_FALSE(in.request(c.sTags, Value::map(bad_value, 1)));
+  const Value bad_key[] = {one, a};
+  EXPECT_FALSE(in.request(c.sTags, Value::map(bad_key, 1)));
+  EXPECT_TRUE(in.request(c.sTags, Value::map(entries, 1)));
   EXPECT_FALSE(in.request(c.sTags, Value::set(sorted, 2)));
   // A prefix shorter than "ab" orders first ("a" < "ab").
   const Value ab = Value::string("ab"), prefix_first[] = {a, ab}, prefix_last[] = {ab, a};
@@ -472,6 +478,72 @@ TEST(Decision, PreBoundCollectionsAndAddressesAreChecked) {
   Value net = ip;
   net.kind = Kind::Cidr;
   EXPECT_FALSE(in.context(c.cSourceIp, net));  // a Cidr is not an Ip
+}
+
+// Binding again clears what the last binding set, also after binding another request type
+// in between (each request type clears only its own range of slots).
+TEST(Decision, RebindingClearsOptionalAttributes) {
+  Catalog c;
+  c.rule("acme.counted", Effect::Allow, {c.cloudRole}, {[&c](FunctionBuilder& fb) {
+           Reg out = fb.reg();
+           fb.emit(Op::HAS_REQ, out, c.sCount);
+           return out;
+         }});
+  auto lb = c.load();
+  Decider d(lb);
+  auto bindCloudRole = [&](bool with_count) {
+    InputBuilder in = d.bind(c.cloudRole, c.human);
+    Value dev = in.makeString("dev");
+    bool ok = in.principal("email", in.makeString("dev@acme.io")) && in.principal("groups", in.makeSet({&dev, 1})) &&
+              in.principal("on_call", Value::boolean(false)) &&
+              in.request("account", in.makeString("123456789012")) && in.request("role", in.makeString("viewer")) &&
+              in.request("env", in.makeEnum("Env", "dev")) &&
+              in.request(c.sDuration, Value::integer(3600, Kind::Duration)) &&
+              in.context("time", Value::integer(1795773600, Kind::Timestamp)) &&
+              in.context("break_glass", Value::boolean(false));
+    if (with_count) ok = ok && in.request(c.sCount, Value::integer(3));
+    return ok;
+  };
+  ASSERT_TRUE(bindCloudRole(true));
+  EXPECT_EQ(d.decideBound().outcome, Outcome::Allow);
+  ASSERT_TRUE(bindCloudRole(false));
+  EXPECT_EQ(d.decideBound().outcome, Outcome::Deny);
+  EXPECT_TRUE(d.decideBound().errors.empty());  // denied by default, not for an error
+  ASSERT_TRUE(bindCloudRole(true));
+  EXPECT_EQ(d.decideBound().outcome, Outcome::Allow);
+  InputBuilder secret = d.bind(c.secretAccess, c.workload);
+  EXPECT_FALSE(secret.request(c.sCount, Value::integer(3)));  // not a SecretAccess attribute
+  EXPECT_EQ(d.decideBound().errors.at(0).code, "missing-attribute");
+  ASSERT_TRUE(bindCloudRole(false));
+  EXPECT_EQ(d.decideBound().outcome, Outcome::Deny);
+}
+
+// The first rule to assign a grant is tracked per decision: one decider, many decisions,
+// alternating which rules match, gives each decision its own grants and conflict message.
+TEST(Decision, GrantsAreTrackedPerDecision) {
+  Catalog c;
+  uint32_t a = c.rule("acme.a", Effect::Allow, {c.cloudRole}, {requestRoleIs(c, "viewer")});
+  uint32_t b = c.rule("acme.b", Effect::Allow, {c.cloudRole}, {requestRoleIs(c, "editor")});
+  uint32_t x = c.rule("acme.x", Effect::Allow, {c.cloudRole}, {requestEnvIs(c, 1)});
+  c.grant(a, "ticket_queue", constString("ops"));
+  c.grant(b, "ticket_queue", constString("sec"));
+  c.grant(x, "ticket_queue", constString("sec"));
+  auto lb = c.load();
+  Decider d(lb);
+  for (int i = 0; i < 300; ++i) {
+    json viewer = json::parse(d.decideJson(humanInput(cloudRequest("dev", "viewer"))));
+    EXPECT_EQ(viewer["grants"]["ticket_queue"], "ops") << i;
+    json editor = json::parse(d.decideJson(humanInput(cloudRequest("dev", "editor"))));
+    EXPECT_EQ(editor["grants"]["ticket_queue"], "sec") << i;
+    json conflict = json::parse(d.decideJson(humanInput(cloudRequest("staging", "viewer"))));
+    ASSERT_EQ(conflict["errors"].size(), 1u) << i;
+    EXPECT_EQ(conflict["decision"], "deny");
+    EXPECT_EQ(conflict["errors"][0]["message"],
+              "grant 'ticket_queue' is assigned different values by 'acme.a' and 'acme.x'");
+    json agree = json::parse(d.decideJson(humanInput(cloudRequest("staging", "editor"))));
+    EXPECT_EQ(agree["grants"]["ticket_queue"], "sec") << i;
+    EXPECT_TRUE(agree["errors"].empty()) << i;
+  }
 }
 
 TEST(Decision, ConcurrentDecisionsShareOneBundle) {
