@@ -83,7 +83,9 @@ struct Evaluation {
     if (f.memo == kNone) return compute(f);
     if (st.memo_stamp[f.memo] == st.stamp) return st.memo_value[f.memo];
     st.memo_stamp[f.memo] = st.stamp;
-    return st.memo_value[f.memo] = compute(f);
+    const Value v = compute(f);
+    copyFields(st.memo_value[f.memo], v);  // just computed
+    return v;
   }
 
   // Matching when not explaining: the conjuncts with a fast test first, since any false
@@ -585,7 +587,9 @@ bool InputBuilder::setStrings(const detail::BindSlot& b, const Value& v, Value& 
   if (v.n > 1 ? !sortedStrings(v, map)
               : v.n == 1 && (v.elems[0].kind != Kind::String || (map && v.elems[1].kind != Kind::String)))
     return false;
-  out = v;
+  out.kind = v.kind;  // field by field, as in InputBuilder::set
+  out.n = v.n;
+  out.elems = v.elems;
   return true;
 }
 

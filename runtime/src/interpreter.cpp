@@ -345,7 +345,7 @@ Value execute(const CompiledFn& fn, const Input& in, Scratch& s) {
   {
       op_LOADK: (*dstp) = K[b]; NEXT();
       op_LOADB: (*dstp) = Value::boolean(b != 0); NEXT();
-      op_MOVE: (*dstp) = R[b]; NEXT();
+      op_MOVE: copyFields(*dstp, R[b]); NEXT();
       op_LOAD_PRIN:
         if (in.principal_type != c) (*dstp) = Value::error(kErrOtherPrincipal);
         else if (in.principal[b].kind == Kind::Absent) (*dstp) = Value::error(kErrAbsent);
@@ -614,7 +614,11 @@ Value execute(const CompiledFn& fn, const Input& in, Scratch& s) {
         (*dstp) = L.saw_error ? L.error : Value::boolean(!any);
         NEXT();
       }
-      op_RET: return (*dstp);
+      op_RET: {
+        Value out;
+        copyFields(out, *dstp);  // usually just written
+        return out;
+      }
       op_bad: return Value::error(kErrKind);
   }
 #undef NEXT

@@ -47,6 +47,21 @@ struct Value {
 };
 static_assert(sizeof(Value) == 24, "values stay small");
 
+// `out = v`, field by field. For a value built just before (a register an instruction just
+// wrote, a result), a plain copy loads 16 bytes across the narrower stores that built it;
+// the processor cannot forward those stores to the load, which then waits for them to
+// reach the cache. Loads of the fields, each within one store, are forwarded.
+inline void copyFields(Value& out, const Value& v) {
+  out.kind = v.kind;
+  out.family = v.family;
+  out.prefix = v.prefix;
+  out.n = v.n;
+  out.i = v.i;
+  uint64_t high;  // the rest of an address
+  std::memcpy(&high, v.ip + 8, 8);
+  std::memcpy(out.ip + 8, &high, 8);
+}
+
 // Total order within one kind (sets: lexicographic by elements); used to sort sets and
 // compare for equality. Values of different kinds order by kind.
 int compareValues(const Value& a, const Value& b);
