@@ -562,9 +562,17 @@ const Decision& Decider::decideBound(bool explain) {
 // canonical. Scalar addresses have their own short path here, and Set<String> and
 // Map<String, String>, the common collections, their own function (setStrings).
 namespace {
-// Whether the elements (map: entries) of a Set<String> or Map<String, String> value are
-// strings in sorted order without duplicates.
-[[gnu::noinline]] bool sortedStrings(const Value& v, bool map) {
+// Stores `v` field by field (as InputBuilder::set does: `v` was usually built just before).
+bool storeCollection(const Value& v, Value& out) {
+  out.kind = v.kind;
+  out.n = v.n;
+  out.elems = v.elems;
+  return true;
+}
+
+// Stores a Set<String> or Map<String, String> value of two or more elements (map: entries)
+// if they are strings in sorted order without duplicates.
+[[gnu::noinline]] bool storeSortedStrings(const Value& v, bool map, Value& out) {
   const size_t stride = map ? 2 : 1;
   for (uint32_t i = 0; i < v.n; ++i) {
     const Value& key = v.elems[stride * i];
@@ -575,22 +583,18 @@ namespace {
     const int c = common ? std::memcmp(prev.s, key.s, common) : 0;  // "" may have no pointer
     if (c > 0 || (c == 0 && prev.n >= key.n)) return false;
   }
-  return true;
+  return storeCollection(v, out);
 }
 }  // namespace
 
-// Set<String> and Map<String, String>. Collections of one element, common in bound
-// inputs, are checked without a call (so without saving registers).
+// Set<String> and Map<String, String>. Collections of at most one element, common in bound
+// inputs, are checked here; longer ones in a tail call (so this saves no registers).
 bool InputBuilder::setStrings(const detail::BindSlot& b, const Value& v, Value& out) {
   if (v.kind != b.kind || (v.n && !v.elems)) return false;
   const bool map = b.check == detail::BindSlot::Check::StringMap;
-  if (v.n > 1 ? !sortedStrings(v, map)
-              : v.n == 1 && (v.elems[0].kind != Kind::String || (map && v.elems[1].kind != Kind::String)))
-    return false;
-  out.kind = v.kind;  // field by field, as in InputBuilder::set
-  out.n = v.n;
-  out.elems = v.elems;
-  return true;
+  if (v.n > 1) return storeSortedStrings(v, map, out);
+  if (v.n == 1 && (v.elems[0].kind != Kind::String || (map && v.elems[1].kind != Kind::String))) return false;
+  return storeCollection(v, out);
 }
 
 bool InputBuilder::setChecked(const detail::BindSlot& b, const Value& v, Value& out) {

@@ -79,6 +79,23 @@ TEST(Opcodes, ConstantsAndMoves) {
               return b;
             }),
             "true");
+  // MOVE copies every byte of an IPv6 address (the value is copied field by field): the
+  // moved address equals its constant and differs from one that differs in the last byte.
+  IpAddr v6, other;
+  v6.family = other.family = 6;
+  for (uint8_t i = 0; i < 16; ++i) v6.bytes[i] = other.bytes[i] = uint8_t(0x20 + i);
+  other.bytes[15] ^= 1;
+  for (bool same : {true, false}) {
+    const IpAddr k = same ? v6 : other;
+    Catalog c4;
+    EXPECT_EQ(eval(c4, [v6, k](FunctionBuilder& fb) {
+                Reg a = fb.load(fb.ipConst(v6, false)), b = fb.reg(), out = fb.reg();
+                fb.emit(Op::MOVE, b, a);
+                fb.emit(Op::EQ, out, b, fb.load(fb.ipConst(k, false)));
+                return out;
+              }),
+              same ? "true" : "false");
+  }
 }
 
 TEST(Opcodes, ComparisonsOnIntDurationTimestamp) {
