@@ -15,17 +15,11 @@
 #include <vector>
 
 #include "source/Source.h"
+#include "support/Id.h"
 
 namespace pave::ast {
 
-template <typename Tag>
-struct Id {
-  uint32_t value = UINT32_MAX;
-  bool valid() const { return value != UINT32_MAX; }
-  explicit operator bool() const { return valid(); }
-  friend bool operator==(Id a, Id b) { return a.value == b.value; }
-  friend bool operator!=(Id a, Id b) { return a.value != b.value; }
-};
+using pave::Id;
 using ExprId = Id<struct ExprTag>;
 using NameId = Id<struct NameTag>;  // a qualified name
 using TypeId = Id<struct TypeRefTag>;

@@ -26,18 +26,11 @@
 
 #include "ast/AST.h"
 #include "source/Source.h"
+#include "support/Id.h"
 
 namespace pave::sema {
 
-template <typename Tag>
-struct Id {
-  uint32_t value = UINT32_MAX;
-  bool valid() const { return value != UINT32_MAX; }
-  explicit operator bool() const { return valid(); }
-  friend bool operator==(Id a, Id b) { return a.value == b.value; }
-  friend bool operator!=(Id a, Id b) { return a.value != b.value; }
-  friend bool operator<(Id a, Id b) { return a.value < b.value; }
-};
+using pave::Id;
 using TypeId = Id<struct TypeTag>;
 using CExprId = Id<struct CExprTag>;
 using ConstId = Id<struct ConstTag>;  // index into CheckedProgram::constants
