@@ -500,8 +500,8 @@ InputBuilder Decider::bind(uint32_t request_type, uint32_t principal_type) {
     const std::vector<BindSlot>& prin = p.principal_bind[principal_type];
     const RequestIndex& ri = p.requests[request_type];
     const std::vector<BindSlot>& req = ri.bind;
-    // Every attribute absent: an absent value is all zero bytes. (In the request's range
-    // of slots, those of other request types too: no rule of this type reads them.)
+    // Every attribute absent (only the kind counts in an absent value). In the request's
+    // range of slots, those of other request types too: no rule of this type reads them.
     auto clear = [](Value* values, size_t n) {
       for (size_t i = 0; i < n; ++i) values[i].kind = Kind::Absent;
     };
