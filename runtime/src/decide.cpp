@@ -205,23 +205,42 @@ struct Evaluation {
     d.deny_rules.resize(kept);
   }
 
+  // The value a rule assigns to a grant.
+  Value grantValue(const RuleUse::Grant& grant) {
+    switch (grant.form) {
+      case RuleUse::Grant::Form::Constant: return grant.k;
+      case RuleUse::Grant::Form::Load: {
+        const Value& v = roots[grant.root][grant.slot];
+        if (v.kind != Kind::Absent && v.kind != Kind::Error) return v;
+        break;  // the bytecode reports the error
+      }
+      case RuleUse::Grant::Form::Run: break;
+    }
+    return run(grant.fn);
+  }
+
   // Evaluates approvers and grants of the matching allow/approve rules, in rule order (so
   // each grant merges its values in rule order). False on errors.
   bool grantsAndApprovals(const RequestIndex& ri, bool approvals) {
     Decision& d = st.decision;
-    const RequestType& rt = m.schema.requests[d.request_type];
     bool ok = true;
     for (const Value& v : ri.grant_defaults) d.grants.push_back(v);  // few: cheaper than assign
+    // One rule assigns each grant at most once (the verifier checks): with one matching
+    // rule there is nothing to merge, and no need to track which rule assigned a grant first.
+    const bool single = st.matched.size() == 1;
+    const RequestType& rt = m.schema.requests[d.request_type];
     for (const RuleUse* matched : st.matched) {
       const RuleUse& use = *matched;
       if (approvals && use.effect == Effect::Approve) ok &= approval(use);
       for (const RuleUse::Grant& grant : use.grants) {
         const uint32_t g = grant.grant;
-        Value v = grant.constant ? grant.k : run(grant.fn);
+        const Value v = grantValue(grant);
         Decider::State::GrantFirst& first = st.grant_first[g];
         if (v.isError()) {
           evalError(use.rule, v);
           ok = false;
+        } else if (single) {
+          d.grants[g] = v;
         } else if (first.stamp != st.stamp) {
           d.grants[g] = v;
           first = {st.stamp, use.rule};
@@ -242,11 +261,10 @@ struct Evaluation {
   // keys decide hold).
   uint32_t select(const RuleSet& set) {
     const uint32_t words = set.words;
-    const size_t n = set.rules.size();
     if (st.bits.size() < words) st.bits.resize(words);
     uint64_t* acc = st.bits.data();
     for (uint32_t w = 0; w + 1 < words; ++w) acc[w] = ~uint64_t(0);
-    if (words) acc[words - 1] = n % 64 ? (uint64_t(1) << (n % 64)) - 1 : ~uint64_t(0);
+    if (words) acc[words - 1] = set.last_mask;
     const Input& in = st.input;
     uint32_t decided = 0;
     for (uint32_t k = 0; k < set.keys.size(); ++k) {
@@ -497,20 +515,20 @@ InputBuilder Decider::bind(uint32_t request_type, uint32_t principal_type) {
     st.input.request_type = request_type;
     st.input.principal_type = principal_type;
     st.decision.request_type = request_type;
-    const std::vector<BindSlot>& prin = p.principal_bind[principal_type];
-    const RequestIndex& ri = p.requests[request_type];
-    const std::vector<BindSlot>& req = ri.bind;
-    // Every attribute absent (only the kind counts in an absent value). In the request's
-    // range of slots, those of other request types too: no rule of this type reads them.
-    auto clear = [](Value* values, size_t n) {
-      for (size_t i = 0; i < n; ++i) values[i].kind = Kind::Absent;
+    // No attribute set yet. A tracked object's unset slots are cleared by decideBound;
+    // an untracked one is cleared here, the whole range (only the kind counts in an absent
+    // value; in the request's range, slots of other request types too: no rule of this
+    // type reads them).
+    auto start = [&](const BindObject& o, std::vector<Value>& values, FastTest::Root root) {
+      uint64_t* present = &st.present[size_t(root)];
+      *present = 0;
+      if (!o.tracked)
+        for (uint32_t i = o.first; i < o.end; ++i) values[i].kind = Kind::Absent;
+      return detail::BindTarget{o.slots.data(), values.data(), uint32_t(o.slots.size()), present};
     };
-    clear(st.request.data() + ri.slot_begin, ri.slot_end - ri.slot_begin);
-    clear(st.principal.data(), prin.size());
-    clear(st.context.data(), p.context_bind.size());
-    in.principal_ = {prin.data(), st.principal.data(), uint32_t(prin.size())};
-    in.request_ = {req.data(), st.request.data(), uint32_t(req.size())};
-    in.context_ = {p.context_bind.data(), st.context.data(), uint32_t(p.context_bind.size())};
+    in.principal_ = start(p.principal_bind[principal_type], st.principal, FastTest::Root::Principal);
+    in.request_ = start(p.requests[request_type].bind, st.request, FastTest::Root::Request);
+    in.context_ = start(p.context_bind, st.context, FastTest::Root::Context);
   }
   return in;
 }
@@ -531,14 +549,24 @@ const Decision& Decider::decideBound(bool explain) {
   if (!rt.principals.empty() &&
       std::find(rt.principals.begin(), rt.principals.end(), st.input.principal_type) == rt.principals.end())
     d.errors.push_back({"principal-not-allowed", "$.principal.type", kNone, "principal type not allowed"});
-  // Required attributes left unset: rare, so looked for in the precomputed lists first.
-  auto unset = [](const std::vector<uint32_t>& required, const std::vector<Value>& values) {
-    for (uint32_t a : required)
-      if (values[a].kind == Kind::Absent) return true;
-    return false;
+  // Clears what binding left unset (tracked objects), and tells whether every required
+  // attribute is set.
+  auto settle = [](const BindObject& o, uint64_t present, std::vector<Value>& values) {
+    if (o.tracked) {
+      for (uint64_t unset = o.all & ~present; unset; unset &= unset - 1)
+        values[o.first + unsigned(__builtin_ctzll(unset))].kind = Kind::Absent;
+      return (o.required_mask & ~present) == 0;
+    }
+    for (uint32_t a : o.required)
+      if (values[a].kind == Kind::Absent) return false;
+    return true;
   };
-  if (unset(p.requests[st.input.request_type].required, st.request) ||
-      unset(p.principal_required[st.input.principal_type], st.principal) || unset(p.context_required, st.context)) {
+  const bool complete = settle(p.requests[st.input.request_type].bind, st.present[size_t(FastTest::Root::Request)],
+                               st.request) &
+                        settle(p.principal_bind[st.input.principal_type],
+                               st.present[size_t(FastTest::Root::Principal)], st.principal) &
+                        settle(p.context_bind, st.present[size_t(FastTest::Root::Context)], st.context);
+  if (!complete) {  // rare: name the missing attributes
     auto missing = [&](const char* root, StrId name) {
       d.errors.push_back({"missing-attribute", std::string("$.") + root + "." + std::string(p.str(name)), kNone,
                           "missing attribute '" + std::string(p.str(name)) + "'"});
@@ -562,17 +590,20 @@ const Decision& Decider::decideBound(bool explain) {
 // canonical. Scalar addresses have their own short path here, and Set<String> and
 // Map<String, String>, the common collections, their own function (setStrings).
 namespace {
-// Stores `v` field by field (as InputBuilder::set does: `v` was usually built just before).
-bool storeCollection(const Value& v, Value& out) {
+// Stores `v` field by field (as InputBuilder::set does: `v` was usually built just before)
+// and marks the attribute set.
+bool storeCollection(const Value& v, Value& out, uint64_t* present, uint64_t bit) {
   out.kind = v.kind;
   out.n = v.n;
   out.elems = v.elems;
+  *present |= bit;
   return true;
 }
 
 // Stores a Set<String> or Map<String, String> value of two or more elements (map: entries)
 // if they are strings in sorted order without duplicates.
-[[gnu::noinline]] bool storeSortedStrings(const Value& v, bool map, Value& out) {
+[[gnu::noinline]] bool storeSortedStrings(const detail::BindSlot& b, const Value& v, Value& out, uint64_t* present) {
+  const bool map = b.check == detail::BindSlot::Check::StringMap;
   const size_t stride = map ? 2 : 1;
   for (uint32_t i = 0; i < v.n; ++i) {
     const Value& key = v.elems[stride * i];
@@ -583,35 +614,35 @@ bool storeCollection(const Value& v, Value& out) {
     const int c = common ? std::memcmp(prev.s, key.s, common) : 0;  // "" may have no pointer
     if (c > 0 || (c == 0 && prev.n >= key.n)) return false;
   }
-  return storeCollection(v, out);
+  return storeCollection(v, out, present, b.bit);
 }
 }  // namespace
 
 // Set<String> and Map<String, String>. Collections of at most one element, common in bound
 // inputs, are checked here; longer ones in a tail call (so this saves no registers).
-bool InputBuilder::setStrings(const detail::BindSlot& b, const Value& v, Value& out) {
+bool InputBuilder::setStrings(const detail::BindSlot& b, const Value& v, Value& out, uint64_t* present) {
   if (v.kind != b.kind || (v.n && !v.elems)) return false;
-  const bool map = b.check == detail::BindSlot::Check::StringMap;
-  if (v.n > 1) return storeSortedStrings(v, map, out);
-  if (v.n == 1 && (v.elems[0].kind != Kind::String || (map && v.elems[1].kind != Kind::String))) return false;
-  return storeCollection(v, out);
+  if (v.n > 1) return storeSortedStrings(b, v, out, present);
+  if (v.n == 1 && (v.elems[0].kind != Kind::String ||
+                   (b.check == detail::BindSlot::Check::StringMap && v.elems[1].kind != Kind::String)))
+    return false;
+  return storeCollection(v, out, present, b.bit);
 }
 
-bool InputBuilder::setChecked(const detail::BindSlot& b, const Value& v, Value& out) {
+bool InputBuilder::setChecked(const detail::BindSlot& b, const Value& v, Value& out, uint64_t* present) {
   using Check = detail::BindSlot::Check;
   if (b.type == kNone || v.kind != b.kind) return false;
-  switch (b.check) {
-    case Check::Address:
-      if (v.kind == Kind::Ip ? v.family != 4 && v.family != 6
-                             : !((v.family == 4 && v.prefix <= 32) || (v.family == 6 && v.prefix <= 128)))
-        return false;
-      out = canonicalAddr(v);
-      return true;
-    default: break;
+  if (b.check == Check::Address) {
+    if (v.kind == Kind::Ip ? v.family != 4 && v.family != 6
+                           : !((v.family == 4 && v.prefix <= 32) || (v.family == 6 && v.prefix <= 128)))
+      return false;
+    out = canonicalAddr(v);
+  } else {
+    const auto& p = d_.bundle_->impl();
+    if (!valueFits(p, b.type, v)) return false;
+    out = canonicalBound(p, b.type, v, d_.st_->scratch.arena);
   }
-  const auto& p = d_.bundle_->impl();
-  if (!valueFits(p, b.type, v)) return false;
-  out = canonicalBound(p, b.type, v, d_.st_->scratch.arena);
+  *present |= b.bit;
   return true;
 }
 

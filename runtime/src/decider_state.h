@@ -24,6 +24,7 @@ struct Decider::State {
   std::vector<Value> principal, request, context;
   Input input;
   bool bound = false;
+  uint64_t present[3] = {};  // binding: the tracked attributes set, by FastTest::Root
   Decision decision;
   std::vector<uint64_t> bits;  // dispatch: the rules still in
   // Memoized functions: a result is current when its stamp is this decision's.

@@ -137,6 +137,7 @@ constexpr size_t kMaxDispatchKeys = 8;
 void buildDispatch(const LoadedBundle::Impl& impl, uint32_t pt, RuleSet& set) {
   const size_t n = set.rules.size();
   set.words = uint32_t((n + 63) / 64);
+  set.last_mask = n % 64 ? (uint64_t(1) << (n % 64)) - 1 : ~uint64_t(0);
   if (n == 0) return;
   struct Candidate {
     DispatchKey key;
@@ -171,7 +172,7 @@ void buildDispatch(const LoadedBundle::Impl& impl, uint32_t pt, RuleSet& set) {
       it->guards[k].push_back(&t);
     }
   }
-  const uint64_t last_mask = n % 64 ? (uint64_t(1) << (n % 64)) - 1 : ~uint64_t(0);
+  const uint64_t last_mask = set.last_mask;
   for (Candidate& c : cands) {
     DispatchKey& key = c.key;
     std::vector<Value> values;
@@ -325,6 +326,18 @@ BindSlot bindSlot(const Schema& s, TypeId t) {
   return b;
 }
 
+// Tracks which attributes binding sets when the object's range spans at most 64 slots
+// (see BindObject).
+void trackPresence(BindObject& o) {
+  const uint32_t span = o.end - o.first;
+  o.tracked = span <= 64;
+  if (!o.tracked) return;
+  auto bit = [&](uint32_t slot) { return uint64_t(1) << (slot - o.first); };
+  o.all = span == 64 ? ~uint64_t(0) : (uint64_t(1) << span) - 1;
+  for (uint32_t slot = o.first; slot < o.end; ++slot) o.slots[slot].bit = bit(slot);
+  for (uint32_t slot : o.required) o.required_mask |= bit(slot);
+}
+
 // The function `fn` specialized for principal type `pt` (specializeForPrincipal), or `fn`
 // itself when nothing folds; made once per pair.
 uint32_t specializedFn(LoadedBundle::Impl& impl, uint32_t fn, uint32_t pt) {
@@ -375,8 +388,14 @@ RuleUse ruleUse(const LoadedBundle::Impl& impl, const RequestType& rt, uint32_t 
         RuleUse::Grant grant;
         grant.grant = k;
         grant.fn = g.function;
-        grant.constant = t.form == FastTest::Form::Constant;
-        grant.k = t.k;
+        if (t.form == FastTest::Form::Constant) {
+          grant.form = RuleUse::Grant::Form::Constant;
+          grant.k = t.k;
+        } else if (t.form == FastTest::Form::Load && t.root != FastTest::Root::Principal) {
+          grant.form = RuleUse::Grant::Form::Load;
+          grant.root = uint8_t(t.root);
+          grant.slot = t.slot;
+        }
         use.grants.push_back(grant);
       }
   std::stable_sort(use.grants.begin(), use.grants.end(), [](auto& x, auto& y) { return x.grant < y.grant; });
@@ -439,31 +458,36 @@ void buildIndexes(LoadedBundle::Impl& impl) {
   std::sort(impl.rules_by_name.begin(), impl.rules_by_name.end(),
             [&](uint32_t x, uint32_t y) { return m.strings[m.rules[x].name] < m.strings[m.rules[y].name]; });
   for (const PrincipalType& pt : s.principals) {
-    impl.principal_bind.emplace_back();
-    impl.principal_required.emplace_back();
+    BindObject& o = impl.principal_bind.emplace_back();
     for (uint32_t a = 0; a < pt.attrs.size(); ++a) {
-      impl.principal_bind.back().push_back(bindSlot(s, pt.attrs[a].type));
-      if (!pt.attrs[a].optional) impl.principal_required.back().push_back(a);
+      o.slots.push_back(bindSlot(s, pt.attrs[a].type));
+      if (!pt.attrs[a].optional) o.required.push_back(a);
     }
+    o.end = uint32_t(pt.attrs.size());
+    trackPresence(o);
   }
   for (uint32_t a = 0; a < s.context.size(); ++a) {
-    impl.context_bind.push_back(bindSlot(s, s.context[a].type));
-    if (!s.context[a].optional) impl.context_required.push_back(a);
+    impl.context_bind.slots.push_back(bindSlot(s, s.context[a].type));
+    if (!s.context[a].optional) impl.context_bind.required.push_back(a);
   }
+  impl.context_bind.end = uint32_t(s.context.size());
+  trackPresence(impl.context_bind);
 
   impl.requests.resize(s.requests.size());
   for (uint32_t t = 0; t < s.requests.size(); ++t) {
     const RequestType& rt = s.requests[t];
     RequestIndex& ri = impl.requests[t];
     for (const GrantDecl& g : rt.grants) ri.grant_defaults.push_back(materialize(impl, g.default_value));
+    BindObject& o = ri.bind;
     for (const RequestAttr& a : rt.attrs) {
       impl.max_request_slot = std::max(impl.max_request_slot, a.slot + 1);
-      if (ri.bind.size() <= a.slot) ri.bind.resize(a.slot + 1);
-      ri.bind[a.slot] = bindSlot(s, s.request_slots[a.slot].type);
-      ri.slot_begin = ri.slot_end == 0 ? a.slot : std::min(ri.slot_begin, a.slot);
-      ri.slot_end = std::max(ri.slot_end, a.slot + 1);
-      if (!a.optional) ri.required.push_back(a.slot);
+      if (o.slots.size() <= a.slot) o.slots.resize(a.slot + 1);
+      o.slots[a.slot] = bindSlot(s, s.request_slots[a.slot].type);
+      o.first = o.end == 0 ? a.slot : std::min(o.first, a.slot);
+      o.end = std::max(o.end, a.slot + 1);
+      if (!a.optional) o.required.push_back(a.slot);
     }
+    trackPresence(o);
     for (uint32_t r : impl.rules_by_name) {
       const Rule& rule = m.rules[r];
       const Rule& targeting = rule.effect == Effect::Exception ? m.rules[rule.lifts] : rule;

@@ -95,7 +95,11 @@ struct RuleUse {
   struct Grant {
     uint32_t grant;  // index in the request type's grants
     uint32_t fn;
-    bool constant = false;  // the function is a constant: `k`
+    // Constant: the function is the constant `k`. Load: it is a request or context
+    // attribute as is (`root`, `slot`), read straight from the input when present.
+    enum class Form : uint8_t { Run, Constant, Load } form = Form::Run;
+    uint8_t root = 0;  // Load: FastTest::Root
+    uint32_t slot = 0;
     Value k;
   };
   std::vector<Grant> grants;
@@ -132,18 +136,30 @@ struct RuleSet {
   std::vector<RuleUse> rules;  // sorted by qualified name
   std::vector<DispatchKey> keys;
   uint32_t words = 0;          // bitset words per value
+  uint64_t last_mask = 0;      // the bits of the last word that are rules
 };
 
 using detail::BindSlot;
+
+// How binding without JSON fills one input object: a principal type's attributes, a request
+// type's range of slots, or the context. When the range spans at most 64 slots, binding
+// tracks which slots were set (BindSlot::bit, bit i for slot `first + i`), so that
+// decideBound clears only the slots left unset and checks the required ones in one test;
+// otherwise Decider::bind clears the whole range and decideBound walks `required`.
+struct BindObject {
+  std::vector<BindSlot> slots;  // indexed by slot (request: bundle-wide slot)
+  uint32_t first = 0, end = 0;  // the range of slots its attributes are in
+  bool tracked = false;
+  uint64_t all = 0;             // tracked: the range's bits
+  uint64_t required_mask = 0;   // tracked: the required attributes' bits
+  std::vector<uint32_t> required;  // the slots of its required attributes
+};
 
 struct RequestIndex {
   std::vector<RuleUse> rules;   // every applicable rule, sorted by qualified name
   std::vector<RuleSet> by_principal;  // per principal type
   std::vector<Value> grant_defaults;
-  // Per bundle-wide request slot, up to the last one this request type has.
-  std::vector<BindSlot> bind;
-  uint32_t slot_begin = 0, slot_end = 0;  // the range of slots its attributes are in
-  std::vector<uint32_t> required;  // the slots of its required attributes
+  BindObject bind;  // its request attributes, by bundle-wide slot
   bool has_approve = false;
 };
 
@@ -175,11 +191,8 @@ struct LoadedBundle::Impl {
   std::vector<RequestIndex> requests;
   std::vector<uint32_t> rules_by_name;                  // rule indices sorted by name
   // Binding without JSON: per principal type its attributes, and the context's.
-  std::vector<std::vector<BindSlot>> principal_bind;
-  std::vector<BindSlot> context_bind;
-  // The required attributes of each principal type and of the context.
-  std::vector<std::vector<uint32_t>> principal_required;
-  std::vector<uint32_t> context_required;
+  std::vector<BindObject> principal_bind;
+  BindObject context_bind;
   uint32_t time_slot = 0;
   uint32_t memo_count = 0;  // memoized functions
   uint32_t max_regs = 1;

@@ -108,6 +108,8 @@ struct BindSlot {
   // equal to `n_expect` and `i` below the member count; Kind: anything.
   uint32_t n_mask = 0, n_expect = 0;
   uint64_t i_max = ~uint64_t(0);
+  // The attribute's bit in its object's mask of the attributes set (0: not tracked).
+  uint64_t bit = 0;
   bool inlineCheck() const { return check <= Check::Enum; }
   // The inline checks (inlineCheck()).
   bool fits(const Value& v) const {
@@ -119,6 +121,7 @@ struct BindTarget {
   const BindSlot* slots = nullptr;
   Value* values = nullptr;
   uint32_t count = 0;
+  uint64_t* present = nullptr;  // the bits (BindSlot::bit) of the attributes set
 };
 }  // namespace detail
 
@@ -157,13 +160,14 @@ class InputBuilder {
       out.kind = v.kind;
       out.n = v.n;
       out.i = v.i;
+      *t.present |= b.bit;
       return true;
     }
-    if (b.check <= detail::BindSlot::Check::StringMap) return setStrings(b, v, t.values[slot]);
-    return setChecked(b, v, t.values[slot]);
+    if (b.check <= detail::BindSlot::Check::StringMap) return setStrings(b, v, t.values[slot], t.present);
+    return setChecked(b, v, t.values[slot], t.present);
   }
-  static bool setStrings(const detail::BindSlot& b, const Value& v, Value& out);
-  bool setChecked(const detail::BindSlot& b, const Value& v, Value& out);
+  static bool setStrings(const detail::BindSlot& b, const Value& v, Value& out, uint64_t* present);
+  bool setChecked(const detail::BindSlot& b, const Value& v, Value& out, uint64_t* present);
   Decider& d_;
   detail::BindTarget principal_, request_, context_;  // empty unless bound
 };

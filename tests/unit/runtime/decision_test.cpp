@@ -518,6 +518,118 @@ TEST(Decision, RebindingClearsOptionalAttributes) {
   EXPECT_EQ(d.decideBound().outcome, Outcome::Deny);
 }
 
+// Binding tracks which attributes were set: a required attribute set by an earlier binding,
+// then left unset or refused, is missing from the next decision.
+TEST(Decision, RebindingChecksRequiredAttributesAgain) {
+  Catalog c;
+  c.rule("acme.any", Effect::Allow, {c.cloudRole}, {constBool(true)});
+  auto lb = c.load();
+  Decider d(lb);
+  // Binds a complete CloudRole input, except that the role is `role` (none: left unset).
+  auto bindCloudRole = [&](const Value* role) {
+    InputBuilder in = d.bind(c.cloudRole, c.human);
+    Value dev = in.makeString("dev");
+    bool ok = in.principal("email", in.makeString("dev@acme.io")) && in.principal("groups", in.makeSet({&dev, 1})) &&
+              in.principal("on_call", Value::boolean(false)) &&
+              in.request("account", in.makeString("123456789012")) && in.request("env", in.makeEnum("Env", "dev")) &&
+              in.request(c.sDuration, Value::integer(3600, Kind::Duration)) &&
+              in.context("time", Value::integer(1795773600, Kind::Timestamp)) &&
+              in.context("break_glass", Value::boolean(false));
+    return ok && (!role || in.request(c.sRole, *role));
+  };
+  const Value viewer = Value::string("viewer"), wrong = Value::integer(7);
+  ASSERT_TRUE(bindCloudRole(&viewer));
+  EXPECT_EQ(d.decideBound().outcome, Outcome::Allow);
+  ASSERT_TRUE(bindCloudRole(nullptr));
+  const Decision& unset = d.decideBound();
+  EXPECT_EQ(unset.outcome, Outcome::Deny);
+  ASSERT_EQ(unset.errors.size(), 1u);
+  EXPECT_EQ(unset.errors[0].code, "missing-attribute");
+  EXPECT_EQ(unset.errors[0].path, "$.request.role");
+  ASSERT_TRUE(bindCloudRole(&viewer));
+  EXPECT_EQ(d.decideBound().outcome, Outcome::Allow);
+  EXPECT_FALSE(bindCloudRole(&wrong));  // refused: the role stays unset
+  const Decision& refused = d.decideBound();
+  ASSERT_EQ(refused.errors.size(), 1u);
+  EXPECT_EQ(refused.errors[0].path, "$.request.role");
+  // A principal and a context attribute the same way.
+  ASSERT_TRUE(bindCloudRole(&viewer));
+  InputBuilder in = d.bind(c.cloudRole, c.human);
+  Value dev = in.makeString("dev");
+  ASSERT_TRUE(in.principal("groups", in.makeSet({&dev, 1})) && in.principal("on_call", Value::boolean(false)) &&
+              in.request("account", in.makeString("123456789012")) && in.request("role", in.makeString("viewer")) &&
+              in.request("env", in.makeEnum("Env", "dev")) &&
+              in.request(c.sDuration, Value::integer(3600, Kind::Duration)) &&
+              in.context("break_glass", Value::boolean(false)));
+  const Decision& both = d.decideBound();
+  ASSERT_EQ(both.errors.size(), 2u);
+  EXPECT_EQ(both.errors[0].path, "$.principal.email");
+  EXPECT_EQ(both.errors[1].path, "$.context.time");
+}
+
+// A request type whose attributes span more than 64 slots: binding clears its whole range
+// instead of tracking which attributes were set, with the same results.
+TEST(Decision, PreBoundWideRequestType) {
+  Catalog c;
+  std::vector<uint32_t> slots;
+  RequestType wide{c.b.intern("acme.Wide"), {c.human}, {}, {}};
+  for (int i = 0; i < 70; ++i) {
+    c.b.schema.request_slots.push_back({c.b.intern("f" + std::to_string(i)), c.tInt});
+    slots.push_back(uint32_t(c.b.schema.request_slots.size() - 1));
+    wide.attrs.push_back({slots.back(), i != 0 && i != 69});  // f0 and f69 required
+  }
+  c.b.schema.requests.push_back(wide);
+  const uint32_t type = uint32_t(c.b.schema.requests.size() - 1);
+  const uint32_t f68 = slots[68];
+  c.rule("acme.wide", Effect::Allow, {type}, {[f68](FunctionBuilder& fb) {
+           Reg out = fb.reg();
+           fb.emit(Op::HAS_REQ, out, f68);
+           return out;
+         }});
+  auto lb = c.load();
+  Decider d(lb);
+  auto bindWide = [&](bool f68_set, bool f69_set) {
+    InputBuilder in = d.bind(type, c.human);
+    Value dev = in.makeString("dev");
+    bool ok = in.principal("email", in.makeString("dev@acme.io")) && in.principal("groups", in.makeSet({&dev, 1})) &&
+              in.principal("on_call", Value::boolean(false)) &&
+              in.context("time", Value::integer(1795773600, Kind::Timestamp)) &&
+              in.context("break_glass", Value::boolean(false)) && in.request(slots[0], Value::integer(0));
+    if (f68_set) ok = ok && in.request("f68", Value::integer(68));
+    if (f69_set) ok = ok && in.request(slots[69], Value::integer(69));
+    return ok;
+  };
+  ASSERT_TRUE(bindWide(true, true));
+  EXPECT_EQ(d.decideBound().outcome, Outcome::Allow);
+  ASSERT_TRUE(bindWide(false, true));
+  EXPECT_EQ(d.decideBound().outcome, Outcome::Deny);
+  EXPECT_TRUE(d.decideBound().errors.empty());
+  ASSERT_TRUE(bindWide(true, false));
+  const Decision& missing = d.decideBound();
+  ASSERT_EQ(missing.errors.size(), 1u);
+  EXPECT_EQ(missing.errors[0].path, "$.request.f69");
+  ASSERT_TRUE(bindWide(true, true));
+  EXPECT_EQ(d.decideBound().outcome, Outcome::Allow);
+}
+
+// A grant that is an attribute as is: read from the input when present; when absent, the
+// bytecode's error denies.
+TEST(Decision, GrantOfAnOptionalAttribute) {
+  Catalog c;
+  uint32_t r = c.rule("acme.queue", Effect::Allow, {c.cloudRole}, {constBool(true)});
+  c.grant(r, "ticket_queue", loadRequest(c, c.sJustification));
+  auto lb = c.load();
+  json with = decide(lb, humanInput(R"({"account": "123456789012", "role": "viewer", "env": "dev",
+                                        "duration": "1h", "justification": "ops-queue"})"));
+  EXPECT_EQ(with["decision"], "allow");
+  EXPECT_EQ(with["grants"]["ticket_queue"], "ops-queue");
+  json without = decide(lb, humanInput(cloudRequest()));
+  EXPECT_EQ(without["decision"], "deny");
+  ASSERT_EQ(without["errors"].size(), 1u);
+  EXPECT_EQ(without["errors"][0]["code"], "evaluation-error");
+  EXPECT_EQ(without["errors"][0]["rule"], "acme.queue");
+}
+
 // The first rule to assign a grant is tracked per decision: one decider, many decisions,
 // alternating which rules match, gives each decision its own grants and conflict message.
 TEST(Decision, GrantsAreTrackedPerDecision) {
