@@ -500,25 +500,52 @@ constexpr std::pair<const char*, void (*)(benchmark::State&)> kBenchmarks[] = {
     {"bind_only/example", BM_BindExample},    {"bind_only/gen1000", BM_BindGenerated},
 };
 
-// Keeps each run's time per iteration for the summary.
+// Keeps each run's time per iteration for the summary: per benchmark, the median over its
+// repetitions, and its ratio to the native baseline as the median of the per-repetition
+// ratios. With --benchmark_enable_random_interleaving, repetition k of every benchmark runs
+// in the same round, so pairing by repetition cancels the machine's slower and faster spells.
 class SummaryReporter : public benchmark::ConsoleReporter {
  public:
   void ReportRuns(const std::vector<Run>& runs) override {
     ConsoleReporter::ReportRuns(runs);
     for (const Run& r : runs)
       if (!r.error_occurred && r.run_type == Run::RT_Iteration)
-        ns_[r.benchmark_name()] = r.GetAdjustedCPUTime() * nsPerUnit(r.time_unit);
+        ns_[r.benchmark_name()][r.repetition_index] = r.GetAdjustedCPUTime() * nsPerUnit(r.time_unit);
   }
   void summary() const {
-    auto find = [&](const std::string& n) { auto it = ns_.find(n); return it == ns_.end() ? 0.0 : it->second; };
-    double native = find("native/cloud_role"), native_json = find("native_json/cloud_role");
-    std::printf("\n%-24s %14s %12s %12s %16s\n", "benchmark", "decisions/s", "ns/decision", "vs native",
-                "vs native_json");
-    for (const auto& [name, ns] : ns_) {
+    using Reps = std::map<int64_t, double>;
+    auto median = [](std::vector<double> v) {
+      std::sort(v.begin(), v.end());
+      const size_t n = v.size();
+      return n == 0 ? 0.0 : n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+    };
+    auto times = [](const Reps& reps) {
+      std::vector<double> v;
+      for (const auto& [k, ns] : reps) v.push_back(ns);
+      return v;
+    };
+    // The median ratio of the repetitions both have (the ratio of medians if none).
+    auto ratio = [&](const Reps& x, const Reps& base) {
+      std::vector<double> r;
+      for (const auto& [k, ns] : x)
+        if (auto it = base.find(k); it != base.end() && it->second > 0) r.push_back(ns / it->second);
+      if (!r.empty()) return median(r);
+      const double b = median(times(base));
+      return b > 0 ? median(times(x)) / b : 0.0;
+    };
+    const Reps none;
+    auto find = [&](const std::string& n) -> const Reps& { auto it = ns_.find(n); return it == ns_.end() ? none : it->second; };
+    const Reps &native = find("native/cloud_role"), &native_json = find("native_json/cloud_role");
+    std::printf("\n%-24s %14s %12s %12s %16s %6s\n", "benchmark", "decisions/s", "ns/decision", "vs native",
+                "vs native_json", "runs");
+    for (const auto& [name, reps] : ns_) {
+      const double ns = median(times(reps));
       std::printf("%-24s %14.0f %12.1f", name.c_str(), 1e9 / ns, ns);
-      if (native > 0) std::printf(" %11.2fx", ns / native);
-      if (native_json > 0 && name.find("json") != std::string::npos) std::printf(" %15.2fx", ns / native_json);
-      std::printf("\n");
+      if (!native.empty()) std::printf(" %11.2fx", ratio(reps, native));
+      else std::printf(" %12s", "");
+      if (!native_json.empty() && name.find("json") != std::string::npos) std::printf(" %15.2fx", ratio(reps, native_json));
+      else std::printf(" %16s", "");
+      std::printf(" %6zu\n", reps.size());
     }
   }
 
@@ -532,7 +559,7 @@ class SummaryReporter : public benchmark::ConsoleReporter {
     }
     return 1;
   }
-  std::map<std::string, double> ns_;
+  std::map<std::string, std::map<int64_t, double>> ns_;  // per benchmark, per repetition
 };
 
 }  // namespace
