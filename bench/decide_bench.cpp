@@ -547,6 +547,17 @@ class SummaryReporter : public benchmark::ConsoleReporter {
       else std::printf(" %16s", "");
       std::printf(" %6zu\n", reps.size());
     }
+    // The goals of the bytecode-and-VM issue (the runtime's size is pave_runtime_size's).
+    std::printf("\n");
+    auto goal = [&](const char* what, const std::string& name, double value, double limit, const char* unit) {
+      if (find(name).empty()) return;
+      std::printf("goal: %-40s %10.2f%-3s (limit %.2f%s) %s\n", what, value, unit, limit, unit,
+                  value <= limit ? "met" : "not met");
+    };
+    goal("pre-bound, 1,000-rule bundle", "vm_bound/gen1000", median(times(find("vm_bound/gen1000"))), 100, " ns");
+    goal("JSON in/out, 1,000-rule bundle", "vm_json/gen1000", median(times(find("vm_json/gen1000"))), 1000, " ns");
+    if (!native.empty())
+      goal("VM against native (pre-bound example)", "vm_bound/example", ratio(find("vm_bound/example"), native), 3, "x");
   }
 
  private:
