@@ -94,7 +94,7 @@ struct Evaluation {
   Matched matchGuarded(const RuleUse& use, uint32_t decided, Value& err) {
     uint32_t err_at = kNone;
     auto holds = [&](const Conjunct& c) {
-      if (c.key != Conjunct::kNoKey && (decided >> c.key & 1)) return true;
+      if (c.key_bit & decided) return true;
       Value v = run(c.fn);
       if (v.isFalse()) return false;
       if (!v.isTrue() && c.index < err_at) {
@@ -104,7 +104,7 @@ struct Evaluation {
       return true;
     };
     for (const Conjunct& c : use.guards) {
-      if (c.key != Conjunct::kNoKey && (decided >> c.key & 1)) continue;
+      if (c.key_bit & decided) continue;
       const int r = probe(c, roots);
       if (r == 0 || (r < 0 && !holds(c))) return Matched::False;
     }
@@ -265,13 +265,10 @@ struct Evaluation {
     uint64_t* acc = st.bits.data();
     for (uint32_t w = 0; w + 1 < words; ++w) acc[w] = ~uint64_t(0);
     if (words) acc[words - 1] = set.last_mask;
-    const Input& in = st.input;
     uint32_t decided = 0;
     for (uint32_t k = 0; k < set.keys.size(); ++k) {
       const DispatchKey& key = set.keys[k];
-      const Value* v = key.root == FastTest::Root::Request  ? &in.request[key.slot]
-                       : key.root == FastTest::Root::Context ? &in.context[key.slot]
-                                                             : &in.principal[key.slot];
+      const Value* v = &roots[size_t(key.root)][key.slot];
       if (key.entry && (v->kind != Kind::Map || !(v = mapEntry(*v, key.entry_key)))) continue;
       if (v->kind != key.kind) continue;  // absent: every rule stays
       uint32_t row;

@@ -130,7 +130,7 @@ bool sameKey(const DispatchKey& key, const FastTest& t) {
   return key.root == t.root && key.slot == t.slot && key.entry == t.entry && key.entry_key == t.entry_key;
 }
 
-constexpr size_t kMaxDispatchKeys = 8;
+constexpr size_t kMaxDispatchKeys = 8;  // Conjunct::key_bit is a byte
 
 // Dispatch keys of one rule list (see DispatchKey): per Enum, Bool or String attribute
 // (or map entry) that some guard tests, the rules each of its values leaves.
@@ -230,7 +230,7 @@ void buildDispatch(const LoadedBundle::Impl& impl, uint32_t pt, RuleSet& set) {
       const FastTest& t = impl.fns[g.fn].fast;
       for (uint32_t k = 0; k < set.keys.size(); ++k)
         if (sameKey(set.keys[k], t) && attrType(impl, t, pt) && decidedByKey(t, set.keys[k].kind)) {
-          g.key = uint8_t(k);
+          g.key_bit = uint8_t(1u << k);
           break;
         }
     }

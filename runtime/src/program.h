@@ -76,10 +76,9 @@ enum class GuardProbe : uint8_t {
 // dispatch key whose bitset already decides it whenever the input's value of the key is one
 // the key names (see RuleSet), so the decision need not run it again, and its probe.
 struct Conjunct {
-  static constexpr uint8_t kNoKey = 0xff;
   uint32_t index = 0;
   uint32_t fn = 0;
-  uint8_t key = kNoKey;
+  uint8_t key_bit = 0;  // the key's bit in the mask of decided keys (at most 8 keys); 0: none
   GuardProbe probe = GuardProbe::Generic;
   bool negate = false;  // invert a decided probe
   uint8_t root = 0;     // FastTest::Root of the attribute the probe reads
