@@ -1,6 +1,7 @@
 // Differential test: the VM (through a real bundle) and the reference evaluator must agree
 // on every decision field for many random schema-valid inputs, for every conformance
-// policy with decisions and for the example repository.
+// policy with decisions and for the example repository; and the same input bound through
+// the C++ API must give the JSON path's decision byte for byte.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -146,6 +147,63 @@ json comparable(const json& d) {
   return out;
 }
 
+/// The same input bound through the C++ API (InputBuilder), or false when a value is
+/// refused (the JSON path then reports the problem its own way).
+class Binder {
+ public:
+  Binder(const sema::CheckedProgram& p, const rt::LoadedBundle& b) : p_(p), b_(b) {}
+
+  bool bind(rt::Decider& d, const Input& in) {
+    int32_t rt = b_.findRequestType(p_.requests[in.request.value].name);
+    int32_t pt = b_.findPrincipalType(p_.principals[in.principal.value].name);
+    if (rt < 0 || pt < 0) return false;
+    rt::InputBuilder ib = d.bind(uint32_t(rt), uint32_t(pt));
+    bool ok = true;
+    for (const auto& [name, v] : in.principalAttrs) ok = ok && ib.principal(name, value(ib, v));
+    for (const auto& [name, v] : in.requestAttrs) ok = ok && ib.request(name, value(ib, v));
+    for (const auto& [name, v] : in.contextAttrs) ok = ok && ib.context(name, value(ib, v));
+    return ok;
+  }
+
+ private:
+  rt::Value value(rt::InputBuilder& ib, const ConstValue& c) {
+    switch (c.kind) {
+      case ConstValue::Kind::Bool: return rt::Value::boolean(c.i != 0);
+      case ConstValue::Kind::Int: return rt::Value::integer(c.i);
+      case ConstValue::Kind::Duration: return rt::Value::integer(c.i, rt::Kind::Duration);
+      case ConstValue::Kind::Timestamp: return rt::Value::integer(c.i, rt::Kind::Timestamp);
+      case ConstValue::Kind::String: return ib.makeString(c.s);
+      case ConstValue::Kind::Enum: {
+        const sema::EnumInfo& e = p_.enums[p_.types.get(c.type).index];
+        return ib.makeEnum(e.name, e.members[size_t(c.i)]);
+      }
+      case ConstValue::Kind::Ip:
+      case ConstValue::Kind::Cidr: {
+        rt::Value v;
+        v.kind = c.kind == ConstValue::Kind::Ip ? rt::Kind::Ip : rt::Kind::Cidr;
+        v.family = c.ip.v6 ? 6 : 4;
+        v.prefix = c.kind == ConstValue::Kind::Cidr ? c.ip.prefix : 0;
+        std::copy(c.ip.bytes.begin(), c.ip.bytes.end(), v.ip);
+        return v;
+      }
+      case ConstValue::Kind::Set: {
+        std::vector<rt::Value> elems;
+        for (const ConstValue& e : c.elems) elems.push_back(value(ib, e));
+        return ib.makeSet(elems);
+      }
+      case ConstValue::Kind::Map: {
+        std::vector<std::pair<std::string_view, rt::Value>> entries;
+        for (const auto& [k, v] : c.entries) entries.emplace_back(k, value(ib, v));
+        return ib.makeMap(entries);
+      }
+    }
+    return rt::Value();
+  }
+
+  const sema::CheckedProgram& p_;
+  const rt::LoadedBundle& b_;
+};
+
 std::vector<std::string> policyDirs() {
   std::vector<std::string> dirs = {std::string(PAVE_SOURCE_DIR) + "/examples"};
   fs::path cases = fs::path(PAVE_SOURCE_DIR) / ".." / "shared" / "conformance" / "cases";
@@ -164,7 +222,7 @@ std::vector<std::string> policyDirs() {
 }
 
 TEST(Differential, VmAgreesWithReferenceEvaluator) {
-  size_t policies = 0, decisions = 0;
+  size_t policies = 0, decisions = 0, bound_decisions = 0;
   std::map<std::string, size_t> outcomes;  // the generator must reach every outcome
   for (const std::string& dir : policyDirs()) {
     SCOPED_TRACE(dir);
@@ -184,16 +242,27 @@ TEST(Differential, VmAgreesWithReferenceEvaluator) {
     auto bundle = rt::LoadedBundle::load(bytes, {}, &error);
     ASSERT_TRUE(bundle) << error;
     rt::Decider decider(bundle);
+    // One decider for every pre-bound input of the policy, whatever its request and
+    // principal types, so that each binding must forget the previous one.
+    rt::Decider bound(bundle);
+    Binder binder(*c.program, *bundle);
     InputGenerator gen(*c.program, 20261127);
     ++policies;
     for (uint32_t t = 0; t < c.program->requests.size(); ++t) {
       for (int i = 0; i < 400; ++i) {
         Input in = gen.next(sema::RequestId{t});
         json input = inputJson(*c.program, in);
-        json vm = json::parse(decider.decideJson(input.dump()));
+        const std::string vm_text = decider.decideJson(input.dump());
+        json vm = json::parse(vm_text);
         json ref = decide(*c.program, in);
         ASSERT_EQ(comparable(vm), comparable(ref)) << "input: " << input.dump();
         ++decisions;
+        if (binder.bind(bound, in)) {
+          std::string bound_text;
+          rt::toJson(*bundle, bound.decideBound(), bound_text);
+          ASSERT_EQ(bound_text, vm_text) << "pre-bound input: " << input.dump();
+          ++bound_decisions;
+        }
         ++outcomes[vm.value("decision", "") + (vm["errors"].empty() ? "" : "+errors")];
       }
     }
@@ -201,8 +270,11 @@ TEST(Differential, VmAgreesWithReferenceEvaluator) {
   EXPECT_GE(policies, 1u);
   for (const char* o : {"allow", "approval", "deny"}) EXPECT_GT(outcomes[o], 0u) << o;
   for (const auto& [o, n] : outcomes) std::cout << o << ": " << n << "\n";
+  // Nearly every generated input binds (the generator keeps to the schema).
+  EXPECT_GT(bound_decisions, decisions * 9 / 10);
   RecordProperty("decisions", static_cast<int>(decisions));
-  std::cout << "compared " << decisions << " decisions over " << policies << " policies\n";
+  std::cout << "compared " << decisions << " decisions over " << policies << " policies, " << bound_decisions
+            << " of them also pre-bound\n";
 }
 
 }  // namespace
