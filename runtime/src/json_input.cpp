@@ -27,6 +27,11 @@ class Scanner {
   // Inline for the common case, where there is no whitespace at all.
   [[gnu::always_inline]] void skipWs() {
     if (pos_ < t_.size() && uint8_t(t_[pos_]) > ' ') return;
+    // Pretty-printed input: one space after a ':' or a ','.
+    if (pos_ + 1 < t_.size() && t_[pos_] == ' ' && uint8_t(t_[pos_ + 1]) > ' ') {
+      ++pos_;
+      return;
+    }
     skipSomeWs();
   }
   void skipSomeWs() {
@@ -130,7 +135,18 @@ class Scanner {
   bool string(std::string_view& out) {
     constexpr uint64_t kNonAscii = 0x8080808080808080ull;
     const size_t start = pos_ + 1;
-    for (size_t i = start; i + 8 <= t_.size(); i += 8) {
+    size_t i = start;
+#if defined(__SSE2__)
+    for (; i + 16 <= t_.size(); i += 16)
+      if (uint32_t stop = jsonSpecial16(t_.data() + i, true)) {
+        i += unsigned(std::countr_zero(stop));
+        if (t_[i] != '"') return anyString(out);
+        out = t_.substr(start, i - start);
+        pos_ = i + 1;
+        return true;
+      }
+#endif
+    for (; i + 8 <= t_.size(); i += 8) {
       uint64_t w = loadLanes(t_.data() + i);
       if (uint64_t stop = jsonSpecialBytes(w) | (w & kNonAscii)) {
         i += unsigned(std::countr_zero(stop)) / 8;

@@ -630,6 +630,40 @@ TEST(Decision, GrantOfAnOptionalAttribute) {
   EXPECT_EQ(without["errors"][0]["rule"], "acme.queue");
 }
 
+// Strings are scanned 16 and 8 bytes at a time: an escape, a non-ASCII or a forbidden byte
+// at any position of strings of many lengths is decoded, written back and refused exactly
+// as one byte at a time would.
+TEST(Decision, StringsRoundTripWhateverTheirLayout) {
+  Catalog c;
+  uint32_t r = c.rule("acme.echo", Effect::Allow, {c.cloudRole}, {constBool(true)});
+  c.grant(r, "ticket_queue", loadRequest(c, c.sJustification));
+  auto lb = c.load();
+  Decider d(lb);
+  auto input = [](const std::string& literal) {
+    return humanInput(R"({"account": "1", "role": "viewer", "env": "dev", "duration": "1h", "justification": )" +
+                      literal + "}");
+  };
+  const std::string valid[] = {"\\\"", "\\\\", "\\n", "\\u00e9", "\xc3\xa9", "\\u0001", "/"};
+  const std::string invalid[] = {std::string(1, '\x01'), "\xff", "\\x"};
+  size_t checked = 0;
+  for (size_t len = 0; len <= 40; ++len)
+    for (size_t pos = 0; pos <= len; ++pos) {
+      const std::string before(pos, 'a'), after(len - pos, 'b');
+      for (const std::string& special : valid) {
+        const std::string literal = "\"" + before + special + after + "\"";
+        json out = json::parse(d.decideJson(input(literal)));
+        ASSERT_EQ(out["grants"]["ticket_queue"], json::parse(literal)) << literal;
+        ++checked;
+      }
+      for (const std::string& special : invalid) {
+        const std::string literal = "\"" + before + special + after + "\"";
+        json out = json::parse(d.decideJson(input(literal)));
+        ASSERT_EQ(out["errors"][0]["code"], "malformed-json") << literal;
+      }
+    }
+  EXPECT_EQ(checked, 7u * 41 * 42 / 2);
+}
+
 // The first rule to assign a grant is tracked per decision: one decider, many decisions,
 // alternating which rules match, gives each decision its own grants and conflict message.
 TEST(Decision, GrantsAreTrackedPerDecision) {
