@@ -130,10 +130,9 @@ class Scanner {
     return true;
   }
 
-  // Nearly every string is printable ASCII without escapes: found a word at a time, it is
-  // the input text as it is. Anything else takes anyString().
+  // Nearly every string is printable ASCII without escapes: found 16 bytes at a time (SSE2)
+  // or a word at a time, it is the input text as it is. Anything else takes anyString().
   bool string(std::string_view& out) {
-    constexpr uint64_t kNonAscii = 0x8080808080808080ull;
     const size_t start = pos_ + 1;
     size_t i = start;
 #if defined(__SSE2__)
@@ -146,6 +145,12 @@ class Scanner {
         return true;
       }
 #endif
+    return stringWords(start, i, out);
+  }
+  // The rest of string() from byte `i` on, a word at a time (with SSE2, only the last bytes
+  // of the input). Out of line: its constants take registers string() would have to save.
+  [[gnu::noinline]] bool stringWords(size_t start, size_t i, std::string_view& out) {
+    constexpr uint64_t kNonAscii = 0x8080808080808080ull;
     for (; i + 8 <= t_.size(); i += 8) {
       uint64_t w = loadLanes(t_.data() + i);
       if (uint64_t stop = jsonSpecialBytes(w) | (w & kNonAscii)) {
