@@ -172,7 +172,6 @@ void buildDispatch(const LoadedBundle::Impl& impl, uint32_t pt, RuleSet& set) {
       it->guards[k].push_back(&t);
     }
   }
-  const uint64_t last_mask = set.last_mask;
   for (Candidate& c : cands) {
     DispatchKey& key = c.key;
     std::vector<Value> values;
@@ -215,7 +214,7 @@ void buildDispatch(const LoadedBundle::Impl& impl, uint32_t pt, RuleSet& set) {
         if (can_hold) row[k / 64] |= uint64_t(1) << (k % 64);
       }
       for (uint32_t w = 0; w < set.words; ++w) {
-        uint64_t full = w + 1 == set.words ? last_mask : ~uint64_t(0);
+        uint64_t full = w + 1 == set.words ? set.last_mask : ~uint64_t(0);
         c.pruned += size_t(__builtin_popcountll(full & ~row[w]));
       }
     }
