@@ -113,6 +113,29 @@ struct Evaluation {
     return err_at == kNone ? Matched::True : Matched::Error;
   }
 
+  // The walk of a rule set where some rules share their results (RuleUse::Share): a rule
+  // with the conjuncts of an earlier one has its result, unless that was an error (run
+  // again for the message). The earlier rule is always walked first (its dispatch bits are
+  // the same); its bit is checked all the same. Out of line, so that the other sets' walk
+  // is not slowed down.
+  template <typename OnResult>
+  [[gnu::noinline, gnu::flatten]] void walkShared(const RuleSet& set, uint32_t decided, OnResult& matched) {
+    Value err;
+    for (uint32_t w = 0; w < set.words; ++w)
+      for (uint64_t x = st.bits[w]; x; x &= x - 1) {
+        const RuleUse& use = set.rules[size_t(w) * 64 + size_t(__builtin_ctzll(x))];
+        const uint32_t j = use.same_as;
+        if (use.share == RuleUse::Share::Follows && (st.bits[j / 64] >> (j % 64) & 1) &&
+            st.results[j] != Matched::Error) {
+          matched(use, st.results[j], err);
+          continue;
+        }
+        const Matched result = matchGuarded(use, decided, err);
+        if (use.share == RuleUse::Share::Leads) st.results[j] = result;
+        matched(use, result, err);
+      }
+  }
+
   Matched match(const Rule& r, int32_t& failed, Value& err) {
     bool saw_error = false;
     for (size_t i = 0; i < r.conjuncts.size(); ++i) {
@@ -328,11 +351,15 @@ struct Evaluation {
       // Only the rules that can match for this principal type and these dispatch values.
       const RuleSet& set = ri.by_principal[st.input.principal_type];
       const uint32_t decided = select(set);
-      for (uint32_t w = 0; w < set.words; ++w)
-        for (uint64_t x = st.bits[w]; x; x &= x - 1) {
-          const RuleUse& use = set.rules[size_t(w) * 64 + size_t(__builtin_ctzll(x))];
-          matched(use, matchGuarded(use, decided, err), err);
-        }
+      if (set.shares) {
+        walkShared(set, decided, matched);
+      } else {
+        for (uint32_t w = 0; w < set.words; ++w)
+          for (uint64_t x = st.bits[w]; x; x &= x - 1) {
+            const RuleUse& use = set.rules[size_t(w) * 64 + size_t(__builtin_ctzll(x))];
+            matched(use, matchGuarded(use, decided, err), err);
+          }
+      }
     }
     if (!st.exceptions.empty()) lift(now);
 
@@ -440,6 +467,10 @@ void Decider::State::prepare(const LoadedBundle::Impl& p) {
   size_t grants = 0;
   for (const RequestType& rt : p.model.schema.requests) grants = std::max(grants, rt.grants.size());
   grant_first.resize(grants);
+  size_t set_rules = 0;
+  for (const RequestIndex& ri : p.requests)
+    for (const RuleSet& set : ri.by_principal) set_rules = std::max(set_rules, set.rules.size());
+  results.resize(set_rules);
   memo_value.resize(p.memo_count);
 }
 

@@ -235,6 +235,30 @@ void buildDispatch(const LoadedBundle::Impl& impl, uint32_t pt, RuleSet& set) {
     }
 }
 
+// Rules of a set whose conjuncts are the same (RuleUse::share): the functions are
+// interned, so the same functions in the same order, with the same dispatch keys deciding
+// them, give the same result for any input. Such rules also have the same bits in every
+// dispatch key, so a decision walks the first whenever it walks a later one.
+void shareResults(RuleSet& set) {
+  auto key = [](const RuleUse& use) {
+    std::vector<uint64_t> k;
+    for (const Conjunct& c : use.guards) k.push_back(uint64_t(c.fn) << 32 | uint64_t(c.index) << 8 | c.key_bit);
+    k.push_back(~uint64_t(0));  // guards, then the others
+    for (const Conjunct& c : use.others) k.push_back(uint64_t(c.fn) << 32 | uint64_t(c.index) << 8);
+    return k;
+  };
+  std::map<std::vector<uint64_t>, uint32_t> first;
+  for (uint32_t pos = 0; pos < set.rules.size(); ++pos) {
+    auto [it, inserted] = first.emplace(key(set.rules[pos]), pos);
+    if (inserted) continue;
+    set.rules[pos].share = RuleUse::Share::Follows;
+    set.rules[pos].same_as = it->second;
+    set.rules[it->second].share = RuleUse::Share::Leads;
+    set.rules[it->second].same_as = it->second;
+    set.shares = true;
+  }
+}
+
 // The probe of a guard in the rule set of principal type `pt` (see GuardProbe).
 void specializeGuard(const LoadedBundle::Impl& impl, uint32_t pt, Conjunct& c) {
   const FastTest& t = impl.fns[c.fn].fast;
@@ -511,6 +535,7 @@ void buildIndexes(LoadedBundle::Impl& impl) {
       buildDispatch(impl, pt, set);
       for (RuleUse& use : set.rules)
         for (Conjunct& g : use.guards) specializeGuard(impl, pt, g);
+      shareResults(set);
     }
     addName(impl.request_names, m.strings[rt.name], int32_t(t));
   }

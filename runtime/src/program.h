@@ -109,6 +109,12 @@ struct RuleUse {
   // de-duplicated once at load time (`approvers_const`); otherwise evaluated per decision.
   bool approvers_const = false;
   std::vector<std::string_view> groups;
+  // In a RuleSet, rules with the same conjuncts (the same functions, in the same order,
+  // decided by the same dispatch keys) share their result: Leads, the first of them, keeps
+  // its result at its position `same_as`; Follows, a later one, takes the result of the
+  // rule at `same_as`.
+  enum class Share : uint8_t { None, Leads, Follows } share = Share::None;
+  uint32_t same_as = kNone;
 };
 
 // A dispatch key of a rule list: one Enum, Bool or String input attribute that guards
@@ -136,6 +142,7 @@ struct RuleSet {
   std::vector<DispatchKey> keys;
   uint32_t words = 0;          // bitset words per value
   uint64_t last_mask = 0;      // the bits of the last word that are rules
+  bool shares = false;         // some rules share their results (RuleUse::Share)
 };
 
 using detail::BindSlot;

@@ -357,5 +357,93 @@ TEST(Dispatch, ManyRulesAgreeWithExplainedDecisions) {
   EXPECT_EQ(compared, 96);
 }
 
+// Rules with the same conjuncts share their result within a decision (RuleUse::Share):
+// groups of rules of every effect over more than 64 rules, conditions that a dispatch key
+// decides, that run bytecode, and that err (each rule of an erring group must report its own
+// error). One decider makes every plain decision, so a result kept from one decision must
+// not leak into the next; each must equal the explained decision, which shares nothing.
+TEST(Dispatch, RulesWithTheSameConditionsShareResults) {
+  Catalog c;
+  const std::string roles[] = {"viewer", "admin", "auditor"};
+  auto overflowing = [](FunctionBuilder& fb) {
+    Reg a = fb.load(fb.intConst(std::numeric_limits<int64_t>::max())), s = fb.reg(), out = fb.reg();
+    fb.emit(Op::ADD, s, a, a);
+    fb.emit(Op::EQ, out, s, a);
+    return out;
+  };
+  auto breakGlass = [&c](FunctionBuilder& fb) {
+    Reg v = fb.reg();
+    fb.emit(Op::LOAD_CTX, v, c.cBreakGlass);
+    return v;
+  };
+  auto ownerIs = [&c](int team) {  // request.tags["owner"] == "team-<team>": runs bytecode
+    return [&c, team](FunctionBuilder& fb) {
+      Reg m = fb.reg(), e = fb.reg(), out = fb.reg(), slow = fb.reg();
+      fb.emit(Op::LOAD_REQ, m, c.sTags);
+      fb.emit(Op::MAP_GET, e, m, fb.load(fb.stringConst("owner")));
+      fb.emit(Op::EQ, out, e, fb.load(fb.stringConst("team-" + std::to_string(team))));
+      fb.emit(Op::MOVE, slow, out);
+      return slow;
+    };
+  };
+  std::vector<uint32_t> leaders;  // per condition group, its first rule
+  for (int i = 0; i < 130; ++i) {
+    const int group = i % 9;
+    Effect effect = i % 5 == 0 ? Effect::Deny : i % 5 == 1 ? Effect::Approve : Effect::Allow;
+    char name[32];
+    std::snprintf(name, sizeof name, "acme.s%03d", i);
+    std::vector<Body> conj;
+    switch (group) {
+      case 0: conj = {requestEnvIs(c, 0)}; break;
+      case 1: conj = {requestEnvIs(c, 2), requestRoleIs(c, "admin")}; break;
+      case 2: conj = {ownerIs(1)}; break;
+      case 3: conj = {requestEnvIs(c, 1), ownerIs(2)}; break;
+      case 4: conj = {overflowing}; break;
+      case 5: conj = {requestEnvIs(c, 0), overflowing}; break;
+      case 6: conj = {breakGlass, ownerIs(1)}; break;
+      case 7: conj = {requestRoleIs(c, roles[size_t(i) % 3])}; break;  // not all the same
+      default: conj = {principalIs(c, c.workload), requestEnvIs(c, 0)}; break;
+    }
+    uint32_t r = c.rule(name, effect, {c.cloudRole}, conj);
+    if (size_t(group) < leaders.size()) c.b.rules[r].conjuncts = c.b.rules[leaders[size_t(group)]].conjuncts;
+    else leaders.push_back(r);
+    if (effect == Effect::Approve) c.b.rules[r].approvers = {c.fn(constString("sre"))};
+    if (effect == Effect::Deny && i % 3 == 0)
+      c.exception(std::string(name) + "_x", r, 1798761599, {requestRoleIs(c, roles[size_t(i / 3) % 3])});
+  }
+  auto lb = c.load();
+  const RuleSet& human_rules = lb->impl().requests[c.cloudRole].by_principal[c.human];
+  size_t followers = 0;
+  for (const RuleUse& use : human_rules.rules) followers += use.share == RuleUse::Share::Follows;
+  EXPECT_GT(human_rules.rules.size(), 64u);
+  EXPECT_GT(followers, 80u);
+
+  Decider plain(lb);
+  int compared = 0, erring = 0;
+  const char* tag_sets[] = {"", R"(, "tags": {"owner": "team-1"})", R"(, "tags": {"owner": "team-2"})"};
+  for (const char* env : {"dev", "staging", "prod"})
+    for (const std::string& role : {std::string("viewer"), std::string("admin"), std::string("zzz")})
+      for (const char* glass : {"false", "true"})
+        for (const char* tags : tag_sets) {
+          std::string request = cloudRequest(env, role);
+          request.insert(request.size() - 1, tags);
+          std::string input = humanInput(request, std::string(R"({"time": "2026-11-27T10:00:00Z", "break_glass": )") + glass + "}");
+          json got = json::parse(plain.decideJson(input, false));
+          json explained = decide(lb, input, true);
+          explained.erase("trace");
+          EXPECT_EQ(got, explained) << input;
+          erring += got["errors"].size() > 0;
+          ++compared;
+        }
+  EXPECT_EQ(compared, 54);
+  EXPECT_EQ(erring, compared);  // group 4 errs on every input: one error per rule of it
+  std::string request = cloudRequest("staging", "viewer");
+  request.insert(request.size() - 1, tag_sets[1]);  // so only group 4 errs
+  json one = json::parse(plain.decideJson(humanInput(request), false));
+  size_t group4 = 0;
+  for (int i = 4; i < 130; i += 9) ++group4;
+  EXPECT_EQ(one["errors"].size(), group4);
+}
+
 }  // namespace
 }  // namespace pave::rt::test
