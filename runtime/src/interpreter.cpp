@@ -177,6 +177,15 @@ FastTest recognizeTest(const Instr* c, size_t n, uint32_t result, const std::vec
     t.op = Op::LIKE;
     t.k = consts[fieldC(c[1])];
     t.form = FastTest::Form::Compare;
+    // `lit*`, `*lit` and `*lit*`, where `lit` has no `*` and no `\`, are the cheaper
+    // startsWith, endsWith and contains of `lit` (a substring of the pattern constant).
+    const std::string_view pattern = t.k.str();
+    const bool lead = pattern.starts_with('*'), trail = pattern.size() > size_t(lead) && pattern.ends_with('*');
+    const std::string_view lit = pattern.substr(size_t(lead), pattern.size() - size_t(lead) - size_t(trail));
+    if ((lead || trail) && lit.find_first_of("*\\") == std::string_view::npos) {
+      t.op = lead && trail ? Op::CONTAINS_STR : lead ? Op::ENDS_WITH : Op::STARTS_WITH;
+      t.k = Value::string(lit);
+    }
     return t;
   }
   // `input OP constant` over an attribute (4 instructions), or over a map attribute's entry

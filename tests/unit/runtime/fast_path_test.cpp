@@ -92,6 +92,15 @@ class FastPath : public ::testing::Test {
          fb.setConst(c.tString, {fb.stringConst("admin"), fb.stringConst("viewer")})},
         {"in_set_env", Root::Request, c.sEnv, 0, Op::IN_SET, fb.setConst(c.tEnv, {dev, prod})},
         {"like_role", Root::Request, c.sRole, 0, Op::LIKE, fb.stringConst("view*")},
+        // Patterns the loader turns into startsWith, endsWith, contains (above: "view*"),
+        // and ones it leaves to the glob matcher.
+        {"like_suffix", Root::Request, c.sRole, 0, Op::LIKE, fb.stringConst("*er")},
+        {"like_infix", Root::Request, c.sRole, 0, Op::LIKE, fb.stringConst("*dmi*")},
+        {"like_anything", Root::Request, c.sRole, 0, Op::LIKE, fb.stringConst("*")},
+        {"like_two_stars", Root::Request, c.sRole, 0, Op::LIKE, fb.stringConst("**")},
+        {"like_inner_star", Root::Request, c.sRole, 0, Op::LIKE, fb.stringConst("a*n")},
+        {"like_escaped_star", Root::Request, c.sRole, 0, Op::LIKE, fb.stringConst("admin\\*")},
+        {"like_literal", Root::Request, c.sRole, 0, Op::LIKE, fb.stringConst("viewer")},
         {"starts_with", Root::Request, c.sRole, 0, Op::STARTS_WITH, fb.stringConst("ad")},
         {"ends_with", Root::Request, c.sRole, 0, Op::ENDS_WITH, fb.stringConst("er")},
         {"contains", Root::Request, c.sAccount, 0, Op::CONTAINS_STR, fb.stringConst("456")},
@@ -226,6 +235,27 @@ TEST_F(FastPath, ProbesAreRecognized) {
   }
   EXPECT_EQ(fast, names.size());
   EXPECT_EQ(entries, 6u);
+}
+
+// `like` patterns that are a literal with a leading or trailing `*` (or both) become the
+// string tests they are; FastConditionsAgreeWithTheInterpreter checks their results.
+TEST_F(FastPath, SimpleLikePatternsBecomeStringTests) {
+  const auto& impl = lb->impl();
+  const Bundle& m = lb->model();
+  std::map<std::string, const FastTest*> tests;
+  for (const Rule& r : m.rules) tests[std::string(m.strings[r.name])] = &impl.fns[r.conjuncts[0]].fast;
+  const std::tuple<const char*, Op, const char*> expected[] = {
+      {"acme.fast_like_role", Op::STARTS_WITH, "view"},   {"acme.fast_not_like_role", Op::STARTS_WITH, "view"},
+      {"acme.fast_like_suffix", Op::ENDS_WITH, "er"},     {"acme.fast_like_infix", Op::CONTAINS_STR, "dmi"},
+      {"acme.fast_like_anything", Op::ENDS_WITH, ""},     {"acme.fast_like_two_stars", Op::CONTAINS_STR, ""},
+      {"acme.fast_like_inner_star", Op::LIKE, "a*n"},     {"acme.fast_like_escaped_star", Op::LIKE, "admin\\*"},
+      {"acme.fast_like_literal", Op::LIKE, "viewer"},
+  };
+  for (const auto& [name, op, k] : expected) {
+    ASSERT_TRUE(tests.count(name)) << name;
+    EXPECT_EQ(int(tests[name]->op), int(op)) << name;
+    EXPECT_EQ(tests[name]->k.str(), k) << name;
+  }
 }
 
 // In the rule set of a principal type, guards are specialized probes (GuardProbe): the
