@@ -35,6 +35,14 @@ class Scanner {
     skipSomeWs();
   }
   void skipSomeWs() {
+#if defined(__SSE2__)
+    // Runs of indentation, 16 bytes at a time.
+    for (; pos_ + 16 <= t_.size(); pos_ += 16)
+      if (uint32_t stop = jsonNonWhitespace16(t_.data() + pos_)) {
+        pos_ += unsigned(std::countr_zero(stop));
+        return;
+      }
+#endif
     while (pos_ < t_.size() && (t_[pos_] == ' ' || t_[pos_] == '\t' || t_[pos_] == '\n' || t_[pos_] == '\r')) ++pos_;
   }
   bool at(char c) const { return pos_ < t_.size() && t_[pos_] == c; }

@@ -67,6 +67,15 @@ inline uint32_t jsonSpecial16(const char* p, bool non_ascii) {
                                 : _mm_cmpeq_epi8(_mm_max_epu8(v, _mm_set1_epi8(0x1f)), _mm_set1_epi8(0x1f));
   return uint32_t(_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(quote, backslash), low)));
 }
+
+// The bytes of 16 at `p` that are not JSON whitespace (space, tab, newline, return), as a
+// bit mask.
+inline uint32_t jsonNonWhitespace16(const char* p) {
+  const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  const __m128i ws = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(' ')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\n'))),
+                                  _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\t')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\r'))));
+  return ~uint32_t(_mm_movemask_epi8(ws)) & 0xffff;
+}
 #endif
 
 // Whether appendJsonQuoted would escape a byte of `s`. Inline: the decision writer asks

@@ -1,6 +1,8 @@
 // Input validation (SPEC §7.2) and canonical value forms (SPEC §7.3).
 #include <gtest/gtest.h>
 
+#include <cstring>
+
 #include "test_support.h"
 
 namespace pave::rt::test {
@@ -94,6 +96,47 @@ TEST_F(Input, MalformedJsonNeverCrashes) {
     EXPECT_EQ(d["decision"], "deny") << bad;
     ASSERT_FALSE(d["errors"].empty()) << bad;
   }
+}
+
+// Whitespace between tokens is skipped 16 bytes at a time where the input has 16 more bytes,
+// and a byte at a time after that: runs of every length from 0 to 40, mixing the four JSON
+// whitespace bytes, before every token and at the end of the input, must give the decision
+// of the compact input; a form feed or vertical tab anywhere in such a run is not JSON
+// whitespace and makes the input malformed.
+TEST_F(Input, WhitespaceRunsOfAnyLength) {
+  const std::string compact = R"({"type":"CloudRole","principal":{"type":"Human","email":"dev@acme.io","groups":["dev"],)"
+                              R"("on_call":false},"request":{"account":"1","role":"r","env":"dev","duration":"1h"},)"
+                              R"("context":{"time":"2026-11-27T10:00:00Z","break_glass":false}})";
+  const json expected = decide(lb, compact);
+  ASSERT_EQ(expected["decision"], "allow");
+  // Places between tokens: after each of {}[]:, and before the first byte.
+  std::vector<size_t> places = {0};
+  bool in_string = false;
+  for (size_t i = 0; i < compact.size(); ++i) {
+    if (compact[i] == '"') in_string = !in_string;
+    if (!in_string && std::strchr("{}[]:,", compact[i])) places.push_back(i + 1);
+  }
+  const char ws[] = {' ', '\n', '\t', '\r'};
+  Decider d(lb);
+  int checked = 0;
+  for (size_t place : places)
+    for (size_t len = 0; len <= 40; ++len) {
+      std::string run;
+      for (size_t k = 0; k < len; ++k) run += ws[(k * 7 + place) % 4];
+      std::string input = compact;
+      input.insert(place, run);
+      EXPECT_EQ(json::parse(d.decideJson(input)), expected) << "run of " << len << " at " << place;
+      if (len == 0) continue;
+      for (char bad : {'\f', '\v'}) {
+        std::string broken = input;
+        broken[place + (place * 5 + len * 3) % len] = bad;  // somewhere in the run
+        json b = json::parse(d.decideJson(broken));
+        ASSERT_FALSE(b["errors"].empty()) << "run of " << len << " at " << place;
+        EXPECT_EQ(b["errors"][0]["code"], "malformed-json") << "run of " << len << " at " << place;
+      }
+      ++checked;
+    }
+  EXPECT_EQ(checked, int(places.size()) * 40);
 }
 
 TEST_F(Input, StillFineAfterErrors) {
