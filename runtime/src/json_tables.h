@@ -72,8 +72,9 @@ inline uint32_t jsonSpecial16(const char* p, bool non_ascii) {
 // bit mask.
 inline uint32_t jsonNonWhitespace16(const char* p) {
   const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-  const __m128i ws = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(' ')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\n'))),
-                                  _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\t')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\r'))));
+  const __m128i space = _mm_cmpeq_epi8(v, _mm_set1_epi8(' ')), newline = _mm_cmpeq_epi8(v, _mm_set1_epi8('\n'));
+  const __m128i tab = _mm_cmpeq_epi8(v, _mm_set1_epi8('\t')), ret = _mm_cmpeq_epi8(v, _mm_set1_epi8('\r'));
+  const __m128i ws = _mm_or_si128(_mm_or_si128(space, newline), _mm_or_si128(tab, ret));
   return ~uint32_t(_mm_movemask_epi8(ws)) & 0xffff;
 }
 #endif
