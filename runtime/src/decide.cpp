@@ -116,8 +116,9 @@ struct Evaluation {
   // The walk of a rule set where some rules share their results (RuleUse::Share): a rule
   // with the conjuncts of an earlier one has its result, unless that was an error (run
   // again for the message). The earlier rule is always walked first (its dispatch bits are
-  // the same); its bit is checked all the same. Out of line, so that the other sets' walk
-  // is not slowed down.
+  // the same); its bit is checked all the same. When it does not match, its followers
+  // cannot either: they leave the walk (the result of a rule that does not match is not
+  // recorded). Out of line, so that the other sets' walk is not slowed down.
   template <typename OnResult>
   [[gnu::noinline, gnu::flatten]] void walkShared(const RuleSet& set, uint32_t decided, OnResult& matched) {
     Value err;
@@ -131,7 +132,14 @@ struct Evaluation {
           continue;
         }
         const Matched result = matchGuarded(use, decided, err);
-        if (use.share == RuleUse::Share::Leads) st.results[j] = result;
+        if (use.share == RuleUse::Share::Leads) {
+          st.results[j] = result;
+          if (result == Matched::False) {
+            const uint64_t* followers = set.followers.data() + use.followers;
+            x &= ~followers[w];
+            for (uint32_t v = w + 1; v < set.words; ++v) st.bits[v] &= ~followers[v];
+          }
+        }
         matched(use, result, err);
       }
   }

@@ -257,6 +257,15 @@ void shareResults(RuleSet& set) {
     set.rules[it->second].same_as = it->second;
     set.shares = true;
   }
+  for (RuleUse& use : set.rules) {
+    if (use.share == RuleUse::Share::Leads) {
+      use.followers = uint32_t(set.followers.size());
+      set.followers.resize(set.followers.size() + set.words);
+    } else if (use.share == RuleUse::Share::Follows) {
+      const uint32_t pos = uint32_t(&use - set.rules.data());
+      set.followers[set.rules[use.same_as].followers + pos / 64] |= uint64_t(1) << (pos % 64);
+    }
+  }
 }
 
 // The probe of a guard in the rule set of principal type `pt` (see GuardProbe).

@@ -115,6 +115,9 @@ struct RuleUse {
   // rule at `same_as`.
   enum class Share : uint8_t { None, Leads, Follows } share = Share::None;
   uint32_t same_as = kNone;
+  // Leads: its followers' bits in the set (RuleSet::followers, `words` from this offset),
+  // which a false result of this rule takes out of the walk at once.
+  uint32_t followers = kNone;
 };
 
 // A dispatch key of a rule list: one Enum, Bool or String input attribute that guards
@@ -143,6 +146,7 @@ struct RuleSet {
   uint32_t words = 0;          // bitset words per value
   uint64_t last_mask = 0;      // the bits of the last word that are rules
   bool shares = false;         // some rules share their results (RuleUse::Share)
+  std::vector<uint64_t> followers;  // per leading rule, the bitset of its followers
 };
 
 using detail::BindSlot;

@@ -447,6 +447,17 @@ TEST(Dispatch, RulesWithTheSameConditionsShareResults) {
   for (const RuleUse& use : human_rules.rules) followers += use.share == RuleUse::Share::Follows;
   EXPECT_GT(human_rules.rules.size(), 64u);
   EXPECT_GT(followers, 80u);
+  // A leader's follower bits (taken out of the walk when it does not match) are exactly
+  // the rules that follow it, in any word of the set.
+  for (uint32_t pos = 0; pos < human_rules.rules.size(); ++pos) {
+    const RuleUse& use = human_rules.rules[pos];
+    if (use.share != RuleUse::Share::Leads) continue;
+    for (uint32_t other = 0; other < human_rules.rules.size(); ++other) {
+      const RuleUse& o = human_rules.rules[other];
+      const bool bit = human_rules.followers[use.followers + other / 64] >> (other % 64) & 1;
+      EXPECT_EQ(bit, o.share == RuleUse::Share::Follows && o.same_as == pos) << pos << " " << other;
+    }
+  }
 
   Decider plain(lb);
   int compared = 0, erring = 0;
