@@ -142,16 +142,40 @@ void formatTimestamp(int64_t secs, std::string& out) {
   out += 'Z';
 }
 
+namespace {
+// Dotted-decimal IPv4 as the compiler and inet_pton take it: four parts of at most three
+// digits, each at most 255, without leading zeros.
+bool parseIp4(std::string_view s, uint8_t* out) {
+  unsigned part = 0, value = 0, digits = 0;
+  for (char ch : s) {
+    if (ch >= '0' && ch <= '9') {
+      if (digits && value == 0) return false;  // a leading zero
+      value = value * 10 + unsigned(ch - '0');
+      if (value > 255) return false;
+      ++digits;
+    } else if (ch == '.' && digits && part < 3) {
+      out[part++] = uint8_t(value);
+      value = digits = 0;
+    } else {
+      return false;
+    }
+  }
+  if (part != 3 || !digits) return false;
+  out[3] = uint8_t(value);
+  return true;
+}
+}  // namespace
+
 bool parseIp(std::string_view s, IpAddr& out) {
-  char buf[64];
-  if (s.empty() || s.size() >= sizeof buf) return false;
-  std::memcpy(buf, s.data(), s.size());
-  buf[s.size()] = 0;
   out = IpAddr{};
   if (s.find(':') == std::string_view::npos) {
     out.family = 4;
-    return inet_pton(AF_INET, buf, out.bytes.data()) == 1;
+    return parseIp4(s, out.bytes.data());
   }
+  char buf[64];  // inet_pton reads a C string: no NUL inside
+  if (s.size() >= sizeof buf || s.find('\0') != std::string_view::npos) return false;
+  std::memcpy(buf, s.data(), s.size());
+  buf[s.size()] = 0;
   out.family = 6;
   return inet_pton(AF_INET6, buf, out.bytes.data()) == 1;
 }

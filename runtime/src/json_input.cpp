@@ -728,8 +728,8 @@ class FastDecoder : Scanner {
       if (key != "type" || !scalar(type) || type.type != JNode::String) return false;
       if ((pt = p_.json.principal_types.find(type.s)) < 0) return false;
       ptype = &s_.principals[size_t(pt)];
-      st_.seen.assign(ptype->attrs.size(), 0);
-      return true;
+      seen_ = 0;
+      return ptype->attrs.size() <= 64;  // else the general decoder
     });
     return ok && ptype && complete(ptype->attrs.size(), attr, st_.principal.data());
   }
@@ -737,7 +737,8 @@ class FastDecoder : Scanner {
   // An object of attributes, `attr(k)` being the k-th attribute of the list `names` indexes.
   template <typename AttrAt>
   bool attributes(const NameTable& names, size_t count, AttrAt attr, Value* out) {
-    st_.seen.assign(count, 0);
+    if (count > 64) return false;  // the general decoder
+    seen_ = 0;
     uint32_t cursor = 0;
     return object([&](std::string_view key) { return attribute(names, attr, out, key, cursor); }) &&
            complete(count, attr, out);
@@ -747,16 +748,17 @@ class FastDecoder : Scanner {
   template <typename AttrAt>
   bool attribute(const NameTable& names, AttrAt attr, Value* out, std::string_view key, uint32_t& cursor) {
     int32_t a = names.find(key, cursor);
-    if (a < 0 || st_.seen[size_t(a)]++) return false;
+    if (a < 0 || (seen_ >> a & 1)) return false;
+    seen_ |= uint64_t(1) << a;
     AttrView at = attr(size_t(a));
     return value(at.type, at.optional, out[at.slot]);
   }
   // Every attribute not given must be optional; it is absent.
   template <typename AttrAt>
   bool complete(size_t count, AttrAt attr, Value* out) {
-    for (size_t a = 0; a < count; ++a) {
-      if (st_.seen[a]) continue;
-      AttrView at = attr(a);
+    const uint64_t all = count == 64 ? ~uint64_t(0) : (uint64_t(1) << count) - 1;
+    for (uint64_t unset = all & ~seen_; unset; unset &= unset - 1) {
+      AttrView at = attr(size_t(__builtin_ctzll(unset)));
       if (!at.optional) return false;
       out[at.slot] = Value();
     }
@@ -821,6 +823,7 @@ class FastDecoder : Scanner {
   const LoadedBundle::Impl& p_;
   const Schema& s_;
   Decider::State& st_;
+  uint64_t seen_ = 0;  // the attributes of the object being decoded given so far (at most 64)
 };
 
 }  // namespace

@@ -42,6 +42,20 @@ int compareValues(const Value& a, const Value& b) {
 }
 
 uint32_t sortUnique(Value* v, uint32_t n) {
+  if (n <= 8) {  // small (most are): insertion, dropping duplicates; v[0, kept) is done
+    uint32_t kept = 0;
+    for (uint32_t i = 0; i < n; ++i) {
+      const Value x = v[i];
+      uint32_t at = kept;
+      int c = 1;
+      while (at > 0 && (c = compareValues(v[at - 1], x)) > 0) --at;
+      if (at > 0 && c == 0) continue;  // a duplicate
+      for (uint32_t j = kept; j > at; --j) v[j] = v[j - 1];
+      v[at] = x;
+      ++kept;
+    }
+    return kept;
+  }
   uint32_t sorted = 1;  // often already sorted and duplicate-free (one pass, no sort)
   while (sorted < n && compareValues(v[sorted - 1], v[sorted]) < 0) ++sorted;
   if (sorted >= n) return n;

@@ -1,8 +1,13 @@
 // Input validation (SPEC §7.2) and canonical value forms (SPEC §7.3).
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+
+#include <algorithm>
 #include <cstring>
 
+#include "format.h"
+#include "program.h"
 #include "test_support.h"
 
 namespace pave::rt::test {
@@ -146,6 +151,86 @@ TEST_F(Input, StillFineAfterErrors) {
   const Decision& ok = d.decide(humanInput(cloudRequest()));
   EXPECT_EQ(ok.outcome, Outcome::Allow);
   EXPECT_TRUE(ok.errors.empty());
+}
+
+// An object of more than 64 attributes takes the general decoder (the fast one tracks the
+// attributes given in a 64-bit mask): the same decisions and problems.
+TEST(ManyAttributes, ObjectsOfMoreThan64Attributes) {
+  Catalog c;
+  auto& attrs = c.b.schema.principals[c.human].attrs;
+  for (int i = 0; i < 70; ++i) attrs.push_back({c.b.intern("x" + std::to_string(i)), c.tBool, i % 2 == 0});
+  c.rule("acme.dev", Effect::Allow, {c.cloudRole}, {requestEnvIs(c, 0)});
+  auto lb = c.load();
+  auto input = [](int from, int to, const std::string& extra) {
+    std::string principal = R"({"type": "Human", "email": "dev@acme.io", "groups": ["dev"], "on_call": false)";
+    for (int i = from; i < to; ++i) principal += ", \"x" + std::to_string(i) + "\": true";
+    return R"({"type": "CloudRole", "principal": )" + principal + extra + R"(}, "request": )" + cloudRequest() +
+           R"(, "context": {"time": "2026-11-27T10:00:00Z", "break_glass": false}})";
+  };
+  EXPECT_EQ(decide(lb, input(0, 70, ""))["decision"], "allow");
+  json dup = decide(lb, input(0, 70, R"(, "x69": false)"));
+  ASSERT_EQ(dup["errors"].size(), 1u) << dup;
+  EXPECT_EQ(dup["errors"][0]["code"], "invalid-value");
+  EXPECT_EQ(dup["errors"][0]["path"], "$.principal.x69");
+  json missing = decide(lb, input(2, 70, ""));  // x0 optional, x1 required
+  ASSERT_EQ(missing["errors"].size(), 1u) << missing;
+  EXPECT_EQ(missing["errors"][0]["code"], "missing-attribute");
+  EXPECT_EQ(missing["errors"][0]["path"], "$.principal.x1");
+}
+
+// sortUnique (sets from JSON and from InputBuilder::makeSet) against sort-then-unique, for
+// the small sets sorted in place and the larger ones.
+TEST(SortUnique, MatchesSortThenUnique) {
+  const std::string_view pool[] = {"", "a", "ab", "b", "ba", "c"};
+  uint64_t seed = 12345;
+  auto next = [&seed] { return (seed = seed * 6364136223846793005u + 1442695040888963407u) >> 33; };
+  for (int round = 0; round < 2000; ++round) {
+    const uint32_t n = uint32_t(next() % 14);
+    const bool strings = round % 2 == 0;
+    std::vector<Value> v;
+    for (uint32_t i = 0; i < n; ++i)
+      v.push_back(strings ? Value::string(pool[next() % 6]) : Value::integer(int64_t(next() % 7) - 3));
+    std::vector<Value> want = v;
+    std::sort(want.begin(), want.end(), [](const Value& x, const Value& y) { return compareValues(x, y) < 0; });
+    want.erase(std::unique(want.begin(), want.end(),
+                           [](const Value& x, const Value& y) { return compareValues(x, y) == 0; }),
+               want.end());
+    const uint32_t kept = sortUnique(v.data(), n);
+    ASSERT_EQ(kept, want.size()) << "round " << round;
+    for (uint32_t i = 0; i < kept; ++i) EXPECT_EQ(compareValues(v[i], want[i]), 0) << "round " << round << " at " << i;
+  }
+}
+
+// IPv4 text is parsed by hand: the same acceptance and bytes as inet_pton, on fixed cases
+// and random strings over digits and dots; a NUL inside the text is never accepted.
+TEST(IpText, Ipv4AsInetPton) {
+  auto same = [](const std::string& text) {
+    IpAddr got;
+    uint8_t want[4] = {};
+    const bool ok = parseIp(text, got);
+    const bool want_ok = inet_pton(AF_INET, text.c_str(), want) == 1;
+    EXPECT_EQ(ok, want_ok) << "'" << text << "'";
+    if (ok && want_ok) {
+      EXPECT_EQ(got.family, 4);
+      EXPECT_EQ(std::memcmp(got.bytes.data(), want, 4), 0) << text;
+    }
+  };
+  for (const char* text : {"10.3.1.2", "0.0.0.0", "255.255.255.255", "256.1.1.1", "1.2.3", "1.2.3.4.5", "01.2.3.4",
+                           "1..2.3", ".1.2.3", "1.2.3.", "1.2.3.4 ", "", "1.2.3.004", "100.200.10.0", "1.2.3.a"})
+    same(text);
+  uint64_t seed = 7;
+  auto next = [&seed] { return (seed = seed * 6364136223846793005u + 1442695040888963407u) >> 33; };
+  for (int round = 0; round < 20000; ++round) {
+    std::string text;
+    const size_t n = next() % 16;
+    for (size_t i = 0; i < n; ++i) text += "0123456789...25"[next() % 15];
+    same(text);
+  }
+  IpAddr ip;
+  EXPECT_FALSE(parseIp(std::string_view("1.2.3.4\0", 8), ip));
+  EXPECT_FALSE(parseIp(std::string_view("::1\0zz", 6), ip));
+  EXPECT_TRUE(parseIp("::1", ip));
+  EXPECT_EQ(ip.family, 6);
 }
 
 TEST(ShortNames, AmbiguousShortNameNeedsQualification) {
