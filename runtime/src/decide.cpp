@@ -1,6 +1,7 @@
 // The decision procedure (SPEC §5): match the applicable rules, lift denies, then
 // deny → approval → allow → default deny, with grant merging.
 #include <algorithm>
+#include <bit>
 #include <cstring>
 
 #include "decider_state.h"
@@ -411,10 +412,19 @@ bool fitsScalar(const LoadedBundle::Impl& p, const TypeDesc& t, const Value& v) 
 // on an Ip, or host bits on a Cidr: keep it the way the JSON decoder would have made it.
 Value canonicalAddr(Value v) {
   if (v.kind != Kind::Ip && v.kind != Kind::Cidr) return v;
-  const unsigned keep = v.kind == Kind::Cidr ? v.prefix : v.family == 4 ? 32 : 128;  // bits that count
+  const unsigned keep = v.kind == Kind::Cidr ? v.prefix : v.family == 4 ? 32 : 128;  // bits that count (≤ 128)
   if (v.kind == Kind::Ip) v.prefix = 0;
-  if (keep % 8) v.ip[keep / 8] &= uint8_t(0xff << (8 - keep % 8));
-  for (unsigned byte = (keep + 7) / 8; byte < 16; ++byte) v.ip[byte] = 0;
+  // The 16 bytes as two big-endian words, masked to their first `keep` bits.
+  auto word = [&v](int at, unsigned bits) {
+    uint64_t w;
+    std::memcpy(&w, v.ip + at, 8);
+    if constexpr (std::endian::native == std::endian::little) w = __builtin_bswap64(w);
+    w = bits >= 64 ? w : bits == 0 ? 0 : w & (~uint64_t(0) << (64 - bits));
+    if constexpr (std::endian::native == std::endian::little) w = __builtin_bswap64(w);
+    std::memcpy(v.ip + at, &w, 8);
+  };
+  word(0, keep);
+  word(8, keep > 64 ? keep - 64 : 0);
   return v;
 }
 

@@ -1,4 +1,5 @@
 // The decision procedure (SPEC §5) and the decision JSON (SPEC §7.4).
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -428,6 +429,54 @@ TEST(Decision, PreBoundIpv4IgnoresUnusedAddressBytes) {
     v->ip[0] = 192, v->ip[1] = 168, v->ip[2] = 0, v->ip[3] = 1;
   }
   EXPECT_TRUE(equalValues(a, b));
+}
+
+// A bound Cidr keeps only its prefix's bits (host bits cleared, whatever the prefix), as the
+// JSON decoder would; seen through a grant that is the attribute as is.
+TEST(Decision, PreBoundCidrHostBitsAreCleared) {
+  Catalog c;
+  const TypeId cidr = c.tCidr;
+  c.b.schema.context.push_back({c.b.intern("net"), cidr, true});
+  const uint32_t net = uint32_t(c.b.schema.context.size() - 1);
+  Const def;
+  def.type = cidr;
+  def.ip.family = 4;
+  c.b.schema.requests[c.cloudRole].grants.push_back({c.b.intern("net"), cidr, def, MergeOp::Unique});
+  uint32_t r = c.rule("acme.any", Effect::Allow, {c.cloudRole}, {constBool(true)});
+  c.grant(r, "net", [net](FunctionBuilder& fb) {
+    Reg v = fb.reg();
+    fb.emit(Op::LOAD_CTX, v, net);
+    return v;
+  });
+  auto lb = c.load();
+  Decider d(lb);
+  for (uint8_t family : {uint8_t(4), uint8_t(6)})
+    for (unsigned prefix : {0u, 1u, 7u, 8u, 9u, 20u, 31u, 32u, 63u, 64u, 65u, 100u, 127u, 128u}) {
+      if (family == 4 && prefix > 32) continue;
+      Value v;
+      std::memset(static_cast<void*>(&v), 0xff, sizeof v);
+      v.kind = Kind::Cidr;
+      v.family = family;
+      v.prefix = uint8_t(prefix);
+      uint8_t want[16] = {};
+      for (unsigned bit = 0; bit < prefix; ++bit) want[bit / 8] |= uint8_t(0x80u >> (bit % 8));
+      char text[64];
+      ASSERT_TRUE(inet_ntop(family == 4 ? AF_INET : AF_INET6, want, text, sizeof text));
+      InputBuilder in = d.bind(c.cloudRole, c.human);
+      ASSERT_TRUE(in.principal("email", in.makeString("dev@acme.io")));
+      ASSERT_TRUE(in.principal("groups", in.makeSet({})));
+      ASSERT_TRUE(in.principal("on_call", Value::boolean(false)));
+      ASSERT_TRUE(in.request("account", in.makeString("123456789012")));
+      ASSERT_TRUE(in.request("role", in.makeString("viewer")));
+      ASSERT_TRUE(in.request("env", in.makeEnum("Env", "dev")));
+      ASSERT_TRUE(in.request(c.sDuration, Value::integer(7200, Kind::Duration)));
+      ASSERT_TRUE(in.context("time", Value::integer(1795773600, Kind::Timestamp)));
+      ASSERT_TRUE(in.context("break_glass", Value::boolean(false)));
+      ASSERT_TRUE(in.context(net, v));
+      std::string out;
+      toJson(*lb, d.decideBound(), out);
+      EXPECT_EQ(json::parse(out)["grants"]["net"], std::string(text) + "/" + std::to_string(prefix)) << out;
+    }
 }
 
 // Set<String>, Map<String, String> and addresses take their own checks when bound (not the
