@@ -551,32 +551,29 @@ std::string Decider::decideJson(std::string_view input_json, bool explain) {
 InputBuilder Decider::bind(uint32_t request_type, uint32_t principal_type) {
   const auto& p = bundle_->impl();
   State& st = *st_;
-  // Only the input: decideBound clears the decision.
-  st.scratch.arena.reset();
-  st.bound = false;
-  InputBuilder in(*this);
-  const Schema& s = p.model.schema;
-  if (request_type < s.requests.size() && principal_type < s.principals.size()) {
-    st.bound = true;
-    st.input.request_type = request_type;
-    st.input.principal_type = principal_type;
-    st.decision.request_type = request_type;
-    // No attribute set yet. A tracked object's unset slots are cleared by decideBound;
-    // an untracked one is cleared here, the whole range (only the kind counts in an absent
-    // value; in the request's range, slots of other request types too: no rule of this
-    // type reads them).
-    auto start = [&](const BindObject& o, std::vector<Value>& values, FastTest::Root root) {
-      uint64_t* present = &st.present[size_t(root)];
-      *present = 0;
-      if (!o.tracked)
-        for (uint32_t i = o.first; i < o.end; ++i) values[i].kind = Kind::Absent;
-      return detail::BindTarget{o.slots.data(), values.data(), uint32_t(o.slots.size()), present};
-    };
-    in.principal_ = start(p.principal_bind[principal_type], st.principal, FastTest::Root::Principal);
-    in.request_ = start(p.requests[request_type].bind, st.request, FastTest::Root::Request);
-    in.context_ = start(p.context_bind, st.context, FastTest::Root::Context);
+  st.scratch.arena.reset();  // only the input: decideBound clears the decision
+  if (request_type >= p.request_count || principal_type >= p.principal_count) {
+    st.bound = false;
+    return InputBuilder(*this);
   }
-  return in;
+  st.bound = true;
+  st.input.request_type = request_type;
+  st.input.principal_type = principal_type;
+  st.decision.request_type = request_type;
+  // No attribute set yet. A tracked object's unset slots are cleared by decideBound; an
+  // untracked one is cleared here, the whole range (only the kind counts in an absent
+  // value; in the request's range, slots of other request types too: no rule of this type
+  // reads them).
+  auto start = [&](const BindObject& o, std::vector<Value>& values, FastTest::Root root) {
+    uint64_t* present = &st.present[size_t(root)];
+    *present = 0;
+    if (!o.tracked)
+      for (uint32_t i = o.first; i < o.end; ++i) values[i].kind = Kind::Absent;
+    return detail::BindTarget{o.slots.data(), values.data(), o.count, present};
+  };
+  return InputBuilder(*this, start(p.principal_bind[principal_type], st.principal, FastTest::Root::Principal),
+                      start(p.requests[request_type].bind, st.request, FastTest::Root::Request),
+                      start(p.context_bind, st.context, FastTest::Root::Context));
 }
 
 const Decision& Decider::decideBound(bool explain) {
@@ -592,8 +589,7 @@ const Decision& Decider::decideBound(bool explain) {
   const Schema& s = p.model.schema;
   const RequestType& rt = s.requests[st.input.request_type];
   const PrincipalType& pt = s.principals[st.input.principal_type];
-  if (!rt.principals.empty() &&
-      std::find(rt.principals.begin(), rt.principals.end(), st.input.principal_type) == rt.principals.end())
+  if (!p.requests[st.input.request_type].allows[st.input.principal_type])
     d.errors.push_back({"principal-not-allowed", "$.principal.type", kNone, "principal type not allowed"});
   // Clears what binding left unset (tracked objects), and tells whether every required
   // attribute is set.

@@ -68,23 +68,33 @@ bool parseDuration(std::string_view s, int64_t& out) {
   return true;
 }
 
-void formatDuration(int64_t secs, std::string& out) {
+size_t formatDuration(int64_t secs, char* out) {
+  char* p = out;
   if (secs == 0) {
-    out += "0s";
-    return;
+    *p++ = '0', *p++ = 's';
+    return 2;
   }
   uint64_t v = secs < 0 ? uint64_t(0) - uint64_t(secs) : uint64_t(secs);
-  if (secs < 0) out += '-';
+  if (secs < 0) *p++ = '-';
   static constexpr char kUnits[] = {'d', 'h', 'm', 's'};
   static constexpr uint64_t kScale[] = {86400, 3600, 60, 1};
   for (int u = 0; u < 4; ++u) {
     uint64_t n = v / kScale[u];
     v %= kScale[u];
     if (n) {
-      out += std::to_string(n);
-      out += kUnits[u];
+      char digits[20];
+      int k = 0;
+      for (; n; n /= 10) digits[k++] = char('0' + n % 10);
+      while (k) *p++ = digits[--k];
+      *p++ = kUnits[u];
     }
   }
+  return size_t(p - out);
+}
+
+void formatDuration(int64_t secs, std::string& out) {
+  char buf[kDurationChars];
+  out.append(buf, formatDuration(secs, buf));
 }
 
 static bool digits(std::string_view s, size_t at, size_t len, unsigned& out) {

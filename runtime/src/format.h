@@ -11,6 +11,9 @@ namespace pave::rt {
 
 bool parseDuration(std::string_view s, int64_t& out);   // "1h30m", optional leading '-'
 void formatDuration(int64_t secs, std::string& out);     // "1d2h", "0s", "-1m30s"
+// The same into `out` (at least kDurationChars long); returns the length.
+inline constexpr size_t kDurationChars = 32;
+size_t formatDuration(int64_t secs, char* out);
 bool parseTimestamp(std::string_view s, int64_t& out);  // "YYYY-MM-DD[Thh:mm:ssZ]"
 void formatTimestamp(int64_t secs, std::string& out);   // "YYYY-MM-DDThh:mm:ssZ"
 bool parseIp(std::string_view s, IpAddr& out);

@@ -682,8 +682,7 @@ class FastDecoder : Scanner {
     });
     skipWs();
     if (!ok || pos_ != t_.size() || !principal || !request || !context) return false;
-    const auto& allowed = s_.requests[size_t(rt)].principals;
-    if (!allowed.empty() && std::find(allowed.begin(), allowed.end(), uint32_t(pt)) == allowed.end()) return false;
+    if (!p_.requests[size_t(rt)].allows[size_t(pt)]) return false;
     st_.input.request_type = uint32_t(rt);
     st_.input.principal_type = uint32_t(pt);
     st_.decision.request_type = uint32_t(rt);

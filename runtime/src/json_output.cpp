@@ -96,10 +96,12 @@ struct Out {
       case Kind::Bool: o += std::string_view(v.i ? "true" : "false"); break;
       case Kind::Int: integer(v.i); break;
       case Kind::String: str(v.str()); break;
-      case Kind::Duration: {
-        text.clear();
-        formatDuration(v.i, text);
-        str(text);
+      case Kind::Duration: {  // digits and units: nothing to escape
+        char buf[kDurationChars];
+        const size_t n = formatDuration(v.i, buf);
+        o += '"';
+        o.append(buf, n);
+        o += '"';
         break;
       }
       case Kind::Timestamp: {

@@ -361,6 +361,7 @@ BindSlot bindSlot(const Schema& s, TypeId t) {
 // Tracks which attributes binding sets when the object's range spans at most 64 slots
 // (see BindObject).
 void trackPresence(BindObject& o) {
+  o.count = uint32_t(o.slots.size());
   const uint32_t span = o.end - o.first;
   o.tracked = span <= 64;
   if (!o.tracked) return;
@@ -505,10 +506,14 @@ void buildIndexes(LoadedBundle::Impl& impl) {
   impl.context_bind.end = uint32_t(s.context.size());
   trackPresence(impl.context_bind);
 
+  impl.request_count = uint32_t(s.requests.size());
+  impl.principal_count = uint32_t(s.principals.size());
   impl.requests.resize(s.requests.size());
   for (uint32_t t = 0; t < s.requests.size(); ++t) {
     const RequestType& rt = s.requests[t];
     RequestIndex& ri = impl.requests[t];
+    ri.allows.assign(s.principals.size(), rt.principals.empty());
+    for (uint32_t pt : rt.principals) ri.allows[pt] = 1;
     for (const GrantDecl& g : rt.grants) ri.grant_defaults.push_back(materialize(impl, g.default_value));
     BindObject& o = ri.bind;
     for (const RequestAttr& a : rt.attrs) {

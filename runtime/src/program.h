@@ -158,6 +158,7 @@ using detail::BindSlot;
 // otherwise Decider::bind clears the whole range and decideBound walks `required`.
 struct BindObject {
   std::vector<BindSlot> slots;  // indexed by slot (request: bundle-wide slot)
+  uint32_t count = 0;           // slots.size()
   uint32_t first = 0, end = 0;  // the range of slots its attributes are in
   bool tracked = false;
   uint64_t all = 0;             // tracked: the range's bits
@@ -170,6 +171,7 @@ struct RequestIndex {
   std::vector<RuleSet> by_principal;  // per principal type
   std::vector<Value> grant_defaults;
   BindObject bind;  // its request attributes, by bundle-wide slot
+  std::vector<uint8_t> allows;  // per principal type: 1 if a principal of it may make the request
   bool has_approve = false;
 };
 
@@ -203,6 +205,7 @@ struct LoadedBundle::Impl {
   // Binding without JSON: per principal type its attributes, and the context's.
   std::vector<BindObject> principal_bind;
   BindObject context_bind;
+  uint32_t request_count = 0, principal_count = 0;  // the schema's request and principal types
   uint32_t time_slot = 0;
   uint32_t memo_count = 0;  // memoized functions
   uint32_t max_regs = 1;

@@ -151,7 +151,12 @@ struct Verifier {
         if (!constant(g.default_value)) return false;
       }
       if (!uniqueNames(grant_names, "grant")) return false;
-      if (!uniqueNames(r.principals, "allowed principal")) return false;
+      std::vector<StrId> allowed;  // principal type indices, checked here, then by name
+      for (uint32_t pt : r.principals) {
+        if (pt >= s.principals.size()) return fail("allowed principal type out of range");
+        allowed.push_back(s.principals[pt].name);
+      }
+      if (!uniqueNames(allowed, "allowed principal")) return false;
       names.push_back(r.name);
     }
     if (!uniqueNames(names, "request type")) return false;

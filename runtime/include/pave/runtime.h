@@ -147,6 +147,9 @@ class InputBuilder {
  private:
   friend class Decider;
   explicit InputBuilder(Decider& d) : d_(d) {}
+  InputBuilder(Decider& d, const detail::BindTarget& principal, const detail::BindTarget& request,
+               const detail::BindTarget& context)
+      : d_(d), principal_(principal), request_(request), context_(context) {}
   // Inlined into the caller: a bound scalar costs a few instructions.
   [[gnu::always_inline]] bool set(const detail::BindTarget& t, uint32_t slot, const Value& v) {
     if (slot >= t.count) return false;

@@ -45,6 +45,10 @@ TEST_F(Input, ValidInputAndForms) {
   EXPECT_EQ(decide(lb, humanInput(cloudRequest("dev", "viewer", "\"0s\"")))["grants"]["max_ttl"], "0s");
   EXPECT_EQ(decide(lb, humanInput(cloudRequest("dev", "viewer", "\"1d2h3m4s\"")))["grants"]["max_ttl"], "1d2h3m4s");
   EXPECT_EQ(decide(lb, humanInput(cloudRequest("dev", "viewer", "-90")))["grants"]["max_ttl"], "-1m30s");
+  EXPECT_EQ(decide(lb, humanInput(cloudRequest("dev", "viewer", "9223372036854775807")))["grants"]["max_ttl"],
+            "106751991167300d15h30m7s");
+  EXPECT_EQ(decide(lb, humanInput(cloudRequest("dev", "viewer", "-9223372036854775808")))["grants"]["max_ttl"],
+            "-106751991167300d15h30m8s");
   // Qualified request type; date-only timestamps; null for an optional attribute.
   EXPECT_EQ(decide(lb, humanInput(cloudRequest(), "", "acme.CloudRole"))["decision"], "allow");
   EXPECT_EQ(decide(lb, humanInput(cloudRequest(), R"({"time":"2026-11-27","break_glass":false,"source_ip":null})"))["decision"],

@@ -194,6 +194,13 @@ TEST(Verifier, RefusesBadModels) {
            }});
     EXPECT_NE(loadModel(c).find("not sorted"), std::string::npos);
   }
+  {
+    // Regression: a repeated allowed principal type was named by the string whose index is
+    // the type's index, not by the type's name.
+    Catalog c;
+    c.b.schema.requests[c.cloudRole].principals = {c.workload, c.human, c.workload};
+    EXPECT_NE(loadModel(c).find("duplicate allowed principal 'acme.Workload'"), std::string::npos) << loadModel(c);
+  }
 }
 
 // Regression (found by fuzz_bundle_load): a function no rule uses is not verified, and the
