@@ -38,7 +38,7 @@ inline int probe(const Conjunct& c, const Value* const* roots) {
       break;
     case GuardProbe::StrEq:
       if (v.kind != Kind::String) return -1;
-      r = v.n == k.n && (v.n == 0 || std::memcmp(v.s, k.s, v.n) == 0);
+      r = v.n == k.n && equalBytes(v.s, k.s, v.n);
       break;
     case GuardProbe::MapHas: {
       if (v.kind != Kind::Map) return -1;

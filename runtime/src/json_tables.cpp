@@ -89,6 +89,17 @@ void buildJsonTables(LoadedBundle::Impl& impl) {
     if (r.ticket != kNone) e += ",\"ticket\":" + quoted(impl.str(r.ticket));
     e += '}';
   }
+  j.approvals.resize(m.rules.size());
+  for (const RequestIndex& ri : impl.requests)
+    for (const RuleUse& use : ri.rules) {
+      JsonTables::ConstApproval& a = j.approvals[use.rule];
+      if (!use.approvers_const || !a.tail.empty()) continue;
+      a.groups = use.groups;
+      a.quorum = m.rules[use.rule].quorum;
+      a.tail = ",\"groups\":[";
+      for (size_t g = 0; g < a.groups.size(); ++g) a.tail += (g ? "," : "") + quoted(a.groups[g]);
+      a.tail += "],\"quorum\":" + std::to_string(a.quorum) + "}";
+    }
   j.bundle = "\"bundle\":{\"name\":" + optional(m.meta.name) + ",\"revision\":" + optional(m.meta.revision) +
              ",\"digest\":\"sha256:" + impl.digest_hex + "\"}";
 }

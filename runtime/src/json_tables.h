@@ -31,6 +31,15 @@ struct JsonTables {
   std::vector<std::string> request_type_names;       // per request type: its quoted name
   std::vector<std::vector<std::string>> grant_keys;  // per request type and grant: `"name":`
   std::vector<std::string> exceptions;  // per rule: its object in "exceptions" (exceptions only)
+  // Per rule: for an approve rule whose approvers are constants, its groups (sorted, the
+  // views RuleUse::groups holds) and the text after its name in "approvals":
+  // `,"groups":[…],"quorum":N}`. Empty for the others.
+  struct ConstApproval {
+    std::vector<std::string_view> groups;
+    uint32_t quorum = 0;
+    std::string tail;
+  };
+  std::vector<ConstApproval> approvals;
   std::string bundle;                   // `"bundle":{…}`
 };
 

@@ -11,6 +11,27 @@
 
 namespace pave::rt {
 
+// Whether n bytes are equal. Names and keys are short, so up to 16 bytes are compared in
+// line with two overlapping loads from each end.
+inline bool equalBytes(const char* a, const char* b, size_t n) {
+  if (n > 16) return std::memcmp(a, b, n) == 0;
+  if (n >= 8) {
+    uint64_t x0, x1, y0, y1;
+    std::memcpy(&x0, a, 8), std::memcpy(&x1, a + n - 8, 8);
+    std::memcpy(&y0, b, 8), std::memcpy(&y1, b + n - 8, 8);
+    return ((x0 ^ y0) | (x1 ^ y1)) == 0;
+  }
+  if (n >= 4) {
+    uint32_t x0, x1, y0, y1;
+    std::memcpy(&x0, a, 4), std::memcpy(&x1, a + n - 4, 4);
+    std::memcpy(&y0, b, 4), std::memcpy(&y1, b + n - 4, 4);
+    return ((x0 ^ y0) | (x1 ^ y1)) == 0;
+  }
+  for (size_t i = 0; i < n; ++i)
+    if (a[i] != b[i]) return false;
+  return true;
+}
+
 // A fixed map from names (attribute and type names, string constants of dispatch keys) to
 // small integers: open addressing over a power-of-two table at most half full, built once
 // at load time. A decision looks up a few short strings, and std::unordered_map's hashing
@@ -40,7 +61,7 @@ class NameTable {
   int32_t find(std::string_view name, uint32_t& cursor) const {
     if (cursor < order_.size()) {
       const auto& [expected, value] = order_[cursor];
-      if (expected.size() == name.size() && sameBytes(expected.data(), name.data(), name.size())) {
+      if (expected.size() == name.size() && equalBytes(expected.data(), name.data(), name.size())) {
         ++cursor;
         return value;
       }
@@ -61,28 +82,8 @@ class NameTable {
     for (uint32_t i = uint32_t(hash(name)) & mask_;; i = (i + 1) & mask_) {
       const Slot& s = slots_[i];
       if (s.value < 0) return s;
-      if (s.name.size() == name.size() && sameBytes(s.name.data(), name.data(), name.size())) return s;
+      if (s.name.size() == name.size() && equalBytes(s.name.data(), name.data(), name.size())) return s;
     }
-  }
-  // Whether n bytes are equal; names are short, so up to 16 bytes are compared inline with
-  // two overlapping loads from each end.
-  static bool sameBytes(const char* a, const char* b, size_t n) {
-    if (n > 16) return std::memcmp(a, b, n) == 0;
-    if (n >= 8) {
-      uint64_t x0, x1, y0, y1;
-      std::memcpy(&x0, a, 8), std::memcpy(&x1, a + n - 8, 8);
-      std::memcpy(&y0, b, 8), std::memcpy(&y1, b + n - 8, 8);
-      return ((x0 ^ y0) | (x1 ^ y1)) == 0;
-    }
-    if (n >= 4) {
-      uint32_t x0, x1, y0, y1;
-      std::memcpy(&x0, a, 4), std::memcpy(&x1, a + n - 4, 4);
-      std::memcpy(&y0, b, 4), std::memcpy(&y1, b + n - 4, 4);
-      return ((x0 ^ y0) | (x1 ^ y1)) == 0;
-    }
-    for (size_t i = 0; i < n; ++i)
-      if (a[i] != b[i]) return false;
-    return true;
   }
   // Up to 8 bytes from each end and the length, mixed by multiplication: enough to tell the
   // names of a schema apart, and a handful of instructions for a short name.

@@ -264,7 +264,7 @@ inline const Value* mapEntry(const Value& map, std::string_view key) {
   if (map.n > 8) return mapEntrySorted(map, key);
   for (uint32_t e = 0; e < map.n; ++e) {
     const Value& k = map.elems[2 * e];
-    if (k.n == key.size() && (k.n == 0 || std::memcmp(k.s, key.data(), k.n) == 0)) return &map.elems[2 * e + 1];
+    if (k.n == key.size() && equalBytes(k.s, key.data(), k.n)) return &map.elems[2 * e + 1];
   }
   return nullptr;
 }

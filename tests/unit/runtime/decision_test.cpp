@@ -165,12 +165,29 @@ TEST(Decision, ApprovalsCollectGroupsAndQuorum) {
                  c.fn(constString("security"))};
   c.grant(admin, "max_ttl", [](FunctionBuilder& fb) { return fb.load(fb.durationConst(1800)); });
   c.grant(admin, "scopes", [&c](FunctionBuilder& fb) { return fb.load(fb.setConst(c.tString, {fb.stringConst("admin")})); });
+  // Constant approvers (their JSON is written at load time), repeated, unsorted, one to escape.
+  uint32_t leads = c.rule("acme.leads", Effect::Approve, {c.cloudRole}, {requestRoleIs(c, "admin")});
+  c.b.rules[leads].approvers = {c.fn(constString("z\"q")), c.fn(constString("b-leads")), c.fn(constString("z\"q"))};
   auto lb = c.load();
   json out = decide(lb, humanInput(cloudRequest("dev", "admin")));
   EXPECT_EQ(out["decision"], "approval");
-  EXPECT_EQ(out["rules"], json::array({"acme.admin_roles", "acme.nonprod"}));
-  EXPECT_EQ(out["approvals"],
-            json::parse(R"([{"rule":"acme.admin_roles","groups":["dev@acme.io-leads","security"],"quorum":2}])"));
+  EXPECT_EQ(out["rules"], json::array({"acme.admin_roles", "acme.leads", "acme.nonprod"}));
+  EXPECT_EQ(out["approvals"], json::parse(R"([{"rule":"acme.admin_roles","groups":["dev@acme.io-leads","security"],"quorum":2},)"
+                                          R"({"rule":"acme.leads","groups":["b-leads","z\"q"],"quorum":1}])"));
+  // A decision changed by hand after the fact is written as it is.
+  Decider d(lb);
+  Decision changed = d.decide(humanInput(cloudRequest("dev", "admin")));
+  ASSERT_EQ(changed.approvals.size(), 2u);
+  const std::string_view other[] = {"other"};
+  changed.approvals[1].groups = other;
+  std::string text;
+  toJson(*lb, changed, text);
+  EXPECT_EQ(json::parse(text)["approvals"][1], json::parse(R"({"rule":"acme.leads","groups":["other"],"quorum":1})"));
+  changed = d.decide(humanInput(cloudRequest("dev", "admin")));
+  changed.approvals[1].quorum = 3;
+  text.clear();
+  toJson(*lb, changed, text);
+  EXPECT_EQ(json::parse(text)["approvals"][1], json::parse(R"({"rule":"acme.leads","groups":["b-leads","z\"q"],"quorum":3})"));
   EXPECT_EQ(out["grants"]["max_ttl"], "30m");
   EXPECT_EQ(out["grants"]["scopes"], json::array({"admin", "read"}));
   json plain = decide(lb, humanInput(cloudRequest("dev", "viewer")));
