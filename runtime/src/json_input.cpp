@@ -47,7 +47,8 @@ class Scanner {
   }
   bool at(char c) const { return pos_ < t_.size() && t_[pos_] == c; }
   bool literal(std::string_view word) {
-    if (t_.substr(pos_, word.size()) != word) return bad("invalid literal");
+    if (t_.size() - pos_ < word.size() || !equalBytes(t_.data() + pos_, word.data(), word.size()))
+      return bad("invalid literal");
     pos_ += word.size();
     return true;
   }
@@ -664,18 +665,18 @@ class FastDecoder : Scanner {
     bool principal = false, request = false, context = false;
     skipWs();
     bool ok = object([&](std::string_view key) {
-      if (key == "type") {
+      if (is(key, "type")) {
         JNode type;
         return rt < 0 && scalar(type) && type.type == JNode::String && (rt = p_.json.request_types.find(type.s)) >= 0;
       }
-      if (key == "principal") return !principal && (principal = principalObject(pt));
-      if (key == "request") {
+      if (is(key, "principal")) return !principal && (principal = principalObject(pt));
+      if (is(key, "request")) {
         if (request || rt < 0) return false;
         const RequestType& r = s_.requests[size_t(rt)];
         return request = attributes(p_.json.request_attrs[size_t(rt)], r.attrs.size(),
                                     [&](size_t a) { return requestAttr(s_, r, a); }, st_.request.data());
       }
-      if (key == "context")
+      if (is(key, "context"))
         return !context && (context = attributes(p_.json.context_attrs, s_.context.size(),
                                                  [&](size_t a) { return contextAttr(s_, a); }, st_.context.data()));
       return false;
@@ -690,6 +691,11 @@ class FastDecoder : Scanner {
   }
 
  private:
+  // Whether a key is the literal `word` (compared in line).
+  template <size_t N>
+  static bool is(std::string_view key, const char (&word)[N]) {
+    return key.size() == N - 1 && equalBytes(key.data(), word, N - 1);
+  }
   // The comma-separated items up to `close`, the opening bracket being consumed already.
   template <typename Item>
   bool items(char close, Item item) {
@@ -721,10 +727,10 @@ class FastDecoder : Scanner {
     auto attr = [&](size_t a) { return principalAttr(*ptype, a); };
     bool ok = object([&](std::string_view key) {
       if (ptype)
-        return key != "type" && attribute(p_.json.principal_attrs[size_t(pt)], attr, st_.principal.data(), key, cursor);
+        return !is(key, "type") && attribute(p_.json.principal_attrs[size_t(pt)], attr, st_.principal.data(), key, cursor);
       // The first member names the type, which tells what the other members are.
       JNode type;
-      if (key != "type" || !scalar(type) || type.type != JNode::String) return false;
+      if (!is(key, "type") || !scalar(type) || type.type != JNode::String) return false;
       if ((pt = p_.json.principal_types.find(type.s)) < 0) return false;
       ptype = &s_.principals[size_t(pt)];
       seen_ = 0;
@@ -779,9 +785,20 @@ class FastDecoder : Scanner {
   // A scalar of type `d`, also a set or map element (a Set or Map element type fails
   // conversion).
   bool element(const TypeDesc& d, Value& out) {
-    if (at('"')) {  // most values are strings: no JNode
+    if (at('"')) {  // most values are strings: no JNode, and String values not even a call
       std::string_view text;
-      return string(text) && convertString(p_, d, text, out) == Conversion::Ok;
+      if (!string(text)) return false;
+      if (d.kind == TypeKind::String) {
+        out = Value::string(text);
+        return true;
+      }
+      return convertString(p_, d, text, out) == Conversion::Ok;
+    }
+    if (d.kind == TypeKind::Bool && (at('t') || at('f'))) {
+      const bool b = t_[pos_] == 't';
+      if (!literal(b ? "true" : "false")) return false;
+      out = Value::boolean(b);
+      return true;
     }
     JNode n;
     return scalar(n) && convertScalar(p_, d, n, out) == Conversion::Ok;

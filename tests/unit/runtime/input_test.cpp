@@ -86,6 +86,17 @@ TEST_F(Input, ErrorCodesAndPaths) {
             (P{{"wrong-type", "$.request.scopes[1]"}}));
   EXPECT_EQ(problems(humanInput(R"({"account":"1","role":"r","env":"dev","duration":"1h","tags":{"cost-center":1}})")),
             (P{{"wrong-type", "$.request.tags[\"cost-center\"]"}}));
+  // Bool values: literals only, whole words.
+  EXPECT_EQ(problems(humanInput(cloudRequest(), R"({"time":"2026-11-27T10:00:00Z","break_glass":"false"})")),
+            (P{{"wrong-type", "$.context.break_glass"}}));
+  EXPECT_EQ(problems(humanInput(cloudRequest(), R"({"time":"2026-11-27T10:00:00Z","break_glass":0})")),
+            (P{{"wrong-type", "$.context.break_glass"}}));
+  for (const char* bad : {"fals", "falsey", "tru", "truth", "t", "f"})
+    EXPECT_EQ(problems(humanInput(cloudRequest(), std::string(R"({"time":"2026-11-27T10:00:00Z","break_glass":)") + bad + "}")),
+              (P{{"malformed-json", "$"}}))
+        << bad;
+  EXPECT_EQ(decide(lb, humanInput(cloudRequest(), R"({"time":"2026-11-27T10:00:00Z","break_glass":true})"))["decision"],
+            "allow");
   std::string agent = R"({"type":"CloudRole","principal":{"type":"Agent","model":"m","operator":"o"},"request":)" +
                       cloudRequest() + R"(,"context":{"time":"2026-11-27T10:00:00Z","break_glass":false}})";
   EXPECT_EQ(problems(agent), (P{{"principal-not-allowed", "$.principal.type"}}));
