@@ -149,7 +149,7 @@ class Scanner {
       if (uint32_t stop = jsonSpecial16(t_.data() + i, true)) {
         i += unsigned(std::countr_zero(stop));
         if (t_[i] != '"') return anyString(out);
-        out = t_.substr(start, i - start);
+        out = std::string_view(t_.data() + start, i - start);  // in range: no check
         pos_ = i + 1;
         return true;
       }
@@ -165,7 +165,7 @@ class Scanner {
       if (uint64_t stop = jsonSpecialBytes(w) | (w & kNonAscii)) {
         i += unsigned(std::countr_zero(stop)) / 8;
         if (t_[i] != '"') break;
-        out = t_.substr(start, i - start);
+        out = std::string_view(t_.data() + start, i - start);
         pos_ = i + 1;
         return true;
       }
