@@ -392,6 +392,16 @@ TEST(Decision, PreBoundInputMatchesJson) {
 // Regression: an IPv4 value built by hand may leave anything in the 12 unused bytes of its
 // address (and in its prefix); it must still equal the same address from JSON or a
 // constant.
+// Binds a Human's CloudRole request for a dev viewer (the context's source_ip left out).
+bool bindDevViewer(InputBuilder& in, const Catalog& c) {
+  return in.principal("email", in.makeString("dev@acme.io")) && in.principal("groups", in.makeSet({})) &&
+         in.principal("on_call", Value::boolean(false)) && in.request("account", in.makeString("123456789012")) &&
+         in.request("role", in.makeString("viewer")) && in.request("env", in.makeEnum("Env", "dev")) &&
+         in.request(c.sDuration, Value::integer(7200, Kind::Duration)) &&
+         in.context("time", Value::integer(1795773600, Kind::Timestamp)) &&
+         in.context("break_glass", Value::boolean(false));
+}
+
 TEST(Decision, PreBoundIpv4IgnoresUnusedAddressBytes) {
   Catalog c;
   IpAddr office;
@@ -423,15 +433,7 @@ TEST(Decision, PreBoundIpv4IgnoresUnusedAddressBytes) {
     ip.family = 4;
     ip.n = 0;
     ip.ip[0] = 10, ip.ip[1] = 3, ip.ip[2] = 1, ip.ip[3] = 2;
-    ASSERT_TRUE(in.principal("email", in.makeString("dev@acme.io")));
-    ASSERT_TRUE(in.principal("groups", in.makeSet({})));
-    ASSERT_TRUE(in.principal("on_call", Value::boolean(false)));
-    ASSERT_TRUE(in.request("account", in.makeString("123456789012")));
-    ASSERT_TRUE(in.request("role", in.makeString("viewer")));
-    ASSERT_TRUE(in.request("env", in.makeEnum("Env", "dev")));
-    ASSERT_TRUE(in.request(c.sDuration, Value::integer(7200, Kind::Duration)));
-    ASSERT_TRUE(in.context("time", Value::integer(1795773600, Kind::Timestamp)));
-    ASSERT_TRUE(in.context("break_glass", Value::boolean(false)));
+    ASSERT_TRUE(bindDevViewer(in, c));
     ASSERT_TRUE(in.context("source_ip", ip));
     const Decision& dec = d.decideBound();
     EXPECT_EQ(dec.outcome, Outcome::Allow) << "junk " << int(junk);
@@ -480,15 +482,7 @@ TEST(Decision, PreBoundCidrHostBitsAreCleared) {
       char text[64];
       ASSERT_TRUE(inet_ntop(family == 4 ? AF_INET : AF_INET6, want, text, sizeof text));
       InputBuilder in = d.bind(c.cloudRole, c.human);
-      ASSERT_TRUE(in.principal("email", in.makeString("dev@acme.io")));
-      ASSERT_TRUE(in.principal("groups", in.makeSet({})));
-      ASSERT_TRUE(in.principal("on_call", Value::boolean(false)));
-      ASSERT_TRUE(in.request("account", in.makeString("123456789012")));
-      ASSERT_TRUE(in.request("role", in.makeString("viewer")));
-      ASSERT_TRUE(in.request("env", in.makeEnum("Env", "dev")));
-      ASSERT_TRUE(in.request(c.sDuration, Value::integer(7200, Kind::Duration)));
-      ASSERT_TRUE(in.context("time", Value::integer(1795773600, Kind::Timestamp)));
-      ASSERT_TRUE(in.context("break_glass", Value::boolean(false)));
+      ASSERT_TRUE(bindDevViewer(in, c));
       ASSERT_TRUE(in.context(net, v));
       std::string out;
       toJson(*lb, d.decideBound(), out);
