@@ -362,6 +362,21 @@ TEST(Decision, PreBoundInputMatchesJson) {
   EXPECT_FALSE(unknown.principal(0, in.makeString("dev@acme.io")));
   EXPECT_FALSE(unknown.context("break_glass", Value::boolean(false)));
   EXPECT_EQ(d.decideBound().errors.at(0).code, "unknown-request-type");
+  d.bind(c.cloudRole, 100000);  // an unknown principal type: the same
+  EXPECT_EQ(d.decideBound().errors.at(0).code, "unknown-request-type");
+
+  // A principal type the request type does not allow denies with principal-not-allowed.
+  InputBuilder agent = d.bind(c.cloudRole, c.agent);
+  ASSERT_TRUE(agent.principal("model", agent.makeString("m")) && agent.principal("operator", agent.makeString("o")) &&
+              agent.request("account", agent.makeString("123456789012")) &&
+              agent.request("role", agent.makeString("viewer")) && agent.request("env", agent.makeEnum("Env", "dev")) &&
+              agent.request(c.sDuration, Value::integer(7200, Kind::Duration)) &&
+              agent.context("time", Value::integer(1795773600, Kind::Timestamp)) &&
+              agent.context("break_glass", Value::boolean(false)));
+  const Decision& refused = d.decideBound();
+  EXPECT_EQ(refused.outcome, Outcome::Deny);
+  ASSERT_EQ(refused.errors.size(), 1u);
+  EXPECT_EQ(refused.errors[0].code, "principal-not-allowed");
 
   // Missing required attributes deny with missing-attribute.
   InputBuilder in2 = d.bind(c.cloudRole, c.human);
@@ -389,9 +404,6 @@ TEST(Decision, PreBoundInputMatchesJson) {
   EXPECT_EQ(d.decideJson(humanInput(cloudRequest("dev", "viewer", "\"2h\""))), from_json);
 }
 
-// Regression: an IPv4 value built by hand may leave anything in the 12 unused bytes of its
-// address (and in its prefix); it must still equal the same address from JSON or a
-// constant.
 // Binds a Human's CloudRole request for a dev viewer (the context's source_ip left out).
 bool bindDevViewer(InputBuilder& in, const Catalog& c) {
   return in.principal("email", in.makeString("dev@acme.io")) && in.principal("groups", in.makeSet({})) &&
@@ -402,6 +414,9 @@ bool bindDevViewer(InputBuilder& in, const Catalog& c) {
          in.context("break_glass", Value::boolean(false));
 }
 
+// Regression: an IPv4 value built by hand may leave anything in the 12 unused bytes of its
+// address (and in its prefix); it must still equal the same address from JSON or a
+// constant.
 TEST(Decision, PreBoundIpv4IgnoresUnusedAddressBytes) {
   Catalog c;
   IpAddr office;
