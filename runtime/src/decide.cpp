@@ -288,6 +288,25 @@ struct Evaluation {
     return ok;
   }
 
+  // The grants of a decision with one matching rule, an allow: the defaults, then the
+  // rule's values (nothing to merge, no approvals). Out of line, like grantsAndApprovals.
+  // False on errors.
+  [[gnu::noinline]] bool oneAllowGrants(const RequestIndex& ri, const RuleUse& use) {
+    Decision& d = st.decision;
+    for (const Value& v : ri.grant_defaults) d.grants.push_back(v);  // few: cheaper than assign
+    bool ok = true;
+    for (const RuleUse::Grant& grant : use.grants) {
+      const Value v = grantValue(grant);
+      if (v.isError()) {
+        evalError(use.rule, v);
+        ok = false;
+      } else {
+        d.grants[grant.grant] = v;
+      }
+    }
+    return ok;
+  }
+
   // Narrows `set` by the input's values (see DispatchKey): leaves in `st.bits` the rules
   // that can match, and returns the keys whose value is one they name (the guards those
   // keys decide hold).
@@ -377,7 +396,8 @@ struct Evaluation {
       for (uint32_t r : d.deny_rules)
         d.reasons.push_back(m.rules[r].because != kNone ? p.str(m.rules[r].because) : p.str(m.rules[r].name));
     } else if (!d.rules.empty()) {
-      if (grantsAndApprovals(ri, any_approve)) {
+      const bool one_allow = !any_approve && st.matched.size() == 1;
+      if (one_allow ? oneAllowGrants(ri, *st.matched[0]) : grantsAndApprovals(ri, any_approve)) {
         d.outcome = any_approve ? Outcome::Approval : Outcome::Allow;
       } else {
         d.outcome = Outcome::Deny;
