@@ -523,7 +523,7 @@ void Decider::State::reset() {
   decision.request_type = kNone;
 }
 
-void Decider::State::clearDecision(bool explain) {
+[[gnu::always_inline]] inline void Decider::State::clearDecision(bool explain) {
   Decision& d = decision;
   d.outcome = Outcome::Deny;
   d.rules.clear();
