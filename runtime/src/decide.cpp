@@ -312,8 +312,7 @@ struct Evaluation {
   // keys decide hold).
   uint32_t select(const RuleSet& set) {
     const uint32_t words = set.words;
-    if (st.bits.size() < words) st.bits.resize(words);
-    uint64_t* acc = st.bits.data();
+    uint64_t* acc = st.bits.data();  // sized for the largest set (prepare)
     for (uint32_t w = 0; w + 1 < words; ++w) acc[w] = ~uint64_t(0);
     if (words) acc[words - 1] = set.last_mask;
     uint32_t decided = 0;
@@ -505,10 +504,14 @@ void Decider::State::prepare(const LoadedBundle::Impl& p) {
   size_t grants = 0;
   for (const RequestType& rt : p.model.schema.requests) grants = std::max(grants, rt.grants.size());
   grant_first.resize(grants);
-  size_t set_rules = 0;
+  size_t set_rules = 0, set_words = 1;
   for (const RequestIndex& ri : p.requests)
-    for (const RuleSet& set : ri.by_principal) set_rules = std::max(set_rules, set.rules.size());
+    for (const RuleSet& set : ri.by_principal) {
+      set_rules = std::max(set_rules, set.rules.size());
+      set_words = std::max<size_t>(set_words, set.words);
+    }
   results.resize(set_rules);
+  bits.resize(set_words);
   memo_value.resize(p.memo_count);
 }
 
