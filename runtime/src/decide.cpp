@@ -259,10 +259,10 @@ struct Evaluation {
     for (const Value& v : ri.grant_defaults) d.grants.push_back(v);  // few: cheaper than assign
     // One rule assigns each grant at most once (the verifier checks): with one matching
     // rule there is nothing to merge, and no need to track which rule assigned a grant first.
-    const bool single = st.matched.size() == 1;
+    const bool single = st.matched_n == 1;
     const RequestType& rt = m.schema.requests[d.request_type];
-    for (const RuleUse* matched : st.matched) {
-      const RuleUse& use = *matched;
+    for (uint32_t i = 0; i < st.matched_n; ++i) {
+      const RuleUse& use = *st.matched[i];
       if (approvals && use.effect == Effect::Approve) ok &= approval(use);
       for (const RuleUse::Grant& grant : use.grants) {
         const uint32_t g = grant.grant;
@@ -341,7 +341,7 @@ struct Evaluation {
     const RequestIndex& ri = p.requests[d.request_type];
     const int64_t now = st.input.context[p.time_slot].i;
     bool any_approve = false;
-    st.matched.clear();
+    st.matched_n = 0;
     st.exceptions.clear();
     // Matching: allow/approve rules that match are the decision's rules; matching (or
     // erring) denies are its deny rules unless an exception lifts them below.
@@ -358,7 +358,7 @@ struct Evaluation {
         case Effect::Allow:
           if (result != Matched::True) break;
           d.rules.push_back(use.rule);
-          st.matched.push_back(&use);
+          st.matched[st.matched_n++] = &use;
           any_approve |= use.effect == Effect::Approve;
           break;
       }
@@ -395,7 +395,7 @@ struct Evaluation {
       for (uint32_t r : d.deny_rules)
         d.reasons.push_back(m.rules[r].because != kNone ? p.str(m.rules[r].because) : p.str(m.rules[r].name));
     } else if (!d.rules.empty()) {
-      const bool one_allow = !any_approve && st.matched.size() == 1;
+      const bool one_allow = !any_approve && st.matched_n == 1;
       if (one_allow ? oneAllowGrants(ri, *st.matched[0]) : grantsAndApprovals(ri, any_approve)) {
         d.outcome = any_approve ? Outcome::Approval : Outcome::Allow;
       } else {
@@ -512,6 +512,9 @@ void Decider::State::prepare(const LoadedBundle::Impl& p) {
     }
   results.resize(set_rules);
   bits.resize(set_words);
+  size_t applicable = 0;
+  for (const RequestIndex& ri : p.requests) applicable = std::max(applicable, ri.rules.size());
+  matched.resize(applicable);
   memo_value.resize(p.memo_count);
 }
 

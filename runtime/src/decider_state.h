@@ -33,7 +33,10 @@ struct Decider::State {
   std::vector<Value> memo_value;
   uint32_t stamp = 0;
   std::vector<uint8_t> deny_state;  // per rule index, while lifting: 1 matched, 2 lifted
-  std::vector<const RuleUse*> matched;  // the matching allow/approve rules
+  // The matching allow/approve rules: the first matched_n (sized for every applicable rule
+  // of the largest request type, so a decision only stores).
+  std::vector<const RuleUse*> matched;
+  uint32_t matched_n = 0;
   std::vector<uint32_t> exceptions;     // the matching exceptions
   // Per grant index: the first rule that assigned it, current when its stamp is this
   // decision's (so nothing is reset between decisions).
