@@ -194,24 +194,29 @@ struct Evaluation {
   // The approval of a matching approve rule: its groups sorted and de-duplicated (computed
   // at load time when they are constants). False on errors.
   bool approval(const RuleUse& use) {
-    const Rule& r = m.rules[use.rule];
-    Approval a{use.rule, use.groups, r.quorum};
-    bool ok = true;
-    if (!use.approvers_const) {
-      auto* groups = st.scratch.arena.allocArray<std::string_view>(r.approvers.size());
-      size_t n = 0;
-      for (uint32_t fn : r.approvers) {
-        Value g = run(fn);
-        if (g.kind != Kind::String) {
-          evalError(a.rule, g.isError() ? g : Value::error("approver is not a String"));
-          ok = false;
-          continue;
-        }
-        groups[n++] = g.str();
-      }
-      std::sort(groups, groups + n);
-      a.groups = {groups, size_t(std::unique(groups, groups + n) - groups)};
+    if (use.approvers_const) {
+      st.decision.approvals.push_back({use.rule, use.groups, use.quorum});
+      return true;
     }
+    return evaluatedApproval(use);
+  }
+  [[gnu::noinline]] bool evaluatedApproval(const RuleUse& use) {
+    const Rule& r = m.rules[use.rule];
+    Approval a{use.rule, {}, use.quorum};
+    bool ok = true;
+    auto* groups = st.scratch.arena.allocArray<std::string_view>(r.approvers.size());
+    size_t n = 0;
+    for (uint32_t fn : r.approvers) {
+      Value g = run(fn);
+      if (g.kind != Kind::String) {
+        evalError(a.rule, g.isError() ? g : Value::error("approver is not a String"));
+        ok = false;
+        continue;
+      }
+      groups[n++] = g.str();
+    }
+    std::sort(groups, groups + n);
+    a.groups = {groups, size_t(std::unique(groups, groups + n) - groups)};
     st.decision.approvals.push_back(a);
     return ok;
   }
@@ -251,19 +256,20 @@ struct Evaluation {
     return run(grant.fn);
   }
 
-  // Evaluates approvers and grants of the matching allow/approve rules, in rule order (so
-  // each grant merges its values in rule order). False on errors.
-  bool grantsAndApprovals(const RequestIndex& ri, bool approvals) {
+  // Evaluates approvers and grants of the matching allow/approve rules that contribute
+  // (RuleUse::contributes), in rule order (so each grant merges its values in rule order).
+  // False on errors.
+  [[gnu::noinline]] bool grantsAndApprovals(const RequestIndex& ri) {
     Decision& d = st.decision;
     bool ok = true;
     for (const Value& v : ri.grant_defaults) d.grants.push_back(v);  // few: cheaper than assign
-    // One rule assigns each grant at most once (the verifier checks): with one matching
+    // One rule assigns each grant at most once (the verifier checks): with one contributing
     // rule there is nothing to merge, and no need to track which rule assigned a grant first.
     const bool single = st.matched_n == 1;
     const RequestType& rt = m.schema.requests[d.request_type];
     for (uint32_t i = 0; i < st.matched_n; ++i) {
       const RuleUse& use = *st.matched[i];
-      if (approvals && use.effect == Effect::Approve) ok &= approval(use);
+      if (use.effect == Effect::Approve) ok &= approval(use);
       for (const RuleUse::Grant& grant : use.grants) {
         const uint32_t g = grant.grant;
         const Value v = grantValue(grant);
@@ -291,9 +297,11 @@ struct Evaluation {
   // The grants of a decision with one matching rule, an allow: the defaults, then the
   // rule's values (nothing to merge, no approvals). Out of line, like grantsAndApprovals.
   // False on errors.
-  [[gnu::noinline]] bool oneAllowGrants(const RequestIndex& ri, const RuleUse& use) {
+  [[gnu::noinline]] bool oneAllowGrants(const RequestIndex& ri) {
     Decision& d = st.decision;
     for (const Value& v : ri.grant_defaults) d.grants.push_back(v);  // few: cheaper than assign
+    if (st.matched_n == 0) return true;  // no matching rule assigns grants
+    const RuleUse& use = *st.matched[0];
     bool ok = true;
     for (const RuleUse::Grant& grant : use.grants) {
       const Value v = grantValue(grant);
@@ -312,9 +320,12 @@ struct Evaluation {
   // keys decide hold).
   uint32_t select(const RuleSet& set) {
     const uint32_t words = set.words;
+    if (words == 0) return 0;  // no rules
     uint64_t* acc = st.bits.data();  // sized for the largest set (prepare)
-    for (uint32_t w = 0; w + 1 < words; ++w) acc[w] = ~uint64_t(0);
-    if (words) acc[words - 1] = set.last_mask;
+    for (uint32_t w = 1; w + 1 < words; ++w) acc[w] = ~uint64_t(0);
+    if (words > 1) acc[words - 1] = set.last_mask;
+    // The first word in a register (most sets have at most 64 rules).
+    uint64_t acc0 = words == 1 ? set.last_mask : ~uint64_t(0);
     uint32_t decided = 0;
     for (uint32_t k = 0; k < set.keys.size(); ++k) {
       const DispatchKey& key = set.keys[k];
@@ -331,8 +342,10 @@ struct Evaluation {
       }
       if (row < key.values) decided |= uint32_t(1) << k;
       const uint64_t* bits = key.bits.data() + size_t(row) * words;
-      for (uint32_t w = 0; w < words; ++w) acc[w] &= bits[w];
+      acc0 &= bits[0];
+      for (uint32_t w = 1; w < words; ++w) acc[w] &= bits[w];
     }
+    acc[0] = acc0;
     return decided;
   }
 
@@ -358,7 +371,7 @@ struct Evaluation {
         case Effect::Allow:
           if (result != Matched::True) break;
           d.rules.push_back(use.rule);
-          st.matched[st.matched_n++] = &use;
+          if (use.contributes) st.matched[st.matched_n++] = &use;
           any_approve |= use.effect == Effect::Approve;
           break;
       }
@@ -395,8 +408,9 @@ struct Evaluation {
       for (uint32_t r : d.deny_rules)
         d.reasons.push_back(m.rules[r].because != kNone ? p.str(m.rules[r].because) : p.str(m.rules[r].name));
     } else if (!d.rules.empty()) {
-      const bool one_allow = !any_approve && st.matched_n == 1;
-      if (one_allow ? oneAllowGrants(ri, *st.matched[0]) : grantsAndApprovals(ri, any_approve)) {
+      // Only the contributing rules (st.matched) assign grants or name approvers.
+      const bool one_allow = !any_approve && st.matched_n <= 1;
+      if (one_allow ? oneAllowGrants(ri) : grantsAndApprovals(ri)) {
         d.outcome = any_approve ? Outcome::Approval : Outcome::Allow;
       } else {
         d.outcome = Outcome::Deny;
@@ -678,6 +692,11 @@ bool storeCollection(const Value& v, Value& out, uint64_t* present, uint64_t bit
     if (key.kind != Kind::String || (map && v.elems[2 * i + 1].kind != Kind::String)) return false;
     if (i == 0) continue;
     const Value& prev = v.elems[stride * (i - 1)];  // sorted, no duplicates: prev < key
+    // Usually the first bytes differ and decide.
+    if (prev.n && key.n && prev.s[0] != key.s[0]) {
+      if (uint8_t(prev.s[0]) > uint8_t(key.s[0])) return false;
+      continue;
+    }
     const uint32_t common = std::min(prev.n, key.n);
     const int c = common ? std::memcmp(prev.s, key.s, common) : 0;  // "" may have no pointer
     if (c > 0 || (c == 0 && prev.n >= key.n)) return false;

@@ -438,7 +438,9 @@ RuleUse ruleUse(const LoadedBundle::Impl& impl, const RequestType& rt, uint32_t 
     c.fn = rule.conjuncts[i];
     (impl.fns[c.fn].fast.form != FastTest::Form::None ? use.guards : use.others).push_back(c);
   }
+  use.contributes = rule.effect == Effect::Approve || !use.grants.empty();
   if (rule.effect == Effect::Approve) {
+    use.quorum = rule.quorum;
     use.approvers_const = std::all_of(rule.approvers.begin(), rule.approvers.end(), [&](uint32_t fn) {
       const FastTest& t = impl.fns[fn].fast;
       return t.form == FastTest::Form::Constant && t.k.kind == Kind::String;

@@ -109,6 +109,10 @@ struct RuleUse {
   // de-duplicated once at load time (`approvers_const`); otherwise evaluated per decision.
   bool approvers_const = false;
   std::vector<std::string_view> groups;
+  uint32_t quorum = 1;  // Approve
+  // Whether a match of this allow/approve rule adds to the decision past its name: an
+  // approve rule, or one that assigns grants.
+  bool contributes = false;
   // In a RuleSet, rules with the same conjuncts (the same functions, in the same order,
   // decided by the same dispatch keys) share their result: Leads, the first of them, keeps
   // its result at its position `same_as`; Follows, a later one, takes the result of the

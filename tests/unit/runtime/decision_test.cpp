@@ -239,6 +239,48 @@ TEST(Decision, GrantMergesAndUniqueConflict) {
   EXPECT_EQ(conflict["errors"][0]["rule"], "acme.y");
 }
 
+// Matching rules that assign no grants and name no approvers are the decision's rules but
+// take no part in grant merging (the decider keeps only the others for that step).
+TEST(Decision, RulesWithoutGrantsAmongOthers) {
+  Catalog c;
+  c.rule("acme.a_plain", Effect::Allow, {c.cloudRole}, {constBool(true)});
+  uint32_t granted = c.rule("acme.b_granted", Effect::Allow, {c.cloudRole}, {requestRoleIs(c, "viewer")});
+  c.rule("acme.c_plain", Effect::Allow, {c.cloudRole}, {constBool(true)});
+  c.grant(granted, "ticket_queue", constString("ops"));
+  uint32_t approve = c.rule("acme.d_approve", Effect::Approve, {c.cloudRole}, {requestRoleIs(c, "admin")});
+  c.b.rules[approve].approvers = {c.fn(constString("security"))};
+  auto lb = c.load();
+  json one = decide(lb, humanInput(cloudRequest("dev", "viewer")));
+  EXPECT_EQ(one["decision"], "allow");
+  EXPECT_EQ(one["rules"], json::array({"acme.a_plain", "acme.b_granted", "acme.c_plain"}));
+  EXPECT_EQ(one["grants"]["ticket_queue"], "ops");
+  EXPECT_EQ(one["grants"]["max_ttl"], "1h");  // default
+  json none = decide(lb, humanInput(cloudRequest("dev", "editor")));
+  EXPECT_EQ(none["decision"], "allow");
+  EXPECT_EQ(none["rules"], json::array({"acme.a_plain", "acme.c_plain"}));
+  EXPECT_EQ(none["grants"]["ticket_queue"], "default");
+  EXPECT_EQ(none["approvals"], json::array());
+  json approval = decide(lb, humanInput(cloudRequest("dev", "admin")));
+  EXPECT_EQ(approval["decision"], "approval");
+  EXPECT_EQ(approval["rules"], json::array({"acme.a_plain", "acme.c_plain", "acme.d_approve"}));
+  EXPECT_EQ(approval["approvals"], json::parse(R"([{"rule":"acme.d_approve","groups":["security"],"quorum":1}])"));
+  EXPECT_EQ(approval["grants"]["ticket_queue"], "default");
+
+  // A conflict names the first rule that assigned the grant, past rules without grants.
+  Catalog k;
+  uint32_t x = k.rule("acme.x", Effect::Allow, {k.cloudRole}, {constBool(true)});
+  k.rule("acme.y", Effect::Allow, {k.cloudRole}, {constBool(true)});
+  uint32_t z = k.rule("acme.z", Effect::Allow, {k.cloudRole}, {constBool(true)});
+  k.grant(x, "ticket_queue", constString("ops"));
+  k.grant(z, "ticket_queue", constString("sec"));
+  json conflict = decide(k.load(), humanInput(cloudRequest()));
+  EXPECT_EQ(conflict["decision"], "deny");
+  ASSERT_EQ(conflict["errors"].size(), 1u);
+  EXPECT_EQ(conflict["errors"][0]["code"], "grant-conflict");
+  EXPECT_EQ(conflict["errors"][0]["rule"], "acme.z");
+  EXPECT_NE(conflict["errors"][0]["message"].get<std::string>().find("'acme.x' and 'acme.z'"), std::string::npos);
+}
+
 TEST(Decision, ErrorsInGrantsOrApproversDeny) {
   Catalog c;
   uint32_t a = c.rule("acme.a", Effect::Allow, {c.cloudRole}, {constBool(true)});
