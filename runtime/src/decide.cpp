@@ -682,24 +682,31 @@ bool storeCollection(const Value& v, Value& out, uint64_t* present, uint64_t bit
   return true;
 }
 
+// Whether string `x` sorts before `y` (bytewise), when their first bytes do not decide.
+[[gnu::noinline]] bool stringBefore(const Value& x, const Value& y) {
+  const uint32_t common = std::min(x.n, y.n);
+  const int c = common ? std::memcmp(x.s, y.s, common) : 0;  // "" may have no pointer
+  return c < 0 || (c == 0 && x.n < y.n);
+}
+
 // Stores a Set<String> or Map<String, String> value of two or more elements (map: entries)
-// if they are strings in sorted order without duplicates.
+// if they are strings in sorted order without duplicates. Calls nothing when first bytes
+// decide the order (the usual case), so that it saves no registers.
 [[gnu::noinline]] bool storeSortedStrings(const detail::BindSlot& b, const Value& v, Value& out, uint64_t* present) {
-  const bool map = b.check == detail::BindSlot::Check::StringMap;
-  const size_t stride = map ? 2 : 1;
-  for (uint32_t i = 0; i < v.n; ++i) {
-    const Value& key = v.elems[stride * i];
-    if (key.kind != Kind::String || (map && v.elems[2 * i + 1].kind != Kind::String)) return false;
-    if (i == 0) continue;
-    const Value& prev = v.elems[stride * (i - 1)];  // sorted, no duplicates: prev < key
-    // Usually the first bytes differ and decide.
-    if (prev.n && key.n && prev.s[0] != key.s[0]) {
-      if (uint8_t(prev.s[0]) > uint8_t(key.s[0])) return false;
-      continue;
+  const size_t stride = b.check == detail::BindSlot::Check::StringMap ? 2 : 1;
+  const Value* const end = v.elems + stride * v.n;
+  if (stride == 2)
+    for (const Value* x = v.elems + 1; x < end; x += 2)
+      if (x->kind != Kind::String) return false;
+  if (v.elems->kind != Kind::String) return false;
+  for (const Value* key = v.elems + stride; key < end; key += stride) {
+    const Value& prev = key[-ptrdiff_t(stride)];  // sorted, no duplicates: prev < key
+    if (key->kind != Kind::String) return false;
+    if (prev.n && key->n && prev.s[0] != key->s[0]) {
+      if (uint8_t(prev.s[0]) > uint8_t(key->s[0])) return false;
+    } else if (!stringBefore(prev, *key)) {
+      return false;
     }
-    const uint32_t common = std::min(prev.n, key.n);
-    const int c = common ? std::memcmp(prev.s, key.s, common) : 0;  // "" may have no pointer
-    if (c > 0 || (c == 0 && prev.n >= key.n)) return false;
   }
   return storeCollection(v, out, present, b.bit);
 }

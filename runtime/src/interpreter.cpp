@@ -335,44 +335,56 @@ Value execute(const CompiledFn& fn, const Input& in, Scratch& s) {
   uint64_t budget = kLoopBudget;
   // Threaded dispatch: every handler jumps straight to the next one (one indirect branch
   // per opcode instead of one shared by all, which predicts far better).
+  // Indexed by any opcode byte: past the opcodes, op_bad (the verifier refuses unknown
+  // opcodes; this keeps an unverified one harmless without a check per instruction).
+#define PAVE_BAD4 &&op_bad, &&op_bad, &&op_bad, &&op_bad,
+#define PAVE_BAD16 PAVE_BAD4 PAVE_BAD4 PAVE_BAD4 PAVE_BAD4
+#define PAVE_BAD64 PAVE_BAD16 PAVE_BAD16 PAVE_BAD16 PAVE_BAD16
   static const void* const kHandlers[] = {
 #define PAVE_OP(name, x, fa, fb, fc, doc) &&op_##name,
 #include "pave/opcodes.def"
 #undef PAVE_OP
-  };
+      PAVE_BAD64 PAVE_BAD64 PAVE_BAD64 PAVE_BAD64};
+#undef PAVE_BAD4
+#undef PAVE_BAD16
+#undef PAVE_BAD64
+  static_assert(std::size(kHandlers) >= 256, "every opcode byte has a handler");
   Instr ins;
-  uint32_t a, b, c;
+  uint32_t a;
   Value* dstp;  // R[A], the destination of most instructions
+  // Fields B and C, decoded where a handler uses them.
+#define OPB fieldB(ins)
+#define OPC fieldC(ins)
 #define NEXT()                                                                             \
   do {                                                                                     \
     ins = code[pc++];                                                                      \
-    a = fieldA(ins), b = fieldB(ins), c = fieldC(ins);                                     \
+    a = fieldA(ins);                                                                       \
     dstp = R + a;                                                                          \
-    goto* (opcodeOf(ins) < kOpCount ? kHandlers[opcodeOf(ins)] : &&op_bad);                \
+    goto* kHandlers[opcodeOf(ins)];                                                        \
   } while (0)
   NEXT();
   {
-      op_LOADK: (*dstp) = K[b]; NEXT();
-      op_LOADB: (*dstp) = Value::boolean(b != 0); NEXT();
-      op_MOVE: copyFields(*dstp, R[b]); NEXT();
+      op_LOADK: (*dstp) = K[OPB]; NEXT();
+      op_LOADB: (*dstp) = Value::boolean(OPB != 0); NEXT();
+      op_MOVE: copyFields(*dstp, R[OPB]); NEXT();
       op_LOAD_PRIN:
-        if (in.principal_type != c) (*dstp) = Value::error(kErrOtherPrincipal);
-        else if (in.principal[b].kind == Kind::Absent) (*dstp) = Value::error(kErrAbsent);
-        else (*dstp) = in.principal[b];
+        if (in.principal_type != OPC) (*dstp) = Value::error(kErrOtherPrincipal);
+        else if (in.principal[OPB].kind == Kind::Absent) (*dstp) = Value::error(kErrAbsent);
+        else (*dstp) = in.principal[OPB];
         NEXT();
       op_LOAD_REQ:
-        (*dstp) = in.request[b].kind == Kind::Absent ? Value::error(kErrAbsent) : in.request[b];
+        (*dstp) = in.request[OPB].kind == Kind::Absent ? Value::error(kErrAbsent) : in.request[OPB];
         NEXT();
       op_LOAD_CTX:
-        (*dstp) = in.context[b].kind == Kind::Absent ? Value::error(kErrAbsent) : in.context[b];
+        (*dstp) = in.context[OPB].kind == Kind::Absent ? Value::error(kErrAbsent) : in.context[OPB];
         NEXT();
-      op_HAS_PRIN: (*dstp) = Value::boolean(in.principal_type == c && in.principal[b].kind != Kind::Absent); NEXT();
-      op_HAS_REQ: (*dstp) = Value::boolean(in.request[b].kind != Kind::Absent); NEXT();
-      op_HAS_CTX: (*dstp) = Value::boolean(in.context[b].kind != Kind::Absent); NEXT();
-      op_IS_PRIN: (*dstp) = Value::boolean(in.principal_type == b); NEXT();
+      op_HAS_PRIN: (*dstp) = Value::boolean(in.principal_type == OPC && in.principal[OPB].kind != Kind::Absent); NEXT();
+      op_HAS_REQ: (*dstp) = Value::boolean(in.request[OPB].kind != Kind::Absent); NEXT();
+      op_HAS_CTX: (*dstp) = Value::boolean(in.context[OPB].kind != Kind::Absent); NEXT();
+      op_IS_PRIN: (*dstp) = Value::boolean(in.principal_type == OPB); NEXT();
       op_EQ:
       op_NE: {
-        const Value &x = R[b], &y = R[c];
+        const Value &x = R[OPB], &y = R[OPC];
         if (x.isError()) (*dstp) = x;
         else if (y.isError()) (*dstp) = y;
         else (*dstp) = Value::boolean((compareValues(x, y) == 0) == (Op(opcodeOf(ins)) == Op::EQ));
@@ -382,7 +394,7 @@ Value execute(const CompiledFn& fn, const Input& in, Scratch& s) {
       op_LE:
       op_GT:
       op_GE: {
-        const Value &x = R[b], &y = R[c];
+        const Value &x = R[OPB], &y = R[OPC];
         if (x.isError()) (*dstp) = x;
         else if (y.isError()) (*dstp) = y;
         else if (x.kind != y.kind || x.kind < Kind::Int || x.kind > Kind::Timestamp || x.kind == Kind::String)
@@ -396,7 +408,7 @@ Value execute(const CompiledFn& fn, const Input& in, Scratch& s) {
       }
       op_ADD:
       op_SUB: {
-        const Value &x = R[b], &y = R[c];
+        const Value &x = R[OPB], &y = R[OPC];
         if (x.isError()) { (*dstp) = x; NEXT(); }
         if (y.isError()) { (*dstp) = y; NEXT(); }
         bool add = Op(opcodeOf(ins)) == Op::ADD;
@@ -415,7 +427,7 @@ Value execute(const CompiledFn& fn, const Input& in, Scratch& s) {
         NEXT();
       }
       op_NEG: {
-        const Value& x = R[b];
+        const Value& x = R[OPB];
         if (x.kind != Kind::Int && x.kind != Kind::Duration) { (*dstp) = x.isError() ? x : Value::error(kErrKind); NEXT(); }
         int64_t r;
         if (__builtin_sub_overflow(int64_t(0), x.i, &r)) (*dstp) = Value::error(kErrOverflow);
@@ -423,7 +435,7 @@ Value execute(const CompiledFn& fn, const Input& in, Scratch& s) {
         NEXT();
       }
       op_CONCAT: {
-        const Value &x = R[b], &y = R[c];
+        const Value &x = R[OPB], &y = R[OPC];
         Value out;
         if (operandError(x, Kind::String, out) || operandError(y, Kind::String, out)) { (*dstp) = out; NEXT(); }
         if (uint64_t(x.n) + y.n > kMaxString) { (*dstp) = Value::error(kErrTooLong); NEXT(); }
@@ -434,14 +446,14 @@ Value execute(const CompiledFn& fn, const Input& in, Scratch& s) {
         NEXT();
       }
       op_NOT: {
-        const Value& x = R[b];
+        const Value& x = R[OPB];
         Value out;
         (*dstp) = operandError(x, Kind::Bool, out) ? out : Value::boolean(!x.i);
         NEXT();
       }
       op_AND:
       op_OR: {
-        const Value &x = R[b], &y = R[c];
+        const Value &x = R[OPB], &y = R[OPC];
         bool dominant = Op(opcodeOf(ins)) == Op::OR;  // the value that absorbs errors
         if ((x.kind == Kind::Bool && bool(x.i) == dominant) || (y.kind == Kind::Bool && bool(y.i) == dominant))
           (*dstp) = Value::boolean(dominant);
@@ -451,10 +463,10 @@ Value execute(const CompiledFn& fn, const Input& in, Scratch& s) {
         NEXT();
       }
       op_TAKE_ERROR:
-        if (R[b].isError()) (*dstp) = R[b];
+        if (R[OPB].isError()) (*dstp) = R[OPB];
         NEXT();
       op_IN_SET: {
-        const Value &x = R[b], &set = R[c];
+        const Value &x = R[OPB], &set = R[OPC];
         Value out;
         if (x.isError()) (*dstp) = x;
         else if (operandError(set, Kind::Set, out)) (*dstp) = out;
@@ -463,15 +475,15 @@ Value execute(const CompiledFn& fn, const Input& in, Scratch& s) {
       }
       op_IN_CIDR: {
         Value out;
-        if (operandError(R[b], Kind::Ip, out) || operandError(R[c], Kind::Cidr, out)) (*dstp) = out;
-        else (*dstp) = Value::boolean(cidrHas(R[c], R[b]));
+        if (operandError(R[OPB], Kind::Ip, out) || operandError(R[OPC], Kind::Cidr, out)) (*dstp) = out;
+        else (*dstp) = Value::boolean(cidrHas(R[OPC], R[OPB]));
         NEXT();
       }
       op_IN_MAP:
       op_MAP_GET: {
         bool get = Op(opcodeOf(ins)) == Op::MAP_GET;
-        const Value& map = get ? R[b] : R[c];
-        const Value& key = get ? R[c] : R[b];
+        const Value& map = get ? R[OPB] : R[OPC];
+        const Value& key = get ? R[OPC] : R[OPB];
         Value out;
         if (operandError(key, Kind::String, out) || operandError(map, Kind::Map, out)) { (*dstp) = out; NEXT(); }
         int64_t at = mapFind(map, key.str());
@@ -481,14 +493,14 @@ Value execute(const CompiledFn& fn, const Input& in, Scratch& s) {
       }
       op_LIKE: {
         Value out;
-        if (operandError(R[b], Kind::String, out) || operandError(K[c], Kind::String, out)) (*dstp) = out;
-        else (*dstp) = Value::boolean(globMatch(R[b].str(), K[c].str()));
+        if (operandError(R[OPB], Kind::String, out) || operandError(K[OPC], Kind::String, out)) (*dstp) = out;
+        else (*dstp) = Value::boolean(globMatch(R[OPB].str(), K[OPC].str()));
         NEXT();
       }
       op_STARTS_WITH:
       op_ENDS_WITH:
       op_CONTAINS_STR: {
-        const Value &x = R[b], &y = R[c];
+        const Value &x = R[OPB], &y = R[OPC];
         Value out;
         if (operandError(x, Kind::String, out) || operandError(y, Kind::String, out)) { (*dstp) = out; NEXT(); }
         std::string_view hay = x.str(), needle = y.str();
@@ -501,7 +513,7 @@ Value execute(const CompiledFn& fn, const Input& in, Scratch& s) {
       }
       op_LOWER:
       op_UPPER: {
-        const Value& x = R[b];
+        const Value& x = R[OPB];
         Value out;
         if (operandError(x, Kind::String, out)) { (*dstp) = out; NEXT(); }
         char* p = s.arena.allocArray<char>(x.n);
@@ -517,7 +529,7 @@ Value execute(const CompiledFn& fn, const Input& in, Scratch& s) {
       }
       op_SIZE:
       op_IS_EMPTY: {
-        const Value& x = R[b];
+        const Value& x = R[OPB];
         if (x.kind != Kind::String && x.kind != Kind::Set && x.kind != Kind::Map) {
           (*dstp) = x.isError() ? x : Value::error(kErrKind);
           NEXT();
@@ -528,26 +540,26 @@ Value execute(const CompiledFn& fn, const Input& in, Scratch& s) {
       op_CONTAINS_ALL:
       op_CONTAINS_ANY: {
         Value out;
-        if (operandError(R[b], Kind::Set, out) || operandError(R[c], Kind::Set, out)) { (*dstp) = out; NEXT(); }
+        if (operandError(R[OPB], Kind::Set, out) || operandError(R[OPC], Kind::Set, out)) { (*dstp) = out; NEXT(); }
         bool all, any;
-        overlap(R[b], R[c], all, any);
+        overlap(R[OPB], R[OPC], all, any);
         (*dstp) = Value::boolean(Op(opcodeOf(ins)) == Op::CONTAINS_ALL ? all : any);
         NEXT();
       }
       op_BUILD_SET: {
-        Value* elems = s.arena.allocArray<Value>(c);
+        Value* elems = s.arena.allocArray<Value>(OPC);
         const Value* err = nullptr;
-        for (uint32_t i = 0; i < c; ++i) {
-          elems[i] = R[b + i];
-          if (elems[i].isError() && !err) err = &R[b + i];
+        for (uint32_t i = 0; i < OPC; ++i) {
+          elems[i] = R[OPB + i];
+          if (elems[i].isError() && !err) err = &R[OPB + i];
         }
-        (*dstp) = err ? *err : Value::set(elems, sortUnique(elems, c));
+        (*dstp) = err ? *err : Value::set(elems, sortUnique(elems, OPC));
         NEXT();
       }
       op_HOUR:
       op_WEEKDAY:
       op_DATE: {
-        const Value& x = R[b];
+        const Value& x = R[OPB];
         Value out;
         if (operandError(x, Kind::Timestamp, out)) { (*dstp) = out; NEXT(); }
         int64_t days = floorDiv(x.i, 86400);
@@ -559,22 +571,22 @@ Value execute(const CompiledFn& fn, const Input& in, Scratch& s) {
       }
       op_SECONDS: {
         Value out;
-        (*dstp) = operandError(R[b], Kind::Duration, out) ? out : Value::integer(R[b].i);
+        (*dstp) = operandError(R[OPB], Kind::Duration, out) ? out : Value::integer(R[OPB].i);
         NEXT();
       }
-      op_JMP: pc += b; NEXT();
+      op_JMP: pc += OPB; NEXT();
       op_JMP_FALSE:
-        if ((*dstp).isFalse()) pc += b;
+        if ((*dstp).isFalse()) pc += OPB;
         NEXT();
       op_JMP_TRUE:
-        if ((*dstp).isTrue()) pc += b;
+        if ((*dstp).isTrue()) pc += OPB;
         NEXT();
       op_JMP_NOT_TRUE:
-        if (!(*dstp).isTrue()) pc += b;
+        if (!(*dstp).isTrue()) pc += OPB;
         NEXT();
       op_ITER_BEGIN: {
         if (depth >= kMaxLoopDepth) return Value::error(kErrKind);
-        const Value& set = R[b];
+        const Value& set = R[OPB];
         LoopFrame& L = s.loops[depth++];
         L.mode = uint8_t(fieldX(ins));
         L.var = uint16_t(a);
@@ -593,7 +605,7 @@ Value execute(const CompiledFn& fn, const Input& in, Scratch& s) {
             L.saw_error = true;
             L.error = set.isError() ? set : Value::error(kErrKind);
           }
-          pc += c;
+          pc += OPC;
         }
         NEXT();
       }
@@ -602,7 +614,7 @@ Value execute(const CompiledFn& fn, const Input& in, Scratch& s) {
         LoopFrame& L = s.loops[depth - 1];
         bool any = L.mode == uint8_t(QuantMode::Any);
         if (!L.skip) {
-          const Value& p = R[b];
+          const Value& p = R[OPB];
           if (p.kind == Kind::Bool && bool(p.i) == any) {  // decided: any found true / all found false
             --depth;
             (*dstp) = Value::boolean(any);
@@ -631,6 +643,8 @@ Value execute(const CompiledFn& fn, const Input& in, Scratch& s) {
       op_bad: return Value::error(kErrKind);
   }
 #undef NEXT
+#undef OPB
+#undef OPC
 }
 
 }  // namespace pave::rt

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <cstring>
+#include <random>
 #include <thread>
 
 #include "pave/vm.h"
@@ -584,6 +585,26 @@ TEST(Decision, PreBoundCollectionsAndAddressesAreChecked) {
   const Value empty = Value::string({}), empty_first[] = {empty, a}, empty_twice[] = {empty, empty};
   EXPECT_TRUE(in.principal(c.hGroups, Value::set(empty_first, 2)));
   EXPECT_FALSE(in.principal(c.hGroups, Value::set(empty_twice, 2)));
+  // Random sets and maps of strings with shared first bytes and bytes above 0x7f: accepted
+  // exactly when strictly increasing, bytewise.
+  const std::string_view pool[] = {"", "a", "aa", "ab", "b", "\x7f", "\x80", "\x80" "a", "\xff", "\xff\xff"};
+  std::mt19937 rng(7);
+  for (int round = 0; round < 4000; ++round) {
+    const size_t n = 2 + rng() % 4;
+    Value elems[5], entries[10];
+    std::string_view texts[5];
+    for (size_t i = 0; i < n; ++i) {
+      texts[i] = pool[rng() % std::size(pool)];
+      elems[i] = entries[2 * i] = Value::string(texts[i]);
+      entries[2 * i + 1] = Value::string("v");
+    }
+    bool increasing = true;
+    for (size_t i = 1; i < n; ++i) increasing &= texts[i - 1] < texts[i];
+    EXPECT_EQ(in.principal(c.hGroups, Value::set(elems, uint32_t(n))), increasing) << round;
+    EXPECT_EQ(in.request(c.sTags, Value::map(entries, uint32_t(n))), increasing) << round;
+    entries[2 * (n - 1) + 1] = Value::integer(1);  // a value that is not a String
+    EXPECT_FALSE(in.request(c.sTags, Value::map(entries, uint32_t(n)))) << round;
+  }
   Value ip;
   ip.kind = Kind::Ip;
   for (uint8_t family : {uint8_t(0), uint8_t(5)}) {

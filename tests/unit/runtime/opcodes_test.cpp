@@ -3,6 +3,7 @@
 
 #include <limits>
 
+#include "program.h"
 #include "test_support.h"
 
 namespace pave::rt::test {
@@ -544,6 +545,24 @@ TEST(Opcodes, OptionalAttributes) {
               return out;
             }),
             "error");
+}
+
+// The verifier refuses unknown opcodes; the interpreter, given one all the same, returns an
+// error value for every byte past the list (its dispatch table covers all 256).
+TEST(Opcodes, UnknownOpcodeBytesAreErrorsInTheInterpreter) {
+  Scratch s;
+  s.regs.resize(2);
+  Value slots[1];
+  Input in;
+  in.principal = in.request = in.context = slots;
+  for (int op = kOpCount; op < 256; ++op) {
+    const Instr code[] = {Instr(op) | Instr(1) << 16, encode(Op::RET, 0)};
+    CompiledFn fn;
+    fn.code = code;
+    fn.size = 2;
+    fn.num_regs = 2;
+    EXPECT_TRUE(execute(fn, in, s).isError()) << op;
+  }
 }
 
 TEST(Opcodes, EveryOpcodeHasANameAndDoc) {
