@@ -137,6 +137,24 @@ std::string conjunctText(const SourceManager& sources, const sema::Conjunct& c) 
   return c.fromUnless ? "unless " + out : out;
 }
 
+/// The conjuncts an `unless` clause compiles to, as (expression, negated): `not (a or b)`
+/// is `not a and not b`, so a clause that is a disjunction gives one negated conjunct per
+/// alternative (and `not not a` is `a`). A rule's result and the error it reports stay the
+/// same: any false conjunct decides, as a true alternative decides `or`, and otherwise the
+/// first erring conjunct's error is reported, as `or` reports its first erring operand's.
+/// The parts are often single tests (dispatch keys, fast tests) where the whole clause was
+/// one function. `expr` is the clause's expression, without the `not`.
+void unlessParts(const CheckedProgram& p, sema::CExprId expr, std::vector<std::pair<sema::CExprId, bool>>& out) {
+  const sema::CExpr& e = p.expr(expr);
+  if (e.kind == sema::CExprKind::Or) {
+    for (uint32_t i = 0; i < p.numChildren(expr); ++i) unlessParts(p, p.child(expr, i), out);
+  } else if (e.kind == sema::CExprKind::Not) {
+    out.push_back({p.child(expr, 0), false});
+  } else {
+    out.push_back({expr, true});
+  }
+}
+
 }  // namespace
 
 bool generate(const CheckedProgram& program, const SourceManager& sources, const CodegenOptions& options,
@@ -157,10 +175,20 @@ bool generate(const CheckedProgram& program, const SourceManager& sources, const
       out.all_targets = targetsFrom.onStar;
       for (sema::RequestId t : targetsFrom.targets) out.targets.push_back(t.value);
       for (const sema::Conjunct& c : r.condition) {
-        out.conjuncts.push_back(compiler.function(c.expr, r.numVars, r.name));
-        if (options.sourceMap) {
-          uint32_t line = sources.lineCol(c.range.file, c.range.begin).line;
-          out.source.push_back({line, b.intern(conjunctText(sources, c))});
+        // Each part of a split `unless` clause keeps the clause's source entry, so that
+        // `--explain` names the clause as written.
+        std::vector<std::pair<sema::CExprId, bool>> parts;
+        if (c.fromUnless && program.expr(c.expr).kind == sema::CExprKind::Not)
+          unlessParts(program, program.child(c.expr, 0), parts);
+        else
+          parts.push_back({c.expr, false});
+        for (auto [expr, negated] : parts) {
+          out.conjuncts.push_back(negated ? compiler.negatedFunction(expr, r.numVars, r.name)
+                                          : compiler.function(expr, r.numVars, r.name));
+          if (options.sourceMap) {
+            uint32_t line = sources.lineCol(c.range.file, c.range.begin).line;
+            out.source.push_back({line, b.intern(conjunctText(sources, c))});
+          }
         }
       }
       for (sema::CExprId g : r.approvers) out.approvers.push_back(compiler.function(g, r.numVars, r.name));

@@ -10,13 +10,24 @@ using sema::CExprKind;
 using rt::Op;
 
 uint32_t ExprCompiler::function(CExprId expr, uint32_t numVars, const std::string& owner) {
+  return finish(expr, numVars, owner, false);
+}
+
+uint32_t ExprCompiler::negatedFunction(CExprId expr, uint32_t numVars, const std::string& owner) {
+  return finish(expr, numVars, owner, true);
+}
+
+uint32_t ExprCompiler::finish(CExprId expr, uint32_t numVars, const std::string& owner, bool negate) {
   fn_ = rt::Function{};
   next_ = 0;
   owner_ = owner;
   vars_.assign(numVars, UINT32_MAX);
   highWater_ = 0;
   Reg result = alloc();
-  compile(expr, result);
+  if (negate)
+    compileUnary(Op::NOT, expr, result);
+  else
+    compile(expr, result);
   emit(Op::RET, result);
   fn_.num_regs = highWater_;
   if (fn_.code.size() > rt::kMaxInstructions)

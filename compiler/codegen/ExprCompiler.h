@@ -26,9 +26,13 @@ class ExprCompiler {
   /// Adds a function computing `expr` and returns its index. Throws std::runtime_error
   /// (naming `owner`) when the function exceeds a limit of the bytecode format.
   uint32_t function(sema::CExprId expr, uint32_t numVars, const std::string& owner);
+  /// The same for `not expr`.
+  uint32_t negatedFunction(sema::CExprId expr, uint32_t numVars, const std::string& owner);
 
  private:
   using Reg = uint32_t;
+
+  uint32_t finish(sema::CExprId expr, uint32_t numVars, const std::string& owner, bool negate);
 
   // Emission.
   size_t emit(rt::Op op, uint32_t a = 0, uint32_t b = 0, uint32_t c = 0, uint32_t x = 0);

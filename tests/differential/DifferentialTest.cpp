@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
+#include <unistd.h>
 #include <pave/runtime.h>
 #include <random>
 
@@ -275,6 +277,107 @@ TEST(Differential, VmAgreesWithReferenceEvaluator) {
   RecordProperty("decisions", static_cast<int>(decisions));
   std::cout << "compared " << decisions << " decisions over " << policies << " policies, " << bound_decisions
             << " of them also pre-bound\n";
+}
+
+// An `unless` clause that is a disjunction compiles to one negated conjunct per alternative
+// (codegen: `not (a or b)` is `not a and not b`). Each rule `uN` below has the same
+// condition as `wN`, written with `when not (…)`, which stays one conjunct: for random
+// inputs, both match alike and report the same error message, and `--explain` names the
+// whole unless clause when one of its parts is false.
+TEST(Differential, SplitUnlessClauseKeepsResultsAndErrors) {
+  const fs::path dir = fs::temp_directory_path() / ("pave-unless-split-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  {
+    std::ofstream f(dir / "policy.pave");
+    f << R"(namespace split;
+enum Env { dev, prod, sandbox }
+principal Human { name: String }
+request Item for Human { count: Int, other: Int, env: Env, note: String? }
+
+deny u1 on Item unless request.count + 1 > 5 or request.env in [Env.dev, Env.sandbox];
+deny w1 on Item when not (request.count + 1 > 5 or request.env in [Env.dev, Env.sandbox]);
+deny u2 on Item unless request.other - 1 < 0 or not (request.count + 2 > 7) or request.env == Env.prod;
+deny w2 on Item when not (request.other - 1 < 0 or not (request.count + 2 > 7) or request.env == Env.prod);
+deny u3 on Item when request.other > 0
+  unless (request.count + 1 > 0 or has(request.note)) or request.other + 1 > 2;
+deny w3 on Item when request.other > 0
+  and not ((request.count + 1 > 0 or has(request.note)) or request.other + 1 > 2);
+)";
+  }
+  Compilation c;
+  CompileOptions options;
+  options.paths = {dir.string()};
+  options.now = 1795737600;
+  ASSERT_FALSE(compile(options, c).has_value());
+  ASSERT_TRUE(c.program);
+  rt::Bundle model;
+  std::string error;
+  codegen::CodegenOptions cg;
+  cg.name = "split";
+  ASSERT_TRUE(codegen::generate(*c.program, c.sources, cg, model, error)) << error;
+  std::vector<uint8_t> bytes;
+  ASSERT_TRUE(rt::writeBundle(model, {}, bytes, &error)) << error;
+  auto bundle = rt::LoadedBundle::load(bytes, {}, &error);
+  ASSERT_TRUE(bundle) << error;
+  fs::remove_all(dir);
+
+  auto ruleIndex = [&](const std::string& name) {
+    for (uint32_t r = 0; r < model.rules.size(); ++r)
+      if (model.str(model.rules[r].name) == name) return r;
+    ADD_FAILURE() << "no rule " << name;
+    return uint32_t(0);
+  };
+  const std::pair<const char*, const char*> pairs[] = {{"split.u1", "split.w1"}, {"split.u2", "split.w2"}, {"split.u3", "split.w3"}};
+  // The unless clauses were split: 2, 3 and 1 + 3 conjuncts against 1, 1 and 2.
+  const size_t split_sizes[] = {2, 3, 4}, whole_sizes[] = {1, 1, 2};
+  for (size_t k = 0; k < 3; ++k) {
+    EXPECT_EQ(model.rules[ruleIndex(pairs[k].first)].conjuncts.size(), split_sizes[k]) << pairs[k].first;
+    EXPECT_EQ(model.rules[ruleIndex(pairs[k].second)].conjuncts.size(), whole_sizes[k]) << pairs[k].second;
+  }
+
+  rt::Decider decider(bundle);
+  InputGenerator gen(*c.program, 20261129);
+  std::map<std::string, size_t> seen;  // the generator must reach every result of every pair
+  for (int i = 0; i < 3000; ++i) {
+    Input in = gen.next(sema::RequestId{0});
+    const json input = inputJson(*c.program, in);
+    const rt::Decision& d = decider.decide(input.dump(), /*explain=*/true);
+    ASSERT_TRUE(d.explained);
+    auto trace = [&](uint32_t rule) -> const rt::TraceEntry* {
+      for (const rt::TraceEntry& t : d.trace)
+        if (t.rule == rule) return &t;
+      return nullptr;
+    };
+    auto message = [&](uint32_t rule) {
+      for (const rt::DecisionError& e : d.errors)
+        if (e.rule == rule) return e.message;
+      return std::string("(none)");
+    };
+    const size_t when_count[] = {0, 0, 1};  // conjuncts before the unless clause's parts
+    for (size_t k = 0; k < 3; ++k) {
+      const char *u = pairs[k].first, *w = pairs[k].second;
+      const uint32_t ur = ruleIndex(u), wr = ruleIndex(w);
+      const rt::TraceEntry *ut = trace(ur), *wt = trace(wr);
+      ASSERT_TRUE(ut && wt) << input.dump();
+      EXPECT_EQ(int(ut->matched), int(wt->matched)) << u << " " << input.dump();
+      EXPECT_EQ(message(ur), message(wr)) << u << " " << input.dump();
+      ++seen[std::string(u) + "/" + std::to_string(int(ut->matched))];
+      if (ut->matched == rt::Matched::False) {
+        ASSERT_GE(ut->failed, 0);
+        const auto& source = model.rules[ur].source;
+        ASSERT_LT(size_t(ut->failed), source.size());
+        // The first false conjunct is the `when` condition or a part of the unless clause,
+        // which is named whole.
+        const std::string text(model.str(source[size_t(ut->failed)].text));
+        EXPECT_EQ(text.rfind("unless ", 0) == 0, size_t(ut->failed) >= when_count[k]) << text;
+        if (size_t(ut->failed) >= when_count[k]) {
+          EXPECT_EQ(text, model.str(source.back().text));
+        }
+      }
+    }
+  }
+  for (const char* u : {"split.u1", "split.u2", "split.u3"})
+    for (int m = 0; m < 3; ++m) EXPECT_GT(seen[std::string(u) + "/" + std::to_string(m)], 0u) << u << " result " << m;
 }
 
 }  // namespace
