@@ -643,12 +643,13 @@ const Decision& Decider::decideBound(bool explain) {
       if (values[a].kind == Kind::Absent) return false;
     return true;
   };
-  const bool complete = settle(p.requests[st.input.request_type].bind, st.present[size_t(FastTest::Root::Request)],
-                               st.request) &
-                        settle(p.principal_bind[st.input.principal_type],
-                               st.present[size_t(FastTest::Root::Principal)], st.principal) &
-                        settle(p.context_bind, st.present[size_t(FastTest::Root::Context)], st.context);
-  if (!complete) {  // rare: name the missing attributes
+  // Every object is settled (each clears its own unset slots), whatever the others give.
+  const bool request_set = settle(p.requests[st.input.request_type].bind,
+                                  st.present[size_t(FastTest::Root::Request)], st.request);
+  const bool principal_set = settle(p.principal_bind[st.input.principal_type],
+                                    st.present[size_t(FastTest::Root::Principal)], st.principal);
+  const bool context_set = settle(p.context_bind, st.present[size_t(FastTest::Root::Context)], st.context);
+  if (!(request_set & principal_set & context_set)) {  // rare: name the missing attributes
     auto missing = [&](const char* root, StrId name) {
       d.errors.push_back({"missing-attribute", std::string("$.") + root + "." + std::string(p.str(name)), kNone,
                           "missing attribute '" + std::string(p.str(name)) + "'"});
