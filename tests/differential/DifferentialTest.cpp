@@ -223,26 +223,33 @@ std::vector<std::string> policyDirs() {
   return dirs;
 }
 
+/// Checks the policy in `dir` and builds its bundle (`model`, then loaded as `bundle`).
+void buildBundle(const std::string& dir, Compilation& c, rt::Bundle& model,
+                 std::shared_ptr<const rt::LoadedBundle>& bundle) {
+  CompileOptions options;
+  options.paths = {dir};
+  options.now = 1795737600;
+  ASSERT_FALSE(compile(options, c).has_value());
+  ASSERT_TRUE(c.program) << "the policy does not check";
+  std::string error;
+  codegen::CodegenOptions cg;
+  cg.name = "differential";
+  ASSERT_TRUE(codegen::generate(*c.program, c.sources, cg, model, error)) << error;
+  std::vector<uint8_t> bytes;
+  ASSERT_TRUE(rt::writeBundle(model, {}, bytes, &error)) << error;
+  bundle = rt::LoadedBundle::load(bytes, {}, &error);
+  ASSERT_TRUE(bundle) << error;
+}
+
 TEST(Differential, VmAgreesWithReferenceEvaluator) {
   size_t policies = 0, decisions = 0, bound_decisions = 0;
   std::map<std::string, size_t> outcomes;  // the generator must reach every outcome
   for (const std::string& dir : policyDirs()) {
     SCOPED_TRACE(dir);
     Compilation c;
-    CompileOptions options;
-    options.paths = {dir};
-    options.now = 1795737600;
-    ASSERT_FALSE(compile(options, c).has_value());
-    ASSERT_TRUE(c.program) << "the policy does not check";
     rt::Bundle model;
-    std::string error;
-    codegen::CodegenOptions cg;
-    cg.name = "differential";
-    ASSERT_TRUE(codegen::generate(*c.program, c.sources, cg, model, error)) << error;
-    std::vector<uint8_t> bytes;
-    ASSERT_TRUE(rt::writeBundle(model, {}, bytes, &error)) << error;
-    auto bundle = rt::LoadedBundle::load(bytes, {}, &error);
-    ASSERT_TRUE(bundle) << error;
+    std::shared_ptr<const rt::LoadedBundle> bundle;
+    ASSERT_NO_FATAL_FAILURE(buildBundle(dir, c, model, bundle));
     rt::Decider decider(bundle);
     // One decider for every pre-bound input of the policy, whatever its request and
     // principal types, so that each binding must forget the previous one.
@@ -305,21 +312,11 @@ deny w3 on Item when request.other > 0
 )";
   }
   Compilation c;
-  CompileOptions options;
-  options.paths = {dir.string()};
-  options.now = 1795737600;
-  ASSERT_FALSE(compile(options, c).has_value());
-  ASSERT_TRUE(c.program);
   rt::Bundle model;
-  std::string error;
-  codegen::CodegenOptions cg;
-  cg.name = "split";
-  ASSERT_TRUE(codegen::generate(*c.program, c.sources, cg, model, error)) << error;
-  std::vector<uint8_t> bytes;
-  ASSERT_TRUE(rt::writeBundle(model, {}, bytes, &error)) << error;
-  auto bundle = rt::LoadedBundle::load(bytes, {}, &error);
-  ASSERT_TRUE(bundle) << error;
+  std::shared_ptr<const rt::LoadedBundle> bundle;
+  buildBundle(dir.string(), c, model, bundle);
   fs::remove_all(dir);
+  ASSERT_TRUE(bundle);
 
   auto ruleIndex = [&](const std::string& name) {
     for (uint32_t r = 0; r < model.rules.size(); ++r)
