@@ -294,9 +294,9 @@ struct Evaluation {
     return ok;
   }
 
-  // The grants of a decision with one matching rule, an allow: the defaults, then the
-  // rule's values (nothing to merge, no approvals). Out of line, like grantsAndApprovals.
-  // False on errors.
+  // The grants of an allow decision where at most one matching rule assigns grants (the
+  // only one in st.matched, if any): the defaults, then that rule's values (nothing to
+  // merge, no approvals). Out of line, like grantsAndApprovals. False on errors.
   [[gnu::noinline]] bool oneAllowGrants(const RequestIndex& ri) {
     Decision& d = st.decision;
     for (const Value& v : ri.grant_defaults) d.grants.push_back(v);  // few: cheaper than assign
