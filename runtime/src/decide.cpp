@@ -272,7 +272,10 @@ struct Evaluation {
       if (use.effect == Effect::Approve) ok &= approval(use);
       for (const RuleUse::Grant& grant : use.grants) {
         const uint32_t g = grant.grant;
-        const Value v = grantValue(grant);
+        // A constant is used where it is (no copy, never an error).
+        Value computed;
+        if (grant.form != RuleUse::Grant::Form::Constant) computed = grantValue(grant);
+        const Value& v = grant.form == RuleUse::Grant::Form::Constant ? grant.k : computed;
         Decider::State::GrantFirst& first = st.grant_first[g];
         if (v.isError()) {
           evalError(use.rule, v);
@@ -304,6 +307,10 @@ struct Evaluation {
     const RuleUse& use = *st.matched[0];
     bool ok = true;
     for (const RuleUse::Grant& grant : use.grants) {
+      if (grant.form == RuleUse::Grant::Form::Constant) {  // used where it is
+        d.grants[grant.grant] = grant.k;
+        continue;
+      }
       const Value v = grantValue(grant);
       if (v.isError()) {
         evalError(use.rule, v);
