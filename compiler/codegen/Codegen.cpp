@@ -182,13 +182,15 @@ bool generate(const CheckedProgram& program, const SourceManager& sources, const
           unlessParts(program, program.child(c.expr, 0), parts);
         else
           parts.push_back({c.expr, false});
-        for (auto [expr, negated] : parts) {
+        rt::ConjunctSource entry{};
+        for (size_t i = 0; i < parts.size(); ++i) {
+          const auto [expr, negated] = parts[i];
           out.conjuncts.push_back(negated ? compiler.negatedFunction(expr, r.numVars, r.name)
                                           : compiler.function(expr, r.numVars, r.name));
-          if (options.sourceMap) {
-            uint32_t line = sources.lineCol(c.range.file, c.range.begin).line;
-            out.source.push_back({line, b.intern(conjunctText(sources, c))});
-          }
+          if (!options.sourceMap) continue;
+          if (i == 0)  // made once, after the first part (the string table's order as before)
+            entry = {sources.lineCol(c.range.file, c.range.begin).line, b.intern(conjunctText(sources, c))};
+          out.source.push_back(entry);
         }
       }
       for (sema::CExprId g : r.approvers) out.approvers.push_back(compiler.function(g, r.numVars, r.name));
