@@ -35,7 +35,7 @@ class Scanner {
     skipSomeWs();
   }
   void skipSomeWs() {
-#if defined(__SSE2__)
+#if PAVE_SSE2
     // Runs of indentation, 16 bytes at a time.
     for (; pos_ + 16 <= t_.size(); pos_ += 16)
       if (uint32_t stop = jsonNonWhitespace16(t_.data() + pos_)) {
@@ -144,7 +144,7 @@ class Scanner {
   bool string(std::string_view& out) {
     const size_t start = pos_ + 1;
     size_t i = start;
-#if defined(__SSE2__)
+#if PAVE_SSE2
     for (; i + 16 <= t_.size(); i += 16)
       if (uint32_t stop = jsonSpecial16(t_.data() + i, true)) {
         i += unsigned(std::countr_zero(stop));

@@ -13,8 +13,13 @@
 #include "name_table.h"
 #include "pave/runtime.h"
 
-#if defined(__SSE2__)
+// The SSE2 code paths, unless PAVE_NO_SIMD (the PAVE_PORTABLE build, which CI runs so that
+// the portable paths every other target takes are tested too).
+#if defined(__SSE2__) && !defined(PAVE_NO_SIMD)
+#define PAVE_SSE2 1
 #include <emmintrin.h>
+#else
+#define PAVE_SSE2 0
 #endif
 
 namespace pave::rt {
@@ -65,7 +70,7 @@ inline uint64_t jsonSpecialBytes(uint64_t w) {
   return (((w - kOnes * 0x20) & ~w) | ((quote - kOnes) & ~quote) | ((backslash - kOnes) & ~backslash)) & kHigh;
 }
 
-#if defined(__SSE2__)
+#if PAVE_SSE2
 // The bytes a JSON string cannot hold as they are among the sixteen at `p`, bit i for byte i
 // (exact, unlike jsonSpecialBytes); with `non_ascii`, every byte above 0x7f too.
 inline uint32_t jsonSpecial16(const char* p, bool non_ascii) {
@@ -93,7 +98,7 @@ inline uint32_t jsonNonWhitespace16(const char* p) {
 inline bool needsJsonEscape(std::string_view s) {
   const char* p = s.data();
   size_t n = s.size(), i = 0;
-#if defined(__SSE2__)
+#if PAVE_SSE2
   for (; i + 16 <= n; i += 16)
     if (jsonSpecial16(p + i, false)) return true;
 #endif

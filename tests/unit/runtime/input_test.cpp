@@ -159,6 +159,62 @@ TEST_F(Input, WhitespaceRunsOfAnyLength) {
   EXPECT_EQ(checked, int(places.size()) * 40);
 }
 
+// Strings are scanned 16 bytes at a time (SSE2) while 16 more bytes of input follow, then a
+// word and a byte at a time; the decision writer checks for bytes to escape the same way.
+// Strings of every length from 0 to 40, plain or with an escape, a UTF-8 character, a
+// control byte or an invalid byte at every position, once early in the input and once at
+// its end: the decision's grant (the string as it came) is what a JSON library decodes, and
+// the input is malformed exactly when that library refuses it.
+TEST(StringScan, EveryLengthAndPosition) {
+  Catalog c;
+  uint32_t r = c.rule("acme.dev", Effect::Allow, {c.cloudRole}, {requestEnvIs(c, 0)});
+  c.grant(r, "ticket_queue", loadRequest(c, c.sAccount));
+  auto lb = c.load();
+  Decider d(lb);
+  const std::string principal = R"("principal":{"type":"Human","email":"dev@acme.io","groups":["dev"],"on_call":false})";
+  const std::string context = R"("context":{"time":"2026-11-27T10:00:00Z","break_glass":false})";
+  auto input = [&](const std::string& quoted, bool at_end) {
+    const std::string request = R"("request":{"role":"r","env":"dev","duration":"1h","account":)" + quoted + "}";
+    return at_end ? R"({"type":"CloudRole",)" + principal + "," + context + "," + request + "}"
+                  : R"({"type":"CloudRole",)" + principal + "," + request + "," + context + "}";
+  };
+  const std::vector<std::string> specials = {"",     "\\\"",   "\\\\", "\\n",    "\\u00e9", "\xc3\xa9",
+                                             "\x01", "\x1f",   "\xff", "\xe2\x82", "\""};
+  int decoded = 0, refused = 0;
+  for (size_t len = 0; len <= 40; ++len)
+    for (const std::string& special : specials)
+      for (size_t at = 0; at <= (special.empty() ? 0 : len); ++at) {
+        std::string body;
+        for (size_t k = 0; k < len; ++k) body += char('a' + (k * 7 + len) % 26);
+        body.insert(at, special);
+        const std::string quoted = "\"" + body + "\"";
+        json expected;
+        bool valid = true;
+        try {
+          expected = json::parse(quoted);
+        } catch (const json::exception&) {
+          valid = false;
+        }
+        for (bool at_end : {false, true}) {
+          const std::string text = input(quoted, at_end);
+          json got = json::parse(d.decideJson(text));
+          if (valid) {
+            ASSERT_EQ(got["decision"], "allow") << text << "\n" << got;
+            EXPECT_EQ(got["grants"]["ticket_queue"], expected) << text;
+            ++decoded;
+          } else {
+            ASSERT_FALSE(got["errors"].empty()) << text;
+            EXPECT_EQ(got["errors"][0]["code"], "malformed-json") << text << "\n" << got;
+            ++refused;
+          }
+        }
+      }
+  // Per length: the plain string, and 10 specials at len + 1 places; the raw control
+  // bytes, the invalid byte, the cut UTF-8 character and the bare quote are refused.
+  EXPECT_EQ(decoded + refused, 2 * (41 + 10 * (41 * 42 / 2)));
+  EXPECT_EQ(refused, 2 * 5 * (41 * 42 / 2));
+}
+
 TEST_F(Input, StillFineAfterErrors) {
   Decider d(lb);
   d.decide("{");
