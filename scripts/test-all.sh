@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Everything CI runs, from a fresh Debian machine: set-up, a warnings-as-errors build,
-# unit and golden tests (ctest), the conformance suite, the example repository, and the
-# same tests again under AddressSanitizer + UndefinedBehaviorSanitizer.
+# unit and golden tests (ctest), the conformance suite, the example repository, the same
+# tests again under AddressSanitizer + UndefinedBehaviorSanitizer, the runtime's tests
+# built without its SSE2 code paths, and a short run of the runtime's fuzz targets.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # The conformance suite sits next to the project (../shared). A clone made elsewhere (a
@@ -38,3 +39,13 @@ ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-asan --output-on-failure -j"$(nproc)"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   python3 "$shared/conformance/run.py" --pave build-asan/pave "${skip[@]}"
+
+echo "== portable runtime (without the SSE2 code paths; ASan + UBSan)"
+cmake -S . -B build-portable -G Ninja -DPAVE_WERROR=ON -DCMAKE_BUILD_TYPE=Debug -DPAVE_SANITIZE=ON \
+  -DPAVE_PORTABLE=ON -DPAVE_SHARED_DIR="$shared" >/dev/null
+cmake --build build-portable --target pave_runtime_tests
+ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  build-portable/tests/unit/runtime/pave_runtime_tests --gtest_brief=1
+
+echo "== fuzz smoke (runtime targets, clang + libFuzzer)"
+PAVE_SHARED="$shared" scripts/fuzz-smoke.sh build/pave 45
