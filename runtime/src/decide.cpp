@@ -114,35 +114,88 @@ struct Evaluation {
     return err_at == kNone ? Matched::True : Matched::Error;
   }
 
-  // The walk of a rule set where some rules share their results (RuleUse::Share): a rule
-  // with the conjuncts of an earlier one has its result, unless that was an error (run
-  // again for the message). The earlier rule is always walked first (its dispatch bits are
-  // the same); its bit is checked all the same. When it does not match, its followers
-  // cannot either: they leave the walk (the result of a rule that does not match is not
-  // recorded). Out of line, so that the other sets' walk is not slowed down.
+  // The walk of a rule list without a trace, one rule at a time in the set's order (by
+  // name), for sets where no rule shares its result and the dispatch keys decide no rule
+  // alone: what a match does (see matchRule) happens as each rule is walked.
   template <typename OnResult>
-  [[gnu::noinline, gnu::flatten]] void walkShared(const RuleSet& set, uint32_t decided, OnResult& matched) {
+  void walk(const RuleSet& set, uint32_t decided, OnResult& matched) {
     Value err;
     for (uint32_t w = 0; w < set.words; ++w)
       for (uint64_t x = st.bits[w]; x; x &= x - 1) {
         const RuleUse& use = set.rules[size_t(w) * 64 + size_t(__builtin_ctzll(x))];
-        const uint32_t j = use.same_as;
-        if (use.share == RuleUse::Share::Follows && (st.bits[j / 64] >> (j % 64) & 1) &&
-            st.results[j] != Matched::Error) {
-          matched(use, st.results[j], err);
+        matched(use, matchGuarded(use, decided, err), err);
+      }
+  }
+
+  // The walk of the other sets (RuleSet::by_bits), which records what matched in bitsets
+  // by position (`st.hit`: matched, `st.erred`: an error, reported as it is found) and takes
+  // the decision's lists from them afterwards, in the set's order:
+  // - a rule whose conjuncts the dispatch keys all decided (RuleSet::decided) matched and
+  //   is not walked;
+  // - a rule that leads others with the same conjuncts (RuleUse::Share) gives them its
+  //   result when it is not an error, and they leave the walk (a follower comes after its
+  //   leader and has the same dispatch bits, so it is in the walk only with its leader);
+  //   after an error, each follower is walked for its own message.
+  // Out of line, so that the plain walk is not slowed down. Returns whether a matching
+  // rule is an approve rule.
+  [[gnu::noinline]] bool walkByBits(const RuleSet& set, uint32_t decided) {
+    Decision& d = st.decision;
+    const uint32_t words = set.words;
+    uint64_t* const bits = st.bits.data();
+    uint64_t* const hit = st.hit.data();
+    uint64_t* const erred = st.erred.data();
+    const uint32_t undecided = set.keys_needed & ~decided;
+    for (uint32_t w = 0; w < words; ++w) {
+      uint64_t known = bits[w] & set.decided[w];
+      for (uint32_t u = undecided; u; u &= u - 1) known &= ~set.key_needs[size_t(__builtin_ctz(u)) * words + w];
+      hit[w] = known;
+      erred[w] = 0;
+      bits[w] &= ~known;
+    }
+    Value err;
+    for (uint32_t w = 0; w < words; ++w)
+      for (uint64_t x = bits[w]; x; x &= x - 1) {
+        const uint64_t bit = x & -x;
+        const RuleUse& use = set.rules[size_t(w) * 64 + size_t(__builtin_ctzll(x))];
+        const Matched result = matchGuarded(use, decided, err);
+        if (result == Matched::True) {
+          hit[w] |= bit;
+        } else if (result == Matched::Error) {
+          erred[w] |= bit;
+          evalError(use.rule, err);
           continue;
         }
-        const Matched result = matchGuarded(use, decided, err);
-        if (use.share == RuleUse::Share::Leads) {
-          st.results[j] = result;
-          if (result == Matched::False) {
-            const uint64_t* followers = set.followers.data() + use.followers;
-            x &= ~followers[w];
-            for (uint32_t v = w + 1; v < set.words; ++v) st.bits[v] &= ~followers[v];
-          }
+        if (use.share != RuleUse::Share::Leads) continue;
+        const uint64_t* followers = set.followers.data() + use.followers;
+        if (result == Matched::True) hit[w] |= x & followers[w];
+        x &= ~followers[w];
+        for (uint32_t v = w + 1; v < words; ++v) {
+          if (result == Matched::True) hit[v] |= bits[v] & followers[v];
+          bits[v] &= ~followers[v];
         }
-        matched(use, result, err);
       }
+    // Allow/approve rules that match are the decision's rules; matching (or erring) denies
+    // are its deny rules unless an exception lifts them.
+    const uint64_t *rules = set.bitsOf(RuleSet::Rules), *approves = set.bitsOf(RuleSet::Approves),
+                   *denies = set.bitsOf(RuleSet::Denies), *exceptions = set.bitsOf(RuleSet::Exceptions),
+                   *contributes = set.bitsOf(RuleSet::Contributes);
+    // Appends the rules of `x` (emplace_back: with push_back here, GCC stops inlining
+    // push_back in the plain walk).
+    auto append = [](std::vector<uint32_t>& out, uint64_t x, const uint32_t* ids) {
+      for (; x; x &= x - 1) out.emplace_back(ids[__builtin_ctzll(x)]);
+    };
+    bool any_approve = false;
+    for (uint32_t w = 0; w < words; ++w) {
+      const uint64_t h = hit[w];
+      const uint32_t* ids = set.rule_ids.data() + size_t(w) * 64;
+      append(d.rules, h & rules[w], ids);
+      for (uint64_t x = h & contributes[w]; x; x &= x - 1)
+        st.matched[st.matched_n++] = &set.rules[size_t(w) * 64 + size_t(__builtin_ctzll(x))];
+      any_approve |= (h & approves[w]) != 0;
+      append(d.deny_rules, (h | erred[w]) & denies[w], ids);
+      append(st.exceptions, h & exceptions[w], ids);
+    }
+    return any_approve;
   }
 
   Matched match(const Rule& r, int32_t& failed, Value& err) {
@@ -363,8 +416,9 @@ struct Evaluation {
     bool any_approve = false;
     st.matched_n = 0;
     st.exceptions.clear();
-    // Matching: allow/approve rules that match are the decision's rules; matching (or
-    // erring) denies are its deny rules unless an exception lifts them below.
+    // What a match does (walkByBits does the same by bitsets): allow/approve rules that
+    // match are the decision's rules; matching (or erring) denies are its deny rules unless
+    // an exception lifts them below.
     auto matched = [&](const RuleUse& use, Matched result, const Value& err) {
       if (result == Matched::Error) evalError(use.rule, err);
       switch (use.effect) {
@@ -383,9 +437,9 @@ struct Evaluation {
           break;
       }
     };
-    Value err;
     if (explain) {
       // Every applicable rule, each traced.
+      Value err;
       for (const RuleUse& use : ri.rules) {
         const Rule& rule = m.rules[use.rule];
         int32_t failed = -1;
@@ -398,15 +452,10 @@ struct Evaluation {
       // Only the rules that can match for this principal type and these dispatch values.
       const RuleSet& set = ri.by_principal[st.input.principal_type];
       const uint32_t decided = select(set);
-      if (set.shares) {
-        walkShared(set, decided, matched);
-      } else {
-        for (uint32_t w = 0; w < set.words; ++w)
-          for (uint64_t x = st.bits[w]; x; x &= x - 1) {
-            const RuleUse& use = set.rules[size_t(w) * 64 + size_t(__builtin_ctzll(x))];
-            matched(use, matchGuarded(use, decided, err), err);
-          }
-      }
+      if (set.by_bits)
+        any_approve = walkByBits(set, decided);
+      else
+        walk(set, decided, matched);
     }
     if (!st.exceptions.empty()) lift(now);
 
@@ -525,14 +574,12 @@ void Decider::State::prepare(const LoadedBundle::Impl& p) {
   size_t grants = 0;
   for (const RequestType& rt : p.model.schema.requests) grants = std::max(grants, rt.grants.size());
   grant_first.resize(grants);
-  size_t set_rules = 0, set_words = 1;
+  size_t set_words = 1;
   for (const RequestIndex& ri : p.requests)
-    for (const RuleSet& set : ri.by_principal) {
-      set_rules = std::max(set_rules, set.rules.size());
-      set_words = std::max<size_t>(set_words, set.words);
-    }
-  results.resize(set_rules);
+    for (const RuleSet& set : ri.by_principal) set_words = std::max<size_t>(set_words, set.words);
   bits.resize(set_words);
+  hit.resize(set_words);
+  erred.resize(set_words);
   size_t applicable = 0;
   for (const RequestIndex& ri : p.requests) applicable = std::max(applicable, ri.rules.size());
   matched.resize(applicable);

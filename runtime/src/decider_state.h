@@ -27,7 +27,8 @@ struct Decider::State {
   uint64_t present[3] = {};  // binding: the tracked attributes set, by FastTest::Root
   Decision decision;
   std::vector<uint64_t> bits;  // dispatch: the rules still in
-  std::vector<Matched> results;  // by position in the rule set: results later rules share
+  // By position in the rule set (walkByBits): the rules that matched, that erred.
+  std::vector<uint64_t> hit, erred;
   // Memoized functions: a result is current when its stamp is this decision's.
   std::vector<uint32_t> memo_stamp;
   std::vector<Value> memo_value;

@@ -268,6 +268,47 @@ void shareResults(RuleSet& set) {
   }
 }
 
+// The bitsets of a walk by bitsets (RuleSet::by_bits, decided, key_needs, of), made for
+// the sets that walk so.
+void indexEffects(RuleSet& set) {
+  const size_t words = set.words;
+  set.decided.assign(words, 0);
+  set.key_needs.assign(set.keys.size() * words, 0);
+  set.of.assign(RuleSet::kOfCount * words, 0);
+  set.rule_ids.clear();
+  for (uint32_t pos = 0; pos < set.rules.size(); ++pos) {
+    const RuleUse& use = set.rules[pos];
+    const uint64_t bit = uint64_t(1) << (pos % 64);
+    const size_t w = pos / 64;
+    set.rule_ids.push_back(use.rule);
+    auto mark = [&](RuleSet::Of which) { set.of[size_t(which) * words + w] |= bit; };
+    switch (use.effect) {
+      case Effect::Approve: mark(RuleSet::Approves); [[fallthrough]];
+      case Effect::Allow:
+        mark(RuleSet::Rules);
+        if (use.contributes) mark(RuleSet::Contributes);
+        break;
+      case Effect::Deny: mark(RuleSet::Denies); break;
+      case Effect::Exception: mark(RuleSet::Exceptions); break;
+    }
+    const bool decided = use.others.empty() &&
+                         std::all_of(use.guards.begin(), use.guards.end(), [](const Conjunct& g) { return g.key_bit; });
+    if (!decided) continue;
+    set.decided[w] |= bit;
+    set.by_bits = true;
+    for (const Conjunct& g : use.guards) {
+      const uint32_t k = uint32_t(__builtin_ctz(g.key_bit));
+      set.key_needs[k * words + w] |= bit;
+      set.keys_needed |= uint32_t(g.key_bit);
+    }
+  }
+  set.by_bits |= set.shares;
+  if (!set.by_bits) {  // walked one rule at a time: none of it is read
+    set.decided.clear(), set.key_needs.clear(), set.of.clear(), set.rule_ids.clear();
+    set.keys_needed = 0;
+  }
+}
+
 // The probe of a guard in the rule set of principal type `pt` (see GuardProbe).
 void specializeGuard(const LoadedBundle::Impl& impl, uint32_t pt, Conjunct& c) {
   const FastTest& t = impl.fns[c.fn].fast;
@@ -552,6 +593,7 @@ void buildIndexes(LoadedBundle::Impl& impl) {
       for (RuleUse& use : set.rules)
         for (Conjunct& g : use.guards) specializeGuard(impl, pt, g);
       shareResults(set);
+      indexEffects(set);
     }
     addName(impl.request_names, m.strings[rt.name], int32_t(t));
   }

@@ -114,13 +114,12 @@ struct RuleUse {
   // approve rule, or one that assigns grants.
   bool contributes = false;
   // In a RuleSet, rules with the same conjuncts (the same functions, in the same order,
-  // decided by the same dispatch keys) share their result: Leads, the first of them, keeps
-  // its result at its position `same_as`; Follows, a later one, takes the result of the
-  // rule at `same_as`.
+  // decided by the same dispatch keys) share their result: Leads, the first of them, gives
+  // its result to the later ones, which Follow it (`same_as`: the leading rule's position).
   enum class Share : uint8_t { None, Leads, Follows } share = Share::None;
   uint32_t same_as = kNone;
   // Leads: its followers' bits in the set (RuleSet::followers, `words` from this offset),
-  // which a false result of this rule takes out of the walk at once.
+  // which a result of this rule other than an error takes out of the walk at once.
   uint32_t followers = kNone;
 };
 
@@ -151,6 +150,24 @@ struct RuleSet {
   uint64_t last_mask = 0;      // the bits of the last word that are rules
   bool shares = false;         // some rules share their results (RuleUse::Share)
   std::vector<uint64_t> followers;  // per leading rule, the bitset of its followers
+  // Whether a decision (not explained) walks this set by bitsets (walkByBits in
+  // decide.cpp): when some rules share their results or the dispatch keys can decide
+  // rules alone. It records which rules matched in bitsets over `rules` and takes its
+  // lists from them with the bitsets below (`words` each).
+  bool by_bits = false;
+  // The rules whose every conjunct is a guard a dispatch key decides (a rule without
+  // conjuncts too): when the dispatch leaves such a rule in and decided the keys of its
+  // guards, it matches without being walked.
+  std::vector<uint64_t> decided;
+  std::vector<uint64_t> key_needs;  // per key (keys.size() × words): those rules with a guard it decides
+  uint32_t keys_needed = 0;         // the keys with a rule in key_needs
+  // The rules by what a match of them does: Rules, the allow and approve rules (a match
+  // makes them the decision's rules); Approves; Denies; Exceptions; Contributes, the
+  // allow/approve rules that assign grants or name approvers (RuleUse::contributes).
+  enum Of : uint32_t { Rules, Approves, Denies, Exceptions, Contributes, kOfCount };
+  std::vector<uint64_t> of;         // kOfCount × words
+  std::vector<uint32_t> rule_ids;   // per rule: its index in the model
+  const uint64_t* bitsOf(Of which) const { return of.data() + size_t(which) * words; }
 };
 
 using detail::BindSlot;

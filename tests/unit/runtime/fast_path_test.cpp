@@ -368,6 +368,12 @@ TEST(Dispatch, ManyRulesAgreeWithExplainedDecisions) {
   const RuleSet& human_rules = lb->impl().requests[c.cloudRole].by_principal[c.human];
   EXPECT_TRUE(std::any_of(human_rules.keys.begin(), human_rules.keys.end(),
                           [](const DispatchKey& k) { return k.entry && k.entry_key == "owner"; }));
+  // Rules whose conjuncts the dispatch keys decide alone (env only; env and role; of every
+  // effect, and exceptions on the role) make the list walk by bitsets.
+  EXPECT_TRUE(human_rules.by_bits);
+  size_t key_decided = 0;
+  for (uint64_t w : human_rules.decided) key_decided += size_t(__builtin_popcountll(w));
+  EXPECT_GT(key_decided, 40u);
   int compared = 0;
   const char* tag_sets[] = {"", R"(, "tags": {"owner": "team-1"})", R"(, "tags": {"owner": "zzz", "x": "team-1"})",
                             R"(, "tags": {"team": "team-2"})"};
@@ -447,8 +453,9 @@ TEST(Dispatch, RulesWithTheSameConditionsShareResults) {
   for (const RuleUse& use : human_rules.rules) followers += use.share == RuleUse::Share::Follows;
   EXPECT_GT(human_rules.rules.size(), 64u);
   EXPECT_GT(followers, 80u);
-  // A leader's follower bits (taken out of the walk when it does not match) are exactly
-  // the rules that follow it, in any word of the set.
+  EXPECT_TRUE(human_rules.by_bits);
+  // A leader's follower bits (which its result, unless an error, takes out of the walk)
+  // are exactly the rules that follow it, in any word of the set.
   for (uint32_t pos = 0; pos < human_rules.rules.size(); ++pos) {
     const RuleUse& use = human_rules.rules[pos];
     if (use.share != RuleUse::Share::Leads) continue;
