@@ -11,6 +11,12 @@ namespace {
 
 constexpr std::string_view kNoMatchingRule = "no-matching-rule";
 
+// Whether string `v` contains string `k`. Out of line: the search in line would stop GCC
+// from inlining the probes into the walk.
+[[gnu::noinline]] bool containsString(const Value& v, const Value& k) {
+  return v.str().find(k.str()) != std::string_view::npos;
+}
+
 // A guard's probe (GuardProbe) on the input's values by root (principal, request,
 // context): 1 true, 0 false, -1 undecided.
 inline int probe(const Conjunct& c, const Value* const* roots) {
@@ -45,6 +51,18 @@ inline int probe(const Conjunct& c, const Value* const* roots) {
       r = mapEntry(v, k.str()) != nullptr;
       break;
     }
+    case GuardProbe::StrPrefix:
+      if (v.kind != Kind::String) return -1;
+      r = v.n >= k.n && equalBytes(v.s, k.s, k.n);
+      break;
+    case GuardProbe::StrSuffix:
+      if (v.kind != Kind::String) return -1;
+      r = v.n >= k.n && equalBytes(v.s + (v.n - k.n), k.s, k.n);
+      break;
+    case GuardProbe::StrContains:
+      if (v.kind != Kind::String) return -1;
+      r = containsString(v, k);
+      break;
     case GuardProbe::Lt:
     case GuardProbe::Le:
     case GuardProbe::Gt:

@@ -355,6 +355,15 @@ void specializeGuard(const LoadedBundle::Impl& impl, uint32_t pt, Conjunct& c) {
       c.k = k;
       c.probe = GuardProbe::MapHas;
       return;
+    case Op::STARTS_WITH:
+    case Op::ENDS_WITH:
+    case Op::CONTAINS_STR:  // `like "p*"`, `like "*s"`, `like "*x*"` too (recognizeFastTest)
+      if (k.kind != Kind::String) return;
+      c.k = k;
+      c.probe = t.op == Op::STARTS_WITH ? GuardProbe::StrPrefix
+                : t.op == Op::ENDS_WITH ? GuardProbe::StrSuffix
+                                        : GuardProbe::StrContains;
+      return;
     case Op::LT:
     case Op::LE:
     case Op::GT:

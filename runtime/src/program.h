@@ -69,6 +69,7 @@ enum class GuardProbe : uint8_t {
   EnumIn,   // Enum member in a constant set: k.n the enum, k.i the member bitmask (< 64 members)
   StrEq,    // String `==` k
   MapHas,   // the String k is a key of a Map attribute
+  StrPrefix, StrSuffix, StrContains,  // a String attribute starts with, ends with, contains k
   Lt, Le, Gt, Ge,  // Int, Duration, Timestamp against k of the same kind
 };
 

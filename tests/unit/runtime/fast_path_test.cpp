@@ -276,13 +276,67 @@ TEST_F(FastPath, GuardsAreSpecializedProbes) {
       {"acme.fast_in_set_env", GuardProbe::EnumIn},   {"acme.fast_not_in_set_env", GuardProbe::EnumIn},
       {"acme.fast_has_justification", GuardProbe::Has}, {"acme.fast_not_has_justification", GuardProbe::Has},
       {"acme.fast_bool_break_glass", GuardProbe::Bool}, {"acme.fast_eq_human_email", GuardProbe::StrEq},
-      // Left to the fast test: string sets, patterns, map entries, another principal type.
-      {"acme.fast_in_set_role", GuardProbe::Generic}, {"acme.fast_like_role", GuardProbe::Generic},
+      {"acme.fast_like_role", GuardProbe::StrPrefix},   {"acme.fast_not_like_role", GuardProbe::StrPrefix},
+      {"acme.fast_like_suffix", GuardProbe::StrSuffix}, {"acme.fast_like_anything", GuardProbe::StrSuffix},
+      {"acme.fast_like_infix", GuardProbe::StrContains}, {"acme.fast_like_two_stars", GuardProbe::StrContains},
+      // Left to the fast test: string sets, other patterns, map entries, another principal type.
+      {"acme.fast_in_set_role", GuardProbe::Generic},   {"acme.fast_like_inner_star", GuardProbe::Generic},
       {"acme.fast_entry_eq", GuardProbe::Generic},      {"acme.fast_eq_workload_owner", GuardProbe::Generic},
   };
   for (const auto& [name, probe] : expected) {
     ASSERT_TRUE(probes.count(name)) << name;
     EXPECT_EQ(int(probes[name]), int(probe)) << name;
+  }
+}
+
+// String-pattern guards (`like "p*"`, `like "*s"`, `like "*x*"`, and `not` of them) are
+// probes (GuardProbe::StrPrefix, StrSuffix, StrContains): on roles shorter than, equal to
+// and around each pattern, the matching allow rules are those std::string_view's
+// starts_with / ends_with / find name, explained or not.
+TEST(Probes, StringPatternsMatchAsTheirTests) {
+  Catalog c;
+  struct Pattern {
+    const char* name;
+    const char* like;
+    bool negate;
+    bool (*holds)(std::string_view);
+  };
+  const Pattern patterns[] = {
+      {"acme.prefix", "view*", false, [](std::string_view s) { return s.starts_with("view"); }},
+      {"acme.not_prefix", "view*", true, [](std::string_view s) { return !s.starts_with("view"); }},
+      {"acme.suffix", "*er", false, [](std::string_view s) { return s.ends_with("er"); }},
+      {"acme.not_suffix", "*er", true, [](std::string_view s) { return !s.ends_with("er"); }},
+      {"acme.infix", "*dmi*", false, [](std::string_view s) { return s.find("dmi") != std::string_view::npos; }},
+      {"acme.not_infix", "*dmi*", true, [](std::string_view s) { return s.find("dmi") == std::string_view::npos; }},
+      {"acme.long_prefix", "administrator-of-*", false,
+       [](std::string_view s) { return s.starts_with("administrator-of-"); }},
+      {"acme.anything", "*", false, [](std::string_view) { return true; }},
+  };
+  FunctionBuilder fb(c.b);
+  for (const Pattern& p : patterns) {
+    Probe t{"", Root::Request, c.sRole, 0, Op::LIKE, fb.stringConst(p.like), false, false, {}, p.negate};
+    c.rule(p.name, Effect::Allow, {c.cloudRole}, {body(c, t, false)});
+  }
+  auto lb = c.load();
+  const RuleSet& humans = lb->impl().requests[c.cloudRole].by_principal[c.human];
+  for (const RuleUse& use : humans.rules) {
+    ASSERT_EQ(use.guards.size(), 1u);
+    EXPECT_NE(use.guards[0].probe, GuardProbe::Generic) << lb->model().strings[lb->model().rules[use.rule].name];
+  }
+  const char* roles[] = {"",         "v",   "view",  "viewer", "reviewer", "er",     "r",  "admin",
+                         "xadminx",  "dmi", "dm",    "a*n",    "VIEWER",   "vie\xc3\xa9", "administrator-of-x",
+                         "administrator-of-", "administrator-o"};
+  for (const char* role : roles) {
+    json expected = json::array();
+    for (const Pattern& p : patterns)
+      if (p.holds(role)) expected.push_back(p.name);
+    std::sort(expected.begin(), expected.end());
+    const std::string input = humanInput(cloudRequest("dev", role));
+    json plain = decide(lb, input, false);
+    EXPECT_EQ(plain["rules"], expected) << role;
+    json explained = decide(lb, input, true);
+    explained.erase("trace");
+    EXPECT_EQ(plain, explained) << role;
   }
 }
 
