@@ -188,6 +188,24 @@ FastTest recognizeTest(const Instr* c, size_t n, uint32_t result, const std::vec
     }
     return t;
   }
+  if (n == 5) {  // `input.size() OP k`: LOAD rI; SIZE rS, rI; LOADK rK; CMP rR (or the LOADK first)
+    const int k_at = Op(opcodeOf(c[0])) == Op::LOADK ? 0 : 2, load_at = k_at == 0 ? 1 : 0;
+    const Instr load = c[load_at], size = c[load_at + 1], k = c[k_at], cmp = c[3];
+    if (!isLoad(Op(opcodeOf(load))) || Op(opcodeOf(size)) != Op::SIZE || Op(opcodeOf(k)) != Op::LOADK ||
+        fieldB(size) != fieldA(load) || fieldA(size) == fieldA(k) || fieldA(cmp) != result)
+      return t;
+    const uint32_t s_reg = fieldA(size), k_reg = fieldA(k);
+    const bool in_left = fieldB(cmp) == s_reg && fieldC(cmp) == k_reg;
+    if (!in_left && !(fieldB(cmp) == k_reg && fieldC(cmp) == s_reg)) return t;
+    const Op op = Op(opcodeOf(cmp));
+    if (op != Op::EQ && op != Op::NE && op != Op::LT && op != Op::LE && op != Op::GT && op != Op::GE) return t;
+    if (!fastOp(op, in_left, t.op) || consts[fieldB(k)].kind != Kind::Int) return t;
+    t.k = consts[fieldB(k)];
+    t.size = true;
+    input(load);
+    t.form = FastTest::Form::Compare;
+    return t;
+  }
   // `input OP constant` over an attribute (4 instructions), or over a map attribute's entry
   // (6): LOAD rM; LOADK rK, key; MAP_GET rI, rM, rK, then the constant and the comparison.
   const bool entry = n == 6;
@@ -239,16 +257,40 @@ FastTest recognizeTest(const Instr* c, size_t n, uint32_t result, const std::vec
 
 }  // namespace
 
+// `has(input) and <test of input>` computing into register `result`, c[n-1] returning or
+// negating it: HAS rR, input; JMP_FALSE rR, +m; <test into rT>; AND rR, rR, rT (the jump
+// lands after the AND, so an absent input leaves rR false).
+FastTest recognizeGuarded(const Instr* c, size_t n, uint32_t result, const std::vector<Value>& consts) {
+  if (n < 5 || !isHas(Op(opcodeOf(c[0]))) || fieldA(c[0]) != result || Op(opcodeOf(c[1])) != Op::JMP_FALSE ||
+      fieldA(c[1]) != result || 2 + size_t(fieldB(c[1])) != n - 1)
+    return {};
+  const Instr conj = c[n - 2];
+  const uint32_t tested = fieldC(conj);
+  if (Op(opcodeOf(conj)) != Op::AND || fieldA(conj) != result || fieldB(conj) != result || tested == result)
+    return {};
+  for (size_t i = 2; i + 2 < n; ++i)  // the test leaves rR alone
+    if (fieldA(c[i]) == result) return {};
+  FastTest t = recognizeTest(c + 2, n - 3, tested, consts);
+  const FastTest has = recognizeTest(c, 2, result, consts);
+  if (t.form != FastTest::Form::Compare || has.form != FastTest::Form::Has || t.root != has.root ||
+      t.slot != has.slot || (t.root == FastTest::Root::Principal && t.ptype != has.ptype))
+    return {};
+  t.guarded = true;
+  return t;
+}
+
 FastTest recognizeFastTest(const Function& f, const std::vector<Value>& consts) {
   const auto& c = f.code;
   const size_t n = c.size();
   if (n < 2 || Op(opcodeOf(c[n - 1])) != Op::RET) return {};
   const uint32_t result = fieldA(c[n - 1]);
   FastTest t = recognizeTest(c.data(), n, result, consts);
+  if (t.form == FastTest::Form::None) t = recognizeGuarded(c.data(), n, result, consts);
   if (t.form != FastTest::Form::None || n < 3 || Op(opcodeOf(c[n - 2])) != Op::NOT || fieldA(c[n - 2]) != result)
     return t;
   // `not` of a Has or Compare test: NOT rR, rX; RET rR.
   t = recognizeTest(c.data(), n - 1, fieldB(c[n - 2]), consts);
+  if (t.form == FastTest::Form::None) t = recognizeGuarded(c.data(), n - 1, fieldB(c[n - 2]), consts);
   if (t.form != FastTest::Form::Has && t.form != FastTest::Form::Compare) return {};
   t.negate = true;
   return t;
@@ -273,14 +315,15 @@ int runFastTest(const FastTest& t, const Input& in) {
   const Value* v;
   switch (t.root) {
     case FastTest::Root::Principal:
-      if (in.principal_type != t.ptype) return t.form == FastTest::Form::Has ? int(t.negate) : -1;
+      if (in.principal_type != t.ptype) return t.form == FastTest::Form::Has || t.guarded ? int(t.negate) : -1;
       v = &in.principal[t.slot];
       break;
     case FastTest::Root::Request: v = &in.request[t.slot]; break;
     default: v = &in.context[t.slot]; break;
   }
   if (t.form == FastTest::Form::Has) return (v->kind != Kind::Absent) ^ t.negate;
-  if (v->kind == Kind::Absent || v->kind == Kind::Error) return -1;
+  if (v->kind == Kind::Absent) return t.guarded ? int(t.negate) : -1;
+  if (v->kind == Kind::Error) return -1;
   if (t.entry) {  // a missing key is an error the bytecode reports
     if (v->kind != Kind::Map || !(v = mapEntry(*v, t.entry_key))) return -1;
   }
@@ -294,6 +337,12 @@ int compareUnnegated(const FastTest& t, const Value& in) {
   if (t.form == FastTest::Form::Has) return 1;
   if (t.form == FastTest::Form::Load) return v->kind == Kind::Bool ? int(v->i != 0) : -1;
   if (t.form != FastTest::Form::Compare) return -1;
+  Value size;
+  if (t.size) {  // SIZE: the length of a String, Set or Map; an error otherwise
+    if (v->kind != Kind::String && v->kind != Kind::Set && v->kind != Kind::Map) return -1;
+    size = Value::integer(v->n);
+    v = &size;
+  }
   switch (t.op) {
     case Op::EQ: return equalValues(*v, t.k);
     case Op::NE: return !equalValues(*v, t.k);

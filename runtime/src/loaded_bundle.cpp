@@ -113,7 +113,7 @@ const TypeDesc* attrType(const LoadedBundle::Impl& impl, const FastTest& t, uint
 // these forms on Enum, Bool and String values.
 bool decidedByKey(const FastTest& t, Kind key_kind) {
   if (t.form == FastTest::Form::Load) return key_kind == Kind::Bool;
-  if (t.form != FastTest::Form::Compare) return false;
+  if (t.form != FastTest::Form::Compare || t.size || t.guarded) return false;
   switch (t.op) {
     case Op::EQ:
     case Op::NE:
@@ -150,6 +150,7 @@ void buildDispatch(const LoadedBundle::Impl& impl, uint32_t pt, RuleSet& set) {
     for (const Conjunct& g : set.rules[k].guards) {
       const FastTest& t = impl.fns[g.fn].fast;
       if (t.form != FastTest::Form::Compare && t.form != FastTest::Form::Load) continue;
+      if (t.size || t.guarded) continue;  // not a test of the attribute's value alone
       const TypeDesc* type = attrType(impl, t, pt);
       if (!type || (type->kind != TypeKind::Enum && type->kind != TypeKind::Bool && type->kind != TypeKind::String))
         continue;
@@ -313,7 +314,8 @@ void indexEffects(RuleSet& set) {
 void specializeGuard(const LoadedBundle::Impl& impl, uint32_t pt, Conjunct& c) {
   const FastTest& t = impl.fns[c.fn].fast;
   const TypeDesc* type = attrType(impl, t, pt);
-  if (t.entry || !type || (t.root == FastTest::Root::Request && t.slot >= impl.max_request_slot)) return;
+  if (t.entry || t.size || t.guarded || !type || (t.root == FastTest::Root::Request && t.slot >= impl.max_request_slot))
+    return;
   c.root = uint8_t(t.root);
   c.slot = t.slot;
   c.negate = t.negate;

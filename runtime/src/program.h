@@ -38,6 +38,13 @@ struct FastTest {
   // Has and Compare only: the function is `not` of the test (`not has(request.x)`,
   // `not (request.duration <= 1h)`); a decided result is inverted, an undecided one stays so.
   bool negate = false;
+  // Compare only: the test is on the attribute's size (String bytes, Set elements, Map
+  // entries), as `request.justification.size() >= 13`.
+  bool size = false;
+  // Compare only: the test is guarded by `has` of its attribute (`has(request.x) and
+  // <test>`, the usual form for an optional attribute): false when the attribute is absent
+  // (or belongs to another principal type), the test otherwise.
+  bool guarded = false;
   uint32_t slot = 0;
   uint32_t ptype = 0;       // IsPrincipal; Compare on the principal: the type LOAD_PRIN requires
   std::string_view entry_key;

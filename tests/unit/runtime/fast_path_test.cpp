@@ -30,6 +30,8 @@ struct Probe {
   bool has_only = false;  // HAS_* alone
   std::string entry = {};  // compare the map attribute's entry `entry` (MAP_GET) instead
   bool negate = false;     // `not` of the test
+  bool size = false;       // compare the attribute's size (SIZE) instead
+  bool guarded = false;    // `has(attribute) and <test>`
 };
 
 Body body(Catalog& c, const Probe& t, bool slow) {
@@ -41,6 +43,20 @@ Body body(Catalog& c, const Probe& t, bool slow) {
       fb.emit(Op::NOT, out, x);
       return out;
     }
+    if (t.guarded) {  // HAS rH; JMP_FALSE rH, end; <test into rT>; AND rH, rH, rT; end:
+      Probe inner = t;
+      inner.guarded = false;
+      Reg h = fb.reg();
+      fb.emit(t.root == Root::Principal ? Op::HAS_PRIN : t.root == Root::Request ? Op::HAS_REQ : Op::HAS_CTX, h,
+              t.slot, t.ptype);
+      Label end = fb.label();
+      fb.jumpIfFalse(h, end);
+      Reg x = body(c, inner, slow)(fb);
+      fb.emit(Op::AND, h, h, x);
+      fb.bind(end);
+      return h;
+    }
+    Reg k_first = t.size && t.const_left ? fb.load(t.k) : Reg{};
     Reg v = fb.reg(), out = fb.reg();
     Op load = t.root == Root::Principal ? (t.has_only ? Op::HAS_PRIN : Op::LOAD_PRIN)
               : t.root == Root::Request ? (t.has_only ? Op::HAS_REQ : Op::LOAD_REQ)
@@ -55,6 +71,15 @@ Body body(Catalog& c, const Probe& t, bool slow) {
       Reg moved = fb.reg();
       fb.emit(Op::MOVE, moved, v);
       v = moved;
+    }
+    if (t.size) {
+      Reg s = fb.reg();
+      fb.emit(Op::SIZE, s, v);
+      v = s;
+    }
+    if (t.size && t.const_left) {  // the constant was loaded first, as `13 <= x.size()` compiles
+      fb.emit(t.op, out, k_first, v);
+      return out;
     }
     if (t.has_only || t.op == Op::RET) return v;  // HAS_x, or a Bool attribute as is
     if (t.op == Op::LIKE) {
@@ -137,6 +162,23 @@ class FastPath : public ::testing::Test {
         {"not_entry_eq", Root::Request, c.sTags, 0, Op::EQ, fb.stringConst("x"), false, false, "owner", true},
         {"not_eq_human_email", Root::Principal, c.hEmail, c.human, Op::EQ, fb.stringConst("dev@acme.io"), false,
          false, {}, true},
+        // Sizes (String bytes, Set elements, Map entries), and tests guarded by `has`.
+        {"size_ge_justification", Root::Request, c.sJustification, 0, Op::GE, fb.intConst(6), false, false, {}, false,
+         true},
+        {"size_lt_tags_left", Root::Request, c.sTags, 0, Op::LT, fb.intConst(0), true, false, {}, false, true},
+        {"size_eq_groups", Root::Principal, c.hGroups, c.human, Op::EQ, fb.intConst(1), false, false, {}, false, true},
+        {"guarded_size_justification", Root::Request, c.sJustification, 0, Op::GE, fb.intConst(9), false, false, {},
+         false, true, true},
+        {"not_guarded_size_justification", Root::Request, c.sJustification, 0, Op::GE, fb.intConst(9), false, false,
+         {}, true, true, true},
+        {"guarded_eq_justification", Root::Request, c.sJustification, 0, Op::EQ, fb.stringConst("other"), false,
+         false, {}, false, false, true},
+        {"guarded_in_cidr", Root::Context, c.cSourceIp, 0, Op::IN_CIDR, fb.ipConst(net, true), false, false, {},
+         false, false, true},
+        {"not_guarded_workload_owner", Root::Principal, c.wOwner, c.workload, Op::EQ, fb.stringConst("team-a"),
+         false, false, {}, true, false, true},
+        {"guarded_entry_eq", Root::Request, c.sTags, 0, Op::EQ, fb.stringConst("x"), false, false, "owner", false,
+         false, true},
     };
     for (const Probe& t : tests) {
       c.rule("acme.fast_" + t.name, Effect::Allow, {c.cloudRole}, {body(c, t, false)});
@@ -227,6 +269,8 @@ TEST_F(FastPath, ProbesAreRecognized) {
     if (!name.starts_with("acme.fast_")) continue;
     EXPECT_NE(t.form, FastTest::Form::None) << name;
     EXPECT_EQ(t.negate, name.starts_with("acme.fast_not_")) << name;
+    EXPECT_EQ(t.size, name.find("size_") != std::string_view::npos) << name;
+    EXPECT_EQ(t.guarded, name.find("guarded_") != std::string_view::npos) << name;
     fast += t.form != FastTest::Form::None;
     if (name.starts_with("acme.fast_entry_") || name.starts_with("acme.fast_not_entry_")) {
       EXPECT_TRUE(t.entry) << name;
@@ -282,6 +326,8 @@ TEST_F(FastPath, GuardsAreSpecializedProbes) {
       // Left to the fast test: string sets, other patterns, map entries, another principal type.
       {"acme.fast_in_set_role", GuardProbe::Generic},   {"acme.fast_like_inner_star", GuardProbe::Generic},
       {"acme.fast_entry_eq", GuardProbe::Generic},      {"acme.fast_eq_workload_owner", GuardProbe::Generic},
+      {"acme.fast_size_ge_justification", GuardProbe::Generic},
+      {"acme.fast_guarded_eq_justification", GuardProbe::Generic},
   };
   for (const auto& [name, probe] : expected) {
     ASSERT_TRUE(probes.count(name)) << name;
@@ -337,6 +383,34 @@ TEST(Probes, StringPatternsMatchAsTheirTests) {
     json explained = decide(lb, input, true);
     explained.erase("trace");
     EXPECT_EQ(plain, explained) << role;
+  }
+}
+
+// `has(x) and <test>` is a fast test only when the test leaves the `has` register alone:
+// here the test overwrites it with the attribute (Bool), so the AND reads `x` and the
+// condition is `x and not x` (never true); as a fast test it would be `not x`.
+TEST(Probes, GuardedTestThatOverwritesItsGuardIsNotFast) {
+  Catalog c;
+  FunctionBuilder fb(c.b);
+  const Reg h = fb.reg(), k = fb.reg(), t = fb.reg();
+  fb.emit(Op::HAS_CTX, h, c.cBreakGlass);
+  Label end = fb.label();
+  fb.jumpIfFalse(h, end);
+  fb.emit(Op::LOAD_CTX, h, c.cBreakGlass);
+  fb.emit(Op::LOADK, k, fb.constant(fb.boolConst(false)));
+  fb.emit(Op::EQ, t, h, k);
+  fb.emit(Op::AND, h, h, t);
+  fb.bind(end);
+  fb.ret(h);
+  const uint32_t fn = fb.finish();
+  c.b.rules[c.rule("acme.odd", Effect::Allow, {c.cloudRole}, {})].conjuncts = {fn};
+  auto lb = c.load();
+  EXPECT_EQ(lb->impl().fns[fn].fast.form, FastTest::Form::None);
+  for (const char* glass : {"false", "true"}) {
+    const std::string input =
+        humanInput(cloudRequest(), std::string(R"({"time": "2026-11-27T10:00:00Z", "break_glass": )") + glass + "}");
+    EXPECT_EQ(decide(lb, input, false)["decision"], "deny") << glass;
+    EXPECT_EQ(decide(lb, input, true)["decision"], "deny") << glass;
   }
 }
 
