@@ -17,6 +17,22 @@ constexpr std::string_view kNoMatchingRule = "no-matching-rule";
   return v.str().find(k.str()) != std::string_view::npos;
 }
 
+// GuardProbe::Size on `v`: 1 true, 0 false, -1 undecided (before `negate`). Out of line,
+// like containsString.
+[[gnu::noinline]] int sizeProbe(const Conjunct& c, const Value& v) {
+  if (v.kind != Kind::String && v.kind != Kind::Set && v.kind != Kind::Map)
+    return v.kind == Kind::Absent && c.guarded ? 0 : -1;  // has(x) and …: false
+  const int64_t n = v.n, k = c.k.i;
+  switch (c.cmp) {
+    case Op::EQ: return n == k;
+    case Op::NE: return n != k;
+    case Op::LT: return n < k;
+    case Op::LE: return n <= k;
+    case Op::GT: return n > k;
+    default: return n >= k;
+  }
+}
+
 // A guard's probe (GuardProbe) on the input's values by root (principal, request,
 // context): 1 true, 0 false, -1 undecided.
 inline int probe(const Conjunct& c, const Value* const* roots) {
@@ -63,6 +79,12 @@ inline int probe(const Conjunct& c, const Value* const* roots) {
       if (v.kind != Kind::String) return -1;
       r = containsString(v, k);
       break;
+    case GuardProbe::Size: {
+      const int s = sizeProbe(c, v);
+      if (s < 0) return -1;
+      r = s != 0;
+      break;
+    }
     case GuardProbe::Lt:
     case GuardProbe::Le:
     case GuardProbe::Gt:

@@ -314,11 +314,18 @@ void indexEffects(RuleSet& set) {
 void specializeGuard(const LoadedBundle::Impl& impl, uint32_t pt, Conjunct& c) {
   const FastTest& t = impl.fns[c.fn].fast;
   const TypeDesc* type = attrType(impl, t, pt);
-  if (t.entry || t.size || t.guarded || !type || (t.root == FastTest::Root::Request && t.slot >= impl.max_request_slot))
-    return;
+  if (t.entry || !type || (t.root == FastTest::Root::Request && t.slot >= impl.max_request_slot)) return;
   c.root = uint8_t(t.root);
   c.slot = t.slot;
   c.negate = t.negate;
+  if (t.form == FastTest::Form::Compare && t.size) {
+    c.k = t.k;
+    c.cmp = t.op;
+    c.guarded = t.guarded;
+    c.probe = GuardProbe::Size;
+    return;
+  }
+  if (t.guarded) return;  // others are left to the fast test
   if (t.form == FastTest::Form::Has) {
     c.probe = GuardProbe::Has;
     return;

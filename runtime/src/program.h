@@ -77,6 +77,7 @@ enum class GuardProbe : uint8_t {
   StrEq,    // String `==` k
   MapHas,   // the String k is a key of a Map attribute
   StrPrefix, StrSuffix, StrContains,  // a String attribute starts with, ends with, contains k
+  Size,     // the size of a String, Set or Map attribute `cmp` k (Int); with `guarded`, false when absent
   Lt, Le, Gt, Ge,  // Int, Duration, Timestamp against k of the same kind
 };
 
@@ -90,6 +91,8 @@ struct Conjunct {
   GuardProbe probe = GuardProbe::Generic;
   bool negate = false;  // invert a decided probe
   uint8_t root = 0;     // FastTest::Root of the attribute the probe reads
+  bool guarded = false;  // Size: FastTest::guarded
+  Op cmp = Op::EQ;       // Size: EQ NE LT LE GT GE
   uint32_t slot = 0;
   Value k;
 };

@@ -326,7 +326,9 @@ TEST_F(FastPath, GuardsAreSpecializedProbes) {
       // Left to the fast test: string sets, other patterns, map entries, another principal type.
       {"acme.fast_in_set_role", GuardProbe::Generic},   {"acme.fast_like_inner_star", GuardProbe::Generic},
       {"acme.fast_entry_eq", GuardProbe::Generic},      {"acme.fast_eq_workload_owner", GuardProbe::Generic},
-      {"acme.fast_size_ge_justification", GuardProbe::Generic},
+      {"acme.fast_size_ge_justification", GuardProbe::Size}, {"acme.fast_size_lt_tags_left", GuardProbe::Size},
+      {"acme.fast_size_eq_groups", GuardProbe::Size},        {"acme.fast_guarded_size_justification", GuardProbe::Size},
+      {"acme.fast_not_guarded_size_justification", GuardProbe::Size},
       {"acme.fast_guarded_eq_justification", GuardProbe::Generic},
   };
   for (const auto& [name, probe] : expected) {
@@ -384,6 +386,55 @@ TEST(Probes, StringPatternsMatchAsTheirTests) {
     explained.erase("trace");
     EXPECT_EQ(plain, explained) << role;
   }
+}
+
+// Size tests are probes (GuardProbe::Size): each comparison with k = 2 on a set's size and,
+// guarded by `has` or not, on a string's, for sizes around 2 and the attribute absent:
+// the matching allow rules are those the comparison names, explained or not.
+TEST(Probes, SizesMatchAsTheirComparisons) {
+  Catalog c;
+  FunctionBuilder fb(c.b);
+  const std::pair<Op, const char*> ops[] = {{Op::EQ, "eq"}, {Op::NE, "ne"}, {Op::LT, "lt"},
+                                            {Op::LE, "le"}, {Op::GT, "gt"}, {Op::GE, "ge"}};
+  auto holds = [](Op op, int64_t n) {
+    return op == Op::EQ ? n == 2 : op == Op::NE ? n != 2 : op == Op::LT ? n < 2 : op == Op::LE ? n <= 2
+           : op == Op::GT ? n > 2 : n >= 2;
+  };
+  for (const auto& [op, name] : ops) {
+    Probe groups{"", Root::Principal, c.hGroups, c.human, op, fb.intConst(2), false, false, {}, false, true};
+    c.rule(std::string("acme.groups_") + name, Effect::Allow, {c.cloudRole}, {body(c, groups, false)});
+    Probe text{"", Root::Request, c.sJustification, 0, op, fb.intConst(2), false, false, {}, false, true, true};
+    c.rule(std::string("acme.text_") + name, Effect::Allow, {c.cloudRole}, {body(c, text, false)});
+    text.negate = true;
+    c.rule(std::string("acme.text_not_") + name, Effect::Allow, {c.cloudRole}, {body(c, text, false)});
+  }
+  auto lb = c.load();
+  for (const RuleUse& use : lb->impl().requests[c.cloudRole].by_principal[c.human].rules) {
+    ASSERT_EQ(use.guards.size(), 1u);
+    EXPECT_EQ(use.guards[0].probe, GuardProbe::Size);
+  }
+  const char* group_lists[] = {"[]", R"(["a"])", R"(["a", "b"])", R"(["a", "b", "c"])"};
+  const char* texts[] = {nullptr, "", "a", "ab", "abc"};
+  for (int g = 0; g < 4; ++g)
+    for (const char* text : texts) {
+      json expected = json::array();
+      for (const auto& [op, name] : ops) {
+        if (holds(op, g)) expected.push_back(std::string("acme.groups_") + name);
+        const bool t = text && holds(op, int64_t(std::strlen(text)));  // absent: `has` is false
+        expected.push_back(std::string(t ? "acme.text_" : "acme.text_not_") + name);
+      }
+      std::sort(expected.begin(), expected.end());
+      std::string request = cloudRequest();
+      if (text) request.insert(request.size() - 1, std::string(R"(, "justification": ")") + text + "\"");
+      const std::string input = R"({"type": "CloudRole", "principal": {"type": "Human", "email": "a@b", "groups": )" +
+                                std::string(group_lists[g]) + R"(, "on_call": false}, "request": )" + request +
+                                R"(, "context": {"time": "2026-11-27T10:00:00Z", "break_glass": false}})";
+      json plain = decide(lb, input, false);
+      EXPECT_EQ(plain["rules"], expected) << input;
+      json explained = decide(lb, input, true);
+      explained.erase("trace");
+      EXPECT_EQ(plain, explained) << input;
+    }
 }
 
 // `has(x) and <test>` is a fast test only when the test leaves the `has` register alone:
