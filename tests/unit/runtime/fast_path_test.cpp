@@ -337,6 +337,17 @@ TEST_F(FastPath, GuardsAreSpecializedProbes) {
   }
 }
 
+// The plain decision on `input` names `expected` as its rules and equals the explained
+// one but for the trace.
+void expectRulesExplainedOrNot(const std::shared_ptr<const LoadedBundle>& lb, const std::string& input,
+                               const json& expected) {
+  json plain = decide(lb, input, false);
+  EXPECT_EQ(plain["rules"], expected) << input;
+  json explained = decide(lb, input, true);
+  explained.erase("trace");
+  EXPECT_EQ(plain, explained) << input;
+}
+
 // String-pattern guards (`like "p*"`, `like "*s"`, `like "*x*"`, and `not` of them) are
 // probes (GuardProbe::StrPrefix, StrSuffix, StrContains): on roles shorter than, equal to
 // and around each pattern, the matching allow rules are those std::string_view's
@@ -379,12 +390,7 @@ TEST(Probes, StringPatternsMatchAsTheirTests) {
     for (const Pattern& p : patterns)
       if (p.holds(role)) expected.push_back(p.name);
     std::sort(expected.begin(), expected.end());
-    const std::string input = humanInput(cloudRequest("dev", role));
-    json plain = decide(lb, input, false);
-    EXPECT_EQ(plain["rules"], expected) << role;
-    json explained = decide(lb, input, true);
-    explained.erase("trace");
-    EXPECT_EQ(plain, explained) << role;
+    expectRulesExplainedOrNot(lb, humanInput(cloudRequest("dev", role)), expected);
   }
 }
 
@@ -429,11 +435,7 @@ TEST(Probes, SizesMatchAsTheirComparisons) {
       const std::string input = R"({"type": "CloudRole", "principal": {"type": "Human", "email": "a@b", "groups": )" +
                                 std::string(group_lists[g]) + R"(, "on_call": false}, "request": )" + request +
                                 R"(, "context": {"time": "2026-11-27T10:00:00Z", "break_glass": false}})";
-      json plain = decide(lb, input, false);
-      EXPECT_EQ(plain["rules"], expected) << input;
-      json explained = decide(lb, input, true);
-      explained.erase("trace");
-      EXPECT_EQ(plain, explained) << input;
+      expectRulesExplainedOrNot(lb, input, expected);
     }
 }
 
