@@ -784,9 +784,21 @@ bool storeCollection(const Value& v, Value& out, uint64_t* present, uint64_t bit
   return c < 0 || (c == 0 && x.n < y.n);
 }
 
+// storeSortedStrings when some neighbours' first bytes are equal (or a string is empty):
+// every neighbour compared in full (the kinds are checked).
+[[gnu::noinline]] bool storeSortedStringsSlow(const detail::BindSlot& b, const Value& v, Value& out,
+                                              uint64_t* present) {
+  const size_t stride = b.check == detail::BindSlot::Check::StringMap ? 2 : 1;
+  const Value* const end = v.elems + stride * v.n;
+  for (const Value* key = v.elems + stride; key < end; key += stride)
+    if (!stringBefore(key[-ptrdiff_t(stride)], *key)) return false;
+  return storeCollection(v, out, present, b.bit);
+}
+
 // Stores a Set<String> or Map<String, String> value of two or more elements (map: entries)
-// if they are strings in sorted order without duplicates. Calls nothing when first bytes
-// decide the order (the usual case), so that it saves no registers.
+// if they are strings in sorted order without duplicates. When first bytes decide the
+// order (the usual case) it calls nothing, and otherwise it ends in a tail call, so that it
+// saves no registers.
 [[gnu::noinline]] bool storeSortedStrings(const detail::BindSlot& b, const Value& v, Value& out, uint64_t* present) {
   const size_t stride = b.check == detail::BindSlot::Check::StringMap ? 2 : 1;
   const Value* const end = v.elems + stride * v.n;
@@ -794,15 +806,17 @@ bool storeCollection(const Value& v, Value& out, uint64_t* present, uint64_t bit
     for (const Value* x = v.elems + 1; x < end; x += 2)
       if (x->kind != Kind::String) return false;
   if (v.elems->kind != Kind::String) return false;
+  bool undecided = false;  // some neighbours' first bytes do not decide their order
   for (const Value* key = v.elems + stride; key < end; key += stride) {
     const Value& prev = key[-ptrdiff_t(stride)];  // sorted, no duplicates: prev < key
     if (key->kind != Kind::String) return false;
     if (prev.n && key->n && prev.s[0] != key->s[0]) {
       if (uint8_t(prev.s[0]) > uint8_t(key->s[0])) return false;
-    } else if (!stringBefore(prev, *key)) {
-      return false;
+    } else {
+      undecided = true;
     }
   }
+  if (undecided) return storeSortedStringsSlow(b, v, out, present);
   return storeCollection(v, out, present, b.bit);
 }
 }  // namespace
