@@ -539,7 +539,7 @@ bool fitsScalar(const LoadedBundle::Impl& p, const TypeDesc& t, const Value& v) 
 
 // An Ip or Cidr built by hand may carry leftover bytes past its family's length, a prefix
 // on an Ip, or host bits on a Cidr: keep it the way the JSON decoder would have made it.
-Value canonicalAddr(Value v) {
+[[gnu::always_inline]] inline Value canonicalAddr(Value v) {
   if (v.kind != Kind::Ip && v.kind != Kind::Cidr) return v;
   const unsigned keep = v.kind == Kind::Cidr ? v.prefix : v.family == 4 ? 32 : 128;  // bits that count (≤ 128)
   if (v.kind == Kind::Ip) v.prefix = 0;
