@@ -254,7 +254,7 @@ struct Evaluation {
     return saw_error ? Matched::Error : Matched::True;
   }
 
-  void evalError(uint32_t rule, const Value& err) {
+  [[gnu::noinline]] void evalError(uint32_t rule, const Value& err) {
     st.decision.errors.push_back({"evaluation-error", {}, rule, std::string(err.str())});
   }
 
@@ -267,21 +267,22 @@ struct Evaluation {
       case MergeOp::Or: acc = Value::boolean(acc.i || v.i); return true;
       case MergeOp::Unique: return equalValues(acc, v);
       case MergeOp::Union:
-      case MergeOp::Intersect: {
-        bool uni = op == MergeOp::Union;
-        Value* out = st.scratch.arena.allocArray<Value>(size_t(acc.n) + v.n);
-        uint32_t n = 0, i = 0, j = 0;
-        while (i < acc.n || j < v.n) {
-          int c = i == acc.n ? 1 : j == v.n ? -1 : compareValues(acc.elems[i], v.elems[j]);
-          if (c == 0) out[n++] = acc.elems[i], ++i, ++j;
-          else if (c < 0) { if (uni) out[n++] = acc.elems[i]; ++i; }
-          else { if (uni) out[n++] = v.elems[j]; ++j; }
-        }
-        acc = Value::set(out, n);
-        return true;
-      }
+      case MergeOp::Intersect: mergeSets(op == MergeOp::Union, acc, v); return true;
     }
     return false;
+  }
+  // The union or intersection of two sorted sets. Out of line, as the other cold paths of
+  // the grant step, so that its loop keeps its values in registers.
+  [[gnu::noinline]] void mergeSets(bool uni, Value& acc, const Value& v) {
+    Value* out = st.scratch.arena.allocArray<Value>(size_t(acc.n) + v.n);
+    uint32_t n = 0, i = 0, j = 0;
+    while (i < acc.n || j < v.n) {
+      int c = i == acc.n ? 1 : j == v.n ? -1 : compareValues(acc.elems[i], v.elems[j]);
+      if (c == 0) out[n++] = acc.elems[i], ++i, ++j;
+      else if (c < 0) { if (uni) out[n++] = acc.elems[i]; ++i; }
+      else { if (uni) out[n++] = v.elems[j]; ++j; }
+    }
+    acc = Value::set(out, n);
   }
 
   // The approval of a matching approve rule: its groups sorted and de-duplicated (computed
@@ -356,38 +357,45 @@ struct Evaluation {
     Decision& d = st.decision;
     bool ok = true;
     for (const Value& v : ri.grant_defaults) d.grants.push_back(v);  // few: cheaper than assign
-    // One rule assigns each grant at most once (the verifier checks): with one contributing
-    // rule there is nothing to merge, and no need to track which rule assigned a grant first.
-    const bool single = st.matched_n == 1;
     const RequestType& rt = m.schema.requests[d.request_type];
-    for (uint32_t i = 0; i < st.matched_n; ++i) {
-      const RuleUse& use = *st.matched[i];
+    // Loaded once: the stores below are of values, which could alias them.
+    const uint32_t stamp = st.stamp, count = st.matched_n;
+    const RuleUse* const* const matched = st.matched.data();
+    Decider::State::GrantFirst* const firsts = st.grant_first.data();
+    for (uint32_t i = 0; i < count; ++i) {
+      const RuleUse& use = *matched[i];
       if (use.effect == Effect::Approve) ok &= approval(use);
       for (const RuleUse::Grant& grant : use.grants) {
         const uint32_t g = grant.grant;
         // A constant is used where it is (no copy, never an error).
         Value computed;
-        if (grant.form != RuleUse::Grant::Form::Constant) computed = grantValue(grant);
+        if (grant.form != RuleUse::Grant::Form::Constant) computed = computeGrant(grant);
         const Value& v = grant.form == RuleUse::Grant::Form::Constant ? grant.k : computed;
-        Decider::State::GrantFirst& first = st.grant_first[g];
+        Decider::State::GrantFirst& first = firsts[g];
         if (v.isError()) {
           evalError(use.rule, v);
           ok = false;
-        } else if (single) {
+        } else if (first.stamp != stamp) {
           d.grants[g] = v;
-        } else if (first.stamp != st.stamp) {
-          d.grants[g] = v;
-          first = {st.stamp, use.rule};
+          first = {stamp, use.rule};
         } else if (!merge(rt.grants[g].merge, d.grants[g], v)) {
-          d.errors.push_back({"grant-conflict", {}, use.rule,
-                              "grant '" + std::string(p.str(rt.grants[g].name)) + "' is assigned different values by '" +
-                                  std::string(p.str(m.rules[first.rule].name)) + "' and '" +
-                                  std::string(p.str(m.rules[use.rule].name)) + "'"});
+          grantConflict(rt, g, first.rule, use.rule);
           ok = false;
         }
       }
     }
     return ok;
+  }
+
+  // A grant's value that is not a constant (grantValue out of line, like the other cold
+  // paths of grantsAndApprovals).
+  [[gnu::noinline]] Value computeGrant(const RuleUse::Grant& grant) { return grantValue(grant); }
+  // A `unique` grant given different values by rules `first` and `rule`.
+  [[gnu::noinline]] void grantConflict(const RequestType& rt, uint32_t g, uint32_t first, uint32_t rule) {
+    st.decision.errors.push_back({"grant-conflict", {}, rule,
+                                  "grant '" + std::string(p.str(rt.grants[g].name)) +
+                                      "' is assigned different values by '" + std::string(p.str(m.rules[first].name)) +
+                                      "' and '" + std::string(p.str(m.rules[rule].name)) + "'"});
   }
 
   // The grants of an allow decision where at most one matching rule assigns grants (the
