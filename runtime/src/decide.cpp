@@ -435,8 +435,11 @@ struct Evaluation {
     // The first word in a register (most sets have at most 64 rules).
     uint64_t acc0 = words == 1 ? set.last_mask : ~uint64_t(0);
     uint32_t decided = 0;
-    for (uint32_t k = 0; k < set.keys.size(); ++k) {
-      const DispatchKey& key = set.keys[k];
+    // The keys' array and count loaded once (as far as the compiler knows, the calls and
+    // stores in the loop could change them).
+    const DispatchKey* const keys = set.keys.data();
+    for (uint32_t k = 0, n = uint32_t(set.keys.size()); k < n; ++k) {
+      const DispatchKey& key = keys[k];
       const Value* v = &roots[size_t(key.root)][key.slot];
       if (key.entry && (v->kind != Kind::Map || !(v = mapEntry(*v, key.entry_key)))) continue;
       if (v->kind != key.kind) continue;  // absent: every rule stays
