@@ -156,7 +156,8 @@ struct Evaluation {
 
   // The walk of a rule list without a trace, one rule at a time in the set's order (by
   // name), for sets where no rule shares its result and the dispatch keys decide no rule
-  // alone: what a match does (see matchRule) happens as each rule is walked.
+  // alone: what a match does (the `matched` callback of run()) happens as each rule is
+  // walked.
   template <typename OnResult>
   void walk(const RuleSet& set, uint32_t decided, OnResult& matched) {
     Value err;
