@@ -363,25 +363,33 @@ struct Evaluation {
     const uint32_t stamp = st.stamp, count = st.matched_n;
     const RuleUse* const* const matched = st.matched.data();
     Decider::State::GrantFirst* const firsts = st.grant_first.data();
+    Value* const grants = d.grants.data();
+    const GrantDecl* const decls = rt.grants.data();
     for (uint32_t i = 0; i < count; ++i) {
       const RuleUse& use = *matched[i];
       if (use.effect == Effect::Approve) ok &= approval(use);
-      for (const RuleUse::Grant& grant : use.grants) {
-        const uint32_t g = grant.grant;
-        // A constant is used where it is (no copy, never an error).
-        Value computed;
-        if (grant.form != RuleUse::Grant::Form::Constant) computed = computeGrant(grant);
-        const Value& v = grant.form == RuleUse::Grant::Form::Constant ? grant.k : computed;
+      // Value `v` of grant `g`: the first is stored, the others merged into it.
+      auto assign = [&](uint32_t g, const Value& v) {
         Decider::State::GrantFirst& first = firsts[g];
+        if (first.stamp != stamp) {
+          grants[g] = v;
+          first = {stamp, use.rule};
+        } else if (!merge(decls[g].merge, grants[g], v)) {
+          grantConflict(rt, g, first.rule, use.rule);
+          ok = false;
+        }
+      };
+      for (const RuleUse::Grant& grant : use.grants) {
+        if (grant.form == RuleUse::Grant::Form::Constant) {  // used where it is: no copy, never an error
+          assign(grant.grant, grant.k);
+          continue;
+        }
+        const Value v = computeGrant(grant);
         if (v.isError()) {
           evalError(use.rule, v);
           ok = false;
-        } else if (first.stamp != stamp) {
-          d.grants[g] = v;
-          first = {stamp, use.rule};
-        } else if (!merge(rt.grants[g].merge, d.grants[g], v)) {
-          grantConflict(rt, g, first.rule, use.rule);
-          ok = false;
+        } else {
+          assign(grant.grant, v);
         }
       }
     }
