@@ -397,13 +397,11 @@ BindSlot bindSlot(const Schema& s, TypeId t) {
     case TypeKind::Timestamp: b.check = BindSlot::Check::Kind; break;
     case TypeKind::Bool:
       b.check = BindSlot::Check::Bool;
-      b.i_max = 1;
       break;
     case TypeKind::Enum:
       b.check = BindSlot::Check::Enum;
-      b.n_mask = ~uint32_t(0);
-      b.n_expect = d.enum_index;
-      b.i_max = s.enums[d.enum_index].members.size() - 1;  // an enum has at least one member
+      b.enum_index = d.enum_index;
+      b.enum_max = s.enums[d.enum_index].members.size() - 1;  // an enum has at least one member
       break;
     case TypeKind::Ip:
     case TypeKind::Cidr: b.check = BindSlot::Check::Address; break;

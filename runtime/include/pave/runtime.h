@@ -95,26 +95,19 @@ class Decider;
 
 namespace detail {
 // How binding without JSON checks one attribute's value: Int, String, Duration and
-// Timestamp need only the kind compared, Bool and Enum a range check too (inline); the
-// others take InputBuilder's checked path: Set<String> and Map<String, String> a sorted,
-// duplicate-free walk, Ip and Cidr a range check and canonical form, the rest the general
-// type check.
+// Timestamp need only the kind compared, Bool and Enum a range check too (inline, by the
+// value's kind); the others take InputBuilder's checked path: Set<String> and
+// Map<String, String> a sorted, duplicate-free walk, Ip and Cidr a range check and
+// canonical form, the rest the general type check.
 struct BindSlot {
   enum class Check : uint8_t { Kind, Bool, Enum, StringSet, StringMap, Address, Full };
   uint32_t type = kNone;  // the attribute's TypeId; kNone: no such attribute
   Kind kind = Kind::Absent;
   Check check = Check::Full;
-  // The inline checks as one test (see fits): Bool `i` at most 1; Enum `n` (the enum index)
-  // equal to `n_expect` and `i` below the member count; Kind: anything.
-  uint32_t n_mask = 0, n_expect = 0;
-  uint64_t i_max = ~uint64_t(0);
+  uint32_t enum_index = 0;  // Enum: the enum, and the largest member index
+  uint64_t enum_max = 0;
   // The attribute's bit in its object's mask of the attributes set (0: not tracked).
   uint64_t bit = 0;
-  bool inlineCheck() const { return check <= Check::Enum; }
-  // The inline checks (inlineCheck()).
-  bool fits(const Value& v) const {
-    return v.kind == kind && (v.n & n_mask) == n_expect && uint64_t(v.i) <= i_max;
-  }
 };
 // The attributes of one input object (principal, request or context) and their values.
 struct BindTarget {
@@ -150,24 +143,39 @@ class InputBuilder {
   InputBuilder(Decider& d, const detail::BindTarget& principal, const detail::BindTarget& request,
                const detail::BindTarget& context)
       : d_(d), principal_(principal), request_(request), context_(context) {}
-  // Inlined into the caller: a bound scalar costs a few instructions.
+  // Inlined into the caller: a bound scalar costs a few instructions. The checks go by the
+  // value's kind (once it equals the attribute's), which the compiler usually knows (the
+  // value is built just before the call), so the checks of other kinds fold away.
   [[gnu::always_inline]] bool set(const detail::BindTarget& t, uint32_t slot, const Value& v) {
     if (slot >= t.count) return false;
     const detail::BindSlot& b = t.slots[slot];
-    if (b.inlineCheck()) {
-      if (!b.fits(v)) return false;
-      // The fields these kinds use, one by one: `v` is usually built just before the
-      // call, and one wide load across the several stores that built it would wait for
-      // them to reach the cache (no store-to-load forwarding), the cost of many copies.
-      Value& out = t.values[slot];
-      out.kind = v.kind;
-      out.n = v.n;
-      out.i = v.i;
-      *t.present |= b.bit;
-      return true;
+    if (v.kind != b.kind) return false;
+    switch (v.kind) {
+      case Kind::Int:
+      case Kind::String:
+      case Kind::Duration:
+      case Kind::Timestamp: break;
+      case Kind::Bool:
+        if (uint64_t(v.i) > 1) return false;
+        break;
+      case Kind::Enum:
+        if (v.n != b.enum_index || uint64_t(v.i) > b.enum_max) return false;
+        break;
+      case Kind::Set:
+      case Kind::Map:
+        if (b.check != detail::BindSlot::Check::Full) return setStrings(b, v, t.values[slot], t.present);
+        return setChecked(b, v, t.values[slot], t.present);
+      default: return setChecked(b, v, t.values[slot], t.present);
     }
-    if (b.check <= detail::BindSlot::Check::StringMap) return setStrings(b, v, t.values[slot], t.present);
-    return setChecked(b, v, t.values[slot], t.present);
+    // The fields these kinds use, one by one: `v` is usually built just before the call,
+    // and one wide load across the several stores that built it would wait for them to
+    // reach the cache (no store-to-load forwarding), the cost of many copies.
+    Value& out = t.values[slot];
+    out.kind = v.kind;
+    out.n = v.n;
+    out.i = v.i;
+    *t.present |= b.bit;
+    return true;
   }
   static bool setStrings(const detail::BindSlot& b, const Value& v, Value& out, uint64_t* present);
   bool setChecked(const detail::BindSlot& b, const Value& v, Value& out, uint64_t* present);

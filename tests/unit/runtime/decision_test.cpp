@@ -548,6 +548,50 @@ TEST(Decision, PreBoundCidrHostBitsAreCleared) {
     }
 }
 
+// A value the compiler cannot see through, so that binding it takes InputBuilder::set's
+// checks for a kind only known at run time (a value built in the call folds them).
+[[gnu::noinline]] Value opaque(const Value& v) {
+  Value out = v;
+  asm volatile("" : "+m"(out));
+  return out;
+}
+
+// Scalars are checked inline by their kind: each case both built in the call and opaque.
+TEST(Decision, PreBoundScalarsAreCheckedByKind) {
+  Catalog c;
+  c.rule("acme.any", Effect::Allow, {c.cloudRole}, {constBool(true)});
+  auto lb = c.load();
+  Decider d(lb);
+  InputBuilder in = d.bind(c.cloudRole, c.human);
+  const Value error = Value::error("e");
+#define PAVE_BIND_CASE(root, slot, value, ok)                        \
+  EXPECT_EQ(in.root(slot, value), ok) << #slot " " #value;          \
+  EXPECT_EQ(in.root(slot, opaque(value)), ok) << #slot " opaque " #value;
+  PAVE_BIND_CASE(request, c.sEnv, Value::enumMember(c.envEnum, 0), true)
+  PAVE_BIND_CASE(request, c.sEnv, Value::enumMember(c.envEnum, 2), true)
+  PAVE_BIND_CASE(request, c.sEnv, Value::enumMember(c.envEnum, 3), false)   // Env has 3 members
+  PAVE_BIND_CASE(request, c.sEnv, Value::enumMember(c.envEnum, -1), false)
+  PAVE_BIND_CASE(request, c.sEnv, Value::enumMember(c.modeEnum, 0), false)  // a member of another enum
+  PAVE_BIND_CASE(request, c.sEnv, Value::integer(0), false)
+  PAVE_BIND_CASE(principal, c.hOnCall, Value::boolean(true), true)
+  PAVE_BIND_CASE(principal, c.hOnCall, Value::boolean(false), true)
+  PAVE_BIND_CASE(principal, c.hOnCall, Value::integer(2, Kind::Bool), false)  // a Bool is 0 or 1
+  PAVE_BIND_CASE(principal, c.hOnCall, Value::integer(-1, Kind::Bool), false)
+  PAVE_BIND_CASE(principal, c.hOnCall, Value::integer(1), false)
+  PAVE_BIND_CASE(request, c.sDuration, Value::integer(7200, Kind::Duration), true)
+  PAVE_BIND_CASE(request, c.sDuration, Value::integer(7200), false)
+  PAVE_BIND_CASE(request, c.sDuration, Value::integer(7200, Kind::Timestamp), false)
+  PAVE_BIND_CASE(context, c.cTime, Value::integer(1795773600, Kind::Timestamp), true)
+  PAVE_BIND_CASE(context, c.cTime, Value::integer(1795773600, Kind::Duration), false)
+  PAVE_BIND_CASE(request, c.sAccount, Value::string("123456789012"), true)
+  PAVE_BIND_CASE(request, c.sAccount, Value::enumMember(c.envEnum, 0), false)
+  PAVE_BIND_CASE(request, c.sAccount, Value(), false)  // absent
+  PAVE_BIND_CASE(request, c.sAccount, error, false)
+  PAVE_BIND_CASE(request, c.sPath, Value::string("x"), false)  // not a CloudRole attribute
+  PAVE_BIND_CASE(request, c.sPath, Value(), false)
+#undef PAVE_BIND_CASE
+}
+
 // Set<String>, Map<String, String> and addresses take their own checks when bound (not the
 // general type check): each must still refuse what JSON decoding would never produce.
 TEST(Decision, PreBoundCollectionsAndAddressesAreChecked) {
