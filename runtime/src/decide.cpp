@@ -559,22 +559,31 @@ bool fitsScalar(const LoadedBundle::Impl& p, const TypeDesc& t, const Value& v) 
 
 // An Ip or Cidr built by hand may carry leftover bytes past its family's length, a prefix
 // on an Ip, or host bits on a Cidr: keep it the way the JSON decoder would have made it.
-[[gnu::always_inline]] inline Value canonicalAddr(Value v) {
-  if (v.kind != Kind::Ip && v.kind != Kind::Cidr) return v;
-  const unsigned keep = v.kind == Kind::Cidr ? v.prefix : v.family == 4 ? 32 : 128;  // bits that count (≤ 128)
-  if (v.kind == Kind::Ip) v.prefix = 0;
-  // The 16 bytes as two big-endian words, masked to their first `keep` bits.
-  auto word = [&v](int at, unsigned bits) {
+// Stores the Ip or Cidr `v` (of a valid family and prefix) into `out` (not `v`). The words
+// are loaded and masked in registers and stored once (a Value taken by value and changed
+// in place went through the stack twice).
+[[gnu::always_inline]] inline void storeCanonicalAddr(const Value& v, Value& out) {
+  const Kind kind = v.kind;
+  const uint8_t family = v.family, prefix = kind == Kind::Cidr ? v.prefix : 0;
+  const unsigned keep = kind == Kind::Cidr ? prefix : family == 4 ? 32 : 128;  // bits that count (≤ 128)
+  // The 16 bytes as two words, each masked to its first bits (in address order).
+  auto masked = [](const uint8_t* at, unsigned bits) {
     uint64_t w;
-    std::memcpy(&w, v.ip + at, 8);
-    if constexpr (std::endian::native == std::endian::little) w = __builtin_bswap64(w);
-    w = bits >= 64 ? w : bits == 0 ? 0 : w & (~uint64_t(0) << (64 - bits));
-    if constexpr (std::endian::native == std::endian::little) w = __builtin_bswap64(w);
-    std::memcpy(v.ip + at, &w, 8);
+    std::memcpy(&w, at, 8);
+    if (bits >= 64) return w;
+    if (bits == 0) return uint64_t(0);
+    uint64_t mask = ~uint64_t(0) << (64 - bits);  // the first bits, most significant first
+    if constexpr (std::endian::native == std::endian::little) mask = __builtin_bswap64(mask);
+    return w & mask;
   };
-  word(0, keep);
-  word(8, keep > 64 ? keep - 64 : 0);
-  return v;
+  const uint64_t w0 = masked(v.ip, keep), w1 = masked(v.ip + 8, keep > 64 ? keep - 64 : 0);
+  out.kind = kind;
+  out.family = family;
+  out.prefix = prefix;
+  out.pad = 0;
+  out.n = 0;
+  std::memcpy(out.ip, &w0, 8);
+  std::memcpy(out.ip + 8, &w1, 8);
 }
 
 bool isAddr(TypeKind k) { return k == TypeKind::Ip || k == TypeKind::Cidr; }
@@ -587,10 +596,19 @@ Value canonicalBound(const LoadedBundle::Impl& p, TypeId type, const Value& v, A
   const TypeDesc& t = types[type];
   if (!isAddr(t.kind) && !((t.kind == TypeKind::Set || t.kind == TypeKind::Map) && isAddr(types[t.elem].kind)))
     return v;
-  if (v.kind != Kind::Set && v.kind != Kind::Map) return canonicalAddr(v);
+  if (v.kind != Kind::Set && v.kind != Kind::Map) {
+    Value out;
+    storeCanonicalAddr(v, out);
+    return out;
+  }
   const size_t n = v.kind == Kind::Map ? 2 * size_t(v.n) : v.n;
   Value* elems = arena.allocArray<Value>(n);
-  for (size_t i = 0; i < n; ++i) elems[i] = canonicalAddr(v.elems[i]);
+  for (size_t i = 0; i < n; ++i) {
+    if (v.elems[i].kind == Kind::Ip || v.elems[i].kind == Kind::Cidr)
+      storeCanonicalAddr(v.elems[i], elems[i]);
+    else
+      elems[i] = v.elems[i];  // a map's keys
+  }
   Value out = v;
   out.elems = elems;
   if (v.kind == Kind::Set) out.n = sortUnique(elems, v.n);
@@ -782,10 +800,10 @@ const Decision& Decider::decideBound(bool explain) {
 
 // ---- InputBuilder ----
 
-// The kinds InputBuilder::set does not store inline: the value must fit the type (enum
-// member in range, sorted and duplicate-free collections, …), and addresses are made
-// canonical. Scalar addresses have their own short path here, and Set<String> and
-// Map<String, String>, the common collections, their own function (setStrings).
+// The kinds InputBuilder::set does not store inline: collections must be sorted and
+// duplicate-free with elements of their type, and addresses are made canonical. Scalar
+// addresses (setAddress) and Set<String> and Map<String, String>, the common collections
+// (setStrings), have their own functions; the rest takes the general type check.
 namespace {
 // Stores `v` field by field (as InputBuilder::set does: `v` was usually built just before)
 // and marks the attribute set.
@@ -844,7 +862,7 @@ bool storeCollection(const Value& v, Value& out, uint64_t* present, uint64_t bit
 // Set<String> and Map<String, String>. Collections of at most one element, common in bound
 // inputs, are checked here; longer ones in a tail call (so this saves no registers).
 bool InputBuilder::setStrings(const detail::BindSlot& b, const Value& v, Value& out, uint64_t* present) {
-  if (v.kind != b.kind || (v.n && !v.elems)) return false;
+  if (v.n && !v.elems) return false;
   if (v.n > 1) return storeSortedStrings(b, v, out, present);
   if (v.n == 1 && (v.elems[0].kind != Kind::String ||
                    (b.check == detail::BindSlot::Check::StringMap && v.elems[1].kind != Kind::String)))
@@ -852,19 +870,23 @@ bool InputBuilder::setStrings(const detail::BindSlot& b, const Value& v, Value& 
   return storeCollection(v, out, present, b.bit);
 }
 
+// Ip and Cidr: a family and prefix in range, stored canonical. Calls nothing, so that it
+// saves no registers.
+bool InputBuilder::setAddress(const detail::BindSlot& b, const Value& v, Value& out, uint64_t* present) {
+  if (v.kind == Kind::Ip ? v.family != 4 && v.family != 6
+                         : !((v.family == 4 && v.prefix <= 32) || (v.family == 6 && v.prefix <= 128)))
+    return false;
+  storeCanonicalAddr(v, out);
+  *present |= b.bit;
+  return true;
+}
+
+// Collections of other elements (the general type check), and values of no attribute.
 bool InputBuilder::setChecked(const detail::BindSlot& b, const Value& v, Value& out, uint64_t* present) {
-  using Check = detail::BindSlot::Check;
   if (b.type == kNone || v.kind != b.kind) return false;
-  if (b.check == Check::Address) {
-    if (v.kind == Kind::Ip ? v.family != 4 && v.family != 6
-                           : !((v.family == 4 && v.prefix <= 32) || (v.family == 6 && v.prefix <= 128)))
-      return false;
-    out = canonicalAddr(v);
-  } else {
-    const auto& p = d_.bundle_->impl();
-    if (!valueFits(p, b.type, v)) return false;
-    out = canonicalBound(p, b.type, v, d_.st_->scratch.arena);
-  }
+  const auto& p = d_.bundle_->impl();
+  if (!valueFits(p, b.type, v)) return false;
+  out = canonicalBound(p, b.type, v, d_.st_->scratch.arena);
   *present |= b.bit;
   return true;
 }

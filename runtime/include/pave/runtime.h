@@ -165,6 +165,8 @@ class InputBuilder {
       case Kind::Map:
         if (b.check != detail::BindSlot::Check::Full) return setStrings(b, v, t.values[slot], t.present);
         return setChecked(b, v, t.values[slot], t.present);
+      case Kind::Ip:
+      case Kind::Cidr: return setAddress(b, v, t.values[slot], t.present);
       default: return setChecked(b, v, t.values[slot], t.present);
     }
     // The fields these kinds use, one by one: `v` is usually built just before the call,
@@ -177,7 +179,9 @@ class InputBuilder {
     *t.present |= b.bit;
     return true;
   }
+  // The out-of-line checks, for a value of the attribute's kind.
   static bool setStrings(const detail::BindSlot& b, const Value& v, Value& out, uint64_t* present);
+  static bool setAddress(const detail::BindSlot& b, const Value& v, Value& out, uint64_t* present);
   bool setChecked(const detail::BindSlot& b, const Value& v, Value& out, uint64_t* present);
   Decider& d_;
   detail::BindTarget principal_, request_, context_;  // empty unless bound

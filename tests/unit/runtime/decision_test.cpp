@@ -548,6 +548,52 @@ TEST(Decision, PreBoundCidrHostBitsAreCleared) {
     }
 }
 
+// Addresses in a bound set are stored canonical too, as the JSON decoder makes them: no
+// prefix on an Ip, the bytes its family does not use zero.
+TEST(Decision, PreBoundSetsOfAddressesAreCanonical) {
+  Catalog c;
+  const TypeId hosts_type = c.b.typeId(TypeDesc{TypeKind::Set, kNone, c.tIp});
+  c.b.schema.context.push_back({c.b.intern("hosts"), hosts_type, true});
+  const uint32_t hosts = uint32_t(c.b.schema.context.size() - 1);
+  Const none;
+  none.type = hosts_type;
+  c.b.schema.requests[c.cloudRole].grants.push_back({c.b.intern("hosts"), hosts_type, none, MergeOp::Unique});
+  uint32_t r = c.rule("acme.any", Effect::Allow, {c.cloudRole}, {constBool(true)});
+  c.grant(r, "hosts", [hosts](FunctionBuilder& fb) {
+    Reg v = fb.reg();
+    fb.emit(Op::LOAD_CTX, v, hosts);
+    return v;
+  });
+  auto lb = c.load();
+  Decider d(lb);
+  auto ip = [](std::initializer_list<uint8_t> bytes, uint8_t leftover, uint8_t prefix) {
+    Value v;
+    std::memset(static_cast<void*>(&v), leftover, sizeof v);
+    v.kind = Kind::Ip;
+    v.family = 4;
+    v.prefix = prefix;
+    std::copy(bytes.begin(), bytes.end(), v.ip);
+    return v;
+  };
+  InputBuilder in = d.bind(c.cloudRole, c.human);
+  ASSERT_TRUE(bindDevViewer(in, c));
+  const Value list[] = {ip({10, 0, 0, 5}, 0x11, 0), ip({10, 0, 0, 5}, 0xee, 24), ip({10, 0, 0, 6}, 0x00, 0)};
+  const Value set = in.makeSet(list);
+  ASSERT_EQ(set.n, 2u);  // the first two are the same address
+  ASSERT_TRUE(in.context(hosts, set));
+  const Decision& dec = d.decideBound();
+  std::string out;
+  toJson(*lb, dec, out);
+  EXPECT_EQ(json::parse(out)["grants"]["hosts"], json::parse(R"(["10.0.0.5", "10.0.0.6"])")) << out;
+  // The grant is the attribute as stored: no prefix, the unused bytes zero.
+  const Value& granted = dec.grants.back();  // the last grant of CloudRole
+  ASSERT_EQ(granted.n, 2u);
+  for (const Value* e = granted.elems; e < granted.elems + 2; ++e) {
+    EXPECT_EQ(e->prefix, 0);
+    for (int i = 4; i < 16; ++i) EXPECT_EQ(e->ip[i], 0) << i;
+  }
+}
+
 // A value the compiler cannot see through, so that binding it takes InputBuilder::set's
 // checks for a kind only known at run time (a value built in the call folds them).
 [[gnu::noinline]] Value opaque(const Value& v) {
