@@ -40,9 +40,9 @@ ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   python3 "$shared/conformance/run.py" --pave build-asan/pave "${skip[@]}"
 
-echo "== portable runtime (without the SSE2 code paths; ASan + UBSan)"
+echo "== portable runtime (without the SSE2 code paths; ASan + UBSan, bounds-checked containers)"
 cmake -S . -B build-portable -G Ninja -DPAVE_WERROR=ON -DCMAKE_BUILD_TYPE=Debug -DPAVE_SANITIZE=ON \
-  -DPAVE_PORTABLE=ON -DPAVE_SHARED_DIR="$shared" >/dev/null
+  -DPAVE_PORTABLE=ON -DCMAKE_CXX_FLAGS=-D_GLIBCXX_ASSERTIONS -DPAVE_SHARED_DIR="$shared" >/dev/null
 cmake --build build-portable --target pave_runtime_tests
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   build-portable/tests/unit/runtime/pave_runtime_tests --gtest_brief=1

@@ -55,7 +55,6 @@ class DecisionEncoder {
   Encoder& enc_;
   std::map<uint32_t, Sym> conditions_;
   std::map<std::pair<uint32_t, std::string>, Sym> grants_;
-  int fresh_ = 0;
 };
 
 }  // namespace pave::analysis

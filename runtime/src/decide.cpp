@@ -180,7 +180,6 @@ struct Evaluation {
   // Out of line, so that the plain walk is not slowed down. Returns whether a matching
   // rule is an approve rule.
   [[gnu::noinline]] bool walkByBits(const RuleSet& set, uint32_t decided) {
-    Decision& d = st.decision;
     const uint32_t words = set.words;
     uint64_t* const bits = st.bits.data();
     uint64_t* const hit = st.hit.data();
@@ -220,21 +219,23 @@ struct Evaluation {
     const uint64_t *rules = set.bitsOf(RuleSet::Rules), *approves = set.bitsOf(RuleSet::Approves),
                    *denies = set.bitsOf(RuleSet::Denies), *exceptions = set.bitsOf(RuleSet::Exceptions),
                    *contributes = set.bitsOf(RuleSet::Contributes);
-    // Appends the rules of `x` (emplace_back: with push_back here, GCC stops inlining
-    // push_back in the plain walk).
-    auto append = [](std::vector<uint32_t>& out, uint64_t x, const uint32_t* ids) {
-      for (; x; x &= x - 1) out.emplace_back(ids[__builtin_ctzll(x)]);
+    // Appends the rules of `x` to `out`, through a pointer kept in a register (the stores
+    // are of rule indices, which could alias the list's count in memory).
+    auto append = [](DecisionList<uint32_t>& out, uint64_t x, const uint32_t* ids) {
+      uint32_t* at = out.end();
+      for (; x; x &= x - 1) *at++ = ids[__builtin_ctzll(x)];
+      out.n = uint32_t(at - out.data());
     };
     bool any_approve = false;
     for (uint32_t w = 0; w < words; ++w) {
       const uint64_t h = hit[w];
       const uint32_t* ids = set.rule_ids.data() + size_t(w) * 64;
-      append(d.rules, h & rules[w], ids);
+      append(st.rules, h & rules[w], ids);
       for (uint64_t x = h & contributes[w]; x; x &= x - 1)
         st.matched[st.matched_n++] = &set.rules[size_t(w) * 64 + size_t(__builtin_ctzll(x))];
       any_approve |= (h & approves[w]) != 0;
-      append(d.deny_rules, (h | erred[w]) & denies[w], ids);
-      append(st.exceptions, h & exceptions[w], ids);
+      append(st.deny_rules, (h | erred[w]) & denies[w], ids);
+      append(st.matching, h & exceptions[w], ids);
     }
     return any_approve;
   }
@@ -256,7 +257,7 @@ struct Evaluation {
   }
 
   [[gnu::noinline]] void evalError(uint32_t rule, const Value& err) {
-    st.decision.errors.push_back({"evaluation-error", {}, rule, std::string(err.str())});
+    st.errors.push_back({"evaluation-error", {}, rule, std::string(err.str())});
   }
 
   // Combines grant values with the merge operator; false on a `unique` conflict.
@@ -290,7 +291,7 @@ struct Evaluation {
   // at load time when they are constants). False on errors.
   bool approval(const RuleUse& use) {
     if (use.approvers_const) {
-      st.decision.approvals.push_back({use.rule, use.groups, use.quorum});
+      st.approvals.push({use.rule, use.groups, use.quorum});
       return true;
     }
     return evaluatedApproval(use);
@@ -312,29 +313,28 @@ struct Evaluation {
     }
     std::sort(groups, groups + n);
     a.groups = {groups, size_t(std::unique(groups, groups + n) - groups)};
-    st.decision.approvals.push_back(a);
+    st.approvals.push(a);
     return ok;
   }
 
   // Lifting: a matching exception active at `now` lifts its deny if that matched; the
   // exceptions that lifted one are the decision's, and the denies they lifted drop out.
   void lift(int64_t now) {
-    Decision& d = st.decision;
-    for (uint32_t r : d.deny_rules) st.deny_state[r] = 1;
-    for (uint32_t e : st.exceptions) {
+    for (uint32_t r : st.deny_rules) st.deny_state[r] = 1;
+    for (uint32_t e : st.matching) {
       const Rule& x = m.rules[e];
       if (now < x.until && st.deny_state[x.lifts]) st.deny_state[x.lifts] = 2;
     }
-    for (uint32_t e : st.exceptions) {
+    for (uint32_t e : st.matching) {
       const Rule& x = m.rules[e];
-      if (now < x.until && st.deny_state[x.lifts] == 2) d.exceptions.push_back(e);
+      if (now < x.until && st.deny_state[x.lifts] == 2) st.exceptions.push(e);
     }
-    size_t kept = 0;
-    for (uint32_t r : d.deny_rules) {
-      if (st.deny_state[r] == 1) d.deny_rules[kept++] = r;
+    uint32_t kept = 0;
+    for (uint32_t r : st.deny_rules) {
+      if (st.deny_state[r] == 1) st.deny_rules.data()[kept++] = r;
       st.deny_state[r] = 0;
     }
-    d.deny_rules.resize(kept);
+    st.deny_rules.n = kept;
   }
 
   // The value a rule assigns to a grant.
@@ -355,15 +355,14 @@ struct Evaluation {
   // (RuleUse::contributes), in rule order (so each grant merges its values in rule order).
   // False on errors.
   [[gnu::noinline]] bool grantsAndApprovals(const RequestIndex& ri) {
-    Decision& d = st.decision;
     bool ok = true;
-    for (const Value& v : ri.grant_defaults) d.grants.push_back(v);  // few: cheaper than assign
-    const RequestType& rt = m.schema.requests[d.request_type];
+    defaultGrants(ri);
+    const RequestType& rt = m.schema.requests[st.decision.request_type];
     // Loaded once: the stores below are of values, which could alias them.
     const uint32_t stamp = st.stamp, count = st.matched_n;
     const RuleUse* const* const matched = st.matched.data();
     Decider::State::GrantFirst* const firsts = st.grant_first.data();
-    Value* const grants = d.grants.data();
+    Value* const grants = st.grants.data();
     const GrantDecl* const decls = rt.grants.data();
     for (uint32_t i = 0; i < count; ++i) {
       const RuleUse& use = *matched[i];
@@ -396,12 +395,19 @@ struct Evaluation {
     return ok;
   }
 
+  // The request type's grants at their defaults (the grant step then assigns them).
+  void defaultGrants(const RequestIndex& ri) {
+    Value* out = st.grants.data();
+    for (const Value& v : ri.grant_defaults) *out++ = v;
+    st.grants.n = uint32_t(ri.grant_defaults.size());
+  }
+
   // A grant's value that is not a constant (grantValue out of line, like the other cold
   // paths of grantsAndApprovals).
   [[gnu::noinline]] Value computeGrant(const RuleUse::Grant& grant) { return grantValue(grant); }
   // A `unique` grant given different values by rules `first` and `rule`.
   [[gnu::noinline]] void grantConflict(const RequestType& rt, uint32_t g, uint32_t first, uint32_t rule) {
-    st.decision.errors.push_back({"grant-conflict", {}, rule,
+    st.errors.push_back({"grant-conflict", {}, rule,
                                   "grant '" + std::string(p.str(rt.grants[g].name)) +
                                       "' is assigned different values by '" + std::string(p.str(m.rules[first].name)) +
                                       "' and '" + std::string(p.str(m.rules[rule].name)) + "'"});
@@ -411,14 +417,14 @@ struct Evaluation {
   // only one in st.matched, if any): the defaults, then that rule's values (nothing to
   // merge, no approvals). Out of line, like grantsAndApprovals. False on errors.
   [[gnu::noinline]] bool oneAllowGrants(const RequestIndex& ri) {
-    Decision& d = st.decision;
-    for (const Value& v : ri.grant_defaults) d.grants.push_back(v);  // few: cheaper than assign
+    defaultGrants(ri);
     if (st.matched_n == 0) return true;  // no matching rule assigns grants
+    Value* const grants = st.grants.data();
     const RuleUse& use = *st.matched[0];
     bool ok = true;
     for (const RuleUse::Grant& grant : use.grants) {
       if (grant.form == RuleUse::Grant::Form::Constant) {  // used where it is
-        d.grants[grant.grant] = grant.k;
+        grants[grant.grant] = grant.k;
         continue;
       }
       const Value v = grantValue(grant);
@@ -426,7 +432,7 @@ struct Evaluation {
         evalError(use.rule, v);
         ok = false;
       } else {
-        d.grants[grant.grant] = v;
+        grants[grant.grant] = v;
       }
     }
     return ok;
@@ -475,7 +481,7 @@ struct Evaluation {
     const int64_t now = st.input.context[p.time_slot].i;
     bool any_approve = false;
     st.matched_n = 0;
-    st.exceptions.clear();
+    st.matching.clear();
     // What a match does (walkByBits does the same by bitsets): allow/approve rules that
     // match are the decision's rules; matching (or erring) denies are its deny rules unless
     // an exception lifts them below.
@@ -483,15 +489,15 @@ struct Evaluation {
       if (result == Matched::Error) evalError(use.rule, err);
       switch (use.effect) {
         case Effect::Deny:
-          if (result != Matched::False) d.deny_rules.push_back(use.rule);
+          if (result != Matched::False) st.deny_rules.push(use.rule);
           break;
         case Effect::Exception:
-          if (result == Matched::True) st.exceptions.push_back(use.rule);
+          if (result == Matched::True) st.matching.push(use.rule);
           break;
         case Effect::Approve:
         case Effect::Allow:
           if (result != Matched::True) break;
-          d.rules.push_back(use.rule);
+          st.rules.push(use.rule);
           if (use.contributes) st.matched[st.matched_n++] = &use;
           any_approve |= use.effect == Effect::Approve;
           break;
@@ -505,7 +511,7 @@ struct Evaluation {
         int32_t failed = -1;
         Matched result = match(rule, failed, err);
         matched(use, result, err);
-        d.trace.push_back({use.rule, result, rule.effect == Effect::Exception && now < rule.until,
+        st.trace.push_back({use.rule, result, rule.effect == Effect::Exception && now < rule.until,
                            result == Matched::False ? failed : -1});
       }
     } else {
@@ -517,28 +523,28 @@ struct Evaluation {
       else
         walk(set, decided, matched);
     }
-    if (!st.exceptions.empty()) lift(now);
+    if (!st.matching.empty()) lift(now);
 
-    if (!d.deny_rules.empty()) {
+    if (!st.deny_rules.empty()) {
       d.outcome = Outcome::Deny;
-      for (uint32_t r : d.deny_rules)
-        d.reasons.push_back(m.rules[r].because != kNone ? p.str(m.rules[r].because) : p.str(m.rules[r].name));
-    } else if (!d.rules.empty()) {
+      for (uint32_t r : st.deny_rules)
+        st.reasons.push(m.rules[r].because != kNone ? p.str(m.rules[r].because) : p.str(m.rules[r].name));
+    } else if (!st.rules.empty()) {
       // Only the contributing rules (st.matched) assign grants or name approvers.
       const bool one_allow = !any_approve && st.matched_n <= 1;
       if (one_allow ? oneAllowGrants(ri) : grantsAndApprovals(ri)) {
         d.outcome = any_approve ? Outcome::Approval : Outcome::Allow;
       } else {
         d.outcome = Outcome::Deny;
-        d.grants.clear();
-        d.approvals.clear();
+        st.grants.clear();
+        st.approvals.clear();
       }
     } else {
       d.outcome = Outcome::Deny;
-      d.reasons.push_back(kNoMatchingRule);
+      st.reasons.push(kNoMatchingRule);
     }
-    if (d.errors.size() > 1) {
-      std::stable_sort(d.errors.begin(), d.errors.end(), [&](const DecisionError& x, const DecisionError& y) {
+    if (st.errors.size() > 1) {
+      std::stable_sort(st.errors.begin(), st.errors.end(), [&](const DecisionError& x, const DecisionError& y) {
         return p.str(m.rules[x.rule].name) < p.str(m.rules[y.rule].name);
       });
     }
@@ -649,18 +655,25 @@ void Decider::State::prepare(const LoadedBundle::Impl& p) {
   context.resize(std::max<size_t>(p.model.schema.context.size(), 1));
   deny_state.resize(p.model.rules.size());
   memo_stamp.resize(p.memo_count, 0);
-  size_t grants = 0;
-  for (const RequestType& rt : p.model.schema.requests) grants = std::max(grants, rt.grants.size());
-  grant_first.resize(grants);
+  size_t grants_max = 0;
+  for (const RequestType& rt : p.model.schema.requests) grants_max = std::max(grants_max, rt.grants.size());
+  grant_first.resize(grants_max);
   size_t set_words = 1;
   for (const RequestIndex& ri : p.requests)
     for (const RuleSet& set : ri.by_principal) set_words = std::max<size_t>(set_words, set.words);
   bits.resize(set_words);
   hit.resize(set_words);
   erred.resize(set_words);
+  // A decision walks each applicable rule of its request type at most once, so at most
+  // that many rules (and approvals, matching exceptions, deny rules) enter its lists; the
+  // reasons are its deny rules' or one.
   size_t applicable = 0;
   for (const RequestIndex& ri : p.requests) applicable = std::max(applicable, ri.rules.size());
   matched.resize(applicable);
+  for (auto* list : {&rules, &deny_rules, &exceptions, &matching}) list->buf.resize(applicable);
+  approvals.buf.resize(applicable);
+  grants.buf.resize(grants_max);
+  reasons.buf.resize(applicable + 1);
   memo_value.resize(p.memo_count);
 }
 
@@ -678,14 +691,14 @@ void Decider::State::reset() {
 [[gnu::always_inline]] inline void Decider::State::clearDecision(bool explain) {
   Decision& d = decision;
   d.outcome = Outcome::Deny;
-  d.rules.clear();
-  d.deny_rules.clear();
-  d.exceptions.clear();
-  d.approvals.clear();
-  d.grants.clear();
-  d.reasons.clear();
-  d.errors.clear();
-  d.trace.clear();
+  rules.clear();
+  deny_rules.clear();
+  exceptions.clear();
+  approvals.clear();
+  grants.clear();
+  reasons.clear();
+  errors.clear();
+  trace.clear();
   d.explained = explain;
 }
 
@@ -709,6 +722,7 @@ const Decision& Decider::decide(std::string_view input_json, bool explain) {
   st_->reset();
   st_->decision.explained = explain;
   if (decodeJsonInput(p, input_json, *st_)) evaluate(p, *st_, explain);
+  st_->publish();
   return st_->decision;
 }
 
@@ -755,14 +769,15 @@ const Decision& Decider::decideBound(bool explain) {
   st.clearDecision(explain);
   if (!st.bound) {
     d.request_type = kNone;
-    d.errors.push_back({"unknown-request-type", "$.type", kNone, "no request type bound"});
+    st.errors.push_back({"unknown-request-type", "$.type", kNone, "no request type bound"});
+    st.publish();
     return d;
   }
   const Schema& s = p.model.schema;
   const RequestType& rt = s.requests[st.input.request_type];
   const PrincipalType& pt = s.principals[st.input.principal_type];
   if (!p.requests[st.input.request_type].allows[st.input.principal_type])
-    d.errors.push_back({"principal-not-allowed", "$.principal.type", kNone, "principal type not allowed"});
+    st.errors.push_back({"principal-not-allowed", "$.principal.type", kNone, "principal type not allowed"});
   // Clears what binding left unset (tracked objects), and tells whether every required
   // attribute is set.
   auto settle = [](const BindObject& o, uint64_t present, std::vector<Value>& values) {
@@ -783,7 +798,7 @@ const Decision& Decider::decideBound(bool explain) {
   const bool context_set = settle(p.context_bind, st.present[size_t(FastTest::Root::Context)], st.context);
   if (!(request_set & principal_set & context_set)) {  // rare: name the missing attributes
     auto missing = [&](const char* root, StrId name) {
-      d.errors.push_back({"missing-attribute", std::string("$.") + root + "." + std::string(p.str(name)), kNone,
+      st.errors.push_back({"missing-attribute", std::string("$.") + root + "." + std::string(p.str(name)), kNone,
                           "missing attribute '" + std::string(p.str(name)) + "'"});
     };
     for (size_t a = 0; a < pt.attrs.size(); ++a)
@@ -793,8 +808,8 @@ const Decision& Decider::decideBound(bool explain) {
     for (size_t a = 0; a < s.context.size(); ++a)
       if (!s.context[a].optional && st.context[a].kind == Kind::Absent) missing("context", s.context[a].name);
   }
-  if (!d.errors.empty()) return d;
-  evaluate(p, st, explain);
+  if (st.errors.empty()) evaluate(p, st, explain);
+  st.publish();
   return d;
 }
 

@@ -1,6 +1,7 @@
 // Internal: the per-Decider state (scratch memory reused across decisions).
 #pragma once
 
+#include <span>
 #include <string>
 #include <vector>
 
@@ -19,13 +20,35 @@ struct JNode {
   uint32_t n = 0;
 };
 
+// A list of a decision, with room for the most a decision of the decider's bundle can hold
+// (sized once by prepare), so that adding to it only stores.
+template <typename T>
+struct DecisionList {
+  std::vector<T> buf;
+  uint32_t n = 0;
+  void push(const T& x) { buf[n++] = x; }
+  T* data() { return buf.data(); }
+  T* begin() { return buf.data(); }
+  T* end() { return buf.data() + n; }
+  bool empty() const { return n == 0; }
+  void clear() { n = 0; }
+  std::span<const T> view() const { return {buf.data(), n}; }
+};
+
 struct Decider::State {
   Scratch scratch;
   std::vector<Value> principal, request, context;
   Input input;
   bool bound = false;
   uint64_t present[3] = {};  // binding: the tracked attributes set, by FastTest::Root
+  // The decision: its lists are filled below while deciding, then published (publish).
   Decision decision;
+  DecisionList<uint32_t> rules, deny_rules, exceptions;
+  DecisionList<Approval> approvals;
+  DecisionList<Value> grants;
+  DecisionList<std::string_view> reasons;
+  std::vector<DecisionError> errors;  // rare: grown as needed
+  std::vector<TraceEntry> trace;      // explaining
   std::vector<uint64_t> bits;  // dispatch: the rules still in
   // By position in the rule set (walkByBits): the rules that matched, that erred.
   std::vector<uint64_t> hit, erred;
@@ -38,7 +61,7 @@ struct Decider::State {
   // of the largest request type, so a decision only stores).
   std::vector<const RuleUse*> matched;
   uint32_t matched_n = 0;
-  std::vector<uint32_t> exceptions;     // the matching exceptions
+  DecisionList<uint32_t> matching;  // the matching exceptions
   // Per grant index: the first rule that assigned it, current when its stamp is this
   // decision's (so nothing is reset between decisions).
   struct GrantFirst {
@@ -60,10 +83,22 @@ struct Decider::State {
   void reset();
   // Forgets the previous decision (its request type stays).
   void clearDecision(bool explain);
+  // Points the decision's lists at what was decided.
+  void publish() {
+    Decision& d = decision;
+    d.rules = rules.view();
+    d.deny_rules = deny_rules.view();
+    d.exceptions = exceptions.view();
+    d.approvals = approvals.view();
+    d.grants = grants.view();
+    d.reasons = reasons.view();
+    d.errors = errors;
+    d.trace = trace;
+  }
 };
 
 // json_input.cpp: parses and validates one input (SPEC §7.2) into `st.input`. On problems,
-// fills `st.decision.errors` and returns false.
+// fills `st.errors` and returns false.
 bool decodeJsonInput(const LoadedBundle::Impl& p, std::string_view json, Decider::State& st);
 
 // decide.cpp: runs the decision procedure (SPEC §5) over `st.input`.

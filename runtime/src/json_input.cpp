@@ -445,7 +445,7 @@ class Validator {
       : p_(p), st_(st), arena_(st.scratch.arena), seen_(st.seen) {}
 
   void problem(const char* code, const Path& path, std::string message) {
-    st_.decision.errors.push_back({code, path.str(), kNone, std::move(message)});
+    st_.errors.push_back({code, path.str(), kNone, std::move(message)});
   }
 
   static const char* jsonTypeName(const JNode& n) {
@@ -853,12 +853,12 @@ bool decodeJsonInput(const LoadedBundle::Impl& p, std::string_view json, Decider
   if (!parser.parse(root, error)) {
     st.jstack.clear();
     st.jkeys.clear();
-    st.decision.errors.push_back({"malformed-json", "$", kNone, error});
+    st.errors.push_back({"malformed-json", "$", kNone, error});
     return false;
   }
   Validator v(p, st);
   v.run(root);
-  return st.decision.errors.empty();
+  return st.errors.empty();
 }
 
 }  // namespace pave::rt

@@ -96,7 +96,7 @@ struct Out {
     appendJsonQuoted(s, text);
     o += text;
   }
-  void ruleList(const std::vector<uint32_t>& rules) {
+  void ruleList(std::span<const uint32_t> rules) {
     o += '[';
     for (size_t i = 0; i < rules.size(); ++i) {
       if (i) o += ',';

@@ -72,20 +72,22 @@ struct TraceEntry {
   int32_t failed = -1;      // index of the first false conjunct, or -1
 };
 
-// Rule lists hold rule indices sorted by qualified name. Values and views stay valid until
-// the next decision made with the same Decider.
+// A decision: views of the Decider's memory, like the values they hold, valid until the next
+// decision made with the same Decider (copy what must outlive it). The Decider keeps room
+// for the most a decision of its bundle can hold, so deciding allocates nothing. Rule lists
+// hold rule indices sorted by qualified name.
 struct Decision {
   Outcome outcome = Outcome::Deny;
   uint32_t request_type = kNone;
-  std::vector<uint32_t> rules;
-  std::vector<uint32_t> deny_rules;
-  std::vector<uint32_t> exceptions;
-  std::vector<Approval> approvals;
-  std::vector<Value> grants;  // per grant of the request type, in declaration order; empty on deny
-  std::vector<std::string_view> reasons;
-  std::vector<DecisionError> errors;
-  std::vector<TraceEntry> trace;  // filled when explaining
-  bool explained = false;         // adds "trace" to the JSON
+  std::span<const uint32_t> rules;
+  std::span<const uint32_t> deny_rules;
+  std::span<const uint32_t> exceptions;
+  std::span<const Approval> approvals;
+  std::span<const Value> grants;  // per grant of the request type, in declaration order; empty on deny
+  std::span<const std::string_view> reasons;
+  std::span<const DecisionError> errors;
+  std::span<const TraceEntry> trace;  // filled when explaining
+  bool explained = false;             // adds "trace" to the JSON
 };
 
 // Appends the decision JSON (SPEC §7.4) to `out`.

@@ -22,6 +22,9 @@ using nlohmann::json;
 
 constexpr int64_t k2026_12_31_235959 = 1798761599;
 
+// The code of a decision's first error, or "" if it has none.
+std::string firstError(const Decision& d) { return d.errors.empty() ? "" : d.errors[0].code; }
+
 Body overflow() {  // a Bool condition that is an error value
   return [](FunctionBuilder& fb) {
     Reg a = fb.load(fb.intConst(std::numeric_limits<int64_t>::max())), s = fb.reg(), out = fb.reg();
@@ -180,12 +183,16 @@ TEST(Decision, ApprovalsCollectGroupsAndQuorum) {
   Decision changed = d.decide(humanInput(cloudRequest("dev", "admin")));
   ASSERT_EQ(changed.approvals.size(), 2u);
   const std::string_view other[] = {"other"};
-  changed.approvals[1].groups = other;
+  std::vector<Approval> approvals(changed.approvals.begin(), changed.approvals.end());
+  approvals[1].groups = other;
+  changed.approvals = approvals;
   std::string text;
   toJson(*lb, changed, text);
   EXPECT_EQ(json::parse(text)["approvals"][1], json::parse(R"({"rule":"acme.leads","groups":["other"],"quorum":1})"));
   changed = d.decide(humanInput(cloudRequest("dev", "admin")));
-  changed.approvals[1].quorum = 3;
+  approvals.assign(changed.approvals.begin(), changed.approvals.end());
+  approvals[1].quorum = 3;
+  changed.approvals = approvals;
   text.clear();
   toJson(*lb, changed, text);
   EXPECT_EQ(json::parse(text)["approvals"][1], json::parse(R"({"rule":"acme.leads","groups":["b-leads","z\"q"],"quorum":3})"));
@@ -404,9 +411,9 @@ TEST(Decision, PreBoundInputMatchesJson) {
   EXPECT_FALSE(unknown.request(c.sDuration, Value::integer(7200, Kind::Duration)));
   EXPECT_FALSE(unknown.principal(0, in.makeString("dev@acme.io")));
   EXPECT_FALSE(unknown.context("break_glass", Value::boolean(false)));
-  EXPECT_EQ(d.decideBound().errors.at(0).code, "unknown-request-type");
+  EXPECT_EQ(firstError(d.decideBound()), "unknown-request-type");
   d.bind(c.cloudRole, 100000);  // an unknown principal type: the same
-  EXPECT_EQ(d.decideBound().errors.at(0).code, "unknown-request-type");
+  EXPECT_EQ(firstError(d.decideBound()), "unknown-request-type");
 
   // A principal type the request type does not allow denies with principal-not-allowed.
   InputBuilder agent = d.bind(c.cloudRole, c.agent);
@@ -455,6 +462,36 @@ bool bindDevViewer(InputBuilder& in, const Catalog& c) {
          in.request(c.sDuration, Value::integer(7200, Kind::Duration)) &&
          in.context("time", Value::integer(1795773600, Kind::Timestamp)) &&
          in.context("break_glass", Value::boolean(false));
+}
+
+// A decision's lists have room for every applicable rule (SPEC §5: each rule is walked at
+// most once): full lists, with and without a trace. Under the sanitizers, a list written
+// past its room is reported.
+TEST(Decision, ListsHoldEveryApplicableRule) {
+  for (Effect effect : {Effect::Approve, Effect::Deny}) {
+    Catalog c;
+    constexpr int kRules = 70;  // more than one bitset word
+    for (int i = 0; i < kRules; ++i) {
+      uint32_t r = c.rule("acme.r" + std::to_string(100 + i), effect, {c.cloudRole}, {constBool(true)});
+      if (effect == Effect::Approve) c.b.rules[r].approvers = {c.fn(constString("team"))};
+    }
+    auto lb = c.load();
+    Decider d(lb);
+    for (bool explain : {false, true}) {
+      const Decision& dec = d.decide(humanInput(cloudRequest()), explain);
+      ASSERT_TRUE(dec.errors.empty());
+      if (effect == Effect::Approve) {
+        EXPECT_EQ(dec.outcome, Outcome::Approval);
+        EXPECT_EQ(dec.rules.size(), size_t(kRules));
+        EXPECT_EQ(dec.approvals.size(), size_t(kRules));
+      } else {
+        EXPECT_EQ(dec.outcome, Outcome::Deny);
+        EXPECT_EQ(dec.deny_rules.size(), size_t(kRules));
+        EXPECT_EQ(dec.reasons.size(), size_t(kRules));
+      }
+      EXPECT_EQ(dec.trace.size(), explain ? size_t(kRules) : 0u);
+    }
+  }
 }
 
 // Regression: an IPv4 value built by hand may leave anything in the 12 unused bytes of its
@@ -741,7 +778,7 @@ TEST(Decision, RebindingClearsOptionalAttributes) {
   EXPECT_EQ(d.decideBound().outcome, Outcome::Allow);
   InputBuilder secret = d.bind(c.secretAccess, c.workload);
   EXPECT_FALSE(secret.request(c.sCount, Value::integer(3)));  // not a SecretAccess attribute
-  EXPECT_EQ(d.decideBound().errors.at(0).code, "missing-attribute");
+  EXPECT_EQ(firstError(d.decideBound()), "missing-attribute");
   ASSERT_TRUE(bindCloudRole(false));
   EXPECT_EQ(d.decideBound().outcome, Outcome::Deny);
 }
