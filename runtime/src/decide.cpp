@@ -231,8 +231,9 @@ struct Evaluation {
       const uint64_t h = hit[w];
       const uint32_t* ids = set.rule_ids.data() + size_t(w) * 64;
       append(st.rules, h & rules[w], ids);
-      for (uint64_t x = h & contributes[w]; x; x &= x - 1)
-        st.matched[st.matched_n++] = &set.rules[size_t(w) * 64 + size_t(__builtin_ctzll(x))];
+      if (!set.grants_by_bits)  // grantsByBits reads the bitsets instead
+        for (uint64_t x = h & contributes[w]; x; x &= x - 1)
+          st.matched[st.matched_n++] = &set.rules[size_t(w) * 64 + size_t(__builtin_ctzll(x))];
       any_approve |= (h & approves[w]) != 0;
       append(st.deny_rules, (h | erred[w]) & denies[w], ids);
       append(st.matching, h & exceptions[w], ids);
@@ -402,6 +403,60 @@ struct Evaluation {
     st.grants.n = uint32_t(ri.grant_defaults.size());
   }
 
+  // The grants and approvals of a set walked by bitsets with RuleSet::grants_by_bits: the
+  // approvals of the matching approve rules, and each grant's values, first stored, the
+  // others merged, from the matching rules that assign it, in set order (as
+  // grantsAndApprovals would, rule by rule: the merges and the conflicts reported are the
+  // same, and errors are sorted by rule afterwards). False on a conflict.
+  [[gnu::noinline]] bool grantsByBits(const RuleSet& set, const RequestIndex& ri) {
+    defaultGrants(ri);
+    const uint32_t words = set.words;
+    const uint64_t* const hit = st.hit.data();
+    const uint64_t* const approves = set.bitsOf(RuleSet::Approves);
+    Approval* approvals = st.approvals.end();
+    for (uint32_t w = 0; w < words; ++w)
+      for (uint64_t x = hit[w] & approves[w]; x; x &= x - 1)
+        *approvals++ = set.approval_at[size_t(w) * 64 + size_t(__builtin_ctzll(x))];
+    st.approvals.n = uint32_t(approvals - st.approvals.data());
+    const RequestType& rt = m.schema.requests[st.decision.request_type];
+    const uint32_t count = uint32_t(rt.grants.size()), n = uint32_t(set.rules.size());
+    Value* const grants = st.grants.data();
+    bool ok = true;
+    for (uint32_t g = 0; g < count; ++g) {
+      const uint64_t* const assigns = set.grant_rules.data() + size_t(g) * words;
+      const RuleSet::GrantSource* const src = set.grant_src.data() + size_t(g) * n;
+      // Calls fn(position, value) for each matching rule that assigns grant g, in order.
+      auto each = [&](auto&& fn) {
+        for (uint32_t w = 0; w < words; ++w)
+          for (uint64_t x = hit[w] & assigns[w]; x; x &= x - 1) {
+            const uint32_t pos = w * 64 + uint32_t(__builtin_ctzll(x));
+            const RuleSet::GrantSource& s = src[pos];
+            fn(pos, s.k ? *s.k : roots[s.root][s.slot]);
+          }
+      };
+      const MergeOp op = rt.grants[g].merge;
+      if (op == MergeOp::Min || op == MergeOp::Max) {  // the first least (greatest) value
+        const Value* best = nullptr;
+        each([&](uint32_t, const Value& v) {
+          if (!best || (op == MergeOp::Min ? v.i < best->i : v.i > best->i)) best = &v;
+        });
+        if (best) grants[g] = *best;
+        continue;
+      }
+      uint32_t first = kNone;  // the first rule that assigns it
+      each([&](uint32_t pos, const Value& v) {
+        if (first == kNone) {
+          grants[g] = v;
+          first = set.rule_ids[pos];
+        } else if (!merge(op, grants[g], v)) {
+          grantConflict(rt, g, first, set.rule_ids[pos]);
+          ok = false;
+        }
+      });
+    }
+    return ok;
+  }
+
   // A grant's value that is not a constant (grantValue out of line, like the other cold
   // paths of grantsAndApprovals).
   [[gnu::noinline]] Value computeGrant(const RuleUse::Grant& grant) { return grantValue(grant); }
@@ -480,6 +535,7 @@ struct Evaluation {
     const RequestIndex& ri = p.requests[d.request_type];
     const int64_t now = st.input.context[p.time_slot].i;
     bool any_approve = false;
+    const RuleSet* by_bits = nullptr;  // a set walked by bitsets whose grants are taken so too
     st.matched_n = 0;
     st.matching.clear();
     // What a match does (walkByBits does the same by bitsets): allow/approve rules that
@@ -518,10 +574,12 @@ struct Evaluation {
       // Only the rules that can match for this principal type and these dispatch values.
       const RuleSet& set = ri.by_principal[st.input.principal_type];
       const uint32_t decided = select(set);
-      if (set.by_bits)
+      if (set.by_bits) {
         any_approve = walkByBits(set, decided);
-      else
+        if (set.grants_by_bits) by_bits = &set;
+      } else {
         walk(set, decided, matched);
+      }
     }
     if (!st.matching.empty()) lift(now);
 
@@ -530,9 +588,10 @@ struct Evaluation {
       for (uint32_t r : st.deny_rules)
         st.reasons.push(m.rules[r].because != kNone ? p.str(m.rules[r].because) : p.str(m.rules[r].name));
     } else if (!st.rules.empty()) {
-      // Only the contributing rules (st.matched) assign grants or name approvers.
+      // Only the contributing rules (st.matched, or the bitsets) assign grants or name
+      // approvers.
       const bool one_allow = !any_approve && st.matched_n <= 1;
-      if (one_allow ? oneAllowGrants(ri) : grantsAndApprovals(ri)) {
+      if (by_bits ? grantsByBits(*by_bits, ri) : one_allow ? oneAllowGrants(ri) : grantsAndApprovals(ri)) {
         d.outcome = any_approve ? Outcome::Approval : Outcome::Allow;
       } else {
         d.outcome = Outcome::Deny;

@@ -179,6 +179,26 @@ struct RuleSet {
   std::vector<uint64_t> of;         // kOfCount × words
   std::vector<uint32_t> rule_ids;   // per rule: its index in the model
   const uint64_t* bitsOf(Of which) const { return of.data() + size_t(which) * words; }
+  // Grants by bitsets (a set walked by bitsets whose contributing rules all assign
+  // constants or required attributes, and name constant approvers): a decision takes each
+  // grant's values from the matching rules that assign it, in set order, and the approvals
+  // from the matching approve rules, without listing the rules that matched.
+  bool grants_by_bits = false;
+  std::vector<uint64_t> grant_rules;  // per grant (grants × words): the rules that assign it
+  // Per grant and rule (grants × rules): what it assigns, a constant (`k`, in grant_pool)
+  // or an attribute (`root`, `slot`).
+  struct GrantSource {
+    const Value* k = nullptr;
+    uint32_t slot = 0;
+    uint8_t root = 0;
+  };
+  std::vector<GrantSource> grant_src;
+  std::vector<Value> grant_pool;
+  std::vector<Approval> approval_at;  // per rule: an approve rule's approval
+  RuleSet() = default;
+  RuleSet(RuleSet&&) = default;
+  RuleSet& operator=(RuleSet&&) = default;
+  RuleSet(const RuleSet&) = delete;  // grant_src and approval_at point into the set
 };
 
 using detail::BindSlot;

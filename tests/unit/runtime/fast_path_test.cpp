@@ -5,6 +5,8 @@
 // it runs in the interpreter; both must match on every input, explained or not.
 #include <gtest/gtest.h>
 
+#include <random>
+
 #include <cstdio>
 #include <limits>
 
@@ -672,6 +674,105 @@ TEST(Dispatch, RulesWithTheSameConditionsShareResults) {
   size_t group4 = 0;
   for (int i = 4; i < 130; i += 9) ++group4;
   EXPECT_EQ(one["errors"].size(), group4);
+}
+
+// Grants by bitsets (RuleSet::grants_by_bits): over more than 64 rules walked by bitsets,
+// grants of every merge operator, assigned constants or a required attribute, conflicting
+// `unique` values on some inputs (several errors, sorted by rule), and approvals. Each plain
+// decision must equal the explained one, which takes grants rule by rule.
+TEST(Dispatch, GrantsByBitsAgreeWithExplainedDecisions) {
+  Catalog c;
+  const std::string roles[] = {"viewer", "admin", "auditor"};
+  auto strings = [&c](std::vector<std::string> xs) {
+    return [&c, xs](FunctionBuilder& fb) {
+      std::vector<Const> e;
+      for (auto& x : xs) e.push_back(fb.stringConst(x));
+      return fb.load(fb.setConst(c.tString, e));
+    };
+  };
+  std::mt19937 rng(3);
+  for (int i = 0; i < 110; ++i) {
+    const unsigned pick = rng() % 20;
+    Effect effect = pick < 3 ? Effect::Deny : pick < 9 ? Effect::Approve : Effect::Allow;
+    char name[32];
+    std::snprintf(name, sizeof name, "acme.g%03d", i);
+    std::vector<Body> conj = {requestEnvIs(c, rng() % 3)};
+    std::string role;  // a condition on the role, if any
+    if (effect == Effect::Deny)
+      role = rng() % 2 ? "zzz" : "auditor";
+    else if (rng() % 2)
+      role = roles[rng() % 3];
+    if (!role.empty()) conj.push_back(requestRoleIs(c, role));
+    uint32_t r = c.rule(name, effect, {c.cloudRole}, conj);
+    if (effect == Effect::Approve) c.b.rules[r].approvers = {c.fn(constString("sre")), c.fn(constString("team"))};
+    if (effect == Effect::Deny) {
+      if (rng() % 2) c.exception(std::string(name) + "_x", r, 1798761599, {requestRoleIs(c, roles[rng() % 3])});
+      continue;
+    }
+    const unsigned grant = rng() % 6;
+    switch (grant) {
+      case 0:
+        if (rng() % 2) {
+          c.grant(r, "max_ttl", loadRequest(c, c.sDuration));  // a required attribute
+        } else {
+          const int64_t minutes = 40 + 20 * int64_t(rng() % 6);  // 40m .. 2h20m
+          c.grant(r, "max_ttl", [minutes](FunctionBuilder& fb) { return fb.load(fb.durationConst(minutes * 60)); });
+        }
+        break;
+      case 1: c.grant(r, "scopes", strings({"s" + std::to_string(rng() % 4), "read"})); break;
+      case 2: c.grant(r, "common", strings({"read", "x" + std::to_string(rng() % 2)})); break;
+      case 3: c.grant(r, "audited", constBool(rng() % 4 == 0)); break;
+      case 4: c.grant(r, "ticket_queue", constString(role == "admin" ? "sec" : "ops")); break;  // admins conflict
+      default: break;  // none (approve rules still name approvers)
+    }
+    if (grant != 3 && rng() % 3 == 0) c.grant(r, "audited", constBool(false));  // a second grant
+  }
+  // Two conflicts for dev admins: the first `ops` value against two `sec` ones.
+  for (const char* name : {"acme.t_ops", "acme.t_sec1", "acme.t_sec2"}) {
+    const bool sec = name[7] == 's';
+    std::vector<Body> conj = {requestEnvIs(c, 0)};
+    if (sec) conj.push_back(requestRoleIs(c, "admin"));
+    c.grant(c.rule(name, Effect::Allow, {c.cloudRole}, conj), "ticket_queue", constString(sec ? "sec" : "ops"));
+  }
+  auto lb = c.load();
+  const RuleSet& human_rules = lb->impl().requests[c.cloudRole].by_principal[c.human];
+  EXPECT_GT(human_rules.rules.size(), 64u);
+  EXPECT_TRUE(human_rules.by_bits);
+  EXPECT_TRUE(human_rules.grants_by_bits);
+  int compared = 0, conflicts = 0, granted = 0;
+  for (const char* env : {"dev", "staging", "prod"})
+    for (const char* role : {"viewer", "admin", "auditor", "zzz"})
+      for (const char* ttl : {"\"30m\"", "\"1h\"", "\"3h\""}) {
+        const std::string input = humanInput(cloudRequest(env, role, ttl));
+        json plain = decide(lb, input, false);
+        json explained = decide(lb, input, true);
+        explained.erase("trace");
+        EXPECT_EQ(plain, explained) << input;
+        conflicts += plain["errors"].size() > 1;
+        granted += plain["decision"] != "deny";
+        ++compared;
+      }
+  EXPECT_EQ(compared, 36);
+  EXPECT_GT(conflicts, 0);
+  EXPECT_GT(granted, 0);
+
+  // A computed grant (not a constant or an attribute) takes the set off grants by bitsets.
+  Catalog k;
+  uint32_t a = k.rule("acme.a", Effect::Allow, {k.cloudRole}, {requestEnvIs(k, 0)});
+  uint32_t b = k.rule("acme.b", Effect::Allow, {k.cloudRole}, {requestEnvIs(k, 0)});
+  k.grant(a, "max_ttl", loadRequest(k, k.sDuration));
+  k.grant(b, "max_ttl", [&k](FunctionBuilder& fb) {
+    Reg d = fb.reg(), out = fb.reg();
+    fb.emit(Op::LOAD_REQ, d, k.sDuration);
+    fb.emit(Op::ADD, out, d, d);
+    return out;
+  });
+  auto computed = k.load();
+  const RuleSet& computed_rules = computed->impl().requests[k.cloudRole].by_principal[k.human];
+  EXPECT_TRUE(computed_rules.by_bits);
+  EXPECT_FALSE(computed_rules.grants_by_bits);
+  json twice = decide(computed, humanInput(cloudRequest("dev", "viewer", "\"1h\"")), false);
+  EXPECT_EQ(twice["grants"]["max_ttl"], "1h");
 }
 
 }  // namespace
