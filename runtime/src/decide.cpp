@@ -897,11 +897,13 @@ bool storeCollection(const Value& v, Value& out, uint64_t* present, uint64_t bit
 }
 
 // storeSortedStrings when some neighbours' first bytes are equal (or a string is empty):
-// every neighbour compared in full (the kinds are checked).
+// every element's kind checked, and every neighbour compared in full.
 [[gnu::noinline]] bool storeSortedStringsSlow(const detail::BindSlot& b, const Value& v, Value& out,
                                               uint64_t* present) {
   const size_t stride = b.check == detail::BindSlot::Check::StringMap ? 2 : 1;
   const Value* const end = v.elems + stride * v.n;
+  for (const Value* x = v.elems; x < end; ++x)
+    if (x->kind != Kind::String) return false;
   for (const Value* key = v.elems + stride; key < end; key += stride)
     if (!stringBefore(key[-ptrdiff_t(stride)], *key)) return false;
   return storeCollection(v, out, present, b.bit);
@@ -909,26 +911,19 @@ bool storeCollection(const Value& v, Value& out, uint64_t* present, uint64_t bit
 
 // Stores a Set<String> or Map<String, String> value of two or more elements (map: entries)
 // if they are strings in sorted order without duplicates. When first bytes decide the
-// order (the usual case) it calls nothing, and otherwise it ends in a tail call, so that it
-// saves no registers.
+// order (the usual case) it calls nothing; at the first neighbours they do not decide, it
+// hands the whole value to storeSortedStringsSlow in a tail call (so it saves no registers).
 [[gnu::noinline]] bool storeSortedStrings(const detail::BindSlot& b, const Value& v, Value& out, uint64_t* present) {
-  const size_t stride = b.check == detail::BindSlot::Check::StringMap ? 2 : 1;
-  const Value* const end = v.elems + stride * v.n;
-  if (stride == 2)
-    for (const Value* x = v.elems + 1; x < end; x += 2)
-      if (x->kind != Kind::String) return false;
-  if (v.elems->kind != Kind::String) return false;
-  bool undecided = false;  // some neighbours' first bytes do not decide their order
-  for (const Value* key = v.elems + stride; key < end; key += stride) {
-    const Value& prev = key[-ptrdiff_t(stride)];  // sorted, no duplicates: prev < key
-    if (key->kind != Kind::String) return false;
-    if (prev.n && key->n && prev.s[0] != key->s[0]) {
-      if (uint8_t(prev.s[0]) > uint8_t(key->s[0])) return false;
-    } else {
-      undecided = true;
-    }
+  const bool map = b.check == detail::BindSlot::Check::StringMap;
+  const size_t stride = map ? 2 : 1;
+  const Value* key = v.elems;
+  const Value* const end = key + stride * v.n;
+  if (key->kind != Kind::String || (map && key[1].kind != Kind::String)) return false;
+  for (const Value* next = key + stride; next < end; key = next, next += stride) {  // sorted: key < next
+    if (next->kind != Kind::String || (map && next[1].kind != Kind::String)) return false;
+    if (!key->n || !next->n || key->s[0] == next->s[0]) return storeSortedStringsSlow(b, v, out, present);
+    if (uint8_t(key->s[0]) > uint8_t(next->s[0])) return false;
   }
-  if (undecided) return storeSortedStringsSlow(b, v, out, present);
   return storeCollection(v, out, present, b.bit);
 }
 }  // namespace
