@@ -547,21 +547,28 @@ TEST(Decision, PreBoundIpv4IgnoresUnusedAddressBytes) {
 
 // A bound Cidr keeps only its prefix's bits (host bits cleared, whatever the prefix), as the
 // JSON decoder would; seen through a grant that is the attribute as is.
-TEST(Decision, PreBoundCidrHostBitsAreCleared) {
-  Catalog c;
-  const TypeId cidr = c.tCidr;
-  c.b.schema.context.push_back({c.b.intern("net"), cidr, true});
-  const uint32_t net = uint32_t(c.b.schema.context.size() - 1);
-  Const def;
-  def.type = cidr;
-  def.ip.family = 4;
-  c.b.schema.requests[c.cloudRole].grants.push_back({c.b.intern("net"), cidr, def, MergeOp::Unique});
+// Adds an optional context attribute `name` of `type`, a CloudRole grant of the same name
+// (default `def`, merge unique) and a rule that allows and grants the attribute as is, so
+// that the decision shows the attribute as the decider stored it. Returns its slot.
+uint32_t grantContextAttribute(Catalog& c, const char* name, TypeId type, Const def) {
+  c.b.schema.context.push_back({c.b.intern(name), type, true});
+  const uint32_t slot = uint32_t(c.b.schema.context.size() - 1);
+  def.type = type;
+  c.b.schema.requests[c.cloudRole].grants.push_back({c.b.intern(name), type, def, MergeOp::Unique});
   uint32_t r = c.rule("acme.any", Effect::Allow, {c.cloudRole}, {constBool(true)});
-  c.grant(r, "net", [net](FunctionBuilder& fb) {
+  c.grant(r, name, [slot](FunctionBuilder& fb) {
     Reg v = fb.reg();
-    fb.emit(Op::LOAD_CTX, v, net);
+    fb.emit(Op::LOAD_CTX, v, slot);
     return v;
   });
+  return slot;
+}
+
+TEST(Decision, PreBoundCidrHostBitsAreCleared) {
+  Catalog c;
+  Const def;
+  def.ip.family = 4;
+  const uint32_t net = grantContextAttribute(c, "net", c.tCidr, def);
   auto lb = c.load();
   Decider d(lb);
   for (uint8_t family : {uint8_t(4), uint8_t(6)})
@@ -589,18 +596,7 @@ TEST(Decision, PreBoundCidrHostBitsAreCleared) {
 // prefix on an Ip, the bytes its family does not use zero.
 TEST(Decision, PreBoundSetsOfAddressesAreCanonical) {
   Catalog c;
-  const TypeId hosts_type = c.b.typeId(TypeDesc{TypeKind::Set, kNone, c.tIp});
-  c.b.schema.context.push_back({c.b.intern("hosts"), hosts_type, true});
-  const uint32_t hosts = uint32_t(c.b.schema.context.size() - 1);
-  Const none;
-  none.type = hosts_type;
-  c.b.schema.requests[c.cloudRole].grants.push_back({c.b.intern("hosts"), hosts_type, none, MergeOp::Unique});
-  uint32_t r = c.rule("acme.any", Effect::Allow, {c.cloudRole}, {constBool(true)});
-  c.grant(r, "hosts", [hosts](FunctionBuilder& fb) {
-    Reg v = fb.reg();
-    fb.emit(Op::LOAD_CTX, v, hosts);
-    return v;
-  });
+  const uint32_t hosts = grantContextAttribute(c, "hosts", c.b.typeId(TypeDesc{TypeKind::Set, kNone, c.tIp}), {});
   auto lb = c.load();
   Decider d(lb);
   auto ip = [](std::initializer_list<uint8_t> bytes, uint8_t leftover, uint8_t prefix) {
@@ -639,13 +635,25 @@ TEST(Decision, PreBoundSetsOfAddressesAreCanonical) {
   return out;
 }
 
+// A catalog whose one rule allows every CloudRole request, and a decider for it: what the
+// binding checks tests bind to.
+struct AnyAllowed {
+  Catalog c;
+  std::shared_ptr<const LoadedBundle> lb;
+  std::unique_ptr<Decider> d;
+  AnyAllowed() {
+    c.rule("acme.any", Effect::Allow, {c.cloudRole}, {constBool(true)});
+    lb = c.load();
+    d = std::make_unique<Decider>(lb);
+  }
+  InputBuilder bindHuman() { return d->bind(c.cloudRole, c.human); }
+};
+
 // Scalars are checked inline by their kind: each case both built in the call and opaque.
 TEST(Decision, PreBoundScalarsAreCheckedByKind) {
-  Catalog c;
-  c.rule("acme.any", Effect::Allow, {c.cloudRole}, {constBool(true)});
-  auto lb = c.load();
-  Decider d(lb);
-  InputBuilder in = d.bind(c.cloudRole, c.human);
+  AnyAllowed any;
+  const Catalog& c = any.c;
+  InputBuilder in = any.bindHuman();
   const Value error = Value::error("e");
 #define PAVE_BIND_CASE(root, slot, value, ok)                        \
   EXPECT_EQ(in.root(slot, value), ok) << #slot " " #value;          \
@@ -678,11 +686,9 @@ TEST(Decision, PreBoundScalarsAreCheckedByKind) {
 // Set<String>, Map<String, String> and addresses take their own checks when bound (not the
 // general type check): each must still refuse what JSON decoding would never produce.
 TEST(Decision, PreBoundCollectionsAndAddressesAreChecked) {
-  Catalog c;
-  c.rule("acme.any", Effect::Allow, {c.cloudRole}, {constBool(true)});
-  auto lb = c.load();
-  Decider d(lb);
-  InputBuilder in = d.bind(c.cloudRole, c.human);
+  AnyAllowed any;
+  const Catalog& c = any.c;
+  InputBuilder in = any.bindHuman();
   const Value a = Value::string("a"), b = Value::string("b"), one = Value::integer(1);
   const Value sorted[] = {a, b}, unsorted[] = {b, a}, repeated[] = {a, a}, mixed[] = {a, one};
   EXPECT_TRUE(in.principal(c.hGroups, Value::set(sorted, 2)));
