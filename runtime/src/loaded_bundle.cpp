@@ -316,6 +316,9 @@ void indexEffects(RuleSet& set) {
 void indexGrants(const Schema& s, const RequestType& rt, RuleSet& set) {
   set.grants_by_bits = false;
   if (!set.by_bits) return;
+  // The tables take 16 bytes per grant and rule and 32 per rule: a set with more than
+  // RuleSet::kMaxGrantTable of those entries (about 1 MB) takes its grants rule by rule.
+  if ((rt.grants.size() + 2) * set.rules.size() > RuleSet::kMaxGrantTable) return;
   auto required = [&](const RuleUse::Grant& g) {
     switch (g.form) {
       case RuleUse::Grant::Form::Constant: return true;

@@ -184,6 +184,7 @@ struct RuleSet {
   // grant's values from the matching rules that assign it, in set order, and the approvals
   // from the matching approve rules, without listing the rules that matched.
   bool grants_by_bits = false;
+  static constexpr size_t kMaxGrantTable = size_t(1) << 16;  // (grants + 2) × rules, at most
   std::vector<uint64_t> grant_rules;  // per grant (grants × words): the rules that assign it
   // Per grant and rule (grants × rules): what it assigns, a constant (`k`, in grant_pool)
   // or an attribute (`root`, `slot`).

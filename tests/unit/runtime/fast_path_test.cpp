@@ -773,6 +773,24 @@ TEST(Dispatch, GrantsByBitsAgreeWithExplainedDecisions) {
   EXPECT_FALSE(computed_rules.grants_by_bits);
   json twice = decide(computed, humanInput(cloudRequest("dev", "viewer", "\"1h\"")), false);
   EXPECT_EQ(twice["grants"]["max_ttl"], "1h");
+
+  // A set whose tables would pass RuleSet::kMaxGrantTable entries takes its grants rule by
+  // rule: CloudRole has 5 grants, so (5 + 2) entries per rule.
+  Catalog big;
+  const size_t over = RuleSet::kMaxGrantTable / 7 + 1;
+  for (size_t i = 0; i < over; ++i) {
+    uint32_t r = big.rule("acme.b" + std::to_string(100000 + i), Effect::Allow, {big.cloudRole},
+                          {requestEnvIs(big, uint32_t(i % 3))});
+    if (i % 1000 == 0) big.grant(r, "max_ttl", loadRequest(big, big.sDuration));
+  }
+  auto large = big.load();
+  const RuleSet& large_rules = large->impl().requests[big.cloudRole].by_principal[big.human];
+  EXPECT_TRUE(large_rules.by_bits);
+  EXPECT_FALSE(large_rules.grants_by_bits);
+  EXPECT_TRUE(large_rules.grant_src.empty());
+  json plain = decide(large, humanInput(cloudRequest("dev", "viewer", "\"1h\"")), false);
+  EXPECT_EQ(plain["decision"], "allow");
+  EXPECT_EQ(plain["grants"]["max_ttl"], "1h");
 }
 
 }  // namespace
