@@ -463,9 +463,9 @@ struct Evaluation {
   // A `unique` grant given different values by rules `first` and `rule`.
   [[gnu::noinline]] void grantConflict(const RequestType& rt, uint32_t g, uint32_t first, uint32_t rule) {
     st.errors.push_back({"grant-conflict", {}, rule,
-                                  "grant '" + std::string(p.str(rt.grants[g].name)) +
-                                      "' is assigned different values by '" + std::string(p.str(m.rules[first].name)) +
-                                      "' and '" + std::string(p.str(m.rules[rule].name)) + "'"});
+                         "grant '" + std::string(p.str(rt.grants[g].name)) + "' is assigned different values by '" +
+                             std::string(p.str(m.rules[first].name)) + "' and '" +
+                             std::string(p.str(m.rules[rule].name)) + "'"});
   }
 
   // The grants of an allow decision where at most one matching rule assigns grants (the
@@ -610,23 +610,28 @@ struct Evaluation {
   }
 };
 
+// Whether an Ip or Cidr has a family, and a Cidr a prefix, in range.
+inline bool addressFits(const Value& v) {
+  return v.kind == Kind::Ip ? v.family == 4 || v.family == 6
+                            : (v.family == 4 && v.prefix <= 32) || (v.family == 6 && v.prefix <= 128);
+}
+
 bool fitsScalar(const LoadedBundle::Impl& p, const TypeDesc& t, const Value& v) {
   if (v.kind != kindOf(t.kind)) return false;
   switch (t.kind) {
     case TypeKind::Bool: return v.i == 0 || v.i == 1;
     case TypeKind::Enum:
       return v.n == t.enum_index && v.i >= 0 && uint64_t(v.i) < p.model.schema.enums[t.enum_index].members.size();
-    case TypeKind::Ip: return v.family == 4 || v.family == 6;
-    case TypeKind::Cidr: return (v.family == 4 && v.prefix <= 32) || (v.family == 6 && v.prefix <= 128);
+    case TypeKind::Ip:
+    case TypeKind::Cidr: return addressFits(v);
     default: return true;
   }
 }
 
 // An Ip or Cidr built by hand may carry leftover bytes past its family's length, a prefix
-// on an Ip, or host bits on a Cidr: keep it the way the JSON decoder would have made it.
-// Stores the Ip or Cidr `v` (of a valid family and prefix) into `out` (not `v`). The words
-// are loaded and masked in registers and stored once (a Value taken by value and changed
-// in place went through the stack twice).
+// on an Ip, or host bits on a Cidr: this stores `v` (which fits) into `out` (not `v`) the
+// way the JSON decoder would have made it. The words are masked in registers and stored
+// once (a Value taken by value and changed in place went through the stack twice).
 [[gnu::always_inline]] inline void storeCanonicalAddr(const Value& v, Value& out) {
   const Kind kind = v.kind;
   const uint8_t family = v.family, prefix = kind == Kind::Cidr ? v.prefix : 0;
@@ -653,30 +658,18 @@ bool fitsScalar(const LoadedBundle::Impl& p, const TypeDesc& t, const Value& v) 
 
 bool isAddr(TypeKind k) { return k == TypeKind::Ip || k == TypeKind::Cidr; }
 
-// A bound value (that fits `type`) as the decider stores it: addresses canonical
-// (collections holding them are copied into the arena, and sets re-sorted, since clearing
-// host bits may merge two).
+// A bound collection (that fits `type`) as the decider stores it: a set of addresses is
+// copied into the arena with each address canonical, and re-sorted (the schema allows
+// addresses in sets, not in maps; scalar addresses take InputBuilder::setAddress).
 Value canonicalBound(const LoadedBundle::Impl& p, TypeId type, const Value& v, Arena& arena) {
   const auto& types = p.model.schema.types;
   const TypeDesc& t = types[type];
-  if (!isAddr(t.kind) && !((t.kind == TypeKind::Set || t.kind == TypeKind::Map) && isAddr(types[t.elem].kind)))
-    return v;
-  if (v.kind != Kind::Set && v.kind != Kind::Map) {
-    Value out;
-    storeCanonicalAddr(v, out);
-    return out;
-  }
-  const size_t n = v.kind == Kind::Map ? 2 * size_t(v.n) : v.n;
-  Value* elems = arena.allocArray<Value>(n);
-  for (size_t i = 0; i < n; ++i) {
-    if (v.elems[i].kind == Kind::Ip || v.elems[i].kind == Kind::Cidr)
-      storeCanonicalAddr(v.elems[i], elems[i]);
-    else
-      elems[i] = v.elems[i];  // a map's keys
-  }
+  if (t.kind != TypeKind::Set || !isAddr(types[t.elem].kind)) return v;
+  Value* elems = arena.allocArray<Value>(v.n);
+  for (uint32_t i = 0; i < v.n; ++i) storeCanonicalAddr(v.elems[i], elems[i]);
   Value out = v;
   out.elems = elems;
-  if (v.kind == Kind::Set) out.n = sortUnique(elems, v.n);
+  out.n = sortUnique(elems, v.n);
   return out;
 }
 
@@ -942,9 +935,7 @@ bool InputBuilder::setStrings(const detail::BindSlot& b, const Value& v, Value& 
 // Ip and Cidr: a family and prefix in range, stored canonical. Calls nothing, so that it
 // saves no registers.
 bool InputBuilder::setAddress(const detail::BindSlot& b, const Value& v, Value& out, uint64_t* present) {
-  if (v.kind == Kind::Ip ? v.family != 4 && v.family != 6
-                         : !((v.family == 4 && v.prefix <= 32) || (v.family == 6 && v.prefix <= 128)))
-    return false;
+  if (!addressFits(v)) return false;
   storeCanonicalAddr(v, out);
   *present |= b.bit;
   return true;
