@@ -2,10 +2,16 @@
 
 #include <openssl/evp.h>
 
+#include <algorithm>
+#include <filesystem>
 #include <map>
 #include <stdexcept>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include "codegen/ExprCompiler.h"
+#include "stdlib/Stdlib.h"
 
 namespace pave::codegen {
 
@@ -221,14 +227,22 @@ bool generate(const CheckedProgram& program, const SourceManager& sources, const
   return true;
 }
 
-std::string digestSources(const SourceManager& sources) {
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
+std::string digestSources(const SourceManager& sources, const std::string& root) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::path base = fs::absolute(root, ec).lexically_normal();
+  std::vector<std::pair<std::string, std::string_view>> files;  // (path from the root, text)
   for (uint32_t i = 0; i < sources.size(); ++i) {
     FileId id{i};
     const std::string& path = sources.path(id);
-    if (path.rfind("<std>", 0) == 0) continue;
-    std::string_view text = sources.text(id);
+    if (isStdlibPath(path)) continue;
+    files.emplace_back(fs::absolute(path, ec).lexically_normal().lexically_relative(base).generic_string(),
+                       sources.text(id));
+  }
+  std::sort(files.begin(), files.end());
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
+  for (const auto& [path, text] : files) {
     uint64_t sizes[2] = {path.size(), text.size()};
     EVP_DigestUpdate(ctx, sizes, sizeof sizes);
     EVP_DigestUpdate(ctx, path.data(), path.size());

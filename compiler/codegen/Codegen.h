@@ -24,7 +24,9 @@ struct CodegenOptions {
 bool generate(const sema::CheckedProgram& program, const SourceManager& sources, const CodegenOptions& options,
               rt::Bundle& out, std::string& error);
 
-/// "sha256:<hex>" over the user's source files (path and content, in path order).
-std::string digestSources(const SourceManager& sources);
+/// "sha256:<hex>" over the user's source files (path and content, in path order), each
+/// path taken relative to the repository `root`, so that the digest (and the bundle) does
+/// not depend on where the repository is or how its path was spelled.
+std::string digestSources(const SourceManager& sources, const std::string& root);
 
 }  // namespace pave::codegen

@@ -72,7 +72,7 @@ BuildStatus buildBundle(const BuildOptions& options, Compilation& c, std::vector
   codegen::CodegenOptions cg;
   cg.name = options.name.empty() ? defaultName(c) : options.name;
   cg.revision = options.revision;
-  cg.sourcesDigest = codegen::digestSources(c.sources);
+  cg.sourcesDigest = codegen::digestSources(c.sources, c.root);
   cg.sourceMap = !options.strip;
   rt::Bundle bundle;
   if (!codegen::generate(*c.program, c.sources, cg, bundle, error)) return BuildStatus::IoError;

@@ -2,6 +2,7 @@
 #include <algorithm>
 
 #include "sema/internal/Checker.h"
+#include "stdlib/Stdlib.h"
 
 namespace pave::sema::internal {
 
@@ -34,8 +35,13 @@ void Checker::collectDecls() {
     }
     fileOrder_.push_back(f);
   }
+  // The standard library's files first, then the user's by path: an order that does not
+  // depend on how the repository's path was spelled (it decides the order of declarations,
+  // and so of the bundle's tables).
   std::stable_sort(fileOrder_.begin(), fileOrder_.end(), [&](uint32_t a, uint32_t b) {
-    return sources_.path(ast_.files[a].file) < sources_.path(ast_.files[b].file);
+    const std::string &x = sources_.path(ast_.files[a].file), &y = sources_.path(ast_.files[b].file);
+    const bool xs = isStdlibPath(x), ys = isStdlibPath(y);
+    return xs != ys ? xs : x < y;
   });
 
   entryOf_.assign(ast_.decls.size(), nullptr);

@@ -13,4 +13,7 @@ struct EmbeddedFile {
 
 const std::vector<EmbeddedFile>& stdlibFiles();
 
+// Whether a source path names one of the standard library's files.
+inline bool isStdlibPath(std::string_view path) { return path.starts_with("<std>/"); }
+
 }  // namespace pave
