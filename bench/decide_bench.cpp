@@ -13,7 +13,8 @@
 //   bind_only/example, bind_only/gen1000   Decider::bind + InputBuilder alone (no decision)
 // After the run a summary prints decisions per second, ns per decision and the ratio to
 // native/cloud_role (and, for JSON benchmarks, to native_json/cloud_role). The summary uses
-// CPU time, which is steadier than wall time on a shared machine.
+// CPU time, which is steadier than wall time on a shared machine. Last, each bundle's size
+// in bytes per rule.
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
@@ -21,11 +22,13 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <map>
 #include <span>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <vector>
 
 #include "pave/runtime.h"
@@ -575,6 +578,22 @@ class SummaryReporter : public benchmark::ConsoleReporter {
 
 }  // namespace
 
+// Each bundle's size in bytes, per rule (exceptions count as rules: each is one in the
+// bundle's rule table).
+void printBundleSizes() {
+  std::printf("\n");
+  for (const auto& [label, env, file, bundle] :
+       {std::tuple{"example", "PAVE_BENCH_EXAMPLES", "examples.pvb", &exampleBundle},
+        std::tuple{"gen1000", "PAVE_BENCH_GENERATED", "gen1000.pvb", &generatedBundle}}) {
+    std::error_code ec;
+    const auto bytes = std::filesystem::file_size(bundlePath(env, file), ec);
+    const size_t rules = (*bundle)()->model().rules.size();
+    if (ec || rules == 0) continue;
+    std::printf("bundle: %-8s %10ju bytes, %5zu rules, %6.1f bytes per rule\n", label, uintmax_t(bytes), rules,
+                double(bytes) / double(rules));
+  }
+}
+
 int main(int argc, char** argv) {
   // PAVE_BENCH_ITERATIONS=N runs each benchmark exactly N times, for instruction counts:
   // the difference of two runs under callgrind divided by the difference of their N.
@@ -588,6 +607,7 @@ int main(int argc, char** argv) {
   SummaryReporter reporter;
   benchmark::RunSpecifiedBenchmarks(&reporter);
   reporter.summary();
+  printBundleSizes();
   benchmark::Shutdown();
   return 0;
 }
