@@ -24,6 +24,7 @@
 #include <cstring>
 #include <filesystem>
 #include <map>
+#include <set>
 #include <span>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -511,10 +512,14 @@ class SummaryReporter : public benchmark::ConsoleReporter {
  public:
   void ReportRuns(const std::vector<Run>& runs) override {
     ConsoleReporter::ReportRuns(runs);
-    for (const Run& r : runs)
-      if (!r.error_occurred && r.run_type == Run::RT_Iteration)
+    for (const Run& r : runs) {
+      if (r.error_occurred) failed_.insert(r.benchmark_name());
+      else if (r.run_type == Run::RT_Iteration)
         ns_[r.benchmark_name()][r.repetition_index] = r.GetAdjustedCPUTime() * nsPerUnit(r.time_unit);
+    }
   }
+  // The benchmarks that stopped with an error (an unexpected decision, a refused value).
+  const std::set<std::string>& failed() const { return failed_; }
   void summary() const {
     using Reps = std::map<int64_t, double>;
     auto median = [](std::vector<double> v) {
@@ -574,6 +579,7 @@ class SummaryReporter : public benchmark::ConsoleReporter {
     return 1;
   }
   std::map<std::string, std::map<int64_t, double>> ns_;  // per benchmark, per repetition
+  std::set<std::string> failed_;
 };
 
 }  // namespace
@@ -609,5 +615,8 @@ int main(int argc, char** argv) {
   reporter.summary();
   printBundleSizes();
   benchmark::Shutdown();
-  return 0;
+  // A benchmark that stopped with an error fails the run (CI runs every benchmark a few
+  // iterations to check that each still gets its expected decision).
+  for (const std::string& name : reporter.failed()) std::fprintf(stderr, "pave_bench_decide: %s failed\n", name.c_str());
+  return reporter.failed().empty() ? 0 : 1;
 }

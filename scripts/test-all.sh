@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Everything CI runs, from a fresh Debian machine: set-up, a warnings-as-errors build,
-# unit and golden tests (ctest), the conformance suite, the example repository, the same
+# unit and golden tests (ctest), the conformance suite, the example repository, a few
+# iterations of each decision benchmark (each must get its expected decision), the same
 # tests again under AddressSanitizer + UndefinedBehaviorSanitizer, the runtime's tests
 # built without its SSE2 code paths, and a short run of the runtime's fuzz targets.
 set -euo pipefail
@@ -19,7 +20,7 @@ fi
 shared=$(cd "$shared" && pwd)
 
 echo "== build (warnings as errors)"
-scripts/setup.sh build -DPAVE_SHARED_DIR="$shared"
+scripts/setup.sh build -DPAVE_SHARED_DIR="$shared" -DPAVE_BENCH=ON
 
 echo "== unit and golden tests"
 ctest --test-dir build --output-on-failure -j"$(nproc)"
@@ -31,6 +32,9 @@ python3 "$shared/conformance/run.py" --pave build/pave "${skip[@]}"
 
 echo "== example repository"
 PAVE_NOW=2026-11-27T00:00:00Z scripts/demo.sh build >/dev/null
+
+echo "== benchmark smoke (every decision benchmark gets its expected decision; times are not checked)"
+PAVE_BENCH_ITERATIONS=20 build/bench/pave_bench_decide --benchmark_repetitions=1
 
 echo "== sanitizers (ASan + UBSan)"
 scripts/setup.sh build-asan -DCMAKE_BUILD_TYPE=Debug -DPAVE_SANITIZE=ON -DPAVE_SHARED_DIR="$shared"
