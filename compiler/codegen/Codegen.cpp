@@ -243,7 +243,11 @@ std::string digestSources(const SourceManager& sources, const std::string& root)
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
   EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
   for (const auto& [path, text] : files) {
-    uint64_t sizes[2] = {path.size(), text.size()};
+    unsigned char sizes[16];  // both lengths as little-endian u64, whatever the machine
+    for (int i = 0; i < 8; ++i) {
+      sizes[i] = static_cast<unsigned char>(uint64_t(path.size()) >> (8 * i));
+      sizes[8 + i] = static_cast<unsigned char>(uint64_t(text.size()) >> (8 * i));
+    }
     EVP_DigestUpdate(ctx, sizes, sizeof sizes);
     EVP_DigestUpdate(ctx, path.data(), path.size());
     EVP_DigestUpdate(ctx, text.data(), text.size());

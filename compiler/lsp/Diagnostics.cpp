@@ -14,15 +14,13 @@ using json = nlohmann::json;
 
 namespace {
 
-constexpr std::string_view kStdPrefix = "<std>/";
-
 /// The standard library lives in the binary; definitions inside it are shown from a copy
 /// written once to the user's cache folder.
 std::string stdlibCopy(const std::string& path) {
   const char* xdg = std::getenv("XDG_CACHE_HOME");
   const char* home = std::getenv("HOME");
   fs::path base = xdg && *xdg ? fs::path(xdg) : home && *home ? fs::path(home) / ".cache" : fs::temp_directory_path();
-  fs::path target = base / "pave" / ("stdlib-" PAVE_VERSION) / path.substr(kStdPrefix.size());
+  fs::path target = base / "pave" / ("stdlib-" PAVE_VERSION) / path.substr(kStdlibPrefix.size());
   std::error_code ec;
   if (fs::exists(target, ec)) return target.string();
   for (const EmbeddedFile& f : stdlibFiles()) {
@@ -54,7 +52,7 @@ json fixJson(const Snapshot& snap, const FixIt& fix) {
 json locationJson(const Snapshot& snap, SourceRange r) {
   if (!r.valid() || r.file.value >= snap.sources.size()) return nullptr;
   std::string path = snap.sources.path(r.file);
-  if (path.compare(0, kStdPrefix.size(), kStdPrefix) == 0) path = stdlibCopy(path);
+  if (isStdlibPath(path)) path = stdlibCopy(path);
   if (path.empty()) return nullptr;
   std::string absolute = fs::absolute(path).lexically_normal().string();
   return {{"uri", pathToUri(absolute)}, {"range", snap.lineIndex(r.file).range(r.begin, r.end)}};

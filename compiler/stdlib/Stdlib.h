@@ -13,7 +13,9 @@ struct EmbeddedFile {
 
 const std::vector<EmbeddedFile>& stdlibFiles();
 
+// The standard library's files are named "<std>/" + their path under stdlib/.
+inline constexpr std::string_view kStdlibPrefix = "<std>/";
 // Whether a source path names one of the standard library's files.
-inline bool isStdlibPath(std::string_view path) { return path.starts_with("<std>/"); }
+inline bool isStdlibPath(std::string_view path) { return path.starts_with(kStdlibPrefix); }
 
 }  // namespace pave
