@@ -51,7 +51,7 @@ constexpr std::string_view kNoMatchingRule = "no-matching-rule";
 
 // A guard's probe (GuardProbe) on the input's values by root (principal, request,
 // context): 1 true, 0 false, -1 undecided.
-inline int probe(const Conjunct& c, const Value* const* roots) {
+[[gnu::always_inline]] inline int probe(const Conjunct& c, const Value* const* roots) {
   if (c.probe == GuardProbe::Generic) return -1;
   const Value& v = roots[c.root][c.slot];
   const Value& k = c.k;
@@ -148,7 +148,9 @@ struct Evaluation {
   // Matching when not explaining: the conjuncts with a fast test first, since any false
   // conjunct decides, skipping those the dispatch keys in `decided` already found true; the
   // error reported is still that of the first erring conjunct.
-  Matched matchGuarded(const RuleUse& use, uint32_t decided, Value& err) {
+  // Always in line (so is `probe`): with two instances of walkByBits, GCC would otherwise
+  // call it, and the walks would save and reload their registers around each call.
+  [[gnu::always_inline]] Matched matchGuarded(const RuleUse& use, uint32_t decided, Value& err) {
     uint32_t err_at = kNone;
     auto holds = [&](const Conjunct& c) {
       if (c.key_bit & decided) return true;
@@ -194,9 +196,11 @@ struct Evaluation {
   //   leader and has the same dispatch bits, so it is in the walk only with its leader);
   //   after an error, each follower is walked for its own message.
   // Out of line, so that the plain walk is not slowed down. Returns whether a matching
-  // rule is an approve rule.
+  // rule is an approve rule. kOneWord: an instance for sets of at most 64 rules (most),
+  // whose loops over words the compiler removes.
+  template <bool kOneWord>
   [[gnu::noinline]] bool walkByBits(const RuleSet& set, uint32_t decided) {
-    const uint32_t words = set.words;
+    const uint32_t words = kOneWord ? 1 : set.words;
     uint64_t* const bits = st.bits.data();
     uint64_t* const hit = st.hit.data();
     uint64_t* const erred = st.erred.data();
@@ -423,10 +427,12 @@ struct Evaluation {
   // approvals of the matching approve rules, and each grant's values, first stored, the
   // others merged, from the matching rules that assign it, in set order (as
   // grantsAndApprovals would, rule by rule: the merges and the conflicts reported are the
-  // same, and errors are sorted by rule afterwards). False on a conflict.
+  // same, and errors are sorted by rule afterwards). False on a conflict. kOneWord as for
+  // walkByBits.
+  template <bool kOneWord>
   [[gnu::noinline]] bool grantsByBits(const RuleSet& set, const RequestIndex& ri) {
     defaultGrants(ri);
-    const uint32_t words = set.words;
+    const uint32_t words = kOneWord ? 1 : set.words;
     const uint64_t* const hit = st.hit.data();
     const uint64_t* const approves = set.bitsOf(RuleSet::Approves);
     Approval* approvals = st.approvals.end();
@@ -591,7 +597,7 @@ struct Evaluation {
       const RuleSet& set = ri.by_principal[st.input.principal_type];
       const uint32_t decided = select(set);
       if (set.by_bits) {
-        any_approve = walkByBits(set, decided);
+        any_approve = set.words == 1 ? walkByBits<true>(set, decided) : walkByBits<false>(set, decided);
         if (set.grants_by_bits) by_bits = &set;
       } else {
         walk(set, decided, matched);
@@ -607,7 +613,10 @@ struct Evaluation {
       // Only the contributing rules (st.matched, or the bitsets) assign grants or name
       // approvers.
       const bool one_allow = !any_approve && st.matched_n <= 1;
-      if (by_bits ? grantsByBits(*by_bits, ri) : one_allow ? oneAllowGrants(ri) : grantsAndApprovals(ri)) {
+      const bool ok = by_bits ? by_bits->words == 1 ? grantsByBits<true>(*by_bits, ri) : grantsByBits<false>(*by_bits, ri)
+                      : one_allow ? oneAllowGrants(ri)
+                                  : grantsAndApprovals(ri);
+      if (ok) {
         d.outcome = any_approve ? Outcome::Approval : Outcome::Allow;
       } else {
         d.outcome = Outcome::Deny;
