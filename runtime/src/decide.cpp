@@ -15,8 +15,8 @@ constexpr std::string_view kNoMatchingRule = "no-matching-rule";
 // surrounds its `tzcnt` for __builtin_ctzll with a zeroing `xor` and a sign extension,
 // two of the seven instructions of a loop that lists rules; written out, it is the one
 // instruction. `tzcnt` runs as `bsf` on x86-64 processors without BMI1, the same for a
-// non-zero operand. Elsewhere (and in the portable build, so that CI tests this one too),
-// the builtin.
+// non-zero operand. Elsewhere, and in the portable build (so that CI tests it too), the
+// builtin.
 [[gnu::always_inline]] inline size_t lowestBit(uint64_t x) {
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(PAVE_NO_SIMD)
   size_t i;
