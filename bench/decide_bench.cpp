@@ -582,8 +582,6 @@ class SummaryReporter : public benchmark::ConsoleReporter {
   std::set<std::string> failed_;
 };
 
-}  // namespace
-
 // Each bundle's size in bytes, per rule (exceptions count as rules: each is one in the
 // bundle's rule table).
 void printBundleSizes() {
@@ -599,6 +597,8 @@ void printBundleSizes() {
                 double(bytes) / double(rules));
   }
 }
+
+}  // namespace
 
 int main(int argc, char** argv) {
   // PAVE_BENCH_ITERATIONS=N runs each benchmark exactly N times, for instruction counts:

@@ -613,9 +613,11 @@ struct Evaluation {
       // Only the contributing rules (st.matched, or the bitsets) assign grants or name
       // approvers.
       const bool one_allow = !any_approve && st.matched_n <= 1;
-      const bool ok = by_bits ? by_bits->words == 1 ? grantsByBits<true>(*by_bits, ri) : grantsByBits<false>(*by_bits, ri)
-                      : one_allow ? oneAllowGrants(ri)
-                                  : grantsAndApprovals(ri);
+      bool ok;
+      if (by_bits)
+        ok = by_bits->words == 1 ? grantsByBits<true>(*by_bits, ri) : grantsByBits<false>(*by_bits, ri);
+      else
+        ok = one_allow ? oneAllowGrants(ri) : grantsAndApprovals(ri);
       if (ok) {
         d.outcome = any_approve ? Outcome::Approval : Outcome::Allow;
       } else {
