@@ -121,8 +121,12 @@ SymVal Encoder::scalarVar(const std::string& name, TypeId type, std::vector<z3::
       SymVal v(ctx_.bv_const(name.c_str(), 128));
       v.v6 = ctx_.bool_const((name + "!6").c_str());
       dom.push_back(z3::implies(!*v.v6, v.x.extract(127, 32) == ctx_.bv_val(0, 96)));
+      // An IPv4-mapped IPv6 address is decoded as IPv4 (SPEC §2.1): no IPv6 value is one.
+      z3::expr mapped = v.x.extract(127, 32) == ctx_.bv_val(0xffff, 96);
+      if (t.kind == TypeKind::Ip) dom.push_back(z3::implies(*v.v6, !mapped));
       if (t.kind == TypeKind::Cidr) {
         v.prefix = ctx_.int_const((name + "!len").c_str());
+        dom.push_back(z3::implies(*v.v6 && *v.prefix >= 96, !mapped));
         dom.push_back(*v.prefix >= 0 && *v.prefix <= z3::ite(*v.v6, ctx_.int_val(128), ctx_.int_val(32)));
         dom.push_back((v.x & ~cidrMask(*v.v6, *v.prefix)) == ctx_.bv_val(0, 128));
       }
@@ -366,7 +370,11 @@ Sym Encoder::logic(CExprId id, bool isAnd) {
 Sym Encoder::arith(CExprId id, bool add) {
   Sym l = encode(p_.child(id, 0)), r = encode(p_.child(id, 1));
   z3::expr v = add ? l.v.x + r.v.x : l.v.x - r.v.x;
-  return {SymVal(v), l.err || r.err || !inRange(v)};
+  // A timestamp exists only in years 0000–9999 (SPEC §4.5): leaving the range is an error.
+  z3::expr out = p_.types.kind(p_.expr(id).type) == TypeKind::Timestamp
+                     ? v < ctx_.int_val(minTimestamp()) || v > ctx_.int_val(maxTimestamp())
+                     : !inRange(v);
+  return {SymVal(v), l.err || r.err || out};
 }
 
 Sym Encoder::compare(CExprId id) {

@@ -11,18 +11,24 @@ namespace {
 struct BundleArgs {
   std::string bundle;
   std::vector<std::string> inputs;
-  std::string publicKey;
+  std::vector<std::string> publicKeys;  // files; each holds one or more Ed25519 public keys
   bool explain = false;
   bool disasm = false;
 };
 
 std::shared_ptr<const rt::LoadedBundle> openBundle(const BundleArgs& args) {
   rt::LoadOptions options;
-  if (!args.publicKey.empty()) {
-    if (auto err = readFile(args.publicKey, options.public_key_pem)) {
+  for (const std::string& path : args.publicKeys) {
+    std::string pem, why;
+    if (auto err = path.empty() ? std::optional<std::string>("--public-key: an empty file name") : readFile(path, pem)) {
       printError(*err);
       return nullptr;
     }
+    if (!rt::checkPublicKeys(pem, nullptr, &why)) {
+      printError(path + ": " + why);
+      return nullptr;
+    }
+    options.public_keys_pem.push_back(std::move(pem));
   }
   std::string bytes;
   if (auto err = readFile(args.bundle, bytes)) {
@@ -74,8 +80,8 @@ int runVerify(const BundleArgs& args) {
   auto bundle = openBundle(args);
   if (!bundle) return kExitFindings;
   std::cout << args.bundle << ": ok (sha256:" << bundle->digestHex() << ", "
-            << (bundle->isSigned() ? (args.publicKey.empty() ? "signed, signature not checked: no --public-key"
-                                                             : "signature verified")
+            << (bundle->isSigned() ? (args.publicKeys.empty() ? "signed, signature not checked: no --public-key"
+                                                               : "signature verified")
                                    : "unsigned")
             << ", " << bundle->model().functions.size() << " functions verified)\n";
   return kExitOk;
@@ -89,20 +95,25 @@ void registerBundleCommands(CLI::App& app, int& exitCode) {
   cmd->add_option("bundle", eval->bundle, "The bundle (.pvb)")->required();
   cmd->add_option("inputs", eval->inputs, "Input JSON files, or - for JSON Lines on stdin (default: -)");
   cmd->add_flag("--explain", eval->explain, "Add a trace of every rule evaluated");
-  cmd->add_option("--public-key", eval->publicKey, "Ed25519 public key (PEM); the bundle must be signed by it");
+  cmd->add_option("--public-key", eval->publicKeys,
+                  "Ed25519 public key file (PEM, may hold several keys); repeatable; the bundle must be signed by one of them")
+      ->allow_extra_args(false);
   cmd->callback([eval, &exitCode] { exitCode = runEval(*eval); });
 
   auto inspect = std::make_shared<BundleArgs>();
   cmd = app.add_subcommand("inspect", "Show a bundle's header, metadata, sections and rules");
   cmd->add_option("bundle", inspect->bundle, "The bundle (.pvb)")->required();
   cmd->add_flag("--disasm", inspect->disasm, "Also print the disassembled bytecode");
-  cmd->add_option("--public-key", inspect->publicKey, "Ed25519 public key (PEM) to verify the signature with");
+  cmd->add_option("--public-key", inspect->publicKeys, "Ed25519 public key file (PEM) to verify the signature with; repeatable")
+      ->allow_extra_args(false);
   cmd->callback([inspect, &exitCode] { exitCode = runInspect(*inspect); });
 
   auto verify = std::make_shared<BundleArgs>();
   cmd = app.add_subcommand("verify", "Verify a bundle's digest, signature and bytecode");
   cmd->add_option("bundle", verify->bundle, "The bundle (.pvb)")->required();
-  cmd->add_option("--public-key", verify->publicKey, "Ed25519 public key (PEM); required for signed bundles to check the signature");
+  cmd->add_option("--public-key", verify->publicKeys,
+                  "Ed25519 public key file (PEM); repeatable; required for signed bundles to check the signature")
+      ->allow_extra_args(false);
   cmd->callback([verify, &exitCode] { exitCode = runVerify(*verify); });
 }
 

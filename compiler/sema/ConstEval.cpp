@@ -13,6 +13,8 @@ namespace {
 using VK = ConstValue::Kind;
 using Value = std::optional<ConstValue>;
 constexpr int kMaxEvalDepth = 2000;
+constexpr int64_t kMinTimestamp = -62167219200;  // 0000-01-01T00:00:00Z
+constexpr int64_t kMaxTimestamp = 253402300799;  // 9999-12-31T23:59:59Z
 
 int64_t floorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
 
@@ -136,6 +138,8 @@ class Evaluator {
     bool overflow = n.kind == CExprKind::Add ? __builtin_add_overflow(k[0].i, k[1].i, &out)
                                              : __builtin_sub_overflow(k[0].i, k[1].i, &out);
     if (overflow) return std::nullopt;
+    if (p_.types.kind(n.type) == TypeKind::Timestamp && (out < kMinTimestamp || out > kMaxTimestamp))
+      return std::nullopt;  // outside years 0000–9999 (SPEC §4.5): an error, like an overflow
     return number(n, out);
   }
 

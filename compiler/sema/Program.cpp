@@ -206,9 +206,20 @@ bool parseV6(std::string_view s, uint8_t* out) {
   return true;
 }
 
-}  // namespace
+bool isMappedV4(const IpValue& ip) {
+  static constexpr uint8_t kPrefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  return ip.v6 && std::equal(kPrefix, kPrefix + 12, ip.bytes.begin());
+}
 
-std::optional<IpValue> parseIp(std::string_view text) {
+/// `::ffff:a.b.c.d` as the IPv4 address `a.b.c.d` (SPEC §2.1).
+void unmapV4(IpValue& ip) {
+  std::copy(ip.bytes.begin() + 12, ip.bytes.end(), ip.bytes.begin());
+  std::fill(ip.bytes.begin() + 4, ip.bytes.end(), uint8_t(0));
+  ip.v6 = false;
+}
+
+/// The address as written: an IPv4-mapped IPv6 address stays IPv6.
+std::optional<IpValue> parseIpExact(std::string_view text) {
   IpValue ip;
   if (text.find(':') != std::string_view::npos) {
     ip.v6 = true;
@@ -219,6 +230,14 @@ std::optional<IpValue> parseIp(std::string_view text) {
   return ip;
 }
 
+}  // namespace
+
+std::optional<IpValue> parseIp(std::string_view text) {
+  auto ip = parseIpExact(text);
+  if (ip && isMappedV4(*ip)) unmapV4(*ip);
+  return ip;
+}
+
 std::optional<IpValue> parseCidr(std::string_view text, std::string* why) {
   auto fail = [&](std::string reason) -> std::optional<IpValue> {
     if (why) *why = std::move(reason);
@@ -226,12 +245,17 @@ std::optional<IpValue> parseCidr(std::string_view text, std::string* why) {
   };
   size_t slash = text.find('/');
   if (slash == std::string_view::npos) return fail("a network needs a prefix length, like `10.0.0.0/8`");
-  auto ip = parseIp(text.substr(0, slash));
+  auto ip = parseIpExact(text.substr(0, slash));
   if (!ip) return fail("`" + std::string(text.substr(0, slash)) + "` is not an IPv4 or IPv6 address");
   unsigned max = ip->v6 ? 128 : 32;
   auto prefix = parseDecimal(text.substr(slash + 1), 999);
   if (!prefix || *prefix > max)
     return fail("the prefix length must be between 0 and " + std::to_string(max));
+  if (isMappedV4(*ip) && *prefix >= 96) {  // a network of IPv4-mapped addresses is the IPv4 network
+    unmapV4(*ip);
+    max = 32;
+    *prefix -= 96;
+  }
   ip->prefix = static_cast<uint8_t>(*prefix);
   for (unsigned bit = *prefix; bit < max; ++bit)
     if (ip->bytes[bit / 8] & (0x80 >> (bit % 8))) return fail("host bits are set after the prefix");

@@ -52,7 +52,7 @@ pave_bundle* wrap(std::shared_ptr<const LoadedBundle> b, const std::string& erro
 
 pave::rt::LoadOptions options(const char* public_key_pem) {
   pave::rt::LoadOptions o;
-  if (public_key_pem) o.public_key_pem = public_key_pem;
+  if (public_key_pem) o.public_keys_pem.emplace_back(public_key_pem);  // "" is an invalid key, not "no key"
   return o;
 }
 

@@ -1,6 +1,8 @@
 #include "crypto.h"
 
+#include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/x509.h>
 #include <openssl/pem.h>
 
 #include <memory>
@@ -69,17 +71,78 @@ bool ed25519Sign(std::string_view private_pem, const uint8_t* msg, size_t n, std
   return true;
 }
 
-bool ed25519Verify(std::string_view public_pem, const uint8_t* msg, size_t n, const uint8_t* sig,
+namespace {
+
+// Reads every PEM block of `pem` as an Ed25519 public key.
+bool readPublicKeys(std::string_view pem, std::vector<Pkey>& keys, std::string* error) {
+  auto fail = [&](std::string m) {
+    ERR_clear_error();
+    if (error) *error = std::move(m);
+    return false;
+  };
+  if (pem.size() > (1u << 20)) return fail("the public key text is too large (over 1 MiB)");
+  std::unique_ptr<BIO, BioFree> bio(BIO_new_mem_buf(pem.data(), int(pem.size())));
+  if (!bio) return fail("cannot read the public key");
+  for (;;) {
+    char* name = nullptr;
+    char* header = nullptr;
+    unsigned char* data = nullptr;
+    long len = 0;
+    if (PEM_read_bio(bio.get(), &name, &header, &data, &len) != 1) {
+      // The end of the text, or a block that does not decode (bad base64, no end line).
+      unsigned long e = ERR_peek_last_error();
+      if (e && !(ERR_GET_LIB(e) == ERR_LIB_PEM && ERR_GET_REASON(e) == PEM_R_NO_START_LINE))
+        return fail("public key " + std::to_string(keys.size() + 1) + ": a PEM block that does not decode");
+      break;
+    }
+    std::string block = name ? name : "";
+    const unsigned char* p = data;
+    Pkey key(block == "PUBLIC KEY" ? d2i_PUBKEY(nullptr, &p, len) : nullptr);
+    OPENSSL_free(name);
+    OPENSSL_free(header);
+    OPENSSL_free(data);
+    size_t n = keys.size() + 1;
+    if (block != "PUBLIC KEY")
+      return fail("public key " + std::to_string(n) + ": a PEM `" + block + "` block is not a public key");
+    if (!key) return fail("public key " + std::to_string(n) + ": cannot decode the key");
+    if (!EVP_PKEY_is_a(key.get(), "ED25519")) return fail("public key " + std::to_string(n) + ": not an Ed25519 key");
+    keys.push_back(std::move(key));
+  }
+  ERR_clear_error();
+  if (keys.empty()) return fail("no public key found (expected a PEM `PUBLIC KEY` block holding an Ed25519 key)");
+  return true;
+}
+
+}  // namespace
+
+bool ed25519ReadPublicKeys(std::string_view pem, size_t* count, std::string* error) {
+  std::vector<Pkey> keys;
+  if (!readPublicKeys(pem, keys, error)) return false;
+  if (count) *count = keys.size();
+  return true;
+}
+
+bool ed25519Verify(const std::vector<std::string>& pems, const uint8_t* msg, size_t n, const uint8_t* sig,
                    std::string* error) {
-  Pkey key = readKey(public_pem, false, error);
-  if (!key) return false;
-  std::unique_ptr<EVP_MD_CTX, MdCtxFree> ctx(EVP_MD_CTX_new());
-  if (!ctx || EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, key.get()) != 1 ||
-      EVP_DigestVerify(ctx.get(), sig, 64, msg, n) != 1) {
-    if (error) *error = "signature verification failed";
+  std::vector<Pkey> keys;
+  for (const std::string& pem : pems)
+    if (!readPublicKeys(pem, keys, error)) return false;
+  if (keys.empty()) {
+    if (error) *error = "no public key to verify the signature with";
     return false;
   }
-  return true;
+  for (const Pkey& key : keys) {
+    std::unique_ptr<EVP_MD_CTX, MdCtxFree> ctx(EVP_MD_CTX_new());
+    if (ctx && EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, key.get()) == 1 &&
+        EVP_DigestVerify(ctx.get(), sig, 64, msg, n) == 1)
+      return true;
+  }
+  ERR_clear_error();
+  if (error)
+    *error = keys.size() == 1 ? "signature verification failed"
+                              : "signature verification failed with each of the " + std::to_string(keys.size()) +
+                                    " public keys";
+  return false;
 }
 
 }  // namespace pave::rt

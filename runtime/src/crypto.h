@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace pave::rt {
 
@@ -13,7 +14,12 @@ std::string toHex(const uint8_t* data, size_t n);
 // Signs `msg` with an Ed25519 private key in PEM form; false with `error` on failure.
 bool ed25519Sign(std::string_view private_pem, const uint8_t* msg, size_t n, std::array<uint8_t, 64>& sig,
                  std::string* error);
-bool ed25519Verify(std::string_view public_pem, const uint8_t* msg, size_t n, const uint8_t* sig,
+// The Ed25519 public keys in `pem`: every PEM block in it must be an Ed25519 public key, and
+// there must be at least one; otherwise false with `error` (an empty text is no key).
+bool ed25519ReadPublicKeys(std::string_view pem, size_t* count, std::string* error);
+// Whether one of the Ed25519 public keys in any of `pems` verifies `sig` over `msg`. Every
+// text must hold valid keys (ed25519ReadPublicKeys); an invalid one fails the whole check.
+bool ed25519Verify(const std::vector<std::string>& pems, const uint8_t* msg, size_t n, const uint8_t* sig,
                    std::string* error);
 
 }  // namespace pave::rt

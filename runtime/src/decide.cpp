@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "decider_state.h"
+#include "format.h"
 
 namespace pave::rt {
 namespace {
@@ -339,12 +340,16 @@ struct Evaluation {
   }
 
   // Lifting: a matching exception active at `now` lifts its deny if that matched; the
-  // exceptions that lifted one are the decision's, and the denies they lifted drop out.
+  // exceptions that lifted one are the decision's, and the denies they lifted drop out. A
+  // deny that matched only through an error is never lifted (SPEC §5 step 3): an exception
+  // covers known circumstances, not unknown ones.
   void lift(int64_t now) {
     for (uint32_t r : st.deny_rules) st.deny_state[r] = 1;
+    for (const DecisionError& e : st.errors)
+      if (e.rule != kNone && st.deny_state[e.rule] == 1) st.deny_state[e.rule] = 3;
     for (uint32_t e : st.matching) {
       const Rule& x = m.rules[e];
-      if (now < x.until && st.deny_state[x.lifts]) st.deny_state[x.lifts] = 2;
+      if (now < x.until && (st.deny_state[x.lifts] == 1 || st.deny_state[x.lifts] == 2)) st.deny_state[x.lifts] = 2;
     }
     for (uint32_t e : st.matching) {
       const Rule& x = m.rules[e];
@@ -352,7 +357,7 @@ struct Evaluation {
     }
     uint32_t kept = 0;
     for (uint32_t r : st.deny_rules) {
-      if (st.deny_state[r] == 1) st.deny_rules.data()[kept++] = r;
+      if (st.deny_state[r] == 1 || st.deny_state[r] == 3) st.deny_rules.data()[kept++] = r;
       st.deny_state[r] = 0;
     }
     st.deny_rules.n = kept;
@@ -609,6 +614,10 @@ struct Evaluation {
       d.outcome = Outcome::Deny;
       for (uint32_t r : st.deny_rules)
         st.reasons.push(m.rules[r].because != kNone ? p.str(m.rules[r].because) : p.str(m.rules[r].name));
+    } else if (!st.rules.empty() && !st.errors.empty()) [[unlikely]] {
+      // Some allow, approve or exception rule's condition erred: a decision that carries an
+      // evaluation error is `deny` (SPEC §5 step 3); its `errors` say why.
+      d.outcome = Outcome::Deny;
     } else if (!st.rules.empty()) {
       // Only the contributing rules (st.matched, or the bitsets) assign grants or name
       // approvers.
@@ -674,6 +683,21 @@ bool fitsScalar(const LoadedBundle::Impl& p, const TypeDesc& t, const Value& v) 
     return w & mask;
   };
   const uint64_t w0 = masked(v.ip, keep), w1 = masked(v.ip + 8, keep > 64 ? keep - 64 : 0);
+  if (family == 6 && w0 == 0 && keep >= 96) [[unlikely]] {
+    uint8_t bytes[16];
+    std::memcpy(bytes, &w0, 8);
+    std::memcpy(bytes + 8, &w1, 8);
+    if (isMappedIp4(bytes)) {  // ::ffff:a.b.c.d is a.b.c.d (SPEC §2.1), as the JSON decoder makes it
+      out.kind = kind;
+      out.family = 4;
+      out.prefix = uint8_t(prefix ? prefix - 96 : 0);
+      out.pad = 0;
+      out.n = 0;
+      std::memset(out.ip, 0, sizeof out.ip);
+      std::memcpy(out.ip, bytes + 12, 4);
+      return;
+    }
+  }
   out.kind = kind;
   out.family = family;
   out.prefix = prefix;

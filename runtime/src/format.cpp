@@ -1,5 +1,7 @@
 #include "format.h"
 
+#include <algorithm>
+
 #include <arpa/inet.h>
 
 #include <cstring>
@@ -133,6 +135,7 @@ static void pad(std::string& out, int64_t v, int width) {
 }
 
 void formatTimestamp(int64_t secs, std::string& out) {
+  secs = std::clamp(secs, kMinTimestamp, kMaxTimestamp);
   int64_t days = floorDiv(secs, 86400);
   int64_t rem = secs - days * 86400;
   int64_t y;
@@ -174,9 +177,8 @@ bool parseIp4(std::string_view s, uint8_t* out) {
   out[3] = uint8_t(value);
   return true;
 }
-}  // namespace
-
-bool parseIp(std::string_view s, IpAddr& out) {
+// The address as written, without decoding an IPv4-mapped one.
+bool parseIpExact(std::string_view s, IpAddr& out) {
   out = IpAddr{};
   if (s.find(':') == std::string_view::npos) {
     out.family = 4;
@@ -190,14 +192,38 @@ bool parseIp(std::string_view s, IpAddr& out) {
   return inet_pton(AF_INET6, buf, out.bytes.data()) == 1;
 }
 
+}  // namespace
+
+bool isMappedIp4(const uint8_t* b) {
+  static constexpr uint8_t kPrefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  return std::memcmp(b, kPrefix, sizeof kPrefix) == 0;
+}
+
+bool parseIp(std::string_view s, IpAddr& out) {
+  if (!parseIpExact(s, out)) return false;
+  if (out.family == 6 && isMappedIp4(out.bytes.data())) {  // ::ffff:a.b.c.d is a.b.c.d (SPEC §2.1)
+    std::memmove(out.bytes.data(), out.bytes.data() + 12, 4);
+    std::memset(out.bytes.data() + 4, 0, 12);
+    out.family = 4;
+  }
+  return true;
+}
+
 bool parseCidr(std::string_view s, IpAddr& out) {
   size_t slash = s.find('/');
-  if (slash == std::string_view::npos || !parseIp(s.substr(0, slash), out)) return false;
+  if (slash == std::string_view::npos || !parseIpExact(s.substr(0, slash), out)) return false;
   std::string_view len = s.substr(slash + 1);
   unsigned prefix = 0;
   if (len.empty() || len.size() > 3 || (len.size() > 1 && len[0] == '0') || !digits(len, 0, len.size(), prefix))
     return false;
   if (prefix > (out.family == 4 ? 32u : 128u)) return false;
+  // A network of IPv4-mapped addresses (`::ffff:10.0.0.0/104`) is the IPv4 network it maps.
+  if (out.family == 6 && prefix >= 96 && isMappedIp4(out.bytes.data())) {
+    std::memmove(out.bytes.data(), out.bytes.data() + 12, 4);
+    std::memset(out.bytes.data() + 4, 0, 12);
+    out.family = 4;
+    prefix -= 96;
+  }
   out.prefix = uint8_t(prefix);
   for (unsigned bit = prefix; bit < 128; ++bit) out.bytes[bit / 8] &= uint8_t(~(0x80u >> (bit % 8)));
   return true;

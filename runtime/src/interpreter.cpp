@@ -11,6 +11,7 @@ namespace pave::rt {
 namespace {
 
 constexpr std::string_view kErrOverflow = "integer overflow";
+constexpr std::string_view kErrTimestampRange = "timestamp out of range (years 0000-9999)";
 constexpr std::string_view kErrAbsent = "attribute is absent";
 constexpr std::string_view kErrOtherPrincipal = "the principal is of another type";
 constexpr std::string_view kErrMissingKey = "map key is missing";
@@ -471,6 +472,8 @@ Value execute(const CompiledFn& fn, const Input& in, Scratch& s) {
         int64_t r;
         if (add ? __builtin_add_overflow(x.i, y.i, &r) : __builtin_sub_overflow(x.i, y.i, &r))
           (*dstp) = Value::error(kErrOverflow);
+        else if (rk == Kind::Timestamp && !timestampInRange(r))
+          (*dstp) = Value::error(kErrTimestampRange);
         else
           (*dstp) = Value::integer(r, rk);
         NEXT();
@@ -611,6 +614,7 @@ Value execute(const CompiledFn& fn, const Input& in, Scratch& s) {
         const Value& x = R[OPB];
         Value out;
         if (operandError(x, Kind::Timestamp, out)) { (*dstp) = out; NEXT(); }
+        if (!timestampInRange(x.i)) { (*dstp) = Value::error(kErrTimestampRange); NEXT(); }
         int64_t days = floorDiv(x.i, 86400);
         Op op = Op(opcodeOf(ins));
         if (op == Op::HOUR) (*dstp) = Value::integer((x.i - days * 86400) / 3600);

@@ -13,6 +13,11 @@
 #include "program.h"
 
 namespace pave::rt {
+
+bool checkPublicKeys(std::string_view pem, size_t* count, std::string* error) {
+  return ed25519ReadPublicKeys(pem, count, error);
+}
+
 namespace {
 
 const char* sectionName(uint32_t id) {
@@ -60,10 +65,15 @@ bool readContainer(std::span<const uint8_t> bytes, const LoadOptions& opts, Load
   impl.digest = sha256(bytes.data(), content);
   if (std::memcmp(impl.digest.data(), bytes.data() + content, kDigestSize) != 0) return fail("digest mismatch");
   impl.digest_hex = toHex(impl.digest.data(), impl.digest.size());
-  if (!opts.public_key_pem.empty()) {
-    if (!impl.is_signed) return fail("the bundle is not signed");
+  if (!opts.public_keys_pem.empty()) {
+    // A configured key is never "no key": each must be a valid Ed25519 public key, checked
+    // before anything else so that a bad key is reported as such whatever the bundle.
     std::string why;
-    if (!ed25519Verify(opts.public_key_pem, impl.digest.data(), kDigestSize, bytes.data() + content + kDigestSize, &why))
+    for (size_t i = 0; i < opts.public_keys_pem.size(); ++i)
+      if (!ed25519ReadPublicKeys(opts.public_keys_pem[i], nullptr, &why))
+        return fail(opts.public_keys_pem.size() == 1 ? why : "key text " + std::to_string(i + 1) + ": " + why);
+    if (!impl.is_signed) return fail("the bundle is not signed");
+    if (!ed25519Verify(opts.public_keys_pem, impl.digest.data(), kDigestSize, bytes.data() + content + kDigestSize, &why))
       return fail(why);
   }
   for (uint32_t need : {kSecStrings, kSecSchema, kSecRules, kSecCode, kSecMeta})

@@ -8,6 +8,7 @@
 #include <unordered_set>
 
 #include "bundle_reader.h"
+#include "format.h"
 #include "pave/builder.h"
 
 namespace pave::rt {
@@ -91,6 +92,9 @@ struct Verifier {
           if (t.kind == TypeKind::Map && i > 0 && b.strings[c.keys[i - 1]] >= b.strings[c.keys[i]])
             return fail("map constant keys not sorted or duplicated");
         }
+        return true;
+      case TypeKind::Timestamp:
+        if (!timestampInRange(c.i)) return fail("timestamp constant outside years 0000-9999");
         return true;
       default: return true;
     }
@@ -490,6 +494,7 @@ struct Verifier {
         if (r.lifts >= b.rules.size() || b.rules[r.lifts].effect != Effect::Deny)
           return fail(where + ": lifts a rule that is not a deny");
         if (r.owner == kNone) return fail(where + ": exception without owner");
+        if (!timestampInRange(r.until)) return fail(where + ": `until` outside years 0000-9999");
         const Rule& d = b.rules[r.lifts];
         targets = d.targets;
         if (d.all_targets) {

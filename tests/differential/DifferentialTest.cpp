@@ -92,6 +92,10 @@ class InputGenerator {
         int64_t base = 1795737600 + static_cast<int64_t>(pick(90)) * 86400 + static_cast<int64_t>(pick(24)) * 3600;
         const auto& pool = pool_[static_cast<int>(ConstValue::Kind::Timestamp)];
         if (!pool.empty() && chance(50)) base = pool[pick(pool.size())].i + static_cast<int64_t>(pick(3)) - 1;
+        // Near either end of years 0000–9999, where timestamp arithmetic leaves the range
+        // (an evaluation error, SPEC §4.5).
+        else if (chance(8)) base = chance(50) ? -62167219200 + static_cast<int64_t>(pick(400)) * 86400
+                                              : 253402300799 - static_cast<int64_t>(pick(400)) * 86400;
         return ConstValue::integer(ConstValue::Kind::Timestamp, t, base);
       }
       case sema::TypeKind::Ip: {
@@ -104,6 +108,12 @@ class InputGenerator {
         for (size_t i = chance(50) ? 2 : 0; i < 16; ++i)
           if (chance(30)) v.ip.bytes[i] = static_cast<uint8_t>(pick(256));
         if (!v.ip.v6) std::fill(v.ip.bytes.begin() + 4, v.ip.bytes.end(), 0);
+        if (!v.ip.v6 && chance(25)) {  // the same IPv4 address written IPv4-mapped: `::ffff:a.b.c.d`
+          std::copy(v.ip.bytes.begin(), v.ip.bytes.begin() + 4, v.ip.bytes.begin() + 12);
+          std::fill(v.ip.bytes.begin(), v.ip.bytes.begin() + 10, 0);
+          v.ip.bytes[10] = v.ip.bytes[11] = 0xff;
+          v.ip.v6 = true;
+        }
         return v;
       }
       case sema::TypeKind::Enum:

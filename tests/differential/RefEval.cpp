@@ -111,6 +111,8 @@ class Evaluator {
         ConstValue::Kind k = p_.types.kind(e.type) == sema::TypeKind::Int        ? ConstValue::Kind::Int
                              : p_.types.kind(e.type) == sema::TypeKind::Duration ? ConstValue::Kind::Duration
                                                                                  : ConstValue::Kind::Timestamp;
+        // Timestamps exist in years 0000–9999 only (SPEC §4.5).
+        if (k == ConstValue::Kind::Timestamp && (out < -62167219200 || out > 253402300799)) return err();
         return integer(k, out);
       }
       case CExprKind::Concat: {
@@ -237,7 +239,30 @@ class Evaluator {
       const sema::AttrInfo* a = p_.principals[in_.principal.value].attr(name);
       if (!a || a->type != e.type) return err();
     }
-    return R{false, it->second};
+    return R{false, unmapped(it->second)};
+  }
+
+  /// An IPv4-mapped IPv6 address (`::ffff:a.b.c.d`) is the IPv4 address it maps, and a
+  /// network of them (prefix ≥ 96) the IPv4 network (SPEC §2.1).
+  static ConstValue unmapped(ConstValue v) {
+    if (v.kind == ConstValue::Kind::Ip || v.kind == ConstValue::Kind::Cidr) {
+      static constexpr uint8_t kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+      const bool net = v.kind == ConstValue::Kind::Cidr;
+      if (v.ip.v6 && std::equal(kMapped, kMapped + 12, v.ip.bytes.begin()) && (!net || v.ip.prefix >= 96)) {
+        std::copy(v.ip.bytes.begin() + 12, v.ip.bytes.end(), v.ip.bytes.begin());
+        std::fill(v.ip.bytes.begin() + 4, v.ip.bytes.end(), uint8_t(0));
+        v.ip.v6 = false;
+        if (net) v.ip.prefix = uint8_t(v.ip.prefix - 96);
+      }
+    } else if (v.kind == ConstValue::Kind::Set) {
+      for (ConstValue& e : v.elems) e = unmapped(e);
+      std::sort(v.elems.begin(), v.elems.end(),
+                [](const ConstValue& a, const ConstValue& b) { return sema::compareValues(a, b) < 0; });
+      v.elems.erase(std::unique(v.elems.begin(), v.elems.end(),
+                                [](const ConstValue& a, const ConstValue& b) { return sema::compareValues(a, b) == 0; }),
+                    v.elems.end());
+    }
+    return v;
   }
 
   const CheckedProgram& p_;
@@ -305,6 +330,7 @@ json decide(const CheckedProgram& p, const Input& in) {
     const sema::RuleInfo& r = p.rules[i];
     if (r.effect != ast::Effect::Exception || match[i] != Match::True || now >= r.exception->until) continue;
     if (!matches(r.exception->lifts.value)) continue;
+    if (match[r.exception->lifts.value] == Match::Error) continue;  // an erring deny is never lifted (SPEC §5)
     lifted.insert(r.exception->lifts.value);
     exceptions.push_back(r.name);
   }
@@ -326,7 +352,11 @@ json decide(const CheckedProgram& p, const Input& in) {
   out["rules"] = sorted(rules);
   out["deny_rules"] = sorted(denyRules);
   out["exceptions"] = sorted(exceptions);
-  std::string decision = !denyRules.empty() ? "deny" : approve ? "approval" : !rules.empty() ? "allow" : "deny";
+  // Any evaluation error makes the decision `deny` (SPEC §5 step 3).
+  std::string decision = !denyRules.empty() || !errors.empty() ? "deny"
+                         : approve                            ? "approval"
+                         : !rules.empty()                     ? "allow"
+                                                              : "deny";
 
   // Approvals and grants of the matching allow/approve rules.
   json approvals = json::array();
@@ -412,7 +442,7 @@ json decide(const CheckedProgram& p, const Input& in) {
   json reasons = json::array();
   if (decision == "deny" && !failed) {
     if (denyRules.empty()) {
-      reasons.push_back("no-matching-rule");
+      if (rules.empty()) reasons.push_back("no-matching-rule");  // else: an error denied it
     } else {
       for (const std::string& d : sorted(denyRules)) {
         const sema::RuleInfo& r = p.rule(*p.findRule(d));

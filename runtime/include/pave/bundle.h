@@ -32,6 +32,13 @@ struct TypeDesc {
   bool operator==(const TypeDesc&) const = default;
 };
 
+// Timestamps exist only in years 0000–9999 (SPEC §4.5): 0000-01-01T00:00:00Z to
+// 9999-12-31T23:59:59Z. Arithmetic that leaves the range is an evaluation error, and the
+// loader rejects constants and exception `until` values outside it.
+inline constexpr int64_t kMinTimestamp = -62167219200;  // 0000-01-01T00:00:00Z
+inline constexpr int64_t kMaxTimestamp = 253402300799;  // 9999-12-31T23:59:59Z
+inline constexpr bool timestampInRange(int64_t secs) { return secs >= kMinTimestamp && secs <= kMaxTimestamp; }
+
 // Ip and Cidr payload: IPv4 uses the first 4 bytes of `bytes`.
 struct IpAddr {
   uint8_t family = 4;  // 4 or 6

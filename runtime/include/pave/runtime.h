@@ -22,8 +22,17 @@
 namespace pave::rt {
 
 struct LoadOptions {
-  std::string public_key_pem;  // when set, the bundle must carry a valid Ed25519 signature
+  // Trusted signing keys. Empty: signatures are not checked. Otherwise each entry is PEM text
+  // holding one or more Ed25519 public keys (`-----BEGIN PUBLIC KEY-----` blocks), the
+  // bundle must be signed, and one of the keys must verify its signature (key rotation:
+  // list the old and the new key). An entry that holds no valid Ed25519 public key (an
+  // empty text included) fails loading: a configured key never means "no key".
+  std::vector<std::string> public_keys_pem;
 };
+
+// Checks that `pem` holds one or more Ed25519 public keys and nothing else (see LoadOptions);
+// false with `error` otherwise. Loading does the same check; this lets a caller name the file.
+bool checkPublicKeys(std::string_view pem, size_t* count, std::string* error);
 
 class LoadedBundle {
  public:
@@ -155,8 +164,10 @@ class InputBuilder {
     switch (v.kind) {
       case Kind::Int:
       case Kind::String:
-      case Kind::Duration:
-      case Kind::Timestamp: break;
+      case Kind::Duration: break;
+      case Kind::Timestamp:
+        if (!timestampInRange(v.i)) return false;  // years 0000–9999 only (SPEC §4.5)
+        break;
       case Kind::Bool:
         if (uint64_t(v.i) > 1) return false;
         break;

@@ -16,7 +16,9 @@ extern "C" {
 
 typedef struct pave_bundle pave_bundle;
 
-/* public_key_pem: NULL or an Ed25519 public key (PEM); when given, the signature must verify. */
+/* public_key_pem: NULL (signatures not checked) or PEM text holding one or more Ed25519 public
+ * keys; when given, the bundle must be signed by one of them. Text with no valid Ed25519 public
+ * key, the empty string included, fails the open: it never means "no key". */
 pave_bundle* pave_open(const uint8_t* bytes, size_t size, const char* public_key_pem);
 pave_bundle* pave_open_file(const char* path, const char* public_key_pem);
 

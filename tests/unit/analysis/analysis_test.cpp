@@ -1,3 +1,4 @@
+#include <algorithm>
 // The analyzer against small programs: findings, their witnesses re-run through the VM,
 // set bounds and prefilters.
 #include <gtest/gtest.h>
@@ -193,6 +194,25 @@ allow net on CloudRole when has(context.source_ip) and context.source_ip in cidr
   ASSERT_EQ(dead.size(), 2u);
   EXPECT_EQ(dead[0]->rule, "acme.glob");
   EXPECT_EQ(dead[1]->rule, "acme.quantified");
+}
+
+// An IPv4-mapped IPv6 address is the IPv4 address it maps (SPEC §2.1), in literals and in
+// the encoding of inputs: no IPv6 input is a mapped one, so these rules can never match.
+TEST(Analyzer, MappedAddressesAreIpv4) {
+  auto a = analyzeBody(R"(
+allow lit on CloudRole when has(context.source_ip) and context.source_ip in cidr("::ffff:10.0.0.0/104")
+  and not (context.source_ip in cidr("10.0.0.0/8"));
+allow addr on CloudRole when has(context.source_ip) and context.source_ip == ip("::ffff:10.1.2.3")
+  and context.source_ip != ip("10.1.2.3");
+allow only_mapped on CloudRole when has(context.source_ip) and context.source_ip in cidr("::fffe:0:0/95")
+  and not (context.source_ip in cidr("::fffe:0:0/96"));
+allow v4 on CloudRole when has(context.source_ip) and context.source_ip in cidr("::ffff:0:0/96");
+)");
+  auto dead = a->with("dead-rule");
+  std::vector<std::string> names;
+  for (const auto* d : dead) names.push_back(d->rule);
+  std::sort(names.begin(), names.end());
+  EXPECT_EQ(names, (std::vector<std::string>{"acme.addr", "acme.lit", "acme.only_mapped"}));
 }
 
 TEST(Bounds, CyclicDemandsAreInexact) {

@@ -69,14 +69,14 @@ TEST(BundleFormat, SignedBundleVerifies) {
   Catalog c = sample();
   std::vector<uint8_t> signed_bytes = c.bytes({.sign_key_pem = priv, .strip = false});
   std::string error;
-  auto lb = LoadedBundle::load(signed_bytes, {.public_key_pem = pub}, &error);
+  auto lb = LoadedBundle::load(signed_bytes, {.public_keys_pem = {pub}}, &error);
   ASSERT_TRUE(lb) << error;
   EXPECT_TRUE(lb->isSigned());
-  EXPECT_FALSE(LoadedBundle::load(signed_bytes, {.public_key_pem = pub2}, &error));
+  EXPECT_FALSE(LoadedBundle::load(signed_bytes, {.public_keys_pem = {pub2}}, &error));
   EXPECT_NE(error.find("signature"), std::string::npos) << error;
   // An unsigned bundle is refused when a key is configured, accepted otherwise.
   std::vector<uint8_t> unsigned_bytes = c.bytes();
-  EXPECT_FALSE(LoadedBundle::load(unsigned_bytes, {.public_key_pem = pub}, &error));
+  EXPECT_FALSE(LoadedBundle::load(unsigned_bytes, {.public_keys_pem = {pub}}, &error));
   EXPECT_TRUE(LoadedBundle::load(unsigned_bytes, {}, &error));
   // Signing with a non-key fails cleanly.
   std::vector<uint8_t> out;
@@ -88,12 +88,12 @@ TEST(BundleFormat, EverySingleByteChangeOfASignedBundleIsRefused) {
   makeKeyPair(priv, pub);
   std::vector<uint8_t> bytes = sample().bytes({.sign_key_pem = priv, .strip = false});
   std::string error;
-  ASSERT_TRUE(LoadedBundle::load(bytes, {.public_key_pem = pub}, &error)) << error;
+  ASSERT_TRUE(LoadedBundle::load(bytes, {.public_keys_pem = {pub}}, &error)) << error;
   for (size_t i = 0; i < bytes.size(); ++i) {
     for (uint8_t delta : {uint8_t(1), uint8_t(0x80)}) {
       std::vector<uint8_t> copy = bytes;
       copy[i] ^= delta;
-      EXPECT_FALSE(LoadedBundle::load(copy, {.public_key_pem = pub}, &error)) << "byte " << i;
+      EXPECT_FALSE(LoadedBundle::load(copy, {.public_keys_pem = {pub}}, &error)) << "byte " << i;
     }
   }
 }

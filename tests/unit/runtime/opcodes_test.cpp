@@ -154,8 +154,13 @@ TEST(Opcodes, AdditionSubtractionAndOverflow) {
   EXPECT_EQ(arith(Op::ADD, I(kMax), I(1), I(0)), "error");
   EXPECT_EQ(arith(Op::SUB, I(kMin), I(1), I(0)), "error");
   EXPECT_EQ(arith(Op::ADD, D(kMax), D(1), D(0)), "error");
-  EXPECT_EQ(arith(Op::ADD, T(kMax), D(kMax), T(0)), "error");
-  EXPECT_EQ(arith(Op::SUB, T(kMin), T(1), D(0)), "error");
+  EXPECT_EQ(arith(Op::ADD, T(kMaxTimestamp), D(kMax), T(0)), "error");  // int64 overflow
+  // Timestamps exist in years 0000–9999 only (SPEC §4.5): leaving the range is an error.
+  EXPECT_EQ(arith(Op::ADD, T(kMaxTimestamp), D(0), T(kMaxTimestamp)), "true");
+  EXPECT_EQ(arith(Op::ADD, T(kMaxTimestamp), D(1), T(0)), "error");
+  EXPECT_EQ(arith(Op::SUB, T(kMinTimestamp), D(1), T(0)), "error");
+  EXPECT_EQ(arith(Op::ADD, T(kMinTimestamp), D(-1), T(0)), "error");
+  EXPECT_EQ(arith(Op::SUB, T(kMaxTimestamp), T(kMinTimestamp), D(kMaxTimestamp - kMinTimestamp)), "true");
 }
 
 TEST(Opcodes, NegationAndNot) {

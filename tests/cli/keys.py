@@ -1,0 +1,99 @@
+#!/usr/bin/env python3
+"""Trusted keys on the command line (SPEC §7.1, docs/bundle.md): a configured key is never
+"no key" (an empty or invalid key file fails; `verify` says "signature verified" only after
+a real check), and key rotation (`--public-key` repeated, several keys in one PEM file).
+Usage: keys.py --pave build/pave"""
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+
+POLICY = 'principal Human { email: String }\nrequest Role { name: String }\nallow a on Role when request.name == "x";\n'
+INPUT = '{"type":"Role","principal":{"type":"Human","email":"a@b"},"request":{"name":"x"},"context":{"time":"2026-01-01T00:00:00Z"}}'
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--pave", required=True)
+    args = ap.parse_args()
+    tmp = tempfile.mkdtemp()
+
+    def path(name):
+        return os.path.join(tmp, name)
+
+    def write(name, data):
+        with open(path(name), "w") as f:
+            f.write(data)
+        return path(name)
+
+    def run(argv, **kw):
+        return subprocess.run(argv, capture_output=True, timeout=60, **kw)
+
+    for k in ("a", "b"):
+        run(["openssl", "genpkey", "-algorithm", "ed25519", "-out", path(k + ".key")], check=True)
+        run(["openssl", "pkey", "-in", path(k + ".key"), "-pubout", "-out", path(k + ".pub")], check=True)
+    run(["openssl", "genpkey", "-algorithm", "rsa", "-pkeyopt", "rsa_keygen_bits:1024", "-out", path("rsa.key")], check=True)
+    run(["openssl", "pkey", "-in", path("rsa.key"), "-pubout", "-out", path("rsa.pub")], check=True)
+    pub = {k: open(path(k + ".pub")).read() for k in ("a", "b")}
+    both = write("both.pub", pub["b"] + pub["a"])
+    bad_second = write("bad-second.pub", pub["a"] + "-----BEGIN PUBLIC KEY-----\nnot base64\n-----END PUBLIC KEY-----\n")
+    empty = write("empty.pem", "")
+    garbage = write("garbage.pem", "hello\n")
+    inp = write("in.json", INPUT)
+    os.makedirs(path("repo"))
+    src = os.path.dirname(write("repo/p.pave", POLICY))
+    for name, extra in (("a.pvb", ["--sign-key", path("a.key")]), ("unsigned.pvb", [])):
+        r = run([args.pave, "build", src, "-o", path(name), "--no-analyze"] + extra)
+        if r.returncode != 0:
+            print(f"FAIL setup: pave build {name}: {r.stderr.decode()}")
+            print("0 passed, 1 failed")
+            return 1
+    a_pvb, unsigned = path("a.pvb"), path("unsigned.pvb")
+
+    cases = [
+        # (name, argv, expected exit, text that must appear, text that must not appear)
+        ("empty key file (eval)", ["eval", a_pvb, inp, "--public-key", empty], 2, "no public key found", '"decision"'),
+        ("/dev/null as key (eval)", ["eval", unsigned, inp, "--public-key", "/dev/null"], 2, "no public key found", '"decision"'),
+        ("empty key name (eval)", ["eval", unsigned, inp, "--public-key", ""], 2, "empty file name", '"decision"'),
+        ("not PEM (eval)", ["eval", a_pvb, inp, "--public-key", garbage], 2, "no public key found", '"decision"'),
+        ("RSA key (eval)", ["eval", a_pvb, inp, "--public-key", path("rsa.pub")], 2, "not an Ed25519 key", '"decision"'),
+        ("private key as public key", ["eval", a_pvb, inp, "--public-key", path("a.key")], 2, "is not a public key", '"decision"'),
+        ("one bad key among good ones", ["eval", a_pvb, inp, "--public-key", bad_second], 2, "public key 2", '"decision"'),
+        ("/dev/null as key (verify, foreign-signed)", ["verify", a_pvb, "--public-key", "/dev/null"], 1,
+         "no public key found", "signature verified"),
+        ("wrong key (verify)", ["verify", a_pvb, "--public-key", path("b.pub")], 1, "signature verification failed",
+         "signature verified"),
+        ("unsigned bundle with a key", ["eval", unsigned, inp, "--public-key", path("a.pub")], 2, "not signed", '"decision"'),
+        ("right key (verify)", ["verify", a_pvb, "--public-key", path("a.pub")], 0, "signature verified", None),
+        ("rotation: repeated --public-key", ["verify", a_pvb, "--public-key", path("b.pub"), "--public-key", path("a.pub")],
+         0, "signature verified", None),
+        ("rotation: two keys in one file", ["eval", a_pvb, inp, "--public-key", both], 0, '"decision":"allow"', None),
+        ("rotation: neither key signed it", ["eval", a_pvb, inp, "--public-key", path("b.pub"), "--public-key", path("b.pub")],
+         2, "verification failed", '"decision"'),
+        ("no key: not checked, said so", ["verify", a_pvb], 0, "signature not checked", "signature verified"),
+    ]
+    passed = failed = 0
+    for name, argv, want, text, absent in cases:
+        p = run([args.pave] + argv)
+        out = (p.stdout + p.stderr).decode("utf-8", "replace")
+        problems = []
+        if p.returncode != want:
+            problems.append(f"exit {p.returncode}, expected {want}")
+        if text and text not in out:
+            problems.append(f"output lacks {text!r}")
+        if absent and absent in out:
+            problems.append(f"output has {absent!r}")
+        if "internal error" in out or p.returncode < 0:
+            problems.append("crashed")
+        if problems:
+            failed += 1
+            print(f"FAIL {name}: {'; '.join(problems)}\n  {out[:400]}")
+        else:
+            passed += 1
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
