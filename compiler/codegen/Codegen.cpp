@@ -161,6 +161,17 @@ void unlessParts(const CheckedProgram& p, sema::CExprId expr, std::vector<std::p
   }
 }
 
+/// `path` relative to the repository root `root` (as the sources digest names it), with
+/// `/` separators; as given when there is no root or for the standard library.
+std::string repositoryPath(const std::string& path, const std::string& root) {
+  namespace fs = std::filesystem;
+  if (root.empty() || isStdlibPath(path)) return path;
+  std::error_code ec;
+  const fs::path base = fs::absolute(root, ec).lexically_normal();
+  std::string rel = fs::absolute(path, ec).lexically_normal().lexically_relative(base).generic_string();
+  return rel.empty() ? path : rel;
+}
+
 }  // namespace
 
 bool generate(const CheckedProgram& program, const SourceManager& sources, const CodegenOptions& options,
@@ -213,7 +224,10 @@ bool generate(const CheckedProgram& program, const SourceManager& sources, const
       }
       if (!r.doc.empty()) out.doc = b.intern(r.doc);
       for (const std::string& c : r.controls) out.controls.push_back(b.intern(c));
-      if (options.sourceMap) out.line = sources.lineCol(r.range.file, r.range.begin).line;
+      if (options.sourceMap) {
+        out.line = sources.lineCol(r.range.file, r.range.begin).line;
+        out.file = b.intern(repositoryPath(sources.path(r.range.file), options.root));
+      }
       b.rules.push_back(std::move(out));
     }
     b.meta.name = b.intern(options.name);
@@ -236,8 +250,7 @@ std::string digestSources(const SourceManager& sources, const std::string& root)
     FileId id{i};
     const std::string& path = sources.path(id);
     if (isStdlibPath(path)) continue;
-    files.emplace_back(fs::absolute(path, ec).lexically_normal().lexically_relative(base).generic_string(),
-                       sources.text(id));
+    files.emplace_back(repositoryPath(path, root), sources.text(id));
   }
   std::sort(files.begin(), files.end());
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();

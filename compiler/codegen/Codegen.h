@@ -17,6 +17,7 @@ struct CodegenOptions {
   std::string revision;
   std::string sourcesDigest;  // "sha256:<hex>" of the sources
   bool sourceMap = true;      // keep conjunct lines and texts for `--explain`
+  std::string root;           // the repository root: the source map names files relative to it
 };
 
 /// Builds the bundle model. Returns false with a message when the program exceeds a

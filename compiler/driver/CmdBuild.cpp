@@ -74,6 +74,7 @@ BuildStatus buildBundle(const BuildOptions& options, Compilation& c, std::vector
   cg.revision = options.revision;
   cg.sourcesDigest = codegen::digestSources(c.sources, c.root);
   cg.sourceMap = !options.strip;
+  cg.root = c.root;
   rt::Bundle bundle;
   if (!codegen::generate(*c.program, c.sources, cg, bundle, error)) return BuildStatus::IoError;
 

@@ -12,6 +12,7 @@ struct Reader {
   ByteReader r;
   Bundle& b;
   std::string err;
+  uint16_t minor = 0;  // the format's minor version
 
   bool bad(const char* what) {
     if (err.empty()) err = what;
@@ -198,6 +199,7 @@ struct Reader {
     b.has_source_map = true;
     for (Rule& x : b.rules) {
       x.line = r.index(1u << 31);
+      if (minor >= 1) x.file = optStr();
       x.source.resize(r.count());
       for (ConjunctSource& c : x.source) {
         c.line = r.index(1u << 31);
@@ -215,8 +217,8 @@ struct Reader {
 
 }  // namespace
 
-bool decodeSection(uint32_t id, const uint8_t* data, size_t size, Bundle& b, std::string* error) {
-  Reader rd{ByteReader(data, size), b, {}};
+bool decodeSection(uint32_t id, const uint8_t* data, size_t size, uint16_t minor, Bundle& b, std::string* error) {
+  Reader rd{ByteReader(data, size), b, {}, minor};
   switch (id) {
     case kSecStrings: rd.strings(); break;
     case kSecSchema: rd.schema(); break;

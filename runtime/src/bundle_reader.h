@@ -8,7 +8,8 @@
 
 namespace pave::rt {
 
-bool decodeSection(uint32_t id, const uint8_t* data, size_t size, Bundle& b, std::string* error);
+// `minor`: the bundle's format minor version (what a section holds depends on it).
+bool decodeSection(uint32_t id, const uint8_t* data, size_t size, uint16_t minor, Bundle& b, std::string* error);
 
 // verifier.cpp: checks every index of the model and every function. False with a message.
 bool verifyBundle(const Bundle& b, std::string* error);

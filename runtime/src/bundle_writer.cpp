@@ -195,6 +195,7 @@ struct Writer {
     w.var(b.rules.size());
     for (const Rule& r : b.rules) {
       w.var(r.line);
+      w.opt(r.file);
       w.var(r.source.size());
       for (const ConjunctSource& c : r.source) {
         w.var(c.line);

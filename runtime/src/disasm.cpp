@@ -120,6 +120,28 @@ std::string inspect(const LoadedBundle& lb) {
         out += (i ? ", " : "") + b.strings[b.schema.requests[rule.targets[i]].name];
     }
     out += "\n";
+    // The rule's metadata (SPEC §3.2), one indented line each when set.
+    if (rule.file != kNone) out += "      at:       " + b.strings[rule.file] + ":" + std::to_string(rule.line) + "\n";
+    if (rule.severity != Severity::None) out += std::string("      severity: ") + severityName(rule.severity) + "\n";
+    if (!rule.controls.empty()) {
+      out += "      controls: ";
+      for (size_t i = 0; i < rule.controls.size(); ++i) out += (i ? ", " : "") + b.strings[rule.controls[i]];
+      out += "\n";
+    }
+    if (rule.ticket != kNone) out += "      ticket:   " + b.strings[rule.ticket] + "\n";
+    if (rule.because != kNone) out += "      because:  " + b.strings[rule.because] + "\n";
+    if (rule.doc != kNone) {
+      std::string_view doc = b.strings[rule.doc];
+      const char* label = "      doc:      ";
+      while (!doc.empty()) {  // each line of the doc comment, aligned
+        size_t nl = doc.find('\n');
+        out += label;
+        out += doc.substr(0, nl);
+        out += "\n";
+        label = "                ";
+        doc = nl == std::string_view::npos ? std::string_view() : doc.substr(nl + 1);
+      }
+    }
   }
   return out;
 }

@@ -1,5 +1,6 @@
 // JSON output (SPEC §7.4) with the canonical value forms of §7.3. Written by hand so the
 // key order and bytes are fixed.
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 
@@ -236,6 +237,13 @@ struct Out {
     }
     o += "],";
     o += j.bundle;
+    // The highest severity among the deny rules (SPEC §3.2), when one is set.
+    Severity severity = Severity::None;
+    for (uint32_t r : d.deny_rules) severity = std::max(severity, p.model.rules[r].severity);
+    if (severity != Severity::None) {
+      o += ",\"severity\":";
+      str(severityName(severity));
+    }
     if (d.explained) trace(d);
     o += '}';
   }
@@ -257,8 +265,11 @@ struct Out {
         o += ",\"active\":";
         o += std::string_view(t.active ? "true" : "false");
       }
+      o += j.trace_meta[t.rule];
       if (t.failed >= 0 && size_t(t.failed) < r.source.size() && r.source[size_t(t.failed)].text != kNone) {
-        o += ",\"failed\":{\"line\":";
+        o += ",\"failed\":{";
+        o += j.trace_file[t.rule];
+        o += "\"line\":";
         integer(r.source[size_t(t.failed)].line);
         o += ",\"text\":";
         str(p.str(r.source[size_t(t.failed)].text));

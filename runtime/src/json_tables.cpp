@@ -100,6 +100,17 @@ void buildJsonTables(LoadedBundle::Impl& impl) {
       for (size_t g = 0; g < a.groups.size(); ++g) a.tail += (g ? "," : "") + quoted(a.groups[g]);
       a.tail += "],\"quorum\":" + std::to_string(a.quorum) + "}";
     }
+  for (const Rule& r : m.rules) {
+    std::string& t = j.trace_meta.emplace_back();
+    if (r.doc != kNone) t += ",\"doc\":" + quoted(impl.str(r.doc));
+    if (!r.controls.empty()) {
+      t += ",\"controls\":[";
+      for (size_t i = 0; i < r.controls.size(); ++i) t += (i ? "," : "") + quoted(impl.str(r.controls[i]));
+      t += ']';
+    }
+    if (r.severity != Severity::None) t += ",\"severity\":" + quoted(severityName(r.severity));
+    j.trace_file.push_back(r.file == kNone ? std::string() : "\"file\":" + quoted(impl.str(r.file)) + ",");
+  }
   j.bundle = "\"bundle\":{\"name\":" + optional(m.meta.name) + ",\"revision\":" + optional(m.meta.revision) +
              ",\"digest\":\"sha256:" + impl.digest_hex + "\"}";
 }

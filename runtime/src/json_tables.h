@@ -46,6 +46,10 @@ struct JsonTables {
   };
   std::vector<ConstApproval> approvals;
   std::string bundle;                   // `"bundle":{…}`
+  // Per rule, for `--explain` trace entries: `,"doc":…,"controls":[…],"severity":…` (each
+  // member present when set; SPEC §3.2), and `"file":…,` for `failed` (with a source map
+  // that names files; else empty).
+  std::vector<std::string> trace_meta, trace_file;
 };
 
 // Fills `impl.json` from the rest of `impl` (the model and the type-name maps).

@@ -81,7 +81,7 @@ bool readContainer(std::span<const uint8_t> bytes, const LoadOptions& opts, Load
       return fail(std::string("missing section: ") + sectionName(need));
   for (const Entry& e : dir) {
     std::string why;
-    if (!decodeSection(e.id, bytes.data() + e.offset, e.size, impl.model, &why))
+    if (!decodeSection(e.id, bytes.data() + e.offset, e.size, minor, impl.model, &why))
       return fail(std::string(sectionName(e.id)) + " section: " + why);
     impl.section_sizes.emplace_back(sectionName(e.id), e.size);
   }

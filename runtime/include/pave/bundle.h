@@ -151,6 +151,7 @@ struct Rule {
   StrId doc = kNone;
   std::vector<StrId> controls;         // `@controls` members, as written
   // Source map (dropped by --strip): empty, or one entry per conjunct.
+  StrId file = kNone;                  // the rule's file, relative to the repository root (format 1.1)
   uint32_t line = 0;
   std::vector<ConjunctSource> source;
 };
@@ -183,7 +184,8 @@ struct Bundle {
 
 // Bundle file format version written by this runtime.
 inline constexpr uint16_t kFormatMajor = 1;
-inline constexpr uint16_t kFormatMinor = 0;
+// 1.1: the source map names each rule's file. 1.0 bundles still load (without it).
+inline constexpr uint16_t kFormatMinor = 1;
 
 struct WriteOptions {
   std::string sign_key_pem;  // Ed25519 private key (PEM); empty: unsigned

@@ -155,7 +155,7 @@ TEST(BundleFormat, DisassemblerAndInspect) {
   EXPECT_NE(text.find("k0 = 4h"), std::string::npos) << text;
   auto lb = sample().load();
   std::string info = inspect(*lb);
-  EXPECT_NE(info.find("format:    PAVB 1.0"), std::string::npos) << info;
+  EXPECT_NE(info.find("format:    PAVB 1.1"), std::string::npos) << info;
   EXPECT_NE(info.find("deny acme.no_admin on acme.CloudRole"), std::string::npos) << info;
   EXPECT_NE(info.find("exception acme.migrator lifts acme.no_admin until 2026-12-31T23:59:59Z owner team-data"),
             std::string::npos)
