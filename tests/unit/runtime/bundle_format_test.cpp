@@ -165,3 +165,26 @@ TEST(BundleFormat, DisassemblerAndInspect) {
 
 }  // namespace
 }  // namespace pave::rt::test
+
+namespace pave::rt::test {
+namespace {
+
+// Format 1.1 added each rule's file to the source map; 1.0 bundles (minor 0) still load.
+TEST(BundleFormat, Minor0BundlesStillLoad) {
+  std::vector<uint8_t> bytes = sample().bytes({.sign_key_pem = "", .strip = true});
+  ASSERT_EQ(bytes[6] | bytes[7] << 8, kFormatMinor);
+  bytes[6] = 0;
+  bytes[7] = 0;
+  std::vector<uint8_t> content(bytes.begin(), bytes.end() - 32);
+  std::array<uint8_t, 32> digest = sha256Of(content);
+  std::copy(digest.begin(), digest.end(), bytes.end() - 32);
+  std::string error;
+  auto lb = LoadedBundle::load(bytes, {}, &error);
+  ASSERT_TRUE(lb) << error;
+  // A minor newer than the runtime's is refused.
+  bytes[6] = uint8_t(kFormatMinor + 1);
+  EXPECT_FALSE(LoadedBundle::load(bytes, {}, &error));
+}
+
+}  // namespace
+}  // namespace pave::rt::test
