@@ -226,8 +226,10 @@ int runTests(const TestArgs& args) {
       if (nearestRepository(path) != root) allInRoot = false;
     }
     if (allInRoot && !(given.size() == 1 && given.front() == root)) {
-      options.compile.paths = {fs::relative(root, fs::current_path(ec), ec).lexically_normal().string()};
-      if (ec || options.compile.paths.front().empty()) options.compile.paths = {root.string()};
+      // Paths in diagnostics read like the ones given: relative to the current directory
+      // when those were.
+      std::string shown = fs::relative(root, fs::current_path(ec), ec).lexically_normal().string();
+      options.compile.paths = {fs::path(args.paths.front()).is_absolute() || ec || shown.empty() ? root.string() : shown};
       only = std::move(given);
     }
   }
