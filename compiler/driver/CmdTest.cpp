@@ -1,7 +1,10 @@
 // `pave test`: run the policy's `test` blocks through the VM (SPEC §9.1).
+#include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <pave/runtime.h>
+#include <regex>
+#include <map>
 #include <set>
 
 #include "driver/Build.h"
@@ -85,18 +88,54 @@ std::vector<std::string> checkExpectations(const CheckedProgram& p, const sema::
   return failures;
 }
 
+/// What a failing test's decision says beyond its outcome: `deny_rules`, `reasons` and
+/// `errors`, those that are not empty, each as `key: JSON`.
+std::vector<std::string> decisionDetails(const json& d) {
+  std::vector<std::string> out;
+  for (const char* key : {"deny_rules", "reasons", "errors"})
+    if (d.contains(key) && d[key].is_array() && !d[key].empty()) out.push_back(std::string(key) + ": " + d[key].dump());
+  return out;
+}
+
 struct TestResult {
   std::string name;
   bool passed;
   std::string message;
+  std::vector<std::string> details;  // of a failure: decisionDetails
 };
 
 struct TestArgs {
   std::vector<std::string> paths;
   std::string format = "text";
   std::string now;
+  std::string run;  // a regular expression the test names must contain a match of
   bool coverage = false;
 };
+
+namespace fs = std::filesystem;
+
+/// The nearest directory holding a `pave.toml`, from `path` (a file's directory, or the
+/// directory itself) upwards; empty when there is none.
+fs::path nearestRepository(const std::string& path) {
+  std::error_code ec;
+  fs::path dir = fs::weakly_canonical(fs::absolute(path, ec), ec);
+  if (ec) return {};
+  if (!fs::is_directory(dir, ec)) dir = dir.parent_path();
+  for (; !dir.empty(); dir = dir.parent_path()) {
+    if (fs::is_regular_file(dir / "pave.toml", ec)) return dir;
+    if (dir == dir.root_path()) break;
+  }
+  return {};
+}
+
+/// Whether `file` is one of `paths` or lies under one of them (canonical paths).
+bool within(const fs::path& file, const std::vector<fs::path>& paths) {
+  for (const fs::path& p : paths) {
+    auto [end, _] = std::mismatch(p.begin(), p.end(), file.begin(), file.end());
+    if (end == p.end()) return true;
+  }
+  return false;
+}
 
 std::string xmlEscape(const std::string& s) {
   std::string out;
@@ -118,8 +157,11 @@ void printResults(const TestArgs& args, const std::vector<TestResult>& results, 
   if (args.format == "json") {
     json out;
     out["tests"] = json::array();
-    for (const auto& r : results)
-      out["tests"].push_back({{"name", r.name}, {"status", r.passed ? "pass" : "fail"}, {"message", r.message}});
+    for (const auto& r : results) {
+      json t = {{"name", r.name}, {"status", r.passed ? "pass" : "fail"}, {"message", r.message}};
+      if (!r.details.empty()) t["details"] = r.details;
+      out["tests"].push_back(std::move(t));
+    }
     out["summary"] = {{"passed", passed}, {"failed", failed}};
     out["uncovered"] = uncovered;
     std::cout << out.dump(2) << "\n";
@@ -132,13 +174,17 @@ void printResults(const TestArgs& args, const std::vector<TestResult>& results, 
       if (r.passed) {
         std::cout << "/>\n";
       } else {
-        std::cout << ">\n      <failure message=\"" << xmlEscape(r.message) << "\"/>\n    </testcase>\n";
+        std::string message = r.message;
+        for (const auto& d : r.details) message += "; " + d;
+        std::cout << ">\n      <failure message=\"" << xmlEscape(message) << "\"/>\n    </testcase>\n";
       }
     }
     std::cout << "  </testsuite>\n</testsuites>\n";
   } else {
-    for (const auto& r : results)
+    for (const auto& r : results) {
       std::cout << (r.passed ? "pass " : "FAIL ") << r.name << (r.message.empty() ? "" : ": " + r.message) << "\n";
+      for (const auto& d : r.details) std::cout << "  " << d << "\n";
+    }
     if (args.coverage) {
       if (uncovered.empty()) std::cout << "coverage: every rule and exception matched in some test\n";
       for (const auto& u : uncovered) std::cout << "uncovered: " << u << "\n";
@@ -152,8 +198,41 @@ int runTests(const TestArgs& args) {
     printError("unknown format `" + args.format + "` (expected text, json or junit)");
     return kExitUsage;
   }
+  std::optional<std::regex> select;
+  if (!args.run.empty()) {
+    try {
+      select.emplace(args.run, std::regex::ECMAScript);
+    } catch (const std::regex_error& e) {
+      printError("--run: `" + args.run + "` is not a regular expression: " + e.what());
+      return kExitUsage;
+    }
+  }
   BuildOptions options;
   options.compile.paths = args.paths;
+  // `pave test tests/one_test.pave`: compile the whole repository the path lies in (the
+  // nearest pave.toml upwards), run the tests of the given paths.
+  std::vector<fs::path> only;
+  if (!args.paths.empty()) {
+    fs::path root = nearestRepository(args.paths.front());
+    bool allInRoot = !root.empty();
+    std::vector<fs::path> given;
+    std::error_code ec;
+    for (const std::string& path : args.paths) {
+      if (!fs::exists(path, ec)) {
+        printError("no such file or directory: " + path);
+        return kExitUsage;
+      }
+      given.push_back(fs::weakly_canonical(fs::absolute(path, ec), ec));
+      if (nearestRepository(path) != root) allInRoot = false;
+    }
+    if (allInRoot && !(given.size() == 1 && given.front() == root)) {
+      // Paths in diagnostics read like the ones given: relative to the current directory
+      // when those were.
+      std::string shown = fs::relative(root, fs::current_path(ec), ec).lexically_normal().string();
+      options.compile.paths = {fs::path(args.paths.front()).is_absolute() || ec || shown.empty() ? root.string() : shown};
+      only = std::move(given);
+    }
+  }
   auto now = resolveNow(args.now);
   if (!now) return kExitUsage;
   options.compile.now = *now;
@@ -174,11 +253,25 @@ int runTests(const TestArgs& args) {
   rt::Decider decider(bundle);
   std::vector<TestResult> results;
   std::set<std::string> matched;
+  std::map<uint32_t, bool> fileSelected;
+  auto selected = [&](const sema::TestInfo& t) {
+    if (select && !std::regex_search(t.name, *select)) return false;
+    if (only.empty()) return true;
+    FileId file = c.ast.files[c.ast.decl(t.decl).file].file;
+    auto it = fileSelected.find(file.value);
+    if (it == fileSelected.end()) {
+      std::error_code ec;
+      fs::path path = fs::weakly_canonical(fs::absolute(std::string(c.sources.path(file)), ec), ec);
+      it = fileSelected.emplace(file.value, !ec && within(path, only)).first;
+    }
+    return it->second;
+  };
   for (const sema::TestInfo& t : p.tests) {
+    if (!selected(t)) continue;
     json input = testInput(p, t);
     json d = json::parse(decider.decideJson(input.dump(), /*explain=*/true), nullptr, false);
     if (d.is_discarded()) {
-      results.push_back({t.name, false, "internal error: the decision is not JSON"});
+      results.push_back({t.name, false, "internal error: the decision is not JSON", {}});
       continue;
     }
     for (const auto& tr : d["trace"])
@@ -186,7 +279,7 @@ int runTests(const TestArgs& args) {
     std::vector<std::string> failures = checkExpectations(p, t, d);
     std::string message;
     for (const auto& f : failures) message += (message.empty() ? "" : "; ") + f;
-    results.push_back({t.name, failures.empty(), message});
+    results.push_back({t.name, failures.empty(), message, failures.empty() ? std::vector<std::string>{} : decisionDetails(d)});
   }
   std::vector<std::string> uncovered;
   for (const sema::RuleInfo& r : p.rules)
@@ -205,6 +298,7 @@ void registerTest(CLI::App& app, int& exitCode) {
   CLI::App* cmd = app.add_subcommand("test", "Run the policy's test blocks through the VM");
   cmd->add_option("paths", args->paths, "Files or directories (default: the current directory)");
   cmd->add_option("--format", args->format, "Output format: text, json or junit")->capture_default_str();
+  cmd->add_option("--run", args->run, "Run only the tests whose qualified name matches this regular expression");
   cmd->add_flag("--coverage", args->coverage, "List rules and exceptions no test matched");
   cmd->add_option("--now", args->now, "Check time for expired exceptions (default: the current UTC time)");
   cmd->callback([args, &exitCode] { exitCode = runTests(*args); });

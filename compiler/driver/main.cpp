@@ -3,6 +3,8 @@
 
 #include <cstdio>
 #include <iostream>
+#include <string>
+#include <vector>
 
 #include "driver/Commands.h"
 
@@ -29,6 +31,24 @@ void* runMain(void* p) {
   pave::driver::registerDiff(app, exitCode);
   pave::driver::registerFmt(app, exitCode);
   pave::driver::registerLsp(app, exitCode);
+  // `pave watch`: say that the command is unknown and list the commands (the parser would
+  // only say that an argument was not expected).
+  if (args->argc > 1 && args->argv[1][0] != '-') {
+    std::string name = args->argv[1];
+    std::vector<CLI::App*> commands = app.get_subcommands([](CLI::App*) { return true; });
+    bool known = false;
+    std::string list;
+    for (const CLI::App* c : commands) {
+      known |= c->get_name() == name;
+      list += (list.empty() ? "" : ", ") + c->get_name();
+    }
+    if (!known) {
+      pave::driver::printError("unknown command `" + name + "`");
+      std::cerr << "commands: " << list << " (`pave --help` describes each)\n";
+      args->exitCode = pave::driver::kExitUsage;
+      return nullptr;
+    }
+  }
   try {
     app.parse(args->argc, args->argv);
   } catch (const CLI::CallForHelp& e) {

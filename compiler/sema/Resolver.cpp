@@ -159,6 +159,12 @@ Resolved Checker::resolveHead(ast::NameId name, bool allowLocals) {
     r.kind = Resolved::Kind::Namespace;
     r.path = std::string(s);
   } else {
+    if (std::string q = qualifiedElsewhere(s); !q.empty()) {
+      report(DiagKind::UnknownName, seg.range, "unknown name " + bt(s) + "; did you mean " + bt(q) + "?")
+          .note("a name of another namespace, an enclosing one too, is written qualified or bound with `use`")
+          .fix("change to " + bt(q), seg.range, q);
+      return Resolved::error();
+    }
     DiagBuilder d = report(DiagKind::UnknownName, seg.range, "unknown name " + bt(s));
     suggest(d, s, visibleNames(), seg.range);
     return Resolved::error();
@@ -257,6 +263,25 @@ std::optional<ast::DeclId> Checker::resolveDeclName(ast::NameId name, std::initi
                                                             : describeDecl(ast_.decl(r.decl).kind);
   report(DiagKind::UnknownName, ast_.name(name).range, bt(r.path) + " is " + kind + ", not a " + std::string(what));
   return std::nullopt;
+}
+
+std::string Checker::qualifiedElsewhere(std::string_view s) const {
+  // The nearest enclosing namespace first (`corp.X` from `corp.cloud`)...
+  std::string ns = fileNs_[unit_.file];
+  while (!ns.empty()) {
+    size_t dot = ns.rfind('.');
+    ns = dot == std::string::npos ? std::string() : ns.substr(0, dot);
+    if (ns.empty()) break;
+    if (std::string q = ns + "." + std::string(s); byName_.count(q)) return q;
+  }
+  // ...else the first, by name, of the declarations so called in any namespace.
+  std::string best;
+  std::string suffix = "." + std::string(s);
+  for (const auto& [qn, id] : byName_)
+    if (qn.size() > suffix.size() && qn.compare(qn.size() - suffix.size(), suffix.size(), suffix) == 0 &&
+        (best.empty() || qn < best))
+      best = qn;
+  return best;
 }
 
 std::vector<std::string> Checker::visibleNames() const {

@@ -1,5 +1,6 @@
-// Test blocks (SPEC §9.1). Inputs are checked like an input document, except that missing
-// attributes are allowed (tests of `expect error "missing-attribute"` need them).
+// Test blocks (SPEC §9.1). Inputs are type-checked like an input document: an attribute
+// the type lacks, a value of the wrong type and a missing required attribute are errors
+// (the last one allowed in a test that expects an input error, `expect error "…";`).
 #include <algorithm>
 
 #include "sema/internal/Checker.h"
@@ -106,8 +107,32 @@ void Checker::checkExpect(const ast::Expect& e, TestInfo& t) {
   t.expects.push_back(std::move(x));
 }
 
+void Checker::requireTestFields(const std::vector<AttrInfo>& attrs, const std::vector<TestFieldValue>& fields,
+                                 const ast::TestInput& in, SourceRange where, std::string_view owner) {
+  std::vector<std::string> missing;
+  for (const AttrInfo& a : attrs) {
+    if (a.optional) continue;
+    bool given = std::any_of(fields.begin(), fields.end(), [&](const TestFieldValue& f) { return f.name == a.name; }) ||
+                 std::any_of(in.fields.begin(), in.fields.end(),  // given, with an error already reported
+                             [&](const ast::TestField& f) { return ast_.str(f.name) == a.name; });
+    if (!given) missing.push_back(a.name);
+  }
+  if (missing.empty()) return;
+  std::string list;
+  for (size_t i = 0; i < missing.size(); ++i)
+    list += (i == 0 ? "" : i + 1 == missing.size() ? " and " : ", ") + bt(missing[i]);
+  report(DiagKind::TypeMismatch, where,
+         "the test input for " + std::string(owner) + " lacks the required attribute" +
+             (missing.size() > 1 ? "s " : " ") + list)
+      .note("test inputs are type-checked like any input; a test of an invalid input says so with "
+            "`expect error \"missing-attribute\";`");
+}
+
 void Checker::checkTest(const DeclEntry& d, TestInfo& t) {
   const ast::TestDecl& test = ast_.tests[ast_.decl(d.id).index];
+  // A test of an invalid input says so (`expect error "…"`); every other input must be complete.
+  bool incompleteAllowed = std::any_of(test.expects.begin(), test.expects.end(),
+                                       [](const ast::Expect& e) { return e.kind == ast::ExpectKind::Error; });
   if (test.request.present) {
     const std::vector<AttrInfo>* attrs = nullptr;
     std::string owner;
@@ -117,6 +142,8 @@ void Checker::checkTest(const DeclEntry& d, TestInfo& t) {
       owner = "request type " + bt(p_.requests[t.request.value].name);
     }
     t.requestFields = checkTestFields(test.request, attrs, owner);
+    if (attrs && !incompleteAllowed)
+      requireTestFields(*attrs, t.requestFields, test.request, ast_.name(test.request.type).range, owner);
   }
   if (test.principal.present) {
     const std::vector<AttrInfo>* attrs = nullptr;
@@ -127,8 +154,13 @@ void Checker::checkTest(const DeclEntry& d, TestInfo& t) {
       owner = "principal type " + bt(p_.principals[t.principal.value].name);
     }
     t.principalFields = checkTestFields(test.principal, attrs, owner);
+    if (attrs && !incompleteAllowed)
+      requireTestFields(*attrs, t.principalFields, test.principal, ast_.name(test.principal.type).range, owner);
   }
   if (test.context.present) t.contextFields = checkTestFields(test.context, &p_.context.attrs, "`context`");
+  if (!incompleteAllowed)
+    requireTestFields(p_.context.attrs, t.contextFields, test.context,
+                      test.context.present ? test.context.range : ast_.decl(d.id).nameRange, "`context`");
   for (const ast::Expect& e : test.expects) checkExpect(e, t);
 }
 

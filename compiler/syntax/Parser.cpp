@@ -15,6 +15,7 @@
 #include <deque>
 #include <exception>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <typeinfo>
 
@@ -162,6 +163,8 @@ class TokenFeed final : public antlr4::TokenSource {
 /// Collects the first syntax error of a file, worded for people.
 class ErrorListener : public antlr4::BaseErrorListener {
  public:
+  explicit ErrorListener(std::string_view text) : text_(text) {}
+
   void syntaxError(antlr4::Recognizer* recognizer, antlr4::Token* offending, size_t, size_t, const std::string&,
                    std::exception_ptr) override {
     if (hasError) return;
@@ -172,6 +175,7 @@ class ErrorListener : public antlr4::BaseErrorListener {
       return;
     }
     setRange(offending);
+    tokenIndex = offending->getTokenIndex();
     const auto& vocab = parser->getVocabulary();
     size_t type = offending->getType();
     std::string found = type == antlr4::Token::EOF ? "end of file" : "`" + offending->getText() + "`";
@@ -192,6 +196,27 @@ class ErrorListener : public antlr4::BaseErrorListener {
       message = "comparison operators do not chain; combine comparisons with `and`";
       return;
     }
+    // A reserved word where a name could go, `=` where `==` could: parseText tries the
+    // other token.
+    if (type >= PaveLexer::NAMESPACE && type <= PaveLexer::TEST) retryAs = PaveLexer::IDENT;
+    if (type == PaveLexer::ASSIGN) retryAs = PaveLexer::EQ;
+    // A statement that ends at a line break without its `;`: point at the end of that line,
+    // not at the next declaration.
+    antlr4::TokenStream* tokens = parser->getTokenStream();
+    if (expected.contains(static_cast<size_t>(PaveLexer::SEMI)) && type != PaveLexer::SEMI && tokens &&
+        tokenIndex > 0 && tokenIndex != static_cast<size_t>(-1)) {
+      antlr4::Token* prev = tokens->get(tokenIndex - 1);
+      auto prevEnd = static_cast<uint32_t>(prev->getStopIndex() + 1);
+      if (prevEnd <= begin && text_.substr(prevEnd, begin - prevEnd).find('\n') != std::string_view::npos) {
+        size_t line = 1;
+        for (size_t i = 0; i < begin && i < text_.size(); ++i) line += text_[i] == '\n';
+        message = "expected `;` at the end of this line (found " + found + " on line " + std::to_string(line) + ")";
+        begin = end = prevEnd;
+        fix = {"insert `;`", prevEnd, prevEnd, ";"};
+        missingSemi = true;
+        return;
+      }
+    }
     message = "expected " + describe(expected, vocab) + ", found " + found;
   }
 
@@ -200,11 +225,22 @@ class ErrorListener : public antlr4::BaseErrorListener {
     end = t->getType() == antlr4::Token::EOF ? begin : static_cast<uint32_t>(t->getStopIndex() + 1);
   }
 
+  struct Fix {
+    std::string title;
+    uint32_t begin = 0, end = 0;
+    std::string replacement;
+  };
+  std::optional<Fix> fix;
+  size_t tokenIndex = static_cast<size_t>(-1);
+  size_t retryAs = 0;  // a token type the offending token may have been meant as, or 0
+  bool missingSemi = false;
   bool hasError = false;
   std::string message;
   uint32_t begin = 0, end = 0;
 
  private:
+  std::string_view text_;
+
   static std::string describe(const antlr4::misc::IntervalSet& set, const antlr4::dfa::Vocabulary& vocab) {
     if (set.contains(static_cast<size_t>(PaveLexer::INT)) && set.contains(static_cast<size_t>(PaveLexer::STRING)) &&
         set.contains(static_cast<size_t>(PaveLexer::LPAREN)))
@@ -268,6 +304,8 @@ struct ParsedFile {
   bool failed = false;  // a syntax error: `error` over [errorBegin, errorEnd)
   std::string error;
   uint32_t errorBegin = 0, errorEnd = 0;
+  std::string fixTitle, fixText;  // a suggested edit of [fixBegin, fixEnd), when fixTitle is set
+  uint32_t fixBegin = 0, fixEnd = 0;
 
   std::vector<Token> lexed;
   std::unique_ptr<ByteCharStream> chars;
@@ -325,7 +363,7 @@ ParsedFilePtr parseText(std::string_view text, const ParseLimits& limits) {
   }
   if (!pf.tree) {
     // Stage 2: full LL with error reporting.
-    ErrorListener listener;
+    ErrorListener listener(text);
     pf.tokens->seek(0);
     parser.reset();
     parser.getInterpreter<antlr4::atn::ParserATNSimulator>()->setPredictionMode(antlr4::atn::PredictionMode::LL);
@@ -333,7 +371,42 @@ ParsedFilePtr parseText(std::string_view text, const ParseLimits& limits) {
     parser.addErrorListener(&listener);
     pf.tree = parser.file();
     parser.removeErrorListeners();
-    if (listener.hasError) pf.fail(listener.message, listener.begin, listener.end);
+    if (listener.hasError && listener.retryAs) {
+      // Parse again with the offending token taken as the other one (a reserved word as a
+      // name, `=` as `==`): when that gets further, the other one was meant.
+      auto* tok = dynamic_cast<antlr4::CommonToken*>(pf.tokens->get(listener.tokenIndex));
+      if (tok) {
+        size_t type = tok->getType();
+        tok->setType(listener.retryAs);
+        ErrorListener again(text);
+        pf.tokens->seek(0);
+        parser.reset();
+        parser.addErrorListener(&again);
+        parser.file();
+        parser.removeErrorListeners();
+        tok->setType(type);
+        pf.tree = nullptr;  // the tree of a failed parse is never converted
+        if (!again.hasError || (again.tokenIndex != static_cast<size_t>(-1) && again.tokenIndex > listener.tokenIndex)) {
+          listener.setRange(tok);
+          listener.fix.reset();
+          if (type == PaveLexer::ASSIGN) {
+            listener.message = "`=` does not compare; write `==`";
+            listener.fix = ErrorListener::Fix{"change to `==`", listener.begin, listener.end, "=="};
+          } else {
+            listener.message = "`" + tok->getText() + "` is a reserved word and cannot be used as a name";
+          }
+        }
+      }
+    }
+    if (listener.hasError) {
+      pf.fail(listener.message, listener.begin, listener.end);
+      if (listener.fix) {
+        pf.fixTitle = listener.fix->title;
+        pf.fixText = listener.fix->replacement;
+        pf.fixBegin = listener.fix->begin;
+        pf.fixEnd = listener.fix->end;
+      }
+    }
   }
   return out;
 }
@@ -1151,7 +1224,8 @@ ast::ExprId AstBuilder::literal(Ctx* ctx, bool negate, SourceRange negRange) {
 bool convertParsed(const ParsedFile& parsed, ast::Ast& ast, FileId file, DiagnosticEngine& diags, bool fromStdlib,
                    const ParseLimits& limits) {
   if (parsed.failed) {
-    diags.report(DiagKind::Syntax, {file, parsed.errorBegin, parsed.errorEnd}, parsed.error);
+    DiagBuilder d = diags.report(DiagKind::Syntax, {file, parsed.errorBegin, parsed.errorEnd}, parsed.error);
+    if (!parsed.fixTitle.empty()) d.fix(parsed.fixTitle, {file, parsed.fixBegin, parsed.fixEnd}, parsed.fixText);
     return false;
   }
   AstBuilder builder(ast, parsed, file, diags, limits);

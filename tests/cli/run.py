@@ -49,6 +49,52 @@ def main():
         ("garbage bundle", ["eval", write("b.pvb", b"PAVB" + b"\0" * 64)], 2, "pave: error"),
         ("build without -o", ["build", write("ok4/p.pave", GOOD)], 2, "--output"),
     ]
+    # pave test: inputs type-checked, failure details, --run, a file inside a repository.
+    rules = ('namespace acme;\nprincipal Human { email: String }\nrequest Role for Human { name: String }\n'
+             'allow named on Role when request.name != "";\n'
+             'deny admin on Role when request.name == "admin" because "admin is never self-service";\n')
+    write("t1/policy.pave", rules + 'test incomplete { request Role { } principal Human { email: "a" }\n'
+          '  context { time: 2026-11-27T10:00:00Z } expect allow; }\n')
+    write("t2/policy.pave", rules + 'test admin_allowed { request Role { name: "admin" } principal Human { email: "a" }\n'
+          '  context { time: 2026-11-27T10:00:00Z } expect allow; }\n'
+          'test viewer_allowed { request Role { name: "viewer" } principal Human { email: "a" }\n'
+          '  context { time: 2026-11-27T10:00:00Z } expect allow; }\n')
+    write("t3/pave.toml", '[bundle]\nname = "t3"\n')
+    write("t3/policies/policy.pave", rules)
+    one = write("t3/tests/one_test.pave", 'namespace acme;\ntest viewer { request Role { name: "viewer" }\n'
+                '  principal Human { email: "a" } context { time: 2026-11-27T10:00:00Z } expect allow by named; }\n')
+    write("t3/tests/other_test.pave", 'namespace acme;\ntest admin_is_denied { request Role { name: "admin" }\n'
+          '  principal Human { email: "a" } context { time: 2026-11-27T10:00:00Z } expect deny by admin; }\n')
+    # pave report controls: a dead rule does not cover its control; exceptions are listed.
+    write("rc/policy.pave", 'namespace acme;\nprincipal Human { email: String }\nrequest Role for Human { name: String }\n'
+          'allow any_name on Role when request.name != "";\n'
+          '@controls(std.controls.OwaspNhi.NHI3)\nallow never on Role when request.name == "a" and request.name == "b";\n'
+          '@controls(std.controls.OwaspNhi.NHI7)\ndeny long on Role when request.name == "long";\n'
+          'exception keep lifts long until 2027-06-01 owner "team-a" ticket "T-1" when request.name == "long";\n')
+    # pave eval on JSON Lines: CRLF, blank lines, a line that is not JSON, a line over the
+    # 1 MiB block, a last line without a newline; one decision per non-blank line.
+    line = b'{"type": "Role", "principal": {"type": "Human", "email": "a"}, "request": {"name": "x"}, "context": {"time": "2026-11-27T10:00:00Z"}}'
+    long_line = line.replace(b'"email": "a"', b'"email": "' + b"a" * 3_000_000 + b'"')
+    bundle = os.path.join(tmp, "t3.pvb")
+    stream = line + b"\r\n\n   \r\n{not json\n" + long_line + b"\n" + line
+    cases += [
+        ("unknown command lists the commands", ["watch"], 2, ["unknown command `watch`", "check, build, test"]),
+        ("test input missing an attribute", ["test", os.path.join(tmp, "t1")], 1,
+         ["error[type-mismatch]", "lacks the required attribute `name`"]),
+        ("failing test shows the decision", ["test", os.path.join(tmp, "t2")], 1,
+         ["FAIL acme.admin_allowed: expected allow, got deny", 'deny_rules: ["acme.admin"]',
+          'reasons: ["admin is never self-service"]']),
+        ("test --run", ["test", os.path.join(tmp, "t2"), "--run", "^acme\\.viewer"], 0,
+         ["pass acme.viewer_allowed", "1 passed, 0 failed"], {"absent": ["admin_allowed"]}),
+        ("test --run, bad expression", ["test", os.path.join(tmp, "t2"), "--run", "(("], 2, "--run"),
+        ("test one file of a repository", ["test", one], 0, ["pass acme.viewer", "1 passed, 0 failed"],
+         {"absent": ["acme.admin"]}),
+        ("report controls", ["report", "controls", os.path.join(tmp, "rc"), "--now", "2026-11-27"], 0,
+         ["never matches: acme.never (dead-rule", "exception: acme.keep lifts acme.long (owner \"team-a\"",
+          "long-lived secrets", "OWASP Top 10", "1 of 23 controls covered"]),
+        ("build for eval", ["build", os.path.join(tmp, "t3"), "-o", bundle], 0, ""),
+        ("eval JSON Lines", ["eval", bundle, "-"], 0, ['"malformed-json"'], {"stdin": stream, "lines": 4}),
+    ]
     write("toml/pave.toml", "[lint\n")
     write("toml2/pave.toml", '[lint]\n"type-mismatch" = "warning"\n')
     unreadable = write("locked/p.pave", GOOD)
@@ -57,9 +103,10 @@ def main():
         cases.append(("unreadable file", ["check", unreadable], 2, "cannot read"))
 
     passed = failed = 0
-    for name, argv, want, text in cases:
+    for name, argv, want, text, *extra in cases:
+        extra = extra[0] if extra else {}
         try:
-            p = subprocess.run([args.pave] + argv, capture_output=True, timeout=60)
+            p = subprocess.run([args.pave] + argv, capture_output=True, timeout=60, input=extra.get("stdin", b""))
         except subprocess.TimeoutExpired:
             print(f"FAIL {name}: timed out")
             failed += 1
@@ -68,8 +115,15 @@ def main():
         problems = []
         if p.returncode != want:
             problems.append(f"exit {p.returncode}, expected {want}")
-        if text and text not in out:
-            problems.append(f"output lacks {text!r}")
+        for t in ([text] if isinstance(text, str) else text):
+            if t and t not in out:
+                problems.append(f"output lacks {t!r}")
+        for t in extra.get("absent", []):
+            if t in out:
+                problems.append(f"output has {t!r}")
+        lines = p.stdout.count(b"\n")
+        if "lines" in extra and lines != extra["lines"]:
+            problems.append(f"{lines} output lines, expected {extra['lines']}")
         if "internal error" in out or p.returncode < 0:
             problems.append("crashed")
         if problems:

@@ -110,6 +110,9 @@ class Checker {
   /// Resolves a whole name to a declaration of one of `kinds`; reports otherwise.
   std::optional<ast::DeclId> resolveDeclName(ast::NameId name, std::initializer_list<ast::DeclKind> kinds,
                                              std::string_view what);
+  /// `s` qualified, for an unknown unqualified name declared in an enclosing namespace
+  /// (the nearest first) or elsewhere; empty when no namespace declares it.
+  std::string qualifiedElsewhere(std::string_view s) const;
   std::vector<std::string> visibleNames() const;
   void addRef(SourceRange use, RefKind kind, ast::DeclId decl, uint32_t index, SourceRange target);
   const DeclEntry& entry(ast::DeclId id) const { return *entryOf_.at(id.value); }
@@ -232,6 +235,9 @@ class Checker {
   // ---- tests (Tests.cpp) ----
   void checkTests();
   void checkTest(const DeclEntry& d, TestInfo& t);
+  /// Reports the required attributes of `attrs` that a test input leaves out.
+  void requireTestFields(const std::vector<AttrInfo>& attrs, const std::vector<TestFieldValue>& fields,
+                         const ast::TestInput& in, SourceRange where, std::string_view owner);
   std::vector<TestFieldValue> checkTestFields(const ast::TestInput& in, const std::vector<AttrInfo>* attrs,
                                               std::string_view owner);
   std::optional<ConstValue> checkTestValue(ast::ExprId e, TypeId want);

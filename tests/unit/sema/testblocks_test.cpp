@@ -45,8 +45,26 @@ test prod_needs_approval {
   EXPECT_EQ(t.expects[4].errorCode, "missing-attribute");
 }
 
-TEST(TestBlocks, MissingAttributesAreFine) {
+TEST(TestBlocks, MissingRequiredAttributesAreErrors) {
+  // Test inputs are type-checked like any input (SPEC §9.1): the test would otherwise
+  // fail at run time with `expected allow, got deny`.
   auto c = withTest("test t {\n  request CloudRole { role: \"x\" }\n  principal Human { }\n  expect deny;\n}\n");
+  EXPECT_FALSE(c->ok());
+  std::string text = c->text();
+  EXPECT_NE(text.find("request type `acme.CloudRole` lacks the required attributes `account`, `env`, `duration` and "
+                      "`tags`"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("principal type `acme.Human` lacks the required attributes `email`, `groups` and `on_call`"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("`context` lacks the required attributes `time` and `break_glass`"), std::string::npos) << text;
+  EXPECT_EQ(text.find("justification"), std::string::npos) << "optional attributes may be left out: " << text;
+}
+
+TEST(TestBlocks, MissingAttributesInATestOfAnInvalidInput) {
+  auto c = withTest("test t {\n  request CloudRole { role: \"x\" }\n  principal Human { }\n"
+                    "  expect error \"missing-attribute\";\n}\n");
   EXPECT_TRUE(c->ok()) << c->text();
 }
 

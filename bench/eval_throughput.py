@@ -1,0 +1,139 @@
+#!/usr/bin/env python3
+"""Throughput of `pave eval BUNDLE -` on JSON Lines: decisions per second of CPU time in
+one process, on the generated 1,000-rule repository.
+
+    eval_throughput.py --pave build/pave [--baseline OLD/pave] [--decisions 1000000]
+
+Generates the repository and its inputs with the shared generator
+(`../shared/peers/gen_corpus.py`, or `$PAVE_SHARED/peers/gen_corpus.py`, or
+`--generator`), builds the bundle with `--pave`, and feeds one stream of `--decisions`
+lines to `pave eval` (the generator's inputs repeated, plus a line that is not JSON, a
+blank line, a CRLF line and a last line without a newline). Checks that every non-blank
+line gets exactly one decision line. With `--baseline` (another build of `pave`, e.g. the
+commit before a change), runs both in alternation, compares their outputs byte for byte
+and prints the ratio. Goal (issue "First use", item 9): 1,000,000 decisions/s.
+"""
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+
+NOW = "2026-11-27T00:00:00Z"
+GOAL = 1_000_000
+
+
+def generator_path(arg):
+    if arg:
+        return arg
+    here = os.path.dirname(os.path.abspath(__file__))
+    candidates = []
+    if os.environ.get("PAVE_SHARED"):
+        candidates.append(os.path.join(os.environ["PAVE_SHARED"], "peers", "gen_corpus.py"))
+    candidates.append(os.path.join(here, "..", "..", "shared", "peers", "gen_corpus.py"))
+    for c in candidates:
+        if os.path.isfile(c):
+            return os.path.normpath(c)
+    sys.exit("eval_throughput.py: no gen_corpus.py found (set PAVE_SHARED or pass --generator)")
+
+
+def make_stream(inputs, n, path):
+    with open(inputs, "rb") as f:
+        lines = [l.rstrip(b"\r\n") for l in f if l.strip()]
+    special = [b"{this is not json", b"   ", lines[0] + b"\r"]
+    out = []
+    i = 0
+    while len(out) < n - 1 - (len(special) - 1):  # the blank line yields no decision
+        out.append(lines[i % len(lines)])
+        i += 1
+    middle = len(out) // 2
+    out[middle:middle] = special
+    with open(path, "wb") as f:
+        f.write(b"\n".join(out))
+        f.write(b"\n" + lines[1])  # the last line has no newline
+    return sum(1 for l in out if l.strip()) + 1
+
+
+def run(pave, bundle, stream, out):
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    with open(stream, "rb") as fin, open(out, "wb") as fout:
+        p = subprocess.run([pave, "eval", bundle, "-"], stdin=fin, stdout=fout, stderr=subprocess.PIPE)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if p.returncode != 0:
+        sys.exit(f"eval_throughput.py: {pave} eval exited {p.returncode}: {p.stderr.decode()[:400]}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return cpu, wall
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--pave", required=True)
+    ap.add_argument("--baseline", help="another pave binary to compare with (same run, same stream)")
+    ap.add_argument("--decisions", type=int, default=1_000_000)
+    ap.add_argument("--rules", type=int, default=1000)
+    ap.add_argument("--types", type=int, default=20)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--generator")
+    ap.add_argument("--workdir", help="keep the generated files here (default: a temporary directory)")
+    args = ap.parse_args()
+
+    work = args.workdir or tempfile.mkdtemp(prefix="pave-eval-bench-")
+    repo = os.path.join(work, "repo")
+    gen = generator_path(args.generator)
+    subprocess.run([sys.executable, gen, repo, "--rules", str(args.rules), "--types", str(args.types),
+                    "--inputs", "10000"], check=True, stdout=subprocess.DEVNULL)
+    bundle = os.path.join(work, "bundle.pvb")
+    inputs = os.path.join(repo, "inputs.jsonl")
+    os.rename(inputs, os.path.join(work, "inputs.jsonl"))  # not a source of the repository
+    inputs = os.path.join(work, "inputs.jsonl")
+    subprocess.run([args.pave, "build", repo, "--no-analyze", "--now", NOW, "-o", bundle], check=True,
+                   stderr=subprocess.DEVNULL)
+    stream = os.path.join(work, "stream.jsonl")
+    expected_lines = make_stream(inputs, args.decisions, stream)
+
+    binaries = [("pave", args.pave)] + ([("baseline", args.baseline)] if args.baseline else [])
+    best = {}
+    outputs = {}
+    for _ in range(args.repeat):
+        for name, binary in binaries:  # alternate, so both see the same machine
+            out = os.path.join(work, f"out-{name}.jsonl")
+            cpu, wall = run(binary, bundle, stream, out)
+            outputs[name] = out
+            if name not in best or cpu < best[name][0]:
+                best[name] = (cpu, wall)
+
+    ok = True
+    with open(outputs["pave"], "rb") as f:
+        got = f.read()
+    lines = got.count(b"\n")
+    if lines != expected_lines or not got.endswith(b"\n"):
+        print(f"FAIL: {lines} decision lines for {expected_lines} non-blank input lines")
+        ok = False
+    if b'"malformed-json"' not in got:
+        print("FAIL: the line that is not JSON got no malformed-json decision")
+        ok = False
+    if args.baseline:
+        with open(outputs["baseline"], "rb") as f:
+            if f.read() != got:
+                print("FAIL: the output differs from the baseline's")
+                ok = False
+            else:
+                print("output: identical to the baseline's, byte for byte")
+
+    print(f"{args.rules}-rule repository, {expected_lines} decisions per run, best of {args.repeat} (CPU time)")
+    for name, _ in binaries:
+        cpu, wall = best[name]
+        print(f"  {name:9} {cpu:7.3f} s CPU  {wall:7.3f} s wall  {expected_lines / cpu:12,.0f} decisions/s")
+    rate = expected_lines / best["pave"][0]
+    if args.baseline:
+        print(f"  speed-up: {best['baseline'][0] / best['pave'][0]:.1f}x")
+    print(f"goal >= {GOAL:,} decisions/s: {'met' if rate >= GOAL else 'NOT met'}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
