@@ -40,6 +40,10 @@ fi
 scripts/demo.sh build >/dev/null
 faketime -f +365d scripts/demo.sh build >/dev/null
 
+echo "== pre-merge recipe (docs/pre-merge.md) on examples/, on the example's date"
+scripts/pre-merge.sh --pave build/pave --check-runtime-deps
+faketime '2026-11-27 10:00:00' scripts/pre-merge.sh --pave build/pave --base examples --out build/pre-merge examples >/dev/null
+
 echo "== benchmark smoke (every decision benchmark gets its expected decision; times are not checked)"
 PAVE_BENCH_ITERATIONS=20 build/bench/pave_bench_decide --benchmark_repetitions=1
 

@@ -56,6 +56,8 @@ def main():
         ("no pave.toml read past .git",
          ["check", os.path.dirname(write("repo/vendored/policies/p.pave", UNGRANTED))], 0,
          "warning[no-approved-path]"),
+        ("diff of a version with errors", ["diff", write("bad/p.pave", "allow r on Nothing;\n"),
+                                           write("ok5/p.pave", GOOD)], 2, "has errors"),
         ("directory as bundle", ["eval", tmp], 2, "directory"),
         ("garbage bundle", ["eval", write("b.pvb", b"PAVB" + b"\0" * 64)], 2, "pave: error"),
         ("build without -o", ["build", write("ok4/p.pave", GOOD)], 2, "--output"),
