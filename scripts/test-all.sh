@@ -30,8 +30,19 @@ skip=()
 [ -s tests/conformance-skip.txt ] && skip=(--skip tests/conformance-skip.txt)
 python3 "$shared/conformance/run.py" --pave build/pave "${skip[@]}"
 
-echo "== example repository"
-PAVE_NOW=2026-11-27T00:00:00Z scripts/demo.sh build >/dev/null
+echo "== example repository (the demo as the README shows it, on the real clock and on a clock a year ahead)"
+if ! command -v faketime >/dev/null 2>&1; then
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends faketime >/dev/null
+fi
+scripts/demo.sh build >/dev/null
+faketime -f +365d scripts/demo.sh build >/dev/null
+
+echo "== pre-merge recipe (docs/pre-merge.md) on examples/, on the example's date"
+scripts/pre-merge.sh --pave build/pave --check-runtime-deps
+faketime '2026-11-27 10:00:00' scripts/pre-merge.sh --pave build/pave --base examples --out build/pre-merge examples >/dev/null
 
 echo "== benchmark smoke (every decision benchmark gets its expected decision; times are not checked)"
 PAVE_BENCH_ITERATIONS=20 build/bench/pave_bench_decide --benchmark_repetitions=1

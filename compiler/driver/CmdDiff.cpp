@@ -18,9 +18,9 @@ struct DiffArgs {
 /// Compiles one version; prints its diagnostics when it has errors.
 int compileVersion(const std::string& path, Compilation& c, const char* label) {
   int status = compileErrorFree({path}, c);
-  if (status == kExitFindings)
-    printError(std::string("the ") + label + " version (" + path + ") has errors; `pave diff` compares error-free versions");
-  return status;
+  if (status != kExitFindings) return status;
+  printError(std::string("the ") + label + " version (" + path + ") has errors; `pave diff` compares error-free versions");
+  return kExitUsage;  // exit 1 means "something changes"; a version that does not compile is 2
 }
 
 int runDiff(const DiffArgs& args) {

@@ -48,12 +48,29 @@ std::optional<std::string> collectSourceFiles(const std::vector<std::string>& pa
   return std::nullopt;
 }
 
+/// The repository root: the nearest folder at or above the first path that holds a
+/// `pave.toml` (`pave check policies` in a repository reads the root's pave.toml), not
+/// looking past a folder that holds `.git`; without one, the first path's folder.
 static std::string repositoryRoot(const std::vector<std::string>& paths) {
-  if (paths.empty()) return ".";
   std::error_code ec;
-  if (fs::is_directory(paths.front(), ec)) return paths.front();
-  fs::path parent = fs::path(paths.front()).parent_path();
-  return parent.empty() ? "." : parent.string();
+  std::string start = ".";
+  if (!paths.empty() && fs::is_directory(paths.front(), ec)) {
+    start = paths.front();
+  } else if (!paths.empty()) {
+    fs::path parent = fs::path(paths.front()).parent_path();
+    if (!parent.empty()) start = parent.string();
+  }
+  fs::path dir = fs::absolute(start, ec).lexically_normal();
+  if (ec) return start;
+  if (!dir.has_filename() && dir.has_relative_path()) dir = dir.parent_path();  // `a/.` is `a/`
+  fs::path up = start;
+  for (int depth = 0; depth < 64; ++depth) {
+    if (fs::exists(dir / "pave.toml", ec)) return depth == 0 ? start : up.lexically_normal().string();
+    if (fs::exists(dir / ".git", ec) || !dir.has_relative_path()) break;
+    dir = dir.parent_path();
+    up /= "..";
+  }
+  return start;
 }
 
 std::optional<std::string> compile(const CompileOptions& options, Compilation& c) {

@@ -3,12 +3,17 @@
 //  - a rule's head `allow name on T` is one line, each clause a line indented two spaces
 //    (an exception's leading `lifts` stays on the head); a `when`/`unless` conjunction of
 //    three or more operands, or one that does not fit, puts each `and` on its own line,
-//    right-aligned under the clause keyword;
+//    right-aligned under the clause keyword (a disjunction that does not fit: each `or`);
+//  - an operand whose line still does not fit (or holds a comment) breaks at its own
+//    `and`/`or` with a hanging indent: the operators under the operand's first token,
+//    inside its parentheses; `not`, `any` and `all` are looked through;
 //  - enum, principal and context bodies stay on one line when they fit, otherwise one
 //    member per line with a trailing comma; request bodies are always one member per line;
 //  - test inputs stay on one line when they fit, otherwise their fields fill lines of
 //    `fillWidth` columns;
-//  - a def or const that does not fit breaks after `=`, then before top-level `and`/`or`.
+//  - a def or const that does not fit breaks after `=`, then before top-level `and`/`or`
+//    and, where still needed, nested ones as above;
+//  - inside a type, `<` and `>` are brackets: `Map<String, String>` is never split.
 #include "format/internal/Planner.h"
 
 #include <algorithm>
@@ -107,27 +112,84 @@ void Planner::rule(const ast::RuleDecl& r, size_t keyword) {
 
 void Planner::conjunction(const ast::Clause& c, size_t keyword) {
   if (c.exprs.empty()) return;
-  const ast::ExprNode& e = ast_.expr(c.exprs[0]);
-  // A parenthesized conjunction is one operand: its `and`s are not the clause's.
-  if (e.kind != ast::ExprKind::And || tokenAt(e.range.begin) != l_.nextCode(keyword)) return;
+  ast::ExprId id = c.exprs[0];
+  const ast::ExprNode& e = ast_.expr(id);
   size_t last = lastBefore(c.range.end);
-  uint32_t width = 2 + flatWidth(l_, keyword, last);
+  size_t lineEnd = last;
   size_t after = l_.nextCode(last);
-  if (after != SIZE_MAX && l_.tokens[after].kind == TokenKind::Semi) ++width;
-  bool breakUp = e.numChildren >= 3 || width > width_ || hasComment(keyword, last);
-  if (!breakUp) return;
-  uint16_t indent = static_cast<uint16_t>(2 + l_.spelling(keyword).size() - 3);
-  breakOperators(c.exprs[0], ast::ExprKind::And, TokenKind::And, indent);
+  if (after != SIZE_MAX && l_.tokens[after].kind == TokenKind::Semi) lineEnd = after;
+  bool fits = fitsLine(keyword, lineEnd);
+  // A parenthesized condition is one operand: its `and`s and `or`s are not the clause's.
+  bool bare = tokenAt(e.range.begin) == l_.nextCode(keyword);
+  if (bare && e.kind == ast::ExprKind::And && (e.numChildren >= 3 || !fits)) {
+    logical(id, static_cast<uint16_t>(2 + l_.spelling(keyword).size() - 3), lineEnd);
+  } else if (bare && e.kind == ast::ExprKind::Or && !fits) {
+    logical(id, static_cast<uint16_t>(2 + l_.spelling(keyword).size() - 2), lineEnd);
+  } else if (!fits) {
+    nested(id, lineEnd);
+  }
 }
 
-void Planner::breakOperators(ast::ExprId id, ast::ExprKind kind, TokenKind op, uint16_t indent) {
+uint32_t Planner::column(size_t i) const {
+  size_t start = i;
+  while (start != SIZE_MAX && !(l_.plan[start].line && !l_.comment(start))) start = l_.prevCode(start);
+  if (start == SIZE_MAX) return 0;
+  uint32_t width = 0;
+  size_t prev = SIZE_MAX;
+  for (size_t k = start; k <= i; ++k) {
+    if (l_.comment(k) || l_.plan[k].drop) continue;
+    if (prev != SIZE_MAX && spaceBetween(l_, prev, k)) ++width;
+    if (k < i) width += printedWidth(l_, k);
+    prev = k;
+  }
+  return l_.plan[start].indent + width;
+}
+
+bool Planner::fitsLine(size_t first, size_t last) const {
+  uint32_t w = flatWidth(l_, first, last);
+  return w != kNoFit && column(first) + w <= width_;
+}
+
+size_t Planner::operatorAfter(ast::ExprId operand, TokenKind op) const {
+  // Between two operands there are only parentheses, comments and the operator.
+  size_t t = tokenAt(ast_.expr(operand).range.end);
+  while (t < l_.tokens.size() && l_.tokens[t].kind != op) ++t;
+  return t;
+}
+
+void Planner::logical(ast::ExprId id, uint16_t indent, size_t lineEnd) {
   const ast::ExprNode& e = ast_.expr(id);
-  if (e.kind != kind) return;
+  if (e.kind != ast::ExprKind::And && e.kind != ast::ExprKind::Or) return;
+  TokenKind op = e.kind == ast::ExprKind::And ? TokenKind::And : TokenKind::Or;
+  std::vector<size_t> ops;
   for (uint32_t i = 0; i + 1 < e.numChildren; ++i) {
-    // Between two operands there are only parentheses, comments and the operator.
-    size_t t = tokenAt(ast_.expr(ast_.child(id, i)).range.end);
-    while (t < l_.tokens.size() && l_.tokens[t].kind != op) ++t;
-    lineBreak(t, indent);
+    ops.push_back(operatorAfter(ast_.child(id, i), op));
+    lineBreak(ops.back(), indent);
+  }
+  // An operand whose line still does not fit (or holds a comment) is broken in turn.
+  for (uint32_t i = 0; i < e.numChildren; ++i) {
+    size_t first = i == 0 ? tokenAt(e.range.begin) : ops[i - 1];
+    size_t last = i + 1 < e.numChildren ? l_.prevCode(ops[i]) : lineEnd;
+    if (first >= l_.tokens.size() || last == SIZE_MAX || last < first) continue;
+    if (!fitsLine(first, last) || hasComment(first, last)) nested(ast_.child(id, i), last);
+  }
+}
+
+void Planner::nested(ast::ExprId id, size_t lineEnd) {
+  const ast::ExprNode& e = ast_.expr(id);
+  switch (e.kind) {
+    case ast::ExprKind::And:
+    case ast::ExprKind::Or: {
+      // A hanging indent: the operators line up with the operand's first token.
+      size_t first = tokenAt(e.range.begin);
+      if (first >= l_.tokens.size()) return;
+      logical(id, static_cast<uint16_t>(column(first)), lineEnd);
+      break;
+    }
+    case ast::ExprKind::Not: nested(ast_.child(id, 0), lineEnd); break;
+    case ast::ExprKind::Any:
+    case ast::ExprKind::All: nested(ast_.child(id, 1), lineEnd); break;
+    default: break;
   }
 }
 
@@ -142,9 +204,12 @@ void Planner::valueDecl(size_t keyword, size_t last, ast::ExprId value) {
   size_t body = l_.nextCode(assign);
   if (body == SIZE_MAX || body > last) return;
   lineBreak(body, 2);
-  if (2 + flatWidth(l_, body, last) <= width_ || body != start) return;
-  if (e.kind == ast::ExprKind::Or) breakOperators(value, ast::ExprKind::Or, TokenKind::Or, 2);
-  if (e.kind == ast::ExprKind::And) breakOperators(value, ast::ExprKind::And, TokenKind::And, 2);
+  if (fitsLine(body, last) || body != start) return;
+  if (e.kind == ast::ExprKind::Or || e.kind == ast::ExprKind::And) {
+    logical(value, 2, last);
+  } else {
+    nested(value, last);
+  }
 }
 
 // ---- tests ----------------------------------------------------------------------------------
@@ -182,8 +247,12 @@ std::vector<Planner::Span> Planner::items(size_t open, size_t close) const {
       start = SIZE_MAX;
       continue;
     }
-    if (k == TokenKind::LParen || k == TokenKind::LBrack || k == TokenKind::LBrace) ++depth;
-    if (k == TokenKind::RParen || k == TokenKind::RBrack || k == TokenKind::RBrace) --depth;
+    // Inside a type, `<` and `>` bracket its arguments: `Map<String, String>` is one item.
+    bool typeBracket = l_.plan[i].typeMode;
+    if (k == TokenKind::LParen || k == TokenKind::LBrack || k == TokenKind::LBrace || (typeBracket && k == TokenKind::Lt))
+      ++depth;
+    if (k == TokenKind::RParen || k == TokenKind::RBrack || k == TokenKind::RBrace || (typeBracket && k == TokenKind::Gt))
+      --depth;
     if (start == SIZE_MAX) start = i;
     lastCode = i;
   }

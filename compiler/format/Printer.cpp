@@ -87,9 +87,11 @@ class Printer {
     std::string text = commentText(l_.spelling(i));
     if (ownLine) {
       newLine(commentIndent(i), newlines >= 2);
-    } else {
+    } else if (l_.tokens[i].kind == TokenKind::LineComment) {
       cur_.text += "  ";
-      if (l_.tokens[i].kind == TokenKind::LineComment) cur_.trailingComment = cur_.text.size();
+      cur_.trailingComment = cur_.text.size();
+    } else if (!cur_.text.empty() && cur_.text.back() != '(' && cur_.text.back() != '[') {
+      cur_.text += ' ';  // a block comment within a line reads like a word
     }
     cur_.text += text;
     afterOpenBrace_ = false;
@@ -99,6 +101,7 @@ class Printer {
       for (uint32_t p = l_.tokens[i].end; p < l_.tokens[i + 1].begin; ++p) lineEnds |= l_.text[p] == '\n';
     }
     pendingNewline_ = lineEnds;
+    afterBlockComment_ = !lineEnds;
   }
 
   void code(size_t i) {
@@ -107,15 +110,22 @@ class Printer {
       uint16_t indent = p.line ? p.indent : static_cast<uint16_t>(planIndent_ + 4);
       if (p.line) planIndent_ = p.indent;
       newLine(indent, p.line && newlinesBefore(i) >= 2 && l_.tokens[i].kind != TokenKind::RBrace);
-    } else if (prev_ != SIZE_MAX && spaceBetween(l_, prev_, i)) {
+    } else if (afterBlockComment_ ? !closesOrSeparates(l_.tokens[i].kind)
+                                  : prev_ != SIZE_MAX && spaceBetween(l_, prev_, i)) {
       cur_.text += ' ';
     }
     cur_.text += l_.spelling(i);
     if (p.commaAfter) cur_.text += ',';
     pendingNewline_ = false;
+    afterBlockComment_ = false;
     lineHasCode_ = true;
     afterOpenBrace_ = l_.tokens[i].kind == TokenKind::LBrace;
     prev_ = i;
+  }
+
+  static bool closesOrSeparates(TokenKind k) {
+    return k == TokenKind::Comma || k == TokenKind::Semi || k == TokenKind::RParen || k == TokenKind::RBrack ||
+           k == TokenKind::Colon;
   }
 
   /// Aligns the trailing `//` comments of consecutive lines two spaces after the longest code.
@@ -151,6 +161,7 @@ class Printer {
   Line cur_;
   bool started_ = false;
   bool pendingNewline_ = false;
+  bool afterBlockComment_ = false;
   bool lineHasCode_ = false;
   bool afterOpenBrace_ = false;
   uint16_t planIndent_ = 0;

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import tempfile
 
+UNGRANTED = 'principal Human { email: String }\nrequest Role { name: String }\n'
 GOOD = 'principal Human { email: String }\nrequest Role { name: String }\nallow a on Role when request.name == "x";\n'
 
 
@@ -45,6 +46,18 @@ def main():
          "nesting is too deep"),
         ("bad pave.toml", ["check", os.path.dirname(write("toml/p.pave", GOOD))], 2, "pave.toml"),
         ("lint for a language error", ["check", os.path.dirname(write("toml2/p.pave", GOOD))], 2, "not a lint"),
+        # The repository root is the nearest folder above the paths with a pave.toml (not
+        # past a `.git`): `pave check policies` in a repository reads the root's pave.toml.
+        ("root pave.toml read for a subfolder",
+         ["check", os.path.dirname(write("repo/policies/p.pave", UNGRANTED))], 1,
+         "error[no-approved-path]"),
+        ("root pave.toml read for a file",
+         ["check", write("repo/one/p.pave", UNGRANTED)], 1, "error[no-approved-path]"),
+        ("no pave.toml read past .git",
+         ["check", os.path.dirname(write("repo/vendored/policies/p.pave", UNGRANTED))], 0,
+         "warning[no-approved-path]"),
+        ("diff of a version with errors", ["diff", write("bad/p.pave", "allow r on Nothing;\n"),
+                                           write("ok5/p.pave", GOOD)], 2, "has errors"),
         ("directory as bundle", ["eval", tmp], 2, "directory"),
         ("garbage bundle", ["eval", write("b.pvb", b"PAVB" + b"\0" * 64)], 2, "pave: error"),
         ("build without -o", ["build", write("ok4/p.pave", GOOD)], 2, "--output"),
@@ -95,6 +108,8 @@ def main():
         ("build for eval", ["build", os.path.join(tmp, "t3"), "-o", bundle], 0, ""),
         ("eval JSON Lines", ["eval", bundle, "-"], 0, ['"malformed-json"'], {"stdin": stream, "lines": 4}),
     ]
+    write("repo/pave.toml", '[lint]\n"no-approved-path" = "error"\n')
+    os.makedirs(os.path.join(tmp, "repo", "vendored", ".git"))
     write("toml/pave.toml", "[lint\n")
     write("toml2/pave.toml", '[lint]\n"type-mismatch" = "warning"\n')
     unreadable = write("locked/p.pave", GOOD)

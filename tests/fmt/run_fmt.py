@@ -6,6 +6,7 @@
 For every compilation unit (examples/, stdlib/std/, each file of tests/check/, each
 conformance case) the unit is copied, formatted in place, and compared with the original:
   - formatting is idempotent: a second `pave fmt --check` finds nothing to change;
+  - no formatted line is wider than 100 columns unless a single string literal makes it so;
   - a file with a syntax error is reported (exit 1) and left byte for byte as it was;
   - `pave check --no-analyze` reports the same diagnostics (code, severity, rule, message);
   - `pave build` + `pave eval` decide every input identically (the conformance cases'
@@ -20,6 +21,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
+
+from run_golden import over_wide
 
 NOW = "2026-11-27T00:00:00Z"
 
@@ -118,6 +121,9 @@ def check_unit(pave, name, src, tmp):
             problems.append(f"{os.path.relpath(f, formatted)}: has a syntax error but was changed")
     if broken and "syntax" not in r.stderr:
         problems.append(f"pave fmt exited 1 without a syntax error: {r.stderr.strip()}")
+    for f in before:
+        for problem in over_wide(open(f, encoding="utf-8").read()):
+            problems.append(f"{os.path.relpath(f, formatted)}: {problem}")
     again = run([pave, "fmt", "--check", formatted])
     if again.stdout.strip():
         problems.append("not idempotent: " + again.stdout.strip().replace("\n", ", "))

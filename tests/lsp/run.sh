@@ -1,5 +1,6 @@
 #!/bin/sh
-# Runs the editor tests with Node.js: run.sh lsp|grammar WORKDIR PAVE REPO
+# Runs the editor tests with Node.js: run.sh lsp|grammar|vsix WORKDIR PAVE REPO
+# (vsix: the VS Code extension packaged, see vsix.sh)
 # Installs the test's npm packages (npm ci from tests/lsp/package-lock.json) in WORKDIR.
 # Exits 77 (ctest: skipped) when node or npm is missing.
 set -eu
@@ -9,6 +10,7 @@ if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   echo "skipped: node and npm are needed for the editor tests"
   exit 77
 fi
+if [ "$mode" = vsix ]; then exec sh "$here/vsix.sh" "$work" "$repo"; fi
 mkdir -p "$work"
 cp "$here/package.json" "$here/package-lock.json" "$here"/*.mjs "$work/"
 cd "$work"

@@ -31,7 +31,16 @@ class Planner {
   void decl(const ast::Decl& d);
   void rule(const ast::RuleDecl& r, size_t keyword);
   void conjunction(const ast::Clause& c, size_t keyword);
-  void breakOperators(ast::ExprId e, ast::ExprKind kind, syntax::TokenKind op, uint16_t indent);
+  /// Breaks the `and`/`or` chain `e` before each operator at `indent`, then breaks each
+  /// operand whose line does not fit; `lineEnd` is the last token on the last operand's line.
+  void logical(ast::ExprId e, uint16_t indent, size_t lineEnd);
+  /// Breaks an operand that does not fit: a logical chain (possibly under `not`, `any`,
+  /// `all`) with a hanging indent, the operators under its first token.
+  void nested(ast::ExprId e, size_t lineEnd);
+  size_t operatorAfter(ast::ExprId operand, syntax::TokenKind op) const;
+  /// The column where token `i` is printed, from the line breaks planned so far.
+  uint32_t column(size_t i) const;
+  bool fitsLine(size_t first, size_t last) const;
   void valueDecl(size_t keyword, size_t last, ast::ExprId value);
   void test(const ast::TestDecl& t, size_t keyword, size_t close);
   void block(size_t lineStart, size_t open, size_t close, uint16_t indent, BlockMode mode);
