@@ -4,7 +4,10 @@
 #include <cerrno>
 #include <cstring>
 #include <iostream>
+#include <pave/decision_log.h>
 #include <pave/runtime.h>
+
+#include <chrono>
 
 #include "driver/Commands.h"
 #include "driver/Files.h"
@@ -18,6 +21,8 @@ struct BundleArgs {
   std::vector<std::string> publicKeys;  // files; each holds one or more Ed25519 public keys
   bool explain = false;
   bool disasm = false;
+  std::string log;                     // eval: the decision log (SPEC §10.1)
+  std::vector<std::string> logRedact;  // eval: values to hash in its records
 };
 
 std::shared_ptr<const rt::LoadedBundle> openBundle(const BundleArgs& args) {
@@ -140,11 +145,50 @@ int runEval(const BundleArgs& args) {
   if (!bundle) return kExitUsage;
   rt::Decider decider(bundle);
   std::vector<std::string> inputs = args.inputs.empty() ? std::vector<std::string>{"-"} : args.inputs;
+  // The decision log (SPEC §10.1): one record per decision, as `pave serve` writes them.
+  std::unique_ptr<server::Sink> log;
+  server::Redaction redaction;
+  std::string records, record_decision, why;
+  if (!args.log.empty()) {
+    for (const std::string& path : args.logRedact)
+      if (!redaction.add(path, &why)) {
+        printError("--log-redact: " + why);
+        return kExitUsage;
+      }
+    log = server::openSink(args.log, {}, &why);
+    if (!log) {
+      printError(why);
+      return kExitUsage;
+    }
+  }
   std::cout.flush();
   BlockWriter out(STDOUT_FILENO);
+  std::string log_error;
   auto decide = [&](std::string_view input) {
-    rt::toJson(*bundle, decider.decide(input, args.explain), out.buffer());
+    auto t0 = std::chrono::steady_clock::now();
+    const rt::Decision& d = decider.decide(input, args.explain);
+    const int64_t eval_ns =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count();
+    rt::toJson(*bundle, d, out.buffer());
     out.buffer() += '\n';
+    if (log) {
+      rt::Decision plain = d;  // the record's decision has no trace
+      plain.explained = false;
+      record_decision.clear();
+      rt::toJson(*bundle, plain, record_decision);
+      bool is_json = true;
+      for (const rt::DecisionError& e : d.errors) is_json &= e.code != "malformed-json";
+      const std::string id = server::uuidv7(), time = server::wallClockMillis();
+      server::appendRecord(records,
+                           {.id = id, .time = time, .source = "eval", .client = nullptr, .input = input,
+                            .input_is_json = is_json, .decision = record_decision, .eval_ns = eval_ns},
+                           redaction);
+      records += '\n';
+      if (records.size() >= (1u << 20)) {
+        if (!log->write(records, &log_error)) return false;
+        records.clear();
+      }
+    }
     return out.maybeFlush();
   };
   auto failed = [&](const std::string& error) {
@@ -159,16 +203,17 @@ int runEval(const BundleArgs& args) {
       std::string_view line;
       while (in.next(line)) {
         if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
-        if (!decide(line)) return failed(out.error());
+        if (!decide(line)) return failed(log_error.empty() ? out.error() : log_error);
       }
       if (!in.error().empty()) return failed(in.error());
       continue;
     }
     std::string text;
     if (auto err = readFile(input, text)) return failed(*err);
-    if (!decide(text)) return failed(out.error());
+    if (!decide(text)) return failed(log_error.empty() ? out.error() : log_error);
   }
   if (!out.flush()) return failed(out.error());
+  if (log && !records.empty() && !log->write(records, &log_error)) return failed(log_error);
   return kExitOk;
 }
 
@@ -201,6 +246,12 @@ void registerBundleCommands(CLI::App& app, int& exitCode) {
   cmd->add_flag("--explain", eval->explain, "Add a trace of every rule evaluated");
   cmd->add_option("--public-key", eval->publicKeys,
                   "Ed25519 public key file (PEM, may hold several keys); repeatable; the bundle must be signed by one of them")
+      ->allow_extra_args(false);
+  cmd->add_option("--log", eval->log,
+                  "Append a decision log record (SPEC 10.1) per decision to FILE (file:PATH, - for stdout, or an "
+                  "http(s):// collector)");
+  cmd->add_option("--log-redact", eval->logRedact,
+                  "A value to hash in the log records, e.g. request.token (repeatable)")
       ->allow_extra_args(false);
   cmd->callback([eval, &exitCode] { exitCode = runEval(*eval); });
 

@@ -123,7 +123,7 @@ bool ed25519ReadPublicKeys(std::string_view pem, size_t* count, std::string* err
 }
 
 bool ed25519Verify(const std::vector<std::string>& pems, const uint8_t* msg, size_t n, const uint8_t* sig,
-                   std::string* error) {
+                   std::string* error, std::string* signer) {
   std::vector<Pkey> keys;
   for (const std::string& pem : pems)
     if (!readPublicKeys(pem, keys, error)) return false;
@@ -134,8 +134,15 @@ bool ed25519Verify(const std::vector<std::string>& pems, const uint8_t* msg, siz
   for (const Pkey& key : keys) {
     std::unique_ptr<EVP_MD_CTX, MdCtxFree> ctx(EVP_MD_CTX_new());
     if (ctx && EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, key.get()) == 1 &&
-        EVP_DigestVerify(ctx.get(), sig, 64, msg, n) == 1)
+        EVP_DigestVerify(ctx.get(), sig, 64, msg, n) == 1) {
+      uint8_t raw[32];
+      size_t len = sizeof raw;
+      if (signer && EVP_PKEY_get_raw_public_key(key.get(), raw, &len) == 1) {
+        auto md = sha256(raw, len);
+        *signer = toHex(md.data(), md.size());
+      }
       return true;
+    }
   }
   ERR_clear_error();
   if (error)

@@ -19,7 +19,8 @@ bool ed25519Sign(std::string_view private_pem, const uint8_t* msg, size_t n, std
 bool ed25519ReadPublicKeys(std::string_view pem, size_t* count, std::string* error);
 // Whether one of the Ed25519 public keys in any of `pems` verifies `sig` over `msg`. Every
 // text must hold valid keys (ed25519ReadPublicKeys); an invalid one fails the whole check.
+// `signer`, when given, receives the SHA-256 (hex) of the raw 32-byte public key that verified.
 bool ed25519Verify(const std::vector<std::string>& pems, const uint8_t* msg, size_t n, const uint8_t* sig,
-                   std::string* error);
+                   std::string* error, std::string* signer = nullptr);
 
 }  // namespace pave::rt

@@ -73,7 +73,8 @@ bool readContainer(std::span<const uint8_t> bytes, const LoadOptions& opts, Load
       if (!ed25519ReadPublicKeys(opts.public_keys_pem[i], nullptr, &why))
         return fail(opts.public_keys_pem.size() == 1 ? why : "key text " + std::to_string(i + 1) + ": " + why);
     if (!impl.is_signed) return fail("the bundle is not signed");
-    if (!ed25519Verify(opts.public_keys_pem, impl.digest.data(), kDigestSize, bytes.data() + content + kDigestSize, &why))
+    if (!ed25519Verify(opts.public_keys_pem, impl.digest.data(), kDigestSize, bytes.data() + content + kDigestSize, &why,
+                       &impl.signer_key_hex))
       return fail(why);
   }
   for (uint32_t need : {kSecStrings, kSecSchema, kSecRules, kSecCode, kSecMeta})
@@ -726,6 +727,7 @@ std::shared_ptr<const LoadedBundle> LoadedBundle::loadFile(const std::string& pa
 const Bundle& LoadedBundle::model() const { return impl_->model; }
 std::string_view LoadedBundle::digestHex() const { return impl_->digest_hex; }
 bool LoadedBundle::isSigned() const { return impl_->is_signed; }
+std::string_view LoadedBundle::signerKeyHex() const { return impl_->signer_key_hex; }
 
 int32_t LoadedBundle::findRequestType(std::string_view name) const {
   return impl_->request_names.find(name);

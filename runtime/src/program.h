@@ -247,6 +247,7 @@ struct LoadedBundle::Impl {
   std::map<std::pair<uint32_t, uint32_t>, uint32_t> specialized;
   std::array<uint8_t, 32> digest{};
   std::string digest_hex;
+  std::string signer_key_hex;  // SHA-256 of the raw public key that verified the signature
   bool is_signed = false;
   size_t file_size = 0;
   std::vector<std::pair<std::string, size_t>> section_sizes;

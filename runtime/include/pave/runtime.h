@@ -45,6 +45,9 @@ class LoadedBundle {
   const Bundle& model() const;
   std::string_view digestHex() const;  // SHA-256 of the bundle content, lowercase hex
   bool isSigned() const;
+  // The SHA-256 (hex) of the raw Ed25519 public key that verified the signature; empty
+  // when no key was configured.
+  std::string_view signerKeyHex() const;
   // Request / principal type by qualified name or unique short name; -1 if none.
   int32_t findRequestType(std::string_view name) const;
   int32_t findPrincipalType(std::string_view name) const;

@@ -1,0 +1,490 @@
+// `pave serve` (SPEC §10.2): HTTP/1.1 with keep-alive on cpp-httplib, one thread per
+// connection from a bounded pool; decisions on the runtime's public API with one Decider
+// per thread and bundle generation; the decision log; metrics; hot reload; signals.
+#include "pave/server.h"
+
+#include <httplib.h>
+#include <openssl/evp.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <signal.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <pave/runtime.h>
+#include <sstream>
+
+#include "bundle_store.h"
+#include "pave/decision_log.h"
+#include "metrics.h"
+
+namespace pave::server {
+namespace {
+
+using json = nlohmann::json;
+
+std::string sha256Hex(std::string_view text) {
+  unsigned char md[32];
+  unsigned len = 0;
+  EVP_Digest(text.data(), text.size(), md, &len, EVP_sha256(), nullptr);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string s;
+  for (unsigned i = 0; i < len; ++i) {
+    s += kHex[md[i] >> 4];
+    s += kHex[md[i] & 15];
+  }
+  return s;
+}
+
+bool readText(const std::string& path, std::string& out, std::string* error) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    *error = "cannot read " + path;
+    return false;
+  }
+  std::ostringstream s;
+  s << in.rdbuf();
+  out = s.str();
+  return true;
+}
+
+// `name token` per line; `#` comments and blank lines skipped. Tokens are kept hashed.
+bool readTokens(const std::string& path, std::map<std::string, std::string>& by_hash, std::string* error) {
+  std::string text;
+  if (!readText(path, text, error)) return false;
+  std::istringstream lines(text);
+  std::string line;
+  int n = 0;
+  while (std::getline(lines, line)) {
+    ++n;
+    std::istringstream words(line);
+    std::string name, token, extra;
+    if (!(words >> name) || name[0] == '#') continue;
+    if (!(words >> token) || (words >> extra)) {
+      *error = path + ":" + std::to_string(n) + ": expected `name token`";
+      return false;
+    }
+    if (token.size() < 16) {
+      *error = path + ":" + std::to_string(n) + ": the token of `" + name + "` is shorter than 16 characters";
+      return false;
+    }
+    by_hash[sha256Hex(token)] = name;
+  }
+  if (by_hash.empty()) {
+    *error = path + ": no `name token` line (a token file that names no client would lock every client out)";
+    return false;
+  }
+  return true;
+}
+
+const char* kOutcomeName[3] = {"allow", "approval", "deny"};
+
+// A decision that the bundle did not make: no bundle yet, or a log that cannot take it.
+std::string syntheticDeny(const std::string& code, const std::string& message, const Generation* gen) {
+  std::string bundle = "null";
+  if (gen) {
+    const rt::Bundle& m = gen->bundle->model();
+    auto opt = [&](rt::StrId id) { return id == rt::kNone ? json(nullptr) : json(std::string(m.str(id))); };
+    bundle = "{\"name\":" + opt(m.meta.name).dump() + ",\"revision\":" + opt(m.meta.revision).dump() +
+             ",\"digest\":\"sha256:" + std::string(gen->bundle->digestHex()) + "\"}";
+  }
+  return "{\"decision\":\"deny\",\"request_type\":null,\"rules\":[],\"deny_rules\":[],\"exceptions\":[],"
+         "\"approvals\":[],\"grants\":{},\"reasons\":[],\"errors\":[{\"code\":" +
+         json(code).dump() + ",\"message\":" + json(message).dump() + "}],\"bundle\":" + bundle + "}";
+}
+
+class Service {
+ public:
+  Service(const ServeOptions& o, BundleStore& store, Metrics& metrics, DecisionLog* log, Redaction redaction,
+          std::map<std::string, std::string> tokens)
+      : o_(o), store_(store), metrics_(metrics), log_(log), redaction_(std::move(redaction)), tokens_(std::move(tokens)) {}
+
+  // Decides one input and appends the response JSON (with `decision_id`) to `out`.
+  void decide(std::string_view input, bool explain, const std::string* client, std::string& out) {
+    std::shared_ptr<const Generation> gen = store_.current();
+    std::string id = uuidv7();
+    std::string decision, full;  // the decision without trace (logged), and with it (answered)
+    int64_t eval_ns = 0;
+    bool input_is_json = true;
+    if (!gen) {
+      decision = syntheticDeny("no-bundle", "no bundle is loaded yet", nullptr);
+      noBundle_.add();
+    } else {
+      rt::Decider& d = deciderFor(gen);
+      auto t0 = std::chrono::steady_clock::now();
+      const rt::Decision& dec = d.decide(input, explain);
+      eval_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count();
+      metrics_.duration.observe(uint64_t(eval_ns));
+      count(*gen, dec);
+      for (const rt::DecisionError& e : dec.errors)
+        if (e.code == "malformed-json") input_is_json = false;
+      if (explain) {
+        rt::toJson(*gen->bundle, dec, full);
+        rt::Decision plain = dec;
+        plain.explained = false;
+        rt::toJson(*gen->bundle, plain, decision);
+      } else {
+        rt::toJson(*gen->bundle, dec, decision);
+      }
+    }
+    if (log_) {
+      std::string record;
+      std::string time = wallClockMillis();
+      appendRecord(record,
+                   {.id = id, .time = time, .source = "serve", .client = client, .input = input,
+                    .input_is_json = input_is_json, .decision = decision, .eval_ns = eval_ns},
+                   redaction_);
+      if (!log_->submit(record) && o_.log_full_deny) {
+        // Fail closed: no decision is given without its record.
+        decision = syntheticDeny("decision-log-unavailable", "the decision log cannot take the record (" +
+                                                                 log_->describe() + ")",
+                                 gen.get());
+        full.clear();
+        logDenied_.add();
+      }
+    }
+    std::string& body = full.empty() ? decision : full;
+    body.pop_back();  // the closing brace: decision_id is the last member
+    out += body;
+    out += ",\"decision_id\":\"";
+    out += id;
+    out += "\"}";
+  }
+
+  // Who is asking: the token's name, or, with client certificates, the certificate's
+  // common name. False (401) when tokens are required and none matches.
+  bool authenticate(const httplib::Request& req, std::optional<std::string>& client) {
+    if (!tokens_.empty()) {
+      std::string auth = req.get_header_value("Authorization");
+      if (auth.rfind("Bearer ", 0) != 0) return false;
+      auto it = tokens_.find(sha256Hex(auth.substr(7)));
+      if (it == tokens_.end()) return false;
+      client = it->second;
+      return true;
+    }
+    if (req.ssl) {
+      X509* cert = SSL_get1_peer_certificate(req.ssl);
+      if (cert) {
+        char cn[256] = {0};
+        if (X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, cn, sizeof cn) > 0) client = cn;
+        X509_free(cert);
+      }
+    }
+    return true;
+  }
+
+  std::string metricsText() {
+    std::string out;
+    metrics_.decisions.render(out);
+    metrics_.input_errors.render(out);
+    metrics_.rule_matches.render(out);
+    metrics_.exception_uses.render(out);
+    auto gen = store_.current();
+    out += "# HELP pave_exception_expiry_timestamp_seconds When each exception of the current bundle expires.\n"
+           "# TYPE pave_exception_expiry_timestamp_seconds gauge\n";
+    if (gen) {
+      const rt::Bundle& m = gen->bundle->model();
+      for (const rt::Rule& r : m.rules)
+        if (r.effect == rt::Effect::Exception) {
+          out += "pave_exception_expiry_timestamp_seconds{exception=\"";
+          appendLabelValue(out, std::string(m.str(r.name)));
+          out += "\"} " + std::to_string(r.until) + "\n";
+        }
+    }
+    metrics_.duration.render(out, "pave_decision_duration_seconds", "Time to decide, server side, in seconds.");
+    out += "# HELP pave_bundle_info The bundle being served.\n# TYPE pave_bundle_info gauge\n";
+    if (gen) {
+      const rt::Bundle& m = gen->bundle->model();
+      auto s = [&](rt::StrId id) { return id == rt::kNone ? std::string() : std::string(m.str(id)); };
+      out += "pave_bundle_info{name=\"";
+      appendLabelValue(out, s(m.meta.name));
+      out += "\",revision=\"";
+      appendLabelValue(out, s(m.meta.revision));
+      out += "\",digest=\"sha256:" + std::string(gen->bundle->digestHex()) + "\"} 1\n";
+    }
+    out += "# HELP pave_bundle_signed Whether the bundle's signature was verified with a configured key (1) or not "
+           "checked (0).\n# TYPE pave_bundle_signed gauge\n";
+    out += std::string("pave_bundle_signed ") + (gen && !gen->bundle->signerKeyHex().empty() ? "1" : "0") + "\n";
+    out += "# HELP pave_bundle_loaded_timestamp_seconds When the current bundle was loaded (0: none yet).\n"
+           "# TYPE pave_bundle_loaded_timestamp_seconds gauge\n";
+    char loaded[48];
+    std::snprintf(loaded, sizeof loaded, "%.3f", gen ? double(gen->loaded_at_ms) / 1000 : 0.0);
+    out += std::string("pave_bundle_loaded_timestamp_seconds ") + loaded + "\n";
+    metrics_.reload_failures.render(out);
+    out += "# HELP pave_decision_log_records_total Decision log records written.\n"
+           "# TYPE pave_decision_log_records_total counter\n";
+    out += "pave_decision_log_records_total " + std::to_string(log_ ? log_->records() : 0) + "\n";
+    out += "# HELP pave_decision_log_dropped_total Decision log records dropped (buffer full or sink failing).\n"
+           "# TYPE pave_decision_log_dropped_total counter\n";
+    out += "pave_decision_log_dropped_total " + std::to_string(log_ ? log_->dropped() : 0) + "\n";
+    out += "# HELP pave_decisions_no_bundle_total Decisions denied because no bundle was loaded yet.\n"
+           "# TYPE pave_decisions_no_bundle_total counter\n";
+    out += "pave_decisions_no_bundle_total " + std::to_string(noBundle_.get()) + "\n";
+    out += "# HELP pave_decisions_log_unavailable_total Decisions denied because the decision log could not take "
+           "their record.\n# TYPE pave_decisions_log_unavailable_total counter\n";
+    out += "pave_decisions_log_unavailable_total " + std::to_string(logDenied_.get()) + "\n";
+    metrics_.http_requests.render(out);
+    return out;
+  }
+
+ private:
+  // One Decider per thread and bundle generation (a Decider's scratch belongs to a bundle).
+  rt::Decider& deciderFor(const std::shared_ptr<const Generation>& gen) {
+    thread_local std::shared_ptr<const Generation> t_gen;
+    thread_local std::unique_ptr<rt::Decider> t_decider;
+    if (t_gen != gen) {
+      t_decider = std::make_unique<rt::Decider>(gen->bundle);
+      t_gen = gen;
+    }
+    return *t_decider;
+  }
+
+  void count(const Generation& gen, const rt::Decision& d) {
+    if (d.request_type != rt::kNone && d.request_type < gen.decisions.size())
+      gen.decisions[d.request_type][size_t(d.outcome)]->add();
+    else
+      metrics_.decisions.get({"", kOutcomeName[size_t(d.outcome)]})->add();
+    for (const rt::DecisionError& e : d.errors)
+      if (e.rule == rt::kNone && !e.path.empty()) metrics_.input_errors.get({e.code})->add();
+    for (uint32_t r : d.rules) gen.rule_matches[r]->add();
+    for (uint32_t r : d.deny_rules) gen.rule_matches[r]->add();
+    for (uint32_t r : d.exceptions) gen.exception_uses[r]->add();
+  }
+
+  const ServeOptions& o_;
+  BundleStore& store_;
+  Metrics& metrics_;
+  DecisionLog* log_;
+  Redaction redaction_;
+  std::map<std::string, std::string> tokens_;  // SHA-256 of the token → client name
+  Counter noBundle_, logDenied_;
+};
+
+bool splitListen(const std::string& listen, std::string& host, int& port, std::string* error) {
+  size_t colon = listen.rfind(':');
+  if (colon == std::string::npos || colon == 0) {
+    *error = "--listen `" + listen + "`: expected ADDR:PORT (e.g. 127.0.0.1:8181)";
+    return false;
+  }
+  host = listen.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  try {
+    size_t used = 0;
+    port = std::stoi(listen.substr(colon + 1), &used);
+    if (used != listen.size() - colon - 1 || port < 0 || port > 65535) throw std::out_of_range("port");
+  } catch (const std::exception&) {
+    *error = "--listen `" + listen + "`: the port must be a number from 0 to 65535";
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+int runServer(const ServeOptions& o) {
+  std::string error;
+  auto usage = [&](const std::string& m) {
+    std::fprintf(stderr, "pave: error: %s\n", m.c_str());
+    return 2;
+  };
+  if (o.bundle.empty()) return usage("--bundle is required (a .pvb path or an http(s):// URL)");
+  // No bypass: a bundle is trusted only through a configured key, unless explicitly not.
+  StoreOptions so;
+  so.source = o.bundle;
+  so.poll_ms = o.poll_ms;
+  for (const std::string& path : o.public_key_files) {
+    std::string pem;
+    if (!readText(path, pem, &error)) return usage(error);
+    if (!rt::checkPublicKeys(pem, nullptr, &error)) return usage(path + ": " + error);
+    so.public_keys_pem.push_back(std::move(pem));
+  }
+  if (so.public_keys_pem.empty() && !o.allow_unsigned)
+    return usage("refusing to start without --public-key: bundles would be used without checking who signed them "
+                 "(pass --allow-unsigned to accept that)");
+  if (so.public_keys_pem.empty())
+    std::fprintf(stderr, "pave serve: warning: --allow-unsigned: bundle signatures are not checked "
+                         "(pave_bundle_signed 0)\n");
+  std::string host;
+  int port = 0;
+  if (!splitListen(o.listen, host, port, &error)) return usage(error);
+  if (o.tls_cert.empty() != o.tls_key.empty()) return usage("--tls-cert and --tls-key go together");
+  if (!o.client_ca.empty() && o.tls_cert.empty()) return usage("--client-ca needs --tls-cert and --tls-key");
+  std::map<std::string, std::string> tokens;
+  if (!o.token_file.empty() && !readTokens(o.token_file, tokens, &error)) return usage(error);
+  Redaction redaction;
+  for (const std::string& path : o.log_redact)
+    if (!redaction.add(path, &error)) return usage(error);
+  if (o.max_connections < 1) return usage("--max-connections must be at least 1");
+
+  // Signals go to one thread, which turns them into reloads and a graceful stop.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGHUP);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  std::unique_ptr<DecisionLog> log;
+  if (!o.log.empty()) {
+    SinkOptions sink_opts;
+    sink_opts.rotate_bytes = o.log_rotate_bytes;
+    sink_opts.keep = o.log_keep;
+    auto sink = openSink(o.log, sink_opts, &error);
+    if (!sink) return usage(error);
+    log = std::make_unique<DecisionLog>(std::move(sink), o.log_buffer_bytes);
+  }
+
+  Metrics metrics;
+  BundleStore store(so, metrics);
+  store.reload(true);  // a failure is logged; decisions deny with `no-bundle` until one loads
+
+  std::unique_ptr<httplib::Server> http;
+  if (!o.tls_cert.empty()) {
+    auto tls = std::make_unique<httplib::SSLServer>(o.tls_cert.c_str(), o.tls_key.c_str(),
+                                                    o.client_ca.empty() ? nullptr : o.client_ca.c_str());
+    if (!tls->is_valid()) return usage("cannot use the TLS certificate, key or client CA (--tls-cert, --tls-key, --client-ca)");
+    http = std::move(tls);
+  } else {
+    http = std::make_unique<httplib::Server>();
+  }
+  Service service(o, store, metrics, log.get(), std::move(redaction), std::move(tokens));
+  const int threads = o.max_connections;
+  http->new_task_queue = [threads] { return new httplib::ThreadPool(size_t(threads)); };
+  http->set_keep_alive_max_count(100000);
+  http->set_keep_alive_timeout(o.keep_alive_s);
+  http->set_read_timeout(o.read_timeout_s);
+  http->set_write_timeout(o.write_timeout_s);
+  http->set_payload_max_length(o.max_body);
+  http->set_tcp_nodelay(true);
+
+  auto counted = [&metrics](const char* endpoint, httplib::Response& res) {
+    metrics.http_requests.get({endpoint, std::to_string(res.status)})->add();
+  };
+  auto decideHandler = [&](bool batch) {
+    return [&, batch](const httplib::Request& req, httplib::Response& res) {
+      const char* endpoint = batch ? "/v1/decide/batch" : "/v1/decide";
+      std::optional<std::string> client;
+      if (!service.authenticate(req, client)) {
+        res.status = 401;
+        res.set_header("WWW-Authenticate", "Bearer");
+        res.set_content("{\"error\":\"unauthorized\"}\n", "application/json");
+        return counted(endpoint, res);
+      }
+      const bool explain = req.get_param_value("explain") == "true";
+      const std::string* who = client ? &*client : nullptr;
+      std::string out;
+      if (!batch) {
+        service.decide(req.body, explain, who, out);
+        out += '\n';
+        res.set_content(out, "application/json");
+      } else {
+        // JSON Lines: one decision line per non-blank input line, in order (SPEC §7.2).
+        std::string_view body = req.body;
+        size_t start = 0;
+        out.reserve(body.size() * 2);
+        while (start < body.size()) {
+          size_t nl = body.find('\n', start);
+          std::string_view line = body.substr(start, nl == std::string_view::npos ? std::string_view::npos : nl - start);
+          start = nl == std::string_view::npos ? body.size() : nl + 1;
+          if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+          if (line.find_first_not_of(" \t") == std::string_view::npos) continue;
+          service.decide(line, explain, who, out);
+          out += '\n';
+        }
+        res.set_content(out, "application/x-ndjson");
+      }
+      counted(endpoint, res);
+    };
+  };
+  http->Post("/v1/decide", decideHandler(false));
+  http->Post("/v1/decide/batch", decideHandler(true));
+  http->Get("/v1/bundle", [&](const httplib::Request& req, httplib::Response& res) {
+    std::optional<std::string> client;
+    if (!service.authenticate(req, client)) {
+      res.status = 401;
+      res.set_content("{\"error\":\"unauthorized\"}\n", "application/json");
+      return counted("/v1/bundle", res);
+    }
+    auto gen = store.current();
+    if (!gen) {
+      res.status = 503;
+      res.set_content("{\"error\":\"no bundle is loaded yet\"}\n", "application/json");
+    } else {
+      res.set_content(gen->info_json + "\n", "application/json");
+    }
+    counted("/v1/bundle", res);
+  });
+  http->Get("/healthz", [&](const httplib::Request&, httplib::Response& res) {
+    res.set_content("ok\n", "text/plain");
+    counted("/healthz", res);
+  });
+  http->Get("/readyz", [&](const httplib::Request&, httplib::Response& res) {
+    if (store.current()) {
+      res.set_content("ready\n", "text/plain");
+    } else {
+      res.status = 503;
+      res.set_content("no bundle loaded\n", "text/plain");
+    }
+    counted("/readyz", res);
+  });
+  http->Get("/metrics", [&](const httplib::Request&, httplib::Response& res) {
+    res.set_content(service.metricsText(), "text/plain; version=0.0.4; charset=utf-8");
+  });
+  http->set_error_handler([&](const httplib::Request&, httplib::Response& res) {
+    if (res.status == 413)
+      res.set_content("{\"error\":\"the request body is larger than --max-body (" + std::to_string(o.max_body) +
+                          " bytes)\"}\n",
+                      "application/json");
+    else if (res.status == 404)
+      res.set_content("{\"error\":\"not found\"}\n", "application/json");
+  });
+
+  if (port == 0) {
+    port = http->bind_to_any_port(host);
+    if (port < 0) return usage("cannot listen on " + o.listen);
+  } else if (!http->bind_to_port(host, port)) {
+    return usage("cannot listen on " + o.listen + " (in use, or not an address of this machine)");
+  }
+  std::string bound = (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + std::to_string(port);
+  std::fprintf(stderr, "pave serve: listening on %s://%s (bundle source %s%s)\n", o.tls_cert.empty() ? "http" : "https",
+               bound.c_str(), o.bundle.c_str(), log ? (", decision log " + log->describe()).c_str() : "");
+  if (!o.ready_file.empty()) {
+    std::ofstream(o.ready_file + ".tmp") << bound << "\n";
+    std::rename((o.ready_file + ".tmp").c_str(), o.ready_file.c_str());
+  }
+  store.start();
+
+  std::thread listener([&] { http->listen_after_bind(); });
+  int sig = 0;
+  for (;;) {
+    sigwait(&signals, &sig);
+    if (sig == SIGHUP) {
+      std::fprintf(stderr, "pave serve: SIGHUP: reloading the bundle\n");
+      store.reload(true);
+      continue;
+    }
+    break;
+  }
+  std::fprintf(stderr, "pave serve: %s: finishing requests in flight\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+  http->stop();       // stops accepting; the pool finishes the requests in flight
+  listener.join();
+  store.stop();
+  int rc = 0;
+  if (log) {
+    if (!log->flush(30000)) {
+      std::fprintf(stderr, "pave serve: the decision log could not be flushed within 30 s\n");
+      rc = 1;
+    }
+    std::fprintf(stderr, "pave serve: decision log: %llu records written, %llu dropped\n",
+                 (unsigned long long)log->records(), (unsigned long long)log->dropped());
+  }
+  std::fprintf(stderr, "pave serve: stopped\n");
+  return rc;
+}
+
+}  // namespace pave::server
