@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
@@ -155,10 +157,27 @@ bool analyze(const sema::CheckedProgram& program, const SourceManager& sources, 
   threads = std::min<unsigned>(threads, std::max<size_t>(1, jobs.size()));
   std::vector<WorkerStats> workerStats(threads);
   std::atomic<size_t> jobHits{0};
+  // Cancellation: a watcher interrupts the solver calls running in the workers' contexts.
+  std::mutex liveMutex;
+  std::vector<z3::context*> live;
+  std::condition_variable finished;
+  bool over = false;
+  std::thread watcher;
+  auto cancelled = [&] { return options.cancel && options.cancel->load(); };
+  if (options.cancel)
+    watcher = std::thread([&] {
+      std::unique_lock<std::mutex> lock(liveMutex);
+      while (!over) {
+        if (cancelled()) {
+          for (z3::context* c : live) c->interrupt();
+        }
+        finished.wait_for(lock, std::chrono::milliseconds(10));
+      }
+    });
   auto work = [&](unsigned index) {
     std::optional<Worker> w;  // created on the first job the cache does not answer
     std::vector<std::string> keys;
-    for (size_t j; (j = next.fetch_add(1)) < jobs.size();) {
+    for (size_t j; !cancelled() && (j = next.fetch_add(1)) < jobs.size();) {
       const Job& job = jobs[j];
       std::vector<Finding> found;
       if (job.kind == Job::Exception) found = exceptionAge(plan, sema::RuleId{job.index});
@@ -167,7 +186,11 @@ bool analyze(const sema::CheckedProgram& program, const SourceManager& sources, 
       if (hit) {
         ++jobHits;
       } else {
-        if (!w) w.emplace(program, fp, bundle, cache.get(), options.timeoutMs);
+        if (!w) {
+          w.emplace(program, fp, bundle, cache.get(), options.timeoutMs, options.cancel);
+          std::lock_guard<std::mutex> lock(liveMutex);
+          live.push_back(&w->context());
+        }
         keys.clear();
         w->keyLog = jobCache ? &keys : nullptr;
         switch (job.kind) {
@@ -180,12 +203,28 @@ bool analyze(const sema::CheckedProgram& program, const SourceManager& sources, 
       found.insert(found.end(), std::make_move_iterator(hit->begin()), std::make_move_iterator(hit->end()));
       results[j] = std::move(found);
     }
-    if (w) workerStats[index] = std::move(w->stats);
+    if (w) {
+      workerStats[index] = std::move(w->stats);
+      std::lock_guard<std::mutex> lock(liveMutex);
+      live.erase(std::find(live.begin(), live.end(), &w->context()));
+    }
   };
   std::vector<std::thread> pool;
   for (unsigned i = 1; i < threads; ++i) pool.emplace_back(work, i);
   work(0);
   for (std::thread& t : pool) t.join();
+  if (watcher.joinable()) {
+    {
+      std::lock_guard<std::mutex> lock(liveMutex);
+      over = true;
+    }
+    finished.notify_all();
+    watcher.join();
+  }
+  if (cancelled()) {
+    error = "the analysis was cancelled";
+    return false;
+  }
   if (cache) cache->save();
 
   size_t inconclusive = 0;
@@ -200,10 +239,12 @@ bool analyze(const sema::CheckedProgram& program, const SourceManager& sources, 
       stats->cacheHits += s.cached;
       stats->unconfirmed += s.unconfirmed;
       stats->timeouts += s.timeouts;
+      stats->oversized += s.oversized;
       stats->queryMillis.insert(stats->queryMillis.end(), s.millis.begin(), s.millis.end());
     }
     stats->inconclusive += inconclusive;
     stats->cachedJobs += jobHits;
+    stats->pairsExamined += plan.pairsExamined;
     stats->totalMillis = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   }
   return true;
@@ -213,12 +254,13 @@ std::string formatStats(const AnalysisStats& s) {
   std::vector<double> t = s.queryMillis;
   std::sort(t.begin(), t.end());
   auto pct = [&](double q) { return t.empty() ? 0.0 : t[std::min(t.size() - 1, size_t(q * double(t.size())))]; };
-  char buf[400];
+  char buf[512];
   snprintf(buf, sizeof buf,
            "analysis: %.0f ms, %zu queries (%zu cached, %zu solved), query median %.2f ms, p99 %.2f ms, "
-           "%zu timeouts, %zu inconclusive, %zu unconfirmed witnesses dropped, %zu jobs answered by the cache",
-           s.totalMillis, s.queries, s.cacheHits, t.size(), pct(0.5), pct(0.99), s.timeouts, s.inconclusive,
-           s.unconfirmed, s.cachedJobs);
+           "%zu timeouts (%zu over the string size limit), %zu inconclusive, %zu unconfirmed witnesses dropped, "
+           "%zu jobs answered by the cache",
+           s.totalMillis, s.queries, s.cacheHits, t.size(), pct(0.5), pct(0.99), s.timeouts, s.oversized,
+           s.inconclusive, s.unconfirmed, s.cachedJobs);
   return buf;
 }
 

@@ -70,6 +70,8 @@ z3::expr Encoder::allOf(const std::vector<z3::expr>& v) {
 }
 
 z3::expr Encoder::str(std::string_view s) {
+  longestString_ = std::max(longestString_, s.size());
+  stringBytes_ += s.size() + 1;
   // Plain text becomes a string constant; `Z3_mk_lstring` spells every byte as a unit
   // sequence, which the solver handles far more slowly.
   bool plain = std::all_of(s.begin(), s.end(), [](char c) { return c >= 0x20 && c < 0x7f && c != '\\'; });

@@ -89,6 +89,11 @@ class Encoder {
   const std::vector<std::pair<z3::expr, z3::expr>>& caseFolds() const { return caseFolds_; }
   /// Every String variable created so far (for witness refinement).
   const std::vector<z3::expr>& stringVars() const { return strings_; }
+  /// The longest string constant encoded so far (literals, pattern pieces, map keys) and
+  /// the bytes of all of them: the solver's string theory slows down super-linearly with
+  /// a constant's length, in steps its time limit does not interrupt (see Query.cpp).
+  size_t longestString() const { return longestString_; }
+  size_t stringBytes() const { return stringBytes_; }
 
   z3::context& ctx() { return ctx_; }
   const sema::CheckedProgram& program() const { return p_; }
@@ -138,6 +143,7 @@ class Encoder {
   bool exact_ = true;
   std::vector<std::pair<z3::expr, z3::expr>> caseFolds_;
   std::vector<z3::expr> strings_;
+  size_t longestString_ = 0, stringBytes_ = 0;
 };
 
 }  // namespace pave::analysis

@@ -1,6 +1,9 @@
 #include "analysis/Findings.h"
 
 #include <algorithm>
+#include <bit>
+#include <iterator>
+#include <unordered_map>
 #include <functional>
 #include <set>
 
@@ -71,6 +74,20 @@ struct RuleJob {
     return it == inputs.end() ? std::nullopt : std::optional<json>(it->second);
   }
 
+  // Per live type: how each rule matched on the match witness (1 true, 2 error), so that
+  // looking a rule up does not scan the whole trace.
+  std::map<uint32_t, std::unordered_map<std::string, int>> traced;
+
+  bool sampleMatched(RequestId t, const std::string& rule, bool orError) {
+    auto& index = traced[t.value];
+    if (index.empty())
+      if (const json* d = sample(t); d && d->is_object() && d->contains("trace"))
+        for (const json& e : (*d)["trace"])
+          if (e.is_object()) index.emplace(e.value("rule", ""), e["matched"] == true ? 1 : e["matched"] == "error" ? 2 : 0);
+    auto it = index.find(rule);
+    return it != index.end() && (it->second == 1 || (orError && it->second == 2));
+  }
+
   // What the VM decided on the witness that shows the rule matching on `t`.
   const json* sample(RequestId t) const {
     auto it = seen.find(t.value);
@@ -112,7 +129,7 @@ struct RuleJob {
 
   std::vector<RuleId> overlapping(RequestId t, ast::Effect effect, bool denyMatching, const Facts& region) {
     std::vector<RuleId> found;
-    for (RuleId o : plan.rulesOf[t.value]) {
+    for (RuleId o : plan.candidates(t, region, denyMatching)) {
       const RuleInfo& info = p.rule(o);
       if (o == id || info.effect != effect) continue;
       const Facts& f = denyMatching ? plan.matchFacts(o, t) : plan.truthFacts(o, t);
@@ -349,13 +366,15 @@ struct RuleJob {
 
   void redundancy() {
     bool deny = r.effect == ast::Effect::Deny;
-    for (RuleId s : plan.rulesOf[plan.typesOf(id).front().value]) {
+    // Every live type is a target of `s` (same shape, same targets), and `s` must overlap
+    // the rule on each, so the candidates on the first are all there is to try.
+    RequestId first = live.front();
+    for (RuleId s : plan.candidates(first, deny ? plan.matchFacts(id, first) : plan.truthFacts(id, first), deny)) {
       if (s == id || !sameShape(s)) continue;
       bool overlaps = true;
       for (RequestId t : live) {
         // The rule's own witness is a counterexample when `s` does not match it.
-        if (const json* d = sample(t); d && !(deny ? matchedAtAll(*d, p.rule(s).name) : matchedTrue(*d, p.rule(s).name)))
-          overlaps = false;
+        if (sample(t) && !sampleMatched(t, p.rule(s).name, deny)) overlaps = false;
         const Facts& a = deny ? plan.matchFacts(id, t) : plan.truthFacts(id, t);
         const Facts& b = deny ? plan.matchFacts(s, t) : plan.truthFacts(s, t);
         if (disjoint(a, b)) overlaps = false;
@@ -379,6 +398,68 @@ struct RuleJob {
     }
   }
 
+  // `unbounded-duration`: the rule caps a Duration attribute from above (`request.ttl <=
+  // 4h`, also through a def) or grants it, and still matches when it is negative.
+  void unboundedDurations() {
+    std::set<std::pair<int, std::string>> attrs;  // (root, attribute): request and context ones
+    auto durationAttr = [&](sema::CExprId x) -> std::optional<std::pair<int, std::string>> {
+      const sema::CExpr& e = p.expr(x);
+      if (e.kind != sema::CExprKind::Attr || p.types.kind(e.type) != sema::TypeKind::Duration) return std::nullopt;
+      if (e.root() != sema::Root::Request && e.root() != sema::Root::Context) return std::nullopt;
+      return std::pair<int, std::string>{int(e.root()), std::string(p.str(sema::StrId{e.a}))};
+    };
+    std::function<void(sema::CExprId)> walk = [&](sema::CExprId x) {
+      const sema::CExpr& e = p.expr(x);
+      if (e.kind == sema::CExprKind::Compare) {
+        auto op = static_cast<ast::CompareOp>(e.op);
+        if (op == ast::CompareOp::Lt || op == ast::CompareOp::Le)
+          if (auto a = durationAttr(p.child(x, 0))) attrs.insert(*a);
+        if (op == ast::CompareOp::Gt || op == ast::CompareOp::Ge)
+          if (auto a = durationAttr(p.child(x, 1))) attrs.insert(*a);
+      }
+      for (uint32_t i = 0; i < e.numChildren; ++i) walk(p.child(x, i));
+    };
+    for (const sema::Conjunct& c : r.condition) walk(c.expr);
+    for (const sema::GrantAssignment& g : r.grants)
+      if (auto a = durationAttr(g.value)) attrs.insert(*a);
+    std::string name = r.name;
+    for (const auto& [root, attr] : attrs) {
+      bool isRequest = root == int(sema::Root::Request);
+      std::string base = isRequest ? requestVarName(attr) : contextVarName(attr);
+      std::string path = std::string(isRequest ? "request." : "context.") + attr;
+      bool unknown = false, reported = false;
+      for (RequestId t : live) {
+        const sema::AttrInfo* info = isRequest ? p.requests[t.value].attr(attr) : p.context.attr(attr);
+        if (!info) continue;
+        sema::TypeId type = info->type;
+        bool optional = info->optional;
+        QuerySpec q{"negative-duration " + path, t, {id},
+                    [this, base, type, optional](DecisionEncoder& dec) {
+                      Encoder& enc = dec.encoder();
+                      return dec.matchesTrue(id) && enc.present(base, optional) && enc.input(base, type).x < 0;
+                    },
+                    [name](const json& dec) { return matchedTrue(dec, name); }};
+        QueryResult res = w.run(q);
+        const json* value = nullptr;
+        if (res.witness) {
+          const json& section = (*res.witness)[isRequest ? "request" : "context"];
+          if (section.is_object() && section.contains(attr)) value = &section[attr];
+        }
+        if (res.answer == Answer::Sat && value && value->is_string() && value->get<std::string>().starts_with("-")) {
+          out.push_back({DiagKind::UnboundedDuration, id, std::nullopt,
+                         std::string(ast::effectName(r.effect)) + " rule `" + r.name + "` bounds `" + path +
+                             "` only from above: it matches a negative duration (" + value->get<std::string>() + ")",
+                         {}, {"add a lower bound such as `" + path + " > 0s`"}, res.witness});
+          reported = true;
+          break;
+        }
+        if (res.answer == Answer::Unknown) unknown = true;
+      }
+      if (!reported && unknown)
+        out.push_back(inconclusive(p, id, "rule `" + r.name + "` matches a negative `" + path + "`"));
+    }
+  }
+
   void grantConflicts() {
     std::string name = r.name;
     for (const sema::GrantAssignment& g : r.grants) {
@@ -386,7 +467,7 @@ struct RuleJob {
         const sema::GrantInfo* info = p.requests[t.value].grant(g.grant);
         if (!info || info->merge != sema::MergeOp::Unique) continue;
         bool reported = false;
-        for (RuleId s : plan.rulesOf[t.value]) {
+        for (RuleId s : plan.candidates(t, plan.truthFacts(id, t), false)) {
           if (s.value >= id.value) break;
           const RuleInfo& other = p.rule(s);
           if (!isGranting(other)) continue;
@@ -433,7 +514,9 @@ struct ExceptionJob {
   // The rules that can matter where the exception and its deny both match.
   std::vector<RuleId> neighbourhood(RequestId t, const Facts& region) {
     std::vector<RuleId> rules{id, deny};
-    for (RuleId o : plan.rulesOf[t.value]) {
+    std::vector<RuleId> denies = plan.candidates(t, region, true), granting = plan.candidates(t, region, false), both;
+    std::set_union(denies.begin(), denies.end(), granting.begin(), granting.end(), std::back_inserter(both));
+    for (RuleId o : both) {
       const RuleInfo& info = p.rule(o);
       if (o == deny || o == id) continue;
       if (info.effect == ast::Effect::Deny && !disjoint(region, plan.matchFacts(o, t))) withExceptions(plan, o, rules);
@@ -565,6 +648,22 @@ struct ExceptionJob {
 
 }  // namespace
 
+namespace {
+
+// The one value facts pin an attribute to (not for principal attributes, whose facts
+// only hold for one principal type), as a key: two different keys cannot both hold.
+std::optional<std::string> pinOf(const Facts& f, const std::string& attr, const Domain& d) {
+  if (f.owner.count(attr)) return std::nullopt;
+  if (d.enumMask && std::popcount(*d.enumMask) == 1) return "e" + std::to_string(std::countr_zero(*d.enumMask));
+  if (d.among && d.among->size() == 1 && !d.excluded.count(*d.among->begin())) return "s" + *d.among->begin();
+  if (d.lo == d.hi) return "i" + std::to_string(d.lo);
+  if (d.boolean && !d.enumMask && !d.among && d.lo == INT64_MIN && d.hi == INT64_MAX)
+    return std::string(*d.boolean ? "b1" : "b0");
+  return std::nullopt;
+}
+
+}  // namespace
+
 Plan::Plan(const sema::CheckedProgram& program, int64_t checkTime) : p(program), now(checkTime) {
   rulesOf.resize(p.requests.size());
   granted = std::make_unique<std::atomic<bool>[]>(p.requests.size());
@@ -597,17 +696,71 @@ Plan::Plan(const sema::CheckedProgram& program, int64_t checkTime) : p(program),
       factsMatch[{i, t.value}] = r.effect == ast::Effect::Deny ? factsOf(p, r, t, true) : factsTrue[{i, t.value}];
     }
   }
+  pinsTrue.resize(p.requests.size());
+  pinsMatch.resize(p.requests.size());
+  for (uint32_t t = 0; t < p.requests.size(); ++t)
+    for (bool match : {false, true}) {
+      PinIndex& index = (match ? pinsMatch : pinsTrue)[t];
+      const auto& all = match ? factsMatch : factsTrue;
+      std::set<std::string> attrs;  // every attribute some rule pins
+      for (RuleId r : rulesOf[t]) {
+        const Facts& f = all.at({r.value, t});
+        if (f.empty) continue;
+        for (const auto& [k, d] : f.attrs)
+          if (std::optional<std::string> v = pinOf(f, k, d)) {
+            index.pinned[k][*v].push_back(r);
+            attrs.insert(k);
+          }
+      }
+      for (const std::string& k : attrs)
+        for (RuleId r : rulesOf[t]) {
+          const Facts& f = all.at({r.value, t});
+          if (f.empty) continue;  // disjoint from everything
+          auto it = f.attrs.find(k);
+          if (it == f.attrs.end() || !pinOf(f, k, it->second)) index.unpinned[k].push_back(r);
+        }
+    }
+}
+
+std::vector<RuleId> Plan::candidates(RequestId t, const Facts& region, bool match) const {
+  const std::vector<RuleId>& all = rulesOf[t.value];
+  if (region.empty) return {};
+  const PinIndex& index = (match ? pinsMatch : pinsTrue)[t.value];
+  const std::vector<RuleId>* pinned = nullptr;
+  const std::vector<RuleId>* unpinned = nullptr;
+  static const std::vector<RuleId> kNone;
+  for (const auto& [k, d] : region.attrs) {
+    std::optional<std::string> v = pinOf(region, k, d);
+    if (!v) continue;
+    auto byValue = index.pinned.find(k);
+    if (byValue == index.pinned.end()) continue;
+    auto rules = byValue->second.find(*v);
+    const std::vector<RuleId>* a = rules == byValue->second.end() ? &kNone : &rules->second;
+    auto rest = index.unpinned.find(k);
+    const std::vector<RuleId>* b = rest == index.unpinned.end() ? &kNone : &rest->second;
+    if (!pinned || a->size() + b->size() < pinned->size() + unpinned->size()) pinned = a, unpinned = b;
+  }
+  std::vector<RuleId> out;
+  if (!pinned) {
+    out = all;
+  } else {
+    out.reserve(pinned->size() + unpinned->size());
+    std::merge(pinned->begin(), pinned->end(), unpinned->begin(), unpinned->end(), std::back_inserter(out));
+  }
+  pairsExamined += out.size();
+  return out;
 }
 
 std::vector<Finding> analyzeRule(Worker& w, const Plan& plan, RuleId rule) {
   const RuleInfo& r = plan.p.rule(rule);
-  RuleJob job{w, plan, plan.p, rule, r, {}, {}, std::nullopt, {}, {}};
+  RuleJob job{w, plan, plan.p, rule, r, {}, {}, std::nullopt, {}, {}, {}};
   if (plan.typesOf(rule).empty() || !job.matchQuery()) return std::move(job.out);
   if (isGranting(r)) {
     bool shadowed = job.shadowedByDenies();
     if (!shadowed && r.effect == ast::Effect::Allow) shadowed = job.shadowedByApprovals();
     if (!shadowed) job.conflicts();
     job.grantConflicts();
+    job.unboundedDurations();
   }
   job.redundancy();
   return std::move(job.out);

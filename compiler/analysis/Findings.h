@@ -33,6 +33,13 @@ struct Plan {
   std::vector<std::vector<sema::RuleId>> exceptionsOf;  // per deny
   std::map<std::pair<uint32_t, uint32_t>, Facts> factsTrue, factsMatch;  // (rule, type)
   std::vector<std::string> shapes;  // per rule: its grants and approvers (`redundant-rule` needs equal ones)
+  /// Per request type and fact kind (truth, match): the rules that pin an attribute to one
+  /// value, by attribute and value, and those that do not pin it (see `candidates`).
+  struct PinIndex {
+    std::map<std::string, std::map<std::string, std::vector<sema::RuleId>>> pinned;
+    std::map<std::string, std::vector<sema::RuleId>> unpinned;
+  };
+  std::vector<PinIndex> pinsTrue, pinsMatch;
   /// Per request type: some witness was allowed or approved (set by rule jobs, read by type jobs).
   std::unique_ptr<std::atomic<bool>[]> granted;
 
@@ -41,6 +48,14 @@ struct Plan {
   /// How the decision sees the rule match: for denies also on an error.
   const Facts& matchFacts(sema::RuleId r, sema::RequestId t) const { return factsMatch.at({r.value, t.value}); }
   const std::vector<sema::RequestId>& typesOf(sema::RuleId r) const { return targets[r.value]; }
+  /// The rules of type `t`, in source order, whose facts (match facts with `match`, else
+  /// truth facts) may overlap `region`: a superset of those `disjoint` does not rule out,
+  /// found without looking at every rule when the region pins an attribute to one value.
+  /// Rules on distinct constants (`request.x == 1`, `request.x == 2`) never meet here, so
+  /// that checking a repository of such rules grows linearly with its size.
+  std::vector<sema::RuleId> candidates(sema::RequestId t, const Facts& region, bool match) const;
+  /// Pairs of rules looked at by the prefilter (`candidates` and their callers), for tests.
+  mutable std::atomic<size_t> pairsExamined{0};
 };
 
 std::vector<Finding> analyzeRule(Worker& w, const Plan& plan, sema::RuleId rule);

@@ -53,8 +53,8 @@ Fingerprints fingerprint(const sema::CheckedProgram& p, unsigned timeoutMs) {
 }
 
 Worker::Worker(const sema::CheckedProgram& p, const Fingerprints& fp, std::shared_ptr<const Bundle> bundle,
-               QueryCache* cache, unsigned timeoutMs)
-    : p_(p), fp_(fp), cache_(cache), timeoutMs_(timeoutMs), confirmer_(std::move(bundle)) {
+               QueryCache* cache, unsigned timeoutMs, const std::atomic<bool>* cancel)
+    : p_(p), fp_(fp), cache_(cache), timeoutMs_(timeoutMs), cancel_(cancel), confirmer_(std::move(bundle)) {
   const char* strings = std::getenv("PAVE_ANALYSIS_STRINGS");
   fastStrings_ = !(strings && std::string_view(strings) == "seq");
   debug_ = std::getenv("PAVE_ANALYSIS_DEBUG") != nullptr;
@@ -73,7 +73,22 @@ z3::solver Worker::newSolver(const z3::expr& f, const Encoder& enc, unsigned tim
   return s;
 }
 
+json Worker::decide(const json& input) {
+  std::string text = input.dump();
+  if (text != lastInput_) {
+    lastDecision_ = confirmer_.decide(input);
+    lastInput_ = std::move(text);
+  }
+  return lastDecision_;
+}
+
+unsigned Worker::left(std::chrono::steady_clock::time_point deadline) {
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+  return ms > 0 ? unsigned(ms) : 0;
+}
+
 QueryResult Worker::run(const QuerySpec& q) {
+  if (cancelled()) return {};
   ++stats.queries;
   std::string key;
   if (cache_) {
@@ -98,11 +113,14 @@ QueryResult Worker::run(const QuerySpec& q) {
     std::fprintf(stderr, "slow query %s on %s (%zu rules, first %s): %.0f ms, answer %d\n", q.kind.c_str(),
                  p_.requests[q.type.value].name.c_str(), q.rules.size(), p_.rule(q.rules[0]).name.c_str(), ms,
                  int(r.answer));
-  if (cache_) cache_->store(key, {r.answer, r.witness ? r.witness->dump() : std::string()});
+  // An interrupted query answers nothing about the policy: it is not cached.
+  if (cache_ && !cancelled()) cache_->store(key, {r.answer, r.witness ? r.witness->dump() : std::string()});
   return r;
 }
 
 QueryResult Worker::solve(const QuerySpec& q) {
+  // The budget covers the whole query: encoding, every solver attempt and the witness checks.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeoutMs_);
   std::vector<sema::CExprId> roots;
   for (RuleId r : q.rules) {
     const sema::RuleInfo& info = p_.rule(r);
@@ -114,20 +132,29 @@ QueryResult Worker::solve(const QuerySpec& q) {
   Encoder enc(ctx_, p_, q.type, bounds);
   DecisionEncoder dec(enc);
   z3::expr f = q.formula(dec);
-  z3::solver s = newSolver(f, enc, timeoutMs_, /*z3str3=*/false);
+  QueryResult out;
+  if (enc.longestString() > kMaxStringConstant || enc.stringBytes() > kMaxStringConstants) {
+    // Asserting such a constant alone can take seconds that no time limit interrupts.
+    ++stats.oversized;
+    ++stats.timeouts;
+    if (debug_)
+      std::fprintf(stderr, "oversized %s on %s: string constants of %zu bytes, the longest %zu\n", q.kind.c_str(),
+                   p_.requests[q.type.value].name.c_str(), enc.stringBytes(), enc.longestString());
+    return out;
+  }
+  z3::solver s = newSolver(f, enc, std::max(1u, left(deadline)), /*z3str3=*/false);
   if (!dump_.empty() && (q.kind == dump_ || dump_ == "*")) std::fprintf(stderr, "%s\n", s.to_smt2().c_str());
 
-  QueryResult out;
-  if (fastStrings_) {
+  if (fastStrings_ && left(deadline) > 0) {
     // First attempt: Z3's z3str3 string solver is several times faster than the default
     // sequence solver on this encoding, but only its `sat` answers are used, and only once
     // the VM confirms the witness; everything else is decided by the exact procedure below.
-    z3::solver fast = newSolver(f, enc, std::max(1u, timeoutMs_ / 4), /*z3str3=*/true);
+    z3::solver fast = newSolver(f, enc, std::max(1u, std::min(timeoutMs_ / 4, left(deadline))), /*z3str3=*/true);
     try {
       if (fast.check() == z3::sat) {
         std::vector<z3::expr> bad;
         if (std::optional<json> w = decodeWitness(enc, fast.get_model(), &bad)) {
-          json decision = confirmer_.decide(*w);
+          json decision = decide(*w);
           if (validInput(decision) && (!q.confirm || q.confirm(decision))) {
             out.answer = Answer::Sat;
             out.witness = std::move(w);
@@ -142,7 +169,20 @@ QueryResult Worker::solve(const QuerySpec& q) {
   z3::expr_vector assumptions(ctx_);
   for (int attempt = 0; attempt < 4; ++attempt) {
     auto t0 = std::chrono::steady_clock::now();
-    z3::check_result r = assumptions.empty() ? s.check() : s.check(assumptions);
+    unsigned budget = left(deadline);
+    if (budget == 0 || cancelled()) {
+      ++stats.timeouts;
+      return out;
+    }
+    z3::params params(ctx_);
+    params.set("timeout", budget);
+    s.set(params);
+    z3::check_result r = z3::unknown;
+    try {
+      r = assumptions.empty() ? s.check() : s.check(assumptions);
+    } catch (const z3::exception& e) {
+      if (debug_) std::fprintf(stderr, "check %s failed: %s\n", q.kind.c_str(), e.msg());
+    }
     if (debug_)
       std::fprintf(stderr, "  check %s: %.1f ms\n", q.kind.c_str(),
                    std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
@@ -162,7 +202,7 @@ QueryResult Worker::solve(const QuerySpec& q) {
     std::vector<z3::expr> bad;
     std::optional<json> w = decodeWitness(enc, s.get_model(), &bad);
     if (w) {
-      json decision = confirmer_.decide(*w);
+      json decision = decide(*w);
       if (validInput(decision) && (!q.confirm || q.confirm(decision))) {
         out.answer = Answer::Sat;
         out.witness = std::move(w);

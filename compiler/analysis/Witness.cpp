@@ -171,7 +171,16 @@ Confirmer::Confirmer(std::shared_ptr<const Bundle> bundle)
 Confirmer::~Confirmer() = default;
 
 json Confirmer::decide(const json& input) {
-  std::string out = decider_->decideJson(input.dump(), true);
+  // The trace keeps only the rules that matched (true or on an error): the analysis asks
+  // about nothing else, and a trace of every rule of the type made each decision cost time
+  // in proportion to the repository (and the analysis quadratic in it).
+  rt::Decision d = decider_->decide(input.dump(), true);
+  std::vector<rt::TraceEntry> matched;
+  for (const rt::TraceEntry& e : d.trace)
+    if (e.matched != rt::Matched::False) matched.push_back(e);
+  d.trace = matched;
+  std::string out;
+  rt::toJson(*bundle_->loaded, d, out);
   return json::parse(out, nullptr, false);
 }
 

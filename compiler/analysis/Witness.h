@@ -36,7 +36,7 @@ class Confirmer {
  public:
   explicit Confirmer(std::shared_ptr<const Bundle> bundle);
   ~Confirmer();
-  /// The decision JSON with its `--explain` trace.
+  /// The decision JSON with its `--explain` trace, of the rules that matched (true or on an error).
   nlohmann::json decide(const nlohmann::json& input);
 
  private:

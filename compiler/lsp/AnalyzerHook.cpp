@@ -19,9 +19,8 @@ std::vector<Diagnostic> runAnalyzer(const Snapshot& snap, const std::atomic<bool
   options.threads = 1;  // leave the other cores to the editor and the front end
   if (!std::getenv("PAVE_NO_CACHE")) options.cacheDirectory = analysis::QueryCache::defaultDirectory();
   options.repository = snap.root;
+  options.cancel = &cancelled;  // a newer edit or `exit` stops the run between and within queries
   std::string error;
-  // The analyzer cannot be interrupted yet: a cancelled run finishes and its findings are
-  // dropped by the worker.
   if (!analysis::analyze(*snap.program, snap.sources, diags, options, nullptr, error)) return {};
   return std::move(diags.all());
 }
