@@ -61,22 +61,22 @@ std::string fileStamp(const std::string& path) {
 std::string bundleInfoJson(const rt::LoadedBundle& b, const std::string& source, int64_t loaded_at_ms) {
   const rt::Bundle& m = b.model();
   auto str = [&](rt::StrId id) { return id == rt::kNone ? json(nullptr) : json(std::string(m.str(id))); };
-  json exceptions = json::array();
+  nlohmann::ordered_json exceptions = nlohmann::ordered_json::array();  // members in SPEC order
   size_t rules = 0;
   for (const rt::Rule& r : m.rules) {
     if (r.effect != rt::Effect::Exception) {
       ++rules;
       continue;
     }
-    exceptions.push_back({{"id", str(r.name)},
+    exceptions.push_back(nlohmann::ordered_json{{"id", str(r.name)},
                           {"lifts", str(m.rules[r.lifts].name)},
                           {"until", timestamp(r.until)},
                           {"owner", str(r.owner)},
                           {"ticket", str(r.ticket)}});
   }
-  std::sort(exceptions.begin(), exceptions.end(),
-            [](const json& a, const json& b) { return a["id"].get<std::string>() < b["id"].get<std::string>(); });
-  json out = json::object();
+  std::sort(exceptions.begin(), exceptions.end(), [](const auto& a, const auto& b) {
+    return a["id"].template get<std::string>() < b["id"].template get<std::string>();
+  });
   // Members in the order of SPEC §10.2 (nlohmann sorts keys, so the object is built as text).
   std::string s = "{\"name\":" + str(m.meta.name).dump() + ",\"revision\":" + str(m.meta.revision).dump() +
                   ",\"digest\":\"sha256:" + std::string(b.digestHex()) + "\",\"signed\":" +

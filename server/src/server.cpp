@@ -8,6 +8,9 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
 
 #include <chrono>
 #include <cstdio>
@@ -264,6 +267,13 @@ class Service {
   Counter noBundle_, logDenied_;
 };
 
+int g_signal_pipe[2] = {-1, -1};
+
+void onSignal(int sig) {
+  const unsigned char byte = static_cast<unsigned char>(sig);
+  [[maybe_unused]] ssize_t n = ::write(g_signal_pipe[1], &byte, 1);  // async-signal-safe
+}
+
 bool splitListen(const std::string& listen, std::string& host, int& port, std::string* error) {
   size_t colon = listen.rfind(':');
   if (colon == std::string::npos || colon == 0) {
@@ -320,13 +330,15 @@ int runServer(const ServeOptions& o) {
     if (!redaction.add(path, &error)) return usage(error);
   if (o.max_connections < 1) return usage("--max-connections must be at least 1");
 
-  // Signals go to one thread, which turns them into reloads and a graceful stop.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGHUP);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  // Signals become bytes on a pipe, read by the main thread below, which turns them into
+  // reloads and a graceful stop (handlers, not masks: threads that other libraries start
+  // before this point would not have the mask).
+  if (::pipe(g_signal_pipe) != 0) return usage("cannot create a pipe for signals");
+  struct sigaction sa {};
+  sa.sa_handler = onSignal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART;
+  for (int s : {SIGHUP, SIGTERM, SIGINT}) sigaction(s, &sa, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
   std::unique_ptr<DecisionLog> log;
@@ -462,7 +474,10 @@ int runServer(const ServeOptions& o) {
   std::thread listener([&] { http->listen_after_bind(); });
   int sig = 0;
   for (;;) {
-    sigwait(&signals, &sig);
+    unsigned char byte = 0;
+    ssize_t n = ::read(g_signal_pipe[0], &byte, 1);
+    if (n < 0 && errno == EINTR) continue;
+    sig = n == 1 ? byte : SIGTERM;
     if (sig == SIGHUP) {
       std::fprintf(stderr, "pave serve: SIGHUP: reloading the bundle\n");
       store.reload(true);
