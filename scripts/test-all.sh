@@ -22,6 +22,9 @@ shared=$(cd "$shared" && pwd)
 echo "== build (warnings as errors)"
 scripts/setup.sh build -DPAVE_SHARED_DIR="$shared" -DPAVE_BENCH=ON
 
+# The server tests parse /metrics with the Prometheus project's own parser (PyPI).
+python3 -c "import prometheus_client" 2>/dev/null || python3 -m pip install -q prometheus-client
+
 echo "== unit and golden tests"
 ctest --test-dir build --output-on-failure -j"$(nproc)"
 
