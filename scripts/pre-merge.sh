@@ -22,7 +22,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 # The Debian packages pave's executable loads (beyond libc). `--check-runtime-deps` only
 # verifies this list against the executable's shared libraries (CI runs it).
-RUNTIME_PACKAGES=(libfmt9 libtomlplusplus3 libssl3 libz3-4 libtinfo6 libstdc++6 libgcc-s1)
+RUNTIME_PACKAGES=(libfmt9 libtomlplusplus3 libssl3 libz3-4 libtinfo6 libstdc++6 libgcc-s1 libcpp-httplib0.11 zlib1g libbrotli1)
 
 pave=${PAVE:-} format=text base="" out="" repo="." check_deps=0
 usage() { sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
