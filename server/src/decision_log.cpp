@@ -4,6 +4,7 @@
 #include <openssl/rand.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -18,42 +19,60 @@ namespace pave::server {
 
 // ---- ids and times ---------------------------------------------------------------------
 
-std::string uuidv7() {
-  static std::mutex mu;
-  static uint64_t last_ms = 0, seq = 0;
-  uint8_t b[16];
-  if (RAND_bytes(b, sizeof b) != 1)  // never happens with a working OpenSSL; fall back to the clock
-    for (size_t i = 0; i < sizeof b; ++i) b[i] = uint8_t(std::chrono::steady_clock::now().time_since_epoch().count() >> (i % 8));
-  uint64_t ms = uint64_t(
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
-  uint64_t counter;
-  {
-    // Monotonic within the process: the 12-bit `rand_a` field counts within a millisecond
-    // (RFC 9562 §6.2, method 1), carrying into the timestamp when it overflows.
-    std::lock_guard<std::mutex> lock(mu);
-    if (ms <= last_ms) {
-      ms = last_ms;
-      if (++seq > 0xfff) {
-        ++ms;
-        seq = 0;
-      }
-    } else {
-      seq = b[6] & 0x3f;  // a random start, leaving room to count
+namespace {
+
+// A per-thread xoshiro256** generator seeded from OpenSSL's CSPRNG: ids need to be unique
+// and unpredictable enough not to be guessed, not secret, and a RAND_bytes call per
+// decision would cost more than the decision.
+struct IdRandom {
+  uint64_t s[4];
+  IdRandom() {
+    if (RAND_bytes(reinterpret_cast<unsigned char*>(s), sizeof s) != 1 || (s[0] | s[1] | s[2] | s[3]) == 0) {
+      uint64_t t = uint64_t(std::chrono::steady_clock::now().time_since_epoch().count());
+      for (int i = 0; i < 4; ++i) s[i] = (t += 0x9e3779b97f4a7c15ull) * 0xbf58476d1ce4e5b9ull;
     }
-    last_ms = ms;
-    counter = seq;
   }
+  static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+  uint64_t next() {
+    const uint64_t r = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = rotl(s[3], 45);
+    return r;
+  }
+};
+
+// Milliseconds << 12 | a counter: the last id's, so that ids increase within the process
+// (RFC 9562 §6.2, method 1: the 12-bit rand_a field counts within a millisecond and
+// carries into the timestamp).
+std::atomic<uint64_t> g_last_stamp{0};
+
+}  // namespace
+
+std::string uuidv7() {
+  thread_local IdRandom rng;
+  const uint64_t now = uint64_t(
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+  uint64_t old = g_last_stamp.load(std::memory_order_relaxed), stamp;
+  do {
+    stamp = std::max(now << 12, old + 1);
+  } while (!g_last_stamp.compare_exchange_weak(old, stamp, std::memory_order_relaxed));
+  const uint64_t ms = stamp >> 12, counter = stamp & 0xfff, r = rng.next();
+  uint8_t b[16];
   for (int i = 0; i < 6; ++i) b[i] = uint8_t(ms >> (40 - 8 * i));
   b[6] = uint8_t(0x70 | (counter >> 8));
   b[7] = uint8_t(counter);
+  for (int i = 0; i < 8; ++i) b[8 + i] = uint8_t(r >> (8 * i));
   b[8] = uint8_t(0x80 | (b[8] & 0x3f));
   static constexpr char kHex[] = "0123456789abcdef";
-  std::string s;
-  s.reserve(36);
-  for (int i = 0; i < 16; ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) s += '-';
-    s += kHex[b[i] >> 4];
-    s += kHex[b[i] & 15];
+  std::string s(36, '-');
+  for (int i = 0, o = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) ++o;
+    s[size_t(o++)] = kHex[b[i] >> 4];
+    s[size_t(o++)] = kHex[b[i] & 15];
   }
   return s;
 }
