@@ -646,6 +646,30 @@ class Tests:
         self.check("HTTP sink: gzipped JSON Lines, every record", len(lines) == 25 and all(e == "gzip" for e, _ in got)
                    and all(json.loads(l)["decision"]["decision"] == "allow" for l in lines), (len(lines), got[:1]))
 
+    def test_config_file(self):
+        a = self.bundle("cfg", POLICY_A)
+        d = self.path("cfg")
+        os.makedirs(d)
+        shutil.copy(a, os.path.join(d, "b.pvb"))
+        with open(os.path.join(d, "pave.toml"), "w") as f:
+            f.write('[serve]\nbundle = "b.pvb"\nallow_unsigned = true\nlog = "file:d.jsonl"\nmax_body = "2KiB"\n'
+                    '[log]\nredact = ["request.token"]\n')
+        s = self.serve(["--config", os.path.join(d, "pave.toml")])
+        status, body = s.decide(inp("read", token="t0ps3cret"))
+        self.check("config: [serve] bundle and allow_unsigned", status == 200 and json.loads(body)["decision"] == "allow",
+                   body)
+        status, _ = s.decide('{"pad":"' + "x" * 4000 + '"}')
+        self.check("config: [serve] max_body", status == 413, status)
+        s.stop()
+        rec = json.loads(open(os.path.join(d, "d.jsonl")).readline())
+        self.check("config: [serve] log (relative to the file) and [log] redact",
+                   "redacted" in rec["input"]["request"]["token"], rec["input"])
+        with open(os.path.join(d, "bad.toml"), "w") as f:
+            f.write('[serve]\nbundel = "b.pvb"\n')
+        p = subprocess.run([self.pave, "serve", "--config", os.path.join(d, "bad.toml")], capture_output=True, text=True,
+                           timeout=20)
+        self.check("config: an unknown option is an error", p.returncode == 2 and "bundel" in p.stderr, p.stderr)
+
     def test_metrics(self):
         a = self.bundle("met", POLICY_A)
         s = self.serve(["--bundle", a, "--allow-unsigned"])
