@@ -45,6 +45,7 @@ def main():
          "nesting is too deep"),
         ("bad pave.toml", ["check", os.path.dirname(write("toml/p.pave", GOOD))], 2, "pave.toml"),
         ("lint for a language error", ["check", os.path.dirname(write("toml2/p.pave", GOOD))], 2, "not a lint"),
+        ("bad expiring window", ["check", os.path.dirname(write("toml3/p.pave", GOOD))], 2, "expiring-exception-window"),
         ("directory as bundle", ["eval", tmp], 2, "directory"),
         ("garbage bundle", ["eval", write("b.pvb", b"PAVB" + b"\0" * 64)], 2, "pave: error"),
         ("build without -o", ["build", write("ok4/p.pave", GOOD)], 2, "--output"),
@@ -97,6 +98,7 @@ def main():
     ]
     write("toml/pave.toml", "[lint\n")
     write("toml2/pave.toml", '[lint]\n"type-mismatch" = "warning"\n')
+    write("toml3/pave.toml", '[lint]\nexpiring-exception-window = "two weeks"\n')
     unreadable = write("locked/p.pave", GOOD)
     os.chmod(unreadable, 0)
     if os.geteuid() != 0:  # root reads anything
