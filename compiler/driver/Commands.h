@@ -23,6 +23,7 @@ void registerTest(CLI::App& app, int& exitCode);
 void registerDiff(CLI::App& app, int& exitCode);
 void registerFmt(CLI::App& app, int& exitCode);
 void registerLsp(CLI::App& app, int& exitCode);
+void registerAudit(CLI::App& app, int& exitCode);  // exceptions, recheck, show
 
 /// Prints `pave: error: <message>` to stderr.
 void printError(const std::string& message);
