@@ -23,7 +23,22 @@ const char* skipString(const char* p, const char* end) {
   while (p < end) {
     // Most of a string is plain bytes: find the next quote or backslash at once.
     const char* q = p;
-    while (q < end && *q != '"' && *q != '\\' && static_cast<unsigned char>(*q) >= 0x20) ++q;
+    // Eight bytes at a time while none of them can be a quote, a backslash or a control
+    // character (the test may see one where there is none, never the reverse).
+    for (;;) {
+      while (end - q >= 8) {
+        uint64_t v;
+        std::memcpy(&v, q, 8);
+        constexpr uint64_t kOnes = 0x0101010101010101ull, kHigh = 0x8080808080808080ull;
+        uint64_t quote = v ^ (kOnes * '"'), slash = v ^ (kOnes * '\\');
+        uint64_t hit = ((quote - kOnes) & ~quote) | ((slash - kOnes) & ~slash) | ((v - kOnes * 0x20) & ~v);
+        if (hit & kHigh) break;
+        q += 8;
+      }
+      const char* stop = end - q > 8 ? q + 8 : end;  // byte by byte where the test hit
+      while (q < stop && *q != '"' && *q != '\\' && static_cast<unsigned char>(*q) >= 0x20) ++q;
+      if (q < stop || q == end) break;
+    }
     if (q == end) return nullptr;
     if (*q == '"') return q + 1;
     if (*q != '\\') return nullptr;  // a control character
