@@ -624,7 +624,7 @@ int runShow(const AuditArgs& args) {
           << ", quorum " << valueText(a.value("quorum", json(1))) << "\n";
   const json& grants = d.value("grants", json::object());
   if (grants.is_object() && !grants.empty()) {
-    out << "  grants    ";
+    out << "  grants   ";
     for (auto& [k, v] : grants.items()) out << " " << k << "=" << valueText(v);
     out << "\n";
   }
