@@ -27,34 +27,47 @@ std::string unescape(std::string_view body);
 /// A string value's decoded text; nullopt when `value` is not a string.
 std::optional<std::string> stringValue(std::string_view value);
 
+/// Walks the members of the object starting at `p`: `f(key_body, value_start)` returns the
+/// end of the value it read (or skipped), or nullptr to fail. Returns the end of the
+/// object, or nullptr when the text is not an object or `f` failed.
+template <class F>
+const char* scanObject(const char* p, const char* end, F&& f) {
+  if (p == end || *p != '{') return nullptr;
+  p = skipSpace(p + 1, end);
+  if (p < end && *p == '}') return p + 1;
+  while (p < end) {
+    const char* k = skipValue(p, end);
+    if (!k || *p != '"') return nullptr;
+    std::string_view key(p + 1, size_t(k - p - 2));
+    p = skipSpace(k, end);
+    if (p == end || *p != ':') return nullptr;
+    p = skipSpace(p + 1, end);
+    p = f(key, p);
+    if (!p) return nullptr;
+    p = skipSpace(p, end);
+    if (p < end && *p == ',') {
+      p = skipSpace(p + 1, end);
+      continue;
+    }
+    return p < end && *p == '}' ? p + 1 : nullptr;
+  }
+  return nullptr;
+}
+
 /// Calls `f(key_body, value)` for each member of an object value (already checked by
 /// skipValue), in order; `f` returns false to stop. Returns false when `value` is not an
 /// object.
 template <class F>
 bool forEachMember(std::string_view value, F&& f) {
-  const char* p = value.data();
-  const char* end = p + value.size();
-  if (p == end || *p != '{') return false;
-  p = skipSpace(p + 1, end);
-  if (p < end && *p == '}') return true;
-  while (p < end) {
-    const char* k = skipValue(p, end);
-    if (!k || *p != '"') return false;
-    std::string_view key(p + 1, size_t(k - p - 2));
-    p = skipSpace(k, end);
-    if (p == end || *p != ':') return false;
-    p = skipSpace(p + 1, end);
+  const char* end = value.data() + value.size();
+  bool stopped = false;
+  const char* done = scanObject(value.data(), end, [&](std::string_view key, const char* p) -> const char* {
+    if (stopped) return skipValue(p, end);
     const char* v = skipValue(p, end);
-    if (!v) return false;
-    if (!f(key, std::string_view(p, size_t(v - p)))) return true;
-    p = skipSpace(v, end);
-    if (p < end && *p == ',') {
-      p = skipSpace(p + 1, end);
-      continue;
-    }
-    return p < end && *p == '}';
-  }
-  return false;
+    if (v && !f(key, std::string_view(p, size_t(v - p)))) stopped = true;
+    return v;
+  });
+  return done || stopped;
 }
 
 /// Calls `f(element)` for each element of an array value; false when not an array.

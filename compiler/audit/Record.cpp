@@ -46,9 +46,13 @@ bool stringList(Record& r, std::string_view value, std::vector<std::string_view>
   return array && ok;
 }
 
-bool parseDecision(Record& r, std::string_view d, std::string& why) {
+/// Reads the decision object at `p` in one pass; returns its end, or nullptr with `why`.
+const char* parseDecision(Record& r, const char* p, const char* end, std::string& why) {
   bool haveClass = false, ok = true;
-  bool object = forEachMember(d, [&](std::string_view k, std::string_view v) {
+  const char* stop = scanObject(p, end, [&](std::string_view k, const char* at) -> const char* {
+    const char* e = skipValue(at, end);
+    if (!e) return nullptr;
+    std::string_view v(at, size_t(e - at));
     if (k == "decision") {
       std::string_view c = r.text(v);
       haveClass = true;
@@ -88,41 +92,44 @@ bool parseDecision(Record& r, std::string_view d, std::string& why) {
       });
     }
     if (!ok) why = "malformed `decision." + std::string(k) + "`";
-    return ok;
+    return ok ? e : nullptr;
   });
-  if (!object) why = "`decision` is not an object";
-  else if (!ok) return false;
+  if (!ok) return nullptr;
+  if (!stop) why = "`decision` is not an object";
   else if (!haveClass) why = "`decision.decision` is not allow, approval or deny";
   else if (r.digest.empty()) why = "`decision.bundle.digest` is missing";
-  else return true;
-  return false;
+  else return stop;
+  return nullptr;
 }
 
 }  // namespace
 
 bool parseRecord(std::string_view line, Record& r, std::string& why) {
   r.clear();
+  why.clear();
   const char* end = line.data() + line.size();
   const char* start = skipSpace(line.data(), end);
-  const char* stop = skipValue(start, end);
-  if (!stop || skipSpace(stop, end) != end) {
-    why = stop ? "text after the record" : "not JSON (cut short or corrupted)";
-    return false;
-  }
-  std::string_view object(start, size_t(stop - start));
   bool version = false, haveInput = false, haveDecision = false;
-  bool isObject = forEachMember(object, [&](std::string_view k, std::string_view v) {
+  // One pass: each member's value is skipped (checked) once, the decision read as it is.
+  const char* stop = scanObject(start, end, [&](std::string_view k, const char* p) -> const char* {
+    if (k == "decision") {
+      const char* e = parseDecision(r, p, end, why);
+      if (e) r.decisionJson = std::string_view(p, size_t(e - p)), haveDecision = true;
+      return e;
+    }
+    const char* e = skipValue(p, end);
+    if (!e) return nullptr;
+    std::string_view v(p, size_t(e - p));
     if (k == "log_version") version = v == "1";
     else if (k == "id") r.id = r.text(v);
     else if (k == "time") r.time = r.text(v);
     else if (k == "source") r.source = r.text(v);
     else if (k == "client") r.client = r.text(v);
     else if (k == "input") r.input = v, haveInput = v.front() == '{';
-    else if (k == "decision") r.decisionJson = v, haveDecision = true;
-    return true;
+    return e;
   });
-  if (!isObject) {
-    why = "not a JSON object";
+  if (!stop || skipSpace(stop, end) != end) {
+    if (why.empty()) why = stop ? "text after the record" : start < end && *start == '{' ? "not JSON (cut short or corrupted)" : "not a JSON object";
     return false;
   }
   if (!version) {
@@ -147,7 +154,7 @@ bool parseRecord(std::string_view line, Record& r, std::string& why) {
     why = "`decision` is missing";
     return false;
   }
-  return parseDecision(r, r.decisionJson, why);
+  return true;
 }
 
 }  // namespace pave::audit
