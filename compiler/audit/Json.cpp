@@ -1,6 +1,7 @@
 #include "audit/Json.h"
 
 #include <cstring>
+#include <nlohmann/json.hpp>
 
 #include "syntax/Literals.h"
 
@@ -120,30 +121,6 @@ const char* skipAt(const char* p, const char* end, int depth) {
   }
 }
 
-void appendUtf8(std::string& out, uint32_t c) {
-  if (c < 0x80) {
-    out += char(c);
-  } else if (c < 0x800) {
-    out += char(0xC0 | (c >> 6));
-    out += char(0x80 | (c & 0x3F));
-  } else if (c < 0x10000) {
-    out += char(0xE0 | (c >> 12));
-    out += char(0x80 | ((c >> 6) & 0x3F));
-    out += char(0x80 | (c & 0x3F));
-  } else {
-    out += char(0xF0 | (c >> 18));
-    out += char(0x80 | ((c >> 12) & 0x3F));
-    out += char(0x80 | ((c >> 6) & 0x3F));
-    out += char(0x80 | (c & 0x3F));
-  }
-}
-
-uint32_t hex4(const char* p) {
-  uint32_t v = 0;
-  for (int i = 0; i < 4; ++i) v = v * 16 + uint32_t(hexValue(p[i]));
-  return v;
-}
-
 bool digits(std::string_view s, size_t at, size_t n, int& out) {
   if (at + n > s.size()) return false;
   out = 0;
@@ -176,43 +153,12 @@ std::optional<std::string_view> stringBody(std::string_view value) {
 
 std::string unescape(std::string_view body) {
   if (body.find('\\') == std::string_view::npos) return std::string(body);
-  std::string out;
-  out.reserve(body.size());
-  for (size_t i = 0; i < body.size(); ++i) {
-    char c = body[i];
-    if (c != '\\' || i + 1 >= body.size()) {
-      out += c;
-      continue;
-    }
-    char e = body[++i];
-    switch (e) {
-      case 'b': out += '\b'; break;
-      case 'f': out += '\f'; break;
-      case 'n': out += '\n'; break;
-      case 'r': out += '\r'; break;
-      case 't': out += '\t'; break;
-      case 'u': {
-        if (i + 4 >= body.size()) {  // cut short (never in a checked string)
-          i = body.size();
-          break;
-        }
-        uint32_t c1 = hex4(body.data() + i + 1);
-        i += 4;  // at the last hex digit
-        if (c1 >= 0xD800 && c1 < 0xDC00 && i + 6 < body.size() && body[i + 1] == '\\' && body[i + 2] == 'u') {
-          uint32_t c2 = hex4(body.data() + i + 3);
-          if (c2 >= 0xDC00 && c2 < 0xE000) {
-            appendUtf8(out, 0x10000 + ((c1 - 0xD800) << 10) + (c2 - 0xDC00));
-            i += 6;
-            break;
-          }
-        }
-        appendUtf8(out, (c1 >= 0xD800 && c1 < 0xE000) ? 0xFFFD : c1);
-        break;
-      }
-      default: out += e;  // \" \\ \/
-    }
-  }
-  return out;
+  // Rare (names and times have no escapes): the JSON library decodes them.
+  std::string quoted;
+  quoted.reserve(body.size() + 2);
+  quoted.append("\"").append(body).append("\"");
+  nlohmann::json v = nlohmann::json::parse(quoted, nullptr, false);
+  return v.is_string() ? v.get<std::string>() : std::string(body);
 }
 
 std::optional<std::string> stringValue(std::string_view value) {

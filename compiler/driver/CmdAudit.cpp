@@ -123,7 +123,9 @@ bool readLogs(const std::vector<std::string>& logs, LogSummary& summary, const s
   while (reader.next(line)) {
     ++summary.lines;
     if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
-    if (!mustContain.empty() && line.find(mustContain) == std::string_view::npos) continue;
+    // A line without the text sought is skipped unread, unless escapes could hide it.
+    if (!mustContain.empty() && line.find(mustContain) == std::string_view::npos && line.find('\\') == std::string_view::npos)
+      continue;
     if (!audit::parseRecord(line, r, why)) {
       if (++summary.malformed <= kShown)
         std::cerr << "pave: warning: " << reader.file() << ":" << reader.line() << ": skipped a line that is not a decision record: " << why

@@ -338,6 +338,14 @@ def body(pave, examples, tmp, rng):
         check(f"show: mentions {part}", part in text, text)
     rc, out, _ = run(pave, "audit", "show", target["id"], log, "--format", "json")
     check("show json: the record", rc == 0 and json.loads(out)["record"]["input"] == target["input"])
+    # An id written with escapes (any JSON writer may) is found by its text.
+    esc = json.loads(lines[3])
+    plain_id = esc["id"]
+    esc_line = lines[3].replace(f'"id":"{plain_id}"', '"id":"' + "".join(f"\\u{ord(c):04x}" for c in plain_id) + '"')
+    esclog = os.path.join(tmp, "escaped.jsonl")
+    open(esclog, "w").write(esc_line + "\n")
+    rc, out, err = run(pave, "audit", "show", plain_id, esclog, "--format", "json")
+    check("show: an escaped id is found", rc == 0 and json.loads(out)["record"]["input"] == esc["input"], (rc, err))
     rc, _, err = run(pave, "audit", "show", "0000-nope", log)
     check("show: unknown id exits 1", rc == 1 and "no decision" in err, (rc, err))
 
