@@ -138,6 +138,7 @@ bool analyze(const sema::CheckedProgram& program, const SourceManager& sources, 
   if (!bundle) return false;
   initSolver();
   Plan plan(program, options.now);
+  plan.expiringWindow = options.expiringWindow;
   Fingerprints fp = fingerprint(program, options.timeoutMs);
   std::unique_ptr<QueryCache> cache;
   if (!options.cacheDirectory.empty()) cache = std::make_unique<QueryCache>(options.cacheDirectory, options.repository);

@@ -15,7 +15,8 @@
 namespace pave::analysis {
 
 struct AnalysisOptions {
-  int64_t now = 0;             // the check time (`long-exception`)
+  int64_t now = 0;             // the check time (`long-exception`, `expiring-exception`)
+  int64_t expiringWindow = 14 * 86400;  // `expiring-exception`: seconds before `until`
   unsigned threads = 0;        // 0: one per core
   unsigned timeoutMs = 2000;   // budget per query: encoding, solving and witness checks
   std::string cacheDirectory;  // empty: no cache

@@ -769,6 +769,12 @@ std::vector<Finding> analyzeRule(Worker& w, const Plan& plan, RuleId rule) {
 std::vector<Finding> exceptionAge(const Plan& plan, RuleId exception) {
   const RuleInfo& e = plan.p.rule(exception);
   int64_t until = e.exception->until;
+  if (until > plan.now && until - plan.now <= plan.expiringWindow)
+    return {{DiagKind::ExpiringException, exception, std::nullopt,
+             "exception `" + e.name + "` expires at " + syntax::formatTimestamp(until) + ", in " +
+                 syntax::formatDuration(until - plan.now) + " (window " + syntax::formatDuration(plan.expiringWindow) +
+                 "): renew it with a new ticket or plan its removal",
+             {}, {}, std::nullopt}};
   if (until - plan.now <= kLongException) return {};
   return {{DiagKind::LongException, exception, std::nullopt,
            "exception `" + e.name + "` runs until " + syntax::formatTimestamp(until) + ", " +

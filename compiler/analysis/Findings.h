@@ -28,6 +28,7 @@ struct Finding {
 struct Plan {
   const sema::CheckedProgram& p;
   int64_t now = 0;
+  int64_t expiringWindow = 14 * 86400;  // `expiring-exception`
   std::vector<std::vector<sema::RuleId>> rulesOf;  // per request type, in source order
   std::vector<std::vector<sema::RequestId>> targets;  // per rule (exceptions: those of their deny)
   std::vector<std::vector<sema::RuleId>> exceptionsOf;  // per deny
@@ -59,9 +60,9 @@ struct Plan {
 };
 
 std::vector<Finding> analyzeRule(Worker& w, const Plan& plan, sema::RuleId rule);
-/// The solver's findings about an exception (without `long-exception`, see exceptionAge).
+/// The solver's findings about an exception (without `long-exception` and `expiring-exception`, see exceptionAge).
 std::vector<Finding> analyzeException(Worker& w, const Plan& plan, sema::RuleId exception);
-/// `long-exception`: depends on the check time only, so it is never cached.
+/// `long-exception` and `expiring-exception`: depend on the check time only, so they are never cached.
 std::vector<Finding> exceptionAge(const Plan& plan, sema::RuleId exception);
 std::vector<Finding> analyzeRequestType(Worker& w, const Plan& plan, sema::RequestId type);
 

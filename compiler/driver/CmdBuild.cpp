@@ -47,6 +47,7 @@ std::optional<std::string> analyzeProgram(Compilation& c, int64_t now, bool verb
   if (!c.program || c.diags.hasErrors()) return std::nullopt;
   analysis::AnalysisOptions options;
   options.now = now;
+  options.expiringWindow = c.config.expiringWindow;
   if (!std::getenv("PAVE_NO_CACHE")) options.cacheDirectory = analysis::QueryCache::defaultDirectory();
   options.repository = c.root;
   analysis::AnalysisStats stats;

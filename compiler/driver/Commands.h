@@ -24,6 +24,7 @@ void registerDiff(CLI::App& app, int& exitCode);
 void registerFmt(CLI::App& app, int& exitCode);
 void registerLsp(CLI::App& app, int& exitCode);
 void registerServe(CLI::App& app, int& exitCode);
+void registerAudit(CLI::App& app, int& exitCode);  // exceptions, recheck, show
 
 /// Prints `pave: error: <message>` to stderr.
 void printError(const std::string& message);

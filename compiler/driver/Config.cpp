@@ -3,6 +3,8 @@
 #include <filesystem>
 #include <toml++/toml.h>
 
+#include "syntax/Literals.h"
+
 namespace pave {
 
 std::optional<std::string> loadConfig(const std::string& root, Config& out) {
@@ -25,6 +27,14 @@ std::optional<std::string> loadConfig(const std::string& root, Config& out) {
   if (auto* lint = table["lint"].as_table()) {
     for (auto& [key, value] : *lint) {
       std::string code(key.str());
+      if (code == "expiring-exception-window") {
+        auto text = value.value<std::string>();
+        auto window = text ? syntax::parseDuration(*text) : std::nullopt;
+        if (!window || *window <= 0)
+          return out.path + ": [lint] expiring-exception-window must be a positive duration such as \"30d\"";
+        out.expiringWindow = *window;
+        continue;
+      }
       auto kind = diagKindFromCode(code);
       if (!kind) return out.path + ": [lint] names unknown diagnostic code `" + code + "`";
       if (!diagInfo(*kind).lint)

@@ -32,6 +32,7 @@ void* runMain(void* p) {
   pave::driver::registerFmt(app, exitCode);
   pave::driver::registerLsp(app, exitCode);
   pave::driver::registerServe(app, exitCode);
+  pave::driver::registerAudit(app, exitCode);
   // `pave watch`: say that the command is unknown and list the commands (the parser would
   // only say that an argument was not expected).
   if (args->argc > 1 && args->argv[1][0] != '-') {

@@ -58,6 +58,7 @@ def main():
          "warning[no-approved-path]"),
         ("diff of a version with errors", ["diff", write("bad/p.pave", "allow r on Nothing;\n"),
                                            write("ok5/p.pave", GOOD)], 2, "has errors"),
+        ("bad expiring window", ["check", os.path.dirname(write("toml3/p.pave", GOOD))], 2, "expiring-exception-window"),
         ("directory as bundle", ["eval", tmp], 2, "directory"),
         ("garbage bundle", ["eval", write("b.pvb", b"PAVB" + b"\0" * 64)], 2, "pave: error"),
         ("build without -o", ["build", write("ok4/p.pave", GOOD)], 2, "--output"),
@@ -112,6 +113,7 @@ def main():
     os.makedirs(os.path.join(tmp, "repo", "vendored", ".git"))
     write("toml/pave.toml", "[lint\n")
     write("toml2/pave.toml", '[lint]\n"type-mismatch" = "warning"\n')
+    write("toml3/pave.toml", '[lint]\nexpiring-exception-window = "two weeks"\n')
     unreadable = write("locked/p.pave", GOOD)
     os.chmod(unreadable, 0)
     if os.geteuid() != 0:  # root reads anything
