@@ -670,6 +670,24 @@ class Tests:
                            timeout=20)
         self.check("config: an unknown option is an error", p.returncode == 2 and "bundel" in p.stderr, p.stderr)
 
+    def test_audit_reads_the_servers_log(self):
+        a = self.bundle("aud", POLICY_A)
+        log = self.path("aud.jsonl")
+        s = self.serve(["--bundle", a, "--allow-unsigned", "--log", "file:" + log])
+        sent = [inp("read")] * 3 + [inp("root", email="ops@acme.io")] * 4 + [inp("root")] * 2
+        ids = [json.loads(s.decide(i)[1])["decision_id"] for i in sent]
+        s.stop()
+        # Counted here from the records themselves, not by the code under test.
+        records = [json.loads(l) for l in open(log)]
+        uses = sum(1 for r in records for x in r["decision"]["exceptions"] if x["id"] == "demo.waiver")
+        p = self.run(["audit", "exceptions", "--bundle", a, log, "--now", NOW, "--format", "json"], ok=False)
+        rep = json.loads(p.stdout)
+        got = [x["uses"] for x in rep["exceptions"] if x["id"] == "demo.waiver"]
+        self.check("pave audit exceptions reads pave serve's log", got == [uses] and uses == 4, (got, uses, p.stderr))
+        p = self.run(["audit", "show", ids[3], log, "--bundle", a], ok=False)
+        self.check("pave audit show finds a served decision by its decision_id",
+                   p.returncode == 0 and "demo.waiver" in p.stdout and "SEC-1" in p.stdout, p.stdout + p.stderr)
+
     def test_metrics(self):
         a = self.bundle("met", POLICY_A)
         s = self.serve(["--bundle", a, "--allow-unsigned"])
