@@ -19,10 +19,10 @@ shared=${PAVE_SHARED:-../shared}
 
 CC=clang-14 CXX=clang++-14 cmake -S . -B build-fuzz -G Ninja -DPAVE_WERROR=ON -DPAVE_FUZZ=ON -DPAVE_TESTS=OFF \
   -DPAVE_SHARED_DIR="$shared" >/dev/null
-cmake --build build-fuzz --target fuzz_bundle_load fuzz_decide_json
+cmake --build build-fuzz --target fuzz_bundle_load fuzz_decide_json fuzz_log_record
 
 work=$(mktemp -d)
-mkdir -p "$work/bundles" "$work/json" "$work/out-bundles" "$work/out-json"
+mkdir -p "$work/bundles" "$work/json" "$work/out-bundles" "$work/out-json" "$work/records" "$work/out-records"
 "$pave" build examples -o "$work/bundles/examples.pvb" 2>/dev/null
 "$pave" build examples --strip -o "$work/bundles/examples-stripped.pvb" 2>/dev/null
 if [ -d "$shared/conformance/cases/decision" ]; then
@@ -31,6 +31,10 @@ if [ -d "$shared/conformance/cases/decision" ]; then
   done
 fi
 cp examples/inputs/*.json "$work/json/"
+# Decision log records (one per file) and the inputs themselves seed the log target.
+"$pave" eval "$work/bundles/examples.pvb" examples/inputs/*.json --log "file:$work/records.jsonl" >/dev/null
+split -l 1 "$work/records.jsonl" "$work/records/r-"
+cp examples/inputs/*.json "$work/records/"
 echo "fuzz-smoke: seeds: $(ls "$work/bundles" | wc -l) bundles, $(ls "$work/json" | wc -l) inputs"
 
 run() {  # target, corpus (read), corpus (written): the fuzzer adds what it finds to the second
@@ -47,4 +51,5 @@ run() {  # target, corpus (read), corpus (written): the fuzzer adds what it find
 }
 run fuzz_bundle_load "$work/out-bundles" "$work/bundles"
 PAVE_FUZZ_BUNDLE="$work/bundles/examples.pvb" run fuzz_decide_json "$work/out-json" "$work/json" -max_len=4096
+run fuzz_log_record "$work/out-records" "$work/records" -max_len=8192
 rm -rf "$work"
