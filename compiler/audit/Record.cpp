@@ -125,7 +125,7 @@ bool parseRecord(std::string_view line, Record& r, std::string& why) {
     else if (k == "time") r.time = r.text(v);
     else if (k == "source") r.source = r.text(v);
     else if (k == "client") r.client = r.text(v);
-    else if (k == "input") r.input = v, haveInput = v.front() == '{';
+    else if (k == "input") r.input = v, haveInput = true;  // any JSON value: the input as received (SPEC §10.1)
     return e;
   });
   if (!stop || skipSpace(stop, end) != end) {
@@ -147,7 +147,7 @@ bool parseRecord(std::string_view line, Record& r, std::string& why) {
   }
   r.timeSeconds = *t;
   if (!haveInput) {
-    why = "`input` is not an object";
+    why = "`input` is missing";
     return false;
   }
   if (!haveDecision) {

@@ -586,7 +586,9 @@ int runShow(const AuditArgs& args) {
   out << "decision " << args.id << "\n";
   out << "  when      " << rec["time"].get<std::string>() << " (by " << rec["source"].get<std::string>()
       << (rec["client"].is_string() ? " for client " + rec["client"].get<std::string>() : std::string()) << ")\n";
-  if (input.contains("raw")) {
+  if (!input.is_object()) {
+    out << "  request   not a JSON object: " << input.dump() << "\n";
+  } else if (input.contains("raw")) {
     out << "  request   not JSON: " << valueText(input["raw"]) << "\n";
   } else {
     const json& p = input.value("principal", json::object());

@@ -152,8 +152,10 @@ void appendRecord(std::string& out, const RecordFields& f, const Redaction& reda
   if (f.client) appendJsonString(out, *f.client);
   else out += "null";
   out += ",\"input\":";
+  // One line as it is: JSON (the runtime's strict decoder said so) without line breaks. A
+  // NUL byte never is; checked again so that no caller's mistake can break the log's lines.
   bool verbatim = f.input_is_json && redaction.empty() &&
-                  f.input.find_first_of("\r\n") == std::string_view::npos;  // one line as it is
+                  f.input.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos;
   if (verbatim) {
     size_t b = f.input.find_first_not_of(" \t"), e = f.input.find_last_not_of(" \t");
     out += f.input.substr(b, e - b + 1);

@@ -674,7 +674,9 @@ class Tests:
         a = self.bundle("aud", POLICY_A)
         log = self.path("aud.jsonl")
         s = self.serve(["--bundle", a, "--allow-unsigned", "--log", "file:" + log])
-        sent = [inp("read")] * 3 + [inp("root", email="ops@acme.io")] * 4 + [inp("root")] * 2
+        # The last input is JSON but not an object: the server logs it as received, and
+        # the audit reads that record like any other (a fuzzer found the reader refusing it).
+        sent = [inp("read")] * 3 + [inp("root", email="ops@acme.io")] * 4 + [inp("root")] * 2 + ["[1,\n2]"]
         ids = [json.loads(s.decide(i)[1])["decision_id"] for i in sent]
         s.stop()
         # Counted here from the records themselves, not by the code under test.
@@ -687,6 +689,9 @@ class Tests:
         p = self.run(["audit", "show", ids[3], log, "--bundle", a], ok=False)
         self.check("pave audit show finds a served decision by its decision_id",
                    p.returncode == 0 and "demo.waiver" in p.stdout and "SEC-1" in p.stdout, p.stdout + p.stderr)
+        p = self.run(["audit", "show", ids[-1], log], ok=False)
+        self.check("pave audit reads a record whose input is JSON but not an object",
+                   p.returncode == 0 and ids[-1] in p.stdout, p.stdout + p.stderr)
 
     def test_metrics(self):
         a = self.bundle("met", POLICY_A)
