@@ -139,12 +139,13 @@ char* pave_bundle_info(const pave_bundle* bundle) {
       if (id == pave::rt::kNone || id >= m.strings.size()) out += "null";
       else appendJsonString(out, m.strings[id]);
     };
-    std::string out = "{\"digest\":";
-    appendJsonString(out, b.digestHex());
+    std::string out = "{\"digest\":\"sha256:";
+    out += b.digestHex();
+    out += '"';
     out += b.isSigned() ? ",\"signed\":true" : ",\"signed\":false";
     out += ",\"signer_key\":";
     if (b.signerKeyHex().empty()) out += "null";
-    else appendJsonString(out, b.signerKeyHex());
+    else out += "\"sha256:" + std::string(b.signerKeyHex()) + '"';
     out += ",\"name\":";
     str(out, m.meta.name);
     out += ",\"revision\":";

@@ -34,7 +34,7 @@ PAVE_API pave_bundle* pave_open_file(const char* path, const char* public_key_pe
 PAVE_API char* pave_decide(pave_bundle* bundle, const char* input_json, size_t size, int explain);
 
 /* The bundle's identity and shape as one JSON object (malloc'd, free with pave_free):
- *   {"digest":"<sha-256 hex>","signed":true,"signer_key":"<sha-256 hex of the key>"|null,
+ *   {"digest":"sha256:<hex>","signed":true,"signer_key":"sha256:<hex of the raw key>"|null,
  *    "name":…,"revision":…,"compiler_version":…,"sources_digest":… (strings or null),
  *    "rules":N,"request_types":["ns.Type",…],"principal_types":["ns.Type",…]}
  * signer_key is null when the bundle was opened without a public key. NULL on bad arguments. */
