@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Everything CI runs, from a fresh Debian machine: set-up, a warnings-as-errors build,
 # unit and golden tests (ctest), the conformance suite, the example repository, a few
-# iterations of each decision benchmark (each must get its expected decision), the same
+# iterations of each decision benchmark (each must get its expected decision), the Python,
+# Go and Node bindings with the .deb packages (scripts/bindings-test.sh), the same
 # tests again under AddressSanitizer + UndefinedBehaviorSanitizer, the runtime's tests
 # built without its SSE2 code paths, and a short run of the runtime's fuzz targets.
 set -euo pipefail
@@ -49,6 +50,9 @@ faketime '2026-11-27 10:00:00' scripts/pre-merge.sh --pave build/pave --base exa
 
 echo "== benchmark smoke (every decision benchmark gets its expected decision; times are not checked)"
 PAVE_BENCH_ITERATIONS=20 build/bench/pave_bench_decide --benchmark_repetitions=1
+
+echo "== language bindings and packages (Python, Go, Node, .deb; scripts/bindings-test.sh)"
+scripts/bindings-test.sh build "$shared"
 
 echo "== sanitizers (ASan + UBSan)"
 scripts/setup.sh build-asan -DCMAKE_BUILD_TYPE=Debug -DPAVE_SANITIZE=ON -DPAVE_SHARED_DIR="$shared"

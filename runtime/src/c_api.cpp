@@ -56,6 +56,35 @@ pave::rt::LoadOptions options(const char* public_key_pem) {
   return o;
 }
 
+void appendJsonString(std::string& out, std::string_view s) {
+  static const char* hex = "0123456789abcdef";
+  out += '"';
+  for (unsigned char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c < 0x20) {
+      out += "\\u00";
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  out += '"';
+}
+
+char* copyOut(const std::string& out) {
+  char* p = static_cast<char*>(std::malloc(out.size() + 1));
+  if (!p) {
+    t_last_error = "out of memory";
+    return nullptr;
+  }
+  std::memcpy(p, out.data(), out.size());
+  p[out.size()] = 0;
+  return p;
+}
+
 }  // namespace
 
 extern "C" {
@@ -91,19 +120,60 @@ char* pave_decide(pave_bundle* bundle, const char* input_json, size_t size, int 
     std::string& out = t_out;
     out.clear();
     pave::rt::toJson(*bundle->bundle, d, out);
-    char* p = static_cast<char*>(std::malloc(out.size() + 1));
-    if (!p) {
-      t_last_error = "out of memory";
-      return nullptr;
-    }
-    std::memcpy(p, out.data(), out.size());
-    p[out.size()] = 0;
-    return p;
+    return copyOut(out);
   } catch (const std::exception& e) {
     t_last_error = e.what();
     return nullptr;
   }
 }
+
+char* pave_bundle_info(const pave_bundle* bundle) {
+  if (!bundle) {
+    t_last_error = "invalid arguments";
+    return nullptr;
+  }
+  try {
+    const LoadedBundle& b = *bundle->bundle;
+    const pave::rt::Bundle& m = b.model();
+    auto str = [&](std::string& out, pave::rt::StrId id) {
+      if (id == pave::rt::kNone || id >= m.strings.size()) out += "null";
+      else appendJsonString(out, m.strings[id]);
+    };
+    std::string out = "{\"digest\":\"sha256:";
+    out += b.digestHex();
+    out += '"';
+    out += b.isSigned() ? ",\"signed\":true" : ",\"signed\":false";
+    out += ",\"signer_key\":";
+    if (b.signerKeyHex().empty()) out += "null";
+    else out += "\"sha256:" + std::string(b.signerKeyHex()) + '"';
+    out += ",\"name\":";
+    str(out, m.meta.name);
+    out += ",\"revision\":";
+    str(out, m.meta.revision);
+    out += ",\"compiler_version\":";
+    str(out, m.meta.compiler_version);
+    out += ",\"sources_digest\":";
+    str(out, m.meta.sources_digest);
+    out += ",\"rules\":" + std::to_string(m.rules.size());
+    out += ",\"request_types\":[";
+    for (size_t i = 0; i < m.schema.requests.size(); ++i) {
+      if (i) out += ',';
+      str(out, m.schema.requests[i].name);
+    }
+    out += "],\"principal_types\":[";
+    for (size_t i = 0; i < m.schema.principals.size(); ++i) {
+      if (i) out += ',';
+      str(out, m.schema.principals[i].name);
+    }
+    out += "]}";
+    return copyOut(out);
+  } catch (const std::exception& e) {
+    t_last_error = e.what();
+    return nullptr;
+  }
+}
+
+const char* pave_version(void) { return PAVE_VERSION_STRING; }
 
 const char* pave_last_error(void) { return t_last_error.c_str(); }
 void pave_free(void* p) { std::free(p); }

@@ -14,21 +14,38 @@
 extern "C" {
 #endif
 
+/* Only these functions are exported by the shared library (libpave.so.0). */
+#if defined(__GNUC__) || defined(__clang__)
+#define PAVE_API __attribute__((visibility("default")))
+#else
+#define PAVE_API
+#endif
+
 typedef struct pave_bundle pave_bundle;
 
 /* public_key_pem: NULL (signatures not checked) or PEM text holding one or more Ed25519 public
  * keys; when given, the bundle must be signed by one of them. Text with no valid Ed25519 public
  * key, the empty string included, fails the open: it never means "no key". */
-pave_bundle* pave_open(const uint8_t* bytes, size_t size, const char* public_key_pem);
-pave_bundle* pave_open_file(const char* path, const char* public_key_pem);
+PAVE_API pave_bundle* pave_open(const uint8_t* bytes, size_t size, const char* public_key_pem);
+PAVE_API pave_bundle* pave_open_file(const char* path, const char* public_key_pem);
 
 /* Decides one input (JSON, SPEC §7.2); returns the decision JSON (SPEC §7.4), malloc'd.
  * explain != 0 adds the "trace". Invalid input is not a failure: it yields a deny decision. */
-char* pave_decide(pave_bundle* bundle, const char* input_json, size_t size, int explain);
+PAVE_API char* pave_decide(pave_bundle* bundle, const char* input_json, size_t size, int explain);
 
-const char* pave_last_error(void);
-void pave_free(void* p);
-void pave_close(pave_bundle* bundle);
+/* The bundle's identity and shape as one JSON object (malloc'd, free with pave_free):
+ *   {"digest":"sha256:<hex>","signed":true,"signer_key":"sha256:<hex of the raw key>"|null,
+ *    "name":…,"revision":…,"compiler_version":…,"sources_digest":… (strings or null),
+ *    "rules":N,"request_types":["ns.Type",…],"principal_types":["ns.Type",…]}
+ * signer_key is null when the bundle was opened without a public key. NULL on bad arguments. */
+PAVE_API char* pave_bundle_info(const pave_bundle* bundle);
+
+/* The runtime's version ("0.1.0"), a static string. */
+PAVE_API const char* pave_version(void);
+
+PAVE_API const char* pave_last_error(void);
+PAVE_API void pave_free(void* p);
+PAVE_API void pave_close(pave_bundle* bundle);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,3 @@
+module pave.local/pave
+
+go 1.21

@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# The language bindings and the packages (bindings/README.md): installs the build into a
+# temporary prefix, prepares the shared fixtures (every decision case of the conformance
+# suite through `pave eval`, a signed bundle and keys), then runs
+#   - the shared library check (only `pave_*` exported, soname libpave.so.0),
+#   - the Python suite (pip builds the wheel: scikit-build-core + nanobind from PyPI; pytest),
+#   - the Go suite (go test, -race) and the Go example,
+#   - the Node suite (node-addon-api from npm; node --test) and `npm pack` installed elsewhere,
+#   - the .deb packages: cpack, `dpkg -x` into a temporary root, a small C program built with
+#     `pkg-config --cflags --libs pave` and with find_package(Pave), deciding.
+# usage: scripts/bindings-test.sh [BUILD_DIR] [SHARED_DIR]   (defaults: build, ../shared)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+build=$(cd "${1:-build}" && pwd)
+shared=${2:-${PAVE_SHARED:-../shared}}
+shared=$(cd "$shared" && pwd)
+
+missing=()
+for tool in python3 go node npm pkg-config cc cmake cpack dpkg-deb openssl nm readelf; do
+  command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "bindings-test.sh: missing tools: ${missing[*]} (install them: see README.md, Dependencies)" >&2
+  exit 2
+fi
+[ -x "$build/pave" ] && [ -e "$build/runtime/libpave.so.0" ] || {
+  echo "bindings-test.sh: $build has no pave or runtime/libpave.so.0: build the project first" >&2
+  exit 2
+}
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+prefix=$tmp/prefix
+fixtures=$tmp/fixtures
+export PAVE_BINDINGS_FIXTURES=$fixtures
+
+echo "== bindings: install into a temporary prefix, prepare fixtures"
+cmake --install "$build" --prefix "$prefix" >/dev/null
+python3 bindings/testdata/prepare.py --pave "$build/pave" --shared "$shared" --examples examples "$fixtures"
+export PKG_CONFIG_PATH=$prefix/lib/pkgconfig
+export LD_LIBRARY_PATH=$prefix/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+
+echo "== bindings: shared library exports only the C API"
+lib=$prefix/lib/libpave.so.0
+readelf -d "$lib" | grep -q 'SONAME.*\[libpave.so.0\]' || { echo "libpave.so.0 has the wrong soname" >&2; exit 1; }
+others=$(nm -D --defined-only "$lib" | awk '$2 != "A" {print $3}' | grep -v '^pave_' || true)
+if [ -n "$others" ]; then echo "libpave.so.0 exports more than pave_*:" >&2; echo "$others" | head >&2; exit 1; fi
+echo "libpave.so.0: $(nm -D --defined-only "$lib" | grep -c ' T pave_') functions, all pave_*"
+
+echo "== bindings: Python (pip builds the wheel; pytest)"
+python3 -m venv "$tmp/venv"
+"$tmp/venv/bin/python" -m pip install -q pytest
+CMAKE_PREFIX_PATH=$prefix "$tmp/venv/bin/python" -m pip install -q \
+  --config-settings=build-dir="$tmp/pybuild" ./bindings/python
+(cd "$tmp" && "$tmp/venv/bin/python" -m pytest -q -p no:cacheprovider "$root/bindings/python/tests")
+
+echo "== bindings: Go (go test -race, example)"
+(cd bindings/go && go vet ./... && go test -count=1 -race ./...)
+(cd bindings/go && go run ./example "$fixtures/signed.pvb" "$fixtures/key.pub.pem" "$root/examples/inputs/allow-dev-role.json")
+
+echo "== bindings: Node (node-gyp build, node --test, npm pack)"
+(cd bindings/node && npm install --no-audit --no-fund --loglevel=error >/dev/null && UV_THREADPOOL_SIZE=8 npm test --silent)
+(cd bindings/node && npm pack --pack-destination "$tmp" --silent >/dev/null)
+mkdir -p "$tmp/nodeapp"
+(cd "$tmp/nodeapp" && npm init -y >/dev/null && npm install --no-audit --no-fund --loglevel=error "$tmp"/pave-policy-*.tgz >/dev/null &&
+  node -e '
+    const { Bundle } = require("pave-policy");
+    const fs = require("fs");
+    const [bundle, key, input, want] = process.argv.slice(1);
+    const b = Bundle.open(bundle, { publicKeys: [fs.readFileSync(key, "utf8")] });
+    const d = b.decide(fs.readFileSync(input, "utf8"));
+    if (d.raw !== want) { console.error("npm-packed addon decided", d.raw); process.exit(1); }
+    console.log("npm pack: installed package decides", d.decision);
+  ' "$fixtures/signed.pvb" "$fixtures/key.pub.pem" "$root/examples/inputs/allow-dev-role.json" \
+    "$(head -1 "$fixtures/signed-expected.jsonl")")
+
+echo "== bindings: .deb packages (dpkg -x, pkg-config, find_package)"
+(cd "$build" && cpack -G DEB -B "$tmp/deb" >/dev/null)
+debroot=$tmp/debroot
+for p in pave libpave0 libpave-dev; do
+  deb=$(ls "$tmp"/deb/${p}_*.deb)
+  dpkg-deb -x "$deb" "$debroot"
+  echo "$(basename "$deb"): $(dpkg-deb -f "$deb" Depends)"
+done
+pcdir=$(dirname "$(find "$debroot" -name pave.pc)")
+libdir=$(dirname "$(find "$debroot" -name 'libpave.so.0' | head -1)")
+flags=$(PKG_CONFIG_PATH=$pcdir pkg-config --cflags --libs pave)
+cc bindings/testdata/decide_min.c $flags -o "$tmp/decide_min"
+want=$(head -1 "$fixtures/signed-expected.jsonl")
+got=$(LD_LIBRARY_PATH=$libdir "$tmp/decide_min" "$fixtures/signed.pvb" "$fixtures/key.pub.pem" examples/inputs/allow-dev-role.json)
+[ "$got" = "$want" ] || { echo "deb: decide_min printed $got" >&2; exit 1; }
+cmake -S bindings/testdata/cmake-consumer -B "$tmp/consumer" -G Ninja -DCMAKE_PREFIX_PATH="$debroot/usr" >/dev/null
+cmake --build "$tmp/consumer" >/dev/null
+got=$(LD_LIBRARY_PATH=$libdir "$tmp/consumer/decide_min" "$fixtures/signed.pvb" "$fixtures/key.pub.pem" examples/inputs/allow-dev-role.json)
+[ "$got" = "$want" ] || { echo "deb: find_package build printed $got" >&2; exit 1; }
+LD_LIBRARY_PATH=$libdir "$debroot/usr/bin/pave" eval "$fixtures/signed.pvb" examples/inputs/allow-dev-role.json >/dev/null
+echo "deb: a C program built with pkg-config and one with find_package(Pave) decide like pave eval"
+echo "== bindings: all passed"
