@@ -16,6 +16,11 @@ trap 'rm -rf "$tmp"' EXIT
 prefix=$tmp/prefix
 cmake --install "$build" --prefix "$prefix" >/dev/null
 export PKG_CONFIG_PATH=$prefix/lib/pkgconfig
+# Go's build cache does not key on what pkg-config printed, and the prefix is a new
+# temporary folder each run: the flags in the environment (which it does key on) keep a
+# package built against an earlier, deleted prefix from being reused.
+export CGO_CFLAGS="$(pkg-config --cflags pave) ${CGO_CFLAGS:-}"
+export CGO_LDFLAGS="$(pkg-config --libs pave) ${CGO_LDFLAGS:-}"
 export LD_LIBRARY_PATH=$prefix/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 
 python3 "$shared/peers/gen_corpus.py" "$tmp/gen" --rules 1000 --inputs 1000 >/dev/null
