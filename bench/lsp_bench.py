@@ -216,7 +216,7 @@ def editor_bench(pave, repo, edits, tmp, settle, cache):
     opened = time.perf_counter()
     c.send("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "pave", "version": 1, "text": text}})
     is_mine = lambda m: m.get("method") == "textDocument/publishDiagnostics" and m["params"]["uri"] == uri
-    has_findings = lambda m: is_mine(m) and any(d["code"] in ANALYZER_CODES for d in m["params"]["diagnostics"])
+    has_findings = lambda m: is_mine(m) and any(d.get("code") in ANALYZER_CODES for d in m["params"]["diagnostics"])
     _, t, _ = rec.wait(has_findings)
     rec.settle(settle)
     print(f"editor: first findings {t - opened:.1f} s after opening; server RSS {rss_mib(c.proc.pid, 'VmRSS')} MiB, "
@@ -251,7 +251,7 @@ def editor_bench(pave, repo, edits, tmp, settle, cache):
     n, t0 = change([{"range": {"start": start_pos, "end": start_pos}, "text": "// a comment\n"}])
     rec.settle(max(settle, 3.0))
     pubs = rec.publications(n)
-    withdrawn = sum(1 for p in pubs if not any(d["code"] in ANALYZER_CODES for d in p["diagnostics"]))
+    withdrawn = sum(1 for p in pubs if not any(d.get("code") in ANALYZER_CODES for d in p["diagnostics"]))
     print(f"editor: comment-only edit: {len(pubs)} publications ({len({p['uri'] for p in pubs})} files), "
           f"{withdrawn} without analyzer findings")
 
@@ -265,7 +265,7 @@ def editor_bench(pave, repo, edits, tmp, settle, cache):
     at = len(doc) - 1 if doc[-1] == "" else len(doc)
     pos = {"line": at, "character": 0}
     n, t0 = change([{"range": {"start": pos, "end": pos}, "text": "\n".join(rule) + "\n"}])
-    _, t1, _ = rec.wait(lambda m: is_mine(m) and any(d["code"] == "redundant-rule" and d["range"]["start"]["line"] == at
+    _, t1, _ = rec.wait(lambda m: is_mine(m) and any(d.get("code") == "redundant-rule" and d["range"]["start"]["line"] == at
                                                      for d in m["params"]["diagnostics"]), since=n)
     rec.settle(max(settle, 3.0))
     pubs = rec.publications(n)

@@ -150,12 +150,17 @@ EditorFindings groupForEditor(std::vector<Diagnostic> findings, size_t cap) {
     size_t n = conflictCount[rule];
     if (n < 2) continue;
     Diagnostic& d = grouped[index];
-    // "allow rule `a` and deny rule `d` can match …" → "allow rule `a` conflicts with N deny rules …"
+    // "allow rule `a` and deny rule `d` can match …" → "allow rule `a` and N deny rules can match …"
     std::string effect = d.message.substr(0, d.message.find(' '));
     d.message = effect + " rule `" + rule + "` and " + std::to_string(n) +
-                " deny rules can match the same input; the deny wins (the first: `" + d.related[0].rule +
-                "`, with a witness)";
+                " deny rules can match the same input; the deny wins (a witness for `" + d.related[0].rule + "`)";
+
   }
+  for (Diagnostic& d : grouped)
+    if (d.related.size() > kRelatedPerFinding) {
+      d.notes.push_back(std::to_string(d.related.size() - kRelatedPerFinding) + " more related rules not listed");
+      d.related.resize(kRelatedPerFinding);
+    }
   if (grouped.size() <= cap) {
     out.shown = std::move(grouped);
     return out;

@@ -46,5 +46,7 @@ EditorFindings groupForEditor(std::vector<Diagnostic> findings, size_t cap);
 
 /// Findings per file beyond which the editor shows "N more findings".
 constexpr size_t kFindingsPerFile = 100;
+/// Related rules listed with one finding (a note counts the rest).
+constexpr size_t kRelatedPerFinding = 20;
 
 }  // namespace pave::lsp
