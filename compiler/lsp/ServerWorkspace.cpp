@@ -144,7 +144,7 @@ void Server::onAnalysis(std::shared_ptr<const Snapshot> snap, AnalysisRun run) {
   if (it == published_.end() || !it->second.snap) return;
   Published& state = it->second;
   if (!run.unchanged && (!state.findings || state.findings->generation <= snap->generation)) {
-    state.findings = StableFindings::capture(*snap, std::move(run.findings));
+    state.findings = StableFindings::capture(*snap, std::move(run.findings), state.findings.get());
     publishLocked(state);
   }
   if (analysisEvents_) {
@@ -181,7 +181,7 @@ void Server::publishLocked(Published& state) {
     in.frontEnd = std::move(frontEndText);
     in.findings = findingsGen;
     if (state.findings) {
-      EditorFindings shown = groupForEditor(state.findings->mapped(path, snap), kFindingsPerFile);
+      EditorFindings shown = groupForEditor(state.findings->mapped(path, snap), kFindingsPerFile, &state.findings->fresh);
       for (const Diagnostic& d : shown.shown)
         if (d.severity != Severity::Off) params["diagnostics"].push_back(diagnosticJson(snap, d));
       if (shown.more)

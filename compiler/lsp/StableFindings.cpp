@@ -38,8 +38,16 @@ struct Shift {
 
 }  // namespace
 
-std::shared_ptr<const StableFindings> StableFindings::capture(const Snapshot& snap, std::vector<Diagnostic> findings) {
+std::shared_ptr<const StableFindings> StableFindings::capture(const Snapshot& snap, std::vector<Diagnostic> findings,
+                                                             const StableFindings* previous) {
   auto out = std::make_shared<StableFindings>();
+  if (previous) {
+    std::set<std::string> before;
+    for (const auto& [p, list] : previous->byPath)
+      for (const Entry& e : list) before.insert(keyOf(e.d));
+    for (const Diagnostic& d : findings)
+      if (!before.count(keyOf(d))) out->fresh.insert(keyOf(d));
+  }
   out->generation = snap.generation;
   std::unordered_map<uint32_t, const std::string*> pathOf;
   for (const auto& [path, file] : snap.shown) pathOf[file.value] = &path;
@@ -122,7 +130,7 @@ std::vector<Diagnostic> StableFindings::mapped(const std::string& path, const Sn
   return out;
 }
 
-EditorFindings groupForEditor(std::vector<Diagnostic> findings, size_t cap) {
+EditorFindings groupForEditor(std::vector<Diagnostic> findings, size_t cap, const std::set<std::string>* fresh) {
   EditorFindings out;
   std::vector<Diagnostic> grouped;
   std::map<std::string, size_t> conflictOf;  // rule → index in `grouped`
@@ -165,11 +173,18 @@ EditorFindings groupForEditor(std::vector<Diagnostic> findings, size_t cap) {
     out.shown = std::move(grouped);
     return out;
   }
-  // Keep the most severe first, then restore source order.
+  // Keep new findings (those of the last edit) first, then the most severe; then restore
+  // source order.
   std::vector<size_t> order(grouped.size());
-  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::stable_sort(order.begin(), order.end(),
-                   [&](size_t a, size_t b) { return grouped[a].severity > grouped[b].severity; });
+  std::vector<bool> isFresh(grouped.size());
+  for (size_t i = 0; i < order.size(); ++i) {
+    order[i] = i;
+    isFresh[i] = fresh && fresh->count(StableFindings::keyOf(grouped[i]));
+  }
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    if (isFresh[a] != isFresh[b]) return bool(isFresh[a]);
+    return grouped[a].severity > grouped[b].severity;
+  });
   order.resize(cap);
   std::sort(order.begin(), order.end());
   for (size_t i : order) out.shown.push_back(std::move(grouped[i]));

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -25,9 +26,14 @@ struct StableFindings {
   };
   std::map<std::string, std::vector<Entry>> byPath;
   size_t count = 0;
+  /// Findings that the previous analysis did not have (by code, rule and message): shown
+  /// first when a file has more than the cap.
+  std::set<std::string> fresh;
+  static std::string keyOf(const Diagnostic& d) { return std::string(d.code()) + "\n" + d.rule + "\n" + d.message; }
 
-  /// Keeps `findings` of `snap` (whose analysis they are).
-  static std::shared_ptr<const StableFindings> capture(const Snapshot& snap, std::vector<Diagnostic> findings);
+  /// Keeps `findings` of `snap` (whose analysis they are); `previous` marks the fresh ones.
+  static std::shared_ptr<const StableFindings> capture(const Snapshot& snap, std::vector<Diagnostic> findings,
+                                                       const StableFindings* previous);
 
   /// The findings of `path`, mapped onto `to` (a later snapshot): ranges before or after
   /// the edited span move with the text; a finding on a rule inside it follows the rule by
@@ -42,7 +48,7 @@ struct EditorFindings {
   std::vector<Diagnostic> shown;
   size_t more = 0;  // findings left out past the cap
 };
-EditorFindings groupForEditor(std::vector<Diagnostic> findings, size_t cap);
+EditorFindings groupForEditor(std::vector<Diagnostic> findings, size_t cap, const std::set<std::string>* fresh = nullptr);
 
 /// Findings per file beyond which the editor shows "N more findings".
 constexpr size_t kFindingsPerFile = 100;
