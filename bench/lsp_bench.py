@@ -8,6 +8,12 @@
    receiving that document's `textDocument/publishDiagnostics`. Goal: < 100 ms.
 2. `pave fmt` (rewrite in place) and `pave fmt --check` on a generated repository of
    --fmt-rules rules. Goal: < 1 s.
+3. With --editor (issue #29): the editor on a large repository (../shared/peers/gen_corpus.py,
+   --editor-rules rules, 20 files, or --corpus DIR), analysis cache warm (a `pave check` run
+   first, whose peak memory is the goal for the server's): type errors after an edit
+   (median; goal ≤ 50 ms), publications and withdrawals caused by a comment-only edit
+   (goal: none), a one-rule edit's `redundant-rule` after the quiet period (goal ≤ 1 s), the
+   server's resident memory, and `shutdown` + `exit` during a cold analysis (goal ≤ 1 s).
 Prints median, p90 and max; best of three for the formatter.
 """
 import argparse
@@ -18,6 +24,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -113,6 +120,182 @@ def lsp_bench(pave, rules, edits, tmp):
           f"server peak memory {peak}")
 
 
+ANALYZER_CODES = {"conflict", "redundant-rule", "shadowed-rule", "dead-rule", "unreachable-exception",
+                  "no-approved-path", "unbounded-duration", "analysis-inconclusive"}
+QUIET_PERIOD = 0.4  # the server's debounce before analysis (Server.cpp)
+
+
+class Recorder:
+    """Reads every message of a server on a thread; keeps publications with their time."""
+
+    def __init__(self, pave, env):
+        self.client = Client.__new__(Client)
+        self.client.proc = subprocess.Popen([pave, "lsp"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+        self.client.next_id = 0
+        self.cv = threading.Condition()
+        self.log = []  # (time, message)
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+
+    def _read(self):
+        try:
+            while True:
+                m = self.client.recv()
+                with self.cv:
+                    self.log.append((time.perf_counter(), m))
+                    self.cv.notify_all()
+        except Exception:
+            with self.cv:
+                self.log.append((time.perf_counter(), None))
+                self.cv.notify_all()
+
+    def wait(self, pred, timeout=600, since=0):
+        """The first message at index >= since satisfying pred: (index, time, message)."""
+        end = time.perf_counter() + timeout
+        with self.cv:
+            i = since
+            while True:
+                while i < len(self.log):
+                    t, m = self.log[i]
+                    if m is None:
+                        raise RuntimeError("the server closed its output")
+                    if pred(m):
+                        return i, t, m
+                    i += 1
+                left = end - time.perf_counter()
+                if left <= 0:
+                    raise TimeoutError("no matching message")
+                self.cv.wait(left)
+
+    def settle(self, quiet):
+        """Waits until no message arrived for `quiet` seconds; returns the log length."""
+        while True:
+            with self.cv:
+                n = len(self.log)
+                last = self.log[-1][0] if self.log else 0
+            if n and time.perf_counter() - last >= quiet:
+                return n
+            time.sleep(0.05)
+
+    def publications(self, since):
+        with self.cv:
+            return [m["params"] for _, m in self.log[since:]
+                    if m and m.get("method") == "textDocument/publishDiagnostics"]
+
+
+def rss_mib(pid, field):
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            return int(next(l.split()[1] for l in status if l.startswith(field + ":"))) // 1024
+    except (OSError, StopIteration):
+        return -1
+
+
+def editor_bench(pave, repo, edits, tmp, settle, cache):
+    env = dict(os.environ)
+    env["PAVE_CACHE_DIR"] = cache or os.path.join(tmp, "cache")
+    # Warm the cache, and measure `pave check`'s peak memory.
+    start = time.perf_counter()
+    r = subprocess.run(["/usr/bin/time", "-f", "%M", pave, "check", repo, "--format", "json"], env=env,
+                       capture_output=True, text=True)
+    check_peak = int(r.stderr.strip().splitlines()[-1]) // 1024
+    r = subprocess.run(["/usr/bin/time", "-f", "%M", pave, "check", repo, "--format", "json"], env=env,
+                       capture_output=True, text=True)
+    check_peak = max(check_peak, int(r.stderr.strip().splitlines()[-1]) // 1024)
+    print(f"editor: pave check (cache warmed in {time.perf_counter() - start:.0f} s) peak {check_peak} MiB")
+
+    files = sorted(f for f in os.listdir(repo) if f.startswith("policies_") and f.endswith(".pave"))
+    path = os.path.join(repo, files[0])
+    uri = "file://" + path
+    text = open(path).read()
+    rec = Recorder(pave, env)
+    c = rec.client
+    c.send("initialize", {"rootUri": "file://" + repo, "capabilities": {}}, request=True)
+    rec.wait(lambda m: m.get("id") == 1)
+    c.send("initialized", {})
+    opened = time.perf_counter()
+    c.send("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "pave", "version": 1, "text": text}})
+    is_mine = lambda m: m.get("method") == "textDocument/publishDiagnostics" and m["params"]["uri"] == uri
+    has_findings = lambda m: is_mine(m) and any(d.get("code") in ANALYZER_CODES for d in m["params"]["diagnostics"])
+    _, t, _ = rec.wait(has_findings)
+    rec.settle(settle)
+    print(f"editor: first findings {t - opened:.1f} s after opening; server RSS {rss_mib(c.proc.pid, 'VmRSS')} MiB, "
+          f"peak {rss_mib(c.proc.pid, 'VmHWM')} MiB (pave check peak {check_peak} MiB)")
+    version = 2
+
+    def change(changes):
+        nonlocal version
+        version += 1
+        n = len(rec.log)
+        c.send("textDocument/didChange", {"textDocument": {"uri": uri, "version": version}, "contentChanges": changes})
+        return n, time.perf_counter()
+
+    # Type errors: delete and restore the unit of a duration (`<= 480m` → `<= 480`).
+    lines = text.split("\n")
+    line = next(i for i, l in enumerate(lines) if "request.duration <= " in l)
+    col = lines[line].index("m", lines[line].index("request.duration <= "))
+    times = []
+    for k in range(edits):
+        rng = {"start": {"line": line, "character": col}, "end": {"line": line, "character": col + (k % 2 == 0)}}
+        n, t0 = change([{"range": rng, "text": "" if k % 2 == 0 else "m"}])
+        want_error = k % 2 == 0
+        _, t1, _ = rec.wait(lambda m: is_mine(m) and any(d["severity"] == 1 for d in m["params"]["diagnostics"]) == want_error,
+                            since=n)
+        times.append((t1 - t0) * 1000)
+    n = rec.settle(settle)
+    print(f"editor: type errors after an edit, {edits} edits: median {statistics.median(times):.1f} ms, "
+          f"p90 {percentile(times, 0.9):.1f} ms, max {max(times):.1f} ms")
+
+    # A comment-only edit: nothing should be re-published, nothing withdrawn.
+    start_pos = {"line": 1, "character": 0}
+    n, t0 = change([{"range": {"start": start_pos, "end": start_pos}, "text": "// a comment\n"}])
+    rec.settle(max(settle, 3.0))
+    pubs = rec.publications(n)
+    withdrawn = sum(1 for p in pubs if not any(d.get("code") in ANALYZER_CODES for d in p["diagnostics"]))
+    print(f"editor: comment-only edit: {len(pubs)} publications ({len({p['uri'] for p in pubs})} files), "
+          f"{withdrawn} without analyzer findings")
+
+    # A one-rule edit: a duplicate of the file's first allow rule, appended.
+    doc = text.split("\n")
+    doc.insert(1, "// a comment")
+    first = next(i for i, l in enumerate(doc) if l.startswith("allow "))
+    end = next(i for i in range(first, len(doc)) if doc[i].rstrip().endswith(";"))
+    rule = doc[first:end + 1]
+    rule[0] = rule[0].replace("allow " + rule[0].split()[1], "allow dup_rule", 1)
+    at = len(doc) - 1 if doc[-1] == "" else len(doc)
+    pos = {"line": at, "character": 0}
+    n, t0 = change([{"range": {"start": pos, "end": pos}, "text": "\n".join(rule) + "\n"}])
+    _, t1, _ = rec.wait(lambda m: is_mine(m) and any(d.get("code") == "redundant-rule" and d["range"]["start"]["line"] == at
+                                                     for d in m["params"]["diagnostics"]), since=n)
+    rec.settle(max(settle, 3.0))
+    pubs = rec.publications(n)
+    others = {p["uri"] for p in pubs if p["uri"] != uri}
+    print(f"editor: one-rule edit: its redundant-rule {(t1 - t0 - QUIET_PERIOD) * 1000:.0f} ms after the quiet period "
+          f"({(t1 - t0) * 1000:.0f} ms after the edit); {len(pubs)} publications, {len(others)} other files re-published; "
+          f"server RSS {rss_mib(c.proc.pid, 'VmRSS')} MiB, peak {rss_mib(c.proc.pid, 'VmHWM')} MiB")
+    c.close()
+
+    # `exit` during a cold analysis.
+    env["PAVE_CACHE_DIR"] = os.path.join(tmp, "cold-cache")
+    rec = Recorder(pave, env)
+    c = rec.client
+    c.send("initialize", {"rootUri": "file://" + repo, "capabilities": {}}, request=True)
+    rec.wait(lambda m: m.get("id") == 1)
+    c.send("initialized", {})
+    c.send("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "pave", "version": 1, "text": text}})
+    rec.wait(is_mine)
+    time.sleep(QUIET_PERIOD + 1.5)  # the analysis is running
+    t0 = time.perf_counter()
+    c.send("shutdown", None, request=True)
+    c.send("exit", None)
+    try:
+        c.proc.wait(timeout=60)
+        print(f"editor: shutdown + exit during a cold analysis: {(time.perf_counter() - t0) * 1000:.0f} ms to exit")
+    except subprocess.TimeoutExpired:
+        c.proc.kill()
+        print("editor: shutdown + exit during a cold analysis: no exit within 60 s")
+
+
 def fmt_bench(pave, rules, tmp):
     repo = os.path.join(tmp, f"fmt{rules}")
     subprocess.run([sys.executable, os.path.join(HERE, "gen_repo.py"), repo, "--rules", str(rules)], check=True)
@@ -141,8 +324,22 @@ def main():
     ap.add_argument("--rules", type=int, default=5000)
     ap.add_argument("--fmt-rules", type=int, default=10000)
     ap.add_argument("--edits", type=int, default=20)
+    ap.add_argument("--editor", action="store_true", help="only the editor benchmark of issue #29")
+    ap.add_argument("--editor-rules", type=int, default=10000)
+    ap.add_argument("--corpus", help="an existing repository for --editor (used in place, not modified)")
+    ap.add_argument("--cache", help="the analysis cache folder for --editor (default: a new one)")
+    ap.add_argument("--settle", type=float, default=2.0, help="seconds without messages that end a wait")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
+        if args.editor:
+            repo = os.path.join(tmp, "corpus")
+            if args.corpus:
+                repo = os.path.abspath(args.corpus)
+            else:
+                gen = os.path.join(HERE, "..", "..", "shared", "peers", "gen_corpus.py")
+                subprocess.run([sys.executable, gen, repo, "--rules", str(args.editor_rules)], check=True)
+            editor_bench(os.path.abspath(args.pave), repo, args.edits, tmp, args.settle, args.cache)
+            return
         lsp_bench(args.pave, args.rules, args.edits, tmp)
         fmt_bench(args.pave, args.fmt_rules, tmp)
 

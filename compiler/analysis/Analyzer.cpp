@@ -194,10 +194,17 @@ bool analyze(const sema::CheckedProgram& program, const SourceManager& sources, 
         }
         keys.clear();
         w->keyLog = jobCache ? &keys : nullptr;
-        switch (job.kind) {
-          case Job::Rule: hit = analyzeRule(*w, plan, sema::RuleId{job.index}); break;
-          case Job::Exception: hit = analyzeException(*w, plan, sema::RuleId{job.index}); break;
-          case Job::Type: hit = analyzeRequestType(*w, plan, sema::RequestId{job.index}); break;
+        try {
+          switch (job.kind) {
+            case Job::Rule: hit = analyzeRule(*w, plan, sema::RuleId{job.index}); break;
+            case Job::Exception: hit = analyzeException(*w, plan, sema::RuleId{job.index}); break;
+            case Job::Type: hit = analyzeRequestType(*w, plan, sema::RequestId{job.index}); break;
+          }
+        } catch (const z3::exception&) {
+          // An interrupted context throws from any call (encoding, model evaluation), not
+          // only from a check: after a cancellation the job's result is worthless anyway.
+          if (!cancelled()) throw;
+          break;
         }
         if (jobCache) jobCache->store(key, *hit, keys);
       }

@@ -6,13 +6,36 @@ AnalysisWorker::AnalysisWorker(std::chrono::milliseconds quietPeriod, Done done)
     : quiet_(quietPeriod), done_(std::move(done)), thread_([this] { loop(); }) {}
 
 AnalysisWorker::~AnalysisWorker() {
+  if (thread_.joinable()) stop(std::chrono::milliseconds::max());
+}
+
+bool AnalysisWorker::stop(std::chrono::milliseconds wait) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     stop_ = true;
     cancelRunning_ = true;
   }
   wake_.notify_all();
-  thread_.join();
+  {
+    std::lock_guard<std::mutex> lock(doneMutex_);
+    stopped_ = true;
+  }
+  bool ended;
+  {
+    std::unique_lock<std::mutex> lock(mutex_);
+    if (wait == std::chrono::milliseconds::max()) {
+      endedCv_.wait(lock, [this] { return ended_; });
+      ended = true;
+    } else {
+      ended = endedCv_.wait_for(lock, wait, [this] { return ended_; });
+    }
+  }
+  if (ended) {
+    thread_.join();
+  } else {
+    thread_.detach();
+  }
+  return ended;
 }
 
 void AnalysisWorker::schedule(std::shared_ptr<const Snapshot> snap) {
@@ -29,6 +52,12 @@ void AnalysisWorker::cancel(const std::string& root) {
   std::lock_guard<std::mutex> lock(mutex_);
   pending_.erase(root);
   if (runningRoot_ == root) cancelRunning_ = true;
+}
+
+void AnalysisWorker::cancelAll() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  pending_.clear();
+  if (!runningRoot_.empty()) cancelRunning_ = true;
 }
 
 void AnalysisWorker::loop() {
@@ -51,13 +80,24 @@ void AnalysisWorker::loop() {
     pending_.erase(first);
     runningRoot_ = job.snap->root;
     cancelRunning_ = false;
+    std::string lastKey = lastKey_[runningRoot_];
     lock.unlock();
-    std::vector<Diagnostic> findings = runAnalyzer(*job.snap, cancelRunning_);
-    bool cancelled = cancelRunning_;
-    if (!cancelled) done_(job.snap->root, job.snap->generation, std::move(findings));
+    AnalysisRun run = runAnalyzer(*job.snap, cancelRunning_, lastKey);
+    {
+      std::lock_guard<std::mutex> done(doneMutex_);
+      if (run.completed && !cancelRunning_ && !stopped_) {
+        {
+          std::lock_guard<std::mutex> relock(mutex_);
+          lastKey_[job.snap->root] = run.key;
+        }
+        done_(job.snap, std::move(run));
+      }
+    }
     lock.lock();
     runningRoot_.clear();
   }
+  ended_ = true;
+  endedCv_.notify_all();
 }
 
 }  // namespace pave::lsp

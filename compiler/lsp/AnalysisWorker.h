@@ -12,18 +12,33 @@
 #include <thread>
 #include <vector>
 
+#include "analysis/Analyzer.h"
 #include "diag/Diagnostic.h"
 #include "lsp/Workspace.h"
 
 namespace pave::lsp {
 
-/// Runs the analyzer over `snap` and returns its findings. Must poll `cancelled` and give
+/// What one analysis of a snapshot gave.
+struct AnalysisRun {
+  bool completed = false;  // false: cancelled, or the program could not be analyzed
+  /// The analyzed content (rules, schema, severities, `@allow_lint`, the day) equals that of
+  /// the last completed run: nothing was run and the published findings stand.
+  bool unchanged = false;
+  std::string key;  // the content key
+  std::vector<Diagnostic> findings;
+  analysis::AnalysisStats stats;
+};
+
+/// The content key of `snap`'s analysis: equal keys give equal findings (by rule name).
+std::string analysisKey(const Snapshot& snap);
+
+/// Runs the analyzer over `snap` unless its key is `lastKey`. Must poll `cancelled` and give
 /// up early when it turns true. Defined in AnalyzerHook.cpp.
-std::vector<Diagnostic> runAnalyzer(const Snapshot& snap, const std::atomic<bool>& cancelled);
+AnalysisRun runAnalyzer(const Snapshot& snap, const std::atomic<bool>& cancelled, const std::string& lastKey);
 
 class AnalysisWorker {
  public:
-  using Done = std::function<void(const std::string& root, uint64_t generation, std::vector<Diagnostic>)>;
+  using Done = std::function<void(std::shared_ptr<const Snapshot> snap, AnalysisRun run)>;
 
   AnalysisWorker(std::chrono::milliseconds quietPeriod, Done done);
   ~AnalysisWorker();
@@ -32,6 +47,12 @@ class AnalysisWorker {
   void schedule(std::shared_ptr<const Snapshot> snap);
   /// Drops pending and running work for `root` (a newer edit makes it worthless).
   void cancel(const std::string& root);
+  /// Drops all work.
+  void cancelAll();
+  /// Stops the thread: no `Done` call starts after this returns. Returns true when the
+  /// thread ended within `wait`; false when it is still unwinding an analysis (it is then
+  /// detached, and the worker must be kept alive until the process exits).
+  bool stop(std::chrono::milliseconds wait);
 
  private:
   void loop();
@@ -46,9 +67,14 @@ class AnalysisWorker {
   std::mutex mutex_;
   std::condition_variable wake_;
   std::map<std::string, Job> pending_;  // by root
+  std::map<std::string, std::string> lastKey_;  // by root: the last completed run's key
   std::string runningRoot_;
   std::atomic<bool> cancelRunning_{false};
   bool stop_ = false;
+  bool ended_ = false;
+  std::condition_variable endedCv_;
+  std::mutex doneMutex_;  // held while `done_` runs
+  bool stopped_ = false;  // under doneMutex_: no more `done_` calls
   std::thread thread_;
 };
 

@@ -2,6 +2,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <mutex>
 
 #include "lsp/Features.h"
 #include "stdlib/Stdlib.h"
@@ -51,11 +53,24 @@ json fixJson(const Snapshot& snap, const FixIt& fix) {
 
 json locationJson(const Snapshot& snap, SourceRange r) {
   if (!r.valid() || r.file.value >= snap.sources.size()) return nullptr;
-  std::string path = snap.sources.path(r.file);
-  if (isStdlibPath(path)) path = stdlibCopy(path);
-  if (path.empty()) return nullptr;
-  std::string absolute = fs::absolute(path).lexically_normal().string();
-  return {{"uri", pathToUri(absolute)}, {"range", snap.lineIndex(r.file).range(r.begin, r.end)}};
+  // Path → URI, remembered: a grouped finding has a location per related rule.
+  static std::mutex mutex;
+  static std::map<std::string, std::string> uris;
+  const std::string& path = snap.sources.path(r.file);
+  std::string uri;
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    auto it = uris.find(path);
+    if (it != uris.end()) uri = it->second;
+  }
+  if (uri.empty()) {
+    std::string file = isStdlibPath(path) ? stdlibCopy(path) : path;
+    if (file.empty()) return nullptr;
+    uri = pathToUri(fs::absolute(file).lexically_normal().string());
+    std::lock_guard<std::mutex> lock(mutex);
+    uris.emplace(path, uri);
+  }
+  return {{"uri", uri}, {"range", snap.lineIndex(r.file).range(r.begin, r.end)}};
 }
 
 json diagnosticJson(const Snapshot& snap, const Diagnostic& d) {

@@ -17,13 +17,14 @@ bool validId(const json& id) { return id.is_string() || id.is_number_integer() |
 
 Server::Server(Transport& transport) : transport_(transport) {
   analysis_ = std::make_unique<AnalysisWorker>(
-      kAnalysisQuietPeriod, [this](const std::string& root, uint64_t generation, std::vector<Diagnostic> findings) {
-        onAnalysis(root, generation, std::move(findings));
-      });
+      kAnalysisQuietPeriod,
+      [this](std::shared_ptr<const Snapshot> snap, AnalysisRun run) { onAnalysis(std::move(snap), std::move(run)); });
 }
 
 Server::~Server() {
-  analysis_.reset();
+  // `exit` must not wait for the analyzer: a run that does not stop promptly is left to
+  // the process's exit (the worker, which its thread uses, is deliberately not freed).
+  if (!analysis_->stop(std::chrono::milliseconds(300))) (void)analysis_.release();
   if (reader_.joinable()) reader_.detach();  // blocked on input that may never come
 }
 
@@ -128,6 +129,7 @@ std::optional<json> Server::request(const std::string& method, const json& param
   }
   if (method == "shutdown") {
     shutdown_ = true;
+    analysis_->cancelAll();
     return json(nullptr);
   }
   auto withDoc = [&](auto feature) -> json {
@@ -168,6 +170,8 @@ void Server::handleNotification(const std::string& method, const json& params) {
 
 json Server::initialize(const json& params) {
   initialized_ = true;
+  if (params.contains("initializationOptions") && params["initializationOptions"].is_object())
+    analysisEvents_ = params["initializationOptions"].value("analysisEvents", false);
   if (params.contains("workspaceFolders") && params["workspaceFolders"].is_array()) {
     for (const json& f : params["workspaceFolders"]) addFolder(uriToPath(f.at("uri").get<std::string>()));
   } else if (params.contains("rootUri") && params["rootUri"].is_string()) {

@@ -21,6 +21,7 @@
 
 #include "lsp/AnalysisWorker.h"
 #include "lsp/Documents.h"
+#include "lsp/StableFindings.h"
 #include "lsp/Transport.h"
 #include "lsp/Workspace.h"
 
@@ -68,12 +69,14 @@ class Server {
   struct Published {
     std::shared_ptr<const Snapshot> snap;  // the unit's latest snapshot
     std::set<std::string> uris;            // documents with diagnostics published from it
+    /// The last completed analysis: published (mapped onto `snap`) until a newer one completes.
+    std::shared_ptr<const StableFindings> findings;
   };
-  /// Publishes the diagnostics of every file of `snap` that changed since last sent.
-  /// Requires `publishMutex_`.
-  void publishLocked(Published& state, const std::vector<Diagnostic>& extra);
+  /// Publishes the diagnostics of every file of `state.snap` (front end, then the findings)
+  /// that changed since last sent. Requires `publishMutex_`.
+  void publishLocked(Published& state);
   void publish(std::shared_ptr<const Snapshot> snap);
-  void onAnalysis(const std::string& root, uint64_t generation, std::vector<Diagnostic> findings);
+  void onAnalysis(std::shared_ptr<const Snapshot> snap, AnalysisRun run);
 
   /// The snapshot and file of an open document, rebuilt first if edits are pending.
   struct Target {
@@ -98,6 +101,15 @@ class Server {
   std::mutex publishMutex_;  // guards `published_` and `lastSent_` (the analysis thread publishes too)
   std::map<std::string, Published> published_;   // by unit root
   std::map<std::string, std::string> lastSent_;  // URI → last published diagnostics
+  /// Per URI, what its last publication was made of: a file whose text, front-end
+  /// diagnostics and findings are all unchanged is skipped without mapping or serializing.
+  struct Inputs {
+    std::string text;
+    std::string frontEnd;
+    uint64_t findings = 0;  // the generation of the findings shown (0: none)
+  };
+  std::map<std::string, Inputs> inputs_;
+  bool analysisEvents_ = false;  // initializationOptions.analysisEvents: `pave/analysis` notifications
   std::string lastConfigError_;
   std::unique_ptr<AnalysisWorker> analysis_;
 };

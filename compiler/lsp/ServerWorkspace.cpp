@@ -31,6 +31,7 @@ void Server::removeFolder(const std::string& path) {
     if (it != published_.end()) {
       for (const std::string& uri : it->second.uris) {
         lastSent_.erase(uri);
+        inputs_.erase(uri);
         transport_.write(makeNotification("textDocument/publishDiagnostics", {{"uri", uri}, {"diagnostics", json::array()}}));
       }
       published_.erase(it);
@@ -112,6 +113,7 @@ void Server::didClose(const json& params) {
   dropSingleFileUnit(path);
   std::lock_guard<std::mutex> lock(publishMutex_);
   lastSent_.erase(uri);
+  inputs_.erase(uri);
   transport_.write(makeNotification("textDocument/publishDiagnostics", {{"uri", uri}, {"diagnostics", json::array()}}));
 }
 
@@ -133,37 +135,71 @@ void Server::publish(std::shared_ptr<const Snapshot> snap) {
   std::lock_guard<std::mutex> lock(publishMutex_);
   Published& state = published_[snap->root];
   state.snap = std::move(snap);
-  publishLocked(state, {});
+  publishLocked(state);
 }
 
-void Server::onAnalysis(const std::string& root, uint64_t generation, std::vector<Diagnostic> findings) {
+void Server::onAnalysis(std::shared_ptr<const Snapshot> snap, AnalysisRun run) {
   std::lock_guard<std::mutex> lock(publishMutex_);
-  auto it = published_.find(root);
-  if (it == published_.end() || !it->second.snap || it->second.snap->generation != generation) return;
-  publishLocked(it->second, findings);
+  auto it = published_.find(snap->root);
+  if (it == published_.end() || !it->second.snap) return;
+  Published& state = it->second;
+  if (!run.unchanged && (!state.findings || state.findings->generation <= snap->generation)) {
+    state.findings = StableFindings::capture(*snap, std::move(run.findings), state.findings.get());
+    publishLocked(state);
+  }
+  if (analysisEvents_) {
+    const analysis::AnalysisStats& s = run.stats;
+    transport_.write(makeNotification(
+        "pave/analysis", {{"root", snap->root},
+                          {"generation", snap->generation},
+                          {"unchanged", run.unchanged},
+                          {"queries", s.queries},
+                          {"solved", s.queryMillis.size()},
+                          {"cachedJobs", s.cachedJobs},
+                          {"findings", state.findings ? state.findings->count : 0}}));
+  }
 }
 
-void Server::publishLocked(Published& state, const std::vector<Diagnostic>& extra) {
+void Server::publishLocked(Published& state) {
   const Snapshot& snap = *state.snap;
   std::map<uint32_t, std::vector<const Diagnostic*>> byFile;
   for (const Diagnostic& d : snap.diagnostics)
     if (d.range.valid()) byFile[d.range.file.value].push_back(&d);
-  for (const Diagnostic& d : extra)
-    if (d.range.valid() && d.severity != Severity::Off) byFile[d.range.file.value].push_back(&d);
   std::set<std::string> uris;
   for (const auto& [path, file] : snap.shown) {
-    json params = publishParams(snap, path, byFile[file.value]);
+    const std::vector<const Diagnostic*>& frontEnd = byFile[file.value];
+    json params = publishParams(snap, path, frontEnd);
     std::string uri = params["uri"];
     uris.insert(uri);
-    std::string text = params.dump();
-    auto sent = lastSent_.find(uri);
-    if (sent != lastSent_.end() && sent->second == text) continue;
-    lastSent_[uri] = text;
+    std::string frontEndText = params["diagnostics"].dump();
+    std::string_view text = snap.sources.text(file);
+    Inputs& in = inputs_[uri];
+    uint64_t findingsGen = state.findings ? state.findings->generation : 0;
+    if (lastSent_.count(uri) && in.findings == findingsGen && in.text == text && in.frontEnd == frontEndText)
+      continue;  // nothing it is made of changed
+    in.text = std::string(text);
+    in.frontEnd = std::move(frontEndText);
+    in.findings = findingsGen;
+    if (state.findings) {
+      EditorFindings shown = groupForEditor(state.findings->mapped(path, snap), kFindingsPerFile, &state.findings->fresh);
+      for (const Diagnostic& d : shown.shown)
+        if (d.severity != Severity::Off) params["diagnostics"].push_back(diagnosticJson(snap, d));
+      if (shown.more)
+        params["diagnostics"].push_back({{"range", {{"start", {{"line", 0}, {"character", 0}}}, {"end", {{"line", 0}, {"character", 0}}}}},
+                                         {"severity", 3},
+                                         {"source", "pave"},
+                                         {"message", std::to_string(shown.more) + " more findings in this file (`pave check` lists them all)"}});
+    }
+    std::string sent = params.dump();
+    auto last = lastSent_.find(uri);
+    if (last != lastSent_.end() && last->second == sent) continue;
+    lastSent_[uri] = std::move(sent);
     transport_.write(makeNotification("textDocument/publishDiagnostics", std::move(params)));
   }
   for (const std::string& uri : state.uris) {
     if (uris.count(uri)) continue;
     lastSent_.erase(uri);
+    inputs_.erase(uri);
     transport_.write(makeNotification("textDocument/publishDiagnostics", {{"uri", uri}, {"diagnostics", json::array()}}));
   }
   state.uris = std::move(uris);

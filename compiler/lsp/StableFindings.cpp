@@ -1,0 +1,195 @@
+#include "lsp/StableFindings.h"
+
+#include <algorithm>
+#include <optional>
+#include <string_view>
+#include <unordered_map>
+
+namespace pave::lsp {
+
+namespace {
+
+/// How an old text became a new one: one replaced span between a common prefix and suffix.
+struct Shift {
+  bool same = true;
+  uint32_t prefix = 0;     // bytes equal at the start
+  uint32_t oldTail = 0;    // old offset where the common suffix starts
+  int64_t delta = 0;       // new length - old length
+
+  Shift(std::string_view a, std::string_view b) {
+    if (a == b) return;
+    same = false;
+    size_t n = std::min(a.size(), b.size());
+    size_t p = 0;
+    while (p < n && a[p] == b[p]) ++p;
+    size_t s = 0;
+    while (s < n - p && a[a.size() - 1 - s] == b[b.size() - 1 - s]) ++s;
+    prefix = uint32_t(p);
+    oldTail = uint32_t(a.size() - s);
+    delta = int64_t(b.size()) - int64_t(a.size());
+  }
+  /// The new offsets of [begin, end), or nothing when the range touches the replaced span.
+  std::optional<std::pair<uint32_t, uint32_t>> map(uint32_t begin, uint32_t end) const {
+    if (same || end <= prefix) return std::pair{begin, end};
+    if (begin >= oldTail) return std::pair{uint32_t(int64_t(begin) + delta), uint32_t(int64_t(end) + delta)};
+    return std::nullopt;
+  }
+};
+
+}  // namespace
+
+std::shared_ptr<const StableFindings> StableFindings::capture(const Snapshot& snap, std::vector<Diagnostic> findings,
+                                                             const StableFindings* previous) {
+  auto out = std::make_shared<StableFindings>();
+  if (previous) {
+    std::set<std::string> before;
+    for (const auto& [p, list] : previous->byPath)
+      for (const Entry& e : list) before.insert(keyOf(e.d));
+    for (const Diagnostic& d : findings)
+      if (!before.count(keyOf(d))) out->fresh.insert(keyOf(d));
+  }
+  out->generation = snap.generation;
+  std::unordered_map<uint32_t, const std::string*> pathOf;
+  for (const auto& [path, file] : snap.shown) pathOf[file.value] = &path;
+  auto path = [&](SourceRange r) -> const std::string* {
+    if (!r.valid()) return nullptr;
+    auto it = pathOf.find(r.file.value);
+    return it == pathOf.end() ? nullptr : it->second;
+  };
+  for (Diagnostic& d : findings) {
+    const std::string* p = path(d.range);
+    if (!p) continue;  // not in a file the user sees (the standard library)
+    Entry e;
+    for (const RelatedInfo& r : d.related) {
+      const std::string* rp = path(r.range);
+      e.relatedPaths.push_back(rp ? *rp : std::string());
+    }
+    d.fixes.clear();
+    e.d = std::move(d);
+    out->byPath[*p].push_back(std::move(e));
+    ++out->count;
+  }
+  for (const auto& [p, list] : out->byPath) out->texts[p] = std::string(snap.sources.text(snap.shown.at(p)));
+  // Texts of files named only by related information.
+  for (const auto& [p, list] : out->byPath)
+    for (const Entry& e : list)
+      for (const std::string& rp : e.relatedPaths)
+        if (!rp.empty() && !out->texts.count(rp)) out->texts[rp] = std::string(snap.sources.text(snap.shown.at(rp)));
+  return out;
+}
+
+std::vector<Diagnostic> StableFindings::mapped(const std::string& path, const Snapshot& to) const {
+  std::vector<Diagnostic> out;
+  auto list = byPath.find(path);
+  if (list == byPath.end()) return out;
+  if (!to.fileOf(path)) return out;
+  std::map<std::string, std::pair<std::optional<Shift>, std::optional<FileId>>> shifts;
+  auto shiftOf = [&](const std::string& p) -> std::pair<std::optional<Shift>, std::optional<FileId>>& {
+    auto it = shifts.find(p);
+    if (it != shifts.end()) return it->second;
+    auto& slot = shifts[p];
+    slot.second = to.fileOf(p);
+    auto old = texts.find(p);
+    if (slot.second && old != texts.end()) slot.first.emplace(old->second, to.sources.text(*slot.second));
+    return slot;
+  };
+  // Rules by name in the new program, looked up only for findings inside an edited span.
+  std::optional<std::unordered_map<std::string_view, SourceRange>> rules;
+  auto ruleRange = [&](const std::string& name, FileId in) -> std::optional<SourceRange> {
+    if (name.empty() || !to.program) return std::nullopt;
+    if (!rules) {
+      rules.emplace();
+      for (const sema::RuleInfo& r : to.program->rules) rules->emplace(r.name, r.range);
+    }
+    auto it = rules->find(name);
+    // A rule of the stale text of a file that does not parse is not the rule the user sees.
+    if (it == rules->end() || it->second.file != in) return std::nullopt;
+    return it->second;
+  };
+  auto relocate = [&](const std::string& p, SourceRange r, const std::string& rule) -> std::optional<SourceRange> {
+    auto& [shift, f] = shiftOf(p);
+    if (!f || !shift) return std::nullopt;
+    // Outside the edited span the text, and so the rule, is unchanged.
+    if (auto m = shift->map(r.begin, r.end)) return SourceRange{*f, m->first, m->second};
+    return ruleRange(rule, *f);
+  };
+  for (const Entry& e : list->second) {
+    std::optional<SourceRange> range = relocate(path, e.d.range, e.d.rule);
+    if (!range) continue;  // the rule it is about was edited away
+    Diagnostic d = e.d;
+    d.range = *range;
+    bool lost = false;
+    for (size_t i = 0; i < d.related.size() && !lost; ++i) {
+      if (e.relatedPaths[i].empty()) continue;
+      std::optional<SourceRange> r = relocate(e.relatedPaths[i], d.related[i].range, d.related[i].rule);
+      if (!r) lost = true;  // e.g. the deny of a conflict was removed
+      else d.related[i].range = *r;
+    }
+    if (!lost) out.push_back(std::move(d));
+  }
+  return out;
+}
+
+EditorFindings groupForEditor(std::vector<Diagnostic> findings, size_t cap, const std::set<std::string>* fresh) {
+  EditorFindings out;
+  std::vector<Diagnostic> grouped;
+  std::map<std::string, size_t> conflictOf;  // rule → index in `grouped`
+  std::map<std::string, size_t> conflictCount;
+  for (Diagnostic& d : findings) {
+    if (d.kind != DiagKind::Conflict || d.rule.empty() || d.related.size() != 1) {
+      grouped.push_back(std::move(d));
+      continue;
+    }
+    auto it = conflictOf.find(d.rule);
+    if (it == conflictOf.end()) {
+      conflictOf.emplace(d.rule, grouped.size());
+      conflictCount[d.rule] = 1;
+      d.related[0].message = d.message;
+      grouped.push_back(std::move(d));
+      continue;
+    }
+    Diagnostic& first = grouped[it->second];
+    RelatedInfo r = d.related[0];
+    r.message = d.message;
+    first.related.push_back(std::move(r));
+    ++conflictCount[d.rule];
+  }
+  for (auto& [rule, index] : conflictOf) {
+    size_t n = conflictCount[rule];
+    if (n < 2) continue;
+    Diagnostic& d = grouped[index];
+    // "allow rule `a` and deny rule `d` can match …" → "allow rule `a` and N deny rules can match …"
+    std::string effect = d.message.substr(0, d.message.find(' '));
+    d.message = effect + " rule `" + rule + "` and " + std::to_string(n) +
+                " deny rules can match the same input; the deny wins (a witness for `" + d.related[0].rule + "`)";
+
+  }
+  for (Diagnostic& d : grouped)
+    if (d.related.size() > kRelatedPerFinding) {
+      d.notes.push_back(std::to_string(d.related.size() - kRelatedPerFinding) + " more related rules not listed");
+      d.related.resize(kRelatedPerFinding);
+    }
+  if (grouped.size() <= cap) {
+    out.shown = std::move(grouped);
+    return out;
+  }
+  // Keep new findings (those of the last edit) first, then the most severe; then restore
+  // source order.
+  std::vector<size_t> order(grouped.size());
+  std::vector<bool> isFresh(grouped.size());
+  for (size_t i = 0; i < order.size(); ++i) {
+    order[i] = i;
+    isFresh[i] = fresh && fresh->count(StableFindings::keyOf(grouped[i]));
+  }
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    if (isFresh[a] != isFresh[b]) return bool(isFresh[a]);
+    return grouped[a].severity > grouped[b].severity;
+  });
+  order.resize(cap);
+  std::sort(order.begin(), order.end());
+  for (size_t i : order) out.shown.push_back(std::move(grouped[i]));
+  out.more = grouped.size() - cap;
+  return out;
+}
+
+}  // namespace pave::lsp

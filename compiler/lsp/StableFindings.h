@@ -1,0 +1,58 @@
+// The analyzer's findings as the editor shows them (issue 29): the last completed analysis
+// stays published until a newer one completes, its positions carried through later edits;
+// conflicts grouped per allow/approve rule and capped per file.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "diag/Diagnostic.h"
+#include "lsp/Workspace.h"
+
+namespace pave::lsp {
+
+/// The findings of one completed analysis, by the path of their file, with the texts they
+/// were computed on (ranges are byte offsets into those texts; FileIds are not kept).
+struct StableFindings {
+  uint64_t generation = 0;  // of the analyzed snapshot
+  std::map<std::string, std::string> texts;  // path → the text analyzed
+  struct Entry {
+    Diagnostic d;
+    std::vector<std::string> relatedPaths;  // per d.related
+  };
+  std::map<std::string, std::vector<Entry>> byPath;
+  size_t count = 0;
+  /// Findings that the previous analysis did not have (by code, rule and message): shown
+  /// first when a file has more than the cap.
+  std::set<std::string> fresh;
+  static std::string keyOf(const Diagnostic& d) { return std::string(d.code()) + "\n" + d.rule + "\n" + d.message; }
+
+  /// Keeps `findings` of `snap` (whose analysis they are); `previous` marks the fresh ones.
+  static std::shared_ptr<const StableFindings> capture(const Snapshot& snap, std::vector<Diagnostic> findings,
+                                                       const StableFindings* previous);
+
+  /// The findings of `path`, mapped onto `to` (a later snapshot): ranges before or after
+  /// the edited span move with the text; a finding on a rule inside it follows the rule by
+  /// name, and is dropped when the rule (or a related rule) is gone.
+  std::vector<Diagnostic> mapped(const std::string& path, const Snapshot& to) const;
+};
+
+/// Editor presentation: the `conflict`s of one allow/approve rule become one diagnostic
+/// listing the deny rules as related information (the witness of the first kept), then at
+/// most `cap` findings per file, with a final note counting the rest.
+struct EditorFindings {
+  std::vector<Diagnostic> shown;
+  size_t more = 0;  // findings left out past the cap
+};
+EditorFindings groupForEditor(std::vector<Diagnostic> findings, size_t cap, const std::set<std::string>* fresh = nullptr);
+
+/// Findings per file beyond which the editor shows "N more findings".
+constexpr size_t kFindingsPerFile = 100;
+/// Related rules listed with one finding (a note counts the rest).
+constexpr size_t kRelatedPerFinding = 20;
+
+}  // namespace pave::lsp

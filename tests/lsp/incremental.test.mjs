@@ -1,0 +1,160 @@
+// `pave lsp` on a generated repository (bench/gen_repo.py, 500 rules in 5 files), as in
+// issue 29: findings stay published through edits, a comment-only edit runs no solver
+// query and publishes nothing new, a one-rule edit re-publishes only its file, and `exit`
+// does not wait for a running analysis. Environment: PAVE (the binary), REPO (the repository root).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import * as rpc from 'vscode-languageserver-protocol/node.js';
+
+const pave = process.env.PAVE;
+const repo = process.env.REPO;
+const ANALYZER = new Set(['conflict', 'redundant-rule', 'shadowed-rule', 'dead-rule', 'unreachable-exception',
+  'no-approved-path', 'unbounded-duration']);
+let tmp, workspace;
+const servers = [];
+
+function generate(dir, rules, files) {
+  execFileSync('python3', [path.join(repo, 'bench', 'gen_repo.py'), dir, '--rules', String(rules), '--files', String(files)]);
+}
+
+/// A server over `root` with its own (cold) analysis cache; records every message.
+function startServer(root, cache) {
+  const proc = spawn(pave, ['lsp'], { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, PAVE_CACHE_DIR: cache } });
+  const conn = rpc.createProtocolConnection(new rpc.StreamMessageReader(proc.stdout), new rpc.StreamMessageWriter(proc.stdin));
+  const s = { proc, conn, log: [], waiters: [] };
+  servers.push(proc);
+  const record = (method) => (params) => {
+    s.log.push({ method, params });
+    for (let i = s.waiters.length - 1; i >= 0; i--) {
+      if (s.waiters[i].pred(s.log[s.log.length - 1])) s.waiters.splice(i, 1)[0].resolve(s.log[s.log.length - 1]);
+    }
+  };
+  conn.onNotification('textDocument/publishDiagnostics', record('publish'));
+  conn.onNotification('pave/analysis', record('analysis'));
+  conn.listen();
+  s.wait = (pred, since = 0, timeoutMs = 120000) => {
+    const found = s.log.slice(since).find(pred);
+    if (found) return Promise.resolve(found);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('no matching message')), timeoutMs);
+      s.waiters.push({ pred, resolve: (m) => { clearTimeout(timer); resolve(m); } });
+    });
+  };
+  s.init = async () => {
+    await conn.sendRequest('initialize', {
+      processId: process.pid, rootUri: pathToFileURL(root).href,
+      workspaceFolders: [{ uri: pathToFileURL(root).href, name: 'gen' }],
+      capabilities: {}, initializationOptions: { analysisEvents: true },
+    });
+    conn.sendNotification('initialized', {});
+  };
+  return s;
+}
+
+const findings = (diags) => diags.filter((d) => ANALYZER.has(d.code));
+
+before(() => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pave-lsp-gen-'));
+  workspace = path.join(tmp, 'repo');
+  generate(workspace, 500, 5);
+});
+
+after(() => {
+  for (const proc of servers) if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+test('findings stay put through a comment-only edit and a one-rule edit', async () => {
+  const s = startServer(workspace, path.join(tmp, 'cache'));
+  await s.init();
+  const file = path.join(workspace, 'rules_004.pave');  // the last rules in source order
+  const uri = pathToFileURL(file).href;
+  let text = fs.readFileSync(file, 'utf8');
+  s.conn.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'pave', version: 1, text } });
+  const first = await s.wait((m) => m.method === 'analysis' && !m.params.unchanged);
+  assert.ok(first.params.findings > 0, 'the generated repository has findings');
+  await new Promise((r) => setTimeout(r, 300));
+  const published = new Map();
+  for (const m of s.log) if (m.method === 'publish') published.set(m.params.uri, m.params.diagnostics);
+  const before = findings(published.get(uri));
+  assert.ok(before.length > 0);
+
+  // A comment line at the top: the findings move down one line and are not withdrawn;
+  // the analysis runs no query and no other file is re-published.
+  let since = s.log.length;
+  s.conn.sendNotification('textDocument/didChange', {
+    textDocument: { uri, version: 2 },
+    contentChanges: [{ range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, text: '// a note\n' }],
+  });
+  text = '// a note\n' + text;
+  const comment = await s.wait((m) => m.method === 'analysis', since);
+  assert.equal(comment.params.unchanged, true);
+  assert.equal(comment.params.queries, 0);
+  const pubs = s.log.slice(since).filter((m) => m.method === 'publish');
+  assert.deepEqual(pubs.map((m) => m.params.uri).filter((u) => u !== uri), [], 'other files are not re-published');
+  for (const m of pubs) {
+    const now = findings(m.params.diagnostics);
+    assert.equal(now.length, before.length, 'no finding is withdrawn');
+    assert.deepEqual(now.map((d) => d.range.start.line), before.map((d) => d.range.start.line + 1));
+  }
+
+  // A duplicate of the file's first allow rule, appended: its `redundant-rule` is on the
+  // new line; files whose findings did not change are not re-published.
+  const lines = text.split('\n');
+  const start = lines.findIndex((l) => l.startsWith('allow '));
+  let end = start;
+  while (!lines[end].trimEnd().endsWith(';')) end++;
+  const rule = lines.slice(start, end + 1);
+  rule[0] = rule[0].replace(/^allow \S+/, 'allow dup_rule');
+  const at = lines[lines.length - 1] === '' ? lines.length - 1 : lines.length;
+  since = s.log.length;
+  s.conn.sendNotification('textDocument/didChange', {
+    textDocument: { uri, version: 3 },
+    contentChanges: [{ range: { start: { line: at, character: 0 }, end: { line: at, character: 0 } }, text: rule.join('\n') + '\n' }],
+  });
+  const dup = await s.wait((m) => m.method === 'publish' && m.params.uri === uri &&
+    m.params.diagnostics.some((d) => d.code === 'redundant-rule' && d.range.start.line === at), since);
+  assert.match(dup.params.diagnostics.find((d) => d.code === 'redundant-rule' && d.range.start.line === at).message, /dup_rule/);
+  const done = await s.wait((m) => m.method === 'analysis', since);
+  assert.equal(done.params.unchanged, false);
+  await new Promise((r) => setTimeout(r, 300));
+  const after = s.log.slice(since).filter((m) => m.method === 'publish');
+  for (const m of after) assert.ok(findings(m.params.diagnostics).length > 0 || m.params.uri !== uri, 'no withdrawal');
+  // Other files are re-published only when their findings' text changed (a re-run job can
+  // find another witness); not checked here, see issue 29's report.
+
+  await s.conn.sendRequest('shutdown');
+  const exited = new Promise((resolve) => s.proc.on('exit', resolve));
+  s.conn.sendNotification('exit');
+  assert.equal(await exited, 0);
+});
+
+test('exit during a long analysis ends the process promptly', async () => {
+  const big = path.join(tmp, 'big');
+  generate(big, 3000, 10);
+  const s = startServer(big, path.join(tmp, 'cold-cache'));
+  await s.init();
+  const file = path.join(big, 'rules_000.pave');
+  const uri = pathToFileURL(file).href;
+  s.conn.sendNotification('textDocument/didOpen', {
+    textDocument: { uri, languageId: 'pave', version: 1, text: fs.readFileSync(file, 'utf8') },
+  });
+  await s.wait((m) => m.method === 'publish' && m.params.uri === uri);
+  await new Promise((r) => setTimeout(r, 1500));  // past the quiet period: the cold analysis runs
+  assert.equal(s.log.some((m) => m.method === 'analysis'), false, 'the analysis is still running');
+  await s.conn.sendRequest('shutdown');
+  const exited = new Promise((resolve) => s.proc.on('exit', resolve));
+  const t0 = Date.now();
+  s.conn.sendNotification('exit');
+  const timer = setTimeout(() => s.proc.kill('SIGKILL'), 10000);
+  const code = await exited;
+  clearTimeout(timer);
+  assert.equal(code, 0, 'the process exited by itself');
+  // A bound far above the goal (1 s) and far below the cold analysis (tens of seconds).
+  assert.ok(Date.now() - t0 < 5000, `exit took ${Date.now() - t0} ms`);
+});
