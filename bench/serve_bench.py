@@ -177,11 +177,24 @@ def main():
             r = results["pave"]
             pause = max(1, int(round(args.conns / (r["rps"] * 0.5) * 1000 - r["p50_us"] / 1000)))
             wrk(pave_url, "/v1/decide", pave_bodies, 10, args.conns, delay_ms=pause)  # warm up
-            before = rss_kb(pv.pid)
+            # RSS sampled while the load runs (the first sample a minute in, the last just
+            # before the load ends), so that neither warm-up nor teardown is counted.
+            import threading
+            samples = []
+            done = threading.Event()
+
+            def sample():
+                while not done.wait(30):
+                    samples.append(rss_kb(pv.pid))
+
+            t = threading.Thread(target=sample)
+            t.start()
             s = wrk(pave_url, "/v1/decide", pave_bodies, args.soak, args.conns, delay_ms=pause)
-            after = rss_kb(pv.pid)
+            done.set()
+            t.join()
+            before, after = samples[1] if len(samples) > 2 else samples[0], samples[-1]
             print(f"soak {args.soak}s at {s['rps']:,.0f} req/s: RSS {before} -> {after} kB "
-                  f"({(after - before) / before:+.1%}, goal < 5%), errors {s['errors']}")
+                  f"({(after - before) / before:+.1%}, goal < 5%; every 30 s: {samples}), errors {s['errors']}")
     finally:
         for p in procs:
             if p.poll() is None:

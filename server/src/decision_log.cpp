@@ -393,7 +393,9 @@ void DecisionLog::run() {
       done_ += lines;
     }
     drained_.notify_all();
-    batch.clear();
+    // A burst leaves a large buffer behind; give it back rather than keep the high-water mark.
+    if (batch.capacity() > (4u << 20)) std::string().swap(batch);
+    else batch.clear();
   }
 }
 
