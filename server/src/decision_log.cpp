@@ -113,6 +113,8 @@ namespace {
 
 using json = nlohmann::json;
 
+}  // namespace
+
 std::string sha256Hex(std::string_view text) {
   unsigned char md[32];
   unsigned len = 0;
@@ -125,6 +127,8 @@ std::string sha256Hex(std::string_view text) {
   }
   return s;
 }
+
+namespace {
 
 void redact(json& node, const std::vector<std::string>& path, size_t at) {
   if (!node.is_object()) return;

@@ -30,19 +30,6 @@ namespace {
 
 using json = nlohmann::json;
 
-std::string sha256Hex(std::string_view text) {
-  unsigned char md[32];
-  unsigned len = 0;
-  EVP_Digest(text.data(), text.size(), md, &len, EVP_sha256(), nullptr);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string s;
-  for (unsigned i = 0; i < len; ++i) {
-    s += kHex[md[i] >> 4];
-    s += kHex[md[i] & 15];
-  }
-  return s;
-}
-
 bool readText(const std::string& path, std::string& out, std::string* error) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {

@@ -25,6 +25,8 @@ namespace pave::server {
 std::string uuidv7();
 // The wall clock as `YYYY-MM-DDThh:mm:ss.mmmZ`.
 std::string wallClockMillis();
+// SHA-256 of `text`, lowercase hex (redacted values, hashed tokens).
+std::string sha256Hex(std::string_view text);
 
 // Values replaced by `{"redacted": "sha256:<hex of the value's canonical JSON>"}`: paths
 // such as `request.token` or `principal.email` (dot-separated object keys from the input's

@@ -25,14 +25,7 @@ constexpr int64_t k2026_12_31_235959 = 1798761599;
 // The code of a decision's first error, or "" if it has none.
 std::string firstError(const Decision& d) { return d.errors.empty() ? "" : d.errors[0].code; }
 
-Body overflow() {  // a Bool condition that is an error value
-  return [](FunctionBuilder& fb) {
-    Reg a = fb.load(fb.intConst(std::numeric_limits<int64_t>::max())), s = fb.reg(), out = fb.reg();
-    fb.emit(Op::ADD, s, a, a);
-    fb.emit(Op::EQ, out, s, a);
-    return out;
-  };
-}
+Body overflow() { return overflowingBool(); }
 
 TEST(Decision, AllowWithGrantFromRequestAndExactJson) {
   Catalog c;

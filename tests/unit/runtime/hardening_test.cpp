@@ -272,19 +272,10 @@ TEST(TimestampRange, PreBoundOutOfRangeTimestampIsRefused) {
 
 // ---- denies that matched through an error (SPEC §5 step 3) ----
 
-Body overflowing() {
-  return [](FunctionBuilder& fb) {
-    Reg a = fb.load(fb.intConst(std::numeric_limits<int64_t>::max())), s = fb.reg(), out = fb.reg();
-    fb.emit(Op::ADD, s, a, a);
-    fb.emit(Op::EQ, out, s, a);
-    return out;
-  };
-}
-
 TEST(ErroredDenies, AreNeverLifted) {
   Catalog c;
   c.rule("acme.any", Effect::Allow, {c.cloudRole}, {constBool(true)});
-  uint32_t deny = c.rule("acme.broken", Effect::Deny, {c.cloudRole}, {overflowing()});
+  uint32_t deny = c.rule("acme.broken", Effect::Deny, {c.cloudRole}, {overflowingBool()});
   c.exception("acme.waiver", deny, kMaxTimestamp, {constBool(true)});
   auto lb = c.load();
   for (bool explain : {false, true}) {
@@ -308,7 +299,7 @@ TEST(ErroredDenies, AnyEvaluationErrorDenies) {
   for (bool explain : {false, true}) {
     Catalog c;
     c.rule("acme.any", Effect::Allow, {c.cloudRole}, {constBool(true)});
-    c.rule("acme.broken", Effect::Allow, {c.cloudRole}, {overflowing()});
+    c.rule("acme.broken", Effect::Allow, {c.cloudRole}, {overflowingBool()});
     json d = decide(c.load(), humanInput(cloudRequest()), explain);
     EXPECT_EQ(d["decision"], "deny") << d;
     EXPECT_EQ(d["rules"], json::array({"acme.any"}));
@@ -319,7 +310,7 @@ TEST(ErroredDenies, AnyEvaluationErrorDenies) {
     x.rule("acme.any", Effect::Allow, {x.cloudRole}, {constBool(true)});
     uint32_t deny = x.rule("acme.no", Effect::Deny, {x.cloudRole}, {constBool(true)});
     x.exception("acme.waiver", deny, kMaxTimestamp, {constBool(true)});
-    x.exception("acme.broken_waiver", deny, kMaxTimestamp, {overflowing()});
+    x.exception("acme.broken_waiver", deny, kMaxTimestamp, {overflowingBool()});
     json e = decide(x.load(), humanInput(cloudRequest()), explain);
     EXPECT_EQ(e["decision"], "deny") << e;
     EXPECT_EQ(e["errors"][0]["rule"], "acme.broken_waiver");

@@ -1,5 +1,7 @@
 #include "test_support.h"
 
+#include <limits>
+
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -225,6 +227,15 @@ void makeKeyPair(std::string& private_pem, std::string& public_pem) {
   public_pem.assign(data, size_t(n));
   BIO_free(bio);
   EVP_PKEY_free(key);
+}
+
+Body overflowingBool() {
+  return [](FunctionBuilder& fb) {
+    Reg a = fb.load(fb.intConst(std::numeric_limits<int64_t>::max())), s = fb.reg(), out = fb.reg();
+    fb.emit(Op::ADD, s, a, a);
+    fb.emit(Op::EQ, out, s, a);
+    return out;
+  };
 }
 
 }  // namespace pave::rt::test

@@ -57,6 +57,7 @@ Body durationAtMost(Catalog& c, int64_t seconds);
 Body constBool(bool v);
 Body constString(const std::string& s);
 Body loadRequest(Catalog& c, uint32_t slot);
+Body overflowingBool();  // a Bool condition that is an error value (INT64_MAX + INT64_MAX)
 
 // Standard inputs.
 std::string humanInput(const std::string& request_json, const std::string& context_json = "",
