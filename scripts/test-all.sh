@@ -33,6 +33,8 @@ echo "== conformance suite"
 skip=()
 [ -s tests/conformance-skip.txt ] && skip=(--skip tests/conformance-skip.txt)
 python3 "$shared/conformance/run.py" --pave build/pave "${skip[@]}"
+# The skipped cases' decisions and policy tests (tests/conformance-skip.txt says why).
+python3 tests/conformance_skipped.py --pave build/pave --suite "$shared/conformance" --skip tests/conformance-skip.txt
 
 echo "== example repository (the demo as the README shows it, on the real clock and on a clock a year ahead)"
 if ! command -v faketime >/dev/null 2>&1; then

@@ -11,7 +11,13 @@ namespace fs = std::filesystem;
 namespace pave::analysis {
 
 namespace {
-constexpr std::string_view kMagic = "pave-analysis-cache 1";
+// The first line of a cache file. Cached answers and findings are only as good as the
+// analyzer that made them: the generation changes whenever the analyzer's queries or
+// findings do (a new lint, a new encoding), and with the compiler's version, so that a
+// newer `pave` never reuses what an older one found (a cache from before the
+// `unbounded-duration` lint hid its findings).
+constexpr int kAnalyzerGeneration = 2;
+const std::string kMagic = "pave-analysis-cache 2 gen " + std::to_string(kAnalyzerGeneration) + " pave " PAVE_VERSION;
 
 uint64_t fnv1a(std::string_view text, uint64_t seed) {
   uint64_t h = seed;

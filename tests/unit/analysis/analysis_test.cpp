@@ -5,10 +5,14 @@
 
 #include <atomic>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <unistd.h>
 #include <thread>
 
 #include "SemaTestUtil.h"
 #include "analysis/Analyzer.h"
+#include "analysis/Cache.h"
 #include "analysis/Encoder.h"
 #include "analysis/Prefilter.h"
 #include "analysis/Witness.h"
@@ -350,6 +354,44 @@ allow e on CloudRole when request.env != Env.prod;
   EXPECT_TRUE(disjoint(f("acme.a"), f("acme.d")));
   EXPECT_FALSE(disjoint(f("acme.a"), f("acme.e")));
   EXPECT_FALSE(disjoint(f("acme.b"), f("acme.d")));
+}
+
+}  // namespace
+}  // namespace pave::analysis
+
+namespace pave::analysis {
+namespace {
+
+// A cache written by another analyzer is not read: its answers and findings predate what
+// this one asks (a cache from before the `unbounded-duration` lint hid its findings from
+// `pave check`, locally and in CI runs on the same machine).
+TEST(QueryCacheFile, AnotherAnalyzersCacheIsNotRead) {
+  namespace fs = std::filesystem;
+  fs::path dir = fs::temp_directory_path() / ("pave-cache-test-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir / "repo");
+  const std::string key(32, 'a');
+  std::string file;
+  {
+    QueryCache c(dir.string(), (dir / "repo").string());
+    c.store(key, {Answer::Unsat, ""});
+    c.save();
+  }
+  for (const auto& e : fs::directory_iterator(dir))
+    if (e.path().extension() == ".cache") file = e.path().string();
+  ASSERT_FALSE(file.empty());
+  EXPECT_TRUE(QueryCache(dir.string(), (dir / "repo").string()).find(key).has_value());
+  // The same entry under the first line an older analyzer wrote.
+  std::string text;
+  {
+    std::ifstream in(file);
+    std::stringstream s;
+    s << in.rdbuf();
+    text = s.str();
+  }
+  std::ofstream(file, std::ios::trunc) << "pave-analysis-cache 1\n" << text.substr(text.find('\n') + 1);
+  EXPECT_FALSE(QueryCache(dir.string(), (dir / "repo").string()).find(key).has_value());
+  fs::remove_all(dir);
 }
 
 }  // namespace
