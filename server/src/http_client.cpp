@@ -50,6 +50,15 @@ HttpResponse convert(const httplib::Result& r) {
   return out;
 }
 
+// A client for `origin` with the same limit on connecting, reading and writing.
+std::unique_ptr<httplib::Client> client(const std::string& origin, int timeout_s) {
+  auto cli = std::make_unique<httplib::Client>(origin);
+  cli->set_connection_timeout(timeout_s);
+  cli->set_read_timeout(timeout_s);
+  cli->set_write_timeout(timeout_s);
+  return cli;
+}
+
 }  // namespace
 
 bool validHttpUrl(const std::string& url, std::string* error) {
@@ -61,15 +70,13 @@ HttpResponse httpGet(const std::string& url, const std::string& if_none_match, s
   Parts p;
   HttpResponse out;
   if (!split(url, p, &out.error)) return out;
-  httplib::Client cli(p.origin);
-  cli.set_connection_timeout(timeout_s);
-  cli.set_read_timeout(timeout_s);
-  cli.set_follow_location(true);
+  auto cli = client(p.origin, timeout_s);
+  cli->set_follow_location(true);
   httplib::Headers h;
   if (!if_none_match.empty()) h.emplace("If-None-Match", if_none_match);
   std::string body;
   bool too_large = false;
-  auto r = cli.Get(p.path, h, [&](const char* data, size_t n) {
+  auto r = cli->Get(p.path, h, [&](const char* data, size_t n) {
     if (body.size() + n > max_body) {
       too_large = true;
       return false;
@@ -91,11 +98,7 @@ HttpResponse httpPost(const std::string& url, const std::vector<std::string>& he
   Parts p;
   HttpResponse out;
   if (!split(url, p, &out.error)) return out;
-  httplib::Client cli(p.origin);
-  cli.set_connection_timeout(timeout_s);
-  cli.set_read_timeout(timeout_s);
-  cli.set_write_timeout(timeout_s);
-  return convert(cli.Post(p.path, headersOf(headers), body, content_type));
+  return convert(client(p.origin, timeout_s)->Post(p.path, headersOf(headers), body, content_type));
 }
 
 }  // namespace pave::server
