@@ -18,6 +18,8 @@ decl
     | contextDecl
     | constDecl
     | defDecl
+    | recordDecl
+    | tableDecl
     | ruleDecl
     | testDecl
     ;
@@ -42,6 +44,9 @@ mergeOp : ident | AND | OR ;
 type : qualifiedName (LT type (COMMA type)* GT)? QUESTION? ;
 
 constDecl : CONST ident COLON type ASSIGN expr SEMI ;
+// Reference data (§2.3): a record type for table rows, and a table read at build time.
+recordDecl : RECORD ident LBRACE attrList? RBRACE ;
+tableDecl  : TABLE ident COLON type FROM STRING SEMI ;
 defDecl   : DEF ident LPAREN (param (COMMA param)*)? RPAREN COLON type ASSIGN expr SEMI ;
 param     : ident COLON type ;
 
@@ -135,6 +140,7 @@ qualifiedName : ident (DOT ident)* ;
 ident
     : IDENT | ON | FOR | BY | QUORUM | GRANT | BECAUSE | LIFTS | UNTIL | OWNER | TICKET
     | MERGE | EXPECT | ERROR | MIN | MAX | UNION | INTERSECT | UNIQUE
+    | RECORD | TABLE | FROM
     ;
 
 // ---- lexer -------------------------------------------------------------------------------
@@ -190,6 +196,9 @@ MAX       : 'max' ;
 UNION     : 'union' ;
 INTERSECT : 'intersect' ;
 UNIQUE    : 'unique' ;
+RECORD    : 'record' ;
+TABLE     : 'table' ;
+FROM      : 'from' ;
 
 // Literals. A timestamp wins over `INT - INT` by being the longest match; its calendar
 // validity and a duration's unit order are checked when the AST is built.

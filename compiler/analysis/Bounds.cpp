@@ -52,6 +52,7 @@ class BoundWalker {
         if (seen_.insert(key + "|" + s).second) demands.push_back({s, amount * mult, f});
     };
     switch (e.kind) {
+      case CExprKind::Table: exact = false; break;  // content not encoded exactly: no unsat proof
       case CExprKind::InSet:
       case CExprKind::InMap: demand(kid(1), 1); break;
       case CExprKind::SetContains:

@@ -551,6 +551,12 @@ Sym Encoder::encodeNode(CExprId id) {
     }
     case CExprKind::Like: return like(id);
     case CExprKind::MapIndex: return mapIndex(id);
+    case CExprKind::Table:
+    case CExprKind::Field:
+      // Tables are not encoded yet: an unconstrained value (the bounds are inexact, so no
+      // unsat answer is taken as a proof, and every sat answer is confirmed by the VM).
+      exact_ = false;
+      return {zeroOf(ctx_, p_, e.type), ctx_.bool_const(("tbl.err#" + std::to_string(id.value)).c_str())};
     case CExprKind::If: {
       Sym c = kid(0), t = kid(1), f = kid(2);
       return {iteVal(c.v.x, t.v, f.v, e.type), c.err || z3::ite(c.v.x, t.err, f.err)};

@@ -69,6 +69,8 @@ std::string_view declKindName(DeclKind k) {
     case DeclKind::Def: return "def";
     case DeclKind::Rule: return "rule";
     case DeclKind::Test: return "test";
+    case DeclKind::Record: return "record";
+    case DeclKind::Table: return "table";
   }
   return "?";
 }

@@ -155,6 +155,18 @@ struct RequestDecl {
   std::vector<GrantDecl> grants;
 };
 
+/// `record Name { attr: Type, … }` (SPEC §2.3): the value type of a table's rows.
+struct RecordDecl {
+  std::vector<Attr> attrs;
+};
+
+/// `table name: Map<String, R> from "path";` (SPEC §2.3).
+struct TableDecl {
+  TypeId type;
+  std::string path;       // decoded, relative to the repository root
+  SourceRange pathRange;  // the string literal
+};
+
 struct ConstDecl {
   TypeId type;
   ExprId value;
@@ -248,7 +260,7 @@ struct TestDecl {
   std::vector<Expect> expects;
 };
 
-enum class DeclKind : uint8_t { Enum, Principal, Request, Context, Const, Def, Rule, Test };
+enum class DeclKind : uint8_t { Enum, Principal, Request, Context, Const, Def, Rule, Test, Record, Table };
 std::string_view declKindName(DeclKind k);
 
 /// A top-level declaration. `index` points into the per-kind vector of `Ast`.
@@ -295,6 +307,8 @@ struct Ast {
   std::vector<DefDecl> defs;
   std::vector<RuleDecl> rules;
   std::vector<TestDecl> tests;
+  std::vector<RecordDecl> records;
+  std::vector<TableDecl> tables;
 
   std::vector<SourceFile> files;
 

@@ -38,6 +38,7 @@ class SchemaLowering {
       case sema::TypeKind::Enum: d.kind = rt::TypeKind::Enum; d.enum_index = ty.index; break;
       case sema::TypeKind::Set: d.kind = rt::TypeKind::Set; d.elem = type(ty.elem); break;
       case sema::TypeKind::Map: d.kind = rt::TypeKind::Map; d.elem = type(ty.elem); break;
+      case sema::TypeKind::Record: d.kind = rt::TypeKind::Record; d.enum_index = ty.index; break;
       default: throw std::runtime_error("type " + p_.typeName(t) + " has no bundle form");
     }
     return b_.typeId(d);
@@ -94,6 +95,41 @@ class SchemaLowering {
       b_.schema.requests.push_back(std::move(t));
     }
     for (const auto& a : p_.context.attrs) b_.schema.context.push_back(attribute(a));
+  }
+
+  /// Records and tables (SPEC §2.3): the rows sorted by key as data::loadTables left them.
+  void data() {
+    for (const auto& r : p_.records) {
+      rt::RecordDecl d{b_.intern(r.name), {}};
+      for (const auto& a : r.attrs) d.attrs.push_back(attribute(a));
+      b_.records.push_back(std::move(d));
+    }
+    for (const auto& t : p_.tables) {
+      if (!t.data) throw std::runtime_error("the data of table `" + t.name + "` was not read");
+      rt::Table out;
+      out.name = b_.intern(t.name);
+      out.type = type(t.type);
+      const rt::TypeId rowType = type(p_.types.get(t.type).elem);
+      out.keys.reserve(t.data->rows.size());
+      out.rows.reserve(t.data->rows.size());
+      for (const sema::TableRow& row : t.data->rows) {
+        out.keys.push_back(b_.intern(row.key));
+        rt::Const c;
+        c.type = rowType;
+        c.elems.reserve(row.fields.size());
+        for (const auto& f : row.fields) {
+          if (f) {
+            c.elems.push_back(constant(*f));
+          } else {
+            rt::Const absent;
+            absent.type = rt::kNone;
+            c.elems.push_back(std::move(absent));
+          }
+        }
+        out.rows.push_back(std::move(c));
+      }
+      b_.tables.push_back(std::move(out));
+    }
   }
 
   /// Request attributes share one slot space: same name and type, same slot.
@@ -234,11 +270,62 @@ bool generate(const CheckedProgram& program, const SourceManager& sources, const
     b.meta.revision = b.intern(options.revision);
     b.meta.compiler_version = b.intern(std::string("pave ") + PAVE_VERSION);
     b.meta.sources_digest = b.intern(options.sourcesDigest);
+    if (!program.tables.empty() || !program.records.empty()) {
+      lower.data();
+      b.meta.data_digest = b.intern(digestData(program));
+    }
   } catch (const std::exception& e) {
     error = e.what();
     return false;
   }
   return true;
+}
+
+namespace {
+class Sha256 {
+ public:
+  Sha256() : ctx_(EVP_MD_CTX_new()) { EVP_DigestInit_ex(ctx_, EVP_sha256(), nullptr); }
+  ~Sha256() { EVP_MD_CTX_free(ctx_); }
+  Sha256(const Sha256&) = delete;
+  Sha256& operator=(const Sha256&) = delete;
+  /// The length as a little-endian u64, then the bytes: no two sequences of parts collide.
+  void part(std::string_view s) {
+    unsigned char size[8];
+    for (int i = 0; i < 8; ++i) size[i] = static_cast<unsigned char>(uint64_t(s.size()) >> (8 * i));
+    EVP_DigestUpdate(ctx_, size, sizeof size);
+    EVP_DigestUpdate(ctx_, s.data(), s.size());
+  }
+  std::string hex() {
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    EVP_DigestFinal_ex(ctx_, md, &len);
+    static const char* digits = "0123456789abcdef";
+    std::string out = "sha256:";
+    for (unsigned i = 0; i < len; ++i) {
+      out += digits[md[i] >> 4];
+      out += digits[md[i] & 15];
+    }
+    return out;
+  }
+
+ private:
+  EVP_MD_CTX* ctx_;
+};
+}  // namespace
+
+std::string digestData(const CheckedProgram& program) {
+  Sha256 h;
+  for (const sema::TableInfo& t : program.tables) {
+    h.part(t.name);
+    h.part(program.typeName(t.type));
+    if (!t.data) continue;
+    h.part(std::to_string(t.data->rows.size()));
+    for (const sema::TableRow& row : t.data->rows) {
+      h.part(row.key);
+      for (const auto& f : row.fields) h.part(f ? program.formatValue(*f) : std::string_view("\x01"));
+    }
+  }
+  return h.hex();
 }
 
 std::string digestSources(const SourceManager& sources, const std::string& root) {

@@ -30,4 +30,8 @@ bool generate(const sema::CheckedProgram& program, const SourceManager& sources,
 /// not depend on where the repository is or how its path was spelled.
 std::string digestSources(const SourceManager& sources, const std::string& root);
 
+/// "sha256:<hex>" over the tables' content (name, type, and every row's key and attribute
+/// values in key order): the same data gives the same digest whatever the policies.
+std::string digestData(const sema::CheckedProgram& program);
+
 }  // namespace pave::codegen

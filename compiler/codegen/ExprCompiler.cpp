@@ -205,7 +205,26 @@ void ExprCompiler::compile(CExprId id, Reg dst) {
       return;
     }
     case CExprKind::Attr: compileAttr(e, dst, false); return;
-    case CExprKind::Has: compileAttr(p_.expr(kid(0)), dst, true); return;
+    case CExprKind::Has: {
+      const sema::CExpr& inner = p_.expr(kid(0));
+      if (inner.kind != CExprKind::Field) {
+        compileAttr(inner, dst, true);
+        return;
+      }
+      Scratch scratch(*this);
+      Reg row = alloc();
+      compile(p_.child(kid(0), 0), row);
+      emit(Op::HAS_FIELD, dst, row, inner.b);
+      return;
+    }
+    case CExprKind::Table: emit(Op::LOAD_TABLE, dst, e.a); return;
+    case CExprKind::Field: {
+      Scratch scratch(*this);
+      Reg row = alloc();
+      compile(kid(0), row);
+      emit(Op::GET_FIELD, dst, row, e.b);
+      return;
+    }
     case CExprKind::Var:
       if (e.a >= vars_.size() || vars_[e.a] == UINT32_MAX)
         throw std::runtime_error("internal error: unbound quantifier variable in rule `" + owner_ + "`");

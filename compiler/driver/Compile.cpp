@@ -4,6 +4,7 @@
 #include <chrono>
 #include <filesystem>
 
+#include "data/Tables.h"
 #include "driver/Files.h"
 #include "stdlib/Stdlib.h"
 #include "syntax/Literals.h"
@@ -94,8 +95,12 @@ std::optional<std::string> compile(const CompileOptions& options, Compilation& c
 #ifdef PAVE_HAVE_SEMA
   sema::CheckOptions checkOptions;
   checkOptions.now = options.now;
-  if (auto program = sema::check(c.ast, c.sources, c.diags, checkOptions))
+  if (auto program = sema::check(c.ast, c.sources, c.diags, checkOptions)) {
     c.program = std::make_shared<sema::CheckedProgram>(std::move(*program));
+    // Reference data (SPEC §2.3) is read once the policies check: a row that does not fit
+    // its record is an error, and nothing later runs without the data.
+    if (!c.program->tables.empty() && !data::loadTables(*c.program, c.root, c.sources, c.diags)) c.program.reset();
+  }
 #endif
   return std::nullopt;
 }

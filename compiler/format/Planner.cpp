@@ -77,6 +77,7 @@ void Planner::decl(const ast::Decl& d) {
   switch (d.kind) {
     case ast::DeclKind::Enum:
     case ast::DeclKind::Principal:
+    case ast::DeclKind::Record:
     case ast::DeclKind::Context: {
       size_t open = keyword;
       while (open < last && l_.tokens[open].kind != TokenKind::LBrace) ++open;
@@ -93,6 +94,7 @@ void Planner::decl(const ast::Decl& d) {
     case ast::DeclKind::Def: valueDecl(keyword, last, ast_.defs[d.index].body); break;
     case ast::DeclKind::Rule: rule(ast_.rules[d.index], keyword); break;
     case ast::DeclKind::Test: test(ast_.tests[d.index], keyword, last); break;
+    case ast::DeclKind::Table: break;  // one line: `table name: Map<String, R> from "path";`
   }
 }
 

@@ -107,6 +107,13 @@ std::string declSignature(const CheckedProgram& p, const ast::Ast& ast, ast::Dec
     case ast::DeclKind::Test:
       if (auto* t = byDecl(p.tests, decl)) return "test " + t->name;
       break;
+    case ast::DeclKind::Record:
+      if (auto* r = byDecl(p.records, decl)) return "record " + r->name;
+      break;
+    case ast::DeclKind::Table:
+      if (auto* t = byDecl(p.tables, decl))
+        return "table " + t->name + ": " + p.typeName(t->type) + " from \"" + t->path + "\"";
+      break;
   }
   return std::string(ast::declKindName(d.kind)) + " " + std::string(ast.str(d.name));
 }
@@ -122,6 +129,11 @@ std::string describeDecl(const CheckedProgram& p, const ast::Ast& ast, ast::Decl
     }
   } else if (d.kind == ast::DeclKind::Principal) {
     if (auto* pr = byDecl(p.principals, decl)) s += "\n\nattributes:" + attrList(p, pr->attrs);
+  } else if (d.kind == ast::DeclKind::Record) {
+    if (auto* r = byDecl(p.records, decl)) s += "\n\nattributes:" + attrList(p, r->attrs);
+  } else if (d.kind == ast::DeclKind::Table) {
+    if (auto* t = byDecl(p.tables, decl); t && t->data)
+      s += "\n\n" + std::to_string(t->data->rows.size()) + (t->data->rows.size() == 1 ? " row" : " rows");
   } else if (d.kind == ast::DeclKind::Context) {
     s += "\n\nattributes:" + attrList(p, p.context.attrs);
   } else if (d.kind == ast::DeclKind::Request) {

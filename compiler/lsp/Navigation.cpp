@@ -29,6 +29,8 @@ int symbolKind(ast::DeclKind k) {
     case ast::DeclKind::Def: return kFunction;
     case ast::DeclKind::Rule: return kEvent;
     case ast::DeclKind::Test: return kMethod;
+    case ast::DeclKind::Record: return kStruct;
+    case ast::DeclKind::Table: return kConstant;
   }
   return kEvent;
 }

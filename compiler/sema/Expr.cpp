@@ -221,6 +221,12 @@ CExprId Checker::checkValueHead(const Resolved& r, ast::NameId name, SourceRange
     ConstValue v = p_.constant(*c);
     return literal(std::move(v), range);
   }
+  if (r.kind == RK::Decl && ast_.decl(r.decl).kind == ast::DeclKind::Table) {
+    TableId t = tableOf_.at(r.decl.value);
+    const TableInfo& info = p_.tables[t.value];
+    if (p_.types.isError(info.type)) return invalid(range);
+    return make(CExprKind::Table, info.type, range, {}, t.value);
+  }
   std::string shown = r.path.empty() ? ast_.nameText(name) : r.path;
   if (r.kind == RK::Namespace) {
     report(DiagKind::TypeMismatch, range, "namespace " + bt(shown) + " cannot be used as a value");
@@ -228,7 +234,8 @@ CExprId Checker::checkValueHead(const Resolved& r, ast::NameId name, SourceRange
     report(DiagKind::TypeMismatch, range, "def " + bt(shown) + " must be called, like `" + shown + "(…)`");
   } else if (r.kind == RK::Decl) {
     ast::DeclKind k = ast_.decl(r.decl).kind;
-    bool isType = k == ast::DeclKind::Enum || k == ast::DeclKind::Principal || k == ast::DeclKind::Request;
+    bool isType = k == ast::DeclKind::Enum || k == ast::DeclKind::Principal || k == ast::DeclKind::Request ||
+                  k == ast::DeclKind::Record;
     report(DiagKind::TypeMismatch, range,
            bt(shown) + " is " + (isType ? "a type" : "a " + std::string(ast::declKindName(k))) + ", not a value");
   }
@@ -271,6 +278,8 @@ CExprId Checker::memberAccess(CExprId object, std::string_view attr, SourceRange
     }
   } else if (isError(object)) {
     return invalid(fullRange);
+  } else if (p_.types.kind(o.type) == TypeKind::Record) {
+    result = recordField(object, attr, nameRange, fullRange);
   } else if (o.kind == CExprKind::Param && isEntity(o.type)) {
     const Type& t = p_.types.get(o.type);
     if (t.kind == TypeKind::Principal) {
@@ -291,6 +300,23 @@ CExprId Checker::memberAccess(CExprId object, std::string_view attr, SourceRange
   }
   if (isError(result)) return result;
   return guardOptional(result, fullRange, forHas);
+}
+
+CExprId Checker::recordField(CExprId object, std::string_view attr, SourceRange nameRange, SourceRange fullRange) {
+  const RecordInfo& rec = p_.records[p_.types.get(typeOf(object)).index];
+  for (uint32_t i = 0; i < rec.attrs.size(); ++i) {
+    const AttrInfo& a = rec.attrs[i];
+    if (a.name != attr) continue;
+    addRef(nameRange, RefKind::Attribute, rec.decl, i, a.range);
+    return make(CExprKind::Field, a.type, fullRange, {object}, p_.intern(a.name).value, i, 0,
+                a.optional ? CExpr::kOptional : 0);
+  }
+  DiagBuilder d =
+      report(DiagKind::UnknownAttribute, nameRange, "unknown attribute " + bt(attr) + " on record type " + bt(rec.name));
+  std::vector<std::string> names;
+  for (const AttrInfo& a : rec.attrs) names.push_back(a.name);
+  suggest(d, attr, names, nameRange);
+  return invalid(fullRange);
 }
 
 CExprId Checker::makeAttr(CExprId object, const AttrInfo& a, TypeId type, bool optional, SourceRange range) {
@@ -418,7 +444,8 @@ CExprId Checker::requestAttr(CExprId object, std::string_view attr, SourceRange 
 
 CExprId Checker::guardOptional(CExprId attr, SourceRange range, bool forHas) {
   const CExpr& a = p_.expr(attr);
-  if (a.kind != CExprKind::Attr || !a.optional() || forHas || hasFact(attr)) return attr;
+  if ((a.kind != CExprKind::Attr && a.kind != CExprKind::Field) || !a.optional() || forHas || hasFact(attr))
+    return attr;
   std::string t = text(range);
   report(DiagKind::UnguardedOptional, range, bt(t) + " is optional and may be absent here")
       .note("guard it: `has(" + t + ") and " + t + " …`");
@@ -439,7 +466,7 @@ CExprId Checker::checkHas(ast::ExprId e) {
   p_.astExprTypes[inner.value] = typeOf(attr);
   if (isError(attr)) return invalid(n.range);
   const CExpr& a = p_.expr(attr);
-  if (a.kind != CExprKind::Attr) {
+  if (a.kind != CExprKind::Attr && a.kind != CExprKind::Field) {
     report(DiagKind::TypeMismatch, ast_.expr(inner).range,
            "`has` tests an attribute, like `has(request.justification)`");
     return invalid(n.range);

@@ -78,6 +78,11 @@ CExprId Checker::checkCompare(ast::ExprId e) {
     if (lk == TypeKind::Enum && rk == TypeKind::Enum) d.note("members of different enums are never equal");
     return invalid(n.range);
   }
+  if (holdsRecord(lt)) {
+    report(DiagKind::TypeMismatch, n.range, "table rows and tables cannot be compared with " + bt(spelled))
+        .note("compare their attributes, like `accounts[a].owner == accounts[b].owner`");
+    return invalid(n.range);
+  }
   if (op != ast::CompareOp::Eq && op != ast::CompareOp::Ne) {
     TypeKind k = p_.types.kind(lt);
     if (k != TypeKind::Int && k != TypeKind::Duration && k != TypeKind::Timestamp) {
@@ -202,6 +207,11 @@ CExprId Checker::checkIf(ast::ExprId e) {
   coerce(t, typeOf(f));
   coerce(f, typeOf(t));
   if (isEntity(typeOf(t)) && !requireValue(t)) return invalid(n.range);
+  if (holdsRecord(typeOf(t))) {
+    report(DiagKind::TypeMismatch, n.range, "the branches of `if` cannot be table rows or tables")
+        .note("choose the attribute instead, like `if c then t[a].owner else t[b].owner`");
+    return invalid(n.range);
+  }
   if (typeOf(t) != typeOf(f)) {
     report(DiagKind::TypeMismatch, n.range,
            "the branches of `if` have different types: " + bt(tname(typeOf(t))) + " and " + bt(tname(typeOf(f))));

@@ -23,6 +23,7 @@ std::string_view typeKindName(TypeKind k) {
     case TypeKind::Map: return "Map";
     case TypeKind::Principal: return "principal";
     case TypeKind::Request: return "request";
+    case TypeKind::Record: return "record";
   }
   return "?";
 }
@@ -346,6 +347,12 @@ const AttrInfo* PrincipalInfo::attr(std::string_view n) const { return findNamed
 const AttrInfo* RequestInfo::attr(std::string_view n) const { return findNamed(attrs, n); }
 const GrantInfo* RequestInfo::grant(std::string_view n) const { return findNamed(grants, n); }
 const AttrInfo* ContextInfo::attr(std::string_view n) const { return findNamed(attrs, n); }
+const AttrInfo* RecordInfo::attr(std::string_view n) const { return findNamed(attrs, n); }
+const TableRow* TableData::find(std::string_view key) const {
+  auto it = std::lower_bound(rows.begin(), rows.end(), key,
+                             [](const TableRow& r, std::string_view k) { return std::string_view(r.key) < k; });
+  return it != rows.end() && it->key == key ? &*it : nullptr;
+}
 bool RequestInfo::allows(PrincipalId p) const {
   return std::binary_search(principals.begin(), principals.end(), p);
 }
@@ -376,6 +383,7 @@ std::string CheckedProgram::typeName(TypeId id) const {
     case TypeKind::Map: return "Map<String, " + typeName(t.elem) + ">";
     case TypeKind::Principal: return t.index == kNoIndex ? "principal" : principals[t.index].name;
     case TypeKind::Request: return t.index == kNoIndex ? "request" : requests[t.index].name;
+    case TypeKind::Record: return t.index < records.size() ? records[t.index].name : "record";
     default: return std::string(typeKindName(t.kind));
   }
 }
@@ -431,7 +439,7 @@ std::string_view cexprKindName(CExprKind k) {
   case CExprKind::x: return #x;
     PAVE_K(Literal) PAVE_K(Attr) PAVE_K(Var) PAVE_K(Has) PAVE_K(IsPrincipal) PAVE_K(Not) PAVE_K(Neg)
     PAVE_K(And) PAVE_K(Or) PAVE_K(Compare) PAVE_K(Add) PAVE_K(Sub) PAVE_K(Concat) PAVE_K(SetBuild)
-    PAVE_K(InSet) PAVE_K(InCidr) PAVE_K(InMap) PAVE_K(Like) PAVE_K(MapIndex) PAVE_K(If) PAVE_K(Any)
+    PAVE_K(InSet) PAVE_K(InCidr) PAVE_K(InMap) PAVE_K(Like) PAVE_K(MapIndex) PAVE_K(Table) PAVE_K(Field) PAVE_K(If) PAVE_K(Any)
     PAVE_K(All) PAVE_K(StrStartsWith) PAVE_K(StrEndsWith) PAVE_K(StrContains) PAVE_K(StrLower)
     PAVE_K(StrUpper) PAVE_K(StrSize) PAVE_K(SetSize) PAVE_K(MapSize) PAVE_K(StrIsEmpty) PAVE_K(SetIsEmpty)
     PAVE_K(MapIsEmpty) PAVE_K(SetContains) PAVE_K(SetContainsAll) PAVE_K(SetContainsAny) PAVE_K(Hour)
@@ -452,6 +460,9 @@ std::string CheckedProgram::dump(CExprId id) const {
       if (e.root() == Root::Param) head += std::to_string(e.b);
       return head + "." + std::string(str(StrId{e.a})) + (e.optional() ? "?" : "");
     case CExprKind::Var: return "$" + std::to_string(e.a);
+    case CExprKind::Table: return e.a < tables.size() ? tables[e.a].name : "table";
+    case CExprKind::Field:
+      return "(. " + dump(child(id, 0)) + " " + std::string(str(StrId{e.a})) + (e.optional() ? "?" : "") + ")";
     case CExprKind::Param: return "%" + std::to_string(e.a);
     case CExprKind::Root: return std::string(kRoots[e.op]);
     case CExprKind::IsPrincipal: return "(is " + principals[e.a].name + ")";

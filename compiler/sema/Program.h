@@ -18,6 +18,7 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -42,6 +43,8 @@ using RuleId = Id<struct RuleTag>;
 using DefId = Id<struct DefTag>;
 using ConstDeclId = Id<struct ConstDeclTag>;
 using TestId = Id<struct TestTag>;
+using RecordId = Id<struct RecordTag>;
+using TableId = Id<struct TableTag>;
 
 // ---- types ---------------------------------------------------------------------------------
 
@@ -60,6 +63,7 @@ enum class TypeKind : uint8_t {
   Map,        // elem: value type (keys are always String)
   Principal,  // index: PrincipalId, or kNoIndex for "one of several principal types"
   Request,    // index: RequestId, or kNoIndex for "one of several request types"
+  Record,     // index: RecordId (SPEC §2.3: only as a table's value type)
 };
 std::string_view typeKindName(TypeKind k);
 
@@ -97,6 +101,7 @@ class TypeTable {
   TypeId mapOf(TypeId value) { return intern({TypeKind::Map, kNoIndex, value}); }
   TypeId principal(uint32_t index) { return intern({TypeKind::Principal, index, {}}); }
   TypeId request(uint32_t index) { return intern({TypeKind::Request, index, {}}); }
+  TypeId record(RecordId r) { return intern({TypeKind::Record, r.value, {}}); }
 
   bool isError(TypeId id) const { return kind(id) == TypeKind::Error; }
   /// Error, or a set/map whose element is an error.
@@ -187,6 +192,8 @@ enum class CExprKind : uint8_t {
   InMap,        // [key, map] key present
   Like,         // a: StrId pattern (`*` wildcard; byte 0x01 is a literal star); [string]
   MapIndex,     // [map, key]
+  Table,        // a: TableId; the table as a Map<String, record> (SPEC §2.3)
+  Field,        // a: StrId attribute name; b: attribute index in the record; flags: kOptional; [record]
   If,           // [cond, then, else]
   Any,          // a: variable index; [collection, body]
   All,          // a: variable index; [collection, body]
@@ -292,6 +299,47 @@ struct ContextInfo {
   ast::DeclId decl;             // invalid when no `context` was declared
   SourceRange range;
   const AttrInfo* attr(std::string_view name) const;
+};
+
+// ---- reference data (SPEC §2.3) ------------------------------------------------------------
+
+struct RecordInfo {
+  std::string name;  // qualified
+  std::vector<AttrInfo> attrs;
+  std::string doc;
+  ast::DeclId decl;
+  SourceRange range;
+  const AttrInfo* attr(std::string_view name) const;
+};
+
+/// One row of a table: its key and one value per record attribute (nullopt: an absent
+/// optional attribute).
+struct TableRow {
+  std::string key;
+  std::vector<std::optional<ConstValue>> fields;
+  uint32_t line = 0;  // 1-based line of the row in the data file
+};
+
+/// A table's content, read at build time (compiler/data). Rows are sorted by key
+/// (bytewise) and keys are unique.
+struct TableData {
+  std::string file;  // the data file as read (repository root joined with the declared path)
+  std::vector<TableRow> rows;
+  const TableRow* find(std::string_view key) const;
+};
+
+struct TableInfo {
+  std::string name;  // qualified
+  TypeId type;       // Map<String, record>
+  RecordId record;
+  std::string path;  // as declared, relative to the repository root
+  SourceRange pathRange;
+  std::string doc;
+  ast::DeclId decl;
+  SourceRange range;
+  /// Set once the data file is read (`data::loadTables`); null in tools that do not read
+  /// data (then the table's content is unknown).
+  std::shared_ptr<const TableData> data;
 };
 
 // ---- consts and defs (for tools; uses are already inlined) ---------------------------------
@@ -435,6 +483,8 @@ struct CheckedProgram {
   std::vector<DefInfo> defs;
   std::vector<RuleInfo> rules;  // files ordered by path, then position
   std::vector<TestInfo> tests;
+  std::vector<RecordInfo> records;
+  std::vector<TableInfo> tables;
 
   // Language-server side tables.
   std::vector<TypeId> astExprTypes;  // indexed by ast::ExprId; invalid where not checked

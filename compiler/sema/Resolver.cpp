@@ -113,6 +113,8 @@ std::string describeDecl(ast::DeclKind k) {
     case ast::DeclKind::Def: return "a def";
     case ast::DeclKind::Rule: return "a rule";
     case ast::DeclKind::Test: return "a test";
+    case ast::DeclKind::Record: return "a record type";
+    case ast::DeclKind::Table: return "a table";
   }
   return "a declaration";
 }

@@ -62,9 +62,16 @@ TypeId Checker::resolveType(ast::TypeId ref, bool allowOptional, bool allowEntit
       return p_.types.mapOf(value);
     }
   }
-  auto decl = resolveDeclName(tr.name, {ast::DeclKind::Enum, ast::DeclKind::Principal, ast::DeclKind::Request}, "type");
+  auto decl = resolveDeclName(
+      tr.name, {ast::DeclKind::Enum, ast::DeclKind::Principal, ast::DeclKind::Request, ast::DeclKind::Record}, "type");
   if (!decl || !arity(0)) return p_.types.error();
   const ast::Decl& d = ast_.decl(*decl);
+  if (d.kind == ast::DeclKind::Record) {
+    report(DiagKind::TypeMismatch, tr.range,
+           bt(entry(*decl).qname) + " is a record type; records are only the value type of a table, like `table t: Map<String, " +
+               ast_.nameText(tr.name) + "> from \"data/t.json\";`");
+    return p_.types.error();
+  }
   if (d.kind == ast::DeclKind::Enum) return p_.types.enumType(enumOf_.at(decl->value));
   if (!allowEntities) {
     report(DiagKind::TypeMismatch, tr.range,
@@ -234,6 +241,14 @@ void Checker::checkSchema() {
       principalOf_[e.id.value] = PrincipalId{static_cast<uint32_t>(p_.principals.size())};
       p_.principals.push_back({e.qname, {}, d.doc, e.id, d.range});
     }
+    if (d.kind == ast::DeclKind::Record) {
+      recordOf_[e.id.value] = RecordId{static_cast<uint32_t>(p_.records.size())};
+      p_.records.push_back({e.qname, {}, d.doc, e.id, d.range});
+    }
+    if (d.kind == ast::DeclKind::Table) {
+      tableOf_[e.id.value] = TableId{static_cast<uint32_t>(p_.tables.size())};
+      p_.tables.emplace_back();
+    }
     if (d.kind == ast::DeclKind::Request) {
       requestOf_[e.id.value] = RequestId{static_cast<uint32_t>(p_.requests.size())};
       RequestInfo info;
@@ -253,6 +268,62 @@ void Checker::checkSchema() {
   checkContext();
   for (const DeclEntry& e : decls_)
     if (ast_.decl(e.id).kind == ast::DeclKind::Request) checkGrants(e);
+  // Reference data (SPEC §2.3): records first, then the tables whose rows they type.
+  for (const DeclEntry& e : decls_) {
+    unit_.file = ast_.decl(e.id).file;
+    if (ast_.decl(e.id).kind == ast::DeclKind::Record) checkRecord(e);
+  }
+  for (const DeclEntry& e : decls_) {
+    unit_.file = ast_.decl(e.id).file;
+    if (ast_.decl(e.id).kind == ast::DeclKind::Table) checkTable(e);
+  }
+}
+
+void Checker::checkRecord(const DeclEntry& e) {
+  const ast::Decl& d = ast_.decl(e.id);
+  RecordInfo& info = p_.records[recordOf_.at(e.id.value).value];
+  info.attrs = checkAttrs(ast_.records[d.index].attrs);
+}
+
+void Checker::checkTable(const DeclEntry& e) {
+  const ast::Decl& d = ast_.decl(e.id);
+  const ast::TableDecl& td = ast_.tables[d.index];
+  const ast::TypeRef& tr = ast_.type(td.type);
+  auto wrongShape = [&] {
+    report(DiagKind::TypeMismatch, tr.range,
+           "a table has type `Map<String, R>` with `R` a record type, not `" + text(tr.range) + "`")
+        .note("declare the row type with `record R { attr: Type, … }`");
+  };
+  TableInfo info;
+  info.name = e.qname;
+  info.path = td.path;
+  info.pathRange = td.pathRange;
+  info.doc = d.doc;
+  info.decl = e.id;
+  info.range = d.range;
+  const ast::QualifiedName& qn = ast_.name(tr.name);
+  bool ok = false;
+  if (qn.numSegments == 1 && ast_.str(ast_.segment(tr.name, 0).name) == "Map" && tr.args.size() == 2 && !tr.optional) {
+    TypeId key = resolveType(tr.args[0], false, false, nullptr);
+    const ast::TypeRef& vr = ast_.type(tr.args[1]);
+    if (p_.types.isError(key)) {
+      ok = false;
+    } else if (key != p_.types.string()) {
+      report(DiagKind::TypeMismatch, ast_.type(tr.args[0]).range, "table keys must be `String`, not " + bt(tname(key)));
+    } else if (!vr.args.empty() || vr.optional) {
+      wrongShape();
+    } else if (auto rec = resolveDeclName(vr.name, {ast::DeclKind::Record}, "record type")) {
+      info.record = recordOf_.at(rec->value);
+      info.type = p_.types.mapOf(p_.types.record(info.record));
+      addRef(vr.range, RefKind::Decl, *rec, 0, ast_.decl(*rec).nameRange);
+      ok = true;
+    }
+  } else {
+    wrongShape();
+  }
+  if (!ok) info.type = p_.types.error();
+  if (td.path.empty()) report(DiagKind::InvalidData, td.pathRange.valid() ? td.pathRange : d.range, "a table needs the path of its data file");
+  p_.tables[tableOf_.at(e.id.value).value] = std::move(info);
 }
 
 }  // namespace pave::sema::internal

@@ -36,7 +36,7 @@ namespace {
 
 // TokenKind lists the lexer rules of the grammar in order, without WS.
 static_assert(PaveLexer::NAMESPACE == 1);
-static_assert(PaveLexer::UNIQUE == static_cast<size_t>(TokenKind::Unique) + 1);
+static_assert(PaveLexer::FROM == static_cast<size_t>(TokenKind::From) + 1);
 static_assert(PaveLexer::IDENT == static_cast<size_t>(TokenKind::Ident) + 1);
 static_assert(PaveLexer::RBRACK == static_cast<size_t>(TokenKind::RBrack) + 1);
 static_assert(PaveLexer::UNTERMINATED_COMMENT == static_cast<size_t>(TokenKind::UnterminatedComment) + 1);
@@ -250,7 +250,7 @@ class ErrorListener : public antlr4::BaseErrorListener {
     if (name) names.push_back("a name");
     for (size_t t : set.toList()) {
       if (t == PaveLexer::IDENT) continue;
-      if (name && t >= PaveLexer::ON && t <= PaveLexer::UNIQUE) continue;  // contextual words are names
+      if (name && t >= PaveLexer::ON && t <= PaveLexer::FROM) continue;  // contextual words are names
       names.push_back(tokenDisplay(vocab, t));
     }
     if (names.empty()) return "something else";
@@ -740,6 +740,28 @@ void AstBuilder::decl(Ctx* d, ast::SourceFile& file) {
       ast_.defs.push_back(std::move(dd));
       newDecl(ast::DeclKind::Def, static_cast<uint32_t>(ast_.defs.size() - 1), d, child(d, PaveParser::RuleIdent),
               d->getStart(), file);
+      break;
+    }
+    case PaveParser::RuleRecordDecl: {  // RECORD ident LBRACE attrList? RBRACE
+      ast::RecordDecl rd;
+      attrs(child(d, PaveParser::RuleAttrList), rd.attrs);
+      ast_.records.push_back(std::move(rd));
+      newDecl(ast::DeclKind::Record, static_cast<uint32_t>(ast_.records.size() - 1), d,
+              child(d, PaveParser::RuleIdent), d->getStart(), file);
+      break;
+    }
+    case PaveParser::RuleTableDecl: {  // TABLE ident COLON type FROM STRING SEMI
+      ast::TableDecl td;
+      td.type = type(child(d, PaveParser::RuleType));
+      antlr4::Token* str = childToken(d, PaveParser::STRING);
+      bool ok = true;
+      if (str) {
+        td.path = decodeStringToken(str, false, ok);
+        td.pathRange = range(str);
+      }
+      ast_.tables.push_back(std::move(td));
+      newDecl(ast::DeclKind::Table, static_cast<uint32_t>(ast_.tables.size() - 1), d,
+              child(d, PaveParser::RuleIdent), d->getStart(), file);
       break;
     }
     case PaveParser::RuleRuleDecl: rule(d, file); break;

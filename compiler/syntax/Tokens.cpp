@@ -22,7 +22,7 @@ struct Keyword {
 };
 
 // Every reserved and contextual word, in TokenKind order.
-constexpr std::array<Keyword, 48> kKeywords{{
+constexpr std::array<Keyword, 51> kKeywords{{
     {"namespace", TokenKind::Namespace}, {"use", TokenKind::Use},         {"as", TokenKind::As},
     {"enum", TokenKind::Enum},           {"principal", TokenKind::Principal}, {"request", TokenKind::Request},
     {"context", TokenKind::Context},     {"const", TokenKind::Const},     {"def", TokenKind::Def},
@@ -39,6 +39,7 @@ constexpr std::array<Keyword, 48> kKeywords{{
     {"ticket", TokenKind::Ticket},       {"merge", TokenKind::Merge},     {"expect", TokenKind::Expect},
     {"error", TokenKind::Error},         {"min", TokenKind::Min},         {"max", TokenKind::Max},
     {"union", TokenKind::Union},         {"intersect", TokenKind::Intersect}, {"unique", TokenKind::Unique},
+    {"record", TokenKind::Record},       {"table", TokenKind::Table},     {"from", TokenKind::From},
 }};
 
 TokenKind wordKind(std::string_view word) {
@@ -216,8 +217,8 @@ bool isComment(TokenKind k) {
          k == TokenKind::UnterminatedComment;
 }
 
-bool isWord(TokenKind k) { return k <= TokenKind::Unique; }
-bool isContextualWord(TokenKind k) { return k >= TokenKind::On && k <= TokenKind::Unique; }
+bool isWord(TokenKind k) { return k <= TokenKind::From; }
+bool isContextualWord(TokenKind k) { return k >= TokenKind::On && k <= TokenKind::From; }
 bool isNameToken(TokenKind k) { return k == TokenKind::Ident || isContextualWord(k); }
 
 std::vector<Token> lex(std::string_view text) { return Lexer(text).run(); }

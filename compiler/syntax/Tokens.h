@@ -16,7 +16,7 @@ enum class TokenKind : uint8_t {
   False, Test,
   // Contextual words: keywords where the grammar expects them, names everywhere else.
   On, For, By, Quorum, Grant, Because, Lifts, Until, Owner, Ticket, Merge, Expect, Error,
-  Min, Max, Union, Intersect, Unique,
+  Min, Max, Union, Intersect, Unique, Record, Table, From,
   // Literals and names.
   Timestamp, Duration, BadNumber, Int, String, UnterminatedString, Ident,
   // Punctuation.
@@ -36,7 +36,7 @@ struct Token {
 bool isComment(TokenKind k);
 /// Reserved or contextual word.
 bool isWord(TokenKind k);
-/// A contextual word (`on` … `unique`): also a name.
+/// A contextual word (`on` … `from`): also a name.
 bool isContextualWord(TokenKind k);
 /// A token that can be a name: an identifier or a contextual word.
 bool isNameToken(TokenKind k);

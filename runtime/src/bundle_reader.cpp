@@ -65,6 +65,7 @@ struct Reader {
         c.elems.resize(r.count());
         for (Const& e : c.elems) payload(t.elem, e, depth + 1);
         break;
+      case TypeKind::Record: bad("a record value outside a table"); break;
       case TypeKind::Map:
         c.keys.resize(r.count());
         c.elems.resize(c.keys.size());
@@ -113,7 +114,7 @@ struct Reader {
     Schema& s = b.schema;
     s.types.resize(r.count());
     for (TypeDesc& t : s.types) {
-      t.kind = enumByte<TypeKind>(uint8_t(TypeKind::Map), "invalid type kind");
+      t.kind = enumByte<TypeKind>(uint8_t(minor >= 2 ? TypeKind::Record : TypeKind::Map), "invalid type kind");
       t.enum_index = r.opt(1u << 20);
       t.elem = r.opt(1u << 20);
     }
@@ -212,6 +213,47 @@ struct Reader {
     b.meta.revision = optStr();
     b.meta.compiler_version = optStr();
     b.meta.sources_digest = optStr();
+    if (minor >= 2) b.meta.data_digest = optStr();
+  }
+  void data() {
+    b.records.resize(r.count());
+    for (RecordDecl& rec : b.records) {
+      rec.name = str();
+      rec.attrs = attrs();
+    }
+    b.tables.resize(r.count());
+    for (Table& t : b.tables) {
+      if (r.failed) return;
+      t.name = str();
+      t.type = r.index(b.schema.types.size());
+      const RecordDecl* rec = nullptr;
+      if (!r.failed && b.schema.types[t.type].kind == TypeKind::Map) {
+        TypeId elem = b.schema.types[t.type].elem;
+        if (elem < b.schema.types.size() && b.schema.types[elem].kind == TypeKind::Record &&
+            b.schema.types[elem].enum_index < b.records.size())
+          rec = &b.records[b.schema.types[elem].enum_index];
+      }
+      if (!rec) {
+        bad("table of a type that is not a map of records");
+        return;
+      }
+      // Each row takes at least one byte per attribute plus its key: a count beyond the
+      // bytes left is malformed, not an allocation to attempt.
+      uint64_t n = r.count();
+      t.keys.resize(n);
+      t.rows.resize(n);
+      TypeId row_type = b.schema.types[t.type].elem;
+      for (size_t i = 0; i < n && !r.failed; ++i) {
+        t.keys[i] = str();
+        Const& row = t.rows[i];
+        row.type = row_type;
+        row.elems.resize(rec->attrs.size());
+        for (size_t a = 0; a < rec->attrs.size() && !r.failed; ++a) {
+          if (flag()) payload(rec->attrs[a].type, row.elems[a], 0);
+          else row.elems[a].type = kNone;
+        }
+      }
+    }
   }
 };
 
@@ -226,6 +268,10 @@ bool decodeSection(uint32_t id, const uint8_t* data, size_t size, uint16_t minor
     case kSecCode: rd.code(); break;
     case kSecSourceMap: rd.sourceMap(); break;
     case kSecMeta: rd.meta(); break;
+    case kSecData:
+      if (minor < 2) rd.bad("a data section in a bundle of format 1.0 or 1.1");
+      else rd.data();
+      break;
     default: rd.bad("unknown section");
   }
   if (!rd.r.failed && !rd.r.atEnd()) rd.bad("trailing bytes in section");

@@ -40,7 +40,7 @@ const char* severityName(Severity s) {
 }
 const char* typeKindName(TypeKind k) {
   static constexpr const char* kNames[] = {"Bool", "Int",  "String", "Duration", "Timestamp",
-                                           "Ip",   "Cidr", "Enum",   "Set",      "Map"};
+                                           "Ip",   "Cidr", "Enum",   "Set",      "Map", "Record"};
   return kNames[size_t(k)];
 }
 
@@ -80,6 +80,7 @@ struct Writer {
         w.var(c.elems.size());
         for (const Const& e : c.elems) payload(w, t.elem, e, depth + 1);
         break;
+      case TypeKind::Record: fail("a record value outside a table"); break;
       case TypeKind::Map:
         if (c.keys.size() != c.elems.size()) fail("map constant with mismatched keys and values");
         w.var(c.keys.size());
@@ -203,11 +204,50 @@ struct Writer {
       }
     }
   }
-  void meta(ByteWriter& w) {
+  void meta(ByteWriter& w, uint16_t minor) {
     w.opt(b.meta.name);
     w.opt(b.meta.revision);
     w.opt(b.meta.compiler_version);
     w.opt(b.meta.sources_digest);
+    if (minor >= 2) w.opt(b.meta.data_digest);
+  }
+  // Records, then tables: name, type, row count, and per row its key and, per attribute, a
+  // presence byte and the value's payload.
+  void data(ByteWriter& w) {
+    w.var(b.records.size());
+    for (const RecordDecl& r : b.records) {
+      w.var(r.name);
+      attrs(w, r.attrs);
+    }
+    w.var(b.tables.size());
+    for (const Table& t : b.tables) {
+      w.var(t.name);
+      w.var(t.type);
+      if (t.keys.size() != t.rows.size()) fail("table with mismatched keys and rows");
+      const RecordDecl* rec = recordOf(t.type);
+      if (!rec) {
+        fail("table of a type that is not a map of records");
+        return;
+      }
+      w.var(t.keys.size());
+      for (size_t i = 0; i < t.keys.size() && i < t.rows.size(); ++i) {
+        w.var(t.keys[i]);
+        const Const& row = t.rows[i];
+        if (row.elems.size() != rec->attrs.size()) fail("table row with a wrong attribute count");
+        for (size_t a = 0; a < rec->attrs.size() && a < row.elems.size(); ++a) {
+          const Const& f = row.elems[a];
+          w.u8(f.type == kNone ? 0 : 1);
+          if (f.type != kNone) payload(w, rec->attrs[a].type, f, 0);
+        }
+      }
+    }
+  }
+  const RecordDecl* recordOf(TypeId map) const {
+    if (map >= b.schema.types.size() || b.schema.types[map].kind != TypeKind::Map) return nullptr;
+    TypeId elem = b.schema.types[map].elem;
+    if (elem >= b.schema.types.size() || b.schema.types[elem].kind != TypeKind::Record) return nullptr;
+    uint32_t r = b.schema.types[elem].enum_index;
+    return r < b.records.size() ? &b.records[r] : nullptr;
   }
 };
 
@@ -226,14 +266,16 @@ bool writeBundle(const Bundle& b, const WriteOptions& opts, std::vector<uint8_t>
   add(kSecRules, [&](ByteWriter& w) { wr.rules(w); });
   add(kSecCode, [&](ByteWriter& w) { wr.code(w); });
   if (b.has_source_map && !opts.strip) add(kSecSourceMap, [&](ByteWriter& w) { wr.sourceMap(w); });
-  add(kSecMeta, [&](ByteWriter& w) { wr.meta(w); });
+  const uint16_t minor = b.tables.empty() && b.records.empty() ? 1 : kFormatMinor;
+  add(kSecMeta, [&](ByteWriter& w) { wr.meta(w, minor); });
+  if (minor >= 2) add(kSecData, [&](ByteWriter& w) { wr.data(w); });
   if (!wr.ok) return false;
 
   out.clear();
   ByteWriter w(out);
   w.bytes(kMagic, 4);
   w.u16(kFormatMajor);
-  w.u16(kFormatMinor);
+  w.u16(minor);
   bool sign = !opts.sign_key_pem.empty();
   w.u32(sign ? kFlagSigned : 0);
   w.u32(uint32_t(sections.size()));

@@ -49,6 +49,7 @@ std::string constText(const Bundle& b, const Const& c) {
       }
       return s + (t.kind == TypeKind::Set ? "]" : "}");
     }
+    case TypeKind::Record: return "?";  // rows exist only in tables
   }
   return "?";
 }
@@ -91,19 +92,36 @@ std::string inspect(const LoadedBundle& lb) {
   const Bundle& b = p.model;
   auto opt = [&](StrId id) { return id == kNone ? std::string("-") : b.strings[id]; };
   std::string out;
-  out += "format:    PAVB " + std::to_string(kFormatMajor) + "." + std::to_string(kFormatMinor) + "\n";
+  out += "format:    PAVB " + std::to_string(kFormatMajor) + "." + std::to_string(p.format_minor) + "\n";
   out += "digest:    sha256:" + p.digest_hex + "\n";
   out += std::string("signed:    ") + (p.is_signed ? "yes" : "no") + "\n";
   out += "name:      " + opt(b.meta.name) + "\n";
   out += "revision:  " + opt(b.meta.revision) + "\n";
   out += "compiler:  " + opt(b.meta.compiler_version) + "\n";
   out += "sources:   " + opt(b.meta.sources_digest) + "\n";
+  if (b.meta.data_digest != kNone) out += "data:      " + b.strings[b.meta.data_digest] + "\n";
   out += "size:      " + std::to_string(p.file_size) + " bytes\n";
   out += "sections:\n";
   for (const auto& [name, size] : p.section_sizes) out += "  " + name + ": " + std::to_string(size) + " bytes\n";
   out += "schema:    " + std::to_string(b.schema.principals.size()) + " principal types, " +
          std::to_string(b.schema.requests.size()) + " request types, " + std::to_string(b.schema.enums.size()) +
          " enums\n";
+  if (!b.tables.empty()) {
+    size_t rows = 0, data_bytes = 0;
+    for (const Table& t : b.tables) rows += t.rows.size();
+    for (const auto& [name, size] : p.section_sizes)
+      if (name == "data") data_bytes = size;
+    out += "tables:    " + std::to_string(b.tables.size()) + ", " + std::to_string(rows) + " rows in " +
+           std::to_string(data_bytes) + " bytes";
+    if (rows) out += " (" + std::to_string(data_bytes / rows) + " bytes per row)";
+    out += "\n";
+    for (const Table& t : b.tables) {
+      const TypeDesc& map = b.schema.types[t.type];
+      const RecordDecl& rec = b.records[b.schema.types[map.elem].enum_index];
+      out += "  " + b.strings[t.name] + ": Map<String, " + b.strings[rec.name] + ">, " + std::to_string(t.rows.size()) +
+             (t.rows.size() == 1 ? " row, " : " rows, ") + std::to_string(rec.attrs.size()) + " attributes\n";
+    }
+  }
   out += "rules:     " + std::to_string(b.rules.size()) + "\n";
   for (uint32_t r : p.rules_by_name) {
     const Rule& rule = b.rules[r];

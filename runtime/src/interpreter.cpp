@@ -543,6 +543,18 @@ Value execute(const CompiledFn& fn, const Input& in, Scratch& s) {
         else (*dstp) = at >= 0 ? map.elems[2 * at + 1] : Value::error(kErrMissingKey);
         NEXT();
       }
+      op_LOAD_TABLE: (*dstp) = fn.tables[OPB]; NEXT();
+      op_GET_FIELD:
+      op_HAS_FIELD: {
+        const Value& row = R[OPB];
+        const uint32_t at = OPC;
+        const bool has = Op(opcodeOf(ins)) == Op::HAS_FIELD;
+        if (row.isError()) (*dstp) = row;
+        else if (row.kind != Kind::Record || at >= row.n) (*dstp) = Value::error(kErrKind);
+        else if (has) (*dstp) = Value::boolean(row.elems[at].kind != Kind::Absent);
+        else (*dstp) = row.elems[at].kind == Kind::Absent ? Value::error(kErrAbsent) : row.elems[at];
+        NEXT();
+      }
       op_LIKE: {
         Value out;
         if (operandError(R[OPB], Kind::String, out) || operandError(K[OPC], Kind::String, out)) (*dstp) = out;

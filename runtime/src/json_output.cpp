@@ -109,7 +109,8 @@ struct Out {
   void value(const Value& v) {
     switch (v.kind) {
       case Kind::Absent:
-      case Kind::Error: o += "null"; break;
+      case Kind::Error:
+      case Kind::Record: o += "null"; break;  // a row is never an output value
       case Kind::Bool: o += std::string_view(v.i ? "true" : "false"); break;
       case Kind::Int: integer(v.i); break;
       case Kind::String: str(v.str()); break;

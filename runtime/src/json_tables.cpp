@@ -112,7 +112,8 @@ void buildJsonTables(LoadedBundle::Impl& impl) {
     j.trace_file.push_back(r.file == kNone ? std::string() : "\"file\":" + quoted(impl.str(r.file)) + ",");
   }
   j.bundle = "\"bundle\":{\"name\":" + optional(m.meta.name) + ",\"revision\":" + optional(m.meta.revision) +
-             ",\"digest\":\"sha256:" + impl.digest_hex + "\"}";
+             ",\"digest\":\"sha256:" + impl.digest_hex + "\"" +
+             (m.meta.data_digest == kNone ? "" : ",\"data_digest\":" + quoted(impl.str(m.meta.data_digest))) + "}";
 }
 
 }  // namespace pave::rt

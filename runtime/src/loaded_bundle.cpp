@@ -28,6 +28,7 @@ const char* sectionName(uint32_t id) {
     case kSecCode: return "code";
     case kSecSourceMap: return "source map";
     case kSecMeta: return "metadata";
+    case kSecData: return "data";
   }
   return "?";
 }
@@ -53,12 +54,13 @@ bool readContainer(std::span<const uint8_t> bytes, const LoadOptions& opts, Load
   uint32_t last_id = 0;
   for (Entry& e : dir) {
     e = {hr.u32(), hr.u32(), hr.u32()};
-    if (e.id <= last_id || e.id > kSecMeta) return fail("invalid section directory");
+    if (e.id <= last_id || e.id > kSecData) return fail("invalid section directory");
     if (e.offset != expect || uint64_t(e.offset) + e.size > bytes.size()) return fail("section out of bounds");
     expect += e.size;
     last_id = e.id;
   }
   impl.is_signed = flags & kFlagSigned;
+  impl.format_minor = minor;
   size_t content = size_t(expect);
   size_t total = content + kDigestSize + (impl.is_signed ? kSignatureSize : 0);
   if (bytes.size() != total) return fail(bytes.size() < total ? "truncated bundle" : "trailing bytes after the bundle");
@@ -476,6 +478,7 @@ BindSlot bindSlot(const Schema& s, TypeId t) {
     case TypeKind::Map:
       b.check = s.types[d.elem].kind == TypeKind::String ? BindSlot::Check::StringMap : BindSlot::Check::Full;
       break;
+    case TypeKind::Record: b.check = BindSlot::Check::Full; break;  // never an input attribute type
   }
   return b;
 }
@@ -504,6 +507,7 @@ uint32_t specializedFn(LoadedBundle::Impl& impl, uint32_t fn, uint32_t pt) {
   Function view{f.num_regs, std::move(code), f.consts};
   CompiledFn c;
   c.consts = impl.fns[fn].consts;
+  c.tables = impl.fns[fn].tables;
   c.fast = recognizeFastTest(view, c.consts);
   const bool costly = c.fast.form == FastTest::Form::None || c.fast.form == FastTest::Form::Compare;
   c.memo = impl.fns[fn].memo != kNone && costly ? impl.memo_count++ : kNone;
@@ -581,6 +585,7 @@ void buildIndexes(LoadedBundle::Impl& impl) {
   const Schema& s = m.schema;
   // Only the functions rules use are verified (and only they can run): the others are
   // left as they are, neither materialized nor looked at.
+  materializeTables(impl);
   std::vector<bool> used(m.functions.size(), false);
   for (const Rule& r : m.rules) {
     for (uint32_t fn : r.conjuncts) used[fn] = true;
@@ -596,6 +601,7 @@ void buildIndexes(LoadedBundle::Impl& impl) {
       fn.num_regs = f.num_regs;
       for (const Const& c : f.consts) fn.consts.push_back(materialize(impl, c));
       fn.fast = recognizeFastTest(f, fn.consts);
+      fn.tables = impl.tables.data();
       impl.max_regs = std::max(impl.max_regs, f.num_regs);
     }
     impl.fns.push_back(std::move(fn));

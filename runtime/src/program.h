@@ -56,6 +56,7 @@ struct CompiledFn {
   uint32_t size = 0;
   uint32_t num_regs = 0;
   std::vector<Value> consts;  // materialized: strings point into the model's string table
+  const Value* tables = nullptr;  // LoadedBundle::Impl::tables (LOAD_TABLE)
   FastTest fast;
   // A condition conjunct that several rules share (the code generator interns identical
   // functions): its result is kept for the rest of the decision. kNone: not memoized.
@@ -249,11 +250,16 @@ struct LoadedBundle::Impl {
   std::string digest_hex;
   std::string signer_key_hex;  // SHA-256 of the raw public key that verified the signature
   bool is_signed = false;
+  uint16_t format_minor = 0;
   size_t file_size = 0;
   std::vector<std::pair<std::string, size_t>> section_sizes;
 
   std::vector<CompiledFn> fns;
   std::vector<std::unique_ptr<Value[]>> const_storage;  // set/map element arrays of constants
+  // Tables (SPEC §2.3): per table a Map value over `table_storage` (key, row, key, row, …;
+  // rows point at their attribute values), made once at load.
+  std::vector<Value> tables;
+  std::vector<std::unique_ptr<Value[]>> table_storage;
   std::vector<RequestIndex> requests;
   std::vector<uint32_t> rules_by_name;                  // rule indices sorted by name
   // Binding without JSON: per principal type its attributes, and the context's.
@@ -333,13 +339,15 @@ Value materialize(LoadedBundle::Impl& impl, const Const& c);
 
 // Sorts and de-duplicates `n` values in place; returns the new count.
 uint32_t sortUnique(Value* v, uint32_t n);
+// Fills `impl.tables` from the model's verified data section.
+void materializeTables(LoadedBundle::Impl& impl);
 // For tests: how many LoadedBundle objects exist in the process.
 size_t liveBundleCount();
 
 // Kind of run-time value carried by a type kind.
 inline Kind kindOf(TypeKind k) {
   static constexpr Kind kKinds[] = {Kind::Bool, Kind::Int, Kind::String, Kind::Duration, Kind::Timestamp,
-                                    Kind::Ip,   Kind::Cidr, Kind::Enum,  Kind::Set,      Kind::Map};
+                                    Kind::Ip,   Kind::Cidr, Kind::Enum,  Kind::Set,      Kind::Map, Kind::Record};
   return kKinds[size_t(k)];
 }
 

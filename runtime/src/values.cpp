@@ -30,6 +30,10 @@ int compareValues(const Value& a, const Value& b) {
       if (c) return c < 0 ? -1 : 1;
       return a.kind == Kind::Cidr ? int(a.prefix) - int(b.prefix) : 0;
     }
+    case Kind::Record:
+      for (uint32_t i = 0; i < a.n && i < b.n; ++i)
+        if (int c = compareValues(a.elems[i], b.elems[i])) return c;
+      return a.n == b.n ? 0 : a.n < b.n ? -1 : 1;
     case Kind::Set:
     case Kind::Map: {
       uint32_t na = a.kind == Kind::Map ? 2 * a.n : a.n, nb = b.kind == Kind::Map ? 2 * b.n : b.n;
@@ -81,6 +85,7 @@ Value materialize(LoadedBundle::Impl& impl, const Const& c) {
       v.prefix = c.ip.prefix;
       std::memcpy(v.ip, c.ip.bytes.data(), 16);
       break;
+    case TypeKind::Record: v = Value(); break;  // rows exist only in tables (materializeTables)
     case TypeKind::Set:
     case TypeKind::Map: {
       bool map = t.kind == TypeKind::Map;
@@ -101,6 +106,31 @@ Value materialize(LoadedBundle::Impl& impl, const Const& c) {
     }
   }
   return v;
+}
+
+void materializeTables(LoadedBundle::Impl& impl) {
+  const Bundle& m = impl.model;
+  for (const Table& t : m.tables) {
+    const size_t n = t.rows.size();
+    const size_t attrs = n ? t.rows[0].elems.size() : 0;
+    // One array per table: the map's 2n entries, then n × attrs attribute values.
+    auto storage = std::make_unique<Value[]>(2 * n + n * attrs);
+    Value* fields = storage.get() + 2 * n;
+    for (size_t i = 0; i < n; ++i) {
+      const Const& row = t.rows[i];
+      Value* f = fields + i * attrs;
+      for (size_t a = 0; a < attrs; ++a)
+        f[a] = row.elems[a].type == kNone ? Value() : materialize(impl, row.elems[a]);
+      storage[2 * i] = Value::string(impl.str(t.keys[i]));
+      Value r;
+      r.kind = Kind::Record;
+      r.elems = f;
+      r.n = uint32_t(attrs);
+      storage[2 * i + 1] = r;
+    }
+    impl.tables.push_back(Value::map(storage.get(), uint32_t(n)));
+    impl.table_storage.push_back(std::move(storage));
+  }
 }
 
 }  // namespace pave::rt

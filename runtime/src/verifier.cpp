@@ -18,7 +18,8 @@ namespace {
 struct VT {
   uint8_t kind = kUninit;  // TypeKind, or kUninit (not readable)
   uint8_t ekind = 0xff;    // Set/Map element kind
-  uint32_t en = kNone;     // enum index of an Enum, or of a Set's enum elements
+  uint32_t en = kNone;     // enum index of an Enum, or of a Set's enum elements; record index of a
+                           // Record, or of a table's rows
   static constexpr uint8_t kUninit = 0xff;
   bool operator==(const VT&) const = default;
   bool is(TypeKind k) const { return kind == uint8_t(k); }
@@ -39,7 +40,7 @@ struct Verifier {
   VT vt(TypeId id) const {
     const TypeDesc& t = b.schema.types[id];
     VT v{uint8_t(t.kind)};
-    if (t.kind == TypeKind::Enum) v.en = t.enum_index;
+    if (t.kind == TypeKind::Enum || t.kind == TypeKind::Record) v.en = t.enum_index;
     if (t.kind == TypeKind::Set || t.kind == TypeKind::Map) {
       const TypeDesc& e = b.schema.types[t.elem];
       v.ekind = uint8_t(e.kind);
@@ -49,7 +50,7 @@ struct Verifier {
   }
   VT elemOf(const VT& set) const {
     VT e{set.ekind};
-    if (set.ekind == uint8_t(TypeKind::Enum)) e.en = set.en;
+    if (set.ekind == uint8_t(TypeKind::Enum) || set.ekind == uint8_t(TypeKind::Record)) e.en = set.en;
     return e;
   }
 
@@ -59,15 +60,17 @@ struct Verifier {
     const auto& ts = b.schema.types;
     for (const TypeDesc& t : ts) {
       bool is_enum = t.kind == TypeKind::Enum, is_coll = t.kind == TypeKind::Set || t.kind == TypeKind::Map;
-      if (is_enum != (t.enum_index != kNone) || (is_enum && t.enum_index >= b.schema.enums.size()))
+      bool is_record = t.kind == TypeKind::Record;
+      if ((is_enum || is_record) != (t.enum_index != kNone) || (is_enum && t.enum_index >= b.schema.enums.size()))
         return fail("type descriptor with an invalid enum index");
+      if (is_record && t.enum_index >= b.records.size()) return fail("type descriptor with an invalid record index");
       if (is_coll != (t.elem != kNone) || (is_coll && t.elem >= ts.size()))
         return fail("type descriptor with an invalid element type");
       if (is_coll) {
         TypeKind e = ts[t.elem].kind;
         bool ok = t.kind == TypeKind::Set
                       ? (e == TypeKind::String || e == TypeKind::Int || e == TypeKind::Ip || e == TypeKind::Enum)
-                      : (e == TypeKind::String || e == TypeKind::Int || e == TypeKind::Bool);
+                      : (e == TypeKind::String || e == TypeKind::Int || e == TypeKind::Bool || e == TypeKind::Record);
         if (!ok) return fail("invalid element type of a set or map type");
       }
     }
@@ -96,8 +99,51 @@ struct Verifier {
       case TypeKind::Timestamp:
         if (!timestampInRange(c.i)) return fail("timestamp constant outside years 0000-9999");
         return true;
+      case TypeKind::Record: return fail("a record constant outside a table");
       default: return true;
     }
+  }
+
+  // ---- reference data (SPEC §2.3) ----
+
+  bool data() {
+    const auto& ts = b.schema.types;
+    std::vector<StrId> names;
+    for (const RecordDecl& r : b.records) {
+      if (!attributes(r.attrs, "record attribute")) return false;
+      for (const Attribute& a : r.attrs) {
+        const TypeDesc& t = ts[a.type];
+        if (t.kind == TypeKind::Record || (t.kind == TypeKind::Map && ts[t.elem].kind == TypeKind::Record))
+          return fail("a record attribute of a record or table type");
+      }
+      names.push_back(r.name);
+    }
+    if (!uniqueNames(names, "record")) return false;
+    names.clear();
+    for (const Table& t : b.tables) {
+      if (t.type >= ts.size() || ts[t.type].kind != TypeKind::Map || ts[ts[t.type].elem].kind != TypeKind::Record)
+        return fail("table of a type that is not a map of records");
+      const RecordDecl& rec = b.records[ts[ts[t.type].elem].enum_index];
+      if (t.keys.size() != t.rows.size()) return fail("table with mismatched keys and rows");
+      for (size_t i = 0; i < t.rows.size(); ++i) {
+        if (i > 0 && b.strings[t.keys[i - 1]] >= b.strings[t.keys[i]])
+          return fail("table '" + b.strings[t.name] + "': keys not sorted or duplicated");
+        const Const& row = t.rows[i];
+        if (row.elems.size() != rec.attrs.size()) return fail("table row with a wrong attribute count");
+        for (size_t a = 0; a < rec.attrs.size(); ++a) {
+          const Const& f = row.elems[a];
+          if (f.type == kNone) {
+            if (!rec.attrs[a].optional) return fail("table row without a required attribute");
+            continue;
+          }
+          if (f.type != rec.attrs[a].type && !(ts[f.type] == ts[rec.attrs[a].type]))
+            return fail("table row attribute of the wrong type");
+          if (!constant(f)) return false;
+        }
+      }
+      names.push_back(t.name);
+    }
+    return uniqueNames(names, "table");
   }
 
   bool uniqueNames(const std::vector<StrId>& names, const char* what) {
@@ -126,9 +172,29 @@ struct Verifier {
     return false;
   }
 
+  // Records exist only as table rows: no input attribute or grant holds one.
+  bool holdsRecord(TypeId id) const {
+    const auto& ts = b.schema.types;
+    return ts[id].kind == TypeKind::Record || (ts[id].kind == TypeKind::Map && ts[ts[id].elem].kind == TypeKind::Record);
+  }
+  bool noRecords() {
+    const Schema& s = b.schema;
+    for (const PrincipalType& p : s.principals)
+      for (const Attribute& a : p.attrs)
+        if (holdsRecord(a.type)) return fail("a principal attribute of a record type");
+    for (const RequestSlot& r : s.request_slots)
+      if (holdsRecord(r.type)) return fail("a request attribute of a record type");
+    for (const Attribute& a : s.context)
+      if (holdsRecord(a.type)) return fail("a context attribute of a record type");
+    for (const RequestType& r : s.requests)
+      for (const GrantDecl& g : r.grants)
+        if (holdsRecord(g.type)) return fail("a grant of a record type");
+    return true;
+  }
+
   bool schema() {
     const Schema& s = b.schema;
-    if (!types()) return false;
+    if (!types() || !noRecords()) return false;
     std::vector<StrId> names;
     for (const EnumDecl& e : s.enums) {
       if (e.members.empty()) return fail("enum without members");
@@ -427,6 +493,19 @@ struct Verifier {
           if (!isk(bb, TypeKind::Map) || !isk(c, TypeKind::String)) return false;
           out = elemOf(rd(bb));
           break;
+        case Op::LOAD_TABLE:
+          if (!need(bb < b.tables.size(), "table index out of range")) return false;
+          out = vt(b.tables[bb].type);
+          break;
+        case Op::GET_FIELD:
+        case Op::HAS_FIELD: {
+          if (!isk(bb, TypeKind::Record)) return false;
+          if (!need(rd(bb).en < b.records.size(), "row of an unknown record")) return false;
+          const auto& attrs = b.records[rd(bb).en].attrs;
+          if (!need(c < attrs.size(), "record attribute out of range")) return false;
+          out = op == Op::GET_FIELD ? vt(attrs[c].type) : kBool;
+          break;
+        }
         case Op::BUILD_SET: {
           if (!need(c >= 1 && uint64_t(bb) + c <= f.num_regs, "register range out of bounds")) return false;
           if (!readable(bb)) return false;
@@ -547,7 +626,7 @@ struct Verifier {
 
 bool verifyBundle(const Bundle& b, std::string* error) {
   Verifier v{b, {}};
-  bool ok = v.schema() && v.rules();
+  bool ok = v.schema() && v.data() && v.rules();
   if (!ok && error) *error = v.err;
   return ok;
 }

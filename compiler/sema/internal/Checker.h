@@ -128,6 +128,9 @@ class Checker {
   void checkRequestHeader(const DeclEntry& d);
   void checkGrants(const DeclEntry& d);
   void checkContext();
+  void checkRecord(const DeclEntry& d);
+  void checkTable(const DeclEntry& d);
+  CExprId recordField(CExprId object, std::string_view attr, SourceRange nameRange, SourceRange fullRange);
   std::optional<MergeOp> checkMergeOp(const ast::GrantDecl& g, TypeId type);
 
   // ---- consts and defs (Decls.cpp) ----
@@ -193,6 +196,11 @@ class Checker {
   TypeId typeOf(CExprId e) const { return p_.expr(e).type; }
   bool isError(CExprId e) const { return p_.types.containsError(typeOf(e)); }
   bool isEntity(TypeId t) const;
+  /// A record (a table row) or a map of records (a table): values that only lookups use.
+  bool holdsRecord(TypeId t) const {
+    const Type& x = p_.types.get(t);
+    return x.kind == TypeKind::Record || (x.kind == TypeKind::Map && p_.types.kind(x.elem) == TypeKind::Record);
+  }
   bool isEmptyCollection(TypeId t) const;  // `[]` / `{}` whose element type is not known yet
   /// Gives `[]` (and `if`s of them) the expected type. True when `e` now has type `want`.
   bool coerce(CExprId e, TypeId want);
@@ -263,6 +271,8 @@ class Checker {
   std::unordered_map<uint32_t, PrincipalId> principalOf_;
   std::unordered_map<uint32_t, RequestId> requestOf_;
   std::unordered_map<uint32_t, RuleId> ruleOf_;
+  std::unordered_map<uint32_t, RecordId> recordOf_;
+  std::unordered_map<uint32_t, TableId> tableOf_;
 
   // Consts and defs, by DeclId.
   std::unordered_map<uint32_t, CheckState> constState_;

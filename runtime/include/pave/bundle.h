@@ -22,9 +22,10 @@ using StrId = uint32_t;
 using TypeId = uint32_t;
 inline constexpr uint32_t kNone = 0xffffffffu;  // an absent optional index
 
-enum class TypeKind : uint8_t { Bool, Int, String, Duration, Timestamp, Ip, Cidr, Enum, Set, Map };
+enum class TypeKind : uint8_t { Bool, Int, String, Duration, Timestamp, Ip, Cidr, Enum, Set, Map, Record };
 
-// `enum_index` for Enum; `elem` (a TypeId of a scalar type) for Set<T> and Map<String, T>.
+// `enum_index` for Enum, and the record's index in `Bundle::records` for Record; `elem` (a
+// TypeId of a scalar type, or of a record for a table) for Set<T> and Map<String, T>.
 struct TypeDesc {
   TypeKind kind = TypeKind::Bool;
   uint32_t enum_index = kNone;
@@ -161,6 +162,23 @@ struct Metadata {
   StrId revision = kNone;
   StrId compiler_version = kNone;
   StrId sources_digest = kNone;
+  StrId data_digest = kNone;  // "sha256:<hex>" of the tables' content (format 1.2, with tables)
+};
+
+// Reference data (SPEC §2.3). A record types the rows of a table.
+struct RecordDecl {
+  StrId name;                    // qualified
+  std::vector<Attribute> attrs;  // attribute index = position
+};
+
+// A table: rows sorted by key text (bytewise), keys unique. A row is a Const of the
+// record's type whose `elems` hold one value per attribute; an absent optional attribute
+// is a Const with `type == kNone`.
+struct Table {
+  StrId name;                    // qualified
+  TypeId type = kNone;           // Map<String, record>
+  std::vector<StrId> keys;
+  std::vector<Const> rows;
 };
 
 struct Bundle {
@@ -170,6 +188,8 @@ struct Bundle {
   std::vector<Rule> rules;
   Metadata meta;
   bool has_source_map = false;       // writes the source-map section (rule lines, conjuncts)
+  std::vector<RecordDecl> records;   // data section (format 1.2): written only with tables
+  std::vector<Table> tables;
 
   // Interns `s` into `strings` (first occurrence wins, so ids follow insertion order).
   StrId intern(std::string_view s);
@@ -185,7 +205,9 @@ struct Bundle {
 // Bundle file format version written by this runtime.
 inline constexpr uint16_t kFormatMajor = 1;
 // 1.1: the source map names each rule's file. 1.0 bundles still load (without it).
-inline constexpr uint16_t kFormatMinor = 1;
+// 1.2: a data section (records and tables) and the metadata's data digest. A bundle
+// without tables is written as 1.1, so runtimes that read 1.1 still load it.
+inline constexpr uint16_t kFormatMinor = 2;
 
 struct WriteOptions {
   std::string sign_key_pem;  // Ed25519 private key (PEM); empty: unsigned

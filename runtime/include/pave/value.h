@@ -10,18 +10,20 @@
 
 namespace pave::rt {
 
-enum class Kind : uint8_t { Absent = 0, Error, Bool, Int, String, Duration, Timestamp, Ip, Cidr, Enum, Set, Map };
+enum class Kind : uint8_t { Absent = 0, Error, Bool, Int, String, Duration, Timestamp, Ip, Cidr, Enum, Set, Map, Record };
 
 struct Value {
   Kind kind = Kind::Absent;
   uint8_t family = 0;  // Ip, Cidr: 4 or 6
   uint8_t prefix = 0;  // Cidr
   uint8_t pad = 0;
-  uint32_t n = 0;      // String, Error: length; Set: element count; Map: entry count; Enum: enum index
+  uint32_t n = 0;      // String, Error: length; Set: element count; Map: entry count; Enum: enum index;
+                       // Record: attribute count
   union {
     int64_t i;           // Bool, Int, Duration, Timestamp, Enum member
     const char* s;       // String, Error message
-    const Value* elems;  // Set: n values; Map: 2n values (key0, value0, key1, …), keys sorted
+    const Value* elems;  // Set: n values; Map: 2n values (key0, value0, key1, …), keys sorted;
+                         // Record (a table row): n attribute values, Absent where an optional one is
     uint8_t ip[16];
   };
 
