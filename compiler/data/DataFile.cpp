@@ -464,6 +464,10 @@ bool readRows(std::string_view bytes, Format format, const std::function<bool(Ro
     std::string_view text = bytes.substr(start, end - start);
     start = end + 1;
     if (blank(text)) continue;
+    if (lineNo > 1 && text.substr(0, 3) == "\xEF\xBB\xBF") {  // the parser would skip it on any line
+      err = DataError{lineNo, "$", "malformed JSON: a byte-order mark is only allowed at the start of the file"};
+      return false;
+    }
     builder.startInput(nullptr, lineNo, text.size());
     if (!json::sax_parse(text.data(), text.data() + text.size(), &builder)) {
       if (!builder.failed() && !builder.stopped()) err = DataError{lineNo, "$", "malformed JSON"};

@@ -275,6 +275,12 @@ TEST(DataLines, RowsWithLinesAndBlankLines) {
   EXPECT_EQ(r.rows[2].line, 5u);
   EXPECT_EQ(r.rows[2].value, json::object());
 
+  Read bom = readLines("\xEF\xBB\xBF{\"key\": \"a\"}\n");
+  ASSERT_TRUE(bom.ok) << bom.err.message;
+  EXPECT_EQ(bom.rows[0].key, "a");
+  expectError(readLines("{\"key\": \"a\"}\n\xEF\xBB\xBF{\"key\": \"b\"}\n"), 2, "$",
+              "malformed JSON: a byte-order mark is only allowed at the start of the file");
+
   Read empty = readLines("");
   EXPECT_TRUE(empty.ok);
   EXPECT_TRUE(empty.rows.empty());
