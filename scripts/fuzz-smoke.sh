@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# A short run of the runtime's libFuzzer targets (bundle bytes, request JSON), so that CI
+# A short run of the libFuzzer targets for untrusted input (bundle bytes, request JSON, decision
+# log records, table data files), so that CI
 # catches a crash or sanitizer report on untrusted input that a change brings in. The long
 # runs (10 minutes and more per target) are described in fuzz/README.md.
 #
@@ -19,10 +20,11 @@ shared=${PAVE_SHARED:-../shared}
 
 CC=clang-14 CXX=clang++-14 cmake -S . -B build-fuzz -G Ninja -DPAVE_WERROR=ON -DPAVE_FUZZ=ON -DPAVE_TESTS=OFF \
   -DPAVE_SHARED_DIR="$shared" >/dev/null
-cmake --build build-fuzz --target fuzz_bundle_load fuzz_decide_json fuzz_log_record
+cmake --build build-fuzz --target fuzz_bundle_load fuzz_decide_json fuzz_log_record fuzz_data_file
 
 work=$(mktemp -d)
-mkdir -p "$work/bundles" "$work/json" "$work/out-bundles" "$work/out-json" "$work/records" "$work/out-records"
+mkdir -p "$work/bundles" "$work/json" "$work/out-bundles" "$work/out-json" "$work/records" "$work/out-records" \
+  "$work/data" "$work/out-data"
 "$pave" build examples -o "$work/bundles/examples.pvb" 2>/dev/null
 "$pave" build examples --strip -o "$work/bundles/examples-stripped.pvb" 2>/dev/null
 if [ -d "$shared/conformance/cases/decision" ]; then
@@ -35,6 +37,8 @@ cp examples/inputs/*.json "$work/json/"
 "$pave" eval "$work/bundles/examples.pvb" examples/inputs/*.json --log "file:$work/records.jsonl" >/dev/null
 split -l 1 "$work/records.jsonl" "$work/records/r-"
 cp examples/inputs/*.json "$work/records/"
+# Table data files (valid and invalid, both formats) and the example inputs seed the data target.
+cp fuzz/data-seeds/* examples/inputs/*.json "$work/data/"
 echo "fuzz-smoke: seeds: $(ls "$work/bundles" | wc -l) bundles, $(ls "$work/json" | wc -l) inputs"
 
 run() {  # target, corpus (read), corpus (written): the fuzzer adds what it finds to the second
@@ -52,4 +56,5 @@ run() {  # target, corpus (read), corpus (written): the fuzzer adds what it find
 run fuzz_bundle_load "$work/out-bundles" "$work/bundles"
 PAVE_FUZZ_BUNDLE="$work/bundles/examples.pvb" run fuzz_decide_json "$work/out-json" "$work/json" -max_len=4096
 run fuzz_log_record "$work/out-records" "$work/records" -max_len=8192
+run fuzz_data_file "$work/out-data" "$work/data" -max_len=4096
 rm -rf "$work"
