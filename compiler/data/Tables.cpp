@@ -33,7 +33,7 @@ class RowChecker {
       if (error.empty()) error = path + ": " + what;
       return std::nullopt;
     };
-    auto want = [&](const char* what) { return fail("expected " + std::string(what) + ", found " + jsonKind(v)); };
+    auto want = [&](const std::string& what) { return fail("expected " + what + ", found " + jsonKind(v)); };
     switch (ty.kind) {
       case TypeKind::Bool:
         if (!v.is_boolean()) return want("a Bool (true or false)");
@@ -167,6 +167,32 @@ std::pair<uint32_t, uint32_t> lineRange(std::string_view text, uint32_t line) {
   return {uint32_t(at), uint32_t(std::max(end, at))};
 }
 
+/// Replaces each byte that is not part of valid UTF-8 by `?` (offsets stay), so that a
+/// diagnostic quoting a line of a data file never writes invalid UTF-8.
+void sanitizeUtf8(std::string& s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+    bool ok = n > 0 && i + n <= s.size();
+    for (size_t k = 1; ok && k < n; ++k) ok = (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
+    if (ok && n == 2) ok = c >= 0xC2;
+    if (ok && n == 3) {
+      unsigned char d = static_cast<unsigned char>(s[i + 1]);
+      ok = !(c == 0xE0 && d < 0xA0) && !(c == 0xED && d >= 0xA0);
+    }
+    if (ok && n == 4) {
+      unsigned char d = static_cast<unsigned char>(s[i + 1]);
+      ok = c <= 0xF4 && !(c == 0xF0 && d < 0x90) && !(c == 0xF4 && d >= 0x90);
+    }
+    if (!ok) {
+      s[i] = '?';
+      n = 1;
+    }
+    i += n;
+  }
+}
+
 bool readBytes(const std::string& path, std::string& out, std::string& why) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
@@ -224,6 +250,7 @@ bool loadTables(CheckedProgram& program, const std::string& root, SourceManager&
       SourceRange at = table.pathRange.valid() ? table.pathRange : table.range;
       if (line > 0) {
         auto [begin, end] = lineRange(bytes, line);
+        sanitizeUtf8(bytes);
         FileId id = sources.add(file, std::move(bytes));
         at = SourceRange{id, begin, end};
       }
