@@ -186,7 +186,7 @@ class RowBuilder {
     frames_.reserve(kMaxDepth + 1);
   }
 
-  // Where lines come from: a counter (object file) or one fixed line (a JSON Lines line).
+  // Where lines come from: the lexer's position (object file) or one fixed line (a JSON Lines line).
   void startInput(Position* position, uint32_t fixedLine, size_t size) {
     position_ = position;
     fixedLine_ = fixedLine;
