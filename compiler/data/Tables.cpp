@@ -220,7 +220,7 @@ bool loadTables(CheckedProgram& program, const std::string& root, SourceManager&
     std::string bytes, why;
     if (!readBytes(file, bytes, why)) {
       diags.report(DiagKind::InvalidData, table.pathRange.valid() ? table.pathRange : table.range,
-                   why + " `" + file + "` for table `" + table.name + "`")
+                   why + " `" + table.path + "` for table `" + table.name + "`")
           .note("the path is relative to the repository root (the folder of pave.toml)");
       ok = false;
       continue;
@@ -255,7 +255,7 @@ bool loadTables(CheckedProgram& program, const std::string& root, SourceManager&
         at = SourceRange{id, begin, end};
       }
       diags.report(DiagKind::InvalidData, at, "table `" + table.name + "`: " + message)
-          .note("the rows of `" + file + "` must fit record `" + rec.name + "`; nothing is built until they do");
+          .note("the rows of `" + table.path + "` must fit record `" + rec.name + "`; nothing is built until they do");
       ok = false;
       continue;
     }
