@@ -538,7 +538,7 @@ Value execute(const CompiledFn& fn, const Input& in, Scratch& s) {
         const Value& key = get ? R[OPC] : R[OPB];
         Value out;
         if (operandError(key, Kind::String, out) || operandError(map, Kind::Map, out)) { (*dstp) = out; NEXT(); }
-        int64_t at = mapFind(map, key.str());
+        int64_t at = map.family ? tableFind(fn.table_index[map.family - 1], map, key.str()) : mapFind(map, key.str());
         if (!get) (*dstp) = Value::boolean(at >= 0);
         else (*dstp) = at >= 0 ? map.elems[2 * at + 1] : Value::error(kErrMissingKey);
         NEXT();

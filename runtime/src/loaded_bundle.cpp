@@ -508,6 +508,7 @@ uint32_t specializedFn(LoadedBundle::Impl& impl, uint32_t fn, uint32_t pt) {
   CompiledFn c;
   c.consts = impl.fns[fn].consts;
   c.tables = impl.fns[fn].tables;
+  c.table_index = impl.fns[fn].table_index;
   c.fast = recognizeFastTest(view, c.consts);
   const bool costly = c.fast.form == FastTest::Form::None || c.fast.form == FastTest::Form::Compare;
   c.memo = impl.fns[fn].memo != kNone && costly ? impl.memo_count++ : kNone;
@@ -602,6 +603,7 @@ void buildIndexes(LoadedBundle::Impl& impl) {
       for (const Const& c : f.consts) fn.consts.push_back(materialize(impl, c));
       fn.fast = recognizeFastTest(f, fn.consts);
       fn.tables = impl.tables.data();
+      fn.table_index = impl.table_index.data();
       impl.max_regs = std::max(impl.max_regs, f.num_regs);
     }
     impl.fns.push_back(std::move(fn));

@@ -51,12 +51,51 @@ struct FastTest {
   Value k;
 };
 
+// A table's hash index (open addressing): per slot the key's 32-bit hash and row + 1, 0
+// for an empty slot; at least twice as many slots as rows, so that a lookup reads one or
+// two slots and compares one key.
+struct TableIndex {
+  std::vector<uint64_t> slots;
+  uint64_t mask = 0;
+};
+
+inline uint64_t hashKey(std::string_view s) {
+  uint64_t h = 0x9E3779B97F4A7C15ull ^ (s.size() * 0xC2B2AE3D27D4EB4Full);
+  size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    uint64_t w;
+    std::memcpy(&w, s.data() + i, 8);
+    h = (h ^ w) * 0xFF51AFD7ED558CCDull;
+    h ^= h >> 29;
+  }
+  uint64_t tail = 0;
+  if (i < s.size()) std::memcpy(&tail, s.data() + i, s.size() - i);
+  h = (h ^ tail) * 0xC4CEB9FE1A85EC53ull;
+  return h ^ (h >> 32);
+}
+
+// The row of `key` in a table map (a Map value whose `family` is its table number + 1),
+// or -1.
+inline int64_t tableFind(const TableIndex& ix, const Value& map, std::string_view key) {
+  const uint64_t h = hashKey(key);
+  const uint32_t tag = uint32_t(h);
+  for (uint64_t i = (h >> 32) & ix.mask;; i = (i + 1) & ix.mask) {
+    const uint64_t s = ix.slots[i];
+    if (s == 0) return -1;
+    if (uint32_t(s >> 32) != tag) continue;
+    const uint32_t row = uint32_t(s) - 1;
+    const Value& k = map.elems[2 * row];
+    if (k.n == key.size() && (k.n == 0 || std::memcmp(k.s, key.data(), k.n) == 0)) return row;
+  }
+}
+
 struct CompiledFn {
   const Instr* code = nullptr;
   uint32_t size = 0;
   uint32_t num_regs = 0;
   std::vector<Value> consts;  // materialized: strings point into the model's string table
   const Value* tables = nullptr;  // LoadedBundle::Impl::tables (LOAD_TABLE)
+  const TableIndex* table_index = nullptr;  // LoadedBundle::Impl::table_index
   FastTest fast;
   // A condition conjunct that several rules share (the code generator interns identical
   // functions): its result is kept for the rest of the decision. kNone: not memoized.
@@ -260,6 +299,7 @@ struct LoadedBundle::Impl {
   // rows point at their attribute values), made once at load.
   std::vector<Value> tables;
   std::vector<std::unique_ptr<Value[]>> table_storage;
+  std::vector<TableIndex> table_index;
   std::vector<RequestIndex> requests;
   std::vector<uint32_t> rules_by_name;                  // rule indices sorted by name
   // Binding without JSON: per principal type its attributes, and the context's.

@@ -128,7 +128,25 @@ void materializeTables(LoadedBundle::Impl& impl) {
       r.n = uint32_t(attrs);
       storage[2 * i + 1] = r;
     }
-    impl.tables.push_back(Value::map(storage.get(), uint32_t(n)));
+    Value map = Value::map(storage.get(), uint32_t(n));
+    // The hash index (tableFind), for the first 255 tables; a table map's `family` names
+    // it (0 for any other map: binary search).
+    if (impl.tables.size() < 255) {
+      map.family = uint8_t(impl.tables.size() + 1);
+      TableIndex ix;
+      uint64_t cap = 16;
+      while (cap < 2 * uint64_t(n)) cap *= 2;
+      ix.slots.assign(cap, 0);
+      ix.mask = cap - 1;
+      for (size_t i = 0; i < n; ++i) {
+        const uint64_t h = hashKey(storage[2 * i].str());
+        uint64_t at = (h >> 32) & ix.mask;
+        while (ix.slots[at] != 0) at = (at + 1) & ix.mask;
+        ix.slots[at] = (uint64_t(uint32_t(h)) << 32) | uint64_t(i + 1);
+      }
+      impl.table_index.push_back(std::move(ix));
+    }
+    impl.tables.push_back(map);
     impl.table_storage.push_back(std::move(storage));
   }
 }
