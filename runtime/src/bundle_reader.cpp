@@ -237,22 +237,18 @@ struct Reader {
         bad("table of a type that is not a map of records");
         return;
       }
-      // Each row takes at least one byte per attribute plus its key: a count beyond the
-      // bytes left is malformed, not an allocation to attempt.
-      uint64_t n = r.count();
-      t.keys.resize(n);
-      t.rows.resize(n);
-      TypeId row_type = b.schema.types[t.type].elem;
-      for (size_t i = 0; i < n && !r.failed; ++i) {
-        t.keys[i] = str();
-        Const& row = t.rows[i];
-        row.type = row_type;
-        row.elems.resize(rec->attrs.size());
-        for (size_t a = 0; a < rec->attrs.size() && !r.failed; ++a) {
-          if (flag()) payload(rec->attrs[a].type, row.elems[a], 0);
-          else row.elems[a].type = kNone;
-        }
+      // The rows stay encoded here: the loader decodes and checks them straight into
+      // run-time values (materializeTables), without a model of each row.
+      t.row_count = r.count();
+      uint64_t size = r.var();
+      if (size > r.remaining()) {
+        bad("table rows out of bounds");
+        return;
       }
+      std::string_view rows = r.bytes(size_t(size));
+      t.encoded = reinterpret_cast<const uint8_t*>(rows.data());
+      t.encoded_size = rows.size();
+      if (t.row_count > t.encoded_size) bad("more table rows than bytes");
     }
   }
 };

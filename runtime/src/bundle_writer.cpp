@@ -229,17 +229,22 @@ struct Writer {
         fail("table of a type that is not a map of records");
         return;
       }
-      w.var(t.keys.size());
+      // The rows' byte size first, so that a reader finds the next table without decoding.
+      std::vector<uint8_t> rows;
+      ByteWriter rw(rows);
       for (size_t i = 0; i < t.keys.size() && i < t.rows.size(); ++i) {
-        w.var(t.keys[i]);
+        rw.var(t.keys[i]);
         const Const& row = t.rows[i];
         if (row.elems.size() != rec->attrs.size()) fail("table row with a wrong attribute count");
         for (size_t a = 0; a < rec->attrs.size() && a < row.elems.size(); ++a) {
           const Const& f = row.elems[a];
-          w.u8(f.type == kNone ? 0 : 1);
-          if (f.type != kNone) payload(w, rec->attrs[a].type, f, 0);
+          rw.u8(f.type == kNone ? 0 : 1);
+          if (f.type != kNone) payload(rw, rec->attrs[a].type, f, 0);
         }
       }
+      w.var(t.keys.size());
+      w.var(rows.size());
+      w.bytes(rows.data(), rows.size());
     }
   }
   const RecordDecl* recordOf(TypeId map) const {

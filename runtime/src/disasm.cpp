@@ -108,7 +108,7 @@ std::string inspect(const LoadedBundle& lb) {
          " enums\n";
   if (!b.tables.empty()) {
     size_t rows = 0, data_bytes = 0;
-    for (const Table& t : b.tables) rows += t.rows.size();
+    for (const Table& t : b.tables) rows += t.rows.empty() ? t.row_count : t.rows.size();
     for (const auto& [name, size] : p.section_sizes)
       if (name == "data") data_bytes = size;
     out += "tables:    " + std::to_string(b.tables.size()) + ", " + std::to_string(rows) + " rows in " +
@@ -118,8 +118,9 @@ std::string inspect(const LoadedBundle& lb) {
     for (const Table& t : b.tables) {
       const TypeDesc& map = b.schema.types[t.type];
       const RecordDecl& rec = b.records[b.schema.types[map.elem].enum_index];
-      out += "  " + b.strings[t.name] + ": Map<String, " + b.strings[rec.name] + ">, " + std::to_string(t.rows.size()) +
-             (t.rows.size() == 1 ? " row, " : " rows, ") + std::to_string(rec.attrs.size()) + " attributes\n";
+      const size_t count = t.rows.empty() ? t.row_count : t.rows.size();
+      out += "  " + b.strings[t.name] + ": Map<String, " + b.strings[rec.name] + ">, " + std::to_string(count) +
+             (count == 1 ? " row, " : " rows, ") + std::to_string(rec.attrs.size()) + " attributes\n";
     }
   }
   out += "rules:     " + std::to_string(b.rules.size()) + "\n";

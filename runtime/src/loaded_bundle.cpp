@@ -586,7 +586,6 @@ void buildIndexes(LoadedBundle::Impl& impl) {
   const Schema& s = m.schema;
   // Only the functions rules use are verified (and only they can run): the others are
   // left as they are, neither materialized nor looked at.
-  materializeTables(impl);
   std::vector<bool> used(m.functions.size(), false);
   for (const Rule& r : m.rules) {
     for (uint32_t fn : r.conjuncts) used[fn] = true;
@@ -713,7 +712,7 @@ std::shared_ptr<const LoadedBundle> LoadedBundle::load(std::span<const uint8_t> 
   auto impl = std::make_unique<Impl>();
   if (!readContainer(bytes, opts, *impl, error)) return nullptr;
   std::string why;
-  if (!verifyBundle(impl->model, &why)) {
+  if (!verifyBundle(impl->model, &why) || !materializeTables(*impl, &why)) {
     if (error) *error = "invalid bundle: " + why;
     return nullptr;
   }

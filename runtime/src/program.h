@@ -379,8 +379,9 @@ Value materialize(LoadedBundle::Impl& impl, const Const& c);
 
 // Sorts and de-duplicates `n` values in place; returns the new count.
 uint32_t sortUnique(Value* v, uint32_t n);
-// Fills `impl.tables` from the model's verified data section.
-void materializeTables(LoadedBundle::Impl& impl);
+// Decodes and checks the tables' rows (left encoded by the reader) into `impl.tables` and
+// builds their hash indexes. False with a message when a row is malformed.
+bool materializeTables(LoadedBundle::Impl& impl, std::string* error);
 // For tests: how many LoadedBundle objects exist in the process.
 size_t liveBundleCount();
 

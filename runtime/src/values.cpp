@@ -1,6 +1,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "bytes.h"
 #include "program.h"
 
 namespace pave::rt {
@@ -108,26 +109,156 @@ Value materialize(LoadedBundle::Impl& impl, const Const& c) {
   return v;
 }
 
-void materializeTables(LoadedBundle::Impl& impl) {
-  const Bundle& m = impl.model;
-  for (const Table& t : m.tables) {
-    const size_t n = t.rows.size();
-    const size_t attrs = n ? t.rows[0].elems.size() : 0;
+namespace {
+
+// Decodes one table's encoded rows (bundle_writer.cpp, `data`) into `storage` (the map's
+// key/row pairs, then the attributes of every row) and `pool` (set and map elements),
+// checking what the verifier checks of constants: each value of its attribute's type,
+// enum members and timestamps in range, sets sorted and duplicate-free, map keys sorted,
+// required attributes present, and row keys strictly sorted.
+struct RowDecoder {
+  LoadedBundle::Impl& impl;
+  const RecordDecl& rec;
+  ByteReader r;
+  std::vector<Value>& pool;
+  std::vector<std::pair<Value*, size_t>>& fixups;  // collection values: (value, offset in pool)
+  std::string err;
+
+  bool bad(std::string what) {
+    if (err.empty()) err = std::move(what);
+    r.fail();
+    return false;
+  }
+  std::string_view str() {
+    uint32_t id = r.index(impl.model.strings.size());
+    return r.failed ? std::string_view() : impl.str(id);
+  }
+
+  bool scalar(TypeId type, Value& v) {
+    const Schema& s = impl.model.schema;
+    const TypeDesc& t = s.types[type];
+    v = Value();
+    v.kind = kindOf(t.kind);
+    switch (t.kind) {
+      case TypeKind::Bool: {
+        uint8_t x = r.u8();
+        if (x > 1) return bad("invalid Bool");
+        v.i = x;
+        return !r.failed;
+      }
+      case TypeKind::Int:
+      case TypeKind::Duration: v.i = r.svar(); return !r.failed;
+      case TypeKind::Timestamp:
+        v.i = r.svar();
+        if (!r.failed && !timestampInRange(v.i)) return bad("timestamp outside years 0000-9999");
+        return !r.failed;
+      case TypeKind::Enum: {
+        uint64_t m = r.var();
+        if (r.failed || m >= s.enums[t.enum_index].members.size()) return bad("enum member out of range");
+        v = Value::enumMember(t.enum_index, int64_t(m));
+        return true;
+      }
+      case TypeKind::String: {
+        std::string_view x = str();
+        v = Value::string(x);
+        return !r.failed;
+      }
+      case TypeKind::Ip:
+      case TypeKind::Cidr: {
+        v.family = r.u8();
+        if (v.family != 4 && v.family != 6) return bad("invalid address family");
+        if (t.kind == TypeKind::Cidr) {
+          v.prefix = r.u8();
+          if (v.prefix > (v.family == 4 ? 32 : 128)) return bad("invalid CIDR prefix");
+        }
+        std::string_view raw = r.bytes(v.family == 4 ? 4 : 16);
+        if (r.failed) return false;
+        std::memcpy(v.ip, raw.data(), raw.size());
+        return true;
+      }
+      default: return bad("a value of an unexpected type in a table");
+    }
+  }
+
+  bool value(TypeId type, Value& v) {
+    const TypeDesc& t = impl.model.schema.types[type];
+    if (t.kind != TypeKind::Set && t.kind != TypeKind::Map) return scalar(type, v);
+    const bool map = t.kind == TypeKind::Map;
+    uint32_t n = r.count();
+    if (r.failed) return false;
+    const size_t at = pool.size();
+    for (uint32_t i = 0; i < n; ++i) {
+      Value key, elem;
+      if (map) {
+        key = Value::string(str());
+        if (r.failed) return false;
+      }
+      if (!scalar(t.elem, elem)) return false;
+      if (map) {
+        if (i > 0 && compareValues(pool[pool.size() - 2], key) >= 0) return bad("map keys not sorted or duplicated");
+        pool.push_back(key);
+      } else if (i > 0 && compareValues(pool.back(), elem) >= 0) {
+        return bad("set not sorted or with duplicates");
+      }
+      pool.push_back(elem);
+    }
+    v = Value();
+    v.kind = map ? Kind::Map : Kind::Set;
+    v.n = n;
+    fixups.emplace_back(&v, at);  // elems point into the pool once it stops growing
+    return true;
+  }
+};
+
+}  // namespace
+
+bool materializeTables(LoadedBundle::Impl& impl, std::string* error) {
+  Bundle& m = impl.model;
+  for (Table& t : m.tables) {
+    const TypeDesc& map_type = m.schema.types[t.type];
+    const RecordDecl& rec = m.records[m.schema.types[map_type.elem].enum_index];
+    const size_t n = t.row_count, attrs = rec.attrs.size();
     // One array per table: the map's 2n entries, then n × attrs attribute values.
     auto storage = std::make_unique<Value[]>(2 * n + n * attrs);
     Value* fields = storage.get() + 2 * n;
-    for (size_t i = 0; i < n; ++i) {
-      const Const& row = t.rows[i];
+    std::vector<Value> pool;
+    std::vector<std::pair<Value*, size_t>> fixups;
+    RowDecoder d{impl, rec, ByteReader(t.encoded, t.encoded_size), pool, fixups, {}};
+    std::string_view prev;
+    for (size_t i = 0; i < n && !d.r.failed; ++i) {
+      std::string_view key = d.str();
+      if (d.r.failed) break;
+      if (i > 0 && !(prev < key)) {
+        d.bad("keys not sorted or duplicated");
+        break;
+      }
+      prev = key;
       Value* f = fields + i * attrs;
-      for (size_t a = 0; a < attrs; ++a)
-        f[a] = row.elems[a].type == kNone ? Value() : materialize(impl, row.elems[a]);
-      storage[2 * i] = Value::string(impl.str(t.keys[i]));
-      Value r;
-      r.kind = Kind::Record;
-      r.elems = f;
-      r.n = uint32_t(attrs);
-      storage[2 * i + 1] = r;
+      for (size_t a = 0; a < attrs && !d.r.failed; ++a) {
+        uint8_t present = d.r.u8();
+        if (present > 1) d.bad("invalid presence flag");
+        else if (!present && !rec.attrs[a].optional) d.bad("a row without a required attribute");
+        else if (present) d.value(rec.attrs[a].type, f[a]);
+      }
+      storage[2 * i] = Value::string(key);
+      Value row;
+      row.kind = Kind::Record;
+      row.elems = f;
+      row.n = uint32_t(attrs);
+      storage[2 * i + 1] = row;
     }
+    if (!d.r.failed && !d.r.atEnd()) d.bad("trailing bytes after the rows");
+    if (d.r.failed) {
+      if (error) *error = "data section: table '" + std::string(impl.str(t.name)) + "': " +
+                          (d.err.empty() ? "truncated or malformed rows" : d.err);
+      return false;
+    }
+    auto elems = std::make_unique<Value[]>(pool.size());
+    std::copy(pool.begin(), pool.end(), elems.get());
+    for (auto& [v, at] : fixups) v->elems = elems.get() + at;
+    impl.table_storage.push_back(std::move(elems));
+    t.encoded = nullptr;  // the bytes are the caller's, gone after the load
+    t.encoded_size = 0;
     Value map = Value::map(storage.get(), uint32_t(n));
     // The hash index (tableFind), for the first 255 tables; a table map's `family` names
     // it (0 for any other map: binary search).
@@ -149,6 +280,7 @@ void materializeTables(LoadedBundle::Impl& impl) {
     impl.tables.push_back(map);
     impl.table_storage.push_back(std::move(storage));
   }
+  return true;
 }
 
 }  // namespace pave::rt

@@ -177,8 +177,12 @@ struct RecordDecl {
 struct Table {
   StrId name;                    // qualified
   TypeId type = kNone;           // Map<String, record>
-  std::vector<StrId> keys;
-  std::vector<Const> rows;
+  std::vector<StrId> keys;       // written by the compiler; empty in a loaded bundle
+  std::vector<Const> rows;       // likewise: the loader decodes rows straight into run-time values
+  uint32_t row_count = 0;        // a loaded bundle's number of rows
+  // Internal to the loader: the encoded rows, valid only while the bundle loads.
+  const uint8_t* encoded = nullptr;
+  size_t encoded_size = 0;
 };
 
 struct Bundle {
