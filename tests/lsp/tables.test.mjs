@@ -193,3 +193,33 @@ test('an invalid data file gets `invalid-data` on its row; fixing it clears it',
   const again = await request('textDocument/hover', original, 'in accounts', 'in '.length + 2);
   assert.match(again.contents.value, /\b3 rows\b/);
 });
+
+test('a data file is read again only when its time or size changes', async () => {
+  const file = path.join(workspace, 'data/accounts.json');
+  const good = fs.readFileSync(file, 'utf8');
+  const dataUri = uriOf('data/accounts.json');
+  const rows = async () => (await request('textDocument/hover', original, 'in accounts', 'in '.length + 2)).contents.value;
+  const invalid = () => (published.get(dataUri) ?? []).filter((x) => x.code === 'invalid-data');
+  const T = 1700000000;
+  fs.utimesSync(file, T, T);
+  edit(original + '\n');
+  assert.match(await rows(), /\b3 rows\b/);
+  // Same size and time: the server keeps what it read (a keystroke does not re-read the file).
+  const bad = good.replace('"env": "dev"', '"env": "ddd"');
+  assert.equal(bad.length, good.length);
+  fs.writeFileSync(file, bad);
+  fs.utimesSync(file, T, T);
+  edit(original);
+  assert.match(await rows(), /\b3 rows\b/);
+  assert.deepEqual(invalid(), []);
+  // A new modification time: read again, and the bad row is reported.
+  fs.utimesSync(file, T + 10, T + 10);
+  edit(original + '\n');
+  assert.doesNotMatch(await rows(), /rows/);
+  assert.equal(invalid().length, 1);
+  fs.writeFileSync(file, good);
+  fs.utimesSync(file, T + 20, T + 20);
+  edit(original);
+  assert.match(await rows(), /\b3 rows\b/);
+  assert.deepEqual(invalid(), []);
+});
