@@ -65,7 +65,8 @@ std::optional<RowLookup> constantRowAt(const DocView& doc, uint32_t offset) {
   uint32_t bestSize = UINT32_MAX;
   for (uint32_t i = 0; i < ast.exprs.size(); ++i) {
     const ast::ExprNode& e = ast.exprs[i];
-    if (e.kind != ast::ExprKind::Index || e.range.file != doc.file || !within(e.range, offset)) continue;
+    if (e.kind != ast::ExprKind::Index || e.numChildren != 2 || e.range.file != doc.file || !within(e.range, offset))
+      continue;
     if (e.range.end - e.range.begin >= bestSize) continue;
     if (within(ast.expr(ast.child(ast::ExprId{i}, 0)).range, offset)) continue;  // on the table's name
     if (std::optional<RowLookup> row = constantRow(doc, ast::ExprId{i})) {
