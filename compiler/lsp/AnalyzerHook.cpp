@@ -26,6 +26,7 @@ std::string analysisKey(const Snapshot& snap) {
     for (const std::string& lint : p.rules[i].allowLints) text += " allow_lint " + lint;
   }
   for (const std::string& t : fp.types) text += "\ntype " + t;
+  text += "\ndata " + snap.dataKey;  // a table's data file changed
   for (const auto& [code, severity] : snap.severities) text += "\nlint " + code + "=" + std::string(severityName(severity));
   // `long-exception` and `expiring-exception` move with the clock, by the day at most.
   text += "\nday " + std::to_string(snap.now / 86400);

@@ -16,7 +16,7 @@ using syntax::TokenKind;
 namespace {
 
 enum ItemKind { kMethod = 2, kFunction = 3, kField = 5, kVariable = 6, kClass = 7, kModule = 9, kProperty = 10,
-                kEnum = 13, kKeyword = 14, kEnumMember = 20, kConstant = 21, kReference = 18 };
+                kEnum = 13, kKeyword = 14, kEnumMember = 20, kConstant = 21, kReference = 18, kStruct = 22 };
 
 class Items {
  public:
@@ -80,6 +80,7 @@ void namespaceMembers(Items& items, const sema::CheckedProgram& p, const std::st
   for (const auto& r : p.requests) consider(r.name, kClass, "request " + r.name);
   for (const auto& c : p.consts) consider(c.name, kConstant, "const " + c.name + ": " + p.typeName(c.type));
   for (const auto& d : p.defs) consider(d.name, kFunction, "def " + d.name);
+  for (const auto& t : p.tables) consider(t.name, kVariable, "table " + t.name + ": " + p.typeName(t.type));
 }
 
 void types(Items& items, const sema::CheckedProgram& p, const CompletionContext& ctx) {
@@ -94,7 +95,7 @@ void keywords(Items& items) {
   for (const char* k : {"allow", "approve", "deny", "exception", "when", "unless", "and", "or", "not", "in", "is",
                         "like", "has", "if", "then", "else", "any", "all", "true", "false", "principal", "request",
                         "context", "namespace", "use", "enum", "const", "def", "test", "on", "for", "by", "quorum",
-                        "grant", "because", "lifts", "until", "owner", "ticket", "expect"})
+                        "grant", "because", "lifts", "until", "owner", "ticket", "expect", "record", "table"})
     items.add(k, kKeyword);
 }
 
@@ -112,7 +113,12 @@ void afterDot(Items& items, const sema::CheckedProgram& p, const CompletionConte
         for (const std::string& m : e->members) items.add(m, kEnumMember, e->name + "." + m, e->doc);
         return;
       }
+      if (const sema::TableInfo* t = ctx.findTable(r.name)) return methods(items, p, t->type);
       for (const std::string& ns : ctx.candidates(r.name)) namespaceMembers(items, p, ns);
+      return;
+    case Receiver::Row:
+      if (const sema::TableInfo* t = ctx.findTable(r.name); t && t->record.valid() && t->record.value < p.records.size())
+        attributes(items, p, {{&p.records[t->record.value].attrs, p.records[t->record.value].name}});
       return;
     case Receiver::None: return;
   }
@@ -160,6 +166,12 @@ json completion(const DocView& doc, Position pos) {
       for (const char* e : {"allow", "approval", "deny", "exception", "grant", "error"}) items.add(e, kKeyword);
       break;
     case Site::TestField: attributes(items, p, ctx.testFieldAttrs()); break;
+    case Site::TableMap: items.add("Map", kClass, "a table is a Map<String, R> of a record R"); break;
+    case Site::TableKey: items.add("String", kClass, "table keys are strings"); break;
+    case Site::RecordType:
+      for (const auto& r : p.records) items.add(ctx.shortest(r.name), kStruct, "record " + r.name, r.doc);
+      break;
+    case Site::TableFrom: items.add("from", kKeyword, "from \"path\": the data file, relative to the repository root"); break;
     case Site::General: general(items, p, ctx); break;
   }
   return items.result();

@@ -106,6 +106,13 @@ Site CompletionContext::classify() {
     case TokenKind::Expect: return afterDot ? Site::General : Site::Expect;
     default: break;
   }
+  if (inTableDecl(k)) {
+    if (prev == TokenKind::Comma && k >= 3 && kind(k - 2) == TokenKind::Lt && spelling(k - 3) == "Map")
+      return Site::RecordType;
+    if (prev == TokenKind::Gt) return Site::TableFrom;
+    if (prev == TokenKind::Colon) return Site::TableMap;
+    if (prev == TokenKind::Lt) return Site::TableKey;
+  }
   if (typePosition(k)) return Site::Type;
   if (prev == TokenKind::Comma || prev == TokenKind::LBrace) {
     if (!testFieldAttrs().empty()) return Site::TestField;
@@ -125,7 +132,13 @@ Receiver CompletionContext::readReceiver(size_t dot) const {
   if (before == TokenKind::Principal) r.kind = Receiver::Principal;
   if (before == TokenKind::Request) r.kind = Receiver::Request;
   if (before == TokenKind::Context) r.kind = Receiver::Context;
-  if (r.kind != Receiver::None || !isName(dot - 1)) return r;
+  if (r.kind != Receiver::None) return r;
+  if (before == TokenKind::RBrack) {  // `t[k].`: a row's attributes
+    r.name = tableBefore(dot - 1);
+    if (!r.name.empty()) r.kind = Receiver::Row;
+    return r;
+  }
+  if (!isName(dot - 1)) return r;
   size_t first = 0;
   std::string name = dottedBefore(dot - 1, first);
   r.kind = Receiver::Name;
@@ -134,6 +147,13 @@ Receiver CompletionContext::readReceiver(size_t dot) const {
   if (first >= 2 && kind(first - 1) == TokenKind::Dot && first - 1 == dot - 2) {
     TokenKind root = kind(first - 2);
     std::vector<AttrGroup> groups;
+    if (root == TokenKind::RBrack) {  // `t[k].attr.`: methods of the attribute's type
+      const sema::TableInfo* t = findTable(tableBefore(first - 2));
+      if (!t || !t->record.valid() || t->record.value >= p_.records.size()) return r;
+      r.kind = Receiver::Attribute;
+      if (const sema::AttrInfo* a = p_.records[t->record.value].attr(name)) r.type = a->type;
+      return r;
+    }
     if (root == TokenKind::Principal) groups = principalAttrs();
     if (root == TokenKind::Request) groups = requestAttrs();
     if (root == TokenKind::Context) groups = {{&p_.context.attrs, "context"}};
@@ -144,6 +164,30 @@ Receiver CompletionContext::readReceiver(size_t dot) const {
         if (a.name == name && !r.type.valid()) r.type = a.type;
   }
   return r;
+}
+
+bool CompletionContext::inTableDecl(size_t k) const {
+  for (size_t j = k + 1; j-- > 0;) {
+    TokenKind t = kind(j);
+    if (t == TokenKind::Semi || t == TokenKind::LBrace || t == TokenKind::RBrace) return false;
+    if (t == TokenKind::Table && (j == 0 || kind(j - 1) == TokenKind::Semi || kind(j - 1) == TokenKind::RBrace))
+      return true;
+  }
+  return false;
+}
+
+std::string CompletionContext::tableBefore(size_t close) const {
+  if (kind(close) != TokenKind::RBrack) return {};
+  int depth = 0;
+  for (size_t j = close + 1; j-- > 0;) {
+    if (isCloser(kind(j))) ++depth;
+    if (isOpener(kind(j)) && --depth == 0) {
+      if (kind(j) != TokenKind::LBrack || j == 0 || !isName(j - 1)) return {};
+      size_t first = 0;
+      return dottedBefore(j - 1, first);
+    }
+  }
+  return {};
 }
 
 bool CompletionContext::typePosition(size_t k) const {
@@ -168,7 +212,8 @@ bool CompletionContext::typePosition(size_t k) const {
   if (kind(*open) != TokenKind::LBrace || (*open > 0 && openerBefore(*open - 1))) return false;
   for (size_t j = *open; j-- > 0;) {
     TokenKind kj = kind(j);
-    if (kj == TokenKind::Principal || kj == TokenKind::Request || kj == TokenKind::Context) return true;
+    if (kj == TokenKind::Principal || kj == TokenKind::Request || kj == TokenKind::Context || kj == TokenKind::Record)
+      return true;
     if (!isName(j) && kj != TokenKind::Dot && kj != TokenKind::Comma && kj != TokenKind::For) return false;
   }
   return false;

@@ -24,13 +24,17 @@ enum class Site {
   MergeOp,        // after `merge`
   Expect,         // after `expect`
   TestField,      // a field name of a test input
+  TableMap,       // the type of a table: `table t: |` (`Map`)
+  TableKey,       // the key type of a table: `table t: Map<|` (`String`)
+  RecordType,     // the value type of a table: `table t: Map<String, |`
+  TableFrom,      // after a table's type: `from`
   General,        // anywhere else: keywords and names in scope
 };
 
 /// What stands before the dot of `AfterDot`.
 struct Receiver {
-  enum Kind { None, Principal, Request, Context, Attribute, Name } kind = None;
-  std::string name;   // Name: the dotted name as written
+  enum Kind { None, Principal, Request, Context, Attribute, Name, Row } kind = None;
+  std::string name;   // Name: the dotted name as written; Row: the table's name as written (`t[k].`)
   sema::TypeId type;  // Attribute: its type, when known
 };
 
@@ -60,6 +64,7 @@ class CompletionContext {
   /// The qualified names a name written here may stand for, most likely first.
   std::vector<std::string> candidates(const std::string& written) const;
   const sema::EnumInfo* findEnum(const std::string& written) const;
+  const sema::TableInfo* findTable(const std::string& written) const;
   /// The shortest way to write a qualified name here (the file's namespace and `use`s).
   std::string shortest(const std::string& qualified) const;
 
@@ -74,6 +79,10 @@ class CompletionContext {
   Site classify();
   Receiver readReceiver(size_t dot) const;
   bool typePosition(size_t i) const;
+  /// Whether code index `k` is inside a table declaration (`table t: …`).
+  bool inTableDecl(size_t k) const;
+  /// The table's name before the brackets ending at code index `close` (`t[k]`), else empty.
+  std::string tableBefore(size_t close) const;
   std::optional<size_t> ruleStart() const;
   std::vector<sema::RequestId> ruleTargets() const;
 

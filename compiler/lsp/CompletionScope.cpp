@@ -33,6 +33,14 @@ const sema::EnumInfo* CompletionContext::findEnum(const std::string& written) co
   return nullptr;
 }
 
+const sema::TableInfo* CompletionContext::findTable(const std::string& written) const {
+  if (written.empty()) return nullptr;
+  for (const std::string& q : candidates(written))
+    for (const sema::TableInfo& t : p_.tables)
+      if (t.name == q) return &t;
+  return nullptr;
+}
+
 std::string CompletionContext::shortest(const std::string& qualified) const {
   if (!ns_.empty() && qualified.compare(0, ns_.size() + 1, ns_ + ".") == 0 &&
       qualified.find('.', ns_.size() + 1) == std::string::npos)

@@ -19,12 +19,30 @@ std::string describeAttribute(const sema::CheckedProgram& p, const sema::Referen
     if (pr.decl == ref.decl && ref.index < pr.attrs.size()) a = &pr.attrs[ref.index], owner = pr.name;
   for (const sema::RequestInfo& r : p.requests)
     if (r.decl == ref.decl && ref.index < r.attrs.size()) a = &r.attrs[ref.index], owner = r.name;
+  bool record = false;
+  for (const sema::RecordInfo& r : p.records)
+    if (r.decl == ref.decl && ref.index < r.attrs.size()) a = &r.attrs[ref.index], owner = r.name, record = true;
   if (!a && (p.context.decl == ref.decl || !ref.decl.valid()) && ref.index < p.context.attrs.size())
     a = &p.context.attrs[ref.index];
   if (!a) return {};
-  std::string s = code(attrLine(p, *a)) + "\n\nattribute of `" + owner + "`";
+  std::string s = code(attrLine(p, *a)) + "\n\nattribute of " + (record ? "record " : "") + "`" + owner + "`";
   if (a->optional) s += "; optional: guard it with `has(…)` before use";
   return s;
+}
+
+/// For `t["k"].attr`, the attribute's value in the row of the table's data.
+std::string rowValue(const DocView& doc, const sema::Reference& ref) {
+  const ast::Ast& ast = doc.snap.ast;
+  for (uint32_t i = 0; i < ast.exprs.size(); ++i) {
+    const ast::ExprNode& e = ast.exprs[i];
+    if (e.kind != ast::ExprKind::Member || e.range.file != ref.use.file || e.range.end != ref.use.end || !e.numChildren)
+      continue;
+    std::optional<RowLookup> row = constantRow(doc, ast.child(ast::ExprId{i}, 0));
+    if (!row || !row->row || ref.index >= row->row->fields.size()) return {};
+    const std::optional<sema::ConstValue>& v = row->row->fields[ref.index];
+    return "\n\nin the row `\"" + row->row->key + "\"`: " + (v ? "`" + doc.snap.program->formatValue(*v) + "`" : "absent");
+  }
+  return {};
 }
 
 std::string describeGrant(const sema::CheckedProgram& p, const sema::RequestInfo& r, const sema::GrantInfo& g) {
@@ -41,7 +59,10 @@ std::string describeReference(const DocView& doc, const sema::Reference& ref) {
           return code(e.name + "." + e.members[ref.index]) + "\n\nmember of enum `" + e.name + "`" +
                  (e.doc.empty() ? "" : "\n\n" + e.doc);
       return {};
-    case sema::RefKind::Attribute: return describeAttribute(p, ref);
+    case sema::RefKind::Attribute: {
+      std::string s = describeAttribute(p, ref);
+      return s.empty() ? s : s + rowValue(doc, ref);
+    }
     case sema::RefKind::Grant:
       for (const sema::RequestInfo& r : p.requests)
         if (r.decl == ref.decl && ref.index < r.grants.size()) return describeGrant(p, r, r.grants[ref.index]);
@@ -68,6 +89,16 @@ std::string describeDeclarationSite(const DocView& doc, uint32_t offset, SourceR
     const ast::Decl& d = ast.decl(id);
     if (!within(d.range, offset) && !within(d.nameRange, offset)) continue;
     if (within(d.nameRange, offset)) return range = d.nameRange, describeDecl(p, ast, id);
+    if (d.kind == ast::DeclKind::Record) {
+      for (const sema::RecordInfo& r : p.records) {
+        if (r.decl != id) continue;
+        for (const ast::Attr& a : ast.records[d.index].attrs)
+          if (const sema::AttrInfo* info = within(a.nameRange, offset) ? r.attr(ast.str(a.name)) : nullptr) {
+            sema::Reference ref{a.nameRange, sema::RefKind::Attribute, id, uint32_t(info - r.attrs.data()), a.nameRange};
+            return range = a.nameRange, describeAttribute(p, ref);
+          }
+      }
+    }
     if (d.kind == ast::DeclKind::Request) {
       const sema::RequestInfo* r = nullptr;
       for (const sema::RequestInfo& info : p.requests)
@@ -81,6 +112,23 @@ std::string describeDeclarationSite(const DocView& doc, uint32_t offset, SourceR
   return {};
 }
 
+/// Hover over `t["key"]`: the row of the table's data.
+std::string describeRow(const DocView& doc, const RowLookup& lookup) {
+  const sema::CheckedProgram& p = *doc.snap.program;
+  const sema::TableInfo& t = *lookup.table;
+  if (!t.data) return {};
+  const sema::RecordInfo& rec = p.records[t.record.value];
+  std::string key = "`\"" + lookup.key + "\"`";
+  if (!lookup.row) return code(rec.name) + "\n\nno row " + key + " in table `" + t.name + "`";
+  std::string s = code(rec.name) + "\n\nrow " + key + " of table `" + t.name + "` (line " +
+                  std::to_string(lookup.row->line) + " of `" + t.path + "`):";
+  for (size_t i = 0; i < rec.attrs.size() && i < lookup.row->fields.size(); ++i) {
+    const std::optional<sema::ConstValue>& v = lookup.row->fields[i];
+    s += "\n- `" + rec.attrs[i].name + "`: " + (v ? "`" + p.formatValue(*v) + "`" : "absent");
+  }
+  return s;
+}
+
 }  // namespace
 
 json hover(const DocView& doc, Position pos) {
@@ -92,6 +140,11 @@ json hover(const DocView& doc, Position pos) {
     text = describeReference(doc, *ref);
     range = ref->use;
   }
+  if (text.empty())
+    if (std::optional<RowLookup> row = constantRowAt(doc, offset)) {
+      text = describeRow(doc, *row);
+      range = row->keyRange;
+    }
   if (text.empty()) text = describeDeclarationSite(doc, offset, range);
   if (text.empty()) {
     if (std::optional<std::pair<ast::ExprId, sema::TypeId>> e = exprAt(doc, offset)) {

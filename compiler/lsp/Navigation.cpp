@@ -1,18 +1,43 @@
 // textDocument/definition, textDocument/documentSymbol and textDocument/formatting.
+#include <filesystem>
+
 #include "format/Format.h"
 #include "lsp/Describe.h"
 #include "lsp/Features.h"
 #include "lsp/Query.h"
 
+namespace fs = std::filesystem;
+
 namespace pave::lsp {
 
 using json = nlohmann::json;
 
+namespace {
+
+/// A location in a table's data file: 1-based `line`, or its start when 0.
+json dataLocation(const DocView& doc, const sema::TableInfo& t, uint32_t line) {
+  std::string root = doc.snap.root;
+  if (fs::path(root).extension() == ".pave") root = fs::path(root).parent_path().string();  // a single-file unit
+  std::string file = t.data ? t.data->file : (fs::path(root.empty() ? "." : root) / t.path).lexically_normal().string();
+  std::error_code ec;
+  if (!fs::is_regular_file(file, ec)) return nullptr;
+  json at = {{"line", line ? line - 1 : 0}, {"character", 0}};
+  return {{"uri", pathToUri(fs::absolute(file).lexically_normal().string())}, {"range", {{"start", at}, {"end", at}}}};
+}
+
+}  // namespace
+
 json definition(const DocView& doc, Position pos) {
   if (!doc.current() || !doc.snap.program) return nullptr;
-  const sema::Reference* ref = referenceAt(doc, doc.lines().offset(pos));
-  if (!ref || !ref->target.valid()) return nullptr;
-  return locationJson(doc.snap, ref->target);
+  uint32_t offset = doc.lines().offset(pos);
+  const sema::Reference* ref = referenceAt(doc, offset);
+  if (ref && ref->target.valid()) return locationJson(doc.snap, ref->target);
+  // `from "path"` of a table: its data file; `t["key"]`: the row in the data file.
+  for (const sema::TableInfo& t : doc.snap.program->tables)
+    if (t.pathRange.file == doc.file && within(t.pathRange, offset)) return dataLocation(doc, t, 0);
+  if (std::optional<RowLookup> row = constantRowAt(doc, offset))
+    if (row->row) return dataLocation(doc, *row->table, row->row->line);
+  return nullptr;
 }
 
 namespace {
@@ -58,6 +83,7 @@ json children(const DocView& doc, const ast::Decl& d) {
       break;
     case ast::DeclKind::Principal: attrs(ast.principals[d.index].attrs); break;
     case ast::DeclKind::Context: attrs(ast.contexts[d.index].attrs); break;
+    case ast::DeclKind::Record: attrs(ast.records[d.index].attrs); break;
     case ast::DeclKind::Request:
       attrs(ast.requests[d.index].attrs);
       for (const ast::GrantDecl& g : ast.requests[d.index].grants)

@@ -166,7 +166,11 @@ void Server::publishLocked(Published& state) {
   for (const Diagnostic& d : snap.diagnostics)
     if (d.range.valid()) byFile[d.range.file.value].push_back(&d);
   std::set<std::string> uris;
-  for (const auto& [path, file] : snap.shown) {
+  // The unit's sources, and the data files of tables whose rows do not fit (`invalid-data`).
+  std::vector<std::pair<std::string, FileId>> files(snap.shown.begin(), snap.shown.end());
+  for (const auto& [path, file] : snap.dataFiles)
+    if (!snap.shown.count(path)) files.emplace_back(path, file);
+  for (const auto& [path, file] : files) {
     const std::vector<const Diagnostic*>& frontEnd = byFile[file.value];
     json params = publishParams(snap, path, frontEnd);
     std::string uri = params["uri"];

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "data/Tables.h"
 #include "driver/Compile.h"
 #include "driver/Files.h"
 #include "sema/Sema.h"
@@ -23,6 +24,88 @@ const ast::SourceFile* Snapshot::astFile(FileId f) const {
   for (const ast::SourceFile& file : ast.files)
     if (file.file == f) return &file;
   return nullptr;
+}
+
+namespace {
+
+/// A type with its ids and enum members: rows read for one program are valid for another
+/// only when these are equal (the rows' values carry type ids).
+std::string typeSignature(const sema::CheckedProgram& p, sema::TypeId t, int depth = 0) {
+  if (!t.valid() || t.value >= p.types.size() || depth > 8) return "?";
+  const sema::Type& ty = p.types.get(t);
+  std::string s = std::to_string(t.value) + ":" + std::to_string(int(ty.kind)) + ":" + std::to_string(ty.index);
+  if (ty.kind == sema::TypeKind::Enum && ty.index < p.enums.size())
+    for (const std::string& m : p.enums[ty.index].members) s += "," + m;
+  if (ty.elem.valid()) s += "<" + typeSignature(p, ty.elem, depth + 1) + ">";
+  return s;
+}
+
+std::string recordSignature(const sema::CheckedProgram& p, const sema::TableInfo& table) {
+  const sema::RecordInfo& rec = p.records[table.record.value];
+  std::string s = typeSignature(p, table.type) + " " + rec.name;
+  for (const sema::AttrInfo& a : rec.attrs) s += " " + a.name + (a.optional ? "?" : "") + "=" + typeSignature(p, a.type);
+  return s;
+}
+
+/// The file's modification time and size, or "-" when it cannot be read.
+std::string fileStamp(const std::string& file) {
+  std::error_code ec;
+  auto time = fs::last_write_time(file, ec);
+  if (ec) return "-";
+  auto size = fs::file_size(file, ec);
+  if (ec) return "-";
+  return std::to_string(time.time_since_epoch().count()) + "/" + std::to_string(size);
+}
+
+}  // namespace
+
+void Unit::loadTables(Snapshot& s, sema::CheckedProgram& program, const std::string& root, DiagnosticEngine& diags) {
+  for (sema::TableInfo& table : program.tables) {
+    if (program.types.isError(table.type) || table.path.empty() || !table.record.valid() ||
+        table.record.value >= program.records.size())
+      continue;
+    std::string file = (fs::path(root.empty() ? "." : root) / table.path).lexically_normal().string();
+    std::string key = file + "\n" + fileStamp(file) + "\n" + recordSignature(program, table);
+    s.dataKey += key + "\n";
+    auto it = tables_.find(key);
+    std::optional<FileId> shown;
+    if (it == tables_.end()) {
+      // Read this table alone: the program's other tables are in the cache or read next.
+      CachedTable entry;
+      DiagnosticEngine local;
+      size_t before = s.sources.size();
+      std::vector<sema::TableInfo> one;
+      one.push_back(std::move(table));
+      std::swap(program.tables, one);
+      data::loadTables(program, root, s.sources, local);
+      std::swap(program.tables, one);
+      table = std::move(one.front());
+      entry.data = table.data;
+      if (s.sources.size() > before) {
+        shown = FileId{static_cast<uint32_t>(before)};
+        entry.file = s.sources.path(*shown);
+        entry.text = std::string(s.sources.text(*shown));
+      }
+      for (Diagnostic& d : local.all()) {
+        entry.inDataFile.push_back(shown && d.range.file == *shown);
+        entry.diags.push_back(std::move(d));
+      }
+      it = tables_.emplace(key, std::move(entry)).first;
+    } else {
+      table.data = it->second.data;
+      if (!it->second.file.empty()) shown = s.sources.add(it->second.file, it->second.text);
+    }
+    CachedTable& entry = it->second;
+    entry.lastUse = buildCount_;
+    if (shown) s.dataFiles[entry.file] = *shown;
+    for (size_t i = 0; i < entry.diags.size(); ++i) {
+      Diagnostic d = entry.diags[i];
+      if (entry.inDataFile[i] && shown) d.range.file = *shown;
+      else d.range = table.pathRange.valid() ? table.pathRange : table.range;
+      diags.all().push_back(std::move(d));
+    }
+  }
+  for (auto it = tables_.begin(); it != tables_.end();) it = it->second.lastUse == buildCount_ ? std::next(it) : tables_.erase(it);
 }
 
 bool Unit::contains(const std::string& path) const {
@@ -140,12 +223,16 @@ std::shared_ptr<const Snapshot> Unit::build(const DocumentStore& docs, uint64_t 
   options.now = s->now;
   bool ok = false;
   auto program = std::make_shared<sema::CheckedProgram>(sema::checkForTools(s->ast, s->sources, diags, options, ok));
+  loadTables(*s, *program, configRoot, diags);
   s->program = std::move(program);
   s->programOk = ok && !diags.hasErrors();
 
+  std::set<uint32_t> dataFiles;
+  for (const auto& [path, file] : s->dataFiles) dataFiles.insert(file.value);
   for (Diagnostic& d : diags.all()) {
     if (d.severity == Severity::Off) continue;
-    if (d.range.valid() && !s->isCurrent(d.range.file) && d.kind != DiagKind::Syntax) continue;
+    if (d.range.valid() && !s->isCurrent(d.range.file) && d.kind != DiagKind::Syntax && !dataFiles.count(d.range.file.value))
+      continue;
     s->diagnostics.push_back(std::move(d));
   }
   std::stable_sort(s->diagnostics.begin(), s->diagnostics.end(), [](const Diagnostic& a, const Diagnostic& b) {

@@ -38,6 +38,11 @@ struct Snapshot {
   std::vector<LineIndex> lines;         // by FileId
   std::string configError;              // a broken pave.toml
   std::map<std::string, Severity> severities;  // pave.toml [lint], for the analyzer's findings
+  /// Data files of tables with an `invalid-data` diagnostic: path → the text shown.
+  std::map<std::string, FileId> dataFiles;
+  /// What the tables' data was read from (each file's path, time and size), for the
+  /// analyzer's cache key: a data change is a rebuild.
+  std::string dataKey;
 
   std::optional<FileId> fileOf(const std::string& path) const;
   bool isCurrent(FileId f) const { return current.count(f.value) != 0; }
@@ -89,6 +94,19 @@ class Unit {
   };
   std::map<std::string, std::vector<std::unique_ptr<CachedParse>>> parses_;
   uint64_t buildCount_ = 0;
+
+  /// Reads the tables' data files (data::loadTables), each only when the file (path, time,
+  /// size) or the table's record type changed since the last build.
+  void loadTables(Snapshot& s, sema::CheckedProgram& program, const std::string& root, DiagnosticEngine& diags);
+  struct CachedTable {
+    std::shared_ptr<const sema::TableData> data;  // null when the file could not be used
+    std::vector<Diagnostic> diags;                // its `invalid-data` diagnostics
+    std::vector<bool> inDataFile;                 // per diagnostic: located in the data file
+    std::string file;                             // the data file's path, when diagnostics are in it
+    std::string text;                             //   and its text
+    uint64_t lastUse = 0;
+  };
+  std::map<std::string, CachedTable> tables_;  // by data file, its time and size and the record type
 };
 
 }  // namespace pave::lsp

@@ -27,6 +27,8 @@ function clientOptions(): LanguageClientOptions {
       fileEvents: [
         vscode.workspace.createFileSystemWatcher('**/*.pave'),
         vscode.workspace.createFileSystemWatcher('**/pave.toml'),
+        // Tables' data files (SPEC §2.3): a change is read again and checked.
+        vscode.workspace.createFileSystemWatcher('**/*.{json,jsonl}'),
       ],
     },
   };
