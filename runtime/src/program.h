@@ -300,6 +300,7 @@ struct LoadedBundle::Impl {
   std::vector<Value> tables;
   std::vector<std::unique_ptr<Value[]>> table_storage;
   std::vector<TableIndex> table_index;
+  std::vector<std::vector<Value>> table_pools;  // set and map attribute elements
   std::vector<RequestIndex> requests;
   std::vector<uint32_t> rules_by_name;                  // rule indices sorted by name
   // Binding without JSON: per principal type its attributes, and the context's.
