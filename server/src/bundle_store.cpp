@@ -79,7 +79,9 @@ std::string bundleInfoJson(const rt::LoadedBundle& b, const std::string& source,
   });
   // Members in the order of SPEC §10.2 (nlohmann sorts keys, so the object is built as text).
   std::string s = "{\"name\":" + str(m.meta.name).dump() + ",\"revision\":" + str(m.meta.revision).dump() +
-                  ",\"digest\":\"sha256:" + std::string(b.digestHex()) + "\",\"signed\":" +
+                  ",\"digest\":\"sha256:" + std::string(b.digestHex()) + "\"" +
+                  (m.meta.data_digest == rt::kNone ? "" : ",\"data_digest\":" + str(m.meta.data_digest).dump()) +
+                  ",\"signed\":" +
                   (b.isSigned() ? "true" : "false") + ",\"key\":" +
                   (b.signerKeyHex().empty() ? std::string("null") : "\"sha256:" + std::string(b.signerKeyHex()) + "\"") +
                   ",\"loaded_at\":\"" + millis(loaded_at_ms) + "\",\"source\":" + json(source).dump() +

@@ -80,7 +80,8 @@ std::string syntheticDeny(const std::string& code, const std::string& message, c
     const rt::Bundle& m = gen->bundle->model();
     auto opt = [&](rt::StrId id) { return id == rt::kNone ? json(nullptr) : json(std::string(m.str(id))); };
     bundle = "{\"name\":" + opt(m.meta.name).dump() + ",\"revision\":" + opt(m.meta.revision).dump() +
-             ",\"digest\":\"sha256:" + std::string(gen->bundle->digestHex()) + "\"}";
+             ",\"digest\":\"sha256:" + std::string(gen->bundle->digestHex()) + "\"" +
+             (m.meta.data_digest == rt::kNone ? "" : ",\"data_digest\":" + opt(m.meta.data_digest).dump()) + "}";
   }
   return "{\"decision\":\"deny\",\"request_type\":null,\"rules\":[],\"deny_rules\":[],\"exceptions\":[],"
          "\"approvals\":[],\"grants\":{},\"reasons\":[],\"errors\":[{\"code\":" +

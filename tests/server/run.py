@@ -243,6 +243,32 @@ class Tests:
         self.check("warned at start", "--allow-unsigned" in s.stderr(), s.stderr())
         s.stop()
 
+    def test_tables_data_digest(self):
+        # A bundle with a table (SPEC §2.3): /v1/bundle and every decision name its data digest.
+        src = self.path("src-tables")
+        os.makedirs(os.path.join(src, "data"), exist_ok=True)
+        with open(os.path.join(src, "policy.pave"), "w") as f:
+            f.write('namespace t;\nprincipal Human { team: String }\nrequest Role for Human { account: String }\n'
+                    'record Account { owner: String }\n'
+                    'table accounts: Map<String, Account> from "data/accounts.json";\n'
+                    'allow own on Role when request.account in accounts and accounts[request.account].owner == principal.team;\n')
+        with open(os.path.join(src, "data", "accounts.json"), "w") as f:
+            f.write('{"1": {"owner": "team-a"}}')
+        out = self.path("tables.pvb")
+        self.run(["build", src, "-o", out, "--now", NOW, "--no-analyze"])
+        s = self.serve(["--bundle", out, "--allow-unsigned"])
+        _, info, _ = s.request("GET", "/v1/bundle")
+        info = json.loads(info)
+        self.check("/v1/bundle names the data digest after the digest",
+                   list(info)[:4] == ["name", "revision", "digest", "data_digest"]
+                   and info["data_digest"].startswith("sha256:"), info)
+        _, body = s.decide({"type": "Role", "principal": {"type": "Human", "team": "team-a"},
+                            "request": {"account": "1"}, "context": {"time": "2026-11-27T10:00:00Z"}})
+        d = json.loads(body)
+        self.check("a decision with a table lookup", d["decision"] == "allow", d)
+        self.check("the decision names the data digest", d["bundle"].get("data_digest") == info.get("data_digest"), d)
+        s.stop()
+
     def test_no_bundle_yet(self):
         missing = self.path("missing.pvb")
         s = self.serve(["--bundle", missing, "--allow-unsigned"])
