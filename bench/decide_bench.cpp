@@ -18,6 +18,7 @@
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
+#include <unordered_map>
 #include <array>
 #include <cstdio>
 #include <cstdlib>
@@ -155,12 +156,42 @@ void mergeScopes(NativeDecision& d, std::initializer_list<std::string_view> add)
   }
 }
 
+// The catalog (examples/data/accounts.json and teams.jsonl) as an enforcement point would
+// hold it: hash maps keyed by account and by team.
+struct NativeAccount {
+  std::string_view owner;
+  Env env;
+  bool frozen;
+};
+const std::unordered_map<std::string_view, NativeAccount>& nativeAccounts() {
+  static const std::unordered_map<std::string_view, NativeAccount> m = {
+      {"111122223333", {"team-payments", Env::dev, false}},  {"222233334444", {"team-payments", Env::staging, false}},
+      {"444455556666", {"team-payments", Env::prod, false}}, {"555566667777", {"team-ledger", Env::dev, true}},
+      {"777788889999", {"team-ledger", Env::prod, false}}};
+  return m;
+}
+const std::unordered_map<std::string_view, std::vector<std::string_view>>& nativeTeamLeads() {
+  static const std::unordered_map<std::string_view, std::vector<std::string_view>> m = {
+      {"team-payments", {"lena@acme.io"}}, {"team-ledger", {"omar@acme.io", "iris@acme.io"}}, {"team-observability", {}}};
+  return m;
+}
+
 __attribute__((noinline)) void nativeCloudRole(const NativeCloudRoleInput& in, NativeDecision& d) {
   d.reset();
+  const auto& accounts = nativeAccounts();
+  auto acct = accounts.find(in.account);
+  const NativeAccount* account = acct == accounts.end() ? nullptr : &acct->second;
   const bool human = in.principal == PrincipalKind::Human, workload = in.principal == PrincipalKind::Workload;
   // Rules in qualified-name order, like the VM's.
   bool break_glass = in.break_glass;
-  bool admin_roles = in.role == "admin" && in.duration <= 3600;
+  bool admin_roles = in.role == "admin" && account && in.duration <= 3600;
+  bool catalog_mismatch = !(account && account->owner == in.owner && !account->frozen);
+  bool lead_prod_read = false;
+  if (human && account && account->env == Env::prod && in.role == "reader" && in.duration <= 3600) {
+    auto team = nativeTeamLeads().find(account->owner);
+    if (team != nativeTeamLeads().end())
+      lead_prod_read = std::find(team->second.begin(), team->second.end(), in.email) != team->second.end();
+  }
   bool human_nonprod = human && (in.env == Env::dev || in.env == Env::staging) && in.duration <= 4 * 3600;
   bool human_prod = human && in.env == Env::prod && in.duration <= 3600 && in.justification &&
                     in.justification->size() >= 20;
@@ -172,24 +203,28 @@ __attribute__((noinline)) void nativeCloudRole(const NativeCloudRoleInput& in, N
   bool unattested = workload && !in.attested;
 
   if (break_glass) d.deny_rules.push("acme.break_glass_requests");
+  if (catalog_mismatch) d.deny_rules.push("acme.cloud.catalog_mismatch");
   if (untagged) d.deny_rules.push("acme.cloud.untagged_session");
   if (offsite) d.deny_rules.push("acme.offsite_prod");
   if (unattested) d.deny_rules.push("acme.unattested_workload");
   if (admin_roles) d.rules.push("acme.cloud.admin_roles");
   if (human_nonprod) d.rules.push("acme.cloud.human_nonprod");
   if (human_prod) d.rules.push("acme.cloud.human_prod");
+  if (lead_prod_read) d.rules.push("acme.cloud.lead_prod_read");
   if (after_hours) d.rules.push("acme.cloud.workload_after_hours");
   if (own_account) d.rules.push("acme.cloud.workload_own_account");
   if (d.deny_rules.n) {
     d.outcome = Outcome::Deny;
     if (break_glass) d.reasons.push("break-glass access goes through the incident process");
+    if (catalog_mismatch)
+      d.reasons.push("the account is not in the catalog, is frozen, or owned by another team than the request says");
     if (untagged) d.reasons.push("cloud role sessions need a cost-center tag");
     if (offsite) d.reasons.push("production requests from people must come from the corporate network");
     if (unattested) d.reasons.push("workload identity must be attested");
     return;
   }
   bool approval = admin_roles || human_prod || after_hours;
-  if (!approval && !human_nonprod && !own_account) {
+  if (!approval && !human_nonprod && !own_account && !lead_prod_read) {
     d.reasons.push("no-matching-rule");
     return;
   }
@@ -202,7 +237,7 @@ __attribute__((noinline)) void nativeCloudRole(const NativeCloudRoleInput& in, N
   if (admin_roles) {
     ttl(1800), mergeScopes(d, {"admin"});
     NativeDecision::Appr a{"acme.cloud.admin_roles", {}, 2};
-    std::string_view leads = d.concat(in.owner, "-leads");
+    std::string_view leads = d.concat(account->owner, "-leads");
     if (leads < "security") a.groups.push(leads), a.groups.push("security");
     else a.groups.push("security"), a.groups.push(leads);
     d.approvals.push(a);
@@ -220,6 +255,7 @@ __attribute__((noinline)) void nativeCloudRole(const NativeCloudRoleInput& in, N
     a.groups.push(d.concat(in.owner_of_workload, "-oncall"));
     d.approvals.push(a);
   }
+  if (lead_prod_read) ttl(in.duration), mergeScopes(d, {"read"});
   if (own_account) ttl(in.duration), mergeScopes(d, {"deploy"});
 }
 
