@@ -113,7 +113,7 @@ class SchemaLowering {
       out.keys.reserve(t.data->rows.size());
       out.rows.reserve(t.data->rows.size());
       for (const sema::TableRow& row : t.data->rows) {
-        out.keys.push_back(b_.intern(row.key));
+        out.keys.push_back(row.key);
         rt::Const c;
         c.type = rowType;
         c.elems.reserve(row.fields.size());

@@ -233,7 +233,8 @@ struct Writer {
       std::vector<uint8_t> rows;
       ByteWriter rw(rows);
       for (size_t i = 0; i < t.keys.size() && i < t.rows.size(); ++i) {
-        rw.var(t.keys[i]);
+        rw.var(t.keys[i].size());
+        rw.bytes(t.keys[i].data(), t.keys[i].size());
         const Const& row = t.rows[i];
         if (row.elems.size() != rec->attrs.size()) fail("table row with a wrong attribute count");
         for (size_t a = 0; a < rec->attrs.size() && a < row.elems.size(); ++a) {

@@ -301,6 +301,7 @@ struct LoadedBundle::Impl {
   std::vector<std::unique_ptr<Value[]>> table_storage;
   std::vector<TableIndex> table_index;
   std::vector<std::vector<Value>> table_pools;  // set and map attribute elements
+  std::vector<std::unique_ptr<uint8_t[]>> table_bytes;  // each table's rows as encoded (keys)
   std::vector<RequestIndex> requests;
   std::vector<uint32_t> rules_by_name;                  // rule indices sorted by name
   // Binding without JSON: per principal type its attributes, and the context's.

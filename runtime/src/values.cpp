@@ -2,6 +2,7 @@
 #include <cstring>
 
 #include "bytes.h"
+#include "format.h"
 #include "program.h"
 
 namespace pave::rt {
@@ -224,11 +225,23 @@ bool materializeTables(LoadedBundle::Impl& impl, std::string* error) {
     std::vector<Value> pool;
     pool.reserve(t.encoded_size / 4);  // a guess that saves most regrowth (not a bound)
     std::vector<std::pair<Value*, size_t>> fixups;
-    RowDecoder d{impl, rec, ByteReader(t.encoded, t.encoded_size), pool, fixups, {}};
+    // Row keys are written in the rows (not in the string table): keep a copy of the rows'
+    // bytes, which the keys' values point into.
+    auto bytes = std::make_unique<uint8_t[]>(t.encoded_size);
+    if (t.encoded_size) std::memcpy(bytes.get(), t.encoded, t.encoded_size);
+    RowDecoder d{impl, rec, ByteReader(bytes.get(), t.encoded_size), pool, fixups, {}};
     std::string_view prev;
     for (size_t i = 0; i < n && !d.r.failed; ++i) {
-      std::string_view key = d.str();
-      if (d.r.failed) break;
+      uint64_t len = d.r.var();
+      if (d.r.failed || len > d.r.remaining()) {
+        d.bad("row key out of bounds");
+        break;
+      }
+      std::string_view key = d.r.bytes(size_t(len));
+      if (!validUtf8(key)) {
+        d.bad("a row key that is not UTF-8");
+        break;
+      }
       if (i > 0 && !(prev < key)) {
         d.bad("keys not sorted or duplicated");
         break;
@@ -255,6 +268,7 @@ bool materializeTables(LoadedBundle::Impl& impl, std::string* error) {
       return false;
     }
     for (auto& [v, at] : fixups) v->elems = pool.data() + at;
+    impl.table_bytes.push_back(std::move(bytes));
     impl.table_pools.push_back(std::move(pool));  // moved, not copied: the pointers stay valid
     t.encoded = nullptr;  // the bytes are the caller's, gone after the load
     t.encoded_size = 0;

@@ -126,7 +126,7 @@ struct Verifier {
       const RecordDecl& rec = b.records[ts[ts[t.type].elem].enum_index];
       if (t.keys.size() != t.rows.size()) return fail("table with mismatched keys and rows");
       for (size_t i = 0; i < t.rows.size(); ++i) {
-        if (i > 0 && b.strings[t.keys[i - 1]] >= b.strings[t.keys[i]])
+        if (i > 0 && t.keys[i - 1] >= t.keys[i])
           return fail("table '" + b.strings[t.name] + "': keys not sorted or duplicated");
         const Const& row = t.rows[i];
         if (row.elems.size() != rec.attrs.size()) return fail("table row with a wrong attribute count");

@@ -171,13 +171,14 @@ struct RecordDecl {
   std::vector<Attribute> attrs;  // attribute index = position
 };
 
-// A table: rows sorted by key text (bytewise), keys unique. A row is a Const of the
+// A table: rows sorted by key (bytewise), keys unique. A row is a Const of the
 // record's type whose `elems` hold one value per attribute; an absent optional attribute
 // is a Const with `type == kNone`.
 struct Table {
   StrId name;                    // qualified
   TypeId type = kNone;           // Map<String, record>
-  std::vector<StrId> keys;       // written by the compiler; empty in a loaded bundle
+  std::vector<std::string> keys;  // row keys (not in the string table: one string per row);
+                                  // written by the compiler, empty in a loaded bundle
   std::vector<Const> rows;       // likewise: the loader decodes rows straight into run-time values
   uint32_t row_count = 0;        // a loaded bundle's number of rows
   // Internal to the loader: the encoded rows, valid only while the bundle loads.

@@ -22,7 +22,7 @@ struct WithTable {
     Table t;
     t.name = b.intern("acme.accounts");
     t.type = tTable;
-    t.keys = {b.intern("111"), b.intern("222")};
+    t.keys = {"111", "222"};
     t.rows = {row("team-a", 0, std::nullopt), row("team-b", 2, true)};
     b.tables.push_back(std::move(t));
     b.meta.data_digest = b.intern("sha256:00");
@@ -138,7 +138,7 @@ TEST(Tables, ManyRowsUseTheHashIndex) {
   for (int i = 0; i < 5000; ++i) {
     char key[16];
     std::snprintf(key, sizeof key, "k%05d", i);
-    t.keys.push_back(c.b.intern(key));
+    t.keys.push_back(key);
     t.rows.push_back(w.row(i % 2 ? "team-a" : "team-b", 0, std::nullopt));
   }
   c.rule("acme.owned_by_a", Effect::Allow, {c.cloudRole}, {inTable(c), rowAttr(c, Op::GET_FIELD, 0, "team-a")});
