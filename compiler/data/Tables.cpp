@@ -33,7 +33,7 @@ class RowChecker {
       if (error.empty()) error = path + ": " + what;
       return std::nullopt;
     };
-    auto want = [&](const char* what) { return fail("expected " + std::string(what) + ", found " + jsonKind(v)); };
+    auto want = [&](const std::string& what) { return fail("expected " + what + ", found " + jsonKind(v)); };
     switch (ty.kind) {
       case TypeKind::Bool:
         if (!v.is_boolean()) return want("a Bool (true or false)");
