@@ -33,7 +33,8 @@ struct Demand {
 
 class BoundWalker {
  public:
-  BoundWalker(const sema::CheckedProgram& p, sema::RequestId type) : p_(p), req_(p.requests[type.value]) {}
+  BoundWalker(const sema::CheckedProgram& p, sema::RequestId type, const TableModels& tables)
+      : p_(p), req_(p.requests[type.value]), tables_(tables) {}
 
   std::vector<Demand> demands;
   std::set<std::string> distinct;  // sets and maps whose size or equality is observed
@@ -52,7 +53,18 @@ class BoundWalker {
         if (seen_.insert(key + "|" + s).second) demands.push_back({s, amount * mult, f});
     };
     switch (e.kind) {
-      case CExprKind::Table: exact = false; break;  // content not encoded exactly: no unsat proof
+      case CExprKind::Field: {
+        // A set or map of an abstract table is any set: bounded like an input set. Sets of
+        // rows known exactly are literal sets (see literalSize); the largest one must be
+        // counted when the same name also stands for the abstract rest.
+        const sema::Type& t = p_.types.get(e.type);
+        if ((t.kind == TypeKind::Set || t.kind == TypeKind::Map) && !inputs(id).empty()) {
+          uint64_t known = knownSize(id);
+          std::string name = inputs(id)[0];
+          if (known && seen_.insert("known|" + name).second) demands.push_back({name, known, {}});
+        }
+        break;
+      }
       case CExprKind::InSet:
       case CExprKind::InMap: demand(kid(1), 1); break;
       case CExprKind::SetContains:
@@ -89,6 +101,7 @@ class BoundWalker {
       }
       case CExprKind::SetSize:
       case CExprKind::MapSize:
+        if (p_.expr(kid(0)).kind == CExprKind::Table) break;  // a table's size is its own number
         // A size compared with something other than a constant: no bound is known.
         exact = false;
         demand(kid(0), 2);
@@ -125,7 +138,8 @@ class BoundWalker {
         if (e.root() == sema::Root::Principal) return true;
         if (e.optional()) return true;
         break;
-      case CExprKind::Has: return false;
+      case CExprKind::Has: return p_.expr(p_.child(id, 0)).kind == CExprKind::Field;  // `has(t[k].a)`: the lookup
+      case CExprKind::Field: return true;  // a lookup can miss
       default: break;
     }
     for (uint32_t i = 0; i < e.numChildren; ++i)
@@ -139,6 +153,7 @@ class BoundWalker {
       const CExpr& s = p_.expr(p_.child(id, side));
       const CExpr& c = p_.expr(p_.child(id, 1 - side));
       if ((s.kind != CExprKind::SetSize && s.kind != CExprKind::MapSize) || c.kind != CExprKind::Literal) continue;
+      if (p_.expr(p_.child(p_.child(id, side), 0)).kind == CExprKind::Table) return false;
       int64_t v = p_.constant(sema::ConstId{c.a}).i;
       uint64_t need = v < 0 ? 1 : uint64_t(v) + 2;
       CExprId set = p_.child(p_.child(id, side), 0);
@@ -154,8 +169,35 @@ class BoundWalker {
     return false;
   }
 
+  // The table of a `t[k].attr` node, or null.
+  const TableModel* tableOf(CExprId field, uint32_t* index = nullptr) const {
+    const CExpr& e = p_.expr(field);
+    if (e.kind != CExprKind::Field) return nullptr;
+    CExprId row = p_.child(field, 0);
+    if (p_.expr(row).kind != CExprKind::MapIndex) return nullptr;
+    const CExpr& t = p_.expr(p_.child(row, 0));
+    if (t.kind != CExprKind::Table || t.a >= tables_.size()) return nullptr;
+    if (index) *index = t.a;
+    return &tables_[t.a];
+  }
+
+  // The largest set or map of an attribute among the rows known exactly.
+  uint64_t knownSize(CExprId field) const {
+    const TableModel* m = tableOf(field);
+    uint64_t n = 0;
+    if (!m) return 0;
+    uint32_t attr = p_.expr(field).b;
+    for (const auto& [key, row] : m->known)
+      if (row && attr < row->fields.size() && row->fields[attr]) {
+        const sema::ConstValue& v = *row->fields[attr];
+        n = std::max<uint64_t>(n, v.kind == sema::ConstValue::Kind::Map ? v.entries.size() : v.elems.size());
+      }
+    return n;
+  }
+
   uint64_t literalSize(CExprId id) const {
     const CExpr& e = p_.expr(id);
+    if (const TableModel* m = tableOf(id); m && m->closed) return knownSize(id);
     if (e.kind == CExprKind::Literal) {
       const sema::ConstValue& v = p_.constant(sema::ConstId{e.a});
       return v.kind == sema::ConstValue::Kind::Map ? v.entries.size() : v.elems.size();
@@ -172,6 +214,11 @@ class BoundWalker {
       out = inputs(p_.child(id, 1));
       std::vector<std::string> f = inputs(p_.child(id, 2));
       out.insert(out.end(), f.begin(), f.end());
+      return out;
+    }
+    uint32_t table = 0;
+    if (const TableModel* m = tableOf(id, &table)) {
+      if (!m->closed) out.push_back(tableVarName(p_, table, p_.str(sema::StrId{e.a})));
       return out;
     }
     if (e.kind != CExprKind::Attr) return out;
@@ -192,13 +239,20 @@ class BoundWalker {
 
   const sema::CheckedProgram& p_;
   const sema::RequestInfo& req_;
+  const TableModels& tables_;
   std::set<std::string> seen_;
 };
 
 }  // namespace
 
-SetBounds computeBounds(const sema::CheckedProgram& p, sema::RequestId type, const std::vector<CExprId>& roots) {
-  BoundWalker w(p, type);
+SetBounds computeBounds(const sema::CheckedProgram& p, sema::RequestId type, const std::vector<CExprId>& roots,
+                        const TableModels* tables) {
+  TableModels own;
+  if (!tables) {
+    own = defaultTableModels(p);
+    tables = &own;
+  }
+  BoundWalker w(p, type, *tables);
   for (CExprId r : roots) w.walk(r, {}, 1);
   SetBounds out;
   out.exact = w.exact;

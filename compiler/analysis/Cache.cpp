@@ -16,7 +16,7 @@ namespace {
 // findings do (a new lint, a new encoding), and with the compiler's version, so that a
 // newer `pave` never reuses what an older one found (a cache from before the
 // `unbounded-duration` lint hid its findings).
-constexpr int kAnalyzerGeneration = 2;
+constexpr int kAnalyzerGeneration = 3;
 const std::string kMagic = "pave-analysis-cache 2 gen " + std::to_string(kAnalyzerGeneration) + " pave " PAVE_VERSION;
 
 uint64_t fnv1a(std::string_view text, uint64_t seed) {

@@ -48,7 +48,80 @@ std::vector<RuleId> rulesOf(const CheckedProgram& p, RequestId t) {
   return out;
 }
 
-SetBounds jointBounds(const CheckedProgram& a, RequestId ta, const CheckedProgram& b, RequestId tb) {
+// The record type of a table, spelled so that two versions can be compared.
+std::string recordShape(const CheckedProgram& p, const sema::TableInfo& t) {
+  std::string s = p.typeName(t.type);
+  for (const sema::AttrInfo& a : p.records[t.record.value].attrs)
+    s += " " + a.name + ":" + p.typeName(a.type) + (a.optional ? "?" : "");
+  return s;
+}
+
+std::string rowText(const CheckedProgram& p, const sema::TableRow& row) {
+  std::string s;
+  for (const auto& f : row.fields) s += (f ? p.formatValue(*f) : std::string("\x01")) + '\x1f';
+  return s;
+}
+
+}  // namespace
+
+void diffTableModels(const CheckedProgram& a, const CheckedProgram& b, TableModels& ma, TableModels& mb,
+                     std::vector<TableChange>* changes) {
+  ma = defaultTableModels(a);
+  mb = defaultTableModels(b);
+  // By default each version's tables are its own: exact, or any content of their own.
+  for (TableModel& m : ma) m.name += "@old";
+  for (TableModel& m : mb) m.name += "@new";
+  for (size_t j = 0; j < b.tables.size(); ++j) {
+    const sema::TableInfo& tb = b.tables[j];
+    size_t i = 0;
+    while (i < a.tables.size() && a.tables[i].name != tb.name) ++i;
+    if (i == a.tables.size()) continue;
+    const sema::TableInfo& ta = a.tables[i];
+    if (!ta.data || !tb.data) continue;
+    if (recordShape(a, ta) != recordShape(b, tb)) {
+      if (changes) changes->push_back({tb.name, 0, true});
+      continue;
+    }
+    bool bothExact = ma[i].closed && mb[j].closed;  // both small: each exact
+    // Rows equal in both versions share one abstract content; the keys whose rows differ
+    // (changed, added, removed) are encoded exactly in each, so the cost follows the change.
+    std::vector<std::pair<std::string, const sema::TableRow*>> ka, kb;
+    const auto& ra = ta.data->rows;
+    const auto& rb = tb.data->rows;
+    size_t x = 0, y = 0, bytes = 0, changed = 0;
+    bool small = true;
+    auto add = [&](const sema::TableRow* r1, const sema::TableRow* r2) {
+      ++changed;
+      if (!small || bothExact) return;
+      const std::string& key = r1 ? r1->key : r2->key;
+      ka.emplace_back(key, r1);
+      kb.emplace_back(key, r2);
+      bytes += (r1 ? rowStringBytes(*r1) : 0) + (r2 ? rowStringBytes(*r2) : 0);
+      small = ka.size() <= kExactTableRows && bytes <= 2 * kExactTableBytes;
+    };
+    while (x < ra.size() || y < rb.size()) {
+      if (y == rb.size() || (x < ra.size() && ra[x].key < rb[y].key)) {
+        add(&ra[x++], nullptr);
+      } else if (x == ra.size() || rb[y].key < ra[x].key) {
+        add(nullptr, &rb[y++]);
+      } else {
+        if (rowText(a, ra[x]) != rowText(b, rb[y])) add(&ra[x], &rb[y]);
+        ++x, ++y;
+      }
+    }
+    if (changes && changed) changes->push_back({tb.name, changed, false});
+    if (!small || bothExact) continue;  // too large a change: each version's content is any content
+    ma[i].known = std::move(ka);
+    mb[j].known = std::move(kb);
+    ma[i].closed = mb[j].closed = false;
+    ma[i].name = mb[j].name = "tbl." + tb.name;
+  }
+}
+
+namespace {
+
+SetBounds jointBounds(const CheckedProgram& a, RequestId ta, const CheckedProgram& b, RequestId tb,
+                      const TableModels& ma, const TableModels& mb) {
   auto roots = [](const CheckedProgram& p, RequestId t) {
     std::vector<sema::CExprId> out;
     for (RuleId r : rulesOf(p, t)) {
@@ -59,7 +132,7 @@ SetBounds jointBounds(const CheckedProgram& a, RequestId ta, const CheckedProgra
     }
     return out;
   };
-  SetBounds x = computeBounds(a, ta, roots(a, ta)), y = computeBounds(b, tb, roots(b, tb));
+  SetBounds x = computeBounds(a, ta, roots(a, ta), &ma), y = computeBounds(b, tb, roots(b, tb), &mb);
   // Entries either formula needs must all be kept, so demands add up.
   for (const auto& [name, n] : y.count) x.count[name] += n;
   x.distinct.insert(y.distinct.begin(), y.distinct.end());
@@ -91,9 +164,11 @@ std::string summary(const json& d) {
 class TypeDiff {
  public:
   TypeDiff(z3::context& ctx, const CheckedProgram& a, RequestId ta, const CheckedProgram& b, RequestId tb,
-           Confirmer& ca, Confirmer& cb, unsigned timeoutMs, DiffResult& out)
+           Confirmer& ca, Confirmer& cb, const TableModels& ma, const TableModels& mb, unsigned timeoutMs,
+           DiffResult& out)
       : ctx_(ctx), a_(a), b_(b), ta_(ta), tb_(tb), ca_(ca), cb_(cb), timeout_(timeoutMs), out_(out),
-        bounds_(jointBounds(a, ta, b, tb)), ea_(ctx, a, ta, bounds_), eb_(ctx, b, tb, bounds_), da_(ea_), db_(eb_),
+        bounds_(jointBounds(a, ta, b, tb, ma, mb)), ea_(ctx, a, ta, bounds_, &ma), eb_(ctx, b, tb, bounds_, &mb),
+        da_(ea_), db_(eb_),
         ra_(rulesOf(a, ta)), rb_(rulesOf(b, tb)), oa_(da_.outcome(ra_)), ob_(db_.outcome(rb_)) {}
 
   // Returns the number of changes found.
@@ -161,7 +236,8 @@ class TypeDiff {
     for (int attempt = 0; attempt < 3; ++attempt) {
       z3::check_result r = s.check();
       if (r == z3::unsat) {
-        if (!bounds_.exact) out_.inconclusive.push_back(name + ": " + what + " (sets too large to bound)");
+        if (!bounds_.exact || !ea_.proves() || !eb_.proves())
+          out_.inconclusive.push_back(name + ": " + what + " (sets too large to bound)");
         return std::nullopt;
       }
       if (r == z3::unknown) {
@@ -207,6 +283,8 @@ bool diffPrograms(const CheckedProgram& before, const SourceManager& beforeSourc
   initSolver();
   z3::context ctx;
   Confirmer ca(ba), cb(bb);
+  TableModels ma, mb;
+  diffTableModels(before, after, ma, mb, &out.tables);
   for (const sema::RequestInfo& r : before.requests)
     if (!after.findRequest(r.name)) out.removed.push_back(r.name);
   for (uint32_t i = 0; i < after.requests.size(); ++i) {
@@ -221,7 +299,7 @@ bool diffPrograms(const CheckedProgram& before, const SourceManager& beforeSourc
       out.schemaChanged.push_back(name);
       continue;
     }
-    TypeDiff d(ctx, before, *old, after, tb, ca, cb, options.timeoutMs, out);
+    TypeDiff d(ctx, before, *old, after, tb, ca, cb, ma, mb, options.timeoutMs, out);
     if (d.run() == 0) out.unchanged.push_back(name);
   }
   for (auto* list : {&out.added, &out.removed, &out.schemaChanged, &out.unchanged}) std::sort(list->begin(), list->end());
@@ -242,6 +320,10 @@ std::string diffText(const DiffResult& r) {
   list("Added request types", r.added);
   list("Removed request types", r.removed);
   list("Request types whose inputs changed (not compared)", r.schemaChanged);
+  for (const TableChange& t : r.tables)
+    s += "Data of table `" + t.table + "`: " +
+         (t.recordChanged ? std::string("its record type changed") : std::to_string(t.rows) + (t.rows == 1 ? " row" : " rows") + " changed, added or removed") +
+         "\n\n";
   std::string current;
   for (const DiffChange& c : r.changes) {
     if (c.requestType != current) {
@@ -286,7 +368,15 @@ json diffJson(const DiffResult& r) {
     }
     changes.push_back(o);
   }
+  json tables = json::array();
+  for (const TableChange& t : r.tables) {
+    json o = {{"table", t.table}};
+    if (t.recordChanged) o["record_changed"] = true;
+    else o["rows"] = t.rows;
+    tables.push_back(o);
+  }
   return {{"changed", r.changed()},
+          {"data_changed", tables},
           {"added", r.added},
           {"removed", r.removed},
           {"schema_changed", r.schemaChanged},

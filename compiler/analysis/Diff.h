@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "analysis/Encoder.h"
 #include "sema/Program.h"
 #include "source/Source.h"
 
@@ -22,7 +23,15 @@ struct DiffChange {
   nlohmann::json before, after;  // the two decisions on the witness
 };
 
+/// A table whose data differs between the versions (same name in both).
+struct TableChange {
+  std::string table;
+  size_t rows = 0;             // keys whose rows differ (changed, added or removed)
+  bool recordChanged = false;  // the record type differs (rows not compared)
+};
+
 struct DiffResult {
+  std::vector<TableChange> tables;  // informative: decisions are what `changes` lists
   std::vector<std::string> added, removed;  // request types only in one version
   std::vector<std::string> schemaChanged;   // request types whose inputs differ (not compared)
   std::vector<std::string> unchanged;       // request types with no change
@@ -34,6 +43,14 @@ struct DiffResult {
 struct DiffOptions {
   unsigned timeoutMs = 5000;
 };
+
+/// How `pave diff` encodes the tables of the two versions: small tables exactly with
+/// their own data; a large table present in both with the same record type as one shared
+/// abstract content for the keys whose rows are equal in both, and exactly (each version
+/// its own row, or absent) for the keys whose rows differ, up to `kExactTableRows` of them;
+/// any other table as any content of its own.
+void diffTableModels(const sema::CheckedProgram& before, const sema::CheckedProgram& after, TableModels& beforeModels,
+                     TableModels& afterModels, std::vector<TableChange>* changes = nullptr);
 
 bool diffPrograms(const sema::CheckedProgram& before, const SourceManager& beforeSources,
                   const sema::CheckedProgram& after, const SourceManager& afterSources, const DiffOptions& options,

@@ -1,7 +1,9 @@
 #include "analysis/Encoder.h"
 
 #include <algorithm>
+#include <functional>
 #include <limits>
+#include <set>
 
 #include "syntax/Literals.h"
 
@@ -46,8 +48,14 @@ std::string principalVarName(const sema::CheckedProgram& p, uint32_t principal, 
   return "p." + p.principals[principal].name + "." + std::string(attr);
 }
 
-Encoder::Encoder(z3::context& ctx, const sema::CheckedProgram& p, sema::RequestId type, const SetBounds& bounds)
-    : ctx_(ctx), p_(p), type_(type), req_(p.requests[type.value]), bounds_(bounds), ptype_(ctx.int_const("ptype")) {
+Encoder::Encoder(z3::context& ctx, const sema::CheckedProgram& p, sema::RequestId type, const SetBounds& bounds,
+                 const TableModels* tables)
+    : ctx_(ctx), p_(p), type_(type), req_(p.requests[type.value]), bounds_(bounds), ptype_(ctx.int_const("ptype")),
+      tables_(tables) {
+  if (!tables_) {
+    ownTables_ = defaultTableModels(p);
+    tables_ = &ownTables_;
+  }
   std::vector<z3::expr> allowed;
   for (sema::PrincipalId pid : req_.principals) allowed.push_back(ptype_ == ctx_.int_val(pid.value));
   domain_.push_back(anyOf(allowed));
@@ -103,40 +111,52 @@ SymVal Encoder::scalarVar(const std::string& name, TypeId type, std::vector<z3::
       return v;
     }
     case TypeKind::Int:
-    case TypeKind::Duration: {
-      SymVal v(ctx_.int_const(name.c_str()));
-      dom.push_back(inRange(v.x));
-      return v;
-    }
-    case TypeKind::Timestamp: {
-      SymVal v(ctx_.int_const(name.c_str()));
-      dom.push_back(v.x >= ctx_.int_val(minTimestamp()) && v.x <= ctx_.int_val(maxTimestamp()));
-      return v;
-    }
+    case TypeKind::Duration:
+    case TypeKind::Timestamp:
     case TypeKind::Enum: {
       SymVal v(ctx_.int_const(name.c_str()));
-      dom.push_back(v.x >= 0 && v.x < ctx_.int_val(int64_t(p_.enums[t.index].members.size())));
+      constrain(v, type, dom);
       return v;
     }
     case TypeKind::Ip:
     case TypeKind::Cidr: {
       SymVal v(ctx_.bv_const(name.c_str(), 128));
       v.v6 = ctx_.bool_const((name + "!6").c_str());
-      dom.push_back(z3::implies(!*v.v6, v.x.extract(127, 32) == ctx_.bv_val(0, 96)));
-      // An IPv4-mapped IPv6 address is decoded as IPv4 (SPEC §2.1): no IPv6 value is one.
-      z3::expr mapped = v.x.extract(127, 32) == ctx_.bv_val(0xffff, 96);
-      if (t.kind == TypeKind::Ip) dom.push_back(z3::implies(*v.v6, !mapped));
-      if (t.kind == TypeKind::Cidr) {
-        v.prefix = ctx_.int_const((name + "!len").c_str());
-        dom.push_back(z3::implies(*v.v6 && *v.prefix >= 96, !mapped));
-        dom.push_back(*v.prefix >= 0 && *v.prefix <= z3::ite(*v.v6, ctx_.int_val(128), ctx_.int_val(32)));
-        dom.push_back((v.x & ~cidrMask(*v.v6, *v.prefix)) == ctx_.bv_val(0, 128));
-      }
+      if (t.kind == TypeKind::Cidr) v.prefix = ctx_.int_const((name + "!len").c_str());
+      constrain(v, type, dom);
       return v;
     }
     default: break;
   }
   return SymVal(b(false));
+}
+
+void Encoder::constrain(const SymVal& v, TypeId type, std::vector<z3::expr>& dom) {
+  const sema::Type& t = p_.types.get(type);
+  switch (t.kind) {
+    case TypeKind::Int:
+    case TypeKind::Duration: dom.push_back(inRange(v.x)); break;
+    case TypeKind::Timestamp:
+      dom.push_back(v.x >= ctx_.int_val(minTimestamp()) && v.x <= ctx_.int_val(maxTimestamp()));
+      break;
+    case TypeKind::Enum:
+      dom.push_back(v.x >= 0 && v.x < ctx_.int_val(int64_t(p_.enums[t.index].members.size())));
+      break;
+    case TypeKind::Ip:
+    case TypeKind::Cidr: {
+      dom.push_back(z3::implies(!*v.v6, v.x.extract(127, 32) == ctx_.bv_val(0, 96)));
+      // An IPv4-mapped IPv6 address is decoded as IPv4 (SPEC §2.1): no IPv6 value is one.
+      z3::expr mapped = v.x.extract(127, 32) == ctx_.bv_val(0xffff, 96);
+      if (t.kind == TypeKind::Ip) dom.push_back(z3::implies(*v.v6, !mapped));
+      if (t.kind == TypeKind::Cidr) {
+        dom.push_back(z3::implies(*v.v6 && *v.prefix >= 96, !mapped));
+        dom.push_back(*v.prefix >= 0 && *v.prefix <= z3::ite(*v.v6, ctx_.int_val(128), ctx_.int_val(32)));
+        dom.push_back((v.x & ~cidrMask(*v.v6, *v.prefix)) == ctx_.bv_val(0, 128));
+      }
+      break;
+    }
+    default: break;
+  }
 }
 
 SymVal Encoder::makeVar(const std::string& name, TypeId type, std::vector<z3::expr>& dom) {
@@ -499,6 +519,247 @@ Sym Encoder::timePart(CExprId id) {
   }
 }
 
+// ---- tables (SPEC §2.3) --------------------------------------------------------------------
+
+std::string tableVarName(const sema::CheckedProgram& p, uint32_t table, std::string_view attr) {
+  return "tbl." + p.tables[table].name + "." + std::string(attr);
+}
+
+size_t rowStringBytes(const sema::TableRow& row) {
+  std::function<size_t(const ConstValue&)> bytes = [&](const ConstValue& v) -> size_t {
+    size_t n = v.s.size() + 1;
+    for (const ConstValue& e : v.elems) n += bytes(e);
+    for (const auto& [k, e] : v.entries) n += k.size() + 1 + bytes(e);
+    return n;
+  };
+  size_t n = row.key.size() + 1;
+  for (const auto& f : row.fields)
+    if (f) n += bytes(*f);
+  return n;
+}
+
+TableModels defaultTableModels(const sema::CheckedProgram& p) {
+  TableModels out;
+  for (const sema::TableInfo& t : p.tables) {
+    TableModel m;
+    m.name = "tbl." + t.name;
+    if (t.data) {
+      m.size = int64_t(t.data->rows.size());
+      size_t bytes = 0;
+      bool small = t.data->rows.size() <= kExactTableRows;
+      for (size_t i = 0; small && i < t.data->rows.size(); ++i) {
+        bytes += rowStringBytes(t.data->rows[i]);
+        small = bytes <= kExactTableBytes;
+      }
+      if (small)
+        for (const sema::TableRow& row : t.data->rows) m.known.emplace_back(row.key, &row);
+      m.closed = small;
+    } else {
+      m.closed = false;
+    }
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+TableModels sampleTableModels(const sema::CheckedProgram& p, bool* any) {
+  TableModels out = defaultTableModels(p);
+  if (any) *any = false;
+  for (size_t ti = 0; ti < p.tables.size(); ++ti) {
+    const sema::TableInfo& t = p.tables[ti];
+    TableModel& m = out[ti];
+    if (m.closed || !t.data || t.data->rows.empty()) continue;
+    // Rows that show every value of the scalar attributes (the first row of each value,
+    // the absence of each optional attribute), then rows spread over the key order.
+    const auto& rows = t.data->rows;
+    std::set<size_t> pick;
+    size_t attrs = p.records[t.record.value].attrs.size();
+    for (size_t a = 0; a < attrs && pick.size() < kSampleRows / 2; ++a) {
+      std::set<std::string> seen;
+      for (size_t i = 0; i < rows.size() && seen.size() < 16 && pick.size() < kSampleRows / 2; ++i) {
+        const auto& f = rows[i].fields[a];
+        if (f && (f->kind == ConstValue::Kind::Set || f->kind == ConstValue::Kind::Map)) break;
+        std::string v = f ? p.formatValue(*f) : std::string("\x01");
+        if (seen.insert(v).second) pick.insert(i);
+      }
+    }
+    size_t step = std::max<size_t>(1, rows.size() / (kSampleRows - pick.size()));
+    for (size_t i = 0; i < rows.size() && pick.size() < kSampleRows; i += step) pick.insert(i);
+    m.known.clear();
+    size_t bytes = 0;
+    for (size_t i : pick) {
+      bytes += rowStringBytes(rows[i]);
+      if (bytes > kExactTableBytes) break;
+      m.known.emplace_back(rows[i].key, &rows[i]);
+    }
+    m.closed = true;
+    m.sample = true;
+    if (any) *any = true;
+  }
+  return out;
+}
+
+bool usesTables(const sema::CheckedProgram& p, const sema::RuleInfo& rule) {
+  std::function<bool(CExprId)> walk = [&](CExprId id) {
+    if (p.expr(id).kind == CExprKind::Table) return true;
+    for (uint32_t i = 0; i < p.numChildren(id); ++i)
+      if (walk(p.child(id, i))) return true;
+    return false;
+  };
+  for (const sema::Conjunct& c : rule.condition)
+    if (walk(c.expr)) return true;
+  for (const sema::GrantAssignment& g : rule.grants)
+    if (walk(g.value)) return true;
+  for (CExprId a : rule.approvers)
+    if (walk(a)) return true;
+  return false;
+}
+
+const Encoder::KnownKeys& Encoder::knownKeys(uint32_t table) {
+  auto it = knownKeys_.find(table);
+  if (it != knownKeys_.end()) return it->second;
+  KnownKeys k;
+  for (const auto& [key, row] : model(table).known) k.keys.push_back(str(key));
+  return knownKeys_.emplace(table, std::move(k)).first->second;
+}
+
+// The position of `key` among the known keys, or -1: a fresh variable tied to the key by
+// `idx == i <=> key == known[i]`. Attributes are then chosen by comparing integers, which the
+// solver decides far faster than chains of string comparisons.
+z3::expr Encoder::keyIndex(uint32_t table, const z3::expr& key) {
+  auto id = std::make_pair(table, key.id());
+  auto it = index_.find(id);
+  if (it != index_.end()) return it->second;
+  const std::vector<z3::expr>& keys = knownKeys(table).keys;
+  z3::expr idx = ctx_.int_const((model(table).name + "#idx" + std::to_string(key.id())).c_str());
+  domain_.push_back(idx >= -1 && idx < ctx_.int_val(int64_t(keys.size())));
+  for (size_t i = 0; i < keys.size(); ++i) domain_.push_back((idx == ctx_.int_val(int64_t(i))) == (key == keys[i]));
+  return index_.emplace(id, idx).first->second;
+}
+
+z3::expr Encoder::ufBool(const std::string& name, const z3::expr& key) {
+  z3::func_decl f = ctx_.function(name.c_str(), ctx_.string_sort(), ctx_.bool_sort());
+  return f(key);
+}
+
+// Any value of the type, as functions of the key: the same key gives the same value.
+SymVal Encoder::ufValue(const std::string& name, TypeId type, const z3::expr& key, unsigned slots) {
+  const sema::Type& t = p_.types.get(type);
+  auto fn = [&](const std::string& n, const z3::sort& range) {
+    return ctx_.function(n.c_str(), ctx_.string_sort(), range)(key);
+  };
+  switch (t.kind) {
+    case TypeKind::Bool: return SymVal(fn(name, ctx_.bool_sort()));
+    case TypeKind::String: return SymVal(fn(name, ctx_.string_sort()));
+    case TypeKind::Int:
+    case TypeKind::Duration:
+    case TypeKind::Timestamp:
+    case TypeKind::Enum: {
+      SymVal v(fn(name, ctx_.int_sort()));
+      constrain(v, type, domain_);
+      return v;
+    }
+    case TypeKind::Ip:
+    case TypeKind::Cidr: {
+      SymVal v(fn(name, ctx_.bv_sort(128)));
+      v.v6 = fn(name + "!6", ctx_.bool_sort());
+      if (t.kind == TypeKind::Cidr) v.prefix = fn(name + "!len", ctx_.int_sort());
+      constrain(v, type, domain_);
+      return v;
+    }
+    case TypeKind::Set:
+    case TypeKind::Map: {
+      bool isMap = t.kind == TypeKind::Map;
+      SymVal v(b(false));
+      for (unsigned i = 0; i < slots; ++i) {
+        std::string e = name + "#" + std::to_string(i);
+        SymElem el{fn(e + "?", ctx_.bool_sort()), std::nullopt, ufValue(isMap ? e + "v" : e, t.elem, key, 0)};
+        if (isMap) el.key = fn(e + "k", ctx_.string_sort());
+        if (i > 0) domain_.push_back(z3::implies(el.present, v.elems.back().present));
+        // Distinct entries always: a set or map of the table never repeats one.
+        for (const SymElem& prev : v.elems)
+          domain_.push_back(z3::implies(el.present, isMap ? *prev.key != *el.key : !equal(prev.value, el.value, t.elem)));
+        v.elems.push_back(std::move(el));
+      }
+      return v;
+    }
+    default: break;
+  }
+  return SymVal(b(false));
+}
+
+Sym Encoder::tableMember(const CExpr& table, const Sym& key) {
+  const TableModel& m = model(table.a);
+  if (!m.exact()) abstractTable_ = true;
+  if (m.sample) proves_ = false;
+  z3::expr idx = keyIndex(table.a, key.v.x);
+  z3::expr in = b(false);
+  bool allPresent = std::all_of(m.known.begin(), m.known.end(), [](const auto& k) { return k.second != nullptr; });
+  if (m.closed && allPresent) {
+    in = idx >= 0;
+  } else {
+    in = m.closed ? b(false) : ufBool(m.name + ".in", key.v.x);
+    for (size_t i = m.known.size(); i-- > 0;)
+      in = z3::ite(idx == ctx_.int_val(int64_t(i)), b(m.known[i].second != nullptr), in);
+  }
+  if (!m.closed) {
+    // A table with a member has a row.
+    z3::expr size = m.size ? ctx_.int_val(*m.size) : ctx_.int_const((m.name + ".size").c_str());
+    domain_.push_back(z3::implies(in, size >= 1));
+  }
+  return {SymVal(in), key.err};
+}
+
+Encoder::FieldParts Encoder::tableField(CExprId field) {
+  const CExpr& e = p_.expr(field);
+  CExprId row = p_.child(field, 0);
+  const CExpr& lookup = p_.expr(row);
+  if (lookup.kind != CExprKind::MapIndex || p_.expr(p_.child(row, 0)).kind != CExprKind::Table) {
+    // Not a shape sema produces: any value, and no proof.
+    exact_ = proves_ = false;
+    z3::expr err = ctx_.bool_const(("tbl.err#" + std::to_string(field.value)).c_str());
+    return {zeroOf(ctx_, p_, e.type), ctx_.bool_const(("tbl.has#" + std::to_string(field.value)).c_str()), err};
+  }
+  const CExpr& table = p_.expr(p_.child(row, 0));
+  const TableModel& m = model(table.a);
+  Sym key = encode(p_.child(row, 1));
+  Sym member = tableMember(table, key);
+  std::string attr(p_.str(sema::StrId{e.a}));
+  z3::expr idx = keyIndex(table.a, key.v.x);
+  SymVal value = zeroOf(ctx_, p_, e.type);
+  z3::expr present = b(true);
+  if (!m.closed) {
+    value = ufValue(m.name + "." + attr, e.type, key.v.x, bounds_.of(tableVarName(p_, table.a, attr)));
+    if (e.optional()) present = ufBool(m.name + "." + attr + "?", key.v.x);
+  } else if (e.optional()) {
+    present = b(false);
+  }
+  for (size_t i = m.known.size(); i-- > 0;) {
+    const sema::TableRow* r = m.known[i].second;
+    const std::optional<ConstValue>* f = r && e.b < r->fields.size() ? &r->fields[e.b] : nullptr;
+    bool has = f && f->has_value();
+    SymVal v = has ? literal(**f) : zeroOf(ctx_, p_, e.type);
+    z3::expr hit = idx == ctx_.int_val(int64_t(i));
+    value = iteVal(hit, v, value, e.type);
+    if (e.optional()) present = z3::ite(hit, b(has), present);
+  }
+  return {value, present, !member.v.x || key.err};
+}
+
+Sym Encoder::tableSize(const CExpr& table, bool isEmpty) {
+  const TableModel& m = model(table.a);
+  if (!m.exact()) abstractTable_ = true;
+  if (m.sample) proves_ = false;
+  z3::expr size = ctx_.int_val(0);
+  if (m.size) {
+    size = ctx_.int_val(*m.size);
+  } else {
+    size = ctx_.int_const((m.name + ".size").c_str());
+    domain_.push_back(size >= 0 && size <= ctx_.int_val(kMax));
+  }
+  return {SymVal(isEmpty ? size == 0 : size), b(false)};
+}
+
 Sym Encoder::encodeNode(CExprId id) {
   const CExpr& e = p_.expr(id);
   auto kid = [&](uint32_t i) { return encode(p_.child(id, i)); };
@@ -510,7 +771,12 @@ Sym Encoder::encodeNode(CExprId id) {
     case CExprKind::Var:
       if (e.a < bound_.size() && bound_[e.a]) return {*bound_[e.a], b(false)};
       return {zeroOf(ctx_, p_, e.type), b(true)};
-    case CExprKind::Has: return has(p_.expr(p_.child(id, 0)));
+    case CExprKind::Has:
+      if (p_.expr(p_.child(id, 0)).kind == CExprKind::Field) {
+        FieldParts f = tableField(p_.child(id, 0));
+        return {SymVal(f.present), f.lookupErr};
+      }
+      return has(p_.expr(p_.child(id, 0)));
     case CExprKind::IsPrincipal: return boolOf(ptype_ == ctx_.int_val(int64_t(e.a)), b(false));
     case CExprKind::Not: {
       Sym s = kid(0);
@@ -544,18 +810,27 @@ Sym Encoder::encodeNode(CExprId id) {
       return boolOf(v, ip.err || c.err);
     }
     case CExprKind::InMap: {
+      if (p_.expr(p_.child(id, 1)).kind == CExprKind::Table) return tableMember(p_.expr(p_.child(id, 1)), kid(0));
       Sym k = kid(0), m = kid(1);
       std::vector<z3::expr> alts;
       for (const SymElem& el : m.v.elems) alts.push_back(el.present && *el.key == k.v.x);
       return boolOf(anyOf(alts), k.err || m.err);
     }
     case CExprKind::Like: return like(id);
-    case CExprKind::MapIndex: return mapIndex(id);
+    case CExprKind::MapIndex:
+      if (p_.expr(p_.child(id, 0)).kind == CExprKind::Table) {
+        // A row alone (not through an attribute): only its error is of use.
+        Sym m = tableMember(p_.expr(p_.child(id, 0)), kid(1));
+        return {zeroOf(ctx_, p_, e.type), !m.v.x || m.err};
+      }
+      return mapIndex(id);
+    case CExprKind::Field: {
+      FieldParts f = tableField(id);
+      return {f.value, f.lookupErr || (e.optional() ? !f.present : b(false))};
+    }
     case CExprKind::Table:
-    case CExprKind::Field:
-      // Tables are not encoded yet: an unconstrained value (the bounds are inexact, so no
-      // unsat answer is taken as a proof, and every sat answer is confirmed by the VM).
-      exact_ = false;
+      // A table alone is only read through the operators above; elsewhere: no proof.
+      exact_ = proves_ = false;
       return {zeroOf(ctx_, p_, e.type), ctx_.bool_const(("tbl.err#" + std::to_string(id.value)).c_str())};
     case CExprKind::If: {
       Sym c = kid(0), t = kid(1), f = kid(2);
@@ -584,6 +859,7 @@ Sym Encoder::encodeNode(CExprId id) {
     }
     case CExprKind::SetSize:
     case CExprKind::MapSize: {
+      if (p_.expr(p_.child(id, 0)).kind == CExprKind::Table) return tableSize(p_.expr(p_.child(id, 0)), false);
       Sym s = kid(0);
       z3::expr n = ctx_.int_val(0);
       for (const SymElem& el : s.v.elems) n = n + z3::ite(el.present, ctx_.int_val(1), ctx_.int_val(0));
@@ -591,6 +867,7 @@ Sym Encoder::encodeNode(CExprId id) {
     }
     case CExprKind::SetIsEmpty:
     case CExprKind::MapIsEmpty: {
+      if (p_.expr(p_.child(id, 0)).kind == CExprKind::Table) return tableSize(p_.expr(p_.child(id, 0)), true);
       Sym s = kid(0);
       std::vector<z3::expr> any;
       for (const SymElem& el : s.v.elems) any.push_back(el.present);

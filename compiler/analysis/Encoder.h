@@ -45,6 +45,44 @@ struct Sym {
   z3::expr err;
 };
 
+/// What the encoder assumes about one table's content (SPEC §2.3). A lookup of key `k`
+/// first compares `k` with the `known` keys, whose rows are encoded as the literal values
+/// they are; any other key is absent when the model is `closed`, and otherwise has *any*
+/// content of the record type (uninterpreted functions of the key, named after `name`, so
+/// that two encoders with the same `name` share that content: `pave diff`).
+struct TableModel {
+  /// Keys whose content is known, sorted bytewise; a null row: the key is absent.
+  std::vector<std::pair<std::string, const sema::TableRow*>> known;
+  bool closed = true;
+  std::string name;             // the abstract content's function names
+  std::optional<int64_t> size;  // the number of rows, when known
+  /// `known` is a sample of the rows and `closed` is false to the truth: a sat answer
+  /// may show real rows, an unsat answer proves nothing.
+  bool sample = false;
+  /// True when every key is known and the model is closed: the table is encoded exactly.
+  bool exact() const { return closed && !sample; }
+};
+using TableModels = std::vector<TableModel>;  // by TableId
+
+/// Tables of at most this many rows (and `kExactTableBytes` bytes of strings) are encoded
+/// exactly; larger ones, and tables whose data was not read, as any content of their type.
+constexpr size_t kExactTableRows = 256;
+constexpr size_t kExactTableBytes = 16 * 1024;
+/// How many rows a sample model holds (see `sampleTableModels`).
+constexpr size_t kSampleRows = 64;
+
+/// Per table: exact when its data is read and small, else abstract (any content).
+TableModels defaultTableModels(const sema::CheckedProgram& p);
+/// Like `defaultTableModels`, but the abstract tables whose data was read are replaced
+/// by a sample of their rows, chosen to cover the values of every scalar attribute: used
+/// to find witnesses with real keys when the abstract encoding's witness is not confirmed.
+/// `any` is false when no table has a sample (nothing to retry).
+TableModels sampleTableModels(const sema::CheckedProgram& p, bool* any);
+/// Whether the expressions reachable from a rule read some table.
+bool usesTables(const sema::CheckedProgram& p, const sema::RuleInfo& rule);
+/// The bytes of strings in one row (key, string values, set and map elements).
+size_t rowStringBytes(const sema::TableRow& row);
+
 /// Element counts of the input sets and maps in one query (see Bounds.cpp).
 struct SetBounds {
   std::map<std::string, unsigned> count;  // variable base name → entries
@@ -58,7 +96,13 @@ struct SetBounds {
 
 /// Computes bounds that lose no satisfiable case of a formula built from `roots`, or marks
 /// them inexact when no such bound is known.
-SetBounds computeBounds(const sema::CheckedProgram& p, sema::RequestId type, const std::vector<sema::CExprId>& roots);
+/// `tables` (by TableId) says which table sets are fixed literal sets (exact) and which are
+/// any set (abstract: bounded like input sets, named `tbl.<table>.<attr>`); null: the
+/// default models.
+SetBounds computeBounds(const sema::CheckedProgram& p, sema::RequestId type, const std::vector<sema::CExprId>& roots,
+                        const TableModels* tables = nullptr);
+/// The variable base name of a table attribute's abstract sets and maps.
+std::string tableVarName(const sema::CheckedProgram& p, uint32_t table, std::string_view attr);
 
 /// Variable base names: `p.<principal type>.<attr>`, `r.<attr>`, `c.<attr>`.
 std::string principalVarName(const sema::CheckedProgram& p, uint32_t principal, std::string_view attr);
@@ -67,7 +111,10 @@ inline std::string contextVarName(std::string_view attr) { return "c." + std::st
 
 class Encoder {
  public:
-  Encoder(z3::context& ctx, const sema::CheckedProgram& p, sema::RequestId type, const SetBounds& bounds);
+  /// `tables`: how each table's content is encoded (null: `defaultTableModels`); it must
+  /// outlive the encoder.
+  Encoder(z3::context& ctx, const sema::CheckedProgram& p, sema::RequestId type, const SetBounds& bounds,
+          const TableModels* tables = nullptr);
 
   Sym encode(sema::CExprId e);
   /// The conjunction of a rule's top-level conjuncts (CEL `and`).
@@ -85,6 +132,10 @@ class Encoder {
   z3::expr domain() const;
   /// False when an abstraction (lower/upper) was used: a sat answer may then be spurious.
   bool exact() const { return exact_; }
+  /// False when a table was encoded from a sample of its rows: an unsat answer proves nothing.
+  bool proves() const { return proves_; }
+  /// True when a table read by the formula is encoded abstractly or from a sample.
+  bool usedAbstractTable() const { return abstractTable_; }
   /// Each abstracted case fold `f(s)` with `s`: assuming `f(s) == s` often finds a real input.
   const std::vector<std::pair<z3::expr, z3::expr>>& caseFolds() const { return caseFolds_; }
   /// Every String variable created so far (for witness refinement).
@@ -119,8 +170,26 @@ class Encoder {
   Sym setBuild(sema::CExprId e);
   Sym caseFold(sema::CExprId e, bool lower);
   Sym timePart(sema::CExprId e);
+  // Tables (SPEC §2.3).
+  Sym tableMember(const sema::CExpr& table, const Sym& key);
+  struct FieldParts {
+    SymVal value;
+    z3::expr present;    // the attribute is present (true for required ones)
+    z3::expr lookupErr;  // the key is not in the table, or computing it failed
+  };
+  FieldParts tableField(sema::CExprId field);
+  Sym tableSize(const sema::CExpr& table, bool isEmpty);
+  struct KnownKeys {
+    std::vector<z3::expr> keys;  // the known keys as string constants
+  };
+  const KnownKeys& knownKeys(uint32_t table);
+  z3::expr keyIndex(uint32_t table, const z3::expr& key);
+  SymVal ufValue(const std::string& name, sema::TypeId type, const z3::expr& key, unsigned slots);
+  z3::expr ufBool(const std::string& name, const z3::expr& key);
+  const TableModel& model(uint32_t table) const { return (*tables_)[table]; }
   SymVal makeVar(const std::string& name, sema::TypeId type, std::vector<z3::expr>& dom);
   SymVal scalarVar(const std::string& name, sema::TypeId type, std::vector<z3::expr>& dom);
+  void constrain(const SymVal& v, sema::TypeId type, std::vector<z3::expr>& dom);
   z3::expr inRange(const z3::expr& v) const;
   z3::expr b(bool v) { return ctx_.bool_val(v); }
   z3::expr anyOf(const std::vector<z3::expr>& v);
@@ -143,6 +212,12 @@ class Encoder {
   bool exact_ = true;
   std::vector<std::pair<z3::expr, z3::expr>> caseFolds_;
   std::vector<z3::expr> strings_;
+  TableModels ownTables_;
+  const TableModels* tables_;
+  std::map<uint32_t, KnownKeys> knownKeys_;
+  std::map<std::pair<uint32_t, unsigned>, z3::expr> index_;  // (table, key ast id) → row position (keyIndex)
+  std::map<std::string, z3::func_decl> ufs_;
+  bool proves_ = true, abstractTable_ = false;
   size_t longestString_ = 0, stringBytes_ = 0;
 };
 

@@ -7,6 +7,8 @@
 #include <mutex>
 #include <string_view>
 
+#include "codegen/Codegen.h"
+
 namespace pave::analysis {
 
 using nlohmann::json;
@@ -19,12 +21,19 @@ void initSolver() {
 
 Fingerprints fingerprint(const sema::CheckedProgram& p, unsigned timeoutMs) {
   Fingerprints fp;
+  std::string dataDigest;
   for (const sema::RuleInfo& r : p.rules) {
     std::string s = std::string(ast::effectName(r.effect)) + " " + r.name + " q" + std::to_string(r.quorum);
     for (const sema::Conjunct& c : r.condition) s += " when " + p.dump(c.expr);
     for (sema::CExprId a : r.approvers) s += " by " + p.dump(a);
     for (const sema::GrantAssignment& g : r.grants) s += " grant " + g.grant + "=" + p.dump(g.value);
     if (r.exception) s += " lifts " + p.rule(r.exception->lifts).name + " until " + std::to_string(r.exception->until);
+    // A rule reading tables is analysed with their content (or without, when not read).
+    if (usesTables(p, r)) {
+      if (dataDigest.empty()) dataDigest = codegen::digestData(p);
+      s += " data " + dataDigest;
+      for (const sema::TableInfo& t : p.tables) s += t.data ? "" : " unread " + t.name;
+    }
     fp.rules.push_back(std::move(s));
   }
   std::string common;
@@ -49,12 +58,17 @@ Fingerprints fingerprint(const sema::CheckedProgram& p, unsigned timeoutMs) {
     fp.types.push_back(std::move(s));
   }
   fp.options = "v2 timeout " + std::to_string(timeoutMs);
+  // How tables are encoded (only where some rule reads one, so other keys stay as they were).
+  if (!p.tables.empty())
+    fp.options += " tables " + std::to_string(kExactTableRows) + "/" + std::to_string(kExactTableBytes) + "/" +
+                  std::to_string(kSampleRows);
   return fp;
 }
 
 Worker::Worker(const sema::CheckedProgram& p, const Fingerprints& fp, std::shared_ptr<const Bundle> bundle,
                QueryCache* cache, unsigned timeoutMs, const std::atomic<bool>* cancel)
-    : p_(p), fp_(fp), cache_(cache), timeoutMs_(timeoutMs), cancel_(cancel), confirmer_(std::move(bundle)) {
+    : p_(p), fp_(fp), cache_(cache), timeoutMs_(timeoutMs), cancel_(cancel), tables_(defaultTableModels(p)),
+      confirmer_(std::move(bundle)) {
   const char* strings = std::getenv("PAVE_ANALYSIS_STRINGS");
   fastStrings_ = !(strings && std::string_view(strings) == "seq");
   debug_ = std::getenv("PAVE_ANALYSIS_DEBUG") != nullptr;
@@ -121,6 +135,23 @@ QueryResult Worker::run(const QuerySpec& q) {
 QueryResult Worker::solve(const QuerySpec& q) {
   // The budget covers the whole query: encoding, every solver attempt and the witness checks.
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeoutMs_);
+  bool unconfirmedAbstract = false;
+  QueryResult r = solveWith(q, tables_, deadline, &unconfirmedAbstract);
+  if (r.answer != Answer::Unknown || !unconfirmedAbstract || left(deadline) == 0 || cancelled()) return r;
+  // A table encoded as any content gave a witness the real rows do not confirm: look for
+  // one among a sample of the real rows (which proves nothing when there is none).
+  if (!samples_) samples_ = sampleTableModels(p_, &hasSamples_);
+  if (!hasSamples_) return r;
+  QueryResult s = solveWith(q, *samples_, deadline, nullptr);
+  if (s.answer == Answer::Sat) {
+    --stats.unconfirmed;
+    return s;
+  }
+  return r;
+}
+
+QueryResult Worker::solveWith(const QuerySpec& q, const TableModels& tables,
+                              std::chrono::steady_clock::time_point deadline, bool* unconfirmedAbstract) {
   std::vector<sema::CExprId> roots;
   for (RuleId r : q.rules) {
     const sema::RuleInfo& info = p_.rule(r);
@@ -128,8 +159,8 @@ QueryResult Worker::solve(const QuerySpec& q) {
     for (const sema::GrantAssignment& g : info.grants) roots.push_back(g.value);
     for (sema::CExprId a : info.approvers) roots.push_back(a);
   }
-  SetBounds bounds = computeBounds(p_, q.type, roots);
-  Encoder enc(ctx_, p_, q.type, bounds);
+  SetBounds bounds = computeBounds(p_, q.type, roots, &tables);
+  Encoder enc(ctx_, p_, q.type, bounds, &tables);
   DecisionEncoder dec(enc);
   z3::expr f = q.formula(dec);
   QueryResult out;
@@ -193,7 +224,7 @@ QueryResult Worker::solve(const QuerySpec& q) {
     if (r == z3::unsat) {
       // Under refinement assumptions unsat proves nothing; without them it is a proof
       // when the set bounds lose no input.
-      if (assumptions.empty() && bounds.exact) out.answer = Answer::Unsat;
+      if (assumptions.empty() && bounds.exact && enc.proves()) out.answer = Answer::Unsat;
       else if (debug_)
         std::fprintf(stderr, "inexact unsat %s on %s (bounds exact: %d)\n", q.kind.c_str(),
                      p_.requests[q.type.value].name.c_str(), int(bounds.exact));
@@ -221,10 +252,12 @@ QueryResult Worker::solve(const QuerySpec& q) {
       for (const auto& [folded, original] : enc.caseFolds()) assumptions.push_back(folded == original);
     } else {
       ++stats.unconfirmed;
+      if (unconfirmedAbstract) *unconfirmedAbstract = enc.usedAbstractTable();
       return out;
     }
   }
   ++stats.unconfirmed;
+  if (unconfirmedAbstract) *unconfirmedAbstract = enc.usedAbstractTable();
   return out;
 }
 

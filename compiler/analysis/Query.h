@@ -71,6 +71,10 @@ class Worker {
 
  private:
   QueryResult solve(const QuerySpec& q);
+  /// One attempt with the tables encoded as `tables`; `unconfirmedAbstract` is set when
+  /// the answer is unknown because a witness found with an abstract table was not confirmed.
+  QueryResult solveWith(const QuerySpec& q, const TableModels& tables, std::chrono::steady_clock::time_point deadline,
+                        bool* unconfirmedAbstract);
   /// Milliseconds left until `deadline` (0: none).
   static unsigned left(std::chrono::steady_clock::time_point deadline);
   /// A solver over `f` and the encoder's domain constraints.
@@ -80,6 +84,9 @@ class Worker {
   QueryCache* cache_;
   unsigned timeoutMs_;
   const std::atomic<bool>* cancel_;
+  TableModels tables_;                   // exact or abstract (defaultTableModels)
+  std::optional<TableModels> samples_;   // made on first need (sampleTableModels)
+  bool hasSamples_ = false;
   std::string lastInput_;
   nlohmann::json lastDecision_;
   bool fastStrings_ = true;  // try z3str3 first for `sat` (PAVE_ANALYSIS_STRINGS=seq: off)

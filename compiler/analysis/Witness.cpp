@@ -154,12 +154,28 @@ std::shared_ptr<const Bundle> Bundle::build(const sema::CheckedProgram& p, const
   cg.name = "analysis";
   cg.sourceMap = false;
   rt::Bundle model;
-  if (!codegen::generate(p, sources, cg, model, error)) return nullptr;
+  auto out = std::make_shared<Bundle>();
+  // Tables whose data was not read (the language server): the bundle gets empty ones, and
+  // no decision on a request type with a rule that reads a table is taken as a witness's
+  // confirmation (it would be the decision on other data).
+  bool unread = std::any_of(p.tables.begin(), p.tables.end(), [](const sema::TableInfo& t) { return !t.data; });
+  if (unread) {
+    sema::CheckedProgram copy = p;
+    for (sema::TableInfo& t : copy.tables)
+      if (!t.data) t.data = std::make_shared<sema::TableData>();
+    if (!codegen::generate(copy, sources, cg, model, error)) return nullptr;
+    for (const sema::RuleInfo& r : p.rules) {
+      if (!usesTables(p, r)) continue;
+      const std::vector<sema::RequestId>& ts = r.exception ? p.rule(r.exception->lifts).targets : r.targets;
+      for (sema::RequestId t : ts) out->unconfirmable.insert(p.requests[t.value].name);
+    }
+  } else if (!codegen::generate(p, sources, cg, model, error)) {
+    return nullptr;
+  }
   std::vector<uint8_t> bytes;
   rt::WriteOptions write;
   write.strip = true;
   if (!rt::writeBundle(model, write, bytes, &error)) return nullptr;
-  auto out = std::make_shared<Bundle>();
   out->loaded = rt::LoadedBundle::load(bytes, {}, &error);
   if (!out->loaded) return nullptr;
   return out;
@@ -174,6 +190,9 @@ json Confirmer::decide(const json& input) {
   // The trace keeps only the rules that matched (true or on an error): the analysis asks
   // about nothing else, and a trace of every rule of the type made each decision cost time
   // in proportion to the repository (and the analysis quadratic in it).
+  if (!bundle_->unconfirmable.empty() && input.is_object() && input.contains("type") && input["type"].is_string() &&
+      bundle_->unconfirmable.count(input["type"].get<std::string>()))
+    return json();  // no decision: nothing is confirmed
   rt::Decision d = decider_->decide(input.dump(), true);
   std::vector<rt::TraceEntry> matched;
   for (const rt::TraceEntry& e : d.trace)

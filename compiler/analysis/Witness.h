@@ -5,6 +5,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "analysis/Encoder.h"
@@ -29,6 +30,9 @@ class Bundle {
   static std::shared_ptr<const Bundle> build(const sema::CheckedProgram& p, const SourceManager& sources,
                                              std::string& error);
   std::shared_ptr<const rt::LoadedBundle> loaded;
+  /// Request types whose decisions depend on tables whose data was not read: the VM's
+  /// decision on them confirms nothing (`Confirmer::decide` gives null).
+  std::set<std::string> unconfirmable;
 };
 
 /// Runs inputs through one bundle; one per thread.

@@ -43,14 +43,83 @@ SCENARIOS = {
 }
 
 
+# Tables (SPEC §2.3): the same policy over two versions of its data, or a policy change
+# over the same data. Data is `{key: row}`; `big` pads the table past the exact-encoding
+# limit (256 rows) with rows no rule can use, so that the shared abstract content is used.
+TABLE_SCHEMA = """namespace acme;
+enum Env { dev, staging, prod }
+principal Human { email: String, team: String }
+record Account { owner: String, env: Env, admins: Set<String>, frozen: Bool? }
+table accounts: Map<String, Account> from "data/accounts.json";
+request CloudRole for Human { account: String, role: String }
+"""
+TABLE_RULES = """allow own on CloudRole
+  when request.account in accounts and accounts[request.account].owner == principal.team
+   and not (has(accounts[request.account].frozen) and accounts[request.account].frozen);
+deny prod_admin on CloudRole
+  when request.account in accounts and accounts[request.account].env == Env.prod and request.role == "admin";
+"""
+ACCOUNTS = {
+    "111": {"owner": "team-a", "env": "prod", "admins": ["a@x"]},
+    "222": {"owner": "team-b", "env": "dev", "admins": [], "frozen": True},
+    "333": {"owner": "team-c", "env": "staging", "admins": ["c@x"]},
+}
+
+
+def changed(data, key, **attrs):
+    d = json.loads(json.dumps(data))
+    if attrs.get("remove"):
+        del d[key]
+    else:
+        d.setdefault(key, {"owner": "", "env": "dev", "admins": []}).update(attrs)
+    return d
+
+
+def big(data, n=400):
+    d = json.loads(json.dumps(data))
+    for i in range(n):
+        d["pad-%04d" % i] = {"owner": "pad-team-%d" % (i % 9), "env": ["dev", "staging", "prod"][i % 3],
+                             "admins": ["p%d@x" % i], "frozen": i % 2 == 0}
+    return d
+
+
+# name: (old rules, old data, new rules, new data, expected, key the witness must use or None)
+TABLE_SCENARIOS = {
+    "data-identical": (TABLE_RULES, ACCOUNTS, TABLE_RULES, ACCOUNTS, [], None),
+    "data-owner-change": (TABLE_RULES, ACCOUNTS, TABLE_RULES, changed(ACCOUNTS, "333", owner="team-b"),
+                          [("decision", "deny", "allow"), ("decision", "allow", "deny")], "333"),
+    "data-unfrozen": (TABLE_RULES, ACCOUNTS, TABLE_RULES, changed(ACCOUNTS, "222", frozen=False),
+                      [("decision", "deny", "allow")], "222"),
+    "data-added-row": (TABLE_RULES, ACCOUNTS, TABLE_RULES, changed(ACCOUNTS, "444", owner="team-d"),
+                       [("decision", "deny", "allow")], "444"),
+    "data-removed-row": (TABLE_RULES, ACCOUNTS, TABLE_RULES, changed(ACCOUNTS, "111", remove=True),
+                         [("decision", "allow", "deny")], "111"),
+    "data-env-to-prod": (TABLE_RULES, ACCOUNTS, TABLE_RULES, changed(ACCOUNTS, "333", env="prod"),
+                         [("decision", "allow", "deny")], "333"),
+    "big-data-identical": (TABLE_RULES, big(ACCOUNTS), TABLE_RULES, big(ACCOUNTS), [], None),
+    "big-data-owner-change": (TABLE_RULES, big(ACCOUNTS), TABLE_RULES, big(changed(ACCOUNTS, "333", owner="team-b")),
+                              [("decision", "deny", "allow"), ("decision", "allow", "deny")], "333"),
+    "big-data-added-row": (TABLE_RULES, big(ACCOUNTS), TABLE_RULES, big(changed(ACCOUNTS, "444", owner="team-d")),
+                           [("decision", "deny", "allow")], "444"),
+    "policy-change-same-data": (TABLE_RULES, ACCOUNTS, TABLE_RULES.replace('request.role == "admin"', "true"),
+                                ACCOUNTS, [("decision", "allow", "deny")], "111"),
+}
+
+
 def run(cmd, stdin=None):
     return subprocess.run(cmd, input=stdin, capture_output=True, text=True, timeout=120)
 
 
-def write(dir_, rules):
+def write(dir_, rules, data=None):
     os.makedirs(dir_, exist_ok=True)
     with open(os.path.join(dir_, "policy.pave"), "w") as f:
-        f.write(SCHEMA + rules)
+        f.write((SCHEMA if data is None else TABLE_SCHEMA) + rules)
+    if data is not None:
+        with open(os.path.join(dir_, "pave.toml"), "w") as f:
+            f.write('[bundle]\nname = "diff"\n')
+        os.makedirs(os.path.join(dir_, "data"), exist_ok=True)
+        with open(os.path.join(dir_, "data", "accounts.json"), "w") as f:
+            json.dump(data, f)
 
 
 def decide(pave, bundle, inp):
@@ -58,11 +127,11 @@ def decide(pave, bundle, inp):
     return json.loads(p.stdout.strip().splitlines()[0])
 
 
-def check(pave, tmp, name, old, new, expected):
+def check(pave, tmp, name, old, new, expected, old_data=None, new_data=None, key=None):
     problems = []
     o, n = os.path.join(tmp, name, "old"), os.path.join(tmp, name, "new")
-    write(o, old)
-    write(n, new)
+    write(o, old, old_data)
+    write(n, new, new_data)
     p = run([pave, "diff", o, n, "--format", "json"])
     if p.returncode not in (0, 1):
         return [f"pave diff exited {p.returncode}: {p.stderr.strip()[:300]}"]
@@ -75,6 +144,14 @@ def check(pave, tmp, name, old, new, expected):
             problems.append(f"missing change {e}; got {sorted(got)}")
     if not expected and res["changes"]:
         problems.append(f"unexpected changes {sorted(got)}")
+    if res.get("inconclusive"):
+        problems.append(f"inconclusive: {res['inconclusive']}")
+    for c in res["changes"]:
+        if key is not None and c["witness"]["request"]["account"] != key:
+            problems.append(f"witness of {c['kind']} {c.get('from')} -> {c.get('to')} uses account "
+                            f"{c['witness']['request']['account']!r}, expected the changed row {key!r}")
+    if old_data is not None and old_data != new_data and not res.get("data_changed"):
+        problems.append("the data change is not listed in data_changed")
     if res["changes"]:
         bo, bn = os.path.join(tmp, name, "old.pvb"), os.path.join(tmp, name, "new.pvb")
         for src, out in ((o, bo), (n, bn)):
@@ -97,14 +174,17 @@ def main():
     a = ap.parse_args()
     failed = 0
     with tempfile.TemporaryDirectory() as tmp:
-        for name, (old, new, expected) in SCENARIOS.items():
-            problems = check(a.pave, tmp, name, old, new, expected)
+        cases = [(name, (old, new, expected), {}) for name, (old, new, expected) in SCENARIOS.items()]
+        cases += [(name, (old, new, expected), {"old_data": od, "new_data": nd, "key": key})
+                  for name, (old, od, new, nd, expected, key) in TABLE_SCENARIOS.items()]
+        for name, (old, new, expected), extra in cases:
+            problems = check(a.pave, tmp, name, old, new, expected, **extra)
             if problems:
                 failed += 1
                 print(f"FAIL {name}")
                 for p in problems:
                     print(f"  {p}")
-    print(f"{len(SCENARIOS) - failed} passed, {failed} failed")
+    print(f"{len(cases) - failed} passed, {failed} failed")
     return 1 if failed else 0
 
 

@@ -28,6 +28,15 @@ class InputGenerator {
  public:
   InputGenerator(const sema::CheckedProgram& p, uint32_t seed) : p_(p), rng_(seed) {
     for (const ConstValue& c : p.constants) collect(c);
+    // Table keys and values, so that lookups hit real rows (and miss them by a near miss).
+    for (const sema::TableInfo& t : p.tables) {
+      if (!t.data) continue;
+      for (const sema::TableRow& row : t.data->rows) {
+        strings_.push_back(row.key);
+        for (const auto& f : row.fields)
+          if (f) collect(*f);
+      }
+    }
   }
 
   Input next(sema::RequestId request) {
@@ -217,7 +226,8 @@ class Binder {
 };
 
 std::vector<std::string> policyDirs() {
-  std::vector<std::string> dirs = {std::string(PAVE_SOURCE_DIR) + "/examples"};
+  std::vector<std::string> dirs = {std::string(PAVE_SOURCE_DIR) + "/examples",
+                                   std::string(PAVE_SOURCE_DIR) + "/tests/differential/corpus/tables"};
   fs::path cases = fs::path(PAVE_SOURCE_DIR) / ".." / "shared" / "conformance" / "cases";
   std::error_code ec;
   for (const char* group : {"decision", "tests", "errors/flow-typing-ok"}) {

@@ -64,7 +64,19 @@ class Evaluator {
     switch (e.kind) {
       case CExprKind::Literal: return R{false, p_.constant(sema::ConstId{e.a})};
       case CExprKind::Attr: return attr(e);
-      case CExprKind::Has: return boolean(!attr(p_.expr(kid(0))).error);
+      case CExprKind::Has:
+        if (p_.expr(kid(0)).kind == CExprKind::Field) {  // `has(t[k].a)`: the lookup may fail
+          R row = eval(p_.child(kid(0), 0));
+          if (row.error) return err();
+          return boolean(!field(row.v, p_.expr(kid(0))).error);
+        }
+        return boolean(!attr(p_.expr(kid(0))).error);
+      case CExprKind::Table: return err();  // only read through the operators below
+      case CExprKind::Field: {
+        R row = eval(kid(0));
+        if (row.error) return err();
+        return field(row.v, e);
+      }
       case CExprKind::Var: return vars_.at(e.a);
       case CExprKind::IsPrincipal: return boolean(in_.principal.value == e.a);
       case CExprKind::Not: {
@@ -143,6 +155,22 @@ class Evaluator {
       }
       case CExprKind::InMap:
       case CExprKind::MapIndex: {
+        CExprId mapId = kid(e.kind == CExprKind::InMap ? 1 : 0);
+        if (p_.expr(mapId).kind == CExprKind::Table) {
+          R a = eval(kid(e.kind == CExprKind::InMap ? 0 : 1));
+          if (a.error) return err();
+          const sema::TableRow* row = tableRow(p_.expr(mapId).a, a.v.s);
+          if (e.kind == CExprKind::InMap) return boolean(row != nullptr);
+          if (!row) return err();
+          // The row as a map from attribute name to value (absent attributes left out).
+          ConstValue v;
+          v.kind = ConstValue::Kind::Map;
+          const sema::TableInfo& t = p_.tables[p_.expr(mapId).a];
+          const auto& attrs = p_.records[t.record.value].attrs;
+          for (size_t i = 0; i < attrs.size() && i < row->fields.size(); ++i)
+            if (row->fields[i]) v.entries.push_back({attrs[i].name, *row->fields[i]});
+          return R{false, v};
+        }
         R a = eval(kid(e.kind == CExprKind::InMap ? 0 : 1)), m = eval(kid(e.kind == CExprKind::InMap ? 1 : 0));
         if (a.error || m.error) return err();
         for (const auto& [k, v] : m.v.entries)
@@ -173,11 +201,37 @@ class Evaluator {
         }
         return sawError ? err() : boolean(!isAny);
       }
+      case CExprKind::MapSize:
+      case CExprKind::MapIsEmpty:
+        if (p_.expr(kid(0)).kind == CExprKind::Table) {
+          const sema::TableInfo& t = p_.tables[p_.expr(kid(0)).a];
+          size_t n = t.data ? t.data->rows.size() : 0;
+          if (e.kind == CExprKind::MapSize) return integer(ConstValue::Kind::Int, static_cast<int64_t>(n));
+          return boolean(n == 0);
+        }
+        return method(e, id);
       default: return method(e, id);
     }
   }
 
  private:
+  // Tables (SPEC §2.3), read from the rows the program carries (a binary search by key).
+  const sema::TableRow* tableRow(uint32_t table, const std::string& key) const {
+    const sema::TableInfo& t = p_.tables[table];
+    if (!t.data) return nullptr;
+    const auto& rows = t.data->rows;
+    auto it = std::lower_bound(rows.begin(), rows.end(), key,
+                               [](const sema::TableRow& r, const std::string& k) { return r.key < k; });
+    return it != rows.end() && it->key == key ? &*it : nullptr;
+  }
+
+  R field(const ConstValue& row, const sema::CExpr& e) {
+    const std::string name(p_.str(sema::StrId{e.a}));
+    for (const auto& [k, v] : row.entries)
+      if (k == name) return R{false, v};
+    return err();  // an absent optional attribute
+  }
+
   R method(const sema::CExpr& e, CExprId id) {
     std::vector<R> args;
     for (uint32_t i = 0; i < p_.numChildren(id); ++i) {

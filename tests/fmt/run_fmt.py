@@ -33,7 +33,17 @@ def run(cmd, stdin=None):
 
 def units(root, conformance):
     out = [("examples", os.path.join(root, "examples")), ("stdlib", os.path.join(root, "stdlib", "std"))]
+    dirs = set()
     for path in sorted(glob.glob(os.path.join(root, "tests", "check", "**", "*.pave"), recursive=True)):
+        # A `.dir` case is one repository (with its pave.toml and data files): copied whole.
+        parts = os.path.relpath(path, root).split(os.sep)
+        unit = next((i for i, part in enumerate(parts[:-1]) if part.endswith(".dir")), None)
+        if unit is not None:
+            d = os.path.join(root, *parts[:unit + 1])
+            if d not in dirs:
+                dirs.add(d)
+                out.append((os.path.relpath(d, root), d))
+            continue
         out.append((os.path.relpath(path, root), path))
     if conformance and os.path.isdir(conformance):
         for case in sorted(glob.glob(os.path.join(conformance, "**", "case.json"), recursive=True)):
