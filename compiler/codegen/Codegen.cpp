@@ -290,11 +290,16 @@ class Sha256 {
   Sha256& operator=(const Sha256&) = delete;
   /// The length as a little-endian u64, then the bytes: no two sequences of parts collide.
   void part(std::string_view s) {
-    unsigned char size[8];
-    for (int i = 0; i < 8; ++i) size[i] = static_cast<unsigned char>(uint64_t(s.size()) >> (8 * i));
-    EVP_DigestUpdate(ctx_, size, sizeof size);
-    EVP_DigestUpdate(ctx_, s.data(), s.size());
+    size(s.size());
+    bytes(s);
   }
+  /// A length as a little-endian u64, whatever the machine.
+  void size(uint64_t n) {
+    unsigned char b[8];
+    for (int i = 0; i < 8; ++i) b[i] = static_cast<unsigned char>(n >> (8 * i));
+    EVP_DigestUpdate(ctx_, b, sizeof b);
+  }
+  void bytes(std::string_view s) { EVP_DigestUpdate(ctx_, s.data(), s.size()); }
   std::string hex() {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
@@ -340,29 +345,14 @@ std::string digestSources(const SourceManager& sources, const std::string& root)
     files.emplace_back(repositoryPath(path, root), sources.text(id));
   }
   std::sort(files.begin(), files.end());
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
-  for (const auto& [path, text] : files) {
-    unsigned char sizes[16];  // both lengths as little-endian u64, whatever the machine
-    for (int i = 0; i < 8; ++i) {
-      sizes[i] = static_cast<unsigned char>(uint64_t(path.size()) >> (8 * i));
-      sizes[8 + i] = static_cast<unsigned char>(uint64_t(text.size()) >> (8 * i));
-    }
-    EVP_DigestUpdate(ctx, sizes, sizeof sizes);
-    EVP_DigestUpdate(ctx, path.data(), path.size());
-    EVP_DigestUpdate(ctx, text.data(), text.size());
+  Sha256 h;
+  for (const auto& [path, text] : files) {  // both lengths, then the path and the text
+    h.size(path.size());
+    h.size(text.size());
+    h.bytes(path);
+    h.bytes(text);
   }
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_DigestFinal_ex(ctx, md, &len);
-  EVP_MD_CTX_free(ctx);
-  static const char* hex = "0123456789abcdef";
-  std::string out = "sha256:";
-  for (unsigned i = 0; i < len; ++i) {
-    out += hex[md[i] >> 4];
-    out += hex[md[i] & 15];
-  }
-  return out;
+  return h.hex();
 }
 
 }  // namespace pave::codegen

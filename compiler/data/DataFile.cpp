@@ -61,16 +61,7 @@ bool identifierLike(std::string_view s) {
   return true;
 }
 
-const char* kindOf(const json& v) {
-  switch (v.type()) {
-    case json::value_t::null: return "null";
-    case json::value_t::boolean: return "a boolean";
-    case json::value_t::string: return "a string";
-    case json::value_t::array: return "an array";
-    case json::value_t::object: return "an object";
-    default: return "a number";
-  }
-}
+const char* kindOf(const json& v) { return jsonKindName(v); }
 
 // Where the lexer is, for line numbers. nlohmann's SAX events carry no positions, but its
 // lexer pulls one byte at a time through the input iterator, so the iterator publishes how
@@ -507,6 +498,18 @@ bool readFile(const std::string& path, const std::function<bool(Row&&)>& on_row,
   std::fclose(f);
   if (readError) return systemError(readError);
   return readRows(bytes, formatFor(path), on_row, err);
+}
+
+const char* jsonKindName(const json& v) {
+  switch (v.type()) {
+    case json::value_t::null: return "null";
+    case json::value_t::boolean: return "a boolean";
+    case json::value_t::string: return "a string";
+    case json::value_t::array: return "an array";
+    case json::value_t::object: return "an object";
+    case json::value_t::number_float: return "a number with a fraction";
+    default: return "a number";
+  }
 }
 
 }  // namespace pave::data

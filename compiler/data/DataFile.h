@@ -51,6 +51,8 @@ bool readFile(const std::string& path, const std::function<bool(Row&&)>& on_row,
 /// `name` as a JSON path step: `.name` when it is identifier-like, `["…"]` (JSON-escaped)
 /// otherwise. `rowKey` as the step of a row in an object file: always `["…"]`.
 std::string memberStep(std::string_view name);
+/// What a JSON value is, for messages: `null`, `a string`, `a number with a fraction`, …
+const char* jsonKindName(const nlohmann::json& v);
 std::string rowStep(std::string_view rowKey);
 
 }  // namespace pave::data

@@ -137,17 +137,7 @@ class RowChecker {
   }
 
  private:
-  static std::string jsonKind(const json& v) {
-    switch (v.type()) {
-      case json::value_t::null: return "null";
-      case json::value_t::boolean: return "a boolean";
-      case json::value_t::string: return "a string";
-      case json::value_t::array: return "an array";
-      case json::value_t::object: return "an object";
-      case json::value_t::number_float: return "a number with a fraction";
-      default: return "a number";
-    }
-  }
+  static std::string jsonKind(const json& v) { return jsonKindName(v); }
 
   const CheckedProgram& p_;
 };
