@@ -1,5 +1,7 @@
 #include "diag/Emit.h"
 
+#include "diag/Group.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -124,7 +126,10 @@ void emitSnippet(std::ostream& out, const SourceManager& sources, SourceRange r,
 void emitText(std::ostream& out, const std::vector<Diagnostic>& diags, const SourceManager& sources,
               const EmitOptions& options) {
   Palette p{options.color};
-  for (const Diagnostic& d : diags) {
+  // People read the conflicts of one rule as one finding (the summary still counts pairs,
+  // as JSON and SARIF list them).
+  const std::vector<Diagnostic> shown = groupConflicts(diags, SIZE_MAX);
+  for (const Diagnostic& d : shown) {
     out << p.bold() << locationPrefix(sources, d.range) << ":" << p.reset() << " " << p.severity(d.severity)
         << severityName(d.severity) << "[" << d.code() << "]:" << p.reset() << " " << p.bold() << d.message
         << p.reset() << "\n";

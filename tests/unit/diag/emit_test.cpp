@@ -302,5 +302,27 @@ TEST_F(EmitTest, GithubEscaping) {
             "100%25 dead:%0D%0Areally, yes\n");
 }
 
+// Issue 29 item 5: the text format shows one finding per allow/approve rule for its
+// conflicts, listing the deny rules; JSON keeps one finding per pair; the summary counts pairs.
+TEST_F(EmitTest, TextGroupsConflictsOfOneRule) {
+  DiagnosticEngine e;
+  e.report(DiagKind::Conflict, find("allow"), "allow rule `cloud.x` and deny rule `cloud.d1` can match the same input; the deny wins")
+      .rule("cloud.x")
+      .related("cloud.d1", SourceRange{other, 0, 4})
+      .witness(R"({"type": "A"})");
+  e.report(DiagKind::Conflict, find("allow"), "allow rule `cloud.x` and deny rule `cloud.d2` can match the same input; the deny wins")
+      .rule("cloud.x")
+      .related("cloud.d2", SourceRange{other, 5, 6})
+      .witness(R"({"type": "B"})");
+  std::string text = emit(e.all(), DiagFormat::Text);
+  EXPECT_NE(text.find("allow rule `cloud.x` and 2 deny rules can match the same input; the deny wins (a witness for "
+                      "`cloud.d1`)"), std::string::npos) << text;
+  EXPECT_NE(text.find("note: allow rule `cloud.x` and deny rule `cloud.d2` can match"), std::string::npos) << text;
+  EXPECT_EQ(text.find("witness: {\"type\": \"B\"}"), std::string::npos) << text;  // the first pair's witness only
+  EXPECT_NE(text.find("2 infos"), std::string::npos) << text;
+  json j = json::parse(emit(e.all(), DiagFormat::Json));
+  EXPECT_EQ(j["diagnostics"].size(), 2u);
+}
+
 }  // namespace
 }  // namespace pave
