@@ -18,11 +18,12 @@ std::vector<Diagnostic> groupConflicts(std::vector<Diagnostic> findings, size_t 
     if (it == conflictOf.end()) {
       conflictOf.emplace(d.rule, grouped.size());
       conflictCount[d.rule] = 1;
-      d.related[0].message = d.message;
       grouped.push_back(std::move(d));
       continue;
     }
     Diagnostic& first = grouped[it->second];
+    // Once grouped, each related deny carries its pair's message (the first's too).
+    if (first.related[0].message.empty()) first.related[0].message = first.message;
     RelatedInfo r = d.related[0];
     r.message = d.message;
     first.related.push_back(std::move(r));
