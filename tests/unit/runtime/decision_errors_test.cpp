@@ -42,13 +42,10 @@ std::vector<Row> docRows() {
   return rows;
 }
 
-const char* originName(DecisionErrorOrigin o) {
-  switch (o) {
-    case DecisionErrorOrigin::Input: return "input";
-    case DecisionErrorOrigin::Evaluation: return "evaluation";
-    case DecisionErrorOrigin::Service: return "decision service";
-  }
-  return "?";
+// The "Comes from" column, by DecisionErrorOrigin.
+std::string originName(DecisionErrorOrigin o) {
+  static constexpr const char* kNames[] = {"input", "evaluation", "decision service"};
+  return kNames[static_cast<int>(o)];
 }
 
 TEST(DecisionErrors, DocsListEveryCodeInOrder) {
