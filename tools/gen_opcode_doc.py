@@ -16,11 +16,14 @@ DEF = os.path.join(ROOT, "runtime", "include", "pave", "opcodes.def")
 BEGIN, END = "<!-- opcodes:begin -->", "<!-- opcodes:end -->"
 KINDS = {"_": "", "W": "reg (write)", "R": "reg", "M": "reg (read, write)", "K": "const", "J": "jump",
          "P": "principal type", "S": "slot", "N": "count", "Q": "mode"}
-OP = re.compile(r'PAVE_OP\((\w+),\s*(\w),\s*(\w),\s*(\w),\s*(\w),\s*"((?:[^"\\]|\\.)*)"\)')
+OP = re.compile(r'PAVE_OP\((\w+),\s*(\w),\s*(\w),\s*(\w),\s*(\w),\s*([\w|]+),\s*"((?:[^"\\]|\\.)*)"\)')
+FLAGS = {"Cond": "conditional jump", "End": "no fall-through", "Loop": "loop", "Range": "register range",
+         "Load": "input load", "Has": "presence test", "Prin": "principal", "Req": "request", "Ctx": "context",
+         "Cmp": "comparison"}
 
 
 def table():
-    rows = ["| # | opcode | X | A | B | C | semantics |", "|---:|---|---|---|---|---|---|"]
+    rows = ["| # | opcode | X | A | B | C | properties | semantics |", "|---:|---|---|---|---|---|---|---|"]
     section = ""
     n = 0
     with open(DEF) as f:
@@ -32,12 +35,13 @@ def table():
             m = OP.match(line.strip())
             if not m:
                 continue
-            name, x, a, b, c, doc = m.groups()
+            name, x, a, b, c, flags, doc = m.groups()
+            props = ", ".join(FLAGS[f] for f in flags.split("|") if f != "_")
             doc = doc.replace('\\"', '"').replace("\\\\", "\\").replace("|", "\\|")
             if section:
-                rows.append(f"| | **{section}** | | | | | |")
+                rows.append(f"| | **{section}** | | | | | | |")
                 section = ""
-            rows.append(f"| {n} | `{name}` | {KINDS[x]} | {KINDS[a]} | {KINDS[b]} | {KINDS[c]} | {doc} |")
+            rows.append(f"| {n} | `{name}` | {KINDS[x]} | {KINDS[a]} | {KINDS[b]} | {KINDS[c]} | {props} | {doc} |")
             n += 1
     return "\n".join(rows) + "\n"
 

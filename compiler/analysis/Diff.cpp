@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <pave/decision_errors.h>
+
 #include "analysis/Decision.h"
 #include "analysis/Query.h"
 #include "analysis/Witness.h"
@@ -148,7 +150,7 @@ std::string summary(const json& d) {
     for (const json& r : d.value(list, json::array())) rules.push_back(r.get<std::string>());
   if (s == "deny" && d.value("deny_rules", json::array()).empty()) {
     for (const json& e : d.value("errors", json::array()))
-      if (e.value("code", "") == "grant-conflict") return s + " (grant conflict)";
+      if (e.value("code", "") == rt::errorCode(rt::DecisionErrorCode::GrantConflict)) return s + " (grant conflict)";
     if (d.value("rules", json::array()).empty()) return s + " (no matching rule)";
   }
   if (s == "deny") {

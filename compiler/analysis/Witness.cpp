@@ -220,8 +220,8 @@ bool matchedAtAll(const json& decision, const std::string& rule) {
 bool validInput(const json& decision) {
   if (!decision.is_object()) return false;
   for (const json& e : decision.value("errors", json::array())) {
-    std::string code = e.value("code", "");
-    if (code != "evaluation-error" && code != "grant-conflict") return false;
+    auto code = rt::findDecisionError(e.value("code", ""));
+    if (!code || rt::decisionErrorInfo(*code).origin != rt::DecisionErrorOrigin::Evaluation) return false;
   }
   return true;
 }

@@ -177,7 +177,8 @@ int runEval(const BundleArgs& args) {
       record_decision.clear();
       rt::toJson(*bundle, plain, record_decision);
       bool is_json = true;
-      for (const rt::DecisionError& e : d.errors) is_json &= e.code != "malformed-json";
+      for (const rt::DecisionError& e : d.errors)
+        is_json &= e.code != rt::errorCode(rt::DecisionErrorCode::MalformedJson);
       const std::string id = server::uuidv7(), time = server::wallClockMillis();
       server::appendRecord(records,
                            {.id = id, .time = time, .source = "eval", .client = nullptr, .input = input,

@@ -3,15 +3,21 @@
 // (the last one allowed in a test that expects an input error, `expect error "…";`).
 #include <algorithm>
 
+#include <pave/decision_errors.h>
+
 #include "sema/internal/Checker.h"
 
 namespace pave::sema::internal {
 
 namespace {
-// Error codes a decision can report (SPEC §4.5, §5, §7.2).
-const std::vector<std::string> kDecisionErrors = {
-    "malformed-json", "unknown-request-type",  "missing-attribute", "unknown-attribute", "wrong-type",
-    "principal-not-allowed", "invalid-value", "evaluation-error", "grant-conflict"};
+// Error codes a decision can report (SPEC §4.5, §5, §7.2): those of pave/decision_errors.def
+// but the decision service's own.
+const std::vector<std::string> kDecisionErrors = [] {
+  std::vector<std::string> codes;
+  for (const rt::DecisionErrorInfo& e : rt::kDecisionErrors)
+    if (e.origin != rt::DecisionErrorOrigin::Service) codes.emplace_back(e.code);
+  return codes;
+}();
 }  // namespace
 
 std::optional<ConstValue> Checker::checkTestValue(ast::ExprId e, TypeId want) {

@@ -110,9 +110,7 @@ void FunctionBuilder::patch(uint32_t at, uint32_t target) {
   Instr& ins = fn_.code[at];
   uint32_t off = target - at - 1;
   if (off > kMaxFieldValue) throw std::logic_error("jump too far");
-  const OpInfo& info = opInfo(Op(opcodeOf(ins)));
-  ins = info.c == Operand::Jump ? encode(Op(opcodeOf(ins)), fieldA(ins), fieldB(ins), off, fieldX(ins))
-                                : encode(Op(opcodeOf(ins)), fieldA(ins), off, fieldC(ins), fieldX(ins));
+  ins = withJumpOffset(ins, off);
 }
 
 void FunctionBuilder::jumpTo(Op op, Reg cond, Label l) {

@@ -5,9 +5,11 @@
 #include <cstring>
 
 #include "decider_state.h"
+#include "pave/decision_errors.h"
 #include "format.h"
 
 namespace pave::rt {
+using Err = DecisionErrorCode;
 namespace {
 
 constexpr std::string_view kNoMatchingRule = "no-matching-rule";
@@ -279,7 +281,7 @@ struct Evaluation {
   }
 
   [[gnu::noinline]] void evalError(uint32_t rule, const Value& err) {
-    st.errors.push_back({"evaluation-error", {}, rule, std::string(err.str())});
+    st.errors.push_back({std::string(errorCode(Err::EvaluationError)), {}, rule, std::string(err.str())});
   }
 
   // Combines grant values with the merge operator; false on a `unique` conflict.
@@ -489,7 +491,7 @@ struct Evaluation {
   [[gnu::noinline]] Value computeGrant(const RuleUse::Grant& grant) { return grantValue(grant); }
   // A `unique` grant given different values by rules `first` and `rule`.
   [[gnu::noinline]] void grantConflict(const RequestType& rt, uint32_t g, uint32_t first, uint32_t rule) {
-    st.errors.push_back({"grant-conflict", {}, rule,
+    st.errors.push_back({std::string(errorCode(Err::GrantConflict)), {}, rule,
                          "grant '" + std::string(p.str(rt.grants[g].name)) + "' is assigned different values by '" +
                              std::string(p.str(m.rules[first].name)) + "' and '" +
                              std::string(p.str(m.rules[rule].name)) + "'"});
@@ -872,7 +874,7 @@ const Decision& Decider::decideBound(bool explain) {
   st.clearDecision(explain);
   if (!st.bound) {
     d.request_type = kNone;
-    st.errors.push_back({"unknown-request-type", "$.type", kNone, "no request type bound"});
+    st.errors.push_back({std::string(errorCode(Err::UnknownRequestType)), "$.type", kNone, "no request type bound"});
     st.publish();
     return d;
   }
@@ -880,7 +882,8 @@ const Decision& Decider::decideBound(bool explain) {
   const RequestType& rt = s.requests[st.input.request_type];
   const PrincipalType& pt = s.principals[st.input.principal_type];
   if (!p.requests[st.input.request_type].allows[st.input.principal_type])
-    st.errors.push_back({"principal-not-allowed", "$.principal.type", kNone, "principal type not allowed"});
+    st.errors.push_back(
+        {std::string(errorCode(Err::PrincipalNotAllowed)), "$.principal.type", kNone, "principal type not allowed"});
   // Clears what binding left unset (tracked objects), and tells whether every required
   // attribute is set.
   auto settle = [](const BindObject& o, uint64_t present, std::vector<Value>& values) {
@@ -901,8 +904,9 @@ const Decision& Decider::decideBound(bool explain) {
   const bool context_set = settle(p.context_bind, st.present[size_t(FastTest::Root::Context)], st.context);
   if (!(request_set & principal_set & context_set)) {  // rare: name the missing attributes
     auto missing = [&](const char* root, StrId name) {
-      st.errors.push_back({"missing-attribute", std::string("$.") + root + "." + std::string(p.str(name)), kNone,
-                          "missing attribute '" + std::string(p.str(name)) + "'"});
+      st.errors.push_back({std::string(errorCode(Err::MissingAttribute)),
+                           std::string("$.") + root + "." + std::string(p.str(name)), kNone,
+                           "missing attribute '" + std::string(p.str(name)) + "'"});
     };
     for (size_t a = 0; a < pt.attrs.size(); ++a)
       if (!pt.attrs[a].optional && st.principal[a].kind == Kind::Absent) missing("principal", pt.attrs[a].name);

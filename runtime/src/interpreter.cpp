@@ -109,12 +109,12 @@ const Value* mapEntrySorted(const Value& map, std::string_view key) {
 namespace {
 
 FastTest::Root rootOf(Op load) {
-  return load == Op::LOAD_PRIN || load == Op::HAS_PRIN ? FastTest::Root::Principal
-         : load == Op::LOAD_REQ || load == Op::HAS_REQ ? FastTest::Root::Request
-                                                        : FastTest::Root::Context;
+  return opHas(load, opflag::Prin)  ? FastTest::Root::Principal
+         : opHas(load, opflag::Req) ? FastTest::Root::Request
+                                    : FastTest::Root::Context;
 }
-bool isLoad(Op op) { return op == Op::LOAD_PRIN || op == Op::LOAD_REQ || op == Op::LOAD_CTX; }
-bool isHas(Op op) { return op == Op::HAS_PRIN || op == Op::HAS_REQ || op == Op::HAS_CTX; }
+bool isLoad(Op op) { return opHas(op, opflag::Load); }
+bool isHas(Op op) { return opHas(op, opflag::Has); }
 
 // `input OP constant` (input_left) or `constant OP input`: the operation a fast test runs.
 bool fastOp(Op op, bool input_left, Op& out) {
@@ -199,7 +199,7 @@ FastTest recognizeTest(const Instr* c, size_t n, uint32_t result, const std::vec
     const bool in_left = fieldB(cmp) == s_reg && fieldC(cmp) == k_reg;
     if (!in_left && !(fieldB(cmp) == k_reg && fieldC(cmp) == s_reg)) return t;
     const Op op = Op(opcodeOf(cmp));
-    if (op != Op::EQ && op != Op::NE && op != Op::LT && op != Op::LE && op != Op::GT && op != Op::GE) return t;
+    if (!opHas(op, opflag::Cmp)) return t;
     if (!fastOp(op, in_left, t.op) || consts[fieldB(k)].kind != Kind::Int) return t;
     t.k = consts[fieldB(k)];
     t.size = true;
@@ -391,7 +391,7 @@ Value execute(const CompiledFn& fn, const Input& in, Scratch& s) {
 #define PAVE_BAD16 PAVE_BAD4 PAVE_BAD4 PAVE_BAD4 PAVE_BAD4
 #define PAVE_BAD64 PAVE_BAD16 PAVE_BAD16 PAVE_BAD16 PAVE_BAD16
   static const void* const kHandlers[] = {
-#define PAVE_OP(name, x, fa, fb, fc, doc) &&op_##name,
+#define PAVE_OP(name, x, fa, fb, fc, flags, doc) &&op_##name,
 #include "pave/opcodes.def"
 #undef PAVE_OP
       PAVE_BAD64 PAVE_BAD64 PAVE_BAD64 PAVE_BAD64};

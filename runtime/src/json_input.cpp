@@ -6,10 +6,12 @@
 #include <cstring>
 
 #include "decider_state.h"
+#include "pave/decision_errors.h"
 #include "format.h"
 #include "json_tables.h"
 
 namespace pave::rt {
+using Err = DecisionErrorCode;
 namespace {
 
 constexpr int kMaxDepth = 64;
@@ -444,8 +446,8 @@ class Validator {
   Validator(const LoadedBundle::Impl& p, Decider::State& st)
       : p_(p), st_(st), arena_(st.scratch.arena), seen_(st.seen) {}
 
-  void problem(const char* code, const Path& path, std::string message) {
-    st_.errors.push_back({code, path.str(), kNone, std::move(message)});
+  void problem(Err code, const Path& path, std::string message) {
+    st_.errors.push_back({std::string(errorCode(code)), path.str(), kNone, std::move(message)});
   }
 
   static const char* jsonTypeName(const JNode& n) {
@@ -460,7 +462,7 @@ class Validator {
     return typeKindName(d.kind);
   }
   bool wrongType(const JNode& n, TypeId t, const Path& path) {
-    problem("wrong-type", path, "expected " + typeName(t) + ", got " + jsonTypeName(n));
+    problem(Err::WrongType, path, "expected " + typeName(t) + ", got " + jsonTypeName(n));
     return false;
   }
 
@@ -491,7 +493,7 @@ class Validator {
           uint32_t src = order[k];
           Path ep{&path, n.keys[src]};
           if (k > 0 && n.keys[order[k - 1]] == n.keys[src]) {
-            problem("invalid-value", ep, "duplicate key");
+            problem(Err::InvalidValue, ep, "duplicate key");
             ok = false;
             continue;
           }
@@ -507,7 +509,7 @@ class Validator {
           case Conversion::Ok: return true;
           case Conversion::WrongType: return wrongType(n, t, path);
           case Conversion::NotInt64:
-            problem("invalid-value", path, "not an integer in the int64 range: " + std::string(n.s));
+            problem(Err::InvalidValue, path, "not an integer in the int64 range: " + std::string(n.s));
             return false;
           case Conversion::Invalid: return invalid(path, invalidWhat(d), n.s);
         }
@@ -528,7 +530,7 @@ class Validator {
   }
 
   bool invalid(const Path& path, const std::string& what, std::string_view text) {
-    problem("invalid-value", path, "invalid " + what + ": \"" + std::string(text) + "\"");
+    problem(Err::InvalidValue, path, "invalid " + what + ": \"" + std::string(text) + "\"");
     return false;
   }
 
@@ -543,11 +545,11 @@ class Validator {
       size_t a = 0;
       while (a < count && p_.str(attr(a).name) != key) ++a;
       if (a == count) {
-        problem("unknown-attribute", kp, "unknown attribute '" + std::string(key) + "'");
+        problem(Err::UnknownAttribute, kp, "unknown attribute '" + std::string(key) + "'");
         continue;
       }
       if (seen_[a]++) {
-        problem("invalid-value", kp, "duplicate key");
+        problem(Err::InvalidValue, kp, "duplicate key");
         continue;
       }
       auto at = attr(a);
@@ -559,7 +561,7 @@ class Validator {
       auto at = attr(a);
       out[at.slot] = Value();
       if (!at.optional)
-        problem("missing-attribute", Path{&path, p_.str(at.name)},
+        problem(Err::MissingAttribute, Path{&path, p_.str(at.name)},
                 "missing attribute '" + std::string(p_.str(at.name)) + "'");
     }
   }
@@ -568,7 +570,7 @@ class Validator {
     const Schema& s = p_.model.schema;
     Path top;
     if (root.type != JNode::Object) {
-      problem("wrong-type", top, "the input must be a JSON object");
+      problem(Err::WrongType, top, "the input must be a JSON object");
       return;
     }
     const JNode *type = nullptr, *principal = nullptr, *request = nullptr, *context = nullptr;
@@ -576,30 +578,30 @@ class Validator {
       std::string_view key = root.keys[k];
       const JNode** slot = key == "type" ? &type : key == "principal" ? &principal : key == "request" ? &request
                          : key == "context" ? &context : nullptr;
-      if (!slot) problem("unknown-attribute", Path{&top, key}, "unknown key '" + std::string(key) + "'");
-      else if (*slot) problem("invalid-value", Path{&top, key}, "duplicate key");
+      if (!slot) problem(Err::UnknownAttribute, Path{&top, key}, "unknown key '" + std::string(key) + "'");
+      else if (*slot) problem(Err::InvalidValue, Path{&top, key}, "duplicate key");
       else *slot = &root.kids[k];
     }
     Input& in = st_.input;
     int32_t rt = -1;
     Path tp{&top, "type"};
-    if (!type) problem("missing-attribute", tp, "missing request type");
-    else if (type->type != JNode::String) problem("wrong-type", tp, "the request type must be a string");
+    if (!type) problem(Err::MissingAttribute, tp, "missing request type");
+    else if (type->type != JNode::String) problem(Err::WrongType, tp, "the request type must be a string");
     else if ((rt = p_.request_names.find(type->s)) < 0)
-      problem("unknown-request-type", tp, "unknown request type '" + std::string(type->s) + "'");
+      problem(Err::UnknownRequestType, tp, "unknown request type '" + std::string(type->s) + "'");
     if (rt >= 0) {
       in.request_type = uint32_t(rt);
       st_.decision.request_type = uint32_t(rt);
     }
 
     Path pp{&top, "principal"};
-    if (!principal) problem("missing-attribute", pp, "missing principal");
-    else if (principal->type != JNode::Object) problem("wrong-type", pp, "the principal must be an object");
+    if (!principal) problem(Err::MissingAttribute, pp, "missing principal");
+    else if (principal->type != JNode::Object) problem(Err::WrongType, pp, "the principal must be an object");
     else principalObject(*principal, pp, rt);
 
     Path rp{&top, "request"};
-    if (!request) problem("missing-attribute", rp, "missing request");
-    else if (request->type != JNode::Object) problem("wrong-type", rp, "the request must be an object");
+    if (!request) problem(Err::MissingAttribute, rp, "missing request");
+    else if (request->type != JNode::Object) problem(Err::WrongType, rp, "the request must be an object");
     else if (rt >= 0) {
       const RequestType& r = s.requests[size_t(rt)];
       attributes(*request, rp, r.attrs.size(), [&](size_t a) { return requestAttr(s, r, a); }, st_.request.data(),
@@ -607,8 +609,8 @@ class Validator {
     }
 
     Path cp{&top, "context"};
-    if (!context) problem("missing-attribute", cp, "missing context");
-    else if (context->type != JNode::Object) problem("wrong-type", cp, "the context must be an object");
+    if (!context) problem(Err::MissingAttribute, cp, "missing context");
+    else if (context->type != JNode::Object) problem(Err::WrongType, cp, "the context must be an object");
     else
       attributes(*context, cp, s.context.size(), [&](size_t a) { return contextAttr(s, a); }, st_.context.data(),
                  false);
@@ -622,17 +624,17 @@ class Validator {
       if (obj.keys[k] != "type") continue;
       // Like any other repeated key, and never "the last one wins": which type the
       // principal has must not depend on how a JSON reader resolves duplicates.
-      if (type) return problem("invalid-value", tp, "duplicate key");
+      if (type) return problem(Err::InvalidValue, tp, "duplicate key");
       type = &obj.kids[k];
     }
-    if (!type) return problem("missing-attribute", tp, "missing principal type");
-    if (type->type != JNode::String) return problem("wrong-type", tp, "the principal type must be a string");
+    if (!type) return problem(Err::MissingAttribute, tp, "missing principal type");
+    if (type->type != JNode::String) return problem(Err::WrongType, tp, "the principal type must be a string");
     int32_t pt = p_.principal_names.find(type->s);
-    if (pt < 0) return problem("principal-not-allowed", tp, "unknown principal type '" + std::string(type->s) + "'");
+    if (pt < 0) return problem(Err::PrincipalNotAllowed, tp, "unknown principal type '" + std::string(type->s) + "'");
     if (rt >= 0) {
       const auto& allowed = s.requests[size_t(rt)].principals;
       if (!allowed.empty() && std::find(allowed.begin(), allowed.end(), uint32_t(pt)) == allowed.end())
-        problem("principal-not-allowed", tp,
+        problem(Err::PrincipalNotAllowed, tp,
                 "principal type '" + std::string(p_.str(s.principals[size_t(pt)].name)) + "' may not ask for '" +
                     std::string(p_.str(s.requests[size_t(rt)].name)) + "'");
     }
@@ -853,7 +855,7 @@ bool decodeJsonInput(const LoadedBundle::Impl& p, std::string_view json, Decider
   if (!parser.parse(root, error)) {
     st.jstack.clear();
     st.jkeys.clear();
-    st.errors.push_back({"malformed-json", "$", kNone, error});
+    st.errors.push_back({std::string(errorCode(Err::MalformedJson)), "$", kNone, error});
     return false;
   }
   Validator v(p, st);

@@ -15,12 +15,8 @@ enum class Known : uint8_t { No, False, True };
 // Larger functions are left as they are (the analysis keeps a state per instruction).
 constexpr size_t kMaxSpecialized = 256;
 
-bool isJump(Op op) { return op == Op::JMP || op == Op::JMP_FALSE || op == Op::JMP_TRUE || op == Op::JMP_NOT_TRUE; }
-
 // The target of the jump or ITER_BEGIN at `pc`.
-size_t jumpTarget(Instr ins, size_t pc) {
-  return pc + 1 + (Op(opcodeOf(ins)) == Op::ITER_BEGIN ? fieldC(ins) : fieldB(ins));
-}
+size_t jumpTarget(Instr ins, size_t pc) { return pc + 1 + jumpOffset(ins); }
 
 // Marks the registers instruction `ins` reads.
 void markReads(Instr ins, std::vector<bool>& read) {
@@ -32,7 +28,7 @@ void markReads(Instr ins, std::vector<bool>& read) {
   mark(info.a, fieldA(ins));
   mark(info.b, fieldB(ins));
   mark(info.c, fieldC(ins));
-  if (op == Op::BUILD_SET)  // reads R[B] .. R[B+C-1]
+  if (opHas(op, opflag::Range))  // reads R[B] .. R[B+C-1]
     for (uint32_t r = fieldB(ins); r < fieldB(ins) + fieldC(ins) && r < read.size(); ++r) read[r] = true;
 }
 
@@ -62,7 +58,7 @@ std::vector<Instr> specializeForPrincipal(const Function& f, uint32_t pt) {
   std::vector<bool> loop_entry(n + 1, false);
   for (size_t pc = 0; pc < n; ++pc) {
     const Op op = Op(opcodeOf(code[pc]));
-    if (op == Op::ITER_BEGIN || op == Op::ITER_NEXT) loop_entry[pc + 1] = true;
+    if (opHas(op, opflag::Loop)) loop_entry[pc + 1] = true;
   }
   const std::vector<Known> unknown(f.num_regs, Known::No);
   std::vector<std::vector<Known>> in(n + 1);
@@ -86,12 +82,7 @@ std::vector<Instr> specializeForPrincipal(const Function& f, uint32_t pt) {
     const Op op = Op(opcodeOf(ins));
     const uint32_t a = fieldA(ins);
     auto knownAt = [&](uint32_t r) { return r < state.size() ? state[r] : Known::No; };
-    if (op == Op::RET) continue;
-    if (op == Op::JMP) {
-      flow(jumpTarget(ins, pc), state);
-      continue;
-    }
-    if (op == Op::JMP_FALSE || op == Op::JMP_TRUE || op == Op::JMP_NOT_TRUE) {
+    if (opHas(op, opflag::Cond)) {
       const Known k = knownAt(a);
       // JMP_FALSE jumps on false, JMP_TRUE on true, JMP_NOT_TRUE on anything but true.
       const bool taken = op == Op::JMP_TRUE ? k == Known::True : k == Known::False;
@@ -115,8 +106,8 @@ std::vector<Instr> specializeForPrincipal(const Function& f, uint32_t pt) {
     const Operand role = opInfo(op).a;
     if ((role == Operand::RegWrite || role == Operand::RegReadWrite) && a < state.size())
       state[a] = op == Op::LOADB ? (fieldB(ins) ? Known::True : Known::False) : Known::No;
-    if (op == Op::ITER_BEGIN) flow(jumpTarget(ins, pc), state);
-    flow(pc + 1, state);
+    if (hasJump(op)) flow(jumpTarget(ins, pc), state);
+    if (!opHas(op, opflag::End)) flow(pc + 1, state);
   }
 
   // Keep what can still run, then drop jumps to the next kept instruction and constants
@@ -155,11 +146,9 @@ std::vector<Instr> specializeForPrincipal(const Function& f, uint32_t pt) {
     if (!keep[pc]) continue;
     Instr ins = code[pc];
     const Op op = Op(opcodeOf(ins));
-    if (isJump(op) || op == Op::ITER_BEGIN) {
+    if (hasJump(op)) {
       const uint32_t target = index[nextKept(jumpTarget(ins, pc))];
-      const uint32_t rel = target - uint32_t(out.size()) - 1;
-      ins = op == Op::ITER_BEGIN ? encode(op, fieldA(ins), fieldB(ins), rel, fieldX(ins))
-                                 : encode(op, fieldA(ins), rel, fieldC(ins), fieldX(ins));
+      ins = withJumpOffset(ins, target - uint32_t(out.size()) - 1);
     }
     out.push_back(ins);
   }

@@ -308,9 +308,9 @@ struct Verifier {
     if (!stack.empty()) return fail(where + ": unterminated loop");
     for (uint32_t pc = 0; pc < n; ++pc) {
       Instr ins = f.code[pc];
-      const OpInfo& info = opInfo(Op(opcodeOf(ins)));
-      uint32_t off = info.b == Operand::Jump ? fieldB(ins) : info.c == Operand::Jump ? fieldC(ins) : kNone;
-      if (off == kNone || Op(opcodeOf(ins)) == Op::ITER_BEGIN) continue;
+      const Op op = Op(opcodeOf(ins));
+      if (!hasJump(op) || opHas(op, opflag::Loop)) continue;  // a loop's skip edge goes to its ITER_NEXT
+      const uint32_t off = jumpOffset(ins);
       if (owner[pc + 1 + off] != owner[pc]) return fail(where + ": jump into or out of a loop at " + std::to_string(pc));
     }
 

@@ -74,7 +74,7 @@ bool readTokens(const std::string& path, std::map<std::string, std::string>& by_
 const char* kOutcomeName[3] = {"allow", "approval", "deny"};
 
 // A decision that the bundle did not make: no bundle yet, or a log that cannot take it.
-std::string syntheticDeny(const std::string& code, const std::string& message, const Generation* gen) {
+std::string syntheticDeny(rt::DecisionErrorCode code, const std::string& message, const Generation* gen) {
   std::string bundle = "null";
   if (gen) {
     const rt::Bundle& m = gen->bundle->model();
@@ -85,7 +85,7 @@ std::string syntheticDeny(const std::string& code, const std::string& message, c
   }
   return "{\"decision\":\"deny\",\"request_type\":null,\"rules\":[],\"deny_rules\":[],\"exceptions\":[],"
          "\"approvals\":[],\"grants\":{},\"reasons\":[],\"errors\":[{\"code\":" +
-         json(code).dump() + ",\"message\":" + json(message).dump() + "}],\"bundle\":" + bundle + "}";
+         json(rt::errorCode(code)).dump() + ",\"message\":" + json(message).dump() + "}],\"bundle\":" + bundle + "}";
 }
 
 class Service {
@@ -102,7 +102,7 @@ class Service {
     int64_t eval_ns = 0;
     bool input_is_json = true;
     if (!gen) {
-      decision = syntheticDeny("no-bundle", "no bundle is loaded yet", nullptr);
+      decision = syntheticDeny(rt::DecisionErrorCode::NoBundle, "no bundle is loaded yet", nullptr);
       noBundle_.add();
     } else {
       rt::Decider& d = deciderFor(gen);
@@ -112,7 +112,7 @@ class Service {
       metrics_.duration.observe(uint64_t(eval_ns));
       count(*gen, dec);
       for (const rt::DecisionError& e : dec.errors)
-        if (e.code == "malformed-json") input_is_json = false;
+        if (e.code == rt::errorCode(rt::DecisionErrorCode::MalformedJson)) input_is_json = false;
       if (explain) {
         rt::toJson(*gen->bundle, dec, full);
         rt::Decision plain = dec;
@@ -131,9 +131,8 @@ class Service {
                    redaction_);
       if (!log_->submit(record) && o_.log_full_deny) {
         // Fail closed: no decision is given without its record.
-        decision = syntheticDeny("decision-log-unavailable", "the decision log cannot take the record (" +
-                                                                 log_->describe() + ")",
-                                 gen.get());
+        decision = syntheticDeny(rt::DecisionErrorCode::DecisionLogUnavailable,
+                                 "the decision log cannot take the record (" + log_->describe() + ")", gen.get());
         full.clear();
         logDenied_.add();
       }

@@ -3,11 +3,15 @@
 #include <algorithm>
 #include <set>
 
+#include <pave/decision_errors.h>
+
 #include "sema/InputJson.h"
 
 namespace pave::reference {
 
 using nlohmann::json;
+using rt::DecisionErrorCode;
+using rt::errorCode;
 using sema::CExprId;
 using sema::CExprKind;
 using sema::CheckedProgram;
@@ -373,7 +377,8 @@ json decide(const CheckedProgram& p, const Input& in) {
     const sema::RuleInfo& r = p.rules[i];
     if (!targets(p, r, in.request)) continue;
     match[i] = matchRule(p, r, in);
-    if (match[i] == Match::Error) errors.push_back({{"code", "evaluation-error"}, {"rule", r.name}});
+    if (match[i] == Match::Error)
+      errors.push_back({{"code", errorCode(DecisionErrorCode::EvaluationError)}, {"rule", r.name}});
   }
   auto matches = [&](uint32_t i) {
     return match[i] == Match::True || (match[i] == Match::Error && p.rules[i].effect == ast::Effect::Deny);
@@ -427,7 +432,7 @@ json decide(const CheckedProgram& p, const Input& in) {
         R v = ev.eval(g);
         if (v.error) {
           failed = true;
-          errors.push_back({{"code", "evaluation-error"}, {"rule", r.name}});
+          errors.push_back({{"code", errorCode(DecisionErrorCode::EvaluationError)}, {"rule", r.name}});
         } else {
           groups.insert(v.v.s);
         }
@@ -445,7 +450,7 @@ json decide(const CheckedProgram& p, const Input& in) {
           R v = ev.eval(a.value);
           if (v.error) {
             failed = true;
-            errors.push_back({{"code", "evaluation-error"}, {"rule", p.rules[i].name}});
+            errors.push_back({{"code", errorCode(DecisionErrorCode::EvaluationError)}, {"rule", p.rules[i].name}});
           } else {
             values.push_back(v.v);
           }
@@ -481,7 +486,7 @@ json decide(const CheckedProgram& p, const Input& in) {
               merged = v;
             } else if (sema::compareValues(merged, v) != 0) {
               failed = true;
-              errors.push_back({{"code", "grant-conflict"}});
+              errors.push_back({{"code", errorCode(DecisionErrorCode::GrantConflict)}});
             }
             break;
         }

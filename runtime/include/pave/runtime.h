@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "pave/bundle.h"
+#include "pave/decision_errors.h"
 #include "pave/value.h"
 
 namespace pave::rt {
@@ -63,7 +64,7 @@ class LoadedBundle {
 enum class Outcome : uint8_t { Allow, Approval, Deny };
 
 struct DecisionError {
-  std::string code;        // SPEC §7.2 input codes, `evaluation-error`, `grant-conflict`
+  std::string code;        // one of pave/decision_errors.def, e.g. `missing-attribute`
   std::string path;        // input problems: JSON path such as `$.request.duration`
   uint32_t rule = kNone;   // evaluation problems: the rule
   std::string message;

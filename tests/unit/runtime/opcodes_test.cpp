@@ -584,5 +584,43 @@ TEST(Opcodes, EveryOpcodeHasANameAndDoc) {
   EXPECT_EQ(fieldC(i), 1u);
 }
 
+// The flags column of opcodes.def agrees with the operand kinds, so that the passes that
+// read flags (specialize.cpp, the fast-test recognizer, the verifier) see what they expect.
+TEST(Opcodes, FlagsAgreeWithOperands) {
+  for (int i = 0; i < kOpCount; ++i) {
+    const Op op = Op(i);
+    const OpInfo& info = opInfo(op);
+    SCOPED_TRACE(info.name);
+    if (opHas(op, opflag::Cond)) {  // if R[A] ... then pc += B
+      EXPECT_EQ(info.a, Operand::RegRead);
+      EXPECT_EQ(info.b, Operand::Jump);
+    }
+    EXPECT_EQ(opHas(op, opflag::End), op == Op::JMP || op == Op::RET);
+    EXPECT_EQ(opHas(op, opflag::Loop), op == Op::ITER_BEGIN || op == Op::ITER_NEXT);
+    EXPECT_TRUE(!hasJump(op) || opHas(op, opflag::Cond | opflag::End | opflag::Loop));
+    if (opHas(op, opflag::Range)) {
+      EXPECT_EQ(info.b, Operand::RegRead);
+      EXPECT_EQ(info.c, Operand::Count);
+    }
+    const int roots = opHas(op, opflag::Prin) + opHas(op, opflag::Req) + opHas(op, opflag::Ctx);
+    if (opHas(op, opflag::Load | opflag::Has)) {
+      EXPECT_FALSE(opHas(op, opflag::Load) && opHas(op, opflag::Has));
+      EXPECT_EQ(roots, 1);
+      EXPECT_EQ(info.b, Operand::Slot);
+      EXPECT_EQ(info.c, opHas(op, opflag::Prin) ? Operand::PrincipalType : Operand::None);
+    }
+    if (opHas(op, opflag::Cmp)) {
+      EXPECT_EQ(info.b, Operand::RegRead);
+      EXPECT_EQ(info.c, Operand::RegRead);
+    }
+  }
+  // The jump offset is read from and written to the J field, whichever it is.
+  const Instr jmp = encode(Op::JMP_FALSE, 3, 7), loop = encode(Op::ITER_BEGIN, 1, 2, 9, 1);
+  EXPECT_EQ(jumpOffset(jmp), 7u);
+  EXPECT_EQ(jumpOffset(loop), 9u);
+  EXPECT_EQ(withJumpOffset(jmp, 4), encode(Op::JMP_FALSE, 3, 4));
+  EXPECT_EQ(withJumpOffset(loop, 5), encode(Op::ITER_BEGIN, 1, 2, 5, 1));
+}
+
 }  // namespace
 }  // namespace pave::rt::test
