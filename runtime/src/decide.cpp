@@ -5,7 +5,7 @@
 #include <cstring>
 
 #include "decider_state.h"
-#include "format.h"
+#include "pave/literals.h"
 
 namespace pave::rt {
 namespace {

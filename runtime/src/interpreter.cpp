@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include "format.h"
+#include "pave/literals.h"
 #include "program.h"
 
 namespace pave::rt {
