@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "pave/literals.h"
 
@@ -115,30 +116,31 @@ TEST(Literals, CivilDays) {
   EXPECT_EQ(floorDiv(86399, 86400), 0);
 }
 
-std::string ipText(std::string_view s) {
+// The canonical text of an address (or, with `cidr`, a network), or "invalid".
+std::string ipText(std::string_view s, bool cidr = false) {
   IpAddr ip;
-  if (!parseIp(s, ip)) return "invalid";
+  if (!(cidr ? parseCidr(s, ip) : parseIp(s, ip))) return "invalid";
   std::string out;
-  formatIp(ip, out);
+  if (cidr) formatCidr(ip, out);
+  else formatIp(ip, out);
   return out;
 }
-
-std::string cidrText(std::string_view s) {
-  IpAddr ip;
-  if (!parseCidr(s, ip)) return "invalid";
-  std::string out;
-  formatCidr(ip, out);
-  return out;
-}
+std::string cidrText(std::string_view s) { return ipText(s, true); }
 
 TEST(Literals, IpRoundTrips) {
-  EXPECT_EQ(ipText("10.1.2.3"), "10.1.2.3");
-  EXPECT_EQ(ipText("0.0.0.0"), "0.0.0.0");
-  EXPECT_EQ(ipText("255.255.255.255"), "255.255.255.255");
-  EXPECT_EQ(ipText("2001:DB8:0:0:0:0:0:1"), "2001:db8::1");
-  EXPECT_EQ(ipText("2001:db8:0:1:0:0:0:1"), "2001:db8:0:1::1");
-  EXPECT_EQ(ipText("::"), "::");
-  EXPECT_EQ(ipText("1:2:3:4:5:6:7::"), "1:2:3:4:5:6:7:0");
+  const std::pair<const char*, const char*> canonical[] = {
+      {"10.1.2.3", "10.1.2.3"},
+      {"0.0.0.0", "0.0.0.0"},
+      {"255.255.255.255", "255.255.255.255"},
+      {"2001:DB8:0:0:0:0:0:1", "2001:db8::1"},
+      {"2001:db8:0:1:0:0:0:1", "2001:db8:0:1::1"},  // the longest run of zeros
+      {"1:0:0:2:0:0:3:4", "1::2:0:0:3:4"},          // the first of two equal runs
+      {"1:0:2:3:4:5:6:7", "1:0:2:3:4:5:6:7"},       // a single zero group stays
+      {"::", "::"},
+      {"1:2:3:4:5:6:7::", "1:2:3:4:5:6:7:0"},
+      {"::102:304", "::1.2.3.4"},  // the IPv4-compatible form is printed with its IPv4 tail
+  };
+  for (auto [in, want] : canonical) EXPECT_EQ(ipText(in), want) << in;
   for (const char* bad : {"", "1.2.3", "1.2.3.4.5", "256.1.1.1", "01.2.3.4", "1.2.3.-4", " 1.2.3.4", "1::2::3", ":1::",
                           "1::2:", "12345::", "1:2:3:4:5:6:7:8:9", "1:2:3:4:5:6:7:8::", "::g", "1.2.3.4::", "::1.2.3.04",
                           "fe80::1%eth0"})
@@ -174,13 +176,12 @@ TEST(Literals, CidrErrorsAndHostBits) {
     EXPECT_EQ(parseCidrChecked(bad, ip), CidrError::BadPrefix) << bad;
   EXPECT_EQ(parseCidrChecked("::/128", ip), CidrError::None);
   EXPECT_EQ(parseCidrChecked("10.1.2.3/8", ip), CidrError::HostBits);
-  EXPECT_EQ(cidrText("10.1.2.3/8"), "10.0.0.0/8");  // parseCidr clears them
-  EXPECT_EQ(cidrText("10.1.2.3/13"), "10.0.0.0/13");
-  EXPECT_EQ(cidrText("10.15.2.3/13"), "10.8.0.0/13");
-  EXPECT_EQ(cidrText("10.1.2.3/0"), "0.0.0.0/0");
-  EXPECT_EQ(cidrText("10.1.2.3/32"), "10.1.2.3/32");
-  EXPECT_EQ(cidrText("2001:db8::ff/120"), "2001:db8::/120");
-  EXPECT_EQ(cidrText("2001:db8::ff/121"), "2001:db8::80/121");
+  // parseCidr clears them.
+  const std::pair<const char*, const char*> cleared[] = {
+      {"10.1.2.3/8", "10.0.0.0/8"},   {"10.1.2.3/13", "10.0.0.0/13"},         {"10.15.2.3/13", "10.8.0.0/13"},
+      {"10.1.2.3/0", "0.0.0.0/0"},    {"10.1.2.3/32", "10.1.2.3/32"},         {"2001:db8::ff/120", "2001:db8::/120"},
+      {"2001:db8::ff/121", "2001:db8::80/121"}};
+  for (auto [in, want] : cleared) EXPECT_EQ(cidrText(in), want) << in;
 }
 
 TEST(Literals, Utf8) {
