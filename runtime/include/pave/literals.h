@@ -39,8 +39,16 @@ std::string formatTimestamp(int64_t secs);
 // Civil time (UTC, proleptic Gregorian; no validation): days since 1970-01-01 and back.
 int64_t daysFromCivil(int64_t y, unsigned m, unsigned d);
 void civilFromDays(int64_t z, int64_t& y, unsigned& m, unsigned& d);
-int64_t floorDiv(int64_t a, int64_t b);
+inline constexpr int64_t floorDiv(int64_t a, int64_t b) {
+  return a / b - ((a % b != 0) && ((a < 0) != (b < 0)));
+}
 bool validCivilDate(int64_t y, unsigned m, unsigned d);  // month 1–12, day within it (leap years)
+
+// The parts of a timestamp the built-ins `hour()`, `weekday()` and `date()` give: the hour
+// (0–23), the ISO weekday (1 = Monday … 7 = Sunday) and midnight of its day, all UTC.
+inline constexpr int64_t hourOf(int64_t secs) { return (secs - floorDiv(secs, 86400) * 86400) / 3600; }
+inline constexpr int64_t weekdayOf(int64_t secs) { return ((floorDiv(secs, 86400) % 7 + 7) % 7 + 3) % 7 + 1; }
+inline constexpr int64_t startOfDay(int64_t secs) { return floorDiv(secs, 86400) * 86400; }
 
 // ---- IP addresses and networks --------------------------------------------------------------
 

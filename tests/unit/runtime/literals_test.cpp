@@ -117,6 +117,27 @@ TEST(Literals, CivilDays) {
 }
 
 // The canonical text of an address (or, with `cidr`, a network), or "invalid".
+TEST(Literals, TimestampParts) {
+  // 1970-01-01 was a Thursday; before it the day still starts at midnight (floor, not truncation).
+  EXPECT_EQ(weekdayOf(0), 4);
+  EXPECT_EQ(hourOf(0), 0);
+  EXPECT_EQ(weekdayOf(-1), 3);
+  EXPECT_EQ(hourOf(-1), 23);
+  EXPECT_EQ(startOfDay(-1), -86400);
+  int64_t t = 0;
+  ASSERT_TRUE(parseTimestamp("2024-02-29T13:45:00Z", t));  // a Thursday
+  EXPECT_EQ(hourOf(t), 13);
+  EXPECT_EQ(weekdayOf(t), 4);
+  EXPECT_EQ(formatTimestamp(startOfDay(t)), "2024-02-29T00:00:00Z");
+  ASSERT_TRUE(parseTimestamp("2026-11-29T23:59:59Z", t));  // a Sunday
+  EXPECT_EQ(weekdayOf(t), 7);
+  EXPECT_EQ(weekdayOf(t + 1), 1);
+  EXPECT_EQ(weekdayOf(kMinTimestamp), 6);  // 0000-01-01 (proleptic Gregorian) was a Saturday
+  EXPECT_EQ(weekdayOf(kMaxTimestamp), 5);  // 9999-12-31 is a Friday
+  EXPECT_EQ(hourOf(kMaxTimestamp), 23);
+  EXPECT_EQ(startOfDay(kMinTimestamp), kMinTimestamp);
+}
+
 std::string ipText(std::string_view s, bool cidr = false) {
   IpAddr ip;
   if (!(cidr ? parseCidr(s, ip) : parseIp(s, ip))) return "invalid";
