@@ -5,7 +5,7 @@
 #include <limits>
 #include <set>
 
-#include "syntax/Literals.h"
+#include <pave/literals.h>
 
 namespace pave::analysis {
 
@@ -22,8 +22,8 @@ constexpr int64_t kMin = std::numeric_limits<int64_t>::min();
 constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
 
 // Timestamps arrive as `YYYY-MM-DDThh:mm:ssZ` (SPEC §2.1): years 0000 to 9999.
-int64_t minTimestamp() { return syntax::daysFromCivil(0, 1, 1) * 86400; }
-int64_t maxTimestamp() { return syntax::daysFromCivil(9999, 12, 31) * 86400 + 86399; }
+int64_t minTimestamp() { return rt::kMinTimestamp; }
+int64_t maxTimestamp() { return rt::kMaxTimestamp; }
 
 std::string u128Decimal(unsigned __int128 v) {
   if (v == 0) return "0";

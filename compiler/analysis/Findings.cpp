@@ -7,7 +7,7 @@
 #include <functional>
 #include <set>
 
-#include "syntax/Literals.h"
+#include <pave/literals.h>
 
 namespace pave::analysis {
 
@@ -625,7 +625,7 @@ struct ExceptionJob {
       }
       out.push_back({DiagKind::RedundantException, id, std::nullopt,
                      "exception `" + e.name + "` is redundant: `" + other.name + "` also lifts `" + p.rule(deny).name +
-                         "` for every input it matches, until " + syntax::formatTimestamp(other.exception->until),
+                         "` for every input it matches, until " + rt::formatTimestamp(other.exception->until),
                      {o}, {}, std::nullopt});
       return;
     }
@@ -771,13 +771,13 @@ std::vector<Finding> exceptionAge(const Plan& plan, RuleId exception) {
   int64_t until = e.exception->until;
   if (until > plan.now && until - plan.now <= plan.expiringWindow)
     return {{DiagKind::ExpiringException, exception, std::nullopt,
-             "exception `" + e.name + "` expires at " + syntax::formatTimestamp(until) + ", in " +
-                 syntax::formatDuration(until - plan.now) + " (window " + syntax::formatDuration(plan.expiringWindow) +
+             "exception `" + e.name + "` expires at " + rt::formatTimestamp(until) + ", in " +
+                 rt::formatDuration(until - plan.now) + " (window " + rt::formatDuration(plan.expiringWindow) +
                  "): renew it with a new ticket or plan its removal",
              {}, {}, std::nullopt}};
   if (until - plan.now <= kLongException) return {};
   return {{DiagKind::LongException, exception, std::nullopt,
-           "exception `" + e.name + "` runs until " + syntax::formatTimestamp(until) + ", " +
+           "exception `" + e.name + "` runs until " + rt::formatTimestamp(until) + ", " +
                std::to_string((until - plan.now) / 86400) + " days after the check time (at most 90 expected)",
            {}, {}, std::nullopt}};
 }

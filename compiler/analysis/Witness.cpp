@@ -4,7 +4,7 @@
 #include <pave/runtime.h>
 
 #include "codegen/Codegen.h"
-#include "syntax/Literals.h"
+#include <pave/literals.h>
 
 namespace pave::analysis {
 
@@ -13,32 +13,6 @@ using sema::TypeId;
 using sema::TypeKind;
 
 namespace {
-
-bool validUtf8(const std::string& s) {
-  for (size_t i = 0; i < s.size();) {
-    auto c = static_cast<unsigned char>(s[i]);
-    size_t n = 0;
-    uint32_t cp = 0;
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    if (c >= 0xC2 && c <= 0xDF) n = 1, cp = c & 0x1F;
-    else if (c >= 0xE0 && c <= 0xEF) n = 2, cp = c & 0x0F;
-    else if (c >= 0xF0 && c <= 0xF4) n = 3, cp = c & 0x07;
-    else return false;
-    if (i + n >= s.size()) return false;
-    for (size_t k = 1; k <= n; ++k) {
-      auto d = static_cast<unsigned char>(s[i + k]);
-      if ((d & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (d & 0x3F);
-    }
-    if ((n == 2 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) || (n == 3 && (cp < 0x10000 || cp > 0x10FFFF)))
-      return false;
-    i += n + 1;
-  }
-  return true;
-}
 
 class Decoder {
  public:
@@ -54,9 +28,9 @@ class Decoder {
       case TypeKind::Duration: {
         int64_t d = integer(v.x);
         if (d == INT64_MIN) return d;  // no duration text spells it; integer seconds do
-        return syntax::formatDuration(d);
+        return rt::formatDuration(d);
       }
-      case TypeKind::Timestamp: return syntax::formatTimestamp(integer(v.x));
+      case TypeKind::Timestamp: return rt::formatTimestamp(integer(v.x));
       case TypeKind::Enum: {
         int64_t i = integer(v.x);
         const auto& members = p.enums[t.index].members;
@@ -65,7 +39,7 @@ class Decoder {
       case TypeKind::String: {
         z3::expr s = m_.eval(v.x, true);
         std::string text = s.is_string_value() ? s.get_string() : std::string();
-        if (!validUtf8(text)) {
+        if (!rt::validUtf8(text)) {
           ok = false;
           if (bad_) bad_->push_back(v.x);
         }

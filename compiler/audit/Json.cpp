@@ -3,7 +3,7 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
-#include "syntax/Literals.h"
+#include <pave/literals.h>
 
 namespace pave::audit {
 namespace {
@@ -234,10 +234,7 @@ std::optional<int64_t> parseLogTime(std::string_view s) {
       !digits(s, 8, 2, d) || (s[10] != 'T' && s[10] != 't') || !digits(s, 11, 2, h) || s[13] != ':' ||
       !digits(s, 14, 2, mi) || s[16] != ':' || !digits(s, 17, 2, se))
     return std::nullopt;
-  static constexpr int kDays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  if (mo < 1 || mo > 12 || d < 1 || d > kDays[mo - 1] || h > 23 || mi > 59 || se > 60) return std::nullopt;
-  bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-  if (mo == 2 && d == 29 && !leap) return std::nullopt;
+  if (!rt::validCivilDate(y, unsigned(mo), unsigned(d)) || h > 23 || mi > 59 || se > 60) return std::nullopt;
   size_t i = 19;
   if (i < s.size() && s[i] == '.') {
     ++i;
@@ -259,7 +256,7 @@ std::optional<int64_t> parseLogTime(std::string_view s) {
     return std::nullopt;
   }
   if (i != s.size()) return std::nullopt;
-  return syntax::daysFromCivil(y, unsigned(mo), unsigned(d)) * 86400 + int64_t(h) * 3600 + mi * 60 + se - offset;
+  return rt::daysFromCivil(y, unsigned(mo), unsigned(d)) * 86400 + int64_t(h) * 3600 + mi * 60 + se - offset;
 }
 
 }  // namespace pave::audit

@@ -7,7 +7,7 @@
 #include <sstream>
 
 #include "data/DataFile.h"
-#include "syntax/Literals.h"
+#include <pave/literals.h>
 
 namespace pave::data {
 
@@ -55,15 +55,15 @@ class RowChecker {
           return ConstValue::integer(ConstValue::Kind::Duration, t, v.get<int64_t>());
         }
         if (v.is_string()) {
-          if (auto d = syntax::parseDuration(v.get_ref<const std::string&>()))
-            return ConstValue::integer(ConstValue::Kind::Duration, t, *d);
+          if (int64_t d = 0; rt::parseDuration(v.get_ref<const std::string&>(), d, false))
+            return ConstValue::integer(ConstValue::Kind::Duration, t, d);
           return fail("invalid duration \"" + v.get<std::string>() + "\" (like \"1h30m\" or seconds)");
         }
         return want("a Duration");
       case TypeKind::Timestamp:
         if (v.is_string()) {
-          if (auto s = syntax::parseTimestamp(v.get_ref<const std::string&>()))
-            return ConstValue::integer(ConstValue::Kind::Timestamp, t, *s);
+          if (int64_t s = 0; rt::parseTimestamp(v.get_ref<const std::string&>(), s))
+            return ConstValue::integer(ConstValue::Kind::Timestamp, t, s);
           return fail("invalid timestamp \"" + v.get<std::string>() + "\" (like \"2026-11-27T10:00:00Z\")");
         }
         return want("a Timestamp");
@@ -160,25 +160,9 @@ std::pair<uint32_t, uint32_t> lineRange(std::string_view text, uint32_t line) {
 /// Replaces each byte that is not part of valid UTF-8 by `?` (offsets stay), so that a
 /// diagnostic quoting a line of a data file never writes invalid UTF-8.
 void sanitizeUtf8(std::string& s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-    bool ok = n > 0 && i + n <= s.size();
-    for (size_t k = 1; ok && k < n; ++k) ok = (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
-    if (ok && n == 2) ok = c >= 0xC2;
-    if (ok && n == 3) {
-      unsigned char d = static_cast<unsigned char>(s[i + 1]);
-      ok = !(c == 0xE0 && d < 0xA0) && !(c == 0xED && d >= 0xA0);
-    }
-    if (ok && n == 4) {
-      unsigned char d = static_cast<unsigned char>(s[i + 1]);
-      ok = c <= 0xF4 && !(c == 0xF0 && d < 0x90) && !(c == 0xF4 && d >= 0x90);
-    }
-    if (!ok) {
-      s[i] = '?';
-      n = 1;
-    }
+  for (size_t i = 0; i < s.size();) {
+    size_t n = rt::utf8SequenceAt(s, i);
+    if (!n) s[i] = '?', n = 1;
     i += n;
   }
 }

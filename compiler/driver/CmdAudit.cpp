@@ -18,7 +18,7 @@
 #include "audit/Record.h"
 #include "driver/Commands.h"
 #include "driver/Files.h"
-#include "syntax/Literals.h"
+#include <pave/literals.h>
 
 namespace pave::driver {
 namespace {
@@ -222,8 +222,8 @@ int runExceptions(const AuditArgs& args) {
   if (!format) return kExitUsage;
   auto now = resolveNow(args.now);
   if (!now) return kExitUsage;
-  auto window = syntax::parseDuration(args.expiring);
-  if (!window || *window < 0) {
+  std::optional<int64_t> window(0);
+  if (!rt::parseDuration(args.expiring, *window, false)) {
     printError("--expiring: `" + args.expiring + "` is not a duration such as 14d");
     return kExitUsage;
   }
@@ -300,14 +300,14 @@ int runExceptions(const AuditArgs& args) {
   for (const auto& [name, t] : types) flagged |= overRate(t);
 
   auto timeLeft = [&](const ExceptionUse& e) {
-    return e.until <= *now ? std::string("expired") : syntax::formatDuration(e.until - *now) + " left";
+    return e.until <= *now ? std::string("expired") : rt::formatDuration(e.until - *now) + " left";
   };
   if (*format == Format::Csv) {
     std::cout << "exception,lifts,owner,ticket,until,seconds_left,uses,principals,first_use,last_use,request_types,"
                  "uses_after_until,expiring\n";
     for (const ExceptionUse& e : exceptions)
       std::cout << csvField(e.id) << "," << csvField(e.lifts) << "," << csvField(e.owner) << "," << csvField(e.ticket) << ","
-                << syntax::formatTimestamp(e.until) << "," << e.until - *now << "," << e.uses << "," << e.principals.size()
+                << rt::formatTimestamp(e.until) << "," << e.until - *now << "," << e.uses << "," << e.principals.size()
                 << "," << e.first << "," << e.last << "," << csvField(joined(e.types, ";")) << "," << e.afterUntil << ","
                 << (e.until - *now <= *window ? "true" : "false") << "\n";
     return flagged ? kExitFindings : kExitOk;
@@ -315,13 +315,13 @@ int runExceptions(const AuditArgs& args) {
   if (*format == Format::Json) {
     json out;
     out["bundle"] = bundleJson(*bundle);
-    out["now"] = syntax::formatTimestamp(*now);
-    out["expiring_window"] = syntax::formatDuration(*window);
+    out["now"] = rt::formatTimestamp(*now);
+    out["expiring_window"] = rt::formatDuration(*window);
     if (maxRate) out["max_rate"] = *maxRate;
     json list = json::array();
     for (const ExceptionUse& e : exceptions)
       list.push_back({{"id", e.id}, {"lifts", e.lifts}, {"owner", e.owner}, {"ticket", e.ticket},
-                      {"until", syntax::formatTimestamp(e.until)}, {"seconds_left", e.until - *now},
+                      {"until", rt::formatTimestamp(e.until)}, {"seconds_left", e.until - *now},
                       {"expiring", e.until - *now <= *window}, {"uses", e.uses}, {"principals", e.principals.size()},
                       {"first_use", e.uses ? json(e.first) : json(nullptr)}, {"last_use", e.uses ? json(e.last) : json(nullptr)},
                       {"request_types", e.types}, {"uses_after_until", e.afterUntil}, {"uses_after_until_sample", e.afterSamples}});
@@ -345,12 +345,12 @@ int runExceptions(const AuditArgs& args) {
   }
 
   std::ostream& out = std::cout;
-  out << "bundle " << bundleLine(*bundle) << ", at " << syntax::formatTimestamp(*now) << "\n";
+  out << "bundle " << bundleLine(*bundle) << ", at " << rt::formatTimestamp(*now) << "\n";
   printLogLine(log, digest, out);
   out << "\nexceptions (" << exceptions.size() << "):\n";
   for (const ExceptionUse& e : exceptions) {
     out << "  " << e.id << " lifts " << e.lifts << "\n    owner " << e.owner << (e.ticket.empty() ? "" : ", ticket " + e.ticket)
-        << ", until " << syntax::formatTimestamp(e.until) << " (" << timeLeft(e) << ")\n";
+        << ", until " << rt::formatTimestamp(e.until) << " (" << timeLeft(e) << ")\n";
     if (e.uses == 0) out << "    never used\n";
     else
       out << "    " << e.uses << " uses by " << e.principals.size() << " principals, first " << e.first << ", last " << e.last
@@ -362,8 +362,8 @@ int runExceptions(const AuditArgs& args) {
   };
   std::vector<std::string> lines;
   for (const ExceptionUse& e : exceptions)
-    if (e.until - *now <= *window) lines.push_back(e.id + " (" + syntax::formatTimestamp(e.until) + ", " + timeLeft(e) + ")");
-  section("expiring within " + syntax::formatDuration(*window), lines);
+    if (e.until - *now <= *window) lines.push_back(e.id + " (" + rt::formatTimestamp(e.until) + ", " + timeLeft(e) + ")");
+  section("expiring within " + rt::formatDuration(*window), lines);
   lines.clear();
   for (const ExceptionUse& e : exceptions)
     if (e.uses == 0) lines.push_back(e.id + " (candidate to remove)");
@@ -371,7 +371,7 @@ int runExceptions(const AuditArgs& args) {
   lines.clear();
   for (const ExceptionUse& e : exceptions) {
     if (!e.afterUntil) continue;
-    std::string l = e.id + ": " + std::to_string(e.afterUntil) + " uses at or after " + syntax::formatTimestamp(e.until) +
+    std::string l = e.id + ": " + std::to_string(e.afterUntil) + " uses at or after " + rt::formatTimestamp(e.until) +
                     " (an enforcement point with a stale bundle?), e.g.";
     for (const json& s : e.afterSamples)
       l += "\n    " + s["id"].get<std::string>() + " at " + s["time"].get<std::string>() + " with " + s["digest"].get<std::string>();
@@ -433,7 +433,7 @@ int runRecheck(const AuditArgs& args) {
   if (!bundle) return kExitUsage;
   const rt::Bundle& m = bundle->model();
   rt::Decider decider(bundle);
-  std::string nowJson = "\"" + syntax::formatTimestamp(*now) + "\"";
+  std::string nowJson = "\"" + rt::formatTimestamp(*now) + "\"";
   auto names = [&](std::span<const uint32_t> rules) {
     std::vector<std::string> out;
     for (uint32_t i : rules) out.emplace_back(str(m, m.rules[i].name));
@@ -444,12 +444,12 @@ int runRecheck(const AuditArgs& args) {
   std::string input;
   std::ostream& out = std::cout;
   if (*format == Format::Json)
-    out << "{\"bundle\": " << bundleJson(*bundle).dump() << ",\n \"now\": \"" << syntax::formatTimestamp(*now) << "\", \"at\": \""
+    out << "{\"bundle\": " << bundleJson(*bundle).dump() << ",\n \"now\": \"" << rt::formatTimestamp(*now) << "\", \"at\": \""
         << args.at << "\",\n \"changes\": [";
   if (*format == Format::Csv) out << "id,time,request_type,from,to,deny_rules,reasons,exceptions,errors\n";
   if (*format == Format::Text)
     out << "recheck with bundle " << bundleLine(*bundle) << ", "
-        << (atNow ? "at " + syntax::formatTimestamp(*now) : std::string("at each record's logged context.time")) << "\n\n";
+        << (atNow ? "at " + rt::formatTimestamp(*now) : std::string("at each record's logged context.time")) << "\n\n";
 
   LogSummary log;
   bool ok = readLogs(args.logs, log, [&](Record& r) {

@@ -8,7 +8,7 @@
 #include "driver/Build.h"
 #include "driver/Commands.h"
 #include "sema/Program.h"
-#include "syntax/Literals.h"
+#include <pave/literals.h>
 
 namespace pave::driver {
 namespace {
@@ -124,7 +124,7 @@ int runControls(const ReportArgs& args) {
     if (r.exception) liftedBy[r.exception->lifts.value].push_back(&r);
   auto describe = [&](const sema::RuleInfo& x) {
     return LiftingException{x.name, p.rule(x.exception->lifts).name, x.exception->owner,
-                            syntax::formatTimestamp(x.exception->until), x.exception->ticket};
+                            rt::formatTimestamp(x.exception->until), x.exception->ticket};
   };
   for (uint32_t i = 0; i < p.rules.size(); ++i) {
     const sema::RuleInfo& r = p.rules[i];

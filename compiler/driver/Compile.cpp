@@ -7,7 +7,7 @@
 #include "data/Tables.h"
 #include "driver/Files.h"
 #include "stdlib/Stdlib.h"
-#include "syntax/Literals.h"
+#include <pave/literals.h>
 #include "syntax/Parser.h"
 #if __has_include("sema/Sema.h")
 #include "sema/Sema.h"
@@ -119,7 +119,11 @@ void finalizeDiagnostics(Compilation& c) {
   });
 }
 
-std::optional<int64_t> parseNow(const std::string& text) { return syntax::parseTimestamp(text); }
+std::optional<int64_t> parseNow(const std::string& text) {
+  int64_t now = 0;
+  if (!rt::parseTimestamp(text, now)) return std::nullopt;
+  return now;
+}
 
 int64_t currentTime() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();

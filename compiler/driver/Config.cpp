@@ -3,7 +3,7 @@
 #include <filesystem>
 #include <toml++/toml.h>
 
-#include "syntax/Literals.h"
+#include <pave/literals.h>
 
 namespace pave {
 
@@ -29,10 +29,10 @@ std::optional<std::string> loadConfig(const std::string& root, Config& out) {
       std::string code(key.str());
       if (code == "expiring-exception-window") {
         auto text = value.value<std::string>();
-        auto window = text ? syntax::parseDuration(*text) : std::nullopt;
-        if (!window || *window <= 0)
+        int64_t window = 0;
+        if (!text || !rt::parseDuration(*text, window, false) || window <= 0)
           return out.path + ": [lint] expiring-exception-window must be a positive duration such as \"30d\"";
-        out.expiringWindow = *window;
+        out.expiringWindow = window;
         continue;
       }
       auto kind = diagKindFromCode(code);

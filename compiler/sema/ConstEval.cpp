@@ -4,6 +4,8 @@
 // expression is then left for the runtime, or reported where a constant is required).
 #include <algorithm>
 
+#include <pave/literals.h>
+
 #include "sema/internal/Checker.h"
 
 namespace pave::sema::internal {
@@ -13,10 +15,6 @@ namespace {
 using VK = ConstValue::Kind;
 using Value = std::optional<ConstValue>;
 constexpr int kMaxEvalDepth = 2000;
-constexpr int64_t kMinTimestamp = -62167219200;  // 0000-01-01T00:00:00Z
-constexpr int64_t kMaxTimestamp = 253402300799;  // 9999-12-31T23:59:59Z
-
-int64_t floorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
 
 bool globMatch(std::string_view s, std::string_view p) {
   // Iterative wildcard matching; `*` matches any run, byte 0x01 is a literal star.
@@ -138,7 +136,7 @@ class Evaluator {
     bool overflow = n.kind == CExprKind::Add ? __builtin_add_overflow(k[0].i, k[1].i, &out)
                                              : __builtin_sub_overflow(k[0].i, k[1].i, &out);
     if (overflow) return std::nullopt;
-    if (p_.types.kind(n.type) == TypeKind::Timestamp && (out < kMinTimestamp || out > kMaxTimestamp))
+    if (p_.types.kind(n.type) == TypeKind::Timestamp && !rt::timestampInRange(out))
       return std::nullopt;  // outside years 0000–9999 (SPEC §4.5): an error, like an overflow
     return number(n, out);
   }
@@ -214,9 +212,9 @@ class Evaluator {
       case CExprKind::Add:
       case CExprKind::Sub: return arith(n, k);
       case CExprKind::Compare: return compare(n, k);
-      case CExprKind::Hour: return number(n, (k[0].i - floorDiv(k[0].i, 86400) * 86400) / 3600);
-      case CExprKind::Weekday: return number(n, ((floorDiv(k[0].i, 86400) % 7 + 7 + 3) % 7) + 1);  // 1970-01-01: Thu
-      case CExprKind::Date: return number(n, floorDiv(k[0].i, 86400) * 86400);
+      case CExprKind::Hour: return number(n, rt::hourOf(k[0].i));
+      case CExprKind::Weekday: return number(n, rt::weekdayOf(k[0].i));
+      case CExprKind::Date: return number(n, rt::startOfDay(k[0].i));
       case CExprKind::Seconds: return number(n, k[0].i);
       default: break;
     }

@@ -1,6 +1,6 @@
 #include "sema/InputJson.h"
 
-#include "syntax/Literals.h"
+#include <pave/literals.h>
 
 namespace pave::sema {
 
@@ -11,8 +11,8 @@ json valueToJson(const CheckedProgram& p, const ConstValue& v) {
     case ConstValue::Kind::Bool: return v.i != 0;
     case ConstValue::Kind::Int: return v.i;
     case ConstValue::Kind::String: return v.s;
-    case ConstValue::Kind::Duration: return syntax::formatDuration(v.i);
-    case ConstValue::Kind::Timestamp: return syntax::formatTimestamp(v.i);
+    case ConstValue::Kind::Duration: return rt::formatDuration(v.i);
+    case ConstValue::Kind::Timestamp: return rt::formatTimestamp(v.i);
     case ConstValue::Kind::Ip: return formatIp(v.ip, false);
     case ConstValue::Kind::Cidr: return formatIp(v.ip, true);
     case ConstValue::Kind::Enum: return p.enums[p.types.get(v.type).index].members[static_cast<size_t>(v.i)];

@@ -1,9 +1,8 @@
 #include "sema/Program.h"
 
 #include <algorithm>
-#include <charconv>
 
-#include "syntax/Literals.h"
+#include <pave/literals.h>
 
 namespace pave::sema {
 
@@ -134,163 +133,52 @@ int compareValues(const ConstValue& a, const ConstValue& b) {
 
 namespace {
 
-std::optional<unsigned> parseDecimal(std::string_view s, unsigned max) {
-  if (s.empty() || s.size() > 3 || (s.size() > 1 && s[0] == '0')) return std::nullopt;
-  unsigned v = 0;
-  for (char c : s) {
-    if (c < '0' || c > '9') return std::nullopt;
-    v = v * 10 + static_cast<unsigned>(c - '0');
-  }
-  if (v > max) return std::nullopt;
-  return v;
-}
-
-bool parseV4(std::string_view s, uint8_t* out) {
-  for (int part = 0; part < 4; ++part) {
-    size_t dot = s.find('.');
-    if ((part < 3) != (dot != std::string_view::npos)) return false;
-    auto v = parseDecimal(s.substr(0, dot), 255);
-    if (!v) return false;
-    out[part] = static_cast<uint8_t>(*v);
-    s = dot == std::string_view::npos ? std::string_view{} : s.substr(dot + 1);
-  }
-  return true;
-}
-
-std::optional<unsigned> parseHex16(std::string_view s) {
-  if (s.empty() || s.size() > 4) return std::nullopt;
-  unsigned v = 0;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v, 16);
-  if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
-  return v;
-}
-
-/// Parses colon-separated groups (possibly ending in an IPv4 tail) into 16-bit words.
-bool parseGroups(std::string_view s, std::vector<uint16_t>& words, bool allowV4Tail) {
-  if (s.empty()) return true;
-  size_t start = 0;
-  while (true) {
-    size_t colon = s.find(':', start);
-    std::string_view group = s.substr(start, colon == std::string_view::npos ? std::string_view::npos : colon - start);
-    if (colon == std::string_view::npos && allowV4Tail && group.find('.') != std::string_view::npos) {
-      uint8_t v4[4];
-      if (!parseV4(group, v4)) return false;
-      words.push_back(static_cast<uint16_t>(v4[0] << 8 | v4[1]));
-      words.push_back(static_cast<uint16_t>(v4[2] << 8 | v4[3]));
-      return true;
-    }
-    auto w = parseHex16(group);
-    if (!w) return false;
-    words.push_back(static_cast<uint16_t>(*w));
-    if (colon == std::string_view::npos) return true;
-    start = colon + 1;
-  }
-}
-
-bool parseV6(std::string_view s, uint8_t* out) {
-  std::vector<uint16_t> head, tail;
-  size_t gap = s.find("::");
-  if (gap == std::string_view::npos) {
-    if (!parseGroups(s, head, true) || head.size() != 8) return false;
-  } else {
-    if (s.find("::", gap + 1) != std::string_view::npos) return false;
-    if (!parseGroups(s.substr(0, gap), head, false) || !parseGroups(s.substr(gap + 2), tail, true)) return false;
-    if (head.size() + tail.size() > 7) return false;
-  }
-  std::vector<uint16_t> words = head;
-  words.resize(8 - tail.size(), 0);
-  words.insert(words.end(), tail.begin(), tail.end());
-  for (int i = 0; i < 8; ++i) {
-    out[2 * i] = static_cast<uint8_t>(words[i] >> 8);
-    out[2 * i + 1] = static_cast<uint8_t>(words[i] & 0xFF);
-  }
-  return true;
-}
-
-bool isMappedV4(const IpValue& ip) {
-  static constexpr uint8_t kPrefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-  return ip.v6 && std::equal(kPrefix, kPrefix + 12, ip.bytes.begin());
-}
-
-/// `::ffff:a.b.c.d` as the IPv4 address `a.b.c.d` (SPEC §2.1).
-void unmapV4(IpValue& ip) {
-  std::copy(ip.bytes.begin() + 12, ip.bytes.end(), ip.bytes.begin());
-  std::fill(ip.bytes.begin() + 4, ip.bytes.end(), uint8_t(0));
-  ip.v6 = false;
-}
-
-/// The address as written: an IPv4-mapped IPv6 address stays IPv6.
-std::optional<IpValue> parseIpExact(std::string_view text) {
+IpValue fromRt(const rt::IpAddr& a) {
   IpValue ip;
-  if (text.find(':') != std::string_view::npos) {
-    ip.v6 = true;
-    if (!parseV6(text, ip.bytes.data())) return std::nullopt;
-    return ip;
-  }
-  if (!parseV4(text, ip.bytes.data())) return std::nullopt;
+  ip.v6 = a.family == 6;
+  ip.bytes = a.bytes;
+  ip.prefix = a.prefix;
   return ip;
+}
+
+rt::IpAddr toRt(const IpValue& ip) {
+  rt::IpAddr a;
+  a.family = ip.v6 ? 6 : 4;
+  a.bytes = ip.bytes;
+  a.prefix = ip.prefix;
+  return a;
 }
 
 }  // namespace
 
 std::optional<IpValue> parseIp(std::string_view text) {
-  auto ip = parseIpExact(text);
-  if (ip && isMappedV4(*ip)) unmapV4(*ip);
-  return ip;
+  rt::IpAddr a;
+  if (!rt::parseIp(text, a)) return std::nullopt;
+  return fromRt(a);
 }
 
 std::optional<IpValue> parseCidr(std::string_view text, std::string* why) {
-  auto fail = [&](std::string reason) -> std::optional<IpValue> {
-    if (why) *why = std::move(reason);
-    return std::nullopt;
-  };
-  size_t slash = text.find('/');
-  if (slash == std::string_view::npos) return fail("a network needs a prefix length, like `10.0.0.0/8`");
-  auto ip = parseIpExact(text.substr(0, slash));
-  if (!ip) return fail("`" + std::string(text.substr(0, slash)) + "` is not an IPv4 or IPv6 address");
-  unsigned max = ip->v6 ? 128 : 32;
-  auto prefix = parseDecimal(text.substr(slash + 1), 999);
-  if (!prefix || *prefix > max)
-    return fail("the prefix length must be between 0 and " + std::to_string(max));
-  if (isMappedV4(*ip) && *prefix >= 96) {  // a network of IPv4-mapped addresses is the IPv4 network
-    unmapV4(*ip);
-    max = 32;
-    *prefix -= 96;
+  rt::IpAddr a;
+  std::string reason;
+  switch (rt::parseCidrChecked(text, a)) {
+    case rt::CidrError::None: return fromRt(a);
+    case rt::CidrError::NoPrefix: reason = "a network needs a prefix length, like `10.0.0.0/8`"; break;
+    case rt::CidrError::BadAddress:
+      reason = "`" + std::string(text.substr(0, text.find('/'))) + "` is not an IPv4 or IPv6 address";
+      break;
+    case rt::CidrError::BadPrefix:
+      reason = "the prefix length must be between 0 and " + std::string(a.family == 6 ? "128" : "32");
+      break;
+    case rt::CidrError::HostBits: reason = "host bits are set after the prefix"; break;
   }
-  ip->prefix = static_cast<uint8_t>(*prefix);
-  for (unsigned bit = *prefix; bit < max; ++bit)
-    if (ip->bytes[bit / 8] & (0x80 >> (bit % 8))) return fail("host bits are set after the prefix");
-  return ip;
+  if (why) *why = std::move(reason);
+  return std::nullopt;
 }
 
 std::string formatIp(const IpValue& ip, bool withPrefix) {
   std::string out;
-  if (!ip.v6) {
-    for (int i = 0; i < 4; ++i) out += (i ? "." : "") + std::to_string(ip.bytes[i]);
-  } else {
-    // RFC 5952: compress the longest run (>= 2) of zero groups.
-    uint16_t w[8];
-    for (int i = 0; i < 8; ++i) w[i] = static_cast<uint16_t>(ip.bytes[2 * i] << 8 | ip.bytes[2 * i + 1]);
-    int bestStart = -1, bestLen = 0;
-    for (int i = 0; i < 8;) {
-      int j = i;
-      while (j < 8 && w[j] == 0) ++j;
-      if (j - i > bestLen && j - i >= 2) bestStart = i, bestLen = j - i;
-      i = j == i ? i + 1 : j;
-    }
-    char buf[8];
-    for (int i = 0; i < 8; ++i) {
-      if (i == bestStart) {
-        out += "::";
-        i += bestLen - 1;
-        continue;
-      }
-      if (!out.empty() && out.back() != ':') out += ':';
-      auto [p, ec] = std::to_chars(buf, buf + sizeof buf, w[i], 16);
-      out.append(buf, p);
-    }
-  }
-  if (withPrefix) out += "/" + std::to_string(ip.prefix);
+  if (withPrefix) rt::formatCidr(toRt(ip), out);
+  else rt::formatIp(toRt(ip), out);
   return out;
 }
 
@@ -410,8 +298,8 @@ std::string CheckedProgram::formatValue(const ConstValue& v) const {
     case ConstValue::Kind::Bool: return v.i ? "true" : "false";
     case ConstValue::Kind::Int: return std::to_string(v.i);
     case ConstValue::Kind::String: return quote(v.s);
-    case ConstValue::Kind::Duration: return syntax::formatDuration(v.i);
-    case ConstValue::Kind::Timestamp: return syntax::formatTimestamp(v.i);
+    case ConstValue::Kind::Duration: return rt::formatDuration(v.i);
+    case ConstValue::Kind::Timestamp: return rt::formatTimestamp(v.i);
     case ConstValue::Kind::Ip: return "ip(\"" + formatIp(v.ip, false) + "\")";
     case ConstValue::Kind::Cidr: return "cidr(\"" + formatIp(v.ip, true) + "\")";
     case ConstValue::Kind::Enum: {

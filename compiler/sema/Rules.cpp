@@ -2,7 +2,7 @@
 #include <algorithm>
 
 #include "sema/internal/Checker.h"
-#include "syntax/Literals.h"
+#include <pave/literals.h>
 
 namespace pave::sema::internal {
 
@@ -101,8 +101,8 @@ void Checker::resolveException(const DeclEntry& d, const ast::RuleDecl& rule, Ru
       ex.until = c.until;
       if (c.untilValid && c.until <= options_.now)
         report(DiagKind::ExpiredException, ast_.decl(d.id).range,
-               "exception " + bt(d.qname) + " expired at " + syntax::formatTimestamp(c.until))
-            .note("the check time is " + syntax::formatTimestamp(options_.now) +
+               "exception " + bt(d.qname) + " expired at " + rt::formatTimestamp(c.until))
+            .note("the check time is " + rt::formatTimestamp(options_.now) +
                   "; renew the exception with a later `until`, or remove it");
     }
   }

@@ -26,6 +26,7 @@
 #include "syntax/Tokens.h"
 
 #include <llvm/ADT/SmallVector.h>
+#include <pave/literals.h>
 
 namespace pave::syntax {
 
@@ -55,27 +56,6 @@ bool hiddenFromParser(TokenKind k) {
 }
 
 std::mutex antlrMutex;
-
-/// Returns the byte offset of the first invalid UTF-8 sequence, or npos.
-size_t firstInvalidUtf8(std::string_view s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
-    if (n == 0 || i + n > s.size()) return i;
-    uint32_t cp = n == 1 ? c : n == 2 ? (c & 0x1F) : n == 3 ? (c & 0x0F) : (c & 0x07);
-    for (size_t k = 1; k < n; ++k) {
-      unsigned char cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc & 0xC0) != 0x80) return i;
-      cp = (cp << 6) | (cc & 0x3F);
-    }
-    if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10FFFF ||
-        (cp >= 0xD800 && cp <= 0xDFFF) || cp == 0)
-      return i;
-    i += n;
-  }
-  return std::string_view::npos;
-}
 
 std::string tokenDisplay(const antlr4::dfa::Vocabulary& vocab, size_t type) {
   if (type == antlr4::Token::EOF) return "end of file";
@@ -334,7 +314,8 @@ ParsedFilePtr parseText(std::string_view text, const ParseLimits& limits) {
             0, 0);
     return out;
   }
-  if (size_t bad = firstInvalidUtf8(text); bad != std::string_view::npos) {
+  // Source text is well-formed UTF-8 without NUL characters.
+  if (size_t bad = std::min(rt::firstInvalidUtf8(text), text.find('\0')); bad != std::string_view::npos) {
     pf.fail("file is not valid UTF-8 text", static_cast<uint32_t>(bad), static_cast<uint32_t>(bad + 1));
     return out;
   }
@@ -866,10 +847,10 @@ ast::Clause AstBuilder::clause(Ctx* c) {
     case PaveParser::UNTIL: {  // UNTIL TIMESTAMP
       cl.kind = ast::ClauseKind::Until;
       antlr4::Token* t = childToken(c, PaveParser::TIMESTAMP);
-      auto ts = parseTimestamp(textOf(t));
-      cl.untilValid = ts.has_value();
-      if (ts)
-        cl.until = *ts;
+      int64_t ts = 0;
+      cl.untilValid = rt::parseTimestamp(textOf(t), ts);
+      if (cl.untilValid)
+        cl.until = ts;
       else
         diags_.report(DiagKind::InvalidLiteral, range(t), "`" + std::string(textOf(t)) + "` is not a valid timestamp");
       break;
@@ -1214,23 +1195,22 @@ ast::ExprId AstBuilder::literal(Ctx* ctx, bool negate, SourceRange negRange) {
     }
     case PaveParser::DURATION: {
       n.kind = ast::ExprKind::DurationLit;
-      auto d = parseDuration(text);
-      if (!d) {
+      int64_t d = 0;
+      if (!rt::parseDuration(text, d, false)) {
         diags_.report(DiagKind::InvalidLiteral, range(ctx),
                       "`" + std::string(text) +
                           "` is not a valid duration (units `d`, `h`, `m`, `s`, largest first, each once)");
       } else {
-        n.intValue = negate ? -*d : *d;
+        n.intValue = negate ? -d : d;
       }
       break;
     }
     default: {
       n.kind = ast::ExprKind::TimestampLit;
-      auto t = parseTimestamp(text);
-      if (!t)
+      if (int64_t t = 0; !rt::parseTimestamp(text, t))
         diags_.report(DiagKind::InvalidLiteral, range(ctx), "`" + std::string(text) + "` is not a valid timestamp");
       else
-        n.intValue = *t;
+        n.intValue = t;
       if (negate) {
         ExprId kids[] = {ast_.addExpr(n, {})};
         return make(ast::ExprKind::Neg, negRange, kids);

@@ -3,7 +3,7 @@
 #include "bundle_reader.h"
 
 #include "bytes.h"
-#include "format.h"
+#include "pave/literals.h"
 
 namespace pave::rt {
 namespace {

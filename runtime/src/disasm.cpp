@@ -1,7 +1,7 @@
 // Disassembler and bundle summary (`pave inspect`).
 #include <cstdio>
 
-#include "format.h"
+#include "pave/literals.h"
 #include "program.h"
 
 namespace pave::rt {

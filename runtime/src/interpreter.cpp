@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include "format.h"
+#include "pave/literals.h"
 #include "program.h"
 
 namespace pave::rt {
@@ -627,11 +627,10 @@ Value execute(const CompiledFn& fn, const Input& in, Scratch& s) {
         Value out;
         if (operandError(x, Kind::Timestamp, out)) { (*dstp) = out; NEXT(); }
         if (!timestampInRange(x.i)) { (*dstp) = Value::error(kErrTimestampRange); NEXT(); }
-        int64_t days = floorDiv(x.i, 86400);
         Op op = Op(opcodeOf(ins));
-        if (op == Op::HOUR) (*dstp) = Value::integer((x.i - days * 86400) / 3600);
-        else if (op == Op::WEEKDAY) (*dstp) = Value::integer(((days % 7 + 7) % 7 + 3) % 7 + 1);
-        else (*dstp) = Value::integer(days * 86400, Kind::Timestamp);
+        if (op == Op::HOUR) (*dstp) = Value::integer(hourOf(x.i));
+        else if (op == Op::WEEKDAY) (*dstp) = Value::integer(weekdayOf(x.i));
+        else (*dstp) = Value::integer(startOfDay(x.i), Kind::Timestamp);
         NEXT();
       }
       op_SECONDS: {

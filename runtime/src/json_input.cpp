@@ -6,8 +6,12 @@
 #include <cstring>
 
 #include "decider_state.h"
+<<<<<<< HEAD
 #include "pave/decision_errors.h"
 #include "format.h"
+=======
+#include "pave/literals.h"
+>>>>>>> literals
 #include "json_tables.h"
 
 namespace pave::rt {
@@ -118,15 +122,6 @@ class Scanner {
     return true;
   }
 
-  static void putUtf8(std::string& s, uint32_t cp) {
-    if (cp < 0x80) s += char(cp);
-    else if (cp < 0x800) s += char(0xc0 | cp >> 6), s += char(0x80 | (cp & 0x3f));
-    else if (cp < 0x10000)
-      s += char(0xe0 | cp >> 12), s += char(0x80 | (cp >> 6 & 0x3f)), s += char(0x80 | (cp & 0x3f));
-    else
-      s += char(0xf0 | cp >> 18), s += char(0x80 | (cp >> 12 & 0x3f)), s += char(0x80 | (cp >> 6 & 0x3f)),
-          s += char(0x80 | (cp & 0x3f));
-  }
   bool hex4(uint32_t& v) {
     if (pos_ + 4 > t_.size()) return bad("invalid escape");
     v = 0;
@@ -225,7 +220,7 @@ class Scanner {
           } else if (cp >= 0xdc00 && cp <= 0xdfff) {
             return bad("unpaired surrogate");
           }
-          putUtf8(buf, cp);
+          appendUtf8(buf, cp);
           break;
         }
         default: return bad("invalid escape");

@@ -4,7 +4,7 @@
 #include <charconv>
 #include <cstring>
 
-#include "format.h"
+#include "pave/literals.h"
 #include "json_tables.h"
 #include "program.h"
 

@@ -4,7 +4,7 @@
 #include <bit>
 #include <cstring>
 
-#include "format.h"
+#include "pave/literals.h"
 #include "program.h"
 
 namespace pave::rt {

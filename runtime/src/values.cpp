@@ -2,7 +2,7 @@
 #include <cstring>
 
 #include "bytes.h"
-#include "format.h"
+#include "pave/literals.h"
 #include "program.h"
 
 namespace pave::rt {

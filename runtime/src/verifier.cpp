@@ -8,7 +8,7 @@
 #include <unordered_set>
 
 #include "bundle_reader.h"
-#include "format.h"
+#include "pave/literals.h"
 #include "pave/builder.h"
 
 namespace pave::rt {

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "http_client.h"
+#include "pave/literals.h"
 
 namespace pave::server {
 namespace {
@@ -23,24 +24,8 @@ int64_t wallMs() {
       .count();
 }
 
-// `YYYY-MM-DDThh:mm:ssZ` (years 0000–9999, which the loader guarantees for `until`).
-std::string timestamp(int64_t secs) {
-  int64_t days = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400;
-  int64_t rem = secs - days * 86400;
-  int64_t z = days + 719468, era = (z >= 0 ? z : z - 146096) / 146097;
-  unsigned doe = unsigned(z - era * 146097), yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  int64_t y = int64_t(yoe) + era * 400;
-  unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153, d = doy - (153 * mp + 2) / 5 + 1,
-           m = mp < 10 ? mp + 3 : mp - 9;
-  y += m <= 2;
-  char buf[96];
-  std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lldZ", (long long)y, m, d, (long long)(rem / 3600),
-                (long long)(rem / 60 % 60), (long long)(rem % 60));
-  return buf;
-}
-
 std::string millis(int64_t ms) {
-  std::string s = timestamp(ms / 1000);
+  std::string s = rt::formatTimestamp(ms / 1000);
   char frac[32];
   std::snprintf(frac, sizeof frac, ".%03lldZ", (long long)(ms % 1000));
   s.pop_back();
@@ -70,7 +55,7 @@ std::string bundleInfoJson(const rt::LoadedBundle& b, const std::string& source,
     }
     exceptions.push_back(nlohmann::ordered_json{{"id", str(r.name)},
                           {"lifts", str(m.rules[r.lifts].name)},
-                          {"until", timestamp(r.until)},
+                          {"until", rt::formatTimestamp(r.until)},
                           {"owner", str(r.owner)},
                           {"ticket", str(r.ticket)}});
   }

@@ -79,6 +79,14 @@ def main():
                 '  principal Human { email: "a" } context { time: 2026-11-27T10:00:00Z } expect allow by named; }\n')
     write("t3/tests/other_test.pave", 'namespace acme;\ntest admin_is_denied { request Role { name: "admin" }\n'
           '  principal Human { email: "a" } context { time: 2026-11-27T10:00:00Z } expect deny by admin; }\n')
+    # An address in the IPv4-compatible form (`::1.2.3.4`): the expected grant and the decision
+    # print it the same way (one formatter, pave/literals.h).
+    write("t4/policy.pave", 'namespace acme;\nprincipal Svc { name: String }\n'
+          'request Conn for Svc { addr: Ip, grant peers: Set<Ip> = [] merge union }\n'
+          'allow peer on Conn when request.addr == ip("::1.2.3.4") grant peers = [ip("::1.2.3.4"), ip("10.0.0.1")];\n'
+          'test compat_address { request Conn { addr: ip("::1.2.3.4") } principal Svc { name: "a" }\n'
+          '  context { time: 2026-11-27T10:00:00Z } expect allow by peer;\n'
+          '  expect grant peers == [ip("::1.2.3.4"), ip("10.0.0.1")]; }\n')
     # pave report controls: a dead rule does not cover its control; exceptions are listed.
     write("rc/policy.pave", 'namespace acme;\nprincipal Human { email: String }\nrequest Role for Human { name: String }\n'
           'allow any_name on Role when request.name != "";\n'
@@ -101,6 +109,8 @@ def main():
         ("test --run", ["test", os.path.join(tmp, "t2"), "--run", "^acme\\.viewer"], 0,
          ["pass acme.viewer_allowed", "1 passed, 0 failed"], {"absent": ["admin_allowed"]}),
         ("test --run, bad expression", ["test", os.path.join(tmp, "t2"), "--run", "(("], 2, "--run"),
+        ("test expecting an IPv4-compatible address", ["test", os.path.join(tmp, "t4")], 0,
+         ["pass acme.compat_address", "1 passed, 0 failed"]),
         ("test one file of a repository", ["test", one], 0, ["pass acme.viewer", "1 passed, 0 failed"],
          {"absent": ["acme.admin"]}),
         ("report controls", ["report", "controls", os.path.join(tmp, "rc"), "--now", "2026-11-27"], 0,

@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include "format.h"
+#include "pave/literals.h"
 #include "program.h"
 #include "test_support.h"
 

@@ -1,4 +1,4 @@
-#include "format.h"
+#include "pave/literals.h"
 
 #include <algorithm>
 
@@ -8,11 +8,6 @@
 #include <limits>
 
 namespace pave::rt {
-
-int64_t floorDiv(int64_t a, int64_t b) {
-  int64_t q = a / b;
-  return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
-}
 
 // Howard Hinnant's civil-date algorithms.
 int64_t daysFromCivil(int64_t y, unsigned m, unsigned d) {
@@ -37,9 +32,16 @@ void civilFromDays(int64_t z, int64_t& y, unsigned& m, unsigned& d) {
   y += m <= 2;
 }
 
-bool parseDuration(std::string_view s, int64_t& out) {
+bool validCivilDate(int64_t y, unsigned m, unsigned d) {
+  static constexpr unsigned kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (m < 1 || m > 12 || d < 1) return false;
+  bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  return d <= kDays[m - 1] + (m == 2 && leap ? 1 : 0);
+}
+
+bool parseDuration(std::string_view s, int64_t& out, bool allowNegative) {
   bool neg = false;
-  if (!s.empty() && s[0] == '-') {
+  if (allowNegative && !s.empty() && s[0] == '-') {
     neg = true;
     s.remove_prefix(1);
   }
@@ -99,6 +101,11 @@ void formatDuration(int64_t secs, std::string& out) {
   out.append(buf, formatDuration(secs, buf));
 }
 
+std::string formatDuration(int64_t secs) {
+  char buf[kDurationChars];
+  return std::string(buf, formatDuration(secs, buf));
+}
+
 static bool digits(std::string_view s, size_t at, size_t len, unsigned& out) {
   if (at + len > s.size()) return false;
   out = 0;
@@ -118,11 +125,7 @@ bool parseTimestamp(std::string_view s, int64_t& out) {
         !digits(s, 17, 2, se) || s[19] != 'Z')
       return false;
   }
-  if (mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || se > 59) return false;
-  static constexpr unsigned kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-  unsigned dim = kDays[mo - 1] + (mo == 2 && leap ? 1 : 0);
-  if (d > dim) return false;
+  if (!validCivilDate(y, mo, d) || h > 23 || mi > 59 || se > 59) return false;
   out = daysFromCivil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se;
   return true;
 }
@@ -155,6 +158,12 @@ void formatTimestamp(int64_t secs, std::string& out) {
   out += 'Z';
 }
 
+std::string formatTimestamp(int64_t secs) {
+  std::string out;
+  formatTimestamp(secs, out);
+  return out;
+}
+
 namespace {
 // Dotted-decimal IPv4 as the compiler and inet_pton take it: four parts of at most three
 // digits, each at most 255, without leading zeros.
@@ -177,7 +186,8 @@ bool parseIp4(std::string_view s, uint8_t* out) {
   out[3] = uint8_t(value);
   return true;
 }
-// The address as written, without decoding an IPv4-mapped one.
+}  // namespace
+
 bool parseIpExact(std::string_view s, IpAddr& out) {
   out = IpAddr{};
   if (s.find(':') == std::string_view::npos) {
@@ -191,8 +201,6 @@ bool parseIpExact(std::string_view s, IpAddr& out) {
   out.family = 6;
   return inet_pton(AF_INET6, buf, out.bytes.data()) == 1;
 }
-
-}  // namespace
 
 bool isMappedIp4(const uint8_t* b) {
   static constexpr uint8_t kPrefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
@@ -209,14 +217,15 @@ bool parseIp(std::string_view s, IpAddr& out) {
   return true;
 }
 
-bool parseCidr(std::string_view s, IpAddr& out) {
+CidrError parseCidrChecked(std::string_view s, IpAddr& out) {
   size_t slash = s.find('/');
-  if (slash == std::string_view::npos || !parseIpExact(s.substr(0, slash), out)) return false;
+  if (slash == std::string_view::npos) return CidrError::NoPrefix;
+  if (!parseIpExact(s.substr(0, slash), out)) return CidrError::BadAddress;
   std::string_view len = s.substr(slash + 1);
   unsigned prefix = 0;
   if (len.empty() || len.size() > 3 || (len.size() > 1 && len[0] == '0') || !digits(len, 0, len.size(), prefix))
-    return false;
-  if (prefix > (out.family == 4 ? 32u : 128u)) return false;
+    return CidrError::BadPrefix;
+  if (prefix > (out.family == 4 ? 32u : 128u)) return CidrError::BadPrefix;
   // A network of IPv4-mapped addresses (`::ffff:10.0.0.0/104`) is the IPv4 network it maps.
   if (out.family == 6 && prefix >= 96 && isMappedIp4(out.bytes.data())) {
     std::memmove(out.bytes.data(), out.bytes.data() + 12, 4);
@@ -225,8 +234,18 @@ bool parseCidr(std::string_view s, IpAddr& out) {
     prefix -= 96;
   }
   out.prefix = uint8_t(prefix);
-  for (unsigned bit = prefix; bit < 128; ++bit) out.bytes[bit / 8] &= uint8_t(~(0x80u >> (bit % 8)));
-  return true;
+  uint8_t hostBits = 0;
+  for (unsigned i = prefix / 8; i < 16; ++i) {
+    uint8_t keep = i == prefix / 8 ? uint8_t(0xff00u >> (prefix % 8)) : uint8_t(0);
+    hostBits |= out.bytes[i] & uint8_t(~keep);
+    out.bytes[i] &= keep;
+  }
+  return hostBits ? CidrError::HostBits : CidrError::None;
+}
+
+bool parseCidr(std::string_view s, IpAddr& out) {
+  CidrError e = parseCidrChecked(s, out);
+  return e == CidrError::None || e == CidrError::HostBits;
 }
 
 void formatIp(const IpAddr& ip, std::string& out) {
@@ -240,31 +259,60 @@ void formatCidr(const IpAddr& ip, std::string& out) {
   out += std::to_string(ip.prefix);
 }
 
-bool validUtf8(std::string_view s) {
+size_t utf8SequenceAt(std::string_view s, size_t at) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data()) + at;
+  size_t n = s.size() - at;
+  unsigned c = p[0];
+  if (c < 0x80) return 1;
+  size_t len;
+  uint32_t cp;
+  if ((c & 0xe0) == 0xc0) len = 2, cp = c & 0x1f;
+  else if ((c & 0xf0) == 0xe0) len = 3, cp = c & 0x0f;
+  else if ((c & 0xf8) == 0xf0) len = 4, cp = c & 0x07;
+  else return 0;
+  if (len > n) return 0;
+  for (size_t k = 1; k < len; ++k) {
+    if ((p[k] & 0xc0) != 0x80) return 0;
+    cp = cp << 6 | (p[k] & 0x3f);
+  }
+  static constexpr uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
+  if (cp < kMin[len] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
+  return len;
+}
+
+size_t firstInvalidUtf8(std::string_view s) {
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-  size_t n = s.size(), i = 0;
-  while (i < n) {
-    unsigned c = p[i];
-    if (c < 0x80) {
+  size_t i = 0;
+  while (i < s.size()) {
+    if (p[i] < 0x80) {
       ++i;
       continue;
     }
-    size_t len;
-    uint32_t cp;
-    if ((c & 0xe0) == 0xc0) len = 2, cp = c & 0x1f;
-    else if ((c & 0xf0) == 0xe0) len = 3, cp = c & 0x0f;
-    else if ((c & 0xf8) == 0xf0) len = 4, cp = c & 0x07;
-    else return false;
-    if (i + len > n) return false;
-    for (size_t k = 1; k < len; ++k) {
-      if ((p[i + k] & 0xc0) != 0x80) return false;
-      cp = cp << 6 | (p[i + k] & 0x3f);
-    }
-    static constexpr uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
-    if (cp < kMin[len] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
+    size_t len = utf8SequenceAt(s, i);
+    if (!len) return i;
     i += len;
   }
-  return true;
+  return std::string_view::npos;
+}
+
+bool validUtf8(std::string_view s) { return firstInvalidUtf8(s) == std::string_view::npos; }
+
+void appendUtf8(std::string& out, uint32_t cp) {
+  if (cp < 0x80) {
+    out += char(cp);
+  } else if (cp < 0x800) {
+    out += char(0xc0 | cp >> 6);
+    out += char(0x80 | (cp & 0x3f));
+  } else if (cp < 0x10000) {
+    out += char(0xe0 | cp >> 12);
+    out += char(0x80 | (cp >> 6 & 0x3f));
+    out += char(0x80 | (cp & 0x3f));
+  } else {
+    out += char(0xf0 | cp >> 18);
+    out += char(0x80 | (cp >> 12 & 0x3f));
+    out += char(0x80 | (cp >> 6 & 0x3f));
+    out += char(0x80 | (cp & 0x3f));
+  }
 }
 
 }  // namespace pave::rt
