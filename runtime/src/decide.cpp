@@ -5,12 +5,8 @@
 #include <cstring>
 
 #include "decider_state.h"
-<<<<<<< HEAD
 #include "pave/decision_errors.h"
-#include "format.h"
-=======
 #include "pave/literals.h"
->>>>>>> literals
 
 namespace pave::rt {
 using Err = DecisionErrorCode;

@@ -6,12 +6,8 @@
 #include <cstring>
 
 #include "decider_state.h"
-<<<<<<< HEAD
 #include "pave/decision_errors.h"
-#include "format.h"
-=======
 #include "pave/literals.h"
->>>>>>> literals
 #include "json_tables.h"
 
 namespace pave::rt {
