@@ -20,23 +20,26 @@ if [ ! -f "$shared/conformance/run.py" ]; then
 fi
 shared=$(cd "$shared" && pwd)
 
-echo "== build (warnings as errors)"
+# Each step prints the time since the start, so a slow step shows in the CI log.
+step() { printf '== %s [%dm%02ds]\n' "$*" $((SECONDS / 60)) $((SECONDS % 60)); }
+
+step "build (warnings as errors)"
 scripts/setup.sh build -DPAVE_SHARED_DIR="$shared" -DPAVE_BENCH=ON
 
 # The server tests parse /metrics with the Prometheus project's own parser (PyPI).
 python3 -c "import prometheus_client" 2>/dev/null || python3 -m pip install -q prometheus-client
 
-echo "== unit and golden tests"
+step "unit and golden tests"
 ctest --test-dir build --output-on-failure -j"$(nproc)"
 
-echo "== conformance suite"
+step "conformance suite"
 skip=()
 [ -s tests/conformance-skip.txt ] && skip=(--skip tests/conformance-skip.txt)
 python3 "$shared/conformance/run.py" --pave build/pave "${skip[@]}"
 # The skipped cases' decisions and policy tests (tests/conformance-skip.txt says why).
 python3 tests/conformance_skipped.py --pave build/pave --suite "$shared/conformance" --skip tests/conformance-skip.txt
 
-echo "== example repository (the demo as the README shows it, on the real clock and on a clock a year ahead)"
+step "example repository (the demo as the README shows it, on the real clock and on a clock a year ahead)"
 if ! command -v faketime >/dev/null 2>&1; then
   SUDO=""
   [ "$(id -u)" -ne 0 ] && SUDO="sudo"
@@ -46,17 +49,17 @@ fi
 scripts/demo.sh build >/dev/null
 faketime -f +365d scripts/demo.sh build >/dev/null
 
-echo "== pre-merge recipe (docs/pre-merge.md) on examples/, on the example's date"
+step "pre-merge recipe (docs/pre-merge.md) on examples/, on the example's date"
 scripts/pre-merge.sh --pave build/pave --check-runtime-deps
 faketime '2026-11-27 10:00:00' scripts/pre-merge.sh --pave build/pave --base examples --out build/pre-merge examples >/dev/null
 
-echo "== benchmark smoke (every decision benchmark gets its expected decision; times are not checked)"
+step "benchmark smoke (every decision benchmark gets its expected decision; times are not checked)"
 PAVE_BENCH_ITERATIONS=20 build/bench/pave_bench_decide --benchmark_repetitions=1
 
-echo "== language bindings and packages (Python, Go, Node, .deb; scripts/bindings-test.sh)"
+step "language bindings and packages (Python, Go, Node, .deb; scripts/bindings-test.sh)"
 scripts/bindings-test.sh build "$shared"
 
-echo "== sanitizers (ASan + UBSan)"
+step "sanitizers (ASan + UBSan)"
 scripts/setup.sh build-asan -DCMAKE_BUILD_TYPE=Debug -DPAVE_SANITIZE=ON -DPAVE_SHARED_DIR="$shared"
 export LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp"
 # Every test but two end-to-end suites that take a third of this step under the
@@ -69,12 +72,13 @@ ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   python3 "$shared/conformance/run.py" --pave build-asan/pave "${skip[@]}"
 
-echo "== portable runtime (without the SSE2 code paths; ASan + UBSan, bounds-checked containers)"
+step "portable runtime (without the SSE2 code paths; ASan + UBSan, bounds-checked containers)"
 cmake -S . -B build-portable -G Ninja -DPAVE_WERROR=ON -DCMAKE_BUILD_TYPE=Debug -DPAVE_SANITIZE=ON \
   -DPAVE_PORTABLE=ON -DCMAKE_CXX_FLAGS=-D_GLIBCXX_ASSERTIONS -DPAVE_SHARED_DIR="$shared" >/dev/null
 cmake --build build-portable --target pave_runtime_tests
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   build-portable/tests/unit/runtime/pave_runtime_tests --gtest_brief=1
 
-echo "== fuzz smoke (runtime targets, clang + libFuzzer)"
-PAVE_SHARED="$shared" scripts/fuzz-smoke.sh build/pave 45
+step "fuzz smoke (runtime targets, clang + libFuzzer)"
+PAVE_SHARED="$shared" scripts/fuzz-smoke.sh build/pave 25
+step "all passed"
