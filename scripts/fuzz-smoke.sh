@@ -8,7 +8,7 @@
 #
 # Builds the targets with clang-14 in build-fuzz, seeds each from the example repository
 # and the conformance suite's decision cases (bundles built with `pave-binary`, default
-# build/pave), then runs each for the given time (default 45 s). Exits non-zero when a
+# build/pave), then runs each for the given time (default 45 s; CI runs 25 s each). Exits non-zero when a
 # target finds anything; the reproducer is left in the run's directory.
 set -euo pipefail
 cd "$(dirname "$0")/.."
