@@ -727,7 +727,19 @@ std::shared_ptr<const LoadedBundle> LoadedBundle::loadFile(const std::string& pa
     if (error) *error = "cannot open " + path;
     return nullptr;
   }
-  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // One read of the file's size (a bundle with a large table is tens of megabytes).
+  in.seekg(0, std::ios::end);
+  const std::streamoff size = in.tellg();
+  in.seekg(0, std::ios::beg);
+  std::vector<uint8_t> bytes;
+  if (size > 0) {
+    bytes.resize(size_t(size));
+    in.read(reinterpret_cast<char*>(bytes.data()), size);
+  }
+  if (size < 0 || !in) {
+    if (error) *error = "cannot read " + path;
+    return nullptr;
+  }
   return load(bytes, opts, error);
 }
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "arena.h"
+#include "big_array.h"
 #include "json_tables.h"
 #include "pave/bundle.h"
 #include "pave/runtime.h"
@@ -55,7 +56,7 @@ struct FastTest {
 // for an empty slot; at least twice as many slots as rows, so that a lookup reads one or
 // two slots and compares one key.
 struct TableIndex {
-  std::vector<uint64_t> slots;
+  BigArray<uint64_t> slots;  // (tag << 32) | (row + 1); 0: empty
   uint64_t mask = 0;
 };
 
@@ -298,10 +299,10 @@ struct LoadedBundle::Impl {
   // Tables (SPEC §2.3): per table a Map value over `table_storage` (key, row, key, row, …;
   // rows point at their attribute values), made once at load.
   std::vector<Value> tables;
-  std::vector<std::unique_ptr<Value[]>> table_storage;
+  std::vector<BigArray<Value>> table_storage;
   std::vector<TableIndex> table_index;
-  std::vector<std::vector<Value>> table_pools;  // set and map attribute elements
-  std::vector<std::unique_ptr<uint8_t[]>> table_bytes;  // each table's rows as encoded (keys)
+  std::vector<BigVector<Value>> table_pools;  // set and map attribute elements
+  std::vector<BigArray<uint8_t>> table_bytes;  // each table's rows as encoded (keys)
   std::vector<RequestIndex> requests;
   std::vector<uint32_t> rules_by_name;                  // rule indices sorted by name
   // Binding without JSON: per principal type its attributes, and the context's.

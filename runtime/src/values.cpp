@@ -121,7 +121,7 @@ struct RowDecoder {
   LoadedBundle::Impl& impl;
   const RecordDecl& rec;
   ByteReader r;
-  std::vector<Value>& pool;
+  BigVector<Value>& pool;
   std::vector<std::pair<Value*, size_t>>& fixups;  // collection values: (value, offset in pool)
   std::string err;
 
@@ -220,16 +220,36 @@ bool materializeTables(LoadedBundle::Impl& impl, std::string* error) {
     const RecordDecl& rec = m.records[m.schema.types[map_type.elem].enum_index];
     const size_t n = t.row_count, attrs = rec.attrs.size();
     // One array per table: the map's 2n entries, then n × attrs attribute values.
-    auto storage = std::make_unique<Value[]>(2 * n + n * attrs);
+    // Zero bytes are absent values: an optional attribute a row lacks is left as it is.
+    BigArray<Value> storage = bigZeroArray<Value>(2 * n + n * attrs);
     Value* fields = storage.get() + 2 * n;
-    std::vector<Value> pool;
+    BigVector<Value> pool;
     pool.reserve(t.encoded_size / 4);  // a guess that saves most regrowth (not a bound)
     std::vector<std::pair<Value*, size_t>> fixups;
     // Row keys are written in the rows (not in the string table): keep a copy of the rows'
     // bytes, which the keys' values point into.
-    auto bytes = std::make_unique<uint8_t[]>(t.encoded_size);
+    BigArray<uint8_t> bytes = bigZeroArray<uint8_t>(t.encoded_size);
     if (t.encoded_size) std::memcpy(bytes.get(), t.encoded, t.encoded_size);
     RowDecoder d{impl, rec, ByteReader(bytes.get(), t.encoded_size), pool, fixups, {}};
+    // The hash index (tableFind), for the first 255 tables; a table map's `family` names
+    // it (0 for any other map: binary search). Built as the rows are read: a key's slot is
+    // prefetched when its row is read and written kLag rows later, so that the slots'
+    // cache misses overlap instead of following one another.
+    const bool indexed = impl.tables.size() < 255;
+    TableIndex ix;
+    if (indexed) {
+      uint64_t cap = 16;
+      while (cap < 2 * uint64_t(n)) cap *= 2;
+      ix.slots = bigZeroArray<uint64_t>(cap);
+      ix.mask = cap - 1;
+    }
+    constexpr size_t kLag = 16;
+    uint64_t pending[kLag];
+    auto insert = [&ix](uint64_t h, size_t row) {
+      uint64_t at = (h >> 32) & ix.mask;
+      while (ix.slots[at] != 0) at = (at + 1) & ix.mask;
+      ix.slots[at] = (uint64_t(uint32_t(h)) << 32) | uint64_t(row + 1);
+    };
     std::string_view prev;
     for (size_t i = 0; i < n && !d.r.failed; ++i) {
       uint64_t len = d.r.var();
@@ -247,6 +267,12 @@ bool materializeTables(LoadedBundle::Impl& impl, std::string* error) {
         break;
       }
       prev = key;
+      if (indexed) {
+        const uint64_t h = hashKey(key);
+        __builtin_prefetch(&ix.slots[(h >> 32) & ix.mask], 1);
+        if (i >= kLag) insert(pending[i % kLag], i - kLag);
+        pending[i % kLag] = h;
+      }
       Value* f = fields + i * attrs;
       for (size_t a = 0; a < attrs && !d.r.failed; ++a) {
         uint8_t present = d.r.u8();
@@ -273,32 +299,9 @@ bool materializeTables(LoadedBundle::Impl& impl, std::string* error) {
     t.encoded = nullptr;  // the bytes are the caller's, gone after the load
     t.encoded_size = 0;
     Value map = Value::map(storage.get(), uint32_t(n));
-    // The hash index (tableFind), for the first 255 tables; a table map's `family` names
-    // it (0 for any other map: binary search).
-    if (impl.tables.size() < 255) {
+    if (indexed) {
+      for (size_t i = n > kLag ? n - kLag : 0; i < n; ++i) insert(pending[i % kLag], i);
       map.family = uint8_t(impl.tables.size() + 1);
-      TableIndex ix;
-      uint64_t cap = 16;
-      while (cap < 2 * uint64_t(n)) cap *= 2;
-      ix.slots.assign(cap, 0);
-      ix.mask = cap - 1;
-      // In batches: hash a batch and prefetch its slots, then insert it, so that the
-      // slots' cache misses overlap instead of following one another.
-      constexpr size_t kBatch = 32;
-      uint64_t hashes[kBatch];
-      for (size_t base = 0; base < n; base += kBatch) {
-        const size_t count = std::min(kBatch, n - base);
-        for (size_t j = 0; j < count; ++j) {
-          hashes[j] = hashKey(storage[2 * (base + j)].str());
-          __builtin_prefetch(&ix.slots[(hashes[j] >> 32) & ix.mask], 1);
-        }
-        for (size_t j = 0; j < count; ++j) {
-          const uint64_t h = hashes[j];
-          uint64_t at = (h >> 32) & ix.mask;
-          while (ix.slots[at] != 0) at = (at + 1) & ix.mask;
-          ix.slots[at] = (uint64_t(uint32_t(h)) << 32) | uint64_t(base + j + 1);
-        }
-      }
       impl.table_index.push_back(std::move(ix));
     }
     impl.tables.push_back(map);
