@@ -9,6 +9,9 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from harness import run_cli_cases  # noqa: E402
+
 POLICY = 'principal Human { email: String }\nrequest Role { name: String }\nallow a on Role when request.name == "x";\n'
 INPUT = '{"type":"Role","principal":{"type":"Human","email":"a@b"},"request":{"name":"x"},"context":{"time":"2026-01-01T00:00:00Z"}}'
 
@@ -73,26 +76,8 @@ def main():
          2, "verification failed", '"decision"'),
         ("no key: not checked, said so", ["verify", a_pvb], 0, "signature not checked", "signature verified"),
     ]
-    passed = failed = 0
-    for name, argv, want, text, absent in cases:
-        p = run([args.pave] + argv)
-        out = (p.stdout + p.stderr).decode("utf-8", "replace")
-        problems = []
-        if p.returncode != want:
-            problems.append(f"exit {p.returncode}, expected {want}")
-        if text and text not in out:
-            problems.append(f"output lacks {text!r}")
-        if absent and absent in out:
-            problems.append(f"output has {absent!r}")
-        if "internal error" in out or p.returncode < 0:
-            problems.append("crashed")
-        if problems:
-            failed += 1
-            print(f"FAIL {name}: {'; '.join(problems)}\n  {out[:400]}")
-        else:
-            passed += 1
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    cases = [(name, argv, want, text, {"absent": [absent] if absent else []}) for name, argv, want, text, absent in cases]
+    return run_cli_cases(args.pave, cases).finish()
 
 
 if __name__ == "__main__":

@@ -7,6 +7,9 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from harness import run_cli_cases  # noqa: E402
+
 UNGRANTED = 'principal Human { email: String }\nrequest Role { name: String }\n'
 GOOD = 'principal Human { email: String }\nrequest Role { name: String }\nallow a on Role when request.name == "x";\n'
 
@@ -129,37 +132,7 @@ def main():
     if os.geteuid() != 0:  # root reads anything
         cases.append(("unreadable file", ["check", unreadable], 2, "cannot read"))
 
-    passed = failed = 0
-    for name, argv, want, text, *extra in cases:
-        extra = extra[0] if extra else {}
-        try:
-            p = subprocess.run([args.pave] + argv, capture_output=True, timeout=60, input=extra.get("stdin", b""))
-        except subprocess.TimeoutExpired:
-            print(f"FAIL {name}: timed out")
-            failed += 1
-            continue
-        out = (p.stdout + p.stderr).decode("utf-8", "replace")
-        problems = []
-        if p.returncode != want:
-            problems.append(f"exit {p.returncode}, expected {want}")
-        for t in ([text] if isinstance(text, str) else text):
-            if t and t not in out:
-                problems.append(f"output lacks {t!r}")
-        for t in extra.get("absent", []):
-            if t in out:
-                problems.append(f"output has {t!r}")
-        lines = p.stdout.count(b"\n")
-        if "lines" in extra and lines != extra["lines"]:
-            problems.append(f"{lines} output lines, expected {extra['lines']}")
-        if "internal error" in out or p.returncode < 0:
-            problems.append("crashed")
-        if problems:
-            failed += 1
-            print(f"FAIL {name}: {'; '.join(problems)}\n  {out[:400]}")
-        else:
-            passed += 1
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return run_cli_cases(args.pave, cases).finish()
 
 
 if __name__ == "__main__":

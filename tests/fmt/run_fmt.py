@@ -22,6 +22,9 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from harness import Tally  # noqa: E402
+
 from run_golden import over_wide
 
 NOW = "2026-11-27T00:00:00Z"
@@ -154,18 +157,11 @@ def main():
     ap.add_argument("--conformance", default=None, help="the conformance suite's cases folder")
     ap.add_argument("root", help="the repository root")
     args = ap.parse_args()
-    passed = failed = 0
+    tally = Tally()
     for name, src in units(args.root, args.conformance):
         with tempfile.TemporaryDirectory() as tmp:
-            problems = check_unit(args.pave, name, src, tmp)
-        if problems:
-            failed += 1
-            for p in problems:
-                print(f"FAIL {name}: {p}")
-        else:
-            passed += 1
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+            tally.add(name, check_unit(args.pave, name, src, tmp))
+    return tally.finish()
 
 
 if __name__ == "__main__":

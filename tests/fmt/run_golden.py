@@ -16,6 +16,9 @@ import re
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from harness import Tally  # noqa: E402
+
 WIDTH = 100
 STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
 
@@ -43,7 +46,7 @@ def main():
     ap.add_argument("--update", action="store_true")
     ap.add_argument("dir", nargs="?", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "golden"))
     args = ap.parse_args()
-    passed = failed = 0
+    tally = Tally()
     cases = sorted(glob.glob(os.path.join(args.dir, "*.in.pave")))
     if not cases:
         print(f"no *.in.pave in {args.dir}")
@@ -74,14 +77,8 @@ def main():
                 if again.returncode != 0 or again.stdout != expected:
                     problems.append("the expected output is not a fixed point of `pave fmt` (not idempotent)")
                 problems += over_wide(expected)
-        if problems:
-            failed += 1
-            for p in problems:
-                print(f"FAIL {name}: {p}")
-        else:
-            passed += 1
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+        tally.add(name, problems)
+    return tally.finish()
 
 
 if __name__ == "__main__":
