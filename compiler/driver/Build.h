@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -35,7 +36,7 @@ void reportDiagnostics(const Compilation& c);
 
 /// Compiles `paths` (no analyzer) for commands that need an error-free program. Returns
 /// kExitOk; or prints the I/O error and returns kExitUsage; or prints the diagnostics and
-/// returns kExitFindings.
-int compileErrorFree(const std::vector<std::string>& paths, Compilation& c);
+/// returns kExitFindings. `now` (default: the clock) decides which exceptions have expired.
+int compileErrorFree(const std::vector<std::string>& paths, Compilation& c, std::optional<int64_t> now = std::nullopt);
 
 }  // namespace pave::driver

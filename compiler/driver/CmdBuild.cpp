@@ -20,10 +20,10 @@ void reportDiagnostics(const Compilation& c) {
   emitDiagnostics(std::cerr, c.diags.all(), c.sources, DiagFormat::Text, emit);
 }
 
-int compileErrorFree(const std::vector<std::string>& paths, Compilation& c) {
+int compileErrorFree(const std::vector<std::string>& paths, Compilation& c, std::optional<int64_t> now) {
   CompileOptions options;
   options.paths = paths;
-  options.now = currentTime();
+  options.now = now ? *now : currentTime();
   if (auto err = compile(options, c)) {
     printError(*err);
     return kExitUsage;

@@ -81,18 +81,7 @@ int runControls(const ReportArgs& args) {
   auto now = resolveNow(args.now);
   if (!now) return kExitUsage;
   Compilation c;
-  CompileOptions options;
-  options.paths = args.paths;
-  options.now = *now;
-  if (auto err = compile(options, c)) {
-    printError(*err);
-    return kExitUsage;
-  }
-  finalizeDiagnostics(c);
-  if (c.diags.hasErrors() || !c.program) {
-    reportDiagnostics(c);
-    return kExitFindings;
-  }
+  if (int status = compileErrorFree(args.paths, c, *now); status != kExitOk) return status;
   const sema::CheckedProgram& p = *c.program;
   // Rules that can never match (or never decide) do not cover anything.
   std::map<std::string, std::string> never;

@@ -231,11 +231,10 @@ std::optional<uint32_t> EnumInfo::member(std::string_view name) const {
     if (members[i] == name) return i;
   return std::nullopt;
 }
-const AttrInfo* PrincipalInfo::attr(std::string_view n) const { return findNamed(attrs, n); }
+const AttrInfo* AttributedTypeInfo::attr(std::string_view n) const { return findNamed(attrs, n); }
 const AttrInfo* RequestInfo::attr(std::string_view n) const { return findNamed(attrs, n); }
 const GrantInfo* RequestInfo::grant(std::string_view n) const { return findNamed(grants, n); }
 const AttrInfo* ContextInfo::attr(std::string_view n) const { return findNamed(attrs, n); }
-const AttrInfo* RecordInfo::attr(std::string_view n) const { return findNamed(attrs, n); }
 const TableRow* TableData::find(std::string_view key) const {
   auto it = std::lower_bound(rows.begin(), rows.end(), key,
                              [](const TableRow& r, std::string_view k) { return std::string_view(r.key) < k; });

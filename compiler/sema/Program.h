@@ -271,7 +271,9 @@ struct EnumInfo {
   std::optional<uint32_t> member(std::string_view name) const;
 };
 
-struct PrincipalInfo {
+/// A principal type, or a record type (the rows of a table, SPEC §2.3): a named list of
+/// attributes.
+struct AttributedTypeInfo {
   std::string name;  // qualified
   std::vector<AttrInfo> attrs;
   std::string doc;
@@ -279,6 +281,7 @@ struct PrincipalInfo {
   SourceRange range;
   const AttrInfo* attr(std::string_view name) const;
 };
+using PrincipalInfo = AttributedTypeInfo;
 
 struct RequestInfo {
   std::string name;  // qualified
@@ -303,14 +306,7 @@ struct ContextInfo {
 
 // ---- reference data (SPEC §2.3) ------------------------------------------------------------
 
-struct RecordInfo {
-  std::string name;  // qualified
-  std::vector<AttrInfo> attrs;
-  std::string doc;
-  ast::DeclId decl;
-  SourceRange range;
-  const AttrInfo* attr(std::string_view name) const;
-};
+using RecordInfo = AttributedTypeInfo;
 
 /// One row of a table: its key and one value per record attribute (nullopt: an absent
 /// optional attribute).
