@@ -36,85 +36,85 @@ constexpr std::string_view kNoMatchingRule = "no-matching-rule";
   return v.str().find(k.str()) != std::string_view::npos;
 }
 
-// GuardProbe::Size on `v`: 1 true, 0 false, -1 undecided (before `negate`). Out of line,
-// like containsString.
-[[gnu::noinline]] int sizeProbe(const Conjunct& c, const Value& v) {
+// GuardProbe::Size on `v` (before `negate`). Out of line, like containsString.
+[[gnu::noinline]] Truth sizeProbe(const Conjunct& c, const Value& v) {
   if (v.kind != Kind::String && v.kind != Kind::Set && v.kind != Kind::Map)
-    return v.kind == Kind::Absent && c.guarded ? 0 : -1;  // has(x) and …: false
+    return v.kind == Kind::Absent && c.guarded ? Truth::False : Truth::Undecided;  // has(x) and …: false
   const int64_t n = v.n, k = c.k.i;
   switch (c.cmp) {
-    case Op::EQ: return n == k;
-    case Op::NE: return n != k;
-    case Op::LT: return n < k;
-    case Op::LE: return n <= k;
-    case Op::GT: return n > k;
-    default: return n >= k;
+    case Op::EQ: return truth(n == k);
+    case Op::NE: return truth(n != k);
+    case Op::LT: return truth(n < k);
+    case Op::LE: return truth(n <= k);
+    case Op::GT: return truth(n > k);
+    default: return truth(n >= k);
   }
 }
 
 // A guard's probe (GuardProbe) on the input's values by root (principal, request,
-// context): 1 true, 0 false, -1 undecided.
-[[gnu::always_inline]] inline int probe(const Conjunct& c, const Value* const* roots) {
-  if (c.probe == GuardProbe::Generic) return -1;
+// context).
+[[gnu::always_inline]] inline Truth probe(const Conjunct& c, const Value* const* roots) {
+  constexpr Truth kUndecided = Truth::Undecided;
+  if (c.probe == GuardProbe::Generic) return kUndecided;
   const Value& v = roots[c.root][c.slot];
   const Value& k = c.k;
   bool r;
   switch (c.probe) {
     case GuardProbe::Has: r = v.kind != Kind::Absent; break;
     case GuardProbe::Bool:
-      if (v.kind != Kind::Bool) return -1;
+      if (v.kind != Kind::Bool) return kUndecided;
       r = v.i != 0;
       break;
     case GuardProbe::Eq:
-      if (v.kind != k.kind) return -1;
+      if (v.kind != k.kind) return kUndecided;
       r = v.i == k.i;
       break;
     case GuardProbe::EnumEq:
-      if (v.kind != Kind::Enum) return -1;
+      if (v.kind != Kind::Enum) return kUndecided;
       r = v.n == k.n && v.i == k.i;
       break;
     case GuardProbe::EnumIn:
-      if (v.kind != Kind::Enum || v.n != k.n || uint64_t(v.i) >= 64) return -1;
+      if (v.kind != Kind::Enum || v.n != k.n || uint64_t(v.i) >= 64) return kUndecided;
       r = (uint64_t(k.i) >> v.i) & 1;
       break;
     case GuardProbe::StrEq:
-      if (v.kind != Kind::String) return -1;
+      if (v.kind != Kind::String) return kUndecided;
       r = v.n == k.n && equalBytes(v.s, k.s, v.n);
       break;
     case GuardProbe::MapHas: {
-      if (v.kind != Kind::Map) return -1;
+      if (v.kind != Kind::Map) return kUndecided;
       r = mapEntry(v, k.str()) != nullptr;
       break;
     }
     case GuardProbe::StrPrefix:
-      if (v.kind != Kind::String) return -1;
+      if (v.kind != Kind::String) return kUndecided;
       r = v.n >= k.n && equalBytes(v.s, k.s, k.n);
       break;
     case GuardProbe::StrSuffix:
-      if (v.kind != Kind::String) return -1;
+      if (v.kind != Kind::String) return kUndecided;
       r = v.n >= k.n && equalBytes(v.s + (v.n - k.n), k.s, k.n);
       break;
     case GuardProbe::StrContains:
-      if (v.kind != Kind::String) return -1;
+      if (v.kind != Kind::String) return kUndecided;
       r = containsString(v, k);
       break;
     case GuardProbe::Size: {
-      const int s = sizeProbe(c, v);
-      if (s < 0) return -1;
-      r = s != 0;
+      const Truth s = sizeProbe(c, v);
+      if (s == kUndecided) return kUndecided;
+      r = s == Truth::True;
       break;
     }
     case GuardProbe::Lt:
     case GuardProbe::Le:
     case GuardProbe::Gt:
     case GuardProbe::Ge:
-      if (v.kind != k.kind) return -1;
+      if (v.kind != k.kind) return kUndecided;
       r = c.probe == GuardProbe::Lt ? v.i < k.i : c.probe == GuardProbe::Le ? v.i <= k.i
           : c.probe == GuardProbe::Gt ? v.i > k.i : v.i >= k.i;
       break;
-    default: return -1;
+    default: return kUndecided;
   }
-  return int(r) ^ int(c.negate);
+  return Truth(int(r) ^ int(c.negate));
 }
 
 struct Evaluation {
@@ -133,13 +133,13 @@ struct Evaluation {
         if (const Value* v = fastLoad(f.fast, st.input)) return *v;
         break;
       default:
-        if (int r = runFastTest(f.fast, st.input); r >= 0) return Value::boolean(r != 0);
+        if (Truth r = runFastTest(f.fast, st.input); r != Truth::Undecided) return Value::boolean(r == Truth::True);
     }
     return execute(f, st.input, st.scratch);
   }
 
   Value run(uint32_t fn) {
-    const CompiledFn& f = p.fns[fn];
+    const CompiledFn& f = p.plan.fns[fn];
     if (f.memo == kNone) return compute(f);
     if (st.memo_stamp[f.memo] == st.stamp) return st.memo_value[f.memo];
     st.memo_stamp[f.memo] = st.stamp;
@@ -167,8 +167,8 @@ struct Evaluation {
     };
     for (const Conjunct& c : use.guards) {
       if (c.key_bit & decided) continue;
-      const int r = probe(c, roots);
-      if (r == 0 || (r < 0 && !holds(c))) return Matched::False;
+      const Truth r = probe(c, roots);
+      if (r == Truth::False || (r == Truth::Undecided && !holds(c))) return Matched::False;
     }
     for (const Conjunct& c : use.others)
       if (!holds(c)) return Matched::False;
@@ -561,8 +561,8 @@ struct Evaluation {
 
   void run(bool explain) {
     Decision& d = st.decision;
-    const RequestIndex& ri = p.requests[d.request_type];
-    const int64_t now = st.input.context[p.time_slot].i;
+    const RequestIndex& ri = p.plan.requests[d.request_type];
+    const int64_t now = st.input.context[p.plan.time_slot].i;
     bool any_approve = false;
     const RuleSet* by_bits = nullptr;  // a set walked by bitsets whose grants are taken so too
     st.matched_n = 0;
@@ -754,17 +754,17 @@ bool valueFits(const LoadedBundle::Impl& p, TypeId type, const Value& v) {
 }
 
 void Decider::State::prepare(const LoadedBundle::Impl& p) {
-  if (scratch.regs.size() < p.max_regs) scratch.regs.resize(p.max_regs);
-  principal.resize(std::max<size_t>(p.max_principal_attrs, 1));
-  request.resize(std::max<size_t>(p.max_request_slot, 1));
+  if (scratch.regs.size() < p.plan.max_regs) scratch.regs.resize(p.plan.max_regs);
+  principal.resize(std::max<size_t>(p.plan.max_principal_attrs, 1));
+  request.resize(std::max<size_t>(p.plan.max_request_slot, 1));
   context.resize(std::max<size_t>(p.model.schema.context.size(), 1));
   deny_state.resize(p.model.rules.size());
-  memo_stamp.resize(p.memo_count, 0);
+  memo_stamp.resize(p.plan.memo_count, 0);
   size_t grants_max = 0;
   for (const RequestType& rt : p.model.schema.requests) grants_max = std::max(grants_max, rt.grants.size());
   grant_first.resize(grants_max);
   size_t set_words = 1;
-  for (const RequestIndex& ri : p.requests)
+  for (const RequestIndex& ri : p.plan.requests)
     for (const RuleSet& set : ri.by_principal) set_words = std::max<size_t>(set_words, set.words);
   bits.resize(set_words);
   hit.resize(set_words);
@@ -773,13 +773,13 @@ void Decider::State::prepare(const LoadedBundle::Impl& p) {
   // that many rules (and approvals, matching exceptions, deny rules) enter its lists; the
   // reasons are its deny rules' or one.
   size_t applicable = 0;
-  for (const RequestIndex& ri : p.requests) applicable = std::max(applicable, ri.rules.size());
+  for (const RequestIndex& ri : p.plan.requests) applicable = std::max(applicable, ri.rules.size());
   matched.resize(applicable);
   for (auto* list : {&rules, &deny_rules, &exceptions, &matching}) list->buf.resize(applicable);
   approvals.buf.resize(applicable);
   grants.buf.resize(grants_max);
   reasons.buf.resize(applicable + 1);
-  memo_value.resize(p.memo_count);
+  memo_value.resize(p.plan.memo_count);
 }
 
 void Decider::State::reset() {
@@ -843,7 +843,7 @@ InputBuilder Decider::bind(uint32_t request_type, uint32_t principal_type) {
   const auto& p = bundle_->impl();
   State& st = *st_;
   st.scratch.arena.reset();  // only the input: decideBound clears the decision
-  if (request_type >= p.request_count || principal_type >= p.principal_count) {
+  if (request_type >= p.plan.request_count || principal_type >= p.plan.principal_count) {
     st.bound = false;
     return InputBuilder(*this);
   }
@@ -862,9 +862,9 @@ InputBuilder Decider::bind(uint32_t request_type, uint32_t principal_type) {
       for (uint32_t i = o.first; i < o.end; ++i) values[i].kind = Kind::Absent;
     return detail::BindTarget{o.slots.data(), values.data(), o.count, present};
   };
-  return InputBuilder(*this, start(p.principal_bind[principal_type], st.principal, FastTest::Root::Principal),
-                      start(p.requests[request_type].bind, st.request, FastTest::Root::Request),
-                      start(p.context_bind, st.context, FastTest::Root::Context));
+  return InputBuilder(*this, start(p.plan.principal_bind[principal_type], st.principal, FastTest::Root::Principal),
+                      start(p.plan.requests[request_type].bind, st.request, FastTest::Root::Request),
+                      start(p.plan.context_bind, st.context, FastTest::Root::Context));
 }
 
 const Decision& Decider::decideBound(bool explain) {
@@ -881,7 +881,7 @@ const Decision& Decider::decideBound(bool explain) {
   const Schema& s = p.model.schema;
   const RequestType& rt = s.requests[st.input.request_type];
   const PrincipalType& pt = s.principals[st.input.principal_type];
-  if (!p.requests[st.input.request_type].allows[st.input.principal_type])
+  if (!p.plan.requests[st.input.request_type].allows[st.input.principal_type])
     st.errors.push_back(
         {std::string(errorCode(Err::PrincipalNotAllowed)), "$.principal.type", kNone, "principal type not allowed"});
   // Clears what binding left unset (tracked objects), and tells whether every required
@@ -897,11 +897,11 @@ const Decision& Decider::decideBound(bool explain) {
     return true;
   };
   // Every object is settled (each clears its own unset slots), whatever the others give.
-  const bool request_set = settle(p.requests[st.input.request_type].bind,
+  const bool request_set = settle(p.plan.requests[st.input.request_type].bind,
                                   st.present[size_t(FastTest::Root::Request)], st.request);
-  const bool principal_set = settle(p.principal_bind[st.input.principal_type],
+  const bool principal_set = settle(p.plan.principal_bind[st.input.principal_type],
                                     st.present[size_t(FastTest::Root::Principal)], st.principal);
-  const bool context_set = settle(p.context_bind, st.present[size_t(FastTest::Root::Context)], st.context);
+  const bool context_set = settle(p.plan.context_bind, st.present[size_t(FastTest::Root::Context)], st.context);
   if (!(request_set & principal_set & context_set)) {  // rare: name the missing attributes
     auto missing = [&](const char* root, StrId name) {
       st.errors.push_back({std::string(errorCode(Err::MissingAttribute)),

@@ -264,7 +264,7 @@ TEST_F(FastPath, ProbesAreRecognized) {
   size_t fast = 0, entries = 0;
   for (const Rule& r : m.rules) {
     std::string_view name = m.strings[r.name];
-    const FastTest& t = impl.fns[r.conjuncts[0]].fast;
+    const FastTest& t = impl.plan.fns[r.conjuncts[0]].fast;
     if (name.starts_with("acme.slow_")) {
       EXPECT_EQ(t.form, FastTest::Form::None) << name;
     }
@@ -289,7 +289,7 @@ TEST_F(FastPath, SimpleLikePatternsBecomeStringTests) {
   const auto& impl = lb->impl();
   const Bundle& m = lb->model();
   std::map<std::string, const FastTest*> tests;
-  for (const Rule& r : m.rules) tests[std::string(m.strings[r.name])] = &impl.fns[r.conjuncts[0]].fast;
+  for (const Rule& r : m.rules) tests[std::string(m.strings[r.name])] = &impl.plan.fns[r.conjuncts[0]].fast;
   const std::tuple<const char*, Op, const char*> expected[] = {
       {"acme.fast_like_role", Op::STARTS_WITH, "view"},   {"acme.fast_not_like_role", Op::STARTS_WITH, "view"},
       {"acme.fast_like_suffix", Op::ENDS_WITH, "er"},     {"acme.fast_like_infix", Op::CONTAINS_STR, "dmi"},
@@ -310,7 +310,7 @@ TEST_F(FastPath, SimpleLikePatternsBecomeStringTests) {
 TEST_F(FastPath, GuardsAreSpecializedProbes) {
   const auto& impl = lb->impl();
   const Bundle& m = lb->model();
-  const RuleSet& humans = impl.requests[c.cloudRole].by_principal[c.human];
+  const RuleSet& humans = impl.plan.requests[c.cloudRole].by_principal[c.human];
   std::map<std::string, GuardProbe> probes;
   for (const RuleUse& use : humans.rules)
     if (use.guards.size() == 1) probes[std::string(m.strings[m.rules[use.rule].name])] = use.guards[0].probe;
@@ -379,7 +379,7 @@ TEST(Probes, StringPatternsMatchAsTheirTests) {
     c.rule(p.name, Effect::Allow, {c.cloudRole}, {body(c, t, false)});
   }
   auto lb = c.load();
-  const RuleSet& humans = lb->impl().requests[c.cloudRole].by_principal[c.human];
+  const RuleSet& humans = lb->impl().plan.requests[c.cloudRole].by_principal[c.human];
   for (const RuleUse& use : humans.rules) {
     ASSERT_EQ(use.guards.size(), 1u);
     EXPECT_NE(use.guards[0].probe, GuardProbe::Generic) << lb->model().strings[lb->model().rules[use.rule].name];
@@ -417,7 +417,7 @@ TEST(Probes, SizesMatchAsTheirComparisons) {
     c.rule(std::string("acme.text_not_") + name, Effect::Allow, {c.cloudRole}, {body(c, text, false)});
   }
   auto lb = c.load();
-  for (const RuleUse& use : lb->impl().requests[c.cloudRole].by_principal[c.human].rules) {
+  for (const RuleUse& use : lb->impl().plan.requests[c.cloudRole].by_principal[c.human].rules) {
     ASSERT_EQ(use.guards.size(), 1u);
     EXPECT_EQ(use.guards[0].probe, GuardProbe::Size);
   }
@@ -460,7 +460,7 @@ TEST(Probes, GuardedTestThatOverwritesItsGuardIsNotFast) {
   const uint32_t fn = fb.finish();
   c.b.rules[c.rule("acme.odd", Effect::Allow, {c.cloudRole}, {})].conjuncts = {fn};
   auto lb = c.load();
-  EXPECT_EQ(lb->impl().fns[fn].fast.form, FastTest::Form::None);
+  EXPECT_EQ(lb->impl().plan.fns[fn].fast.form, FastTest::Form::None);
   for (const char* glass : {"false", "true"}) {
     const std::string input =
         humanInput(cloudRequest(), std::string(R"({"time": "2026-11-27T10:00:00Z", "break_glass": )") + glass + "}");
@@ -548,7 +548,7 @@ TEST(Dispatch, ManyRulesAgreeWithExplainedDecisions) {
   }
   auto lb = c.load();
   // The map entry is one of the dispatch keys of the Human rule list.
-  const RuleSet& human_rules = lb->impl().requests[c.cloudRole].by_principal[c.human];
+  const RuleSet& human_rules = lb->impl().plan.requests[c.cloudRole].by_principal[c.human];
   EXPECT_TRUE(std::any_of(human_rules.keys.begin(), human_rules.keys.end(),
                           [](const DispatchKey& k) { return k.entry && k.entry_key == "owner"; }));
   // Rules whose conjuncts the dispatch keys decide alone (env only; env and role; of every
@@ -631,7 +631,7 @@ TEST(Dispatch, RulesWithTheSameConditionsShareResults) {
       c.exception(std::string(name) + "_x", r, 1798761599, {requestRoleIs(c, roles[size_t(i / 3) % 3])});
   }
   auto lb = c.load();
-  const RuleSet& human_rules = lb->impl().requests[c.cloudRole].by_principal[c.human];
+  const RuleSet& human_rules = lb->impl().plan.requests[c.cloudRole].by_principal[c.human];
   size_t followers = 0;
   for (const RuleUse& use : human_rules.rules) followers += use.share == RuleUse::Share::Follows;
   EXPECT_GT(human_rules.rules.size(), 64u);
@@ -735,7 +735,7 @@ TEST(Dispatch, GrantsByBitsAgreeWithExplainedDecisions) {
     c.grant(c.rule(name, Effect::Allow, {c.cloudRole}, conj), "ticket_queue", constString(sec ? "sec" : "ops"));
   }
   auto lb = c.load();
-  const RuleSet& human_rules = lb->impl().requests[c.cloudRole].by_principal[c.human];
+  const RuleSet& human_rules = lb->impl().plan.requests[c.cloudRole].by_principal[c.human];
   EXPECT_GT(human_rules.rules.size(), 64u);
   EXPECT_TRUE(human_rules.by_bits);
   EXPECT_TRUE(human_rules.grants_by_bits);
@@ -768,7 +768,7 @@ TEST(Dispatch, GrantsByBitsAgreeWithExplainedDecisions) {
     return out;
   });
   auto computed = k.load();
-  const RuleSet& computed_rules = computed->impl().requests[k.cloudRole].by_principal[k.human];
+  const RuleSet& computed_rules = computed->impl().plan.requests[k.cloudRole].by_principal[k.human];
   EXPECT_TRUE(computed_rules.by_bits);
   EXPECT_FALSE(computed_rules.grants_by_bits);
   json twice = decide(computed, humanInput(cloudRequest("dev", "viewer", "\"1h\"")), false);
@@ -784,7 +784,7 @@ TEST(Dispatch, GrantsByBitsAgreeWithExplainedDecisions) {
     if (i % 1000 == 0) big.grant(r, "max_ttl", loadRequest(big, big.sDuration));
   }
   auto large = big.load();
-  const RuleSet& large_rules = large->impl().requests[big.cloudRole].by_principal[big.human];
+  const RuleSet& large_rules = large->impl().plan.requests[big.cloudRole].by_principal[big.human];
   EXPECT_TRUE(large_rules.by_bits);
   EXPECT_FALSE(large_rules.grants_by_bits);
   EXPECT_TRUE(large_rules.grant_src.empty());
