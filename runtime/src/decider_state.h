@@ -97,6 +97,20 @@ struct Decider::State {
   }
 };
 
+[[gnu::always_inline]] inline void Decider::State::clearDecision(bool explain) {
+  Decision& d = decision;
+  d.outcome = Outcome::Deny;
+  rules.clear();
+  deny_rules.clear();
+  exceptions.clear();
+  approvals.clear();
+  grants.clear();
+  reasons.clear();
+  errors.clear();
+  trace.clear();
+  d.explained = explain;
+}
+
 // json_input.cpp: parses and validates one input (SPEC §7.2) into `st.input`. On problems,
 // fills `st.errors` and returns false.
 bool decodeJsonInput(const LoadedBundle::Impl& p, std::string_view json, Decider::State& st);
