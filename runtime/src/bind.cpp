@@ -6,7 +6,9 @@
 #include <cstring>
 #include <string>
 
-#include "evaluation.h"
+#include "bits.h"
+#include "decider_state.h"
+#include "pave/decision_errors.h"
 #include "pave/literals.h"
 
 namespace pave::rt {

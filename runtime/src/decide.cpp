@@ -1,21 +1,21 @@
 // The decision procedure (SPEC §5): match the applicable rules, lift denies, then
-// deny → approval → allow → default deny, with grant merging. The walks are in walks.cpp
-// and evaluation.h, the grant step in grants.cpp, binding without JSON in bind.cpp.
+// deny → approval → allow → default deny, with grant merging. The walks are in
+// evaluation.h and walks.h, the grant step in grants.h (one translation unit with this
+// file, see evaluation.h), binding without JSON in bind.cpp.
 #include <algorithm>
 #include <string>
 
 #include "evaluation.h"
+#include "grants.h"
+#include "walks.h"
 #include "pave/literals.h"
 
 namespace pave::rt {
-using Err = DecisionErrorCode;
 namespace {
 
 constexpr std::string_view kNoMatchingRule = "no-matching-rule";
 
-}  // namespace
-
-Matched Evaluation::match(const Rule& r, int32_t& failed, Value& err) {
+inline Matched Evaluation::match(const Rule& r, int32_t& failed, Value& err) {
   bool saw_error = false;
   for (size_t i = 0; i < r.conjuncts.size(); ++i) {
     Value v = run(r.conjuncts[i]);
@@ -39,7 +39,7 @@ void Evaluation::evalError(uint32_t rule, const Value& err) {
 // exceptions that lifted one are the decision's, and the denies they lifted drop out. A
 // deny that matched only through an error is never lifted (SPEC §5 step 3): an exception
 // covers known circumstances, not unknown ones.
-void Evaluation::lift(int64_t now) {
+inline void Evaluation::lift(int64_t now) {
   for (uint32_t r : st.deny_rules) st.deny_state[r] = 1;
   for (const DecisionError& e : st.errors)
     if (e.rule != kNone && st.deny_state[e.rule] == 1) st.deny_state[e.rule] = 3;
@@ -62,7 +62,7 @@ void Evaluation::lift(int64_t now) {
 // Narrows `set` by the input's values (see DispatchKey): leaves in `st.bits` the rules
 // that can match, and returns the keys whose value is one they name (the guards those
 // keys decide hold).
-uint32_t Evaluation::select(const RuleSet& set) {
+inline uint32_t Evaluation::select(const RuleSet& set) {
   const uint32_t words = set.words;
   if (words == 0) return 0;  // no rules
   uint64_t* acc = st.bits.data();  // sized for the largest set (prepare)
@@ -96,7 +96,7 @@ uint32_t Evaluation::select(const RuleSet& set) {
   return decided;
 }
 
-void Evaluation::run(bool explain) {
+inline void Evaluation::run(bool explain) {
   Decision& d = st.decision;
   const RequestIndex& ri = p.plan.requests[d.request_type];
   const int64_t now = st.input.context[p.plan.time_slot].i;
@@ -183,6 +183,8 @@ void Evaluation::run(bool explain) {
     });
   }
 }
+
+}  // namespace
 
 void Decider::State::prepare(const LoadedBundle::Impl& p) {
   if (scratch.regs.size() < p.plan.max_regs) scratch.regs.resize(p.plan.max_regs);

@@ -1,38 +1,29 @@
-// Internal: the evaluation of one decision, shared by the files of the decision procedure:
-// decide.cpp (the procedure, SPEC §5: dispatch, walk, lift, outcome), walks.cpp (the walk by
-// bitsets), grants.cpp (the grant step and approvals). What the walks run for every rule
-// (probe, matchGuarded, the plain walk, a function's value) is here, in line, so that
-// each walk compiles it into its loop.
+// Internal: the evaluation of one decision, in three files compiled as one translation
+// unit: decide.cpp (the procedure, SPEC §5: dispatch, walk, lift, outcome) includes this,
+// walks.h (the walk by bitsets) and grants.h (the grant step and approvals), and nothing
+// else does. One unit with internal linkage lets GCC inline the parts called once and
+// specialize the out-of-line walks for their callers: split into separately compiled
+// files, a decision on the 1,000-rule bundle took 4% more instructions (bench/icount.sh).
+// What the walks run for every rule (probe, matchGuarded, the plain walk, a function's
+// value) is here, in line, so that each walk compiles it into its loop.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 
+#include "bits.h"
 #include "decider_state.h"
 #include "pave/decision_errors.h"
 
 namespace pave::rt {
+namespace {  // one translation unit (see above)
+using Err = DecisionErrorCode;
 
-// The position of the lowest set bit of `x` (not 0), for the loops over bitsets. GCC 12
-// surrounds its `tzcnt` for __builtin_ctzll with a zeroing `xor` and a sign extension,
-// two of the seven instructions of a loop that lists rules; written out, it is the one
-// instruction. `tzcnt` runs as `bsf` on x86-64 processors without BMI1, the same for a
-// non-zero operand. Elsewhere, and in the portable build (so that CI tests it too), the
-// builtin.
-[[gnu::always_inline]] inline size_t lowestBit(uint64_t x) {
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(PAVE_NO_SIMD)
-  size_t i;
-  asm("tzcnt %1, %0" : "=r"(i) : "r"(x) : "cc");
-  return i;
-#else
-  return size_t(__builtin_ctzll(x));
-#endif
-}
 
-// walks.cpp: whether string `v` contains string `k`. Out of line: the search in line would
+// walks.h: whether string `v` contains string `k`. Out of line: the search in line would
 // stop GCC from inlining the probes into the walk.
 [[gnu::noinline]] bool containsString(const Value& v, const Value& k);
-// walks.cpp: GuardProbe::Size on `v` (before `negate`). Out of line, like containsString.
+// walks.h: GuardProbe::Size on `v` (before `negate`). Out of line, like containsString.
 [[gnu::noinline]] Truth sizeProbe(const Conjunct& c, const Value& v);
 
 // A guard's probe (GuardProbe) on the input's values by root (principal, request,
@@ -173,7 +164,7 @@ struct Evaluation {
       }
   }
 
-  // walks.cpp: the walk of the sets walked by bitsets (RuleSet::by_bits).
+  // walks.h: the walk of the sets walked by bitsets (RuleSet::by_bits).
   template <bool kOneWord>
   [[gnu::noinline]] bool walkByBits(const RuleSet& set, uint32_t decided);
 
@@ -184,7 +175,7 @@ struct Evaluation {
   void lift(int64_t now);
   [[gnu::noinline]] void evalError(uint32_t rule, const Value& err);
 
-  // grants.cpp: the grant step (four variants: rule by rule, one allow rule, by bitsets,
+  // grants.h: the grant step (four variants: rule by rule, one allow rule, by bitsets,
   // and a rule's value), approvals, merging.
   [[gnu::noinline]] bool grantsAndApprovals(const RequestIndex& ri);
   [[gnu::noinline]] bool oneAllowGrants(const RequestIndex& ri);
@@ -200,4 +191,5 @@ struct Evaluation {
   [[gnu::noinline]] bool evaluatedApproval(const RuleUse& use);
 };
 
+}  // namespace
 }  // namespace pave::rt

@@ -2,9 +2,12 @@
 // left in, matched one by one or decided by the keys and shared results, recorded in
 // bitsets and turned into the decision's lists afterwards. The plain walk, one rule at a
 // time, and what both run per rule (probes, matchGuarded) are in evaluation.h.
+// Included once, by decide.cpp (see evaluation.h).
+#pragma once
 #include "evaluation.h"
 
 namespace pave::rt {
+namespace {
 
 // Whether string `v` contains string `k`. Out of line: the search in line would stop GCC
 // from inlining the probes into the walk.
@@ -102,7 +105,5 @@ bool Evaluation::walkByBits(const RuleSet& set, uint32_t decided) {
   return any_approve;
 }
 
-template bool Evaluation::walkByBits<true>(const RuleSet& set, uint32_t decided);
-template bool Evaluation::walkByBits<false>(const RuleSet& set, uint32_t decided);
-
+}  // namespace
 }  // namespace pave::rt

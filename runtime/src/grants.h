@@ -3,16 +3,18 @@
 // that assign it, merged by its operator, in one of three ways: rule by rule
 // (grantsAndApprovals), for one contributing allow rule (oneAllowGrants), or from the
 // bitsets of a walk by bitsets (grantsByBits, with the plan's grant tables).
+// Included once, by decide.cpp (see evaluation.h).
+#pragma once
 #include <algorithm>
 #include <string>
 
 #include "evaluation.h"
 
 namespace pave::rt {
-using Err = DecisionErrorCode;
+namespace {
 
 // Combines grant values with the merge operator; false on a `unique` conflict.
-bool Evaluation::merge(MergeOp op, Value& acc, const Value& v) {
+inline bool Evaluation::merge(MergeOp op, Value& acc, const Value& v) {
   switch (op) {
     case MergeOp::Min: if (v.i < acc.i) acc = v; return true;
     case MergeOp::Max: if (v.i > acc.i) acc = v; return true;
@@ -40,7 +42,7 @@ void Evaluation::mergeSets(bool uni, Value& acc, const Value& v) {
 
 // The approval of a matching approve rule: its groups sorted and de-duplicated (computed
 // at load time when they are constants). False on errors.
-bool Evaluation::approval(const RuleUse& use) {
+inline bool Evaluation::approval(const RuleUse& use) {
   if (use.approvers_const) {
     st.approvals.push({use.rule, use.groups, use.quorum});
     return true;
@@ -69,7 +71,7 @@ bool Evaluation::evaluatedApproval(const RuleUse& use) {
 }
 
 // The value a rule assigns to a grant.
-Value Evaluation::grantValue(const RuleUse::Grant& grant) {
+inline Value Evaluation::grantValue(const RuleUse::Grant& grant) {
   switch (grant.form) {
     case RuleUse::Grant::Form::Constant: return grant.k;
     case RuleUse::Grant::Form::Load: {
@@ -127,7 +129,7 @@ bool Evaluation::grantsAndApprovals(const RequestIndex& ri) {
 }
 
 // The request type's grants at their defaults (the grant step then assigns them).
-void Evaluation::defaultGrants(const RequestIndex& ri) {
+inline void Evaluation::defaultGrants(const RequestIndex& ri) {
   Value* out = st.grants.data();
   for (const Value& v : ri.grant_defaults) *out++ = v;
   st.grants.n = uint32_t(ri.grant_defaults.size());
@@ -225,7 +227,5 @@ bool Evaluation::oneAllowGrants(const RequestIndex& ri) {
   return ok;
 }
 
-template bool Evaluation::grantsByBits<true>(const RuleSet& set, const RequestIndex& ri);
-template bool Evaluation::grantsByBits<false>(const RuleSet& set, const RequestIndex& ri);
-
+}  // namespace
 }  // namespace pave::rt
