@@ -86,7 +86,7 @@ std::string disassembleWith(const Bundle& b, const DecisionPlan* plan) {
       std::snprintf(line, sizeof line, "  %04u  %-12s %s\n", pc, info.name, ops.c_str());
       out += line;
     }
-    if (plan) out += describeFunctionPlan(b, *plan, uint32_t(f));
+    if (plan) out += describeFunctionPlan(*plan, uint32_t(f));
   }
   if (plan) out += describeRuleSets(b, *plan);
   return out;

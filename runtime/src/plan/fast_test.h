@@ -61,7 +61,8 @@ struct FastTest {
 // one `; fast:` line per function, and the golden bytecode tests).
 FastTest recognizeFastTest(const Function& f, const std::vector<Value>& consts);
 // The plan of a function as `pave inspect --disasm` prints it, e.g.
-// `compare req.s3 <= 4h`, `not has prin(p1).s0`, `none`.
-std::string describeFastTest(const Bundle& b, const FastTest& t);
+// `compare req.s3 <= k0` (k0: the function's constant in `consts`), `not has prin(p1).s0`,
+// `compare req.s0 starts with "db-"` (from `like "db-*"`), `none`.
+std::string describeFastTest(const FastTest& t, const std::vector<Value>& consts);
 
 }  // namespace pave::rt

@@ -5,7 +5,6 @@
 #include <cstring>
 #include <string>
 
-#include "pave/literals.h"
 #include "plan/fast_test.h"
 
 namespace pave::rt {
@@ -202,34 +201,21 @@ FastTest recognizeFastTest(const Function& f, const std::vector<Value>& consts) 
 
 namespace {
 
-// A run-time constant as the disassembly writes constants (strings quoted, enums by name).
-std::string valueText(const Bundle& b, const Value& v) {
-  std::string s;
-  switch (v.kind) {
-    case Kind::Bool: return v.i ? "true" : "false";
-    case Kind::Int: return std::to_string(v.i);
-    case Kind::Duration: formatDuration(v.i, s); return s;
-    case Kind::Timestamp: formatTimestamp(v.i, s); return s;
-    case Kind::String: return "\"" + std::string(v.str()) + "\"";
-    case Kind::Ip:
-    case Kind::Cidr: {
-      IpAddr ip;
-      ip.family = v.family;
-      ip.prefix = v.prefix;
-      std::memcpy(ip.bytes.data(), v.ip, 16);
-      (v.kind == Kind::Ip ? formatIp : formatCidr)(ip, s);
-      return s;
-    }
-    case Kind::Enum:
-      if (v.n < b.schema.enums.size() && size_t(v.i) < b.schema.enums[v.n].members.size())
-        return b.strings[b.schema.enums[v.n].name] + "." + b.strings[b.schema.enums[v.n].members[size_t(v.i)]];
-      return "?";
-    case Kind::Set:
-      s = "[";
-      for (uint32_t e = 0; e < v.n; ++e) s += (e ? ", " : "") + valueText(b, v.elems[e]);
-      return s + "]";
-    default: return "?";
+// The constant a test compares with, as the disassembly names it: `k<i>`, the function's
+// constant it was taken from, or (a `like` pattern's literal part, LOADB) its text.
+std::string constName(const Value& k, const std::vector<Value>& consts) {
+  for (size_t i = 0; i < consts.size(); ++i) {
+    const Value& c = consts[i];
+    if (c.kind != k.kind || c.n != k.n) continue;
+    const bool same = k.kind == Kind::Ip || k.kind == Kind::Cidr ? std::memcmp(c.ip, k.ip, 16) == 0
+                      : k.kind == Kind::String                   ? c.s == k.s
+                      : k.kind == Kind::Set || k.kind == Kind::Map ? c.elems == k.elems
+                                                                   : c.i == k.i;
+    if (same) return "k" + std::to_string(i);
   }
+  if (k.kind == Kind::String) return "\"" + std::string(k.str()) + "\"";
+  if (k.kind == Kind::Bool) return k.i ? "true" : "false";
+  return "?";
 }
 
 const char* opText(Op op) {
@@ -252,7 +238,7 @@ const char* opText(Op op) {
 
 }  // namespace
 
-std::string describeFastTest(const Bundle& b, const FastTest& t) {
+std::string describeFastTest(const FastTest& t, const std::vector<Value>& consts) {
   std::string input = t.root == FastTest::Root::Principal ? "prin(p" + std::to_string(t.ptype) + ")"
                       : t.root == FastTest::Root::Request ? std::string("req")
                                                           : std::string("ctx");
@@ -262,14 +248,14 @@ std::string describeFastTest(const Bundle& b, const FastTest& t) {
     case FastTest::Form::IsPrincipal: return "principal is p" + std::to_string(t.ptype);
     case FastTest::Form::Has: return (t.negate ? "not has " : "has ") + input;
     case FastTest::Form::Load: return "load " + input;
-    case FastTest::Form::Constant: return "constant " + valueText(b, t.k);
+    case FastTest::Form::Constant: return "constant " + constName(t.k, consts);
     case FastTest::Form::Compare: break;
   }
   std::string test = t.guarded ? "has " + input + " and " : "";
   if (t.entry) input += "[\"" + std::string(t.entry_key) + "\"]";
   if (t.size) input += ".size()";
-  test += t.op == Op::IN_MAP ? valueText(b, t.k) + " key of " + input
-                             : input + " " + opText(t.op) + " " + valueText(b, t.k);
+  test += t.op == Op::IN_MAP ? constName(t.k, consts) + " key of " + input
+                             : input + " " + opText(t.op) + " " + constName(t.k, consts);
   return "compare " + (t.negate ? "not (" + test + ")" : test);
 }
 

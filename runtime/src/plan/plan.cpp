@@ -232,10 +232,10 @@ std::string inputText(FastTest::Root root, uint32_t slot) {
 
 }  // namespace
 
-std::string describeFunctionPlan(const Bundle& model, const DecisionPlan& plan, uint32_t fn) {
+std::string describeFunctionPlan(const DecisionPlan& plan, uint32_t fn) {
   if (fn >= plan.fns.size() || !plan.fns[fn].code) return {};  // no rule uses it: not planned
   const CompiledFn& f = plan.fns[fn];
-  std::string out = "  ; fast: " + describeFastTest(model, f.fast) + "\n";
+  std::string out = "  ; fast: " + describeFastTest(f.fast, f.consts) + "\n";
   if (f.memo != kNone) out += "  ; memoized\n";
   return out;
 }

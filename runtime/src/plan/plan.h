@@ -243,7 +243,7 @@ DecisionPlan buildPlan(const Bundle& model, const Value* tables, const TableInde
 // after the functions, per request type and principal type the rule set a decision walks:
 // its dispatch keys, and per rule each conjunct (`#i`, `'` when specialized for the type)
 // as a probe, a fast test or bytecode, and the key that decides it.
-std::string describeFunctionPlan(const Bundle& model, const DecisionPlan& plan, uint32_t fn);
+std::string describeFunctionPlan(const DecisionPlan& plan, uint32_t fn);
 std::string describeRuleSets(const Bundle& model, const DecisionPlan& plan);
 
 }  // namespace pave::rt
