@@ -140,9 +140,9 @@ inline void Evaluation::run(bool explain) {
     // Only the rules that can match for this principal type and these dispatch values.
     const RuleSet& set = ri.by_principal[st.input.principal_type];
     const uint32_t decided = select(set);
-    if (set.by_bits) {
+    if (set.walk.by_bits) {
       any_approve = set.words == 1 ? walkByBits<true>(set, decided) : walkByBits<false>(set, decided);
-      if (set.grants_by_bits) by_bits = &set;
+      if (set.grant_table.by_bits) by_bits = &set;
     } else {
       walk(set, decided, matched);
     }

@@ -164,7 +164,7 @@ struct Evaluation {
       }
   }
 
-  // walks.h: the walk of the sets walked by bitsets (RuleSet::by_bits).
+  // walks.h: the walk of the sets walked by bitsets (RuleSet::walk).
   template <bool kOneWord>
   [[gnu::noinline]] bool walkByBits(const RuleSet& set, uint32_t decided);
 

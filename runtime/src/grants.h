@@ -135,7 +135,7 @@ inline void Evaluation::defaultGrants(const RequestIndex& ri) {
   st.grants.n = uint32_t(ri.grant_defaults.size());
 }
 
-// The grants and approvals of a set walked by bitsets with RuleSet::grants_by_bits: the
+// The grants and approvals of a set walked by bitsets with RuleSet::grant_table: the
 // approvals of the matching approve rules, and each grant's values, first stored, the
 // others merged, from the matching rules that assign it, in set order (as
 // grantsAndApprovals would, rule by rule: the merges and the conflicts reported are the
@@ -150,15 +150,15 @@ bool Evaluation::grantsByBits(const RuleSet& set, const RequestIndex& ri) {
   Approval* approvals = st.approvals.end();
   for (uint32_t w = 0; w < words; ++w)
     for (uint64_t x = hit[w] & approves[w]; x; x &= x - 1)
-      *approvals++ = set.approval_at[size_t(w) * 64 + lowestBit(x)];
+      *approvals++ = set.grant_table.approval_at[size_t(w) * 64 + lowestBit(x)];
   st.approvals.n = uint32_t(approvals - st.approvals.data());
   const RequestType& rt = m.schema.requests[st.decision.request_type];
   const uint32_t count = uint32_t(rt.grants.size()), n = uint32_t(set.rules.size());
   Value* const grants = st.grants.data();
   bool ok = true;
   for (uint32_t g = 0; g < count; ++g) {
-    const uint64_t* const assigns = set.grant_rules.data() + size_t(g) * words;
-    const RuleSet::GrantSource* const src = set.grant_src.data() + size_t(g) * n;
+    const uint64_t* const assigns = set.grant_table.rules.data() + size_t(g) * words;
+    const RuleSet::GrantSource* const src = set.grant_table.src.data() + size_t(g) * n;
     // Calls fn(position, value) for each matching rule that assigns grant g, in order.
     auto each = [&](auto&& fn) {
       for (uint32_t w = 0; w < words; ++w)
@@ -181,9 +181,9 @@ bool Evaluation::grantsByBits(const RuleSet& set, const RequestIndex& ri) {
     each([&](uint32_t pos, const Value& v) {
       if (first == kNone) {
         grants[g] = v;
-        first = set.rule_ids[pos];
+        first = set.walk.rule_ids[pos];
       } else if (!merge(op, grants[g], v)) {
-        grantConflict(rt, g, first, set.rule_ids[pos]);
+        grantConflict(rt, g, first, set.walk.rule_ids[pos]);
         ok = false;
       }
     });

@@ -1,4 +1,4 @@
-// The walk by bitsets (RuleSet::by_bits): the rules of a set that the dispatch keys
+// The walk by bitsets (RuleSet::walk): the rules of a set that the dispatch keys
 // left in, matched one by one or decided by the keys and shared results, recorded in
 // bitsets and turned into the decision's lists afterwards. The plain walk, one rule at a
 // time, and what both run per rule (probes, matchGuarded) are in evaluation.h.
@@ -30,10 +30,10 @@ namespace {
   }
 }
 
-// The walk of the other sets (RuleSet::by_bits), which records what matched in bitsets
+// The walk of the other sets (RuleSet::walk), which records what matched in bitsets
 // by position (`st.hit`: matched, `st.erred`: an error, reported as it is found) and takes
 // the decision's lists from them afterwards, in the set's order:
-// - a rule whose conjuncts the dispatch keys all decided (RuleSet::decided) matched and
+// - a rule whose conjuncts the dispatch keys all decided (RuleSet::walk.decided) matched and
 //   is not walked;
 // - a rule that leads others with the same conjuncts (RuleUse::Share) gives them its
 //   result when it is not an error, and they leave the walk (a follower comes after its
@@ -48,10 +48,10 @@ bool Evaluation::walkByBits(const RuleSet& set, uint32_t decided) {
   uint64_t* const bits = st.bits.data();
   uint64_t* const hit = st.hit.data();
   uint64_t* const erred = st.erred.data();
-  const uint32_t undecided = set.keys_needed & ~decided;
+  const uint32_t undecided = set.walk.keys_needed & ~decided;
   for (uint32_t w = 0; w < words; ++w) {
-    uint64_t known = bits[w] & set.decided[w];
-    for (uint32_t u = undecided; u; u &= u - 1) known &= ~set.key_needs[lowestBit(u) * words + w];
+    uint64_t known = bits[w] & set.walk.decided[w];
+    for (uint32_t u = undecided; u; u &= u - 1) known &= ~set.walk.key_needs[lowestBit(u) * words + w];
     hit[w] = known;
     erred[w] = 0;
     bits[w] &= ~known;
@@ -70,7 +70,7 @@ bool Evaluation::walkByBits(const RuleSet& set, uint32_t decided) {
         continue;
       }
       if (use.share != RuleUse::Share::Leads) continue;
-      const uint64_t* followers = set.followers.data() + use.followers;
+      const uint64_t* followers = set.sharing.followers.data() + use.followers;
       if (result == Matched::True) hit[w] |= x & followers[w];
       x &= ~followers[w];
       for (uint32_t v = w + 1; v < words; ++v) {
@@ -93,9 +93,9 @@ bool Evaluation::walkByBits(const RuleSet& set, uint32_t decided) {
   bool any_approve = false;
   for (uint32_t w = 0; w < words; ++w) {
     const uint64_t h = hit[w];
-    const uint32_t* ids = set.rule_ids.data() + size_t(w) * 64;
+    const uint32_t* ids = set.walk.rule_ids.data() + size_t(w) * 64;
     append(st.rules, h & rules[w], ids);
-    if (!set.grants_by_bits)  // grantsByBits reads the bitsets instead
+    if (!set.grant_table.by_bits)  // grantsByBits reads the bitsets instead
       for (uint64_t x = h & contributes[w]; x; x &= x - 1)
         st.matched[st.matched_n++] = &set.rules[size_t(w) * 64 + lowestBit(x)];
     any_approve |= (h & approves[w]) != 0;

@@ -34,13 +34,12 @@ void buildDispatch(const PlanContext& ctx, uint32_t pt, RuleSet& set);
 void specializeGuard(const PlanContext& ctx, uint32_t pt, Conjunct& c);
 
 // sharing.cpp: rules of a set with the same conjuncts share their results
-// (RuleUse::Share, RuleSet::followers); then the bitsets of a walk by bitsets
-// (RuleSet::by_bits, decided, key_needs, of, rule_ids).
+// (RuleUse::Share, RuleSet::sharing); then the bitsets of a walk by bitsets
+// (RuleSet::walk).
 void shareResults(RuleSet& set);
 void indexEffects(RuleSet& set);
 
-// grant_tables.cpp: grants by bitsets (RuleSet::grants_by_bits, grant_rules, grant_src,
-// approval_at) for the sets that qualify.
+// grant_tables.cpp: grants by bitsets (RuleSet::grant_table) for the sets that qualify.
 void indexGrants(const Schema& s, const RequestType& rt, RuleSet& set);
 
 // bind_slots.cpp: binding without JSON. The principal types' and the context's objects

@@ -248,8 +248,8 @@ std::string describeRuleSets(const Bundle& model, const DecisionPlan& plan) {
       const RuleSet& set = plan.requests[t].by_principal[pt];
       out += "plan " + model.strings[s.requests[t].name] + " for " + model.strings[s.principals[pt].name] + ": " +
              std::to_string(set.rules.size()) + (set.rules.size() == 1 ? " rule" : " rules");
-      if (set.by_bits) out += ", walked by bitsets";
-      if (set.grants_by_bits) out += ", grants by bitsets";
+      if (set.walk.by_bits) out += ", walked by bitsets";
+      if (set.grant_table.by_bits) out += ", grants by bitsets";
       out += "\n";
       for (const DispatchKey& key : set.keys) {
         out += "  ; dispatch " + inputText(key.root, key.slot);

@@ -134,50 +134,58 @@ struct DispatchKey {
 // that narrow them further by the input's values.
 struct RuleSet {
   std::vector<RuleUse> rules;  // sorted by qualified name
+  // dispatch.cpp: the dispatch keys, and the bitsets' shape.
   std::vector<DispatchKey> keys;
   uint32_t words = 0;          // bitset words per value
   uint64_t last_mask = 0;      // the bits of the last word that are rules
-  bool shares = false;         // some rules share their results (RuleUse::Share)
-  std::vector<uint64_t> followers;  // per leading rule, the bitset of its followers
-  // Whether a decision (not explained) walks this set by bitsets (walkByBits in
-  // decide.cpp): when some rules share their results or the dispatch keys can decide
-  // rules alone. It records which rules matched in bitsets over `rules` and takes its
-  // lists from them with the bitsets below (`words` each).
-  bool by_bits = false;
-  // The rules whose every conjunct is a guard a dispatch key decides (a rule without
-  // conjuncts too): when the dispatch leaves such a rule in and decided the keys of its
-  // guards, it matches without being walked.
-  std::vector<uint64_t> decided;
-  std::vector<uint64_t> key_needs;  // per key (keys.size() × words): those rules with a guard it decides
-  uint32_t keys_needed = 0;         // the keys with a rule in key_needs
+  // sharing.cpp: rules with the same conjuncts share their results (RuleUse::Share).
+  struct Sharing {
+    bool any = false;                 // some rules share their results
+    std::vector<uint64_t> followers;  // per leading rule, the bitset of its followers
+  } sharing;
   // The rules by what a match of them does: Rules, the allow and approve rules (a match
   // makes them the decision's rules); Approves; Denies; Exceptions; Contributes, the
   // allow/approve rules that assign grants or name approvers (RuleUse::contributes).
   enum Of : uint32_t { Rules, Approves, Denies, Exceptions, Contributes, kOfCount };
-  std::vector<uint64_t> of;         // kOfCount × words
-  std::vector<uint32_t> rule_ids;   // per rule: its index in the model
-  const uint64_t* bitsOf(Of which) const { return of.data() + size_t(which) * words; }
-  // Grants by bitsets (a set walked by bitsets whose contributing rules all assign
-  // constants or required attributes, and name constant approvers): a decision takes each
-  // grant's values from the matching rules that assign it, in set order, and the approvals
-  // from the matching approve rules, without listing the rules that matched.
-  bool grants_by_bits = false;
+  // sharing.cpp: whether a decision (not explained) walks this set by bitsets
+  // (walkByBits in walks.h): when some rules share their results or the dispatch keys can
+  // decide rules alone. It records which rules matched in bitsets over `rules` and takes
+  // its lists from them with the bitsets below (`words` each).
+  struct WalkBits {
+    bool by_bits = false;
+    // The rules whose every conjunct is a guard a dispatch key decides (a rule without
+    // conjuncts too): when the dispatch leaves such a rule in and decided the keys of its
+    // guards, it matches without being walked.
+    std::vector<uint64_t> decided;
+    std::vector<uint64_t> key_needs;  // per key (keys.size() × words): those rules with a guard it decides
+    uint32_t keys_needed = 0;         // the keys with a rule in key_needs
+    std::vector<uint64_t> of;         // kOfCount × words
+    std::vector<uint32_t> rule_ids;   // per rule: its index in the model
+  } walk;
+  const uint64_t* bitsOf(Of which) const { return walk.of.data() + size_t(which) * words; }
+  // grant_tables.cpp: grants by bitsets (a set walked by bitsets whose contributing rules
+  // all assign constants or required attributes, and name constant approvers): a decision
+  // takes each grant's values from the matching rules that assign it, in set order, and
+  // the approvals from the matching approve rules, without listing the rules that matched.
   static constexpr size_t kMaxGrantTable = size_t(1) << 16;  // (grants + 2) × rules, at most
-  std::vector<uint64_t> grant_rules;  // per grant (grants × words): the rules that assign it
-  // Per grant and rule (grants × rules): what it assigns, a constant (`k`, in grant_pool)
-  // or an attribute (`root`, `slot`).
+  // What a rule assigns to a grant: a constant (`k`, in GrantTable::pool) or an attribute
+  // (`root`, `slot`).
   struct GrantSource {
     const Value* k = nullptr;
     uint32_t slot = 0;
     uint8_t root = 0;
   };
-  std::vector<GrantSource> grant_src;
-  std::vector<Value> grant_pool;
-  std::vector<Approval> approval_at;  // per rule: an approve rule's approval
+  struct GrantTable {
+    bool by_bits = false;
+    std::vector<uint64_t> rules;      // per grant (grants × words): the rules that assign it
+    std::vector<GrantSource> src;     // per grant and rule (grants × rules)
+    std::vector<Value> pool;
+    std::vector<Approval> approval_at;  // per rule: an approve rule's approval
+  } grant_table;
   RuleSet() = default;
   RuleSet(RuleSet&&) = default;
   RuleSet& operator=(RuleSet&&) = default;
-  RuleSet(const RuleSet&) = delete;  // grant_src and approval_at point into the set
+  RuleSet(const RuleSet&) = delete;  // grant_table points into the set
 };
 
 using detail::BindSlot;

@@ -1,6 +1,6 @@
 // Result sharing and the walk by bitsets: rules of a rule set with the same conjuncts share
 // one result (RuleUse::Share), and the sets where sharing or the dispatch keys decide
-// rules are walked by bitsets (RuleSet::by_bits), whose index this makes.
+// rules are walked by bitsets (RuleSet::walk), whose index this makes.
 #include <algorithm>
 #include <map>
 #include <vector>
@@ -29,33 +29,33 @@ void shareResults(RuleSet& set) {
     set.rules[pos].same_as = it->second;
     set.rules[it->second].share = RuleUse::Share::Leads;
     set.rules[it->second].same_as = it->second;
-    set.shares = true;
+    set.sharing.any = true;
   }
   for (RuleUse& use : set.rules) {
     if (use.share == RuleUse::Share::Leads) {
-      use.followers = uint32_t(set.followers.size());
-      set.followers.resize(set.followers.size() + set.words);
+      use.followers = uint32_t(set.sharing.followers.size());
+      set.sharing.followers.resize(set.sharing.followers.size() + set.words);
     } else if (use.share == RuleUse::Share::Follows) {
       const uint32_t pos = uint32_t(&use - set.rules.data());
-      set.followers[set.rules[use.same_as].followers + pos / 64] |= uint64_t(1) << (pos % 64);
+      set.sharing.followers[set.rules[use.same_as].followers + pos / 64] |= uint64_t(1) << (pos % 64);
     }
   }
 }
 
-// The bitsets of a walk by bitsets (RuleSet::by_bits, decided, key_needs, of), made for
+// The bitsets of a walk by bitsets (RuleSet::walk), made for
 // the sets that walk so.
 void indexEffects(RuleSet& set) {
   const size_t words = set.words;
-  set.decided.assign(words, 0);
-  set.key_needs.assign(set.keys.size() * words, 0);
-  set.of.assign(RuleSet::kOfCount * words, 0);
-  set.rule_ids.clear();
+  set.walk.decided.assign(words, 0);
+  set.walk.key_needs.assign(set.keys.size() * words, 0);
+  set.walk.of.assign(RuleSet::kOfCount * words, 0);
+  set.walk.rule_ids.clear();
   for (uint32_t pos = 0; pos < set.rules.size(); ++pos) {
     const RuleUse& use = set.rules[pos];
     const uint64_t bit = uint64_t(1) << (pos % 64);
     const size_t w = pos / 64;
-    set.rule_ids.push_back(use.rule);
-    auto mark = [&](RuleSet::Of which) { set.of[size_t(which) * words + w] |= bit; };
+    set.walk.rule_ids.push_back(use.rule);
+    auto mark = [&](RuleSet::Of which) { set.walk.of[size_t(which) * words + w] |= bit; };
     switch (use.effect) {
       case Effect::Approve: mark(RuleSet::Approves); [[fallthrough]];
       case Effect::Allow:
@@ -68,18 +68,18 @@ void indexEffects(RuleSet& set) {
     const bool decided = use.others.empty() &&
                          std::all_of(use.guards.begin(), use.guards.end(), [](const Conjunct& g) { return g.key_bit; });
     if (!decided) continue;
-    set.decided[w] |= bit;
-    set.by_bits = true;
+    set.walk.decided[w] |= bit;
+    set.walk.by_bits = true;
     for (const Conjunct& g : use.guards) {
       const uint32_t k = uint32_t(__builtin_ctz(g.key_bit));
-      set.key_needs[k * words + w] |= bit;
-      set.keys_needed |= uint32_t(g.key_bit);
+      set.walk.key_needs[k * words + w] |= bit;
+      set.walk.keys_needed |= uint32_t(g.key_bit);
     }
   }
-  set.by_bits |= set.shares;
-  if (!set.by_bits) {  // walked one rule at a time: none of it is read
-    set.decided.clear(), set.key_needs.clear(), set.of.clear(), set.rule_ids.clear();
-    set.keys_needed = 0;
+  set.walk.by_bits |= set.sharing.any;
+  if (!set.walk.by_bits) {  // walked one rule at a time: none of it is read
+    set.walk.decided.clear(), set.walk.key_needs.clear(), set.walk.of.clear(), set.walk.rule_ids.clear();
+    set.walk.keys_needed = 0;
   }
 }
 

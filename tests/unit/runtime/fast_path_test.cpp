@@ -553,9 +553,9 @@ TEST(Dispatch, ManyRulesAgreeWithExplainedDecisions) {
                           [](const DispatchKey& k) { return k.entry && k.entry_key == "owner"; }));
   // Rules whose conjuncts the dispatch keys decide alone (env only; env and role; of every
   // effect, and exceptions on the role) make the list walk by bitsets.
-  EXPECT_TRUE(human_rules.by_bits);
+  EXPECT_TRUE(human_rules.walk.by_bits);
   size_t key_decided = 0;
-  for (uint64_t w : human_rules.decided) key_decided += size_t(__builtin_popcountll(w));
+  for (uint64_t w : human_rules.walk.decided) key_decided += size_t(__builtin_popcountll(w));
   EXPECT_GT(key_decided, 40u);
   int compared = 0;
   const char* tag_sets[] = {"", R"(, "tags": {"owner": "team-1"})", R"(, "tags": {"owner": "zzz", "x": "team-1"})",
@@ -636,7 +636,7 @@ TEST(Dispatch, RulesWithTheSameConditionsShareResults) {
   for (const RuleUse& use : human_rules.rules) followers += use.share == RuleUse::Share::Follows;
   EXPECT_GT(human_rules.rules.size(), 64u);
   EXPECT_GT(followers, 80u);
-  EXPECT_TRUE(human_rules.by_bits);
+  EXPECT_TRUE(human_rules.walk.by_bits);
   // A leader's follower bits (which its result, unless an error, takes out of the walk)
   // are exactly the rules that follow it, in any word of the set.
   for (uint32_t pos = 0; pos < human_rules.rules.size(); ++pos) {
@@ -644,7 +644,7 @@ TEST(Dispatch, RulesWithTheSameConditionsShareResults) {
     if (use.share != RuleUse::Share::Leads) continue;
     for (uint32_t other = 0; other < human_rules.rules.size(); ++other) {
       const RuleUse& o = human_rules.rules[other];
-      const bool bit = human_rules.followers[use.followers + other / 64] >> (other % 64) & 1;
+      const bool bit = human_rules.sharing.followers[use.followers + other / 64] >> (other % 64) & 1;
       EXPECT_EQ(bit, o.share == RuleUse::Share::Follows && o.same_as == pos) << pos << " " << other;
     }
   }
@@ -676,7 +676,7 @@ TEST(Dispatch, RulesWithTheSameConditionsShareResults) {
   EXPECT_EQ(one["errors"].size(), group4);
 }
 
-// Grants by bitsets (RuleSet::grants_by_bits): over more than 64 rules walked by bitsets,
+// Grants by bitsets (RuleSet::grant_table): over more than 64 rules walked by bitsets,
 // grants of every merge operator, assigned constants or a required attribute, conflicting
 // `unique` values on some inputs (several errors, sorted by rule), and approvals. Each plain
 // decision must equal the explained one, which takes grants rule by rule.
@@ -737,8 +737,8 @@ TEST(Dispatch, GrantsByBitsAgreeWithExplainedDecisions) {
   auto lb = c.load();
   const RuleSet& human_rules = lb->impl().plan.requests[c.cloudRole].by_principal[c.human];
   EXPECT_GT(human_rules.rules.size(), 64u);
-  EXPECT_TRUE(human_rules.by_bits);
-  EXPECT_TRUE(human_rules.grants_by_bits);
+  EXPECT_TRUE(human_rules.walk.by_bits);
+  EXPECT_TRUE(human_rules.grant_table.by_bits);
   int compared = 0, conflicts = 0, granted = 0;
   for (const char* env : {"dev", "staging", "prod"})
     for (const char* role : {"viewer", "admin", "auditor", "zzz"})
@@ -769,8 +769,8 @@ TEST(Dispatch, GrantsByBitsAgreeWithExplainedDecisions) {
   });
   auto computed = k.load();
   const RuleSet& computed_rules = computed->impl().plan.requests[k.cloudRole].by_principal[k.human];
-  EXPECT_TRUE(computed_rules.by_bits);
-  EXPECT_FALSE(computed_rules.grants_by_bits);
+  EXPECT_TRUE(computed_rules.walk.by_bits);
+  EXPECT_FALSE(computed_rules.grant_table.by_bits);
   json twice = decide(computed, humanInput(cloudRequest("dev", "viewer", "\"1h\"")), false);
   EXPECT_EQ(twice["grants"]["max_ttl"], "1h");
 
@@ -785,9 +785,9 @@ TEST(Dispatch, GrantsByBitsAgreeWithExplainedDecisions) {
   }
   auto large = big.load();
   const RuleSet& large_rules = large->impl().plan.requests[big.cloudRole].by_principal[big.human];
-  EXPECT_TRUE(large_rules.by_bits);
-  EXPECT_FALSE(large_rules.grants_by_bits);
-  EXPECT_TRUE(large_rules.grant_src.empty());
+  EXPECT_TRUE(large_rules.walk.by_bits);
+  EXPECT_FALSE(large_rules.grant_table.by_bits);
+  EXPECT_TRUE(large_rules.grant_table.src.empty());
   json plain = decide(large, humanInput(cloudRequest("dev", "viewer", "\"1h\"")), false);
   EXPECT_EQ(plain["decision"], "allow");
   EXPECT_EQ(plain["grants"]["max_ttl"], "1h");
