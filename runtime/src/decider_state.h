@@ -118,7 +118,7 @@ bool decodeJsonInput(const LoadedBundle::Impl& p, std::string_view json, Decider
 // decide.cpp: runs the decision procedure (SPEC §5) over `st.input`.
 void evaluate(const LoadedBundle::Impl& p, Decider::State& st, bool explain);
 
-// Whether `v` is a valid value of type `t` (for values bound without JSON).
+// bind.cpp: whether `v` is a valid value of type `t` (for values bound without JSON).
 bool valueFits(const LoadedBundle::Impl& p, TypeId t, const Value& v);
 
 }  // namespace pave::rt
