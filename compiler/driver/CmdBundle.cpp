@@ -222,7 +222,7 @@ int runInspect(const BundleArgs& args) {
   auto bundle = openBundle(args);
   if (!bundle) return kExitUsage;
   std::cout << rt::inspect(*bundle);
-  if (args.disasm) std::cout << "\n" << rt::disassemble(bundle->model());
+  if (args.disasm) std::cout << "\n" << rt::disassemble(*bundle);
   return kExitOk;
 }
 

@@ -97,6 +97,20 @@ struct Decider::State {
   }
 };
 
+[[gnu::always_inline]] inline void Decider::State::clearDecision(bool explain) {
+  Decision& d = decision;
+  d.outcome = Outcome::Deny;
+  rules.clear();
+  deny_rules.clear();
+  exceptions.clear();
+  approvals.clear();
+  grants.clear();
+  reasons.clear();
+  errors.clear();
+  trace.clear();
+  d.explained = explain;
+}
+
 // json_input.cpp: parses and validates one input (SPEC §7.2) into `st.input`. On problems,
 // fills `st.errors` and returns false.
 bool decodeJsonInput(const LoadedBundle::Impl& p, std::string_view json, Decider::State& st);
@@ -104,7 +118,7 @@ bool decodeJsonInput(const LoadedBundle::Impl& p, std::string_view json, Decider
 // decide.cpp: runs the decision procedure (SPEC §5) over `st.input`.
 void evaluate(const LoadedBundle::Impl& p, Decider::State& st, bool explain);
 
-// Whether `v` is a valid value of type `t` (for values bound without JSON).
+// bind.cpp: whether `v` is a valid value of type `t` (for values bound without JSON).
 bool valueFits(const LoadedBundle::Impl& p, TypeId t, const Value& v);
 
 }  // namespace pave::rt

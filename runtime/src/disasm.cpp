@@ -56,7 +56,10 @@ std::string constText(const Bundle& b, const Const& c) {
 
 }  // namespace
 
-std::string disassemble(const Bundle& b) {
+namespace {
+
+// The disassembly, with each function's plan after its code when `plan` is given.
+std::string disassembleWith(const Bundle& b, const DecisionPlan* plan) {
   std::string out;
   char line[160];
   for (size_t f = 0; f < b.functions.size(); ++f) {
@@ -83,9 +86,16 @@ std::string disassemble(const Bundle& b) {
       std::snprintf(line, sizeof line, "  %04u  %-12s %s\n", pc, info.name, ops.c_str());
       out += line;
     }
+    if (plan) out += describeFunctionPlan(*plan, uint32_t(f));
   }
+  if (plan) out += describeRuleSets(b, *plan);
   return out;
 }
+
+}  // namespace
+
+std::string disassemble(const Bundle& b) { return disassembleWith(b, nullptr); }
+std::string disassemble(const LoadedBundle& b) { return disassembleWith(b.model(), &b.impl().plan); }
 
 std::string inspect(const LoadedBundle& lb) {
   const auto& p = lb.impl();
@@ -124,7 +134,7 @@ std::string inspect(const LoadedBundle& lb) {
     }
   }
   out += "rules:     " + std::to_string(b.rules.size()) + "\n";
-  for (uint32_t r : p.rules_by_name) {
+  for (uint32_t r : p.plan.rules_by_name) {
     const Rule& rule = b.rules[r];
     out += "  " + std::string(effectName(rule.effect)) + " " + b.strings[rule.name];
     if (rule.effect == Effect::Exception) {

@@ -676,7 +676,7 @@ class FastDecoder : Scanner {
     });
     skipWs();
     if (!ok || pos_ != t_.size() || !principal || !request || !context) return false;
-    if (!p_.requests[size_t(rt)].allows[size_t(pt)]) return false;
+    if (!p_.plan.requests[size_t(rt)].allows[size_t(pt)]) return false;
     st_.input.request_type = uint32_t(rt);
     st_.input.principal_type = uint32_t(pt);
     st_.decision.request_type = uint32_t(rt);

@@ -90,7 +90,7 @@ void buildJsonTables(LoadedBundle::Impl& impl) {
     e += '}';
   }
   j.approvals.resize(m.rules.size());
-  for (const RequestIndex& ri : impl.requests)
+  for (const RequestIndex& ri : impl.plan.requests)
     for (const RuleUse& use : ri.rules) {
       JsonTables::ConstApproval& a = j.approvals[use.rule];
       if (!use.approvers_const || !a.tail.empty()) continue;

@@ -70,8 +70,8 @@ uint32_t sortUnique(Value* v, uint32_t n) {
   return uint32_t(end - v);
 }
 
-Value materialize(LoadedBundle::Impl& impl, const Const& c) {
-  const TypeDesc& t = impl.model.schema.types[c.type];
+Value materialize(const Bundle& model, const Const& c, std::vector<std::unique_ptr<Value[]>>& const_storage) {
+  const TypeDesc& t = model.schema.types[c.type];
   Value v;
   v.kind = kindOf(t.kind);
   switch (t.kind) {
@@ -80,7 +80,7 @@ Value materialize(LoadedBundle::Impl& impl, const Const& c) {
     case TypeKind::Duration:
     case TypeKind::Timestamp: v.i = c.i; break;
     case TypeKind::Enum: v = Value::enumMember(t.enum_index, c.i); break;
-    case TypeKind::String: v = Value::string(impl.str(c.str)); break;
+    case TypeKind::String: v = Value::string(model.strings[c.str]); break;
     case TypeKind::Ip:
     case TypeKind::Cidr:
       v.family = c.ip.family;
@@ -95,15 +95,15 @@ Value materialize(LoadedBundle::Impl& impl, const Const& c) {
       auto storage = std::make_unique<Value[]>(map ? 2 * n : n);
       for (size_t i = 0; i < n; ++i) {
         if (map) {
-          storage[2 * i] = Value::string(impl.str(c.keys[i]));
-          storage[2 * i + 1] = materialize(impl, c.elems[i]);
+          storage[2 * i] = Value::string(model.strings[c.keys[i]]);
+          storage[2 * i + 1] = materialize(model, c.elems[i], const_storage);
         } else {
-          storage[i] = materialize(impl, c.elems[i]);
+          storage[i] = materialize(model, c.elems[i], const_storage);
         }
       }
       v.elems = storage.get();
       v.n = uint32_t(n);
-      impl.const_storage.push_back(std::move(storage));
+      const_storage.push_back(std::move(storage));
       break;
     }
   }

@@ -231,6 +231,11 @@ class Decider {
 
 // One line per instruction, per function, e.g. `  0003  LT          r2, r0, r1`.
 std::string disassemble(const Bundle& b);
+// The same with each function's decision plan after its code, the fast test the runtime
+// recognized in it (`  ; fast: compare req.s3 <= k0`, `  ; fast: none`) and whether its
+// result is memoized: the shapes the code generator emits and the runtime's recognizer
+// expects, made visible (the golden bytecode tests record them).
+std::string disassemble(const LoadedBundle& b);
 // Header, metadata, section sizes and rules of a loaded bundle.
 std::string inspect(const LoadedBundle& b);
 

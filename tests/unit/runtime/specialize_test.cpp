@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "bundle_reader.h"
+#include "plan/build.h"
 #include "program.h"
 #include "test_support.h"
 
@@ -148,7 +149,7 @@ TEST(Specialize, DecisionsAreUnchanged) {
   auto lb = c.load();
   // The specialized guard is a probe: on_call of a human is one Bool test.
   const auto& impl = lb->impl();
-  const RuleSet& humans = impl.requests[c.cloudRole].by_principal[c.human];
+  const RuleSet& humans = impl.plan.requests[c.cloudRole].by_principal[c.human];
   bool found = false;
   for (const RuleUse& use : humans.rules)
     if (lb->model().strings[lb->model().rules[use.rule].name] == "acme.on_call_humans") {
