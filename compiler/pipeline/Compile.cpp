@@ -1,11 +1,11 @@
-#include "driver/Compile.h"
+#include "pipeline/Compile.h"
 
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
 
 #include "data/Tables.h"
-#include "driver/Files.h"
+#include "pipeline/Files.h"
 #include "stdlib/Stdlib.h"
 #include <pave/literals.h>
 #include "sema/Sema.h"
