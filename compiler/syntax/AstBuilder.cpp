@@ -109,6 +109,14 @@ class AstBuilder {
   void attrs(Ctx* list, std::vector<ast::Attr>& out);
   void decl(Ctx* ctx, ast::SourceFile& file);
   void newDecl(ast::DeclKind kind, uint32_t index, Ctx* ctx, Ctx* name, antlr4::Token* keyword, ast::SourceFile& file);
+  /// A declaration that is an attribute list (principal, context, record), added to `list`.
+  template <class Decl>
+  void attrDecl(Ctx* ctx, Ctx* name, ast::DeclKind kind, std::vector<Decl>& list, ast::SourceFile& file) {
+    Decl decl;
+    attrs(child(ctx, PaveParser::RuleAttrList), decl.attrs);
+    list.push_back(std::move(decl));
+    newDecl(kind, static_cast<uint32_t>(list.size() - 1), ctx, name, ctx->getStart(), file);
+  }
   void rule(Ctx* ctx, ast::SourceFile& file);
   ast::Clause clause(Ctx* ctx);
   void test(Ctx* ctx, ast::SourceFile& file);
@@ -116,6 +124,8 @@ class AstBuilder {
   ExprId testValue(Ctx* ctx);
 
   ExprId expr(Ctx* ctx);
+  template <ExprId (AstBuilder::*Operand)(Ctx*)>
+  ExprId chain(Ctx* ctx, ast::ExprKind kind);
   ExprId orExpr(Ctx* ctx);
   ExprId andExpr(Ctx* ctx);
   ExprId notExpr(Ctx* ctx);
@@ -273,22 +283,12 @@ void AstBuilder::decl(Ctx* d, ast::SourceFile& file) {
       newDecl(ast::DeclKind::Enum, static_cast<uint32_t>(ast_.enums.size() - 1), d, name, d->getStart(), file);
       break;
     }
-    case PaveParser::RulePrincipalDecl: {  // PRINCIPAL ident LBRACE attrList? RBRACE
-      ast::PrincipalDecl pd;
-      attrs(child(d, PaveParser::RuleAttrList), pd.attrs);
-      ast_.principals.push_back(std::move(pd));
-      newDecl(ast::DeclKind::Principal, static_cast<uint32_t>(ast_.principals.size() - 1), d,
-              child(d, PaveParser::RuleIdent), d->getStart(), file);
+    case PaveParser::RulePrincipalDecl:  // PRINCIPAL ident LBRACE attrList? RBRACE
+      attrDecl(d, child(d, PaveParser::RuleIdent), ast::DeclKind::Principal, ast_.principals, file);
       break;
-    }
-    case PaveParser::RuleContextDecl: {  // CONTEXT LBRACE attrList? RBRACE
-      ast::ContextDecl cd;
-      attrs(child(d, PaveParser::RuleAttrList), cd.attrs);
-      ast_.contexts.push_back(std::move(cd));
-      newDecl(ast::DeclKind::Context, static_cast<uint32_t>(ast_.contexts.size() - 1), d, nullptr, d->getStart(),
-              file);
+    case PaveParser::RuleContextDecl:  // CONTEXT LBRACE attrList? RBRACE
+      attrDecl(d, nullptr, ast::DeclKind::Context, ast_.contexts, file);
       break;
-    }
     case PaveParser::RuleRequestDecl: {
       // REQUEST ident (FOR qualifiedName (COMMA qualifiedName)*)? LBRACE requestMemberList? RBRACE
       ast::RequestDecl rd;
@@ -345,14 +345,9 @@ void AstBuilder::decl(Ctx* d, ast::SourceFile& file) {
               d->getStart(), file);
       break;
     }
-    case PaveParser::RuleRecordDecl: {  // RECORD ident LBRACE attrList? RBRACE
-      ast::RecordDecl rd;
-      attrs(child(d, PaveParser::RuleAttrList), rd.attrs);
-      ast_.records.push_back(std::move(rd));
-      newDecl(ast::DeclKind::Record, static_cast<uint32_t>(ast_.records.size() - 1), d,
-              child(d, PaveParser::RuleIdent), d->getStart(), file);
+    case PaveParser::RuleRecordDecl:  // RECORD ident LBRACE attrList? RBRACE
+      attrDecl(d, child(d, PaveParser::RuleIdent), ast::DeclKind::Record, ast_.records, file);
       break;
-    }
     case PaveParser::RuleTableDecl: {  // TABLE ident COLON type FROM STRING SEMI
       ast::TableDecl td;
       td.type = type(child(d, PaveParser::RuleType));
@@ -592,23 +587,21 @@ ast::ExprId AstBuilder::expr(Ctx* ctx) {
   return orExpr(static_cast<Ctx*>(ctx->children[0]));
 }
 
-// orExpr : andExpr (OR andExpr)*
-ast::ExprId AstBuilder::orExpr(Ctx* ctx) {
-  if (ctx->children.size() == 1) return andExpr(static_cast<Ctx*>(ctx->children[0]));
+/// `operand (OP operand)*`: the operand alone, or one node of `kind` over all of them.
+template <ast::ExprId (AstBuilder::*Operand)(Ctx*)>
+ast::ExprId AstBuilder::chain(Ctx* ctx, ast::ExprKind kind) {
+  if (ctx->children.size() == 1) return (this->*Operand)(static_cast<Ctx*>(ctx->children[0]));
   llvm::SmallVector<ExprId, 4> kids;
   for (ParseTree* c : ctx->children)
-    if (!isToken(c)) kids.push_back(andExpr(static_cast<Ctx*>(c)));
-  return make(ast::ExprKind::Or, range(ctx), kids);
+    if (!isToken(c)) kids.push_back((this->*Operand)(static_cast<Ctx*>(c)));
+  return make(kind, range(ctx), kids);
 }
 
+// orExpr : andExpr (OR andExpr)*
+ast::ExprId AstBuilder::orExpr(Ctx* ctx) { return chain<&AstBuilder::andExpr>(ctx, ast::ExprKind::Or); }
+
 // andExpr : notExpr (AND notExpr)*
-ast::ExprId AstBuilder::andExpr(Ctx* ctx) {
-  if (ctx->children.size() == 1) return notExpr(static_cast<Ctx*>(ctx->children[0]));
-  llvm::SmallVector<ExprId, 4> kids;
-  for (ParseTree* c : ctx->children)
-    if (!isToken(c)) kids.push_back(notExpr(static_cast<Ctx*>(c)));
-  return make(ast::ExprKind::And, range(ctx), kids);
-}
+ast::ExprId AstBuilder::andExpr(Ctx* ctx) { return chain<&AstBuilder::notExpr>(ctx, ast::ExprKind::And); }
 
 // notExpr : NOT notExpr | cmpExpr
 ast::ExprId AstBuilder::notExpr(Ctx* ctx) {
