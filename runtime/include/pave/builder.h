@@ -52,7 +52,7 @@ struct Loop {
 // The limits of the bytecode format a function can exceed (opcodes.h).
 enum class Limit : uint8_t {
   Registers,     // more than kMaxRegisters live at once
-  Constants,     // kMaxFieldValue constants or more
+  Constants,     // more than kMaxFieldValue constants
   Instructions,  // more than kMaxInstructions
   JumpDistance,  // a forward jump over more than kMaxFieldValue instructions
   Operand,       // an operand wider than its field
