@@ -1,6 +1,5 @@
 #include "codegen/ExprCompiler.h"
 
-#include <algorithm>
 #include <stdexcept>
 
 namespace pave::codegen {
@@ -17,75 +16,52 @@ uint32_t ExprCompiler::negatedFunction(CExprId expr, uint32_t numVars, const std
   return finish(expr, numVars, owner, true);
 }
 
+namespace {
+/// What a rule exceeding a limit of the bytecode format is told.
+std::string limitMessage(rt::Limit limit, const std::string& owner) {
+  const std::string rule = "rule `" + owner + "` ";
+  switch (limit) {
+    case rt::Limit::Registers: return rule + "needs more registers than a bundle function has";
+    case rt::Limit::Constants: return rule + "has more constants than a bundle function holds";
+    case rt::Limit::Instructions: return rule + "compiles to more instructions than a bundle function holds";
+    case rt::Limit::JumpDistance: return rule + "has a condition too large for one bundle function";
+    case rt::Limit::Operand: break;
+  }
+  return rule + "refers to more declarations than a bundle function can address";
+}
+}  // namespace
+
 uint32_t ExprCompiler::finish(CExprId expr, uint32_t numVars, const std::string& owner, bool negate) {
-  fn_ = rt::Function{};
-  next_ = 0;
+  rt::FunctionBuilder fb(b_);
+  fb_ = &fb;  // valid until this call returns
   owner_ = owner;
   vars_.assign(numVars, UINT32_MAX);
-  highWater_ = 0;
-  Reg result = alloc();
-  if (negate)
-    compileUnary(Op::NOT, expr, result);
-  else
-    compile(expr, result);
-  emit(Op::RET, result);
-  fn_.num_regs = highWater_;
-  if (fn_.code.size() > rt::kMaxInstructions)
-    throw std::runtime_error("rule `" + owner + "` compiles to more instructions than a bundle function holds");
-  // Identical functions (the same condition in several rules) are stored once.
-  for (uint32_t i = 0; i < b_.functions.size(); ++i)
-    if (b_.functions[i] == fn_) return i;
-  b_.functions.push_back(std::move(fn_));
-  return static_cast<uint32_t>(b_.functions.size() - 1);
-}
-
-size_t ExprCompiler::emit(Op op, uint32_t a, uint32_t b, uint32_t c, uint32_t x) {
-  fn_.code.push_back(rt::encode(op, a, b, c, x));
-  return fn_.code.size() - 1;
-}
-
-void ExprCompiler::patchJump(size_t at, unsigned field) {
-  size_t distance = fn_.code.size() - at - 1;
-  if (distance > rt::kMaxFieldValue)
-    throw std::runtime_error("rule `" + owner_ + "` has a condition too large for one bundle function");
-  rt::Instr ins = fn_.code[at];
-  unsigned shift = field == 1 ? 32 : 48;  // B or C
-  ins &= ~(uint64_t(0xffff) << shift);
-  ins |= uint64_t(distance) << shift;
-  fn_.code[at] = ins;
-}
-
-ExprCompiler::Reg ExprCompiler::alloc(uint32_t n) {
-  Reg r = next_;
-  next_ += n;
-  highWater_ = std::max(highWater_, next_);
-  if (next_ > rt::kMaxRegisters)
-    throw std::runtime_error("rule `" + owner_ + "` needs more registers than a bundle function has");
-  return r;
-}
-
-uint32_t ExprCompiler::constant(const rt::Const& c) {
-  for (uint32_t i = 0; i < fn_.consts.size(); ++i)
-    if (fn_.consts[i] == c) return i;
-  fn_.consts.push_back(c);
-  if (fn_.consts.size() > rt::kMaxFieldValue)
-    throw std::runtime_error("rule `" + owner_ + "` has more constants than a bundle function holds");
-  return static_cast<uint32_t>(fn_.consts.size() - 1);
+  try {
+    Reg result = fb.reg();
+    if (negate)
+      compileUnary(Op::NOT, expr, result);
+    else
+      compile(expr, result);
+    fb.ret(result);
+    return fb.finishShared();
+  } catch (const rt::LimitError& e) {
+    throw std::runtime_error(limitMessage(e.limit(), owner));
+  }
 }
 
 void ExprCompiler::compileUnary(Op op, CExprId e, Reg dst) {
-  Scratch scratch(*this);
-  Reg r = alloc();
+  rt::RegScope scratch(*fb_);
+  Reg r = fb_->reg();
   compile(e, r);
-  emit(op, dst, r);
+  fb_->emit(op, dst, r);
 }
 
 void ExprCompiler::compileBinary(Op op, CExprId lhs, CExprId rhs, Reg dst) {
-  Scratch scratch(*this);
-  Reg l = alloc(), r = alloc();
+  rt::RegScope scratch(*fb_);
+  Reg l = fb_->reg(), r = fb_->reg();
   compile(lhs, l);
   compile(rhs, r);
-  emit(op, dst, l, r);
+  fb_->emit(op, dst, l, r);
 }
 
 void ExprCompiler::compileLogic(CExprId e, Reg dst, bool isAnd) {
@@ -93,69 +69,72 @@ void ExprCompiler::compileLogic(CExprId e, Reg dst, bool isAnd) {
   // (`or`) whatever the others are; errors only surface when nothing decides.
   uint32_t n = p_.numChildren(e);
   compile(p_.child(e, 0), dst);
-  std::vector<size_t> exits;
+  rt::Label end = fb_->label();
   for (uint32_t i = 1; i < n; ++i) {
-    exits.push_back(emit(isAnd ? Op::JMP_FALSE : Op::JMP_TRUE, dst));
-    Scratch scratch(*this);
-    Reg t = alloc();
+    if (isAnd)
+      fb_->jumpIfFalse(dst, end);
+    else
+      fb_->jumpIfTrue(dst, end);
+    rt::RegScope scratch(*fb_);
+    Reg t = fb_->reg();
     compile(p_.child(e, i), t);
-    emit(isAnd ? Op::AND : Op::OR, dst, dst, t);
+    fb_->emit(isAnd ? Op::AND : Op::OR, dst, dst, t);
   }
-  for (size_t at : exits) patchJump(at, 1);
+  fb_->bind(end);
 }
 
 void ExprCompiler::compileIf(CExprId e, Reg dst) {
-  Scratch scratch(*this);
-  Reg c = alloc();
+  rt::RegScope scratch(*fb_);
+  Reg c = fb_->reg();
   compile(p_.child(e, 0), c);
-  size_t toElse = emit(Op::JMP_NOT_TRUE, c);
+  rt::Label otherwise = fb_->label(), end = fb_->label();
+  fb_->jumpIfNotTrue(c, otherwise);
   compile(p_.child(e, 1), dst);
-  size_t toEnd = emit(Op::JMP);
-  patchJump(toElse, 1);
+  fb_->jump(end);
+  fb_->bind(otherwise);
   compile(p_.child(e, 2), dst);
-  emit(Op::TAKE_ERROR, dst, c);  // an erroneous condition makes the whole `if` an error
-  patchJump(toEnd, 1);
+  fb_->emit(Op::TAKE_ERROR, dst, c);  // an erroneous condition makes the whole `if` an error
+  fb_->bind(end);
 }
 
 void ExprCompiler::compileQuantifier(CExprId e, Reg dst, bool isAny) {
   const sema::CExpr& q = p_.expr(e);
-  Scratch scratch(*this);
-  Reg set = alloc();
+  rt::RegScope scratch(*fb_);
+  Reg set = fb_->reg();
   compile(p_.child(e, 0), set);
-  Reg var = alloc();
-  Reg pred = alloc();
+  Reg var = fb_->reg();
+  Reg pred = fb_->reg();
   if (q.a >= vars_.size()) vars_.resize(q.a + 1, UINT32_MAX);
   vars_[q.a] = var;
-  emit(Op::LOADB, pred, 0);
-  size_t begin = emit(Op::ITER_BEGIN, var, set, 0, static_cast<uint32_t>(isAny ? rt::QuantMode::Any : rt::QuantMode::All));
+  fb_->emit(Op::LOADB, pred, 0);
+  rt::Loop loop = fb_->iterBegin(isAny ? rt::QuantMode::Any : rt::QuantMode::All, var, set);
   compile(p_.child(e, 1), pred);
-  patchJump(begin, 2);
-  emit(Op::ITER_NEXT, dst, pred);
+  fb_->iterNext(loop, dst, pred);
 }
 
 void ExprCompiler::compileSet(CExprId e, Reg dst) {
   uint32_t n = p_.numChildren(e);
   if (n == 0) {
-    emit(Op::LOADK, dst, constant(consts_(sema::ConstValue::set(p_.expr(e).type, {}))));
+    fb_->emit(Op::LOADK, dst, fb_->constant(consts_(sema::ConstValue::set(p_.expr(e).type, {}))));
     return;
   }
-  Scratch scratch(*this);
-  Reg base = alloc(n);
+  rt::RegScope scratch(*fb_);
+  Reg base = fb_->regs(n);
   for (uint32_t i = 0; i < n; ++i) compile(p_.child(e, i), base + i);
-  emit(Op::BUILD_SET, dst, base, n);
+  fb_->emit(Op::BUILD_SET, dst, base, n);
 }
 
 void ExprCompiler::compileAttr(const sema::CExpr& e, Reg dst, bool has) {
   std::string name(p_.str(sema::StrId{e.a}));
   switch (e.root()) {
     case sema::Root::Request:
-      emit(has ? Op::HAS_REQ : Op::LOAD_REQ, dst, requestSlots_(name, e.type));
+      fb_->emit(has ? Op::HAS_REQ : Op::LOAD_REQ, dst, requestSlots_(name, e.type));
       return;
     case sema::Root::Context: {
       const auto& attrs = p_.context.attrs;
       for (uint32_t i = 0; i < attrs.size(); ++i)
         if (attrs[i].name == name) {
-          emit(has ? Op::HAS_CTX : Op::LOAD_CTX, dst, i);
+          fb_->emit(has ? Op::HAS_CTX : Op::LOAD_CTX, dst, i);
           return;
         }
       break;
@@ -170,18 +149,19 @@ void ExprCompiler::compileAttr(const sema::CExpr& e, Reg dst, bool has) {
           if (attrs[s].name == name && attrs[s].type == e.type) candidates.push_back({t, s});
       }
       if (candidates.empty()) break;
-      std::vector<size_t> exits;
-      Scratch scratch(*this);
-      Reg test = alloc();
+      rt::Label end = fb_->label();
+      rt::RegScope scratch(*fb_);
+      Reg test = fb_->reg();
       for (size_t i = 0; i + 1 < candidates.size(); ++i) {
-        emit(Op::IS_PRIN, test, candidates[i].first);
-        size_t skip = emit(Op::JMP_FALSE, test);
-        emit(has ? Op::HAS_PRIN : Op::LOAD_PRIN, dst, candidates[i].second, candidates[i].first);
-        exits.push_back(emit(Op::JMP));
-        patchJump(skip, 1);
+        rt::Label next = fb_->label();
+        fb_->emit(Op::IS_PRIN, test, candidates[i].first);
+        fb_->jumpIfFalse(test, next);
+        fb_->emit(has ? Op::HAS_PRIN : Op::LOAD_PRIN, dst, candidates[i].second, candidates[i].first);
+        fb_->jump(end);
+        fb_->bind(next);
       }
-      emit(has ? Op::HAS_PRIN : Op::LOAD_PRIN, dst, candidates.back().second, candidates.back().first);
-      for (size_t at : exits) patchJump(at, 1);
+      fb_->emit(has ? Op::HAS_PRIN : Op::LOAD_PRIN, dst, candidates.back().second, candidates.back().first);
+      fb_->bind(end);
       return;
     }
     case sema::Root::Param: break;
@@ -200,8 +180,8 @@ void ExprCompiler::compile(CExprId id, Reg dst) {
   switch (e.kind) {
     case CExprKind::Literal: {
       const sema::ConstValue& v = p_.constant(sema::ConstId{e.a});
-      if (v.kind == sema::ConstValue::Kind::Bool) emit(Op::LOADB, dst, v.i ? 1 : 0);
-      else emit(Op::LOADK, dst, constant(consts_(v)));
+      if (v.kind == sema::ConstValue::Kind::Bool) fb_->emit(Op::LOADB, dst, v.i ? 1 : 0);
+      else fb_->emit(Op::LOADK, dst, fb_->constant(consts_(v)));
       return;
     }
     case CExprKind::Attr: compileAttr(e, dst, false); return;
@@ -211,26 +191,26 @@ void ExprCompiler::compile(CExprId id, Reg dst) {
         compileAttr(inner, dst, true);
         return;
       }
-      Scratch scratch(*this);
-      Reg row = alloc();
+      rt::RegScope scratch(*fb_);
+      Reg row = fb_->reg();
       compile(p_.child(kid(0), 0), row);
-      emit(Op::HAS_FIELD, dst, row, inner.b);
+      fb_->emit(Op::HAS_FIELD, dst, row, inner.b);
       return;
     }
-    case CExprKind::Table: emit(Op::LOAD_TABLE, dst, e.a); return;
+    case CExprKind::Table: fb_->emit(Op::LOAD_TABLE, dst, e.a); return;
     case CExprKind::Field: {
-      Scratch scratch(*this);
-      Reg row = alloc();
+      rt::RegScope scratch(*fb_);
+      Reg row = fb_->reg();
       compile(kid(0), row);
-      emit(Op::GET_FIELD, dst, row, e.b);
+      fb_->emit(Op::GET_FIELD, dst, row, e.b);
       return;
     }
     case CExprKind::Var:
       if (e.a >= vars_.size() || vars_[e.a] == UINT32_MAX)
         throw std::runtime_error("internal error: unbound quantifier variable in rule `" + owner_ + "`");
-      emit(Op::MOVE, dst, vars_[e.a]);
+      fb_->emit(Op::MOVE, dst, vars_[e.a]);
       return;
-    case CExprKind::IsPrincipal: emit(Op::IS_PRIN, dst, e.a); return;
+    case CExprKind::IsPrincipal: fb_->emit(Op::IS_PRIN, dst, e.a); return;
     case CExprKind::Not: compileUnary(Op::NOT, kid(0), dst); return;
     case CExprKind::Neg: compileUnary(Op::NEG, kid(0), dst); return;
     case CExprKind::And: compileLogic(id, dst, true); return;
@@ -247,13 +227,11 @@ void ExprCompiler::compile(CExprId id, Reg dst) {
       // The runtime's glob spells a literal star `\*`; sema marks it with the byte 0x01.
       std::string pattern;
       for (char c : p_.str(sema::StrId{e.a})) pattern += c == '\x01' ? std::string("\\*") : std::string(1, c);
-      rt::Const k;
-      k.type = b_.typeId(rt::TypeKind::String);
-      k.str = b_.intern(pattern);
-      Scratch scratch(*this);
-      Reg s = alloc();
+      rt::Const k = fb_->stringConst(pattern);
+      rt::RegScope scratch(*fb_);
+      Reg s = fb_->reg();
       compile(kid(0), s);
-      emit(Op::LIKE, dst, s, constant(k));
+      fb_->emit(Op::LIKE, dst, s, fb_->constant(k));
       return;
     }
     case CExprKind::MapIndex: compileBinary(Op::MAP_GET, kid(0), kid(1), dst); return;

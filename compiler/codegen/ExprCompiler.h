@@ -1,11 +1,13 @@
 // Compiles one checked expression into one bytecode function (register machine,
-// forward jumps only, quantifiers as ITER_BEGIN/ITER_NEXT loops).
+// forward jumps only, quantifiers as ITER_BEGIN/ITER_NEXT loops). Instructions, labels,
+// registers and constants go through rt::FunctionBuilder, the one assembler.
 #pragma once
 
 #include <functional>
 #include <string>
 #include <vector>
 
+#include <pave/builder.h>
 #include <pave/bundle.h>
 
 #include "sema/Program.h"
@@ -30,15 +32,9 @@ class ExprCompiler {
   uint32_t negatedFunction(sema::CExprId expr, uint32_t numVars, const std::string& owner);
 
  private:
-  using Reg = uint32_t;
+  using Reg = rt::Reg;
 
   uint32_t finish(sema::CExprId expr, uint32_t numVars, const std::string& owner, bool negate);
-
-  // Emission.
-  size_t emit(rt::Op op, uint32_t a = 0, uint32_t b = 0, uint32_t c = 0, uint32_t x = 0);
-  void patchJump(size_t at, unsigned field);  // target: the next instruction
-  Reg alloc(uint32_t n = 1);
-  uint32_t constant(const rt::Const& c);
 
   // Expressions: each writes its value into `dst`.
   void compile(sema::CExprId e, Reg dst);
@@ -57,17 +53,7 @@ class ExprCompiler {
   ConstMap consts_;
   SlotMap requestSlots_;
 
-  /// Registers allocated within a scope are free again when it ends.
-  struct Scratch {
-    explicit Scratch(ExprCompiler& c) : c(c), mark(c.next_) {}
-    ~Scratch() { c.next_ = mark; }
-    ExprCompiler& c;
-    Reg mark;
-  };
-
-  rt::Function fn_;
-  Reg next_ = 0;
-  Reg highWater_ = 0;
+  rt::FunctionBuilder* fb_ = nullptr;  // the function being compiled
   std::vector<Reg> vars_;  // quantifier variable → register
   std::string owner_;
 };

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "driver/Compile.h"
+#include "pipeline/Compile.h"
 
 namespace pave::driver {
 

@@ -17,7 +17,7 @@
 #include "audit/LogReader.h"
 #include "audit/Record.h"
 #include "driver/Commands.h"
-#include "driver/Files.h"
+#include "pipeline/Files.h"
 #include <pave/literals.h>
 
 namespace pave::driver {

@@ -10,7 +10,7 @@
 #include "diag/Emit.h"
 #include "driver/Build.h"
 #include "driver/Commands.h"
-#include "driver/Files.h"
+#include "pipeline/Files.h"
 
 namespace pave::driver {
 

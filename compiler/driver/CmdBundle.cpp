@@ -10,7 +10,7 @@
 #include <chrono>
 
 #include "driver/Commands.h"
-#include "driver/Files.h"
+#include "pipeline/Files.h"
 
 namespace pave::driver {
 namespace {

@@ -4,7 +4,7 @@
 #include "diag/Emit.h"
 #include "driver/Commands.h"
 #include "driver/Build.h"
-#include "driver/Compile.h"
+#include "pipeline/Compile.h"
 
 namespace pave::driver {
 

@@ -6,8 +6,8 @@
 
 #include "diag/Emit.h"
 #include "driver/Commands.h"
-#include "driver/Compile.h"
-#include "driver/Files.h"
+#include "pipeline/Compile.h"
+#include "pipeline/Files.h"
 #include "format/Format.h"
 #include "support/BigStackThread.h"
 

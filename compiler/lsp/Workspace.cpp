@@ -4,8 +4,8 @@
 #include <filesystem>
 
 #include "data/Tables.h"
-#include "driver/Compile.h"
-#include "driver/Files.h"
+#include "pipeline/Compile.h"
+#include "pipeline/Files.h"
 #include "sema/Sema.h"
 #include "stdlib/Stdlib.h"
 #include "syntax/Parser.h"

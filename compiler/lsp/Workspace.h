@@ -14,7 +14,7 @@
 
 #include "ast/AST.h"
 #include "diag/Diagnostic.h"
-#include "driver/Config.h"
+#include "pipeline/Config.h"
 #include "lsp/Documents.h"
 #include "lsp/Positions.h"
 #include "sema/Program.h"

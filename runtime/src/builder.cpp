@@ -21,9 +21,10 @@ int compareConsts(const Bundle& b, const Const& x, const Const& y) {
 }
 
 Reg FunctionBuilder::regs(uint32_t n) {
-  if (fn_.num_regs + n > kMaxRegisters) throw std::logic_error("too many registers");
-  Reg first = fn_.num_regs;
-  fn_.num_regs += n;
+  if (next_reg_ + n > kMaxRegisters) throw LimitError(Limit::Registers, "too many registers");
+  Reg first = next_reg_;
+  next_reg_ += n;
+  fn_.num_regs = std::max(fn_.num_regs, next_reg_);
   return first;
 }
 
@@ -46,7 +47,7 @@ uint32_t FunctionBuilder::constant(const Const& c) {
   keyOf(c, key);
   auto [it, added] = const_index_.emplace(key, uint32_t(fn_.consts.size()));
   if (added) {
-    if (fn_.consts.size() > kMaxFieldValue) throw std::logic_error("too many constants");
+    if (fn_.consts.size() >= kMaxFieldValue) throw LimitError(Limit::Constants, "too many constants");
     fn_.consts.push_back(c);
   }
   return it->second;
@@ -95,8 +96,9 @@ Reg FunctionBuilder::load(const Const& c) {
 uint32_t FunctionBuilder::emit(Op op, uint32_t a, uint32_t b, uint32_t c, uint32_t x) {
   if (finished_) throw std::logic_error("function already finished");
   if (a > kMaxFieldValue || b > kMaxFieldValue || c > kMaxFieldValue || x > 0xff)
-    throw std::logic_error("operand out of range");
-  if (fn_.code.size() >= kMaxInstructions) throw std::logic_error("function too long");
+    throw LimitError(Limit::Operand, "operand out of range");
+  // The length is checked by finish(): a jump patched on the way may fail first, and
+  // reports the nearer cause.
   fn_.code.push_back(encode(op, a, b, c, x));
   return uint32_t(fn_.code.size() - 1);
 }
@@ -109,7 +111,7 @@ Label FunctionBuilder::label() {
 void FunctionBuilder::patch(uint32_t at, uint32_t target) {
   Instr& ins = fn_.code[at];
   uint32_t off = target - at - 1;
-  if (off > kMaxFieldValue) throw std::logic_error("jump too far");
+  if (off > kMaxFieldValue) throw LimitError(Limit::JumpDistance, "jump too far");
   ins = withJumpOffset(ins, off);
 }
 
@@ -140,11 +142,25 @@ void FunctionBuilder::iterNext(Loop loop, Reg dst, Reg pred) {
   patch(loop.begin_pc, at);
 }
 
-uint32_t FunctionBuilder::finish() {
+void FunctionBuilder::seal() {
+  if (finished_) throw std::logic_error("function already finished");
   for (const LabelState& s : labels_)
     if (!s.fixups.empty()) throw std::logic_error("jump to a label that was never bound");
+  if (fn_.code.size() > kMaxInstructions) throw LimitError(Limit::Instructions, "function too long");
   if (fn_.num_regs == 0) fn_.num_regs = 1;
   finished_ = true;
+}
+
+uint32_t FunctionBuilder::finish() {
+  seal();
+  b_.functions.push_back(std::move(fn_));
+  return uint32_t(b_.functions.size() - 1);
+}
+
+uint32_t FunctionBuilder::finishShared() {
+  seal();
+  for (uint32_t i = 0; i < b_.functions.size(); ++i)
+    if (b_.functions[i] == fn_) return i;
   b_.functions.push_back(std::move(fn_));
   return uint32_t(b_.functions.size() - 1);
 }

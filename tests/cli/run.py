@@ -121,6 +121,12 @@ def main():
           "long-lived secrets", "OWASP Top 10", "1 of 23 controls covered"]),
         ("build for eval", ["build", os.path.join(tmp, "t3"), "-o", bundle], 0, ""),
         ("eval JSON Lines", ["eval", bundle, "-"], 0, ['"malformed-json"'], {"stdin": stream, "lines": 4}),
+        # A set of 1,100 computed elements needs more registers than a function has.
+        ("register limit", ["build", write("regs/p.pave", "principal Human { email: String }\n"
+                                           "request Role { n: Int }\nallow big on Role when request.n in ["
+                                           + ", ".join(["request.n"] * 1100) + "];\n"),
+                            "-o", os.devnull, "--no-analyze"], 2,
+         "error: rule `big` needs more registers than a bundle function has"),
     ]
     write("repo/pave.toml", '[lint]\n"no-approved-path" = "error"\n')
     os.makedirs(os.path.join(tmp, "repo", "vendored", ".git"))

@@ -12,7 +12,7 @@
 
 #include "RefEval.h"
 #include "codegen/Codegen.h"
-#include "driver/Compile.h"
+#include "pipeline/Compile.h"
 
 namespace pave::reference {
 namespace {

@@ -18,12 +18,18 @@
 // `any v in s: p`:
 //   auto loop = iterBegin(QuantMode::Any, v, s); <p → t>; iterNext(loop, r, t)
 //
-// Misuse (binding a label twice, a jump backwards, too many registers) throws
-// std::logic_error: it is a bug in the caller, not in the policy.
+// Registers are allocated like a stack: those taken inside a RegScope are free again when
+// it ends, and the function needs as many as were ever live at once.
+//
+// Misuse (binding a label twice, a jump backwards, a label never bound) throws
+// std::logic_error: it is a bug in the caller, not in the policy. A function exceeding a
+// limit of the bytecode format throws LimitError: the input is too large, and the caller
+// (code generation) reports it naming the rule.
 #pragma once
 
 #include <cstdint>
 #include <map>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -43,13 +49,35 @@ struct Loop {
   uint32_t begin_pc;
 };
 
+// The limits of the bytecode format a function can exceed (opcodes.h).
+enum class Limit : uint8_t {
+  Registers,     // more than kMaxRegisters live at once
+  Constants,     // more than kMaxFieldValue constants
+  Instructions,  // more than kMaxInstructions
+  JumpDistance,  // a forward jump over more than kMaxFieldValue instructions
+  Operand,       // an operand wider than its field
+};
+
+class LimitError : public std::runtime_error {
+ public:
+  LimitError(Limit limit, const char* what) : std::runtime_error(what), limit_(limit) {}
+  Limit limit() const { return limit_; }
+
+ private:
+  Limit limit_;
+};
+
 class FunctionBuilder {
  public:
   explicit FunctionBuilder(Bundle& bundle) : b_(bundle) {}
 
   Reg reg() { return regs(1); }
   Reg regs(uint32_t n);  // n consecutive registers (BUILD_SET operands)
+  // Registers in use now, and as many as were ever in use at once.
+  uint32_t liveRegs() const { return next_reg_; }
   uint32_t numRegs() const { return fn_.num_regs; }
+  // Frees every register allocated after `mark` (a value of liveRegs()); see RegScope.
+  void releaseRegs(uint32_t mark) { next_reg_ = mark; }
 
   // Constants, interned in this function's pool; returns the K index.
   uint32_t constant(const Const& c);
@@ -83,15 +111,20 @@ class FunctionBuilder {
 
   // Appends the function to the bundle and returns its index. The builder is spent.
   uint32_t finish();
+  // The same, except that when the bundle already holds an identical function (the same
+  // condition in several rules) that one's index is returned and nothing is added.
+  uint32_t finishShared();
   // The function so far (for tests).
   const Function& function() const { return fn_; }
 
  private:
   void jumpTo(Op op, Reg cond, Label l);
   void patch(uint32_t at, uint32_t target);
+  void seal();
 
   Bundle& b_;
   Function fn_;
+  uint32_t next_reg_ = 0;
   std::map<std::string, uint32_t> const_index_;
   struct LabelState {
     int64_t bound = -1;
@@ -99,6 +132,19 @@ class FunctionBuilder {
   };
   std::vector<LabelState> labels_;
   bool finished_ = false;
+};
+
+// Registers allocated while a scope lives are free again when it ends.
+class RegScope {
+ public:
+  explicit RegScope(FunctionBuilder& fb) : fb_(fb), mark_(fb.liveRegs()) {}
+  ~RegScope() { fb_.releaseRegs(mark_); }
+  RegScope(const RegScope&) = delete;
+  RegScope& operator=(const RegScope&) = delete;
+
+ private:
+  FunctionBuilder& fb_;
+  uint32_t mark_;
 };
 
 // Compares constants in the order sets are kept (strings bytewise).

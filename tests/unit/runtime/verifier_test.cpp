@@ -263,5 +263,78 @@ TEST(Builder, LabelsPatchForwardJumpsAndRefuseMisuse) {
   EXPECT_THROW(fb2.finish(), std::logic_error);
 }
 
+TEST(Builder, ScopedRegistersAreReusedAndTheHighWaterMarkIsKept) {
+  Bundle b;
+  FunctionBuilder fb(b);
+  Reg r = fb.reg();
+  {
+    RegScope scope(fb);
+    EXPECT_EQ(fb.regs(3), 1u);
+  }
+  EXPECT_EQ(fb.liveRegs(), 1u);
+  EXPECT_EQ(fb.reg(), 1u);  // freed by the scope
+  EXPECT_EQ(fb.numRegs(), 4u);
+  fb.emit(Op::LOADB, r, 1);
+  fb.ret(r);
+  EXPECT_EQ(fb.finish(), 0u);
+  EXPECT_EQ(b.functions[0].num_regs, 4u);
+}
+
+TEST(Builder, FinishSharedReusesAnIdenticalFunction) {
+  Bundle b;
+  auto build = [&](uint32_t value, bool shared) {
+    FunctionBuilder fb(b);
+    Reg r = fb.reg();
+    fb.emit(Op::LOADB, r, value);
+    fb.ret(r);
+    return shared ? fb.finishShared() : fb.finish();
+  };
+  EXPECT_EQ(build(1, true), 0u);
+  EXPECT_EQ(build(0, true), 1u);
+  EXPECT_EQ(build(1, true), 0u);
+  EXPECT_EQ(build(1, false), 2u);  // finish() always adds
+  EXPECT_EQ(b.functions.size(), 3u);
+}
+
+TEST(Builder, LimitsOfTheFormatThrowLimitError) {
+  auto limitOf = [](auto&& body) {
+    Bundle b;
+    FunctionBuilder fb(b);
+    try {
+      body(fb);
+    } catch (const LimitError& e) {
+      return int(e.limit());
+    }
+    return -1;
+  };
+  EXPECT_EQ(limitOf([](FunctionBuilder& fb) { fb.regs(kMaxRegisters + 1); }), int(Limit::Registers));
+  EXPECT_EQ(limitOf([](FunctionBuilder& fb) {
+              RegScope scope(fb);
+              fb.regs(kMaxRegisters);
+            }),
+            -1);
+  EXPECT_EQ(limitOf([](FunctionBuilder& fb) {
+              for (uint32_t i = 0; i <= kMaxFieldValue; ++i) fb.constant(fb.intConst(i));
+            }),
+            int(Limit::Constants));
+  EXPECT_EQ(limitOf([](FunctionBuilder& fb) { fb.emit(Op::LOAD_REQ, 0, kMaxFieldValue + 1); }), int(Limit::Operand));
+  // The length is checked when the function is finished; a jump patched before that
+  // reports its own distance.
+  EXPECT_EQ(limitOf([](FunctionBuilder& fb) {
+              Reg r = fb.reg();
+              for (uint32_t i = 0; i <= kMaxInstructions; ++i) fb.emit(Op::LOADB, r, 1);
+              fb.finish();
+            }),
+            int(Limit::Instructions));
+  EXPECT_EQ(limitOf([](FunctionBuilder& fb) {
+              Reg r = fb.reg();
+              Label end = fb.label();
+              fb.jump(end);
+              for (uint32_t i = 0; i <= kMaxFieldValue; ++i) fb.emit(Op::LOADB, r, 1);
+              fb.bind(end);
+            }),
+            int(Limit::JumpDistance));
+}
+
 }  // namespace
 }  // namespace pave::rt::test

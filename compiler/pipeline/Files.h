@@ -1,4 +1,4 @@
-// Small file helpers shared by the commands.
+// Small file helpers shared by the commands and the language server.
 #pragma once
 
 #include <optional>

@@ -1,4 +1,4 @@
-#include "driver/Config.h"
+#include "pipeline/Config.h"
 
 #include <filesystem>
 #include <toml++/toml.h>

@@ -9,7 +9,7 @@
 
 #include "ast/AST.h"
 #include "diag/Diagnostic.h"
-#include "driver/Config.h"
+#include "pipeline/Config.h"
 #include "source/Source.h"
 
 namespace pave {

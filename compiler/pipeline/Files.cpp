@@ -1,4 +1,4 @@
-#include "driver/Files.h"
+#include "pipeline/Files.h"
 
 #include <cerrno>
 #include <cstdio>

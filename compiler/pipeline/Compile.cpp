@@ -1,18 +1,15 @@
-#include "driver/Compile.h"
+#include "pipeline/Compile.h"
 
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
 
 #include "data/Tables.h"
-#include "driver/Files.h"
+#include "pipeline/Files.h"
 #include "stdlib/Stdlib.h"
 #include <pave/literals.h>
-#include "syntax/Parser.h"
-#if __has_include("sema/Sema.h")
 #include "sema/Sema.h"
-#define PAVE_HAVE_SEMA 1
-#endif
+#include "syntax/Parser.h"
 
 namespace fs = std::filesystem;
 
@@ -92,7 +89,6 @@ std::optional<std::string> compile(const CompileOptions& options, Compilation& c
   bool clean = syntax::parseFiles(c.ast, c.sources, toParse, c.diags);
   c.parsedCleanly = clean;
   if (!clean) return std::nullopt;  // sema over a broken tree would only add noise
-#ifdef PAVE_HAVE_SEMA
   sema::CheckOptions checkOptions;
   checkOptions.now = options.now;
   if (auto program = sema::check(c.ast, c.sources, c.diags, checkOptions)) {
@@ -101,7 +97,6 @@ std::optional<std::string> compile(const CompileOptions& options, Compilation& c
     // its record is an error, and nothing later runs without the data.
     if (!c.program->tables.empty() && !data::loadTables(*c.program, c.root, c.sources, c.diags)) c.program.reset();
   }
-#endif
   return std::nullopt;
 }
 
