@@ -116,7 +116,7 @@ class Server {
     uint64_t findings = 0;  // the generation of the findings shown (0: none)
   };
   std::map<std::string, Inputs> inputs_;
-  bool analysisEvents_ = false;  // initializationOptions.analysisEvents: `pave/analysis` notifications
+  bool analysisEvents_ = false;  // initializationOptions.analysisEvents: `pave/analysis` and `pave/build` notifications
   std::string lastConfigError_;
   std::unique_ptr<AnalysisWorker> analysis_;
 };

@@ -137,6 +137,8 @@ void Server::rebuild(Unit& unit, bool allowPartial) {
       transport_.write(makeNotification("window/showMessage", {{"type", 1}, {"message", "pave: " + snap->configError}}));
   }
   publish(snap);
+  if (analysisEvents_)  // a test hook, like `pave/analysis`
+    transport_.write(makeNotification("pave/build", {{"root", snap->root}, {"generation", snap->generation}, {"partial", snap->partial}}));
   if (snap->programOk) analysis_->schedule(snap);
 }
 

@@ -227,7 +227,7 @@ void Checker::checkRules() {
     }
   };
   forEachRule([&](const DeclEntry& e, const ast::RuleDecl& rule, RuleInfo& r) {
-    checkClauseShape(e, rule);
+    if (options_.checksBodiesOf(r.file)) checkClauseShape(e, rule);  // diagnostics only
     resolveTargets(e, rule, r);
   });
   forEachRule([&](const DeclEntry& e, const ast::RuleDecl& rule, RuleInfo& r) {
