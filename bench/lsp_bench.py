@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Editor-facing timings (a benchmark, not a test; goals from issue #5).
 
-    bench/lsp_bench.py [--pave build/pave] [--rules 5000] [--fmt-rules 10000] [--edits 20]
+    bench/lsp_bench.py [--pave build/pave] [--rules 5000] [--fmt-rules 10000] [--edits 20] [--editor | --frontend]
 
 1. `pave lsp` on a generated repository of --rules rules: the time from sending a
    `textDocument/didChange` (an edit that adds or removes a type error in one rule) to
@@ -340,10 +340,11 @@ def frontend_bench(pave, repo, edits, tmp, settle, cache):
             _, t1, _ = rec.wait(lambda m: is_mine(m) and any(d["severity"] == 1 for d in m["params"]["diagnostics"]) == want_error,
                                 since=n)
             times.append((t1 - t0) * 1000)
+        rss = rss_mib(c.proc.pid, "VmRSS")
         c.close()
         medians[label] = statistics.median(times)
         print(f"frontend: {label}: type errors after an edit, {edits} edits: median {medians[label]:.1f} ms, "
-              f"p90 {percentile(times, 0.9):.1f} ms, max {max(times):.1f} ms")
+              f"p90 {percentile(times, 0.9):.1f} ms, max {max(times):.1f} ms; server RSS {rss} MiB")
     base, inc = medians.values()
     print(f"frontend: incremental / full re-check median: {inc / base:.2f} (goal: median ≤ 50 ms)")
 
