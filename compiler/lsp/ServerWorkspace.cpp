@@ -209,11 +209,12 @@ void Server::publishLocked(Published& state) {
                                          {"source", "pave"},
                                          {"message", std::to_string(shown.more) + " more findings in this file (`pave check` lists them all)"}});
     }
-    std::string sent = params.dump();
+    // Serialized once, for the comparison and the message (whose keys are in this order).
+    std::string sent = params.dump(-1, ' ', false, json::error_handler_t::replace);
     auto last = lastSent_.find(uri);
     if (last != lastSent_.end() && last->second == sent) continue;
+    transport_.writeText(R"({"jsonrpc":"2.0","method":"textDocument/publishDiagnostics","params":)" + sent + "}");
     lastSent_[uri] = std::move(sent);
-    transport_.write(makeNotification("textDocument/publishDiagnostics", std::move(params)));
   }
   if (snap.partial)
     for (const auto& [path, file] : files)

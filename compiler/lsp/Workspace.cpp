@@ -199,6 +199,7 @@ const Unit::Base& Unit::base(const std::vector<std::pair<std::string, const std:
   b.shown = std::move(s.shown);
   b.current = std::move(s.current);
   b.diags = std::move(diags.all());
+  for (uint32_t i = 0; i < b.sources.size(); ++i) b.lines.emplace_back(b.sources.text(FileId{i}));
   return base_.emplace(std::move(b));
 }
 
@@ -399,7 +400,9 @@ std::shared_ptr<const Snapshot> Unit::build(const DocumentStore& docs, uint64_t 
     }
   }
   s->lines.reserve(s->sources.size());
-  for (uint32_t i = 0; i < s->sources.size(); ++i) s->lines.emplace_back(s->sources.text(FileId{i}));
+  if (base) s->lines = base->lines;  // the base's files come first, with the same ids
+  for (uint32_t i = static_cast<uint32_t>(s->lines.size()); i < s->sources.size(); ++i)
+    s->lines.emplace_back(s->sources.text(FileId{i}));
   latest_ = s;
   dirty = false;
   needsFull = partial;

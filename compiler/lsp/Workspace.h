@@ -140,6 +140,7 @@ class Unit {
     std::map<std::string, FileId> shown;
     std::set<uint32_t> current;
     std::vector<Diagnostic> diags;  // the files' syntax diagnostics
+    std::vector<LineIndex> lines;   // by FileId
   };
   std::optional<Base> base_;
   uint64_t baseIds_ = 0;
