@@ -226,13 +226,13 @@ void Checker::checkRules() {
       fn(e, ast_.rules[d.index], p_.rules[ruleOf_.at(e.id.value).value]);
     }
   };
-  auto all = [](const ast::Decl&) { return true; };
-  // Options::bodyFiles: the other files' rules only get what other rules may read.
+  // CheckOptions::bodyFiles: the other files' rules get only what the checked ones read,
+  // the targets of deny rules (an exception copies those of the rule it lifts).
   auto checked = [&](const ast::Decl& d) { return options_.checksBodiesOf(ast_.files[d.file].file); };
   forEachRule([&](const DeclEntry& e, const ast::RuleDecl& rule, RuleInfo& r) {
     if (options_.checksBodiesOf(r.file)) checkClauseShape(e, rule);  // diagnostics only
     resolveTargets(e, rule, r);
-  }, all);
+  }, [&](const ast::Decl& d) { return checked(d) || ast_.rules[d.index].effect == ast::Effect::Deny; });
   forEachRule([&](const DeclEntry& e, const ast::RuleDecl& rule, RuleInfo& r) {
     resolveException(e, rule, r);
   }, [&](const ast::Decl& d) { return ast_.rules[d.index].effect == ast::Effect::Exception; });
