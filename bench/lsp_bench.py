@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Editor-facing timings (a benchmark, not a test; goals from issue #5).
 
-    bench/lsp_bench.py [--pave build/pave] [--rules 5000] [--fmt-rules 10000] [--edits 20]
+    bench/lsp_bench.py [--pave build/pave] [--rules 5000] [--fmt-rules 10000] [--edits 20] [--editor | --frontend]
 
 1. `pave lsp` on a generated repository of --rules rules: the time from sending a
    `textDocument/didChange` (an edit that adds or removes a type error in one rule) to
@@ -14,6 +14,11 @@
    (median; goal ≤ 50 ms), publications and withdrawals caused by a comment-only edit
    (goal: none), a one-rule edit's `redundant-rule` after the quiet period (goal ≤ 1 s), the
    server's resident memory, and `shutdown` + `exit` during a cold analysis (goal ≤ 1 s).
+4. With --frontend (issue #29 item 3): on the same large repository, warm cache, the time
+   from a `didChange` that adds or removes a type error to that document's diagnostics
+   (median; goal ≤ 50 ms), once with the incremental front end and once with
+   PAVE_LSP_FULL_CHECK=1 (every edit re-parses and re-checks the whole unit) as the baseline,
+   in the same run; a type error in the schema file that breaks rules of other files too.
 Prints median, p90 and max; best of three for the formatter.
 """
 import argparse
@@ -296,6 +301,54 @@ def editor_bench(pave, repo, edits, tmp, settle, cache):
         print("editor: shutdown + exit during a cold analysis: no exit within 60 s")
 
 
+def frontend_bench(pave, repo, edits, tmp, settle, cache):
+    env = dict(os.environ)
+    env["PAVE_CACHE_DIR"] = cache or os.path.join(tmp, "cache")
+    start = time.perf_counter()
+    subprocess.run([pave, "check", repo, "--format", "json"], env=env, capture_output=True)
+    print(f"frontend: analysis cache warmed in {time.perf_counter() - start:.0f} s")
+    files = sorted(f for f in os.listdir(repo) if f.startswith("policies_") and f.endswith(".pave"))
+    path = os.path.join(repo, files[0])
+    uri = "file://" + path
+    text = open(path).read()
+    lines = text.split("\n")
+    line = next(i for i, l in enumerate(lines) if "request.duration <= " in l)
+    col = lines[line].index("m", lines[line].index("request.duration <= "))
+    medians = {}
+    for label, full in (("full re-check (PAVE_LSP_FULL_CHECK=1)", True), ("incremental", False)):
+        run_env = dict(env)
+        run_env.pop("PAVE_LSP_FULL_CHECK", None)
+        if full:
+            run_env["PAVE_LSP_FULL_CHECK"] = "1"
+        rec = Recorder(pave, run_env)
+        c = rec.client
+        c.send("initialize", {"rootUri": "file://" + repo, "capabilities": {}}, request=True)
+        rec.wait(lambda m: m.get("id") == 1)
+        c.send("initialized", {})
+        c.send("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "pave", "version": 1, "text": text}})
+        is_mine = lambda m: m.get("method") == "textDocument/publishDiagnostics" and m["params"]["uri"] == uri
+        rec.wait(lambda m: is_mine(m) and any(d.get("code") in ANALYZER_CODES for d in m["params"]["diagnostics"]))
+        rec.settle(settle)
+        times = []
+        for k in range(edits):
+            rng = {"start": {"line": line, "character": col}, "end": {"line": line, "character": col + (k % 2 == 0)}}
+            n = len(rec.log)
+            t0 = time.perf_counter()
+            c.send("textDocument/didChange", {"textDocument": {"uri": uri, "version": k + 2},
+                                              "contentChanges": [{"range": rng, "text": "" if k % 2 == 0 else "m"}]})
+            want_error = k % 2 == 0
+            _, t1, _ = rec.wait(lambda m: is_mine(m) and any(d["severity"] == 1 for d in m["params"]["diagnostics"]) == want_error,
+                                since=n)
+            times.append((t1 - t0) * 1000)
+        rss = rss_mib(c.proc.pid, "VmRSS")
+        c.close()
+        medians[label] = statistics.median(times)
+        print(f"frontend: {label}: type errors after an edit, {edits} edits: median {medians[label]:.1f} ms, "
+              f"p90 {percentile(times, 0.9):.1f} ms, max {max(times):.1f} ms; server RSS {rss} MiB")
+    base, inc = medians.values()
+    print(f"frontend: incremental / full re-check median: {inc / base:.2f} (goal: median ≤ 50 ms)")
+
+
 def fmt_bench(pave, rules, tmp):
     repo = os.path.join(tmp, f"fmt{rules}")
     subprocess.run([sys.executable, os.path.join(HERE, "gen_repo.py"), repo, "--rules", str(rules)], check=True)
@@ -325,20 +378,22 @@ def main():
     ap.add_argument("--fmt-rules", type=int, default=10000)
     ap.add_argument("--edits", type=int, default=20)
     ap.add_argument("--editor", action="store_true", help="only the editor benchmark of issue #29")
+    ap.add_argument("--frontend", action="store_true", help="only the incremental front end benchmark (issue #29 item 3)")
     ap.add_argument("--editor-rules", type=int, default=10000)
     ap.add_argument("--corpus", help="an existing repository for --editor (used in place, not modified)")
     ap.add_argument("--cache", help="the analysis cache folder for --editor (default: a new one)")
     ap.add_argument("--settle", type=float, default=2.0, help="seconds without messages that end a wait")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        if args.editor:
+        if args.editor or args.frontend:
             repo = os.path.join(tmp, "corpus")
             if args.corpus:
                 repo = os.path.abspath(args.corpus)
             else:
                 gen = os.path.join(HERE, "..", "..", "shared", "peers", "gen_corpus.py")
                 subprocess.run([sys.executable, gen, repo, "--rules", str(args.editor_rules)], check=True)
-            editor_bench(os.path.abspath(args.pave), repo, args.edits, tmp, args.settle, args.cache)
+            bench = frontend_bench if args.frontend else editor_bench
+            bench(os.path.abspath(args.pave), repo, args.edits, tmp, args.settle, args.cache)
             return
         lsp_bench(args.pave, args.rules, args.edits, tmp)
         fmt_bench(args.pave, args.fmt_rules, tmp)

@@ -13,6 +13,16 @@ SymbolTable::~SymbolTable() = default;
 SymbolTable::SymbolTable(SymbolTable&&) noexcept = default;
 SymbolTable& SymbolTable::operator=(SymbolTable&&) noexcept = default;
 
+SymbolTable::SymbolTable(const SymbolTable& other) : impl_(std::make_unique<Impl>()) {
+  strings_.reserve(other.strings_.size());
+  for (std::string_view s : other.strings_) intern(s);
+}
+
+SymbolTable& SymbolTable::operator=(const SymbolTable& other) {
+  if (this != &other) *this = SymbolTable(other);
+  return *this;
+}
+
 Symbol SymbolTable::intern(std::string_view s) {
   auto [it, inserted] = impl_->map.try_emplace(llvm::StringRef(s.data(), s.size()), 0);
   if (inserted) {

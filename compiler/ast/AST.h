@@ -36,6 +36,9 @@ class SymbolTable {
   ~SymbolTable();
   SymbolTable(SymbolTable&&) noexcept;
   SymbolTable& operator=(SymbolTable&&) noexcept;
+  /// A copy interns the same strings in the same order, so every Symbol stays valid.
+  SymbolTable(const SymbolTable& other);
+  SymbolTable& operator=(const SymbolTable& other);
 
  private:
   struct Impl;  // an llvm::StringMap; entries are stable, so views stay valid

@@ -10,6 +10,9 @@ using json = nlohmann::json;
 namespace {
 
 constexpr auto kAnalysisQuietPeriod = std::chrono::milliseconds(400);
+/// How long the editor must be idle (no message) before a partial snapshot is replaced by
+/// a full build (which the analysis then waits for).
+constexpr auto kFullBuildDelay = std::chrono::milliseconds(150);
 
 bool validId(const json& id) { return id.is_string() || id.is_number_integer() || id.is_null(); }
 
@@ -43,9 +46,11 @@ void Server::readLoop() {
   }
 }
 
-std::optional<Server::Incoming> Server::next(bool wait) {
+std::optional<Server::Incoming> Server::next(bool wait, std::chrono::milliseconds timeout) {
   std::unique_lock<std::mutex> lock(queueMutex_);
-  if (wait) queueReady_.wait(lock, [this] { return !queue_.empty() || inputEnded_; });
+  auto ready = [this] { return !queue_.empty() || inputEnded_; };
+  if (wait) queueReady_.wait(lock, ready);
+  else if (timeout.count() > 0) queueReady_.wait_for(lock, timeout, ready);
   if (queue_.empty()) return std::nullopt;
   Incoming in = std::move(queue_.front());
   queue_.pop_front();
@@ -55,12 +60,19 @@ std::optional<Server::Incoming> Server::next(bool wait) {
 int Server::run() {
   reader_ = std::thread([this] { readLoop(); });
   while (!exitCode_) {
-    bool pending = false;
-    for (const auto& [root, unit] : units_) pending |= unit->dirty;
-    std::optional<Incoming> in = next(/*wait=*/!pending);
+    bool pending = false, deferred = false;
+    for (const auto& [root, unit] : units_) {
+      pending |= unit->dirty;
+      deferred |= unit->needsFull;
+    }
+    std::optional<Incoming> in = next(/*wait=*/!pending && !deferred, pending ? std::chrono::milliseconds(0) : kFullBuildDelay);
     if (!in) {
       if (pending) {
         rebuildDirty();
+        continue;
+      }
+      if (deferred) {
+        completeDeferred();
         continue;
       }
       break;  // end of input without `exit`

@@ -2,11 +2,14 @@
 //
 // One thread reads messages into a queue; the main thread handles them in order and,
 // whenever the queue runs dry with edits pending, rebuilds the changed units and publishes
-// front-end diagnostics (so a burst of keystrokes costs one compilation). A third thread
+// front-end diagnostics (so a burst of keystrokes costs one compilation). An edit that
+// leaves the edited file's declarations as they were re-checks that file alone (a partial
+// snapshot); the full build follows once no message arrived for a short while. A third thread
 // runs the analyzer on the latest error-free program after a quiet period; a newer edit
 // cancels it.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <map>
@@ -44,7 +47,8 @@ class Server {
   };
 
   void readLoop();
-  std::optional<Incoming> next(bool wait);
+  /// The next message: waits for one when `wait`, at most `timeout` when it is not zero.
+  std::optional<Incoming> next(bool wait, std::chrono::milliseconds timeout = std::chrono::milliseconds(0));
   void dispatch(const Incoming& in);
   void handleRequest(const json& id, const std::string& method, const json& params);
   void handleNotification(const std::string& method, const json& params);
@@ -66,6 +70,9 @@ class Server {
   void didClose(const json& params);
   void markDirty(const std::string& path);
   void rebuildDirty();
+  /// Full builds of the units whose latest snapshot is partial (the editor is idle).
+  void completeDeferred();
+  void rebuild(Unit& unit, bool allowPartial);
   struct Published {
     std::shared_ptr<const Snapshot> snap;  // the unit's latest snapshot
     std::set<std::string> uris;            // documents with diagnostics published from it
@@ -109,7 +116,7 @@ class Server {
     uint64_t findings = 0;  // the generation of the findings shown (0: none)
   };
   std::map<std::string, Inputs> inputs_;
-  bool analysisEvents_ = false;  // initializationOptions.analysisEvents: `pave/analysis` notifications
+  bool analysisEvents_ = false;  // initializationOptions.analysisEvents: `pave/analysis` and `pave/build` notifications
   std::string lastConfigError_;
   std::unique_ptr<AnalysisWorker> analysis_;
 };

@@ -97,7 +97,9 @@ void Server::didChange(const json& params) {
   const json& doc = params.at("textDocument");
   std::string uri = doc.at("uri");
   if (!docs_.change(uri, params.at("contentChanges"), doc.value("version", int64_t{0}))) return;
-  markDirty(uriToPath(uri));
+  std::string path = uriToPath(uri);
+  if (Unit* unit = unitFor(path, /*create=*/true)) unit->edited(path);
+  markDirty(path);
 }
 
 void Server::didClose(const json& params) {
@@ -118,17 +120,26 @@ void Server::didClose(const json& params) {
 }
 
 void Server::rebuildDirty() {
-  for (auto& [root, unit] : units_) {
-    if (!unit->dirty) continue;
-    std::shared_ptr<const Snapshot> snap = unit->build(docs_, ++generation_);
-    if (snap->configError != lastConfigError_) {
-      lastConfigError_ = snap->configError;
-      if (!snap->configError.empty())
-        transport_.write(makeNotification("window/showMessage", {{"type", 1}, {"message", "pave: " + snap->configError}}));
-    }
-    publish(snap);
-    if (snap->programOk) analysis_->schedule(snap);
+  for (auto& [root, unit] : units_)
+    if (unit->dirty) rebuild(*unit, /*allowPartial=*/true);
+}
+
+void Server::completeDeferred() {
+  for (auto& [root, unit] : units_)
+    if (unit->needsFull && !unit->dirty) rebuild(*unit, /*allowPartial=*/false);
+}
+
+void Server::rebuild(Unit& unit, bool allowPartial) {
+  std::shared_ptr<const Snapshot> snap = unit.build(docs_, ++generation_, allowPartial);
+  if (snap->configError != lastConfigError_) {
+    lastConfigError_ = snap->configError;
+    if (!snap->configError.empty())
+      transport_.write(makeNotification("window/showMessage", {{"type", 1}, {"message", "pave: " + snap->configError}}));
   }
+  publish(snap);
+  if (analysisEvents_)  // a test hook, like `pave/analysis`
+    transport_.write(makeNotification("pave/build", {{"root", snap->root}, {"generation", snap->generation}, {"partial", snap->partial}}));
+  if (snap->programOk) analysis_->schedule(snap);
 }
 
 void Server::publish(std::shared_ptr<const Snapshot> snap) {
@@ -162,6 +173,9 @@ void Server::onAnalysis(std::shared_ptr<const Snapshot> snap, AnalysisRun run) {
 
 void Server::publishLocked(Published& state) {
   const Snapshot& snap = *state.snap;
+  // A partial snapshot changed the edited file's diagnostics only (and the data files'):
+  // the other files keep what was published from the last full check.
+  auto skipped = [&](FileId f) { return snap.partial && f.value < snap.baseFiles; };
   std::map<uint32_t, std::vector<const Diagnostic*>> byFile;
   for (const Diagnostic& d : snap.diagnostics)
     if (d.range.valid()) byFile[d.range.file.value].push_back(&d);
@@ -171,6 +185,7 @@ void Server::publishLocked(Published& state) {
   for (const auto& [path, file] : snap.dataFiles)
     if (!snap.shown.count(path)) files.emplace_back(path, file);
   for (const auto& [path, file] : files) {
+    if (skipped(file)) continue;
     const std::vector<const Diagnostic*>& frontEnd = byFile[file.value];
     json params = publishParams(snap, path, frontEnd);
     std::string uri = params["uri"];
@@ -194,12 +209,16 @@ void Server::publishLocked(Published& state) {
                                          {"source", "pave"},
                                          {"message", std::to_string(shown.more) + " more findings in this file (`pave check` lists them all)"}});
     }
-    std::string sent = params.dump();
+    // Serialized once, for the comparison and the message (whose keys are in this order).
+    std::string sent = params.dump(-1, ' ', false, json::error_handler_t::replace);
     auto last = lastSent_.find(uri);
     if (last != lastSent_.end() && last->second == sent) continue;
+    transport_.writeText(R"({"jsonrpc":"2.0","method":"textDocument/publishDiagnostics","params":)" + sent + "}");
     lastSent_[uri] = std::move(sent);
-    transport_.write(makeNotification("textDocument/publishDiagnostics", std::move(params)));
   }
+  if (snap.partial)
+    for (const auto& [path, file] : files)
+      if (skipped(file)) uris.insert(pathToUri(fs::absolute(path).lexically_normal().string()));
   for (const std::string& uri : state.uris) {
     if (uris.count(uri)) continue;
     lastSent_.erase(uri);
@@ -219,6 +238,13 @@ std::optional<Server::Target> Server::target(const json& params) {
   if (!snap) return std::nullopt;
   std::optional<FileId> file = snap->fileOf(path);
   if (!file) return std::nullopt;
+  if (snap->partial && file->value < snap->baseFiles) {
+    // Another file than the edited one: its rules were not re-checked.
+    rebuild(*unit, /*allowPartial=*/false);
+    snap = unit->latest();
+    file = snap->fileOf(path);
+    if (!file) return std::nullopt;
+  }
   return Target{snap, *file};
 }
 

@@ -44,7 +44,10 @@ Transport::Read Transport::read(std::string& body) {
 }
 
 void Transport::write(const nlohmann::json& message) {
-  std::string text = message.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  writeText(message.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+void Transport::writeText(const std::string& text) {
   std::lock_guard<std::mutex> lock(writeMutex_);
   out_ << "Content-Length: " << text.size() << "\r\n\r\n" << text;
   out_.flush();

@@ -34,6 +34,8 @@ class Transport {
 
   /// Writes one message; safe to call from several threads.
   void write(const nlohmann::json& message);
+  /// Writes a message already serialized (one JSON object).
+  void writeText(const std::string& text);
 
  private:
   std::istream& in_;

@@ -43,6 +43,13 @@ struct Snapshot {
   /// What the tables' data was read from (each file's path, time and size), for the
   /// analyzer's cache key: a data change is a rebuild.
   std::string dataKey;
+  /// Only the edited file was re-checked (incremental front end): its declarations are the
+  /// same as at the last full check, so the files below `baseFiles` (every file but the
+  /// edited one) keep that check's diagnostics, and `program` lacks their rules' bodies
+  /// (rule conditions, grants, the side tables of their expressions). Never analyzed; a full
+  /// build replaces it when the editor is idle or a request needs another file.
+  bool partial = false;
+  uint32_t baseFiles = 0;  // partial: FileIds below it are files other than the edited one
 
   std::optional<FileId> fileOf(const std::string& path) const;
   bool isCurrent(FileId f) const { return current.count(f.value) != 0; }
@@ -62,11 +69,22 @@ class Unit {
   /// Forgets the cached disk text of `path` (it changed on disk) or pave.toml.
   void invalidate(const std::string& path);
 
-  /// Compiles the unit's front end over the disk and the open documents.
-  std::shared_ptr<const Snapshot> build(const DocumentStore& docs, uint64_t generation);
+  /// The document at `path` was edited: it becomes the unit's edited file, converted after
+  /// all the others (whose AST is kept from build to build) and, while its declarations
+  /// stay the same, re-checked alone.
+  void edited(const std::string& path);
+
+  /// Compiles the unit's front end over the disk and the open documents. With
+  /// `allowPartial`, the result may be a partial snapshot (see Snapshot::partial).
+  std::shared_ptr<const Snapshot> build(const DocumentStore& docs, uint64_t generation, bool allowPartial = true);
   std::shared_ptr<const Snapshot> latest() const { return latest_; }
 
   bool dirty = true;
+  bool needsFull = false;  // latest() is partial: a full build is due when the editor is idle
+
+  /// PAVE_LSP_FULL_CHECK=1: every build converts and checks the whole unit (the baseline of
+  /// the incremental front end's benchmark, and a fallback).
+  static bool incrementalDisabled();
 
  private:
   std::vector<std::string> sourceFiles(const DocumentStore& docs) const;
@@ -107,6 +125,38 @@ class Unit {
     uint64_t lastUse = 0;
   };
   std::map<std::string, CachedTable> tables_;  // by data file, its time and size and the record type
+
+  // The incremental front end. The base is every file of the unit but the edited one
+  // (`hot_`), converted into an AST that each build copies before converting the edited
+  // file after it; it is rebuilt when another file is edited, or a file other than the
+  // edited one changes, appears or goes.
+  struct Base {
+    uint64_t id = 0;
+    std::string hot;
+    uint64_t epoch = 0;
+    std::vector<std::pair<std::string, std::string>> files;  // path, text: what it was built from
+    SourceManager sources;
+    ast::Ast ast;
+    std::map<std::string, FileId> shown;
+    std::set<uint32_t> current;
+    std::vector<Diagnostic> diags;  // the files' syntax diagnostics
+    std::vector<LineIndex> lines;   // by FileId
+  };
+  std::optional<Base> base_;
+  uint64_t baseIds_ = 0;
+  uint64_t epoch_ = 0;  // bumped by invalidate(): pave.toml or a data file may have changed
+  std::string hot_;
+  /// The last full check with an edited file: while the edited file's declarations keep
+  /// `signature` (over the same base), the other files' diagnostics are `baseDiags`.
+  struct FullCheck {
+    uint64_t baseId = 0;
+    std::string signature;
+    std::vector<Diagnostic> baseDiags;
+    bool usable = false;  // no diagnostic of another file refers to the edited one
+  };
+  std::optional<FullCheck> full_;
+  /// The base over `others` (every file but the edited one, in order), rebuilt if stale.
+  const Base& base(const std::vector<std::pair<std::string, const std::string*>>& others);
 };
 
 }  // namespace pave::lsp

@@ -218,21 +218,24 @@ void Checker::checkRules() {
     p_.rules.push_back(std::move(r));
     ruleBodyCheckable_.push_back(false);
   }
-  auto forEachRule = [&](auto&& fn) {
+  auto forEachRule = [&](auto&& fn, auto&& wanted) {
     for (const DeclEntry& e : decls_) {
       const ast::Decl& d = ast_.decl(e.id);
-      if (d.kind != ast::DeclKind::Rule) continue;
+      if (d.kind != ast::DeclKind::Rule || !wanted(d)) continue;
       UnitGuard unit(*this, UnitScope{UnitScope::Kind::Rule, {}, false, {}, e.qname, "rule"}, d.file);
       fn(e, ast_.rules[d.index], p_.rules[ruleOf_.at(e.id.value).value]);
     }
   };
+  // CheckOptions::bodyFiles: the other files' rules get only what the checked ones read,
+  // the targets of deny rules (an exception copies those of the rule it lifts).
+  auto checked = [&](const ast::Decl& d) { return options_.checksBodiesOf(ast_.files[d.file].file); };
   forEachRule([&](const DeclEntry& e, const ast::RuleDecl& rule, RuleInfo& r) {
-    checkClauseShape(e, rule);
+    if (options_.checksBodiesOf(r.file)) checkClauseShape(e, rule);  // diagnostics only
     resolveTargets(e, rule, r);
-  });
+  }, [&](const ast::Decl& d) { return checked(d) || ast_.rules[d.index].effect == ast::Effect::Deny; });
   forEachRule([&](const DeclEntry& e, const ast::RuleDecl& rule, RuleInfo& r) {
-    if (rule.effect == ast::Effect::Exception) resolveException(e, rule, r);
-  });
+    resolveException(e, rule, r);
+  }, [&](const ast::Decl& d) { return ast_.rules[d.index].effect == ast::Effect::Exception; });
   forEachRule([&](const DeclEntry& e, const ast::RuleDecl& rule, RuleInfo& r) {
     checkAnnotations(e, rule, r);
     if (!ruleBodyCheckable_[ruleOf_.at(e.id.value).value]) return;
@@ -244,7 +247,7 @@ void Checker::checkRules() {
     unit_.scope.principals.erase(std::unique(unit_.scope.principals.begin(), unit_.scope.principals.end()),
                                  unit_.scope.principals.end());
     checkRuleBody(e, rule, r);
-  });
+  }, checked);
 }
 
 }  // namespace pave::sema::internal

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <set>
 
 #include "ast/AST.h"
 #include "diag/Diagnostic.h"
@@ -17,6 +18,14 @@ struct CheckOptions {
   /// Upper bound on the checked-expression nodes of one rule, def, const or test after
   /// inlining defs; beyond it the unit is rejected instead of exhausting memory.
   uint32_t maxInlinedNodes = 200000;
+  /// When set, only the rules and tests of these files (FileId values) have their bodies
+  /// checked (conditions, approvers, grants, annotations, test inputs and expectations);
+  /// every declaration, the schema, consts and defs are checked in every file. The
+  /// diagnostics and side tables of the other files' rules and tests are then incomplete:
+  /// the language server uses this to re-check an edited file whose declarations did not
+  /// change, keeping the other files' diagnostics of its last full check.
+  std::optional<std::set<uint32_t>> bodyFiles;
+  bool checksBodiesOf(FileId f) const { return !bodyFiles || bodyFiles->count(f.value) != 0; }
 };
 
 /// Checks `ast`, reporting every front-end diagnostic of SPEC §6.1 except `syntax`.

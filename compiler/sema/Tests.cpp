@@ -179,7 +179,7 @@ void Checker::checkTests() {
     t.doc = d.doc;
     t.decl = e.id;
     t.range = d.range;
-    {
+    if (options_.checksBodiesOf(ast_.files[d.file].file)) {
       UnitGuard unit(*this, UnitScope{UnitScope::Kind::Test, {}, false, {}, {}, "test"}, d.file);
       checkTest(e, t);
     }

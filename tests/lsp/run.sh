@@ -16,7 +16,7 @@ cp "$here/package.json" "$here/package-lock.json" "$here"/*.mjs "$work/"
 cd "$work"
 npm ci --no-audit --no-fund --loglevel=error >npm-ci.log 2>&1 || { cat npm-ci.log; exit 1; }
 case "$mode" in
-  lsp) PAVE="$pave" REPO="$repo" exec node --test lsp.test.mjs incremental.test.mjs tables.test.mjs ;;
+  lsp) PAVE="$pave" REPO="$repo" exec node --test lsp.test.mjs incremental.test.mjs frontend.test.mjs tables.test.mjs ;;
   grammar) REPO="$repo" exec node --test grammar.test.mjs ;;
   *) echo "unknown mode $mode"; exit 2 ;;
 esac
