@@ -5,6 +5,7 @@
 #include <set>
 
 #include "lsp/CompletionContext.h"
+#include "sema/Builtins.h"
 #include "lsp/Describe.h"
 #include "lsp/Features.h"
 
@@ -43,26 +44,9 @@ void attributes(Items& items, const sema::CheckedProgram& p, const std::vector<A
 }
 
 void methods(Items& items, const sema::CheckedProgram& p, sema::TypeId type) {
-  static const std::vector<std::pair<std::string, std::string>> kString = {
-      {"startsWith", "(t: String): Bool"}, {"endsWith", "(t: String): Bool"}, {"contains", "(t: String): Bool"},
-      {"lower", "(): String"}, {"upper", "(): String"}, {"size", "(): Int"}, {"isEmpty", "(): Bool"}};
-  static const std::vector<std::pair<std::string, std::string>> kSet = {
-      {"contains", "(x): Bool"}, {"containsAll", "(s): Bool"}, {"containsAny", "(s): Bool"},
-      {"size", "(): Int"}, {"isEmpty", "(): Bool"}};
-  static const std::vector<std::pair<std::string, std::string>> kMap = {{"size", "(): Int"}, {"isEmpty", "(): Bool"}};
-  static const std::vector<std::pair<std::string, std::string>> kTime = {
-      {"hour", "(): Int"}, {"weekday", "(): Int"}, {"date", "(): Timestamp"}};
-  static const std::vector<std::pair<std::string, std::string>> kDuration = {{"seconds", "(): Int"}};
-  const std::vector<std::pair<std::string, std::string>>* list = nullptr;
-  switch (p.types.kind(type)) {
-    case sema::TypeKind::String: list = &kString; break;
-    case sema::TypeKind::Set: list = &kSet; break;
-    case sema::TypeKind::Map: list = &kMap; break;
-    case sema::TypeKind::Timestamp: list = &kTime; break;
-    case sema::TypeKind::Duration: list = &kDuration; break;
-    default: return;
-  }
-  for (const auto& [name, signature] : *list) items.add(name, kMethod, name + signature);
+  const sema::TypeKind kind = p.types.kind(type);
+  for (const sema::BuiltinMethod& m : sema::builtinMethods())
+    if (m.receiver == kind) items.add(std::string(m.name), kMethod, std::string(m.name) + std::string(m.signature));
 }
 
 /// Declarations directly inside namespace `ns` (and its sub-namespaces, as modules).

@@ -1,5 +1,6 @@
 // The expression checker: dispatch, node building, literals, names, roots and attribute
 // access (SPEC §4.1, §4.2). Operators are in ExprOps.cpp, calls in ExprCalls.cpp.
+#include "sema/Builtins.h"
 #include "sema/internal/Checker.h"
 
 namespace pave::sema::internal {
@@ -290,12 +291,13 @@ CExprId Checker::memberAccess(CExprId object, std::string_view attr, SourceRange
       result = entityAttr(object, info.attrs, "request type " + bt(info.name), attr, nameRange, fullRange, info.decl);
     }
   } else {
-    static const std::vector<std::string> kMethods = {"size", "isEmpty", "lower", "upper", "hour", "weekday",
-                                                      "date", "seconds"};
     DiagBuilder d = report(DiagKind::UnknownAttribute, nameRange,
                            "a value of type " + bt(tname(o.type)) + " has no attribute " + bt(attr));
-    for (const std::string& m : kMethods)
-      if (m == attr) d.note("methods are called with parentheses: `" + text(fullRange) + "()`");
+    for (const BuiltinMethod& m : builtinMethods())
+      if (!m.takesArgument && m.name == attr) {
+        d.note("methods are called with parentheses: `" + text(fullRange) + "()`");
+        break;
+      }
     return invalid(fullRange);
   }
   if (isError(result)) return result;

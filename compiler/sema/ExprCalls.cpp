@@ -1,6 +1,7 @@
 // Calls: built-in methods (SPEC §4.3), `ip`/`cidr`, and def calls (inlined).
 #include <algorithm>
 
+#include "sema/Builtins.h"
 #include "sema/internal/Checker.h"
 
 namespace pave::sema::internal {
@@ -18,24 +19,9 @@ struct MethodSig {
 };
 
 constexpr MethodSig kMethods[] = {
-    {"startsWith", TypeKind::String, CExprKind::StrStartsWith, ArgRule::String, TypeKind::Bool},
-    {"endsWith", TypeKind::String, CExprKind::StrEndsWith, ArgRule::String, TypeKind::Bool},
-    {"contains", TypeKind::String, CExprKind::StrContains, ArgRule::String, TypeKind::Bool},
-    {"contains", TypeKind::Set, CExprKind::SetContains, ArgRule::Elem, TypeKind::Bool},
-    {"containsAll", TypeKind::Set, CExprKind::SetContainsAll, ArgRule::SameSet, TypeKind::Bool},
-    {"containsAny", TypeKind::Set, CExprKind::SetContainsAny, ArgRule::SameSet, TypeKind::Bool},
-    {"lower", TypeKind::String, CExprKind::StrLower, ArgRule::None, TypeKind::String},
-    {"upper", TypeKind::String, CExprKind::StrUpper, ArgRule::None, TypeKind::String},
-    {"size", TypeKind::String, CExprKind::StrSize, ArgRule::None, TypeKind::Int},
-    {"size", TypeKind::Set, CExprKind::SetSize, ArgRule::None, TypeKind::Int},
-    {"size", TypeKind::Map, CExprKind::MapSize, ArgRule::None, TypeKind::Int},
-    {"isEmpty", TypeKind::String, CExprKind::StrIsEmpty, ArgRule::None, TypeKind::Bool},
-    {"isEmpty", TypeKind::Set, CExprKind::SetIsEmpty, ArgRule::None, TypeKind::Bool},
-    {"isEmpty", TypeKind::Map, CExprKind::MapIsEmpty, ArgRule::None, TypeKind::Bool},
-    {"hour", TypeKind::Timestamp, CExprKind::Hour, ArgRule::None, TypeKind::Int},
-    {"weekday", TypeKind::Timestamp, CExprKind::Weekday, ArgRule::None, TypeKind::Int},
-    {"date", TypeKind::Timestamp, CExprKind::Date, ArgRule::None, TypeKind::Timestamp},
-    {"seconds", TypeKind::Duration, CExprKind::Seconds, ArgRule::None, TypeKind::Int},
+#define PAVE_METHOD(name, receiver, kind, arg, result, signature) \
+  {#name, TypeKind::receiver, CExprKind::kind, ArgRule::arg, TypeKind::result},
+#include "sema/builtins.def"
 };
 
 std::string plural(size_t n, std::string_view word) {
@@ -236,3 +222,17 @@ CExprId Checker::checkDefCall(ast::DeclId def, const std::vector<ast::ExprId>& a
 }
 
 }  // namespace pave::sema::internal
+
+namespace pave::sema {
+
+std::span<const BuiltinMethod> builtinMethods() {
+  using internal::ArgRule;
+  static constexpr BuiltinMethod kAll[] = {
+#define PAVE_METHOD(name, receiver, kind, arg, result, signature) \
+  {#name, TypeKind::receiver, TypeKind::result, ArgRule::arg != ArgRule::None, signature},
+#include "sema/builtins.def"
+  };
+  return kAll;
+}
+
+}  // namespace pave::sema
