@@ -119,10 +119,12 @@ std::vector<AttrInfo> Checker::checkAttrs(const std::vector<ast::Attr>& attrs) {
   return out;
 }
 
-void Checker::checkPrincipal(const DeclEntry& e) {
+void Checker::checkAttributedType(const DeclEntry& e) {
   const ast::Decl& d = ast_.decl(e.id);
-  PrincipalInfo& info = p_.principals[principalOf_.at(e.id.value).value];
-  info.attrs = checkAttrs(ast_.principals[d.index].attrs);
+  bool record = d.kind == ast::DeclKind::Record;
+  AttributedTypeInfo& info = record ? p_.records[recordOf_.at(e.id.value).value]
+                                    : p_.principals[principalOf_.at(e.id.value).value];
+  info.attrs = checkAttrs(record ? ast_.records[d.index].attrs : ast_.principals[d.index].attrs);
 }
 
 void Checker::checkRequestHeader(const DeclEntry& e) {
@@ -262,7 +264,7 @@ void Checker::checkSchema() {
   for (const DeclEntry& e : decls_) {
     const ast::Decl& d = ast_.decl(e.id);
     unit_.file = d.file;
-    if (d.kind == ast::DeclKind::Principal) checkPrincipal(e);
+    if (d.kind == ast::DeclKind::Principal) checkAttributedType(e);
     if (d.kind == ast::DeclKind::Request) checkRequestHeader(e);
   }
   checkContext();
@@ -271,7 +273,7 @@ void Checker::checkSchema() {
   // Reference data (SPEC §2.3): records first, then the tables whose rows they type.
   for (const DeclEntry& e : decls_) {
     unit_.file = ast_.decl(e.id).file;
-    if (ast_.decl(e.id).kind == ast::DeclKind::Record) checkRecord(e);
+    if (ast_.decl(e.id).kind == ast::DeclKind::Record) checkAttributedType(e);
   }
   for (const DeclEntry& e : decls_) {
     unit_.file = ast_.decl(e.id).file;
@@ -279,11 +281,6 @@ void Checker::checkSchema() {
   }
 }
 
-void Checker::checkRecord(const DeclEntry& e) {
-  const ast::Decl& d = ast_.decl(e.id);
-  RecordInfo& info = p_.records[recordOf_.at(e.id.value).value];
-  info.attrs = checkAttrs(ast_.records[d.index].attrs);
-}
 
 void Checker::checkTable(const DeclEntry& e) {
   const ast::Decl& d = ast_.decl(e.id);

@@ -124,11 +124,10 @@ class Checker {
   TypeId resolveSetElem(ast::TypeId ref);
   void checkEnum(const DeclEntry& d);
   std::vector<AttrInfo> checkAttrs(const std::vector<ast::Attr>& attrs);
-  void checkPrincipal(const DeclEntry& d);
+  void checkAttributedType(const DeclEntry& d);  // a principal or record type: its attributes
   void checkRequestHeader(const DeclEntry& d);
   void checkGrants(const DeclEntry& d);
   void checkContext();
-  void checkRecord(const DeclEntry& d);
   void checkTable(const DeclEntry& d);
   CExprId recordField(CExprId object, std::string_view attr, SourceRange nameRange, SourceRange fullRange);
   std::optional<MergeOp> checkMergeOp(const ast::GrantDecl& g, TypeId type);
