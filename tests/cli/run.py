@@ -1,31 +1,21 @@
 #!/usr/bin/env python3
 """Command-line behaviour on bad input and misuse: exit codes and clear messages, never a
 crash or a hang. Usage: run.py --pave build/pave"""
-import argparse
 import os
 import subprocess
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from harness import run_cli_cases  # noqa: E402
+from harness import Scratch, parse_pave_args, run_cli_cases  # noqa: E402
 
 UNGRANTED = 'principal Human { email: String }\nrequest Role { name: String }\n'
 GOOD = 'principal Human { email: String }\nrequest Role { name: String }\nallow a on Role when request.name == "x";\n'
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--pave", required=True)
-    args = ap.parse_args()
-    tmp = tempfile.mkdtemp()
-
-    def write(name, data):
-        path = os.path.join(tmp, name)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(path, "wb") as f:
-            f.write(data if isinstance(data, bytes) else data.encode())
-        return path
+    args = parse_pave_args()
+    scratch = Scratch()
+    tmp, write = scratch.dir, scratch.write
 
     deep = write("deep/p.pave", b"allow r on X when " + b"(" * 5_000_000 + b"x" + b")" * 5_000_000 + b";\n")
     cases = [
