@@ -67,6 +67,10 @@ def main():
           'test viewer_allowed { request Role { name: "viewer" } principal Human { email: "a" }\n'
           '  context { time: 2026-11-27T10:00:00Z } expect allow; }\n')
     write("t3/pave.toml", '[bundle]\nname = "t3"\n')
+    # JUnit output escapes XML's special characters in messages (and quotes in the reasons).
+    write("junit/policy.pave", rules.replace("admin is never self-service", "admin <is> never & self-service") +
+          'test admin_allowed { request Role { name: "admin" } principal Human { email: "a" }\n'
+          '  context { time: 2026-11-27T10:00:00Z } expect allow; }\n')
     write("t3/policies/policy.pave", rules)
     one = write("t3/tests/one_test.pave", 'namespace acme;\ntest viewer { request Role { name: "viewer" }\n'
                 '  principal Human { email: "a" } context { time: 2026-11-27T10:00:00Z } expect allow by named; }\n')
@@ -102,6 +106,9 @@ def main():
         ("test --run", ["test", os.path.join(tmp, "t2"), "--run", "^acme\\.viewer"], 0,
          ["pass acme.viewer_allowed", "1 passed, 0 failed"], {"absent": ["admin_allowed"]}),
         ("test --run, bad expression", ["test", os.path.join(tmp, "t2"), "--run", "(("], 2, "--run"),
+        ("junit output escapes the failure message", ["test", os.path.join(tmp, "junit"), "--format", "junit"], 1,
+         ['<failure message="expected allow, got deny; deny_rules: [&quot;acme.admin&quot;]; '
+          'reasons: [&quot;admin &lt;is&gt; never &amp; self-service&quot;]"/>']),
         ("test expecting an IPv4-compatible address", ["test", os.path.join(tmp, "t4")], 0,
          ["pass acme.compat_address", "1 passed, 0 failed"]),
         ("test one file of a repository", ["test", one], 0, ["pass acme.viewer", "1 passed, 0 failed"],
