@@ -87,10 +87,7 @@ void Checker::checkEnum(const DeclEntry& e) {
   const ast::Decl& d = ast_.decl(e.id);
   const ast::EnumDecl& en = ast_.enums[d.index];
   EnumInfo info;
-  info.name = e.qname;
-  info.doc = d.doc;
-  info.decl = e.id;
-  info.range = d.range;
+  setDeclInfo(info, e);
   for (const ast::EnumMember& m : en.members) {
     std::string name(ast_.str(m.name));
     if (info.member(name)) {
@@ -254,10 +251,7 @@ void Checker::checkSchema() {
     if (d.kind == ast::DeclKind::Request) {
       requestOf_[e.id.value] = RequestId{static_cast<uint32_t>(p_.requests.size())};
       RequestInfo info;
-      info.name = e.qname;
-      info.doc = d.doc;
-      info.decl = e.id;
-      info.range = d.range;
+      setDeclInfo(info, e);
       p_.requests.push_back(std::move(info));
     }
   }
@@ -292,12 +286,9 @@ void Checker::checkTable(const DeclEntry& e) {
         .note("declare the row type with `record R { attr: Type, … }`");
   };
   TableInfo info;
-  info.name = e.qname;
+  setDeclInfo(info, e);
   info.path = td.path;
   info.pathRange = td.pathRange;
-  info.doc = d.doc;
-  info.decl = e.id;
-  info.range = d.range;
   const ast::QualifiedName& qn = ast_.name(tr.name);
   bool ok = false;
   if (qn.numSegments == 1 && ast_.str(ast_.segment(tr.name, 0).name) == "Map" && tr.args.size() == 2 && !tr.optional) {

@@ -172,10 +172,7 @@ void Checker::checkTests() {
     const ast::Decl& d = ast_.decl(e.id);
     if (d.kind != ast::DeclKind::Test) continue;
     TestInfo t;
-    t.name = e.qname;
-    t.doc = d.doc;
-    t.decl = e.id;
-    t.range = d.range;
+    setDeclInfo(t, e);
     if (options_.checksBodiesOf(ast_.files[d.file].file)) {
       UnitGuard unit(*this, UnitScope{UnitScope::Kind::Test, {}, false, {}, {}, "test"}, d.file);
       checkTest(e, t);

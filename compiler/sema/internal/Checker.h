@@ -116,6 +116,16 @@ class Checker {
   std::vector<std::string> visibleNames() const;
   void addRef(SourceRange use, RefKind kind, ast::DeclId decl, uint32_t index, SourceRange target);
   const DeclEntry& entry(ast::DeclId id) const { return *entryOf_.at(id.value); }
+  /// Sets what the info of every declared thing records: its qualified name, doc comment,
+  /// declaration and range.
+  template <typename Info>
+  void setDeclInfo(Info& info, const DeclEntry& e) const {
+    const ast::Decl& d = ast_.decl(e.id);
+    info.name = e.qname;
+    info.doc = d.doc;
+    info.decl = e.id;
+    info.range = d.range;
+  }
   SourceRange segRange(ast::NameId name, uint32_t from, uint32_t to) const;
 
   // ---- schema (Schema.cpp) ----
