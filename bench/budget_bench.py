@@ -60,6 +60,16 @@ def check(pave, repo, timeout):
     return wall, (m.group(0) if m else p.stderr.strip()[-200:]) + f"; codes: {', '.join(codes) or 'none'}"
 
 
+def timed_checks(pave, tmp, name, sizes, make, timeout):
+    """For each size n of the comma-separated `sizes`: a repository made by make(repo, n) in
+    tmp/<name><n>, checked; yields (n, wall seconds or None, info)."""
+    for n in (int(x) for x in sizes.split(",") if x):
+        repo = os.path.join(tmp, f"{name}{n}")
+        make(repo, n)
+        wall, info = check(pave, repo, timeout)
+        yield n, wall, info
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--pave", default=os.path.join(HERE, "..", "build", "pave"))
@@ -70,10 +80,7 @@ def main():
     a = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         base = None
-        for n in (int(x) for x in a.rules.split(",") if x):
-            repo = os.path.join(tmp, f"rules{n}")
-            many_rules(repo, n)
-            wall, info = check(a.pave, repo, a.timeout)
+        for n, wall, info in timed_checks(a.pave, tmp, "rules", a.rules, many_rules, a.timeout):
             if wall is None:
                 print(f"{n:>6} one-rule files: {info}")
                 continue
@@ -82,10 +89,7 @@ def main():
             print(f"{n:>6} one-rule files: {wall:7.2f} s, {wall / base[0]:.1f}x the {base[1]}-file run "
                   f"({n / base[1]:.0f}x the files){goal}\n         {info}")
         limit = a.budget_ms / 1000 + 1
-        for kb in (int(x) for x in a.literals.split(",") if x):
-            repo = os.path.join(tmp, f"lit{kb}")
-            long_literal(repo, kb)
-            wall, info = check(a.pave, repo, a.timeout)
+        for kb, wall, info in timed_checks(a.pave, tmp, "lit", a.literals, long_literal, a.timeout):
             if wall is None:
                 print(f"{kb:>6} KB literal: {info}  (goal <= {limit:.0f} s: NOT met)")
                 continue

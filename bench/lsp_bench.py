@@ -154,6 +154,16 @@ class Recorder:
                 self.log.append((time.perf_counter(), None))
                 self.cv.notify_all()
 
+    def initialize(self, repo):
+        """`initialize` over the folder `repo` (waiting for its answer), then `initialized`."""
+        self.client.send("initialize", {"rootUri": "file://" + repo, "capabilities": {}}, request=True)
+        self.wait(lambda m: m.get("id") == 1)
+        self.client.send("initialized", {})
+
+    def open(self, uri, text):
+        self.client.send("textDocument/didOpen",
+                         {"textDocument": {"uri": uri, "languageId": "pave", "version": 1, "text": text}})
+
     def wait(self, pred, timeout=600, since=0):
         """The first message at index >= since satisfying pred: (index, time, message)."""
         end = time.perf_counter() + timeout
@@ -215,11 +225,9 @@ def editor_bench(pave, repo, edits, tmp, settle, cache):
     text = open(path).read()
     rec = Recorder(pave, env)
     c = rec.client
-    c.send("initialize", {"rootUri": "file://" + repo, "capabilities": {}}, request=True)
-    rec.wait(lambda m: m.get("id") == 1)
-    c.send("initialized", {})
+    rec.initialize(repo)
     opened = time.perf_counter()
-    c.send("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "pave", "version": 1, "text": text}})
+    rec.open(uri, text)
     is_mine = lambda m: m.get("method") == "textDocument/publishDiagnostics" and m["params"]["uri"] == uri
     has_findings = lambda m: is_mine(m) and any(d.get("code") in ANALYZER_CODES for d in m["params"]["diagnostics"])
     _, t, _ = rec.wait(has_findings)
@@ -284,10 +292,8 @@ def editor_bench(pave, repo, edits, tmp, settle, cache):
     env["PAVE_CACHE_DIR"] = os.path.join(tmp, "cold-cache")
     rec = Recorder(pave, env)
     c = rec.client
-    c.send("initialize", {"rootUri": "file://" + repo, "capabilities": {}}, request=True)
-    rec.wait(lambda m: m.get("id") == 1)
-    c.send("initialized", {})
-    c.send("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "pave", "version": 1, "text": text}})
+    rec.initialize(repo)
+    rec.open(uri, text)
     rec.wait(is_mine)
     time.sleep(QUIET_PERIOD + 1.5)  # the analysis is running
     t0 = time.perf_counter()
@@ -322,10 +328,8 @@ def frontend_bench(pave, repo, edits, tmp, settle, cache):
             run_env["PAVE_LSP_FULL_CHECK"] = "1"
         rec = Recorder(pave, run_env)
         c = rec.client
-        c.send("initialize", {"rootUri": "file://" + repo, "capabilities": {}}, request=True)
-        rec.wait(lambda m: m.get("id") == 1)
-        c.send("initialized", {})
-        c.send("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "pave", "version": 1, "text": text}})
+        rec.initialize(repo)
+        rec.open(uri, text)
         is_mine = lambda m: m.get("method") == "textDocument/publishDiagnostics" and m["params"]["uri"] == uri
         rec.wait(lambda m: is_mine(m) and any(d.get("code") in ANALYZER_CODES for d in m["params"]["diagnostics"]))
         rec.settle(settle)

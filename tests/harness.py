@@ -1,7 +1,48 @@
 """What the Python test drivers share: a pass/fail tally that prints `N passed, M failed`
 (the line ctest logs show) and gives the exit code, and the table-driven command-line
-cases of tests/cli (run `pave` with arguments, check the exit code and the output)."""
+cases of tests/cli (run `pave` with arguments, check the exit code and the output), the
+`--pave` argument and a scratch folder."""
+import argparse
+import os
 import subprocess
+import tempfile
+
+
+def parse_pave_args(*extra):
+    """The driver's arguments: `--pave` (the binary under test, required) and `extra`, a list
+    of (flag, add_argument keywords) pairs."""
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--pave", required=True)
+    for flag, kw in extra:
+        ap.add_argument(flag, **kw)
+    return ap.parse_args()
+
+
+class Scratch:
+    """A temporary folder for a driver's files."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp()
+
+    def path(self, name):
+        return os.path.join(self.dir, name)
+
+    def write(self, name, data):
+        """Writes `data` (text or bytes) to `name` in the folder, making its folders; returns its path."""
+        path = self.path(name)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as f:
+            f.write(data if isinstance(data, bytes) else data.encode())
+        return path
+
+
+def finish_failures(failures, checks):
+    """Prints each of `failures` (of `checks` checks) and the `N passed, M failed` line;
+    returns the exit code."""
+    for f in failures:
+        print("FAIL", f)
+    print(f"{checks - len(failures)} passed, {len(failures)} failed")
+    return 1 if failures else 0
 
 
 class Tally:

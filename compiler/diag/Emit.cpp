@@ -1,6 +1,7 @@
 #include "diag/Emit.h"
 
 #include "diag/Group.h"
+#include "support/Escape.h"
 
 #include <fmt/format.h>
 
@@ -81,16 +82,7 @@ std::string locationPrefix(const SourceManager& sources, SourceRange r) {
 
 /// Escapes characters that would break the one-line `fix:` rendering.
 std::string escapeInline(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default: out += c;
-    }
-  }
-  return out;
+  return escapeChars(s, {{'\n', "\\n"}, {'\r', "\\r"}, {'\t', "\\t"}});
 }
 
 /// The source line of the range's start and a caret/tilde underline (clipped to that line).
@@ -324,31 +316,11 @@ void emitSarif(std::ostream& out, const std::vector<Diagnostic>& diags, const So
 // ---- github workflow commands -------------------------------------------------------------
 
 std::string escapeGithubData(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '%': out += "%25"; break;
-      case '\r': out += "%0D"; break;
-      case '\n': out += "%0A"; break;
-      default: out += c;
-    }
-  }
-  return out;
+  return escapeChars(s, {{'%', "%25"}, {'\r', "%0D"}, {'\n', "%0A"}});
 }
 
 std::string escapeGithubProperty(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '%': out += "%25"; break;
-      case '\r': out += "%0D"; break;
-      case '\n': out += "%0A"; break;
-      case ':': out += "%3A"; break;
-      case ',': out += "%2C"; break;
-      default: out += c;
-    }
-  }
-  return out;
+  return escapeChars(s, {{'%', "%25"}, {'\r', "%0D"}, {'\n', "%0A"}, {':', "%3A"}, {',', "%2C"}});
 }
 
 std::string_view githubCommand(Severity s) {

@@ -11,6 +11,7 @@
 #include "driver/Commands.h"
 #include "sema/InputJson.h"
 #include "sema/Program.h"
+#include "support/Escape.h"
 
 namespace pave::driver {
 namespace {
@@ -138,17 +139,7 @@ bool within(const fs::path& file, const std::vector<fs::path>& paths) {
 }
 
 std::string xmlEscape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-  return out;
+  return escapeChars(s, {{'&', "&amp;"}, {'<', "&lt;"}, {'>', "&gt;"}, {'"', "&quot;"}});
 }
 
 void printResults(const TestArgs& args, const std::vector<TestResult>& results, const std::vector<std::string>& uncovered) {

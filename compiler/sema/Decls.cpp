@@ -121,10 +121,7 @@ void Checker::checkDefDecl(ast::DeclId id) {
   defState_[id.value] = CheckState::InProgress;
   declStack_.push_back(id);
   DefInfo info;
-  info.name = e.qname;
-  info.doc = d.doc;
-  info.decl = id;
-  info.range = d.range;
+  setDeclInfo(info, e);
   bool ok = true;
   {
     UnitGuard unit(*this, UnitScope{UnitScope::Kind::Def, {}, false, {}, {}, "def"}, d.file);

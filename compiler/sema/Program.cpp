@@ -1,4 +1,5 @@
 #include "sema/Program.h"
+#include "support/Escape.h"
 
 #include <algorithm>
 
@@ -277,18 +278,7 @@ std::string CheckedProgram::typeName(TypeId id) const {
 
 namespace {
 std::string quote(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
-      default: out += c;
-    }
-  }
-  return out + "\"";
+  return "\"" + escapeChars(s, {{'"', "\\\""}, {'\\', "\\\\"}, {'\n', "\\n"}, {'\t', "\\t"}, {'\r', "\\r"}}) + "\"";
 }
 }  // namespace
 

@@ -207,11 +207,8 @@ void Checker::checkRules() {
     const ast::RuleDecl& rule = ast_.rules[d.index];
     ruleOf_[e.id.value] = RuleId{static_cast<uint32_t>(p_.rules.size())};
     RuleInfo r;
-    r.name = e.qname;
+    setDeclInfo(r, e);
     r.effect = rule.effect;
-    r.doc = d.doc;
-    r.decl = e.id;
-    r.range = d.range;
     r.file = ast_.files[d.file].file;
     for (const ast::Clause& c : rule.clauses)
       if (c.kind == ast::ClauseKind::Because) r.because = c.text;

@@ -87,10 +87,7 @@ void Checker::checkEnum(const DeclEntry& e) {
   const ast::Decl& d = ast_.decl(e.id);
   const ast::EnumDecl& en = ast_.enums[d.index];
   EnumInfo info;
-  info.name = e.qname;
-  info.doc = d.doc;
-  info.decl = e.id;
-  info.range = d.range;
+  setDeclInfo(info, e);
   for (const ast::EnumMember& m : en.members) {
     std::string name(ast_.str(m.name));
     if (info.member(name)) {
@@ -119,10 +116,12 @@ std::vector<AttrInfo> Checker::checkAttrs(const std::vector<ast::Attr>& attrs) {
   return out;
 }
 
-void Checker::checkPrincipal(const DeclEntry& e) {
+void Checker::checkAttributedType(const DeclEntry& e) {
   const ast::Decl& d = ast_.decl(e.id);
-  PrincipalInfo& info = p_.principals[principalOf_.at(e.id.value).value];
-  info.attrs = checkAttrs(ast_.principals[d.index].attrs);
+  bool record = d.kind == ast::DeclKind::Record;
+  AttributedTypeInfo& info = record ? p_.records[recordOf_.at(e.id.value).value]
+                                    : p_.principals[principalOf_.at(e.id.value).value];
+  info.attrs = checkAttrs(record ? ast_.records[d.index].attrs : ast_.principals[d.index].attrs);
 }
 
 void Checker::checkRequestHeader(const DeclEntry& e) {
@@ -252,17 +251,14 @@ void Checker::checkSchema() {
     if (d.kind == ast::DeclKind::Request) {
       requestOf_[e.id.value] = RequestId{static_cast<uint32_t>(p_.requests.size())};
       RequestInfo info;
-      info.name = e.qname;
-      info.doc = d.doc;
-      info.decl = e.id;
-      info.range = d.range;
+      setDeclInfo(info, e);
       p_.requests.push_back(std::move(info));
     }
   }
   for (const DeclEntry& e : decls_) {
     const ast::Decl& d = ast_.decl(e.id);
     unit_.file = d.file;
-    if (d.kind == ast::DeclKind::Principal) checkPrincipal(e);
+    if (d.kind == ast::DeclKind::Principal) checkAttributedType(e);
     if (d.kind == ast::DeclKind::Request) checkRequestHeader(e);
   }
   checkContext();
@@ -271,7 +267,7 @@ void Checker::checkSchema() {
   // Reference data (SPEC §2.3): records first, then the tables whose rows they type.
   for (const DeclEntry& e : decls_) {
     unit_.file = ast_.decl(e.id).file;
-    if (ast_.decl(e.id).kind == ast::DeclKind::Record) checkRecord(e);
+    if (ast_.decl(e.id).kind == ast::DeclKind::Record) checkAttributedType(e);
   }
   for (const DeclEntry& e : decls_) {
     unit_.file = ast_.decl(e.id).file;
@@ -279,11 +275,6 @@ void Checker::checkSchema() {
   }
 }
 
-void Checker::checkRecord(const DeclEntry& e) {
-  const ast::Decl& d = ast_.decl(e.id);
-  RecordInfo& info = p_.records[recordOf_.at(e.id.value).value];
-  info.attrs = checkAttrs(ast_.records[d.index].attrs);
-}
 
 void Checker::checkTable(const DeclEntry& e) {
   const ast::Decl& d = ast_.decl(e.id);
@@ -295,12 +286,9 @@ void Checker::checkTable(const DeclEntry& e) {
         .note("declare the row type with `record R { attr: Type, … }`");
   };
   TableInfo info;
-  info.name = e.qname;
+  setDeclInfo(info, e);
   info.path = td.path;
   info.pathRange = td.pathRange;
-  info.doc = d.doc;
-  info.decl = e.id;
-  info.range = d.range;
   const ast::QualifiedName& qn = ast_.name(tr.name);
   bool ok = false;
   if (qn.numSegments == 1 && ast_.str(ast_.segment(tr.name, 0).name) == "Map" && tr.args.size() == 2 && !tr.optional) {

@@ -139,30 +139,27 @@ void Checker::checkTest(const DeclEntry& d, TestInfo& t) {
   // A test of an invalid input says so (`expect error "…"`); every other input must be complete.
   bool incompleteAllowed = std::any_of(test.expects.begin(), test.expects.end(),
                                        [](const ast::Expect& e) { return e.kind == ast::ExpectKind::Error; });
-  if (test.request.present) {
+  // `request` and `principal`: the named type (its id set in `id`), the fields checked against
+  // its attributes.
+  auto checkTypedInput = [&](const ast::TestInput& in, ast::DeclKind kind, std::string_view what, auto& id,
+                             const auto& idOf, const auto& infos) {
     const std::vector<AttrInfo>* attrs = nullptr;
     std::string owner;
-    if (auto decl = resolveDeclName(test.request.type, {ast::DeclKind::Request}, "request type")) {
-      t.request = requestOf_.at(decl->value);
-      attrs = &p_.requests[t.request.value].attrs;
-      owner = "request type " + bt(p_.requests[t.request.value].name);
+    if (auto decl = resolveDeclName(in.type, {kind}, what)) {
+      id = idOf.at(decl->value);
+      attrs = &infos[id.value].attrs;
+      owner = std::string(what) + " " + bt(infos[id.value].name);
     }
-    t.requestFields = checkTestFields(test.request, attrs, owner);
-    if (attrs && !incompleteAllowed)
-      requireTestFields(*attrs, t.requestFields, test.request, ast_.name(test.request.type).range, owner);
-  }
-  if (test.principal.present) {
-    const std::vector<AttrInfo>* attrs = nullptr;
-    std::string owner;
-    if (auto decl = resolveDeclName(test.principal.type, {ast::DeclKind::Principal}, "principal type")) {
-      t.principal = principalOf_.at(decl->value);
-      attrs = &p_.principals[t.principal.value].attrs;
-      owner = "principal type " + bt(p_.principals[t.principal.value].name);
-    }
-    t.principalFields = checkTestFields(test.principal, attrs, owner);
-    if (attrs && !incompleteAllowed)
-      requireTestFields(*attrs, t.principalFields, test.principal, ast_.name(test.principal.type).range, owner);
-  }
+    std::vector<TestFieldValue> fields = checkTestFields(in, attrs, owner);
+    if (attrs && !incompleteAllowed) requireTestFields(*attrs, fields, in, ast_.name(in.type).range, owner);
+    return fields;
+  };
+  if (test.request.present)
+    t.requestFields =
+        checkTypedInput(test.request, ast::DeclKind::Request, "request type", t.request, requestOf_, p_.requests);
+  if (test.principal.present)
+    t.principalFields = checkTypedInput(test.principal, ast::DeclKind::Principal, "principal type", t.principal,
+                                        principalOf_, p_.principals);
   if (test.context.present) t.contextFields = checkTestFields(test.context, &p_.context.attrs, "`context`");
   if (!incompleteAllowed)
     requireTestFields(p_.context.attrs, t.contextFields, test.context,
@@ -175,10 +172,7 @@ void Checker::checkTests() {
     const ast::Decl& d = ast_.decl(e.id);
     if (d.kind != ast::DeclKind::Test) continue;
     TestInfo t;
-    t.name = e.qname;
-    t.doc = d.doc;
-    t.decl = e.id;
-    t.range = d.range;
+    setDeclInfo(t, e);
     if (options_.checksBodiesOf(ast_.files[d.file].file)) {
       UnitGuard unit(*this, UnitScope{UnitScope::Kind::Test, {}, false, {}, {}, "test"}, d.file);
       checkTest(e, t);

@@ -3,32 +3,21 @@
 "no key" (an empty or invalid key file fails; `verify` says "signature verified" only after
 a real check), and key rotation (`--public-key` repeated, several keys in one PEM file).
 Usage: keys.py --pave build/pave"""
-import argparse
 import os
 import subprocess
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from harness import run_cli_cases  # noqa: E402
+from harness import Scratch, parse_pave_args, run_cli_cases  # noqa: E402
 
 POLICY = 'principal Human { email: String }\nrequest Role { name: String }\nallow a on Role when request.name == "x";\n'
 INPUT = '{"type":"Role","principal":{"type":"Human","email":"a@b"},"request":{"name":"x"},"context":{"time":"2026-01-01T00:00:00Z"}}'
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--pave", required=True)
-    args = ap.parse_args()
-    tmp = tempfile.mkdtemp()
-
-    def path(name):
-        return os.path.join(tmp, name)
-
-    def write(name, data):
-        with open(path(name), "w") as f:
-            f.write(data)
-        return path(name)
+    args = parse_pave_args()
+    scratch = Scratch()
+    path, write = scratch.path, scratch.write
 
     def run(argv, **kw):
         return subprocess.run(argv, capture_output=True, timeout=60, **kw)

@@ -5,21 +5,20 @@ working directories, or from a copy somewhere else gives the same bytes; changin
 source's text or name changes the sources digest.
 
 Usage: reproducible.py --pave build/pave --repo examples"""
-import argparse
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from harness import finish_failures, parse_pave_args  # noqa: E402
+
 NOW = "2026-11-27T00:00:00Z"
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--pave", required=True)
-    ap.add_argument("--repo", required=True, help="a policy repository to build")
-    args = ap.parse_args()
+    args = parse_pave_args(("--repo", {"required": True, "help": "a policy repository to build"}))
     pave = os.path.abspath(args.pave)
     tmp = tempfile.mkdtemp()
     failures = []
@@ -76,10 +75,7 @@ def main():
                         f"{digests}")
 
     shutil.rmtree(tmp)
-    for f in failures:
-        print("FAIL", f)
-    print(f"{len(variants) + 1} checks, {len(failures)} failed")
-    return 1 if failures else 0
+    return finish_failures(failures, len(variants) + 1)
 
 
 if __name__ == "__main__":

@@ -1,31 +1,21 @@
 #!/usr/bin/env python3
 """Command-line behaviour on bad input and misuse: exit codes and clear messages, never a
 crash or a hang. Usage: run.py --pave build/pave"""
-import argparse
 import os
 import subprocess
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from harness import run_cli_cases  # noqa: E402
+from harness import Scratch, parse_pave_args, run_cli_cases  # noqa: E402
 
 UNGRANTED = 'principal Human { email: String }\nrequest Role { name: String }\n'
 GOOD = 'principal Human { email: String }\nrequest Role { name: String }\nallow a on Role when request.name == "x";\n'
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--pave", required=True)
-    args = ap.parse_args()
-    tmp = tempfile.mkdtemp()
-
-    def write(name, data):
-        path = os.path.join(tmp, name)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(path, "wb") as f:
-            f.write(data if isinstance(data, bytes) else data.encode())
-        return path
+    args = parse_pave_args()
+    scratch = Scratch()
+    tmp, write = scratch.dir, scratch.write
 
     deep = write("deep/p.pave", b"allow r on X when " + b"(" * 5_000_000 + b"x" + b")" * 5_000_000 + b";\n")
     cases = [
@@ -77,6 +67,10 @@ def main():
           'test viewer_allowed { request Role { name: "viewer" } principal Human { email: "a" }\n'
           '  context { time: 2026-11-27T10:00:00Z } expect allow; }\n')
     write("t3/pave.toml", '[bundle]\nname = "t3"\n')
+    # JUnit output escapes XML's special characters in messages (and quotes in the reasons).
+    write("junit/policy.pave", rules.replace("admin is never self-service", "admin <is> never & self-service") +
+          'test admin_allowed { request Role { name: "admin" } principal Human { email: "a" }\n'
+          '  context { time: 2026-11-27T10:00:00Z } expect allow; }\n')
     write("t3/policies/policy.pave", rules)
     one = write("t3/tests/one_test.pave", 'namespace acme;\ntest viewer { request Role { name: "viewer" }\n'
                 '  principal Human { email: "a" } context { time: 2026-11-27T10:00:00Z } expect allow by named; }\n')
@@ -112,6 +106,9 @@ def main():
         ("test --run", ["test", os.path.join(tmp, "t2"), "--run", "^acme\\.viewer"], 0,
          ["pass acme.viewer_allowed", "1 passed, 0 failed"], {"absent": ["admin_allowed"]}),
         ("test --run, bad expression", ["test", os.path.join(tmp, "t2"), "--run", "(("], 2, "--run"),
+        ("junit output escapes the failure message", ["test", os.path.join(tmp, "junit"), "--format", "junit"], 1,
+         ['<failure message="expected allow, got deny; deny_rules: [&quot;acme.admin&quot;]; '
+          'reasons: [&quot;admin &lt;is&gt; never &amp; self-service&quot;]"/>']),
         ("test expecting an IPv4-compatible address", ["test", os.path.join(tmp, "t4")], 0,
          ["pass acme.compat_address", "1 passed, 0 failed"]),
         ("test one file of a repository", ["test", one], 0, ["pass acme.viewer", "1 passed, 0 failed"],

@@ -4,12 +4,14 @@ attributes decided by the VM; data files that do not fit their record rejected w
 `invalid-data` naming file, line and JSON path; the bundle's data digest in metadata and
 in every decision; deterministic bundles whatever the row order of the data file.
 Usage: tables.py --pave build/pave"""
-import argparse
 import json
 import os
 import subprocess
 import sys
 import tempfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from harness import finish_failures, parse_pave_args  # noqa: E402
 
 POLICY = '''namespace acme;
 
@@ -75,9 +77,7 @@ def run(pave, *args, stdin=None):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--pave", required=True)
-    pave = os.path.abspath(ap.parse_args().pave)
+    pave = os.path.abspath(parse_pave_args().pave)
     failures = []
     checks = 0
 
@@ -218,10 +218,7 @@ def main():
               diags[0]["file"].endswith("policy.pave") and diags[0]["line"] == 10 and "no such data file" in diags[0]["message"],
               f"missing data file: {diags}")
 
-    for f in failures:
-        print("FAIL", f)
-    print(f"{checks - len(failures)} passed, {len(failures)} failed")
-    return 1 if failures else 0
+    return finish_failures(failures, checks)
 
 
 if __name__ == "__main__":

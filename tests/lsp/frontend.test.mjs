@@ -5,12 +5,12 @@
 // on it. Environment: PAVE (the binary), REPO (the repository root).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import * as rpc from 'vscode-languageserver-protocol/node.js';
+import { initialize, spawnServer } from './client.mjs';
 
 const pave = process.env.PAVE;
 const repo = process.env.REPO;
@@ -23,25 +23,14 @@ let tmp, workspace;
 const servers = [];
 
 function startServer(root, env) {
-  const proc = spawn(pave, ['lsp'], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-    env: { ...process.env, PAVE_CACHE_DIR: path.join(tmp, 'cache'), ...env },
-  });
-  const conn = rpc.createProtocolConnection(new rpc.StreamMessageReader(proc.stdout), new rpc.StreamMessageWriter(proc.stdin));
+  const { proc, conn } = spawnServer(pave, { PAVE_CACHE_DIR: path.join(tmp, 'cache'), ...env });
   const s = { proc, conn, published: new Map(), builds: [] };
   servers.push(proc);
   conn.onNotification('textDocument/publishDiagnostics', (p) => s.published.set(p.uri, p.diagnostics));
   conn.onNotification('pave/build', (p) => s.builds.push(p));
   conn.onNotification('pave/analysis', () => {});
   conn.listen();
-  s.init = async () => {
-    await conn.sendRequest('initialize', {
-      processId: process.pid, rootUri: pathToFileURL(root).href,
-      workspaceFolders: [{ uri: pathToFileURL(root).href, name: 'gen' }],
-      capabilities: {}, initializationOptions: { analysisEvents: true },
-    });
-    conn.sendNotification('initialized', {});
-  };
+  s.init = () => initialize(conn, root, 'gen', { analysisEvents: true });
   s.open = (file) => s.conn.sendNotification('textDocument/didOpen', {
     textDocument: { uri: pathToFileURL(file).href, languageId: 'pave', version: 1, text: fs.readFileSync(file, 'utf8') },
   });

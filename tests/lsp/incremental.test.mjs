@@ -4,12 +4,12 @@
 // does not wait for a running analysis. Environment: PAVE (the binary), REPO (the repository root).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import * as rpc from 'vscode-languageserver-protocol/node.js';
+import { initialize, spawnServer } from './client.mjs';
 
 const pave = process.env.PAVE;
 const repo = process.env.REPO;
@@ -24,8 +24,7 @@ function generate(dir, rules, files) {
 
 /// A server over `root` with its own (cold) analysis cache; records every message.
 function startServer(root, cache) {
-  const proc = spawn(pave, ['lsp'], { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, PAVE_CACHE_DIR: cache } });
-  const conn = rpc.createProtocolConnection(new rpc.StreamMessageReader(proc.stdout), new rpc.StreamMessageWriter(proc.stdin));
+  const { proc, conn } = spawnServer(pave, { PAVE_CACHE_DIR: cache });
   const s = { proc, conn, log: [], waiters: [] };
   servers.push(proc);
   const record = (method) => (params) => {
@@ -45,14 +44,7 @@ function startServer(root, cache) {
       s.waiters.push({ pred, resolve: (m) => { clearTimeout(timer); resolve(m); } });
     });
   };
-  s.init = async () => {
-    await conn.sendRequest('initialize', {
-      processId: process.pid, rootUri: pathToFileURL(root).href,
-      workspaceFolders: [{ uri: pathToFileURL(root).href, name: 'gen' }],
-      capabilities: {}, initializationOptions: { analysisEvents: true },
-    });
-    conn.sendNotification('initialized', {});
-  };
+  s.init = () => initialize(conn, root, 'gen', { analysisEvents: true });
   return s;
 }
 

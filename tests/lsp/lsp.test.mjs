@@ -3,30 +3,15 @@
 // binary), REPO (the repository root; examples/ is the workspace).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import * as rpc from 'vscode-languageserver-protocol/node.js';
+import { positionOf, startWorkspace } from './client.mjs';
 
 const pave = process.env.PAVE;
 const repo = process.env.REPO;
-let server, conn, workspace;
-const published = new Map();  // uri → latest diagnostics
-const waiters = [];
-
-function uriOf(file) { return pathToFileURL(path.join(workspace, file)).href; }
-
-/// Resolves with the next diagnostics for `uri` that satisfy `pred`.
-function diagnosticsFor(uri, pred = () => true, timeoutMs = 20000) {
-  const current = published.get(uri);
-  if (current && pred(current)) return Promise.resolve(current);
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no matching diagnostics for ${uri}`)), timeoutMs);
-    waiters.push({ uri, pred, resolve: (d) => { clearTimeout(timer); resolve(d); } });
-  });
-}
+let lsp, conn, workspace;
+const uriOf = (file) => lsp.uriOf(file);
+const diagnosticsFor = (uri, pred, timeoutMs) => lsp.diagnosticsFor(uri, pred, timeoutMs);
 
 function open(file) {
   const text = fs.readFileSync(path.join(workspace, file), 'utf8');
@@ -36,43 +21,14 @@ function open(file) {
   return text;
 }
 
-function positionOf(text, needle, offsetInNeedle = 0) {
-  const at = text.indexOf(needle);
-  assert.ok(at >= 0, `${needle} not found`);
-  const before = text.slice(0, at + offsetInNeedle).split('\n');
-  return { line: before.length - 1, character: before[before.length - 1].length };
-}
-
 before(async () => {
-  workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'pave-lsp-'));
-  fs.cpSync(path.join(repo, 'examples'), workspace, { recursive: true });
-  server = spawn(pave, ['lsp'], { stdio: ['pipe', 'pipe', 'inherit'] });
-  conn = rpc.createProtocolConnection(new rpc.StreamMessageReader(server.stdout), new rpc.StreamMessageWriter(server.stdin));
-  conn.onNotification('textDocument/publishDiagnostics', (p) => {
-    published.set(p.uri, p.diagnostics);
-    for (let i = waiters.length - 1; i >= 0; i--) {
-      if (waiters[i].uri === p.uri && waiters[i].pred(p.diagnostics)) waiters.splice(i, 1)[0].resolve(p.diagnostics);
-    }
-  });
-  conn.listen();
-  const init = await conn.sendRequest('initialize', {
-    processId: process.pid,
-    rootUri: pathToFileURL(workspace).href,
-    workspaceFolders: [{ uri: pathToFileURL(workspace).href, name: 'examples' }],
-    capabilities: {},
-  });
-  assert.equal(init.capabilities.textDocumentSync.change, 2);
-  assert.ok(init.capabilities.hoverProvider && init.capabilities.definitionProvider);
-  conn.sendNotification('initialized', {});
+  lsp = await startWorkspace({ pave, source: path.join(repo, 'examples'), name: 'examples' });
+  ({ conn, workspace } = lsp);
+  assert.equal(lsp.init.capabilities.textDocumentSync.change, 2);
+  assert.ok(lsp.init.capabilities.hoverProvider && lsp.init.capabilities.definitionProvider);
 });
 
-after(async () => {
-  await conn.sendRequest('shutdown');
-  const exited = new Promise((resolve) => server.on('exit', resolve));
-  conn.sendNotification('exit');
-  assert.equal(await exited, 0);
-  fs.rmSync(workspace, { recursive: true, force: true });
-});
+after(() => lsp.stop());
 
 test('a clean workspace publishes no errors', async () => {
   open('policies/cloud.pave');

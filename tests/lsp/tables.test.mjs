@@ -3,37 +3,16 @@
 // repository root; tests/lsp/tables is the workspace).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import * as rpc from 'vscode-languageserver-protocol/node.js';
+import { positionOf, startWorkspace } from './client.mjs';
 
 const pave = process.env.PAVE;
 const repo = process.env.REPO;
-let server, conn, workspace;
-const published = new Map();  // uri → latest diagnostics
-const waiters = [];
+let lsp, conn, workspace;
 let version = 1;
-
-function uriOf(file) { return pathToFileURL(path.join(workspace, file)).href; }
-
-function diagnosticsFor(uri, pred = () => true, timeoutMs = 20000) {
-  const current = published.get(uri);
-  if (current && pred(current)) return Promise.resolve(current);
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no matching diagnostics for ${uri}`)), timeoutMs);
-    waiters.push({ uri, pred, resolve: (d) => { clearTimeout(timer); resolve(d); } });
-  });
-}
-
-function positionOf(text, needle, offsetInNeedle = 0) {
-  const at = text.indexOf(needle);
-  assert.ok(at >= 0, `${needle} not found`);
-  const before = text.slice(0, at + offsetInNeedle).split('\n');
-  return { line: before.length - 1, character: before[before.length - 1].length };
-}
+const uriOf = (file) => lsp.uriOf(file);
+const diagnosticsFor = (uri, pred, timeoutMs) => lsp.diagnosticsFor(uri, pred, timeoutMs);
 
 const policy = 'policy.pave';
 let original;
@@ -56,24 +35,8 @@ async function completionAt(text, needle) {
 }
 
 before(async () => {
-  workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'pave-lsp-tables-'));
-  fs.cpSync(path.join(repo, 'tests/lsp/tables'), workspace, { recursive: true });
-  server = spawn(pave, ['lsp'], { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, PAVE_NO_CACHE: '1' } });
-  conn = rpc.createProtocolConnection(new rpc.StreamMessageReader(server.stdout), new rpc.StreamMessageWriter(server.stdin));
-  conn.onNotification('textDocument/publishDiagnostics', (p) => {
-    published.set(p.uri, p.diagnostics);
-    for (let i = waiters.length - 1; i >= 0; i--) {
-      if (waiters[i].uri === p.uri && waiters[i].pred(p.diagnostics)) waiters.splice(i, 1)[0].resolve(p.diagnostics);
-    }
-  });
-  conn.listen();
-  await conn.sendRequest('initialize', {
-    processId: process.pid,
-    rootUri: pathToFileURL(workspace).href,
-    workspaceFolders: [{ uri: pathToFileURL(workspace).href, name: 'tables' }],
-    capabilities: {},
-  });
-  conn.sendNotification('initialized', {});
+  lsp = await startWorkspace({ pave, source: path.join(repo, 'tests/lsp/tables'), name: 'tables', env: { PAVE_NO_CACHE: '1' } });
+  ({ conn, workspace } = lsp);
   original = fs.readFileSync(path.join(workspace, policy), 'utf8');
   conn.sendNotification('textDocument/didOpen', {
     textDocument: { uri: uriOf(policy), languageId: 'pave', version, text: original },
@@ -82,13 +45,7 @@ before(async () => {
   assert.deepEqual(diags.filter((d) => d.severity === 1), []);
 });
 
-after(async () => {
-  await conn.sendRequest('shutdown');
-  const exited = new Promise((resolve) => server.on('exit', resolve));
-  conn.sendNotification('exit');
-  assert.equal(await exited, 0);
-  fs.rmSync(workspace, { recursive: true, force: true });
-});
+after(() => lsp.stop());
 
 test('hover on a table shows its signature, doc comment and row count', async () => {
   const hover = await request('textDocument/hover', original, 'in accounts', 'in '.length + 2);
@@ -199,7 +156,7 @@ test('a data file is read again only when its time or size changes', async () =>
   const good = fs.readFileSync(file, 'utf8');
   const dataUri = uriOf('data/accounts.json');
   const rows = async () => (await request('textDocument/hover', original, 'in accounts', 'in '.length + 2)).contents.value;
-  const invalid = () => (published.get(dataUri) ?? []).filter((x) => x.code === 'invalid-data');
+  const invalid = () => (lsp.published.get(dataUri) ?? []).filter((x) => x.code === 'invalid-data');
   const T = 1700000000;
   fs.utimesSync(file, T, T);
   edit(original + '\n');

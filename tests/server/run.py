@@ -376,12 +376,18 @@ class Tests:
         self.check(f"{url_mode}: the reasons are logged",
                    "digest mismatch" in err and "not signed" in err and "verification failed" in err, err[-1500:])
 
+    def bad_bundle_set(self, prefix):
+        """A trusted public key, a bundle signed with its key, one signed with another key and an
+        unsigned one (files named with `prefix`): (pub, good, wrong, unsigned)."""
+        key, pub = self.keypair(prefix + "good")
+        other, _ = self.keypair(prefix + "other")
+        good = self.bundle(prefix + "good", POLICY_A, key)
+        wrong = self.bundle(prefix + "wrong", POLICY_A, other)
+        unsigned = self.bundle(prefix + "unsigned", POLICY_A)
+        return pub, good, wrong, unsigned
+
     def test_bad_bundles_file_source(self):
-        key, pub = self.keypair("good")
-        other, _ = self.keypair("other")
-        good = self.bundle("good", POLICY_A, key)
-        wrong = self.bundle("wrong", POLICY_A, other)
-        unsigned = self.bundle("unsigned", POLICY_A)
+        pub, good, wrong, unsigned = self.bad_bundle_set("")
         target = self.path("served.pvb")
         shutil.copy(good, target)
         s = self.serve(["--bundle", target, "--public-key", pub])
@@ -389,11 +395,7 @@ class Tests:
         s.stop()
 
     def test_bad_bundles_url_source(self):
-        key, pub = self.keypair("urlgood")
-        other, _ = self.keypair("urlother")
-        good = self.bundle("urlgood", POLICY_A, key)
-        wrong = self.bundle("urlwrong", POLICY_A, other)
-        unsigned = self.bundle("urlunsigned", POLICY_A)
+        pub, good, wrong, unsigned = self.bad_bundle_set("url")
         root = self.path("www")
         os.makedirs(root)
         target = os.path.join(root, "b.pvb")

@@ -116,6 +116,16 @@ class Checker {
   std::vector<std::string> visibleNames() const;
   void addRef(SourceRange use, RefKind kind, ast::DeclId decl, uint32_t index, SourceRange target);
   const DeclEntry& entry(ast::DeclId id) const { return *entryOf_.at(id.value); }
+  /// Sets what the info of every declared thing records: its qualified name, doc comment,
+  /// declaration and range.
+  template <typename Info>
+  void setDeclInfo(Info& info, const DeclEntry& e) const {
+    const ast::Decl& d = ast_.decl(e.id);
+    info.name = e.qname;
+    info.doc = d.doc;
+    info.decl = e.id;
+    info.range = d.range;
+  }
   SourceRange segRange(ast::NameId name, uint32_t from, uint32_t to) const;
 
   // ---- schema (Schema.cpp) ----
@@ -124,11 +134,10 @@ class Checker {
   TypeId resolveSetElem(ast::TypeId ref);
   void checkEnum(const DeclEntry& d);
   std::vector<AttrInfo> checkAttrs(const std::vector<ast::Attr>& attrs);
-  void checkPrincipal(const DeclEntry& d);
+  void checkAttributedType(const DeclEntry& d);  // a principal or record type: its attributes
   void checkRequestHeader(const DeclEntry& d);
   void checkGrants(const DeclEntry& d);
   void checkContext();
-  void checkRecord(const DeclEntry& d);
   void checkTable(const DeclEntry& d);
   CExprId recordField(CExprId object, std::string_view attr, SourceRange nameRange, SourceRange fullRange);
   std::optional<MergeOp> checkMergeOp(const ast::GrantDecl& g, TypeId type);

@@ -31,6 +31,12 @@ struct Analyzed {
       if (d.code() == code) out.push_back(&d);
     return out;
   }
+  /// The rules of the findings with this code, in the order reported.
+  std::vector<std::string> rulesWith(std::string_view code) const {
+    std::vector<std::string> out;
+    for (const Diagnostic* d : with(code)) out.push_back(d->rule);
+    return out;
+  }
 };
 
 std::unique_ptr<Analyzed> analyzeBody(std::string_view body, const std::string& cacheDirectory = {},
@@ -76,9 +82,7 @@ TEST(Analyzer, DeadRuleAndItsNearMiss) {
 allow dead on CloudRole when request.duration < 1h and request.duration > 2h;
 allow point on CloudRole when request.duration >= 1h and request.duration <= 1h;
 )");
-  auto dead = a->with("dead-rule");
-  ASSERT_EQ(dead.size(), 1u);
-  EXPECT_EQ(dead[0]->rule, "acme.dead");
+  EXPECT_EQ(a->rulesWith("dead-rule"), (std::vector<std::string>{"acme.dead"}));
 }
 
 TEST(Analyzer, OverflowMakesDeniesMatchButNotAllows) {
@@ -88,9 +92,7 @@ allow grow on Quota when request.n > 0 and request.n + 1 < 0;
 deny fail_closed on Quota when request.n > 0 and request.n + 1 < 0;
 allow ok on Quota when request.n == 1;
 )");
-  auto dead = a->with("dead-rule");
-  ASSERT_EQ(dead.size(), 1u);
-  EXPECT_EQ(dead[0]->rule, "acme.grow");
+  EXPECT_EQ(a->rulesWith("dead-rule"), (std::vector<std::string>{"acme.grow"}));
 }
 
 TEST(Analyzer, ConflictWitnessIsDenied) {
@@ -196,10 +198,7 @@ allow quantified on CloudRole when principal is Human and "b" in principal.group
 allow net on CloudRole when has(context.source_ip) and context.source_ip in cidr("10.0.0.0/8")
   and not (context.source_ip in cidr("10.0.0.0/9"));
 )");
-  auto dead = a->with("dead-rule");
-  ASSERT_EQ(dead.size(), 2u);
-  EXPECT_EQ(dead[0]->rule, "acme.glob");
-  EXPECT_EQ(dead[1]->rule, "acme.quantified");
+  EXPECT_EQ(a->rulesWith("dead-rule"), (std::vector<std::string>{"acme.glob", "acme.quantified"}));
 }
 
 // An IPv4-mapped IPv6 address is the IPv4 address it maps (SPEC §2.1), in literals and in
@@ -214,9 +213,7 @@ allow only_mapped on CloudRole when has(context.source_ip) and context.source_ip
   and not (context.source_ip in cidr("::fffe:0:0/96"));
 allow v4 on CloudRole when has(context.source_ip) and context.source_ip in cidr("::ffff:0:0/96");
 )");
-  auto dead = a->with("dead-rule");
-  std::vector<std::string> names;
-  for (const auto* d : dead) names.push_back(d->rule);
+  std::vector<std::string> names = a->rulesWith("dead-rule");
   std::sort(names.begin(), names.end());
   EXPECT_EQ(names, (std::vector<std::string>{"acme.addr", "acme.lit", "acme.only_mapped"}));
 }
@@ -249,8 +246,7 @@ TEST(Analyzer, LongLiteralIsInconclusiveWithinBudget) {
   for (size_t i = 0; i < literal.size(); ++i) literal[i] = char('a' + i % 26);
   AnalysisStats stats;
   auto a = analyzeBody("allow long on CloudRole when request.account == \"" + literal + "\";\n", {}, &stats);
-  std::vector<std::string> about;
-  for (const Diagnostic* d : a->with("analysis-inconclusive")) about.push_back(d->rule);
+  std::vector<std::string> about = a->rulesWith("analysis-inconclusive");
   EXPECT_NE(std::find(about.begin(), about.end(), "acme.long"), about.end());
   EXPECT_GE(stats.oversized, 1u);
   EXPECT_GE(stats.timeouts, stats.oversized);
@@ -264,8 +260,7 @@ TEST(Analyzer, ShortLiteralsAreStillDecided) {
                        "allow two on CloudRole when request.account == \"" + literal +
                        "\" and request.account.startsWith(\"y\");\n");
   EXPECT_TRUE(a->with("analysis-inconclusive").empty());
-  ASSERT_EQ(a->with("dead-rule").size(), 1u);
-  EXPECT_EQ(a->with("dead-rule")[0]->rule, "acme.two");
+  EXPECT_EQ(a->rulesWith("dead-rule"), (std::vector<std::string>{"acme.two"}));
 }
 
 // Rules on distinct constants of one attribute are separated by the prefilter's index

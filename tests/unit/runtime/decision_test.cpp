@@ -27,6 +27,13 @@ std::string firstError(const Decision& d) { return d.errors.empty() ? "" : d.err
 
 Body overflow() { return overflowingBool(); }
 
+// A deny rule on CloudRole for the `admin` role, with its `because` text when one is given.
+uint32_t denyAdminRole(Catalog& c, const char* name, const char* because = nullptr) {
+  uint32_t d = c.rule(name, Effect::Deny, {c.cloudRole}, {requestRoleIs(c, "admin")});
+  if (because) c.b.rules[d].because = c.b.intern(because);
+  return d;
+}
+
 TEST(Decision, AllowWithGrantFromRequestAndExactJson) {
   Catalog c;
   uint32_t r = c.rule("acme.nonprod_roles", Effect::Allow, {c.cloudRole},
@@ -54,10 +61,8 @@ TEST(Decision, AllowWithGrantFromRequestAndExactJson) {
 TEST(Decision, DenyOverridesAllow) {
   Catalog c;
   c.rule("acme.nonprod_roles", Effect::Allow, {c.cloudRole}, {requestEnvIs(c, 0)});
-  uint32_t d = c.rule("acme.no_admin", Effect::Deny, {c.cloudRole}, {requestRoleIs(c, "admin")});
-  c.b.rules[d].because = c.b.intern("admin roles are not self-service");
-  uint32_t d2 = c.rule("acme.a_second", Effect::Deny, {c.cloudRole}, {requestRoleIs(c, "admin")});
-  (void)d2;  // no `because`: contributes its name
+  denyAdminRole(c, "acme.no_admin", "admin roles are not self-service");
+  denyAdminRole(c, "acme.a_second");  // no `because`: contributes its name
   auto lb = c.load();
   json out = decide(lb, humanInput(cloudRequest("dev", "admin")));
   EXPECT_EQ(out["decision"], "deny");
@@ -101,8 +106,7 @@ TEST(Decision, DenyFailsClosedAndAllowFailsOpen) {
 TEST(Decision, ExceptionsLiftDeniesUntilTheirDeadline) {
   Catalog c;
   c.rule("acme.dev", Effect::Allow, {c.cloudRole}, {requestEnvIs(c, 0)});
-  uint32_t deny = c.rule("acme.no_admin", Effect::Deny, {c.cloudRole}, {requestRoleIs(c, "admin")});
-  c.b.rules[deny].because = c.b.intern("admin is not self-service");
+  uint32_t deny = denyAdminRole(c, "acme.no_admin", "admin is not self-service");
   c.exception("acme.migrator", deny, k2026_12_31_235959, {principalIs(c, c.human)}, "team-data", "SEC-1234");
   auto lb = c.load();
   auto at = [&](const std::string& time, const std::string& env = "dev") {
@@ -971,7 +975,7 @@ TEST(Decision, ConcurrentDecisionsShareOneBundle) {
   Catalog c;
   uint32_t r = c.rule("acme.nonprod", Effect::Allow, {c.cloudRole}, {requestEnvIs(c, 0)});
   c.grant(r, "max_ttl", loadRequest(c, c.sDuration));
-  c.rule("acme.no_admin", Effect::Deny, {c.cloudRole}, {requestRoleIs(c, "admin")});
+  denyAdminRole(c, "acme.no_admin");
   auto lb = c.load();
   const std::string inputs[] = {humanInput(cloudRequest("dev", "viewer", "\"2h\"")),
                                 humanInput(cloudRequest("dev", "admin")), humanInput(cloudRequest("prod"))};

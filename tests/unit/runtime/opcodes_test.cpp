@@ -51,6 +51,16 @@ Body unary(Op op, std::function<Const(FunctionBuilder&)> x) {
   };
 }
 
+// `op` (one operand) on a Bool loaded by LOADB.
+Body unaryOnLoadedBool(Op op, bool v) {
+  return [=](FunctionBuilder& fb) {
+    Reg a = fb.reg(), out = fb.reg();
+    fb.emit(Op::LOADB, a, v ? 1 : 0);
+    fb.emit(op, out, a);
+    return out;
+  };
+}
+
 auto I(int64_t v) { return [v](FunctionBuilder& fb) { return fb.intConst(v); }; }
 auto D(int64_t v) { return [v](FunctionBuilder& fb) { return fb.durationConst(v); }; }
 auto T(int64_t v) { return [v](FunctionBuilder& fb) { return fb.timestampConst(v); }; }
@@ -73,13 +83,7 @@ TEST(Opcodes, ConstantsAndMoves) {
   Catalog c2;
   EXPECT_EQ(eval(c2, constBool(false)), "false");
   Catalog c3;
-  EXPECT_EQ(eval(c3, [](FunctionBuilder& fb) {
-              Reg a = fb.reg(), b = fb.reg();
-              fb.emit(Op::LOADB, a, 1);
-              fb.emit(Op::MOVE, b, a);
-              return b;
-            }),
-            "true");
+  EXPECT_EQ(eval(c3, unaryOnLoadedBool(Op::MOVE, true)), "true");
   // MOVE copies every byte of an IPv6 address (the value is copied field by field): the
   // moved address equals its constant and differs from one that differs in the last byte.
   IpAddr v6, other;
@@ -171,13 +175,7 @@ TEST(Opcodes, NegationAndNot) {
   Catalog c3;
   EXPECT_EQ(eval(c3, equals(unary(Op::NEG, D(60)), D(-60))), "true");
   Catalog c4;
-  EXPECT_EQ(eval(c4, [](FunctionBuilder& fb) {
-              Reg a = fb.reg(), out = fb.reg();
-              fb.emit(Op::LOADB, a, 0);
-              fb.emit(Op::NOT, out, a);
-              return out;
-            }),
-            "true");
+  EXPECT_EQ(eval(c4, unaryOnLoadedBool(Op::NOT, false)), "true");
 }
 
 TEST(Opcodes, StringOperations) {
