@@ -10,6 +10,7 @@
 #include <chrono>
 
 #include "driver/Commands.h"
+#include "driver/JsonLines.h"
 #include "pipeline/Files.h"
 
 namespace pave::driver {
@@ -21,6 +22,7 @@ struct BundleArgs {
   std::vector<std::string> publicKeys;  // files; each holds one or more Ed25519 public keys
   bool explain = false;
   bool disasm = false;
+  unsigned jobs = 0;                   // eval: threads for JSON Lines (0: one per CPU)
   std::string log;                     // eval: the decision log (SPEC §10.1)
   std::vector<std::string> logRedact;  // eval: values to hash in its records
 };
@@ -51,99 +53,9 @@ std::shared_ptr<const rt::LoadedBundle> openBundle(const BundleArgs& args) {
   return bundle;
 }
 
-/// Reads JSON Lines from a file descriptor in large blocks and splits them itself: the
-/// stream extraction of `std::getline(std::cin)` took most of an evaluation's time. A line
-/// is everything up to `\n` (a `\r` before it stays: JSON reads it as whitespace); the last
-/// line needs no newline; a line may be longer than a block (the buffer grows).
-class LineReader {
- public:
-  static constexpr size_t kBlock = size_t(1) << 20;
-
-  explicit LineReader(int fd) : fd_(fd) { buf_.resize(kBlock); }
-
-  /// The next line, valid until the next call; false at the end of the input or on a read
-  /// error (then `error()` says which).
-  bool next(std::string_view& line) {
-    for (;;) {
-      if (const void* nl = std::memchr(buf_.data() + scan_, '\n', end_ - scan_)) {
-        size_t at = static_cast<size_t>(static_cast<const char*>(nl) - buf_.data());
-        line = std::string_view(buf_.data() + begin_, at - begin_);
-        begin_ = scan_ = at + 1;
-        return true;
-      }
-      scan_ = end_;
-      if (eof_) {
-        if (begin_ == end_) return false;
-        line = std::string_view(buf_.data() + begin_, end_ - begin_);
-        begin_ = scan_ = end_;
-        return true;
-      }
-      fill();
-    }
-  }
-
-  const std::string& error() const { return error_; }
-
- private:
-  void fill() {
-    if (begin_ > 0) {  // keep the unfinished line at the front
-      std::memmove(buf_.data(), buf_.data() + begin_, end_ - begin_);
-      end_ -= begin_;
-      scan_ -= begin_;
-      begin_ = 0;
-    }
-    if (buf_.size() - end_ < kBlock / 2) buf_.resize(buf_.size() * 2);  // a very long line
-    ssize_t n;
-    do n = ::read(fd_, buf_.data() + end_, buf_.size() - end_);
-    while (n < 0 && errno == EINTR);
-    if (n < 0) error_ = std::string("cannot read the standard input: ") + std::strerror(errno);
-    if (n <= 0) eof_ = true;
-    else end_ += static_cast<size_t>(n);
-  }
-
-  int fd_;
-  std::string buf_;
-  size_t begin_ = 0, scan_ = 0, end_ = 0;  // the unread line starts at begin_; no `\n` in [begin_, scan_)
-  bool eof_ = false;
-  std::string error_;
-};
-
-/// Collects output and writes it to a file descriptor in large blocks.
-class BlockWriter {
- public:
-  static constexpr size_t kBlock = size_t(1) << 20;
-
-  explicit BlockWriter(int fd) : fd_(fd) { buf_.reserve(kBlock + 64 * 1024); }
-  std::string& buffer() { return buf_; }
-  /// Writes the buffer out once it holds a block; false on a write error.
-  bool maybeFlush() { return buf_.size() < kBlock || flush(); }
-  bool flush() {
-    size_t done = 0;
-    while (done < buf_.size()) {
-      ssize_t n = ::write(fd_, buf_.data() + done, buf_.size() - done);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) {
-        error_ = std::string("cannot write the standard output: ") + std::strerror(errno);
-        buf_.clear();
-        return false;
-      }
-      done += static_cast<size_t>(n);
-    }
-    buf_.clear();
-    return true;
-  }
-  const std::string& error() const { return error_; }
-
- private:
-  int fd_;
-  std::string buf_;
-  std::string error_;
-};
-
 int runEval(const BundleArgs& args) {
   auto bundle = openBundle(args);
   if (!bundle) return kExitUsage;
-  rt::Decider decider(bundle);
   std::vector<std::string> inputs = args.inputs.empty() ? std::vector<std::string>{"-"} : args.inputs;
   // The decision log (SPEC §10.1): one record per decision, as `pave serve` writes them.
   std::unique_ptr<server::Sink> log;
@@ -164,54 +76,70 @@ int runEval(const BundleArgs& args) {
   std::cout.flush();
   BlockWriter out(STDOUT_FILENO);
   std::string log_error;
-  auto decide = [&](std::string_view input) {
+  // One decision, appended to `text` as a line, and its log record when there is a log.
+  auto decide = [&](rt::Decider& decider, std::string_view input, std::string& text) {
+    if (!log) {
+      rt::toJson(*bundle, decider.decide(input, args.explain), text);
+      text += '\n';
+      return true;
+    }
     auto t0 = std::chrono::steady_clock::now();
     const rt::Decision& d = decider.decide(input, args.explain);
     const int64_t eval_ns =
         std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count();
-    rt::toJson(*bundle, d, out.buffer());
-    out.buffer() += '\n';
-    if (log) {
-      rt::Decision plain = d;  // the record's decision has no trace
-      plain.explained = false;
-      record_decision.clear();
-      rt::toJson(*bundle, plain, record_decision);
-      bool is_json = true;
-      for (const rt::DecisionError& e : d.errors)
-        is_json &= e.code != rt::errorCode(rt::DecisionErrorCode::MalformedJson);
-      const std::string id = server::uuidv7(), time = server::wallClockMillis();
-      server::appendRecord(records,
-                           {.id = id, .time = time, .source = "eval", .client = nullptr, .input = input,
-                            .input_is_json = is_json, .decision = record_decision, .eval_ns = eval_ns},
-                           redaction);
-      records += '\n';
-      if (records.size() >= (1u << 20)) {
-        if (!log->write(records, &log_error)) return false;
-        records.clear();
-      }
+    rt::toJson(*bundle, d, text);
+    text += '\n';
+    rt::Decision plain = d;  // the record's decision has no trace
+    plain.explained = false;
+    record_decision.clear();
+    rt::toJson(*bundle, plain, record_decision);
+    bool is_json = true;
+    for (const rt::DecisionError& e : d.errors)
+      is_json &= e.code != rt::errorCode(rt::DecisionErrorCode::MalformedJson);
+    const std::string id = server::uuidv7(), time = server::wallClockMillis();
+    server::appendRecord(records,
+                         {.id = id, .time = time, .source = "eval", .client = nullptr, .input = input,
+                          .input_is_json = is_json, .decision = record_decision, .eval_ns = eval_ns},
+                         redaction);
+    records += '\n';
+    if (records.size() >= (1u << 20)) {
+      if (!log->write(records, &log_error)) return false;
+      records.clear();
     }
-    return out.maybeFlush();
+    return true;
   };
   auto failed = [&](const std::string& error) {
     out.flush();
     printError(error);
     return kExitUsage;
   };
+  // JSON Lines are decided in several threads, each with its own decider, and written in
+  // input order. With a log, in this thread only: records are appended in time order.
+  const unsigned jobs = log ? 1 : args.jobs ? args.jobs : availableCpus();
+  auto makeWork = [&]() -> BlockWork {
+    auto decider = std::make_shared<rt::Decider>(bundle);
+    return [&, decider](std::string_view block, std::string& text, std::string& error) {
+      return forEachLine(block, [&](std::string_view line) {
+        if (decide(*decider, line, text)) return true;
+        error = log_error;
+        return false;
+      });
+    };
+  };
+  std::unique_ptr<rt::Decider> decider;  // for input files
   for (const std::string& input : inputs) {
     if (input == "-") {
       // JSON Lines: one decision per non-blank input line, malformed lines included.
-      LineReader in(STDIN_FILENO);
-      std::string_view line;
-      while (in.next(line)) {
-        if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
-        if (!decide(line)) return failed(log_error.empty() ? out.error() : log_error);
-      }
-      if (!in.error().empty()) return failed(in.error());
+      LineBlocks in(STDIN_FILENO);
+      std::string error;
+      if (!runBlocks(in, out, jobs, makeWork, error)) return failed(error);
       continue;
     }
     std::string text;
     if (auto err = readFile(input, text)) return failed(*err);
-    if (!decide(text)) return failed(log_error.empty() ? out.error() : log_error);
+    if (!decider) decider = std::make_unique<rt::Decider>(bundle);
+    if (!decide(*decider, text, out.buffer())) return failed(log_error);
+    if (!out.maybeFlush()) return failed(out.error());
   }
   if (!out.flush()) return failed(out.error());
   if (log && !records.empty() && !log->write(records, &log_error)) return failed(log_error);
@@ -245,6 +173,10 @@ void registerBundleCommands(CLI::App& app, int& exitCode) {
   cmd->add_option("bundle", eval->bundle, "The bundle (.pvb)")->required();
   cmd->add_option("inputs", eval->inputs, "Input JSON files, or - for JSON Lines on stdin (default: -)");
   cmd->add_flag("--explain", eval->explain, "Add a trace of every rule evaluated");
+  cmd->add_option("--jobs,-j", eval->jobs,
+                  "Threads deciding JSON Lines from stdin, the output staying in input order (default 0: one per "
+                  "CPU; with --log, 1)")
+      ->check(CLI::Range(0u, 256u));
   cmd->add_option("--public-key", eval->publicKeys,
                   "Ed25519 public key file (PEM, may hold several keys); repeatable; the bundle must be signed by one of them")
       ->allow_extra_args(false);

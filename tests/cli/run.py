@@ -135,7 +135,33 @@ def main():
     if os.geteuid() != 0:  # root reads anything
         cases.append(("unreadable file", ["check", unreadable], 2, "cannot read"))
 
-    return run_cli_cases(args.pave, cases).finish()
+    tally = run_cli_cases(args.pave, cases)
+
+    # pave eval in several threads: a stream of many 256 KiB blocks, with the odd lines of
+    # the case above spread through it (one over a block long), gives the output of one
+    # thread byte for byte, one decision per non-blank line, in input order.
+    other = line.replace(b'"name": "x"', b'"name": "admin"')  # denied
+    parts = []
+    for k in range(12_000):
+        parts.append(line if k % 3 else other)
+        if k % 2_500 == 7:
+            parts += [b"   \r", b"{not json", long_line if k == 5_007 else line + b"\r", b""]
+    stream = b"\n".join(parts) + b"\n" + other  # the last line without a newline
+    outputs = {}
+    for jobs in ("1", "4"):
+        p = subprocess.run([args.pave, "eval", bundle, "-", "--jobs", jobs], input=stream, capture_output=True, timeout=120)
+        outputs[jobs] = p.stdout
+        problems = [] if p.returncode == 0 else [f"exit {p.returncode}: {p.stderr[:300]!r}"]
+        want = sum(1 for l in stream.split(b"\n") if l.strip(b" \t\r"))
+        got = p.stdout.count(b"\n")
+        if got != want:
+            problems.append(f"{got} decision lines for {want} non-blank input lines")
+        tally.add(f"eval --jobs {jobs}: one decision per line", problems)
+    decisions = outputs["1"].split(b"\n")
+    tally.add("eval --jobs 4: the output of --jobs 1, in input order",
+              [] if outputs["4"] == outputs["1"] and len(decisions) > 8 and b'"malformed-json"' in decisions[8] and
+              decisions[0] != decisions[1] else ["the outputs differ or are out of order"])
+    return tally.finish()
 
 
 if __name__ == "__main__":
