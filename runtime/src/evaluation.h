@@ -184,6 +184,8 @@ struct Evaluation {
   void defaultGrants(const RequestIndex& ri);
   Value grantValue(const RuleUse::Grant& grant);
   [[gnu::noinline]] Value computeGrant(const RuleUse::Grant& grant);
+  template <bool kInline, typename Assign>
+  bool ruleGrants(const RuleUse& use, Assign assign);
   [[gnu::noinline]] void grantConflict(const RequestType& rt, uint32_t g, uint32_t first, uint32_t rule);
   bool merge(MergeOp op, Value& acc, const Value& v);
   [[gnu::noinline]] void mergeSets(bool uni, Value& acc, const Value& v);

@@ -111,18 +111,28 @@ bool Evaluation::grantsAndApprovals(const RequestIndex& ri) {
         ok = false;
       }
     };
-    for (const RuleUse::Grant& grant : use.grants) {
-      if (grant.form == RuleUse::Grant::Form::Constant) {  // used where it is: no copy, never an error
-        assign(grant.grant, grant.k);
-        continue;
-      }
-      const Value v = computeGrant(grant);
-      if (v.isError()) {
-        evalError(use.rule, v);
-        ok = false;
-      } else {
-        assign(grant.grant, v);
-      }
+    ok &= ruleGrants<false>(use, assign);
+  }
+  return ok;
+}
+
+// Calls assign(g, value) for each grant `use` assigns, in order; false when a value is
+// an error (reported). kInline: the values that are not constants computed in line
+// (grantValue) rather than by a call (computeGrant).
+template <bool kInline, typename Assign>
+inline bool Evaluation::ruleGrants(const RuleUse& use, Assign assign) {
+  bool ok = true;
+  for (const RuleUse::Grant& grant : use.grants) {
+    if (grant.form == RuleUse::Grant::Form::Constant) {  // used where it is: no copy, never an error
+      assign(grant.grant, grant.k);
+      continue;
+    }
+    const Value v = kInline ? grantValue(grant) : computeGrant(grant);
+    if (v.isError()) {
+      evalError(use.rule, v);
+      ok = false;
+    } else {
+      assign(grant.grant, v);
     }
   }
   return ok;
@@ -209,22 +219,7 @@ bool Evaluation::oneAllowGrants(const RequestIndex& ri) {
   defaultGrants(ri);
   if (st.matched_n == 0) return true;  // no matching rule assigns grants
   Value* const grants = st.grants.data();
-  const RuleUse& use = *st.matched[0];
-  bool ok = true;
-  for (const RuleUse::Grant& grant : use.grants) {
-    if (grant.form == RuleUse::Grant::Form::Constant) {  // used where it is
-      grants[grant.grant] = grant.k;
-      continue;
-    }
-    const Value v = grantValue(grant);
-    if (v.isError()) {
-      evalError(use.rule, v);
-      ok = false;
-    } else {
-      grants[grant.grant] = v;
-    }
-  }
-  return ok;
+  return ruleGrants<true>(*st.matched[0], [&](uint32_t g, const Value& v) { grants[g] = v; });
 }
 
 }  // namespace
