@@ -94,11 +94,18 @@ class Service {
           std::map<std::string, std::string> tokens)
       : o_(o), store_(store), metrics_(metrics), log_(log), redaction_(std::move(redaction)), tokens_(std::move(tokens)) {}
 
-  // Decides one input and appends the response JSON (with `decision_id`) to `out`.
-  void decide(std::string_view input, bool explain, const std::string* client, std::string& out) {
-    std::shared_ptr<const Generation> gen = store_.current();
-    std::string id = uuidv7();
-    std::string decision, full;  // the decision without trace (logged), and with it (answered)
+  // The bundle generation to decide with (null: none loaded yet); a request takes it once,
+  // so that all the decisions of a batch are made by one bundle.
+  std::shared_ptr<const Generation> generation() const { return store_.current(); }
+
+  // Decides one input with `gen` and appends the response JSON (with `decision_id`) to `out`.
+  void decide(const std::shared_ptr<const Generation>& gen, std::string_view input, bool explain,
+              const std::string* client, std::string& out) {
+    const std::string id = uuidv7();
+    // The decision without trace (logged), and with it (answered); kept by the thread.
+    thread_local std::string decision, full;
+    decision.clear();
+    full.clear();
     int64_t eval_ns = 0;
     bool input_is_json = true;
     if (!gen) {
@@ -137,8 +144,8 @@ class Service {
         logDenied_.add();
       }
     }
-    std::string& body = full.empty() ? decision : full;
-    body.pop_back();  // the closing brace: decision_id is the last member
+    std::string_view body = full.empty() ? decision : full;
+    body.remove_suffix(1);  // the closing brace: decision_id is the last member
     out += body;
     out += ",\"decision_id\":\"";
     out += id;
@@ -377,8 +384,9 @@ int runServer(const ServeOptions& o) {
       const bool explain = req.get_param_value("explain") == "true";
       const std::string* who = client ? &*client : nullptr;
       std::string out;
+      const std::shared_ptr<const Generation> gen = service.generation();
       if (!batch) {
-        service.decide(req.body, explain, who, out);
+        service.decide(gen, req.body, explain, who, out);
         out += '\n';
         res.set_content(out, "application/json");
       } else {
@@ -392,7 +400,7 @@ int runServer(const ServeOptions& o) {
           start = nl == std::string_view::npos ? body.size() : nl + 1;
           if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
           if (line.find_first_not_of(" \t") == std::string_view::npos) continue;
-          service.decide(line, explain, who, out);
+          service.decide(gen, line, explain, who, out);
           out += '\n';
         }
         res.set_content(out, "application/x-ndjson");
