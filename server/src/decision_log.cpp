@@ -316,6 +316,11 @@ std::unique_ptr<Sink> openSink(const std::string& dest, const SinkOptions& opts,
 
 // ---- the buffer and its writer ----------------------------------------------------------
 
+namespace {
+// What a buffer may keep between batches: a few milliseconds of records at full speed.
+constexpr size_t kKeptBufferBytes = size_t(256) << 10;
+}  // namespace
+
 DecisionLog::DecisionLog(std::unique_ptr<Sink> sink, size_t max_buffer_bytes)
     : sink_(std::move(sink)), max_bytes_(max_buffer_bytes) {
   writer_ = std::thread([this] { run(); });
@@ -397,8 +402,10 @@ void DecisionLog::run() {
       done_ += lines;
     }
     drained_.notify_all();
-    // A burst leaves a large buffer behind; give it back rather than keep the high-water mark.
-    if (batch.capacity() > (4u << 20)) std::string().swap(batch);
+    // A burst leaves a large buffer behind; give it back rather than keep the high-water
+    // mark. The two buffers (this one and pending_, swapped) would otherwise each keep the
+    // largest burst seen so far: the memory of a long-running server would creep up.
+    if (batch.capacity() > kKeptBufferBytes) std::string().swap(batch);
     else batch.clear();
   }
 }

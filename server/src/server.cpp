@@ -9,6 +9,9 @@
 #include <openssl/x509.h>
 #include <signal.h>
 #include <unistd.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 #include <cerrno>
 
@@ -323,6 +326,13 @@ int runServer(const ServeOptions& o) {
   for (const std::string& path : o.log_redact)
     if (!redaction.add(path, &error)) return usage(error);
   if (o.max_connections < 1) return usage("--max-connections must be at least 1");
+#if defined(__GLIBC__)
+  // Blocks of 128 KiB and more (batch bodies and answers, decision log buffers) come from
+  // the system and go back to it when freed. By default the threshold rises with the
+  // largest block freed, and such blocks then stay in the allocator's per-thread arenas:
+  // the resident memory of a long-running server crept up by a third in ten minutes.
+  mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+#endif
 
   // Signals become bytes on a pipe, read by the main thread below, which turns them into
   // reloads and a graceful stop (handlers, not masks: threads that other libraries start
@@ -403,7 +413,8 @@ int runServer(const ServeOptions& o) {
           service.decide(gen, line, explain, who, out);
           out += '\n';
         }
-        res.set_content(out, "application/x-ndjson");
+        res.body = std::move(out);  // set_content would copy it
+        res.set_header("Content-Type", "application/x-ndjson");
       }
       counted(endpoint, res);
     };
