@@ -323,6 +323,7 @@ constexpr size_t kKeptBufferBytes = size_t(256) << 10;
 
 DecisionLog::DecisionLog(std::unique_ptr<Sink> sink, size_t max_buffer_bytes)
     : sink_(std::move(sink)), max_bytes_(max_buffer_bytes) {
+  pending_.reserve(kKeptBufferBytes);
   writer_ = std::thread([this] { run(); });
 }
 
@@ -360,6 +361,7 @@ bool DecisionLog::flush(int timeout_ms) {
 
 void DecisionLog::run() {
   std::string batch;
+  batch.reserve(kKeptBufferBytes);
   int backoff_ms = 100;
   for (;;) {
     size_t lines = 0;
@@ -402,11 +404,17 @@ void DecisionLog::run() {
       done_ += lines;
     }
     drained_.notify_all();
-    // A burst leaves a large buffer behind; give it back rather than keep the high-water
-    // mark. The two buffers (this one and pending_, swapped) would otherwise each keep the
-    // largest burst seen so far: the memory of a long-running server would creep up.
-    if (batch.capacity() > kKeptBufferBytes) std::string().swap(batch);
-    else batch.clear();
+    // Both buffers (this one and pending_, swapped) keep kKeptBufferBytes, so that
+    // appending a record seldom reallocates: the many small reallocations the request
+    // threads made as pending_ grew, each in its own allocator arena, crept the resident
+    // memory up. A burst's larger buffer is given back rather than kept.
+    if (batch.capacity() > kKeptBufferBytes) {
+      std::string fresh;
+      fresh.reserve(kKeptBufferBytes);
+      batch.swap(fresh);
+    } else {
+      batch.clear();
+    }
   }
 }
 
