@@ -5,9 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"sort"
+	"syscall"
 	"testing"
 
 	"pave.local/pave"
+	"pave.local/pave/internal/capibench"
 )
 
 // Benchmarks for bench/bindings_bench.sh, on PAVE_BENCH_BUNDLE with the inputs (JSON lines)
@@ -44,11 +47,35 @@ func benchSetup(b *testing.B) (*pave.Bundle, []string, []map[string]any) {
 	return bundle, texts, maps
 }
 
+// cpuNanos is the CPU time of the whole process (every thread: the Go runtime's own work,
+// such as the garbage collector and the scheduler, counts): on a loaded machine it does not
+// grow with the time the process waits for a core, as the wall-clock ns/op does.
+func cpuNanos() int64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return ru.Utime.Nano() + ru.Stime.Nano()
+}
+
+// cpuTimer reports the process CPU time per operation as the metric cpu-ns/op.
+type cpuTimer struct {
+	b     *testing.B
+	start int64
+}
+
+func startCPU(b *testing.B) *cpuTimer { b.ResetTimer(); return &cpuTimer{b, cpuNanos()} }
+func (t *cpuTimer) stop() {
+	t.b.StopTimer()
+	t.b.ReportMetric(float64(cpuNanos()-t.start)/float64(t.b.N), "cpu-ns/op")
+}
+
 func BenchmarkDecideJSONString(b *testing.B) {
 	bundle, texts, _ := benchSetup(b)
 	defer bundle.Close()
 	ctx := context.Background()
-	b.ResetTimer()
+	t := startCPU(b)
+	defer t.stop()
 	for i := 0; i < b.N; i++ {
 		if _, err := bundle.Decide(ctx, texts[i%len(texts)]); err != nil {
 			b.Fatal(err)
@@ -60,7 +87,8 @@ func BenchmarkDecideNativeMap(b *testing.B) {
 	bundle, _, maps := benchSetup(b)
 	defer bundle.Close()
 	ctx := context.Background()
-	b.ResetTimer()
+	t := startCPU(b)
+	defer t.stop()
 	for i := 0; i < b.N; i++ {
 		if _, err := bundle.Decide(ctx, maps[i%len(maps)]); err != nil {
 			b.Fatal(err)
@@ -72,7 +100,8 @@ func BenchmarkDecideJSONStringParsed(b *testing.B) {
 	bundle, texts, _ := benchSetup(b)
 	defer bundle.Close()
 	ctx := context.Background()
-	b.ResetTimer()
+	t := startCPU(b)
+	defer t.stop()
 	for i := 0; i < b.N; i++ {
 		d, err := bundle.Decide(ctx, texts[i%len(texts)])
 		if err != nil {
@@ -87,7 +116,8 @@ func BenchmarkDecideParallel8(b *testing.B) {
 	defer bundle.Close()
 	ctx := context.Background()
 	b.SetParallelism(8)
-	b.ResetTimer()
+	t := startCPU(b)
+	defer t.stop()
 	b.RunParallel(func(pb *testing.PB) {
 		i := 0
 		for pb.Next() {
@@ -98,4 +128,51 @@ func BenchmarkDecideParallel8(b *testing.B) {
 			i++
 		}
 	})
+}
+
+// BenchmarkOverheadJSONString measures the binding beside the C API in the same process:
+// rounds of a C loop of pave_decide and of Decide from a JSON string on the same inputs,
+// alternately, each timed in process CPU time. It reports both figures (medians of the
+// rounds) and the binding's overhead per decision, the median of the per-round differences,
+// which the machine's load (the same in both halves of a round) mostly cancels out.
+func BenchmarkOverheadJSONString(b *testing.B) {
+	bundle, texts, _ := benchSetup(b)
+	defer bundle.Close()
+	loop, err := capibench.New(os.Getenv("PAVE_BENCH_BUNDLE"), texts)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer loop.Close()
+	ctx := context.Background()
+	const round = 2000
+	var cs, gs, diffs []float64
+	b.ResetTimer()
+	for done := 0; done < b.N; done += round {
+		k := min(round, b.N-done)
+		t0 := cpuNanos()
+		if !loop.Run(k) {
+			b.Fatal("pave_decide failed")
+		}
+		t1 := cpuNanos()
+		for i := 0; i < k; i++ {
+			if _, err := bundle.Decide(ctx, texts[(done+i)%len(texts)]); err != nil {
+				b.Fatal(err)
+			}
+		}
+		t2 := cpuNanos()
+		c, g := float64(t1-t0)/float64(k), float64(t2-t1)/float64(k)
+		cs, gs, diffs = append(cs, c), append(gs, g), append(diffs, g-c)
+	}
+	b.StopTimer()
+	b.ReportMetric(median(cs), "c-cpu-ns/op")
+	b.ReportMetric(median(gs), "go-cpu-ns/op")
+	b.ReportMetric(median(diffs), "overhead-ns/op")
+}
+
+func median(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	sort.Float64s(v)
+	return v[len(v)/2]
 }
