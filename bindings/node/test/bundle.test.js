@@ -112,9 +112,12 @@ test('inputs and decisions around the buffer size decide like their bytes', asyn
   const base = JSON.parse(inputs[0]);
   for (let len = 4060; len <= 4110; len++) {
     for (const ch of ['a', 'é', '€', '😀']) {
-      const input = { ...base, principal: { ...base.principal, note: ch.repeat(Math.ceil(len / Buffer.byteLength(ch))) } };
-      let text = JSON.stringify(input);
-      text = text.slice(0, 2) + ' '.repeat(Math.max(0, len - Buffer.byteLength(text))) + text.slice(2);
+      // The multi-byte characters end the text, so that some straddle its 4,096th byte.
+      const empty = Buffer.byteLength(JSON.stringify({ ...base, note: '' }));
+      const note = ch.repeat(Math.floor((len - empty) / Buffer.byteLength(ch)));
+      let text = JSON.stringify({ ...base, note });
+      text = ' '.repeat(len - Buffer.byteLength(text)) + text; // exactly len bytes
+      assert.strictEqual(Buffer.byteLength(text), len);
       const viaString = b.decide(text, { explain: len % 7 === 0 }).raw;
       assert.strictEqual(viaString, b.decide(Buffer.from(text, 'utf8'), { explain: len % 7 === 0 }).raw);
       if (len % 10 === 0) assert.strictEqual(viaString, (await b.decideAsync(text, { explain: len % 7 === 0 })).raw);
