@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"runtime"
 	"sort"
 	"syscall"
 	"testing"
@@ -130,13 +131,15 @@ func BenchmarkDecideParallel8(b *testing.B) {
 	})
 }
 
-// BenchmarkOverheadJSONString measures the binding beside the C API in the same process:
-// rounds of a C loop of pave_decide and of Decide from a JSON string on the same inputs,
-// alternately, each timed in process CPU time. It reports both figures (medians of the
-// rounds) and the binding's overhead per decision, the median of the per-round differences,
-// which the machine's load (the same in both halves of a round) mostly cancels out.
-func BenchmarkOverheadJSONString(b *testing.B) {
-	bundle, texts, _ := benchSetup(b)
+// BenchmarkOverhead measures the binding beside the C API in the same process, one form per
+// sub-benchmark (Decide from a JSON string, from a map, and from a JSON string with the
+// decision parsed): rounds of a C loop of pave_decide and of the form on the same inputs,
+// alternately, each timed in process CPU time. It reports both figures (the medians of the
+// rounds) and the overhead per decision, the median of the per-round differences, which the
+// machine's load (the same in both halves of a round) mostly cancels out.
+// bench/bindings_bench.sh runs it.
+func BenchmarkOverhead(b *testing.B) {
+	bundle, texts, maps := benchSetup(b)
 	defer bundle.Close()
 	loop, err := capibench.New(os.Getenv("PAVE_BENCH_BUNDLE"), texts)
 	if err != nil {
@@ -144,29 +147,48 @@ func BenchmarkOverheadJSONString(b *testing.B) {
 	}
 	defer loop.Close()
 	ctx := context.Background()
-	const round = 2000
-	var cs, gs, diffs []float64
-	b.ResetTimer()
-	for done := 0; done < b.N; done += round {
-		k := min(round, b.N-done)
-		t0 := cpuNanos()
-		if !loop.Run(k) {
-			b.Fatal("pave_decide failed")
-		}
-		t1 := cpuNanos()
-		for i := 0; i < k; i++ {
-			if _, err := bundle.Decide(ctx, texts[(done+i)%len(texts)]); err != nil {
-				b.Fatal(err)
+	forms := []struct {
+		name string
+		run  func(i int) error
+	}{
+		{"json-string", func(i int) error { _, err := bundle.Decide(ctx, texts[i%len(texts)]); return err }},
+		{"native", func(i int) error { _, err := bundle.Decide(ctx, maps[i%len(maps)]); return err }},
+		{"json-string+parsed", func(i int) error {
+			d, err := bundle.Decide(ctx, texts[i%len(texts)])
+			if err == nil {
+				_, err = d.Details()
 			}
-		}
-		t2 := cpuNanos()
-		c, g := float64(t1-t0)/float64(k), float64(t2-t1)/float64(k)
-		cs, gs, diffs = append(cs, c), append(gs, g), append(diffs, g-c)
+			return err
+		}},
 	}
-	b.StopTimer()
-	b.ReportMetric(median(cs), "c-cpu-ns/op")
-	b.ReportMetric(median(gs), "go-cpu-ns/op")
-	b.ReportMetric(median(diffs), "overhead-ns/op")
+	for _, form := range forms {
+		b.Run(form.name, func(b *testing.B) {
+			runtime.GC() // start from a clean heap: no collection left over from the setup or another form
+			const round = 2000
+			var cs, gs, diffs []float64
+			b.ResetTimer()
+			for done := 0; done < b.N; done += round {
+				k := min(round, b.N-done)
+				t0 := cpuNanos()
+				if !loop.Run(k) {
+					b.Fatal("pave_decide failed")
+				}
+				t1 := cpuNanos()
+				for i := 0; i < k; i++ {
+					if err := form.run(done + i); err != nil {
+						b.Fatal(err)
+					}
+				}
+				t2 := cpuNanos()
+				c, g := float64(t1-t0)/float64(k), float64(t2-t1)/float64(k)
+				cs, gs, diffs = append(cs, c), append(gs, g), append(diffs, g-c)
+			}
+			b.StopTimer()
+			b.ReportMetric(median(cs), "c-cpu-ns/op")
+			b.ReportMetric(median(gs), "go-cpu-ns/op")
+			b.ReportMetric(median(diffs), "overhead-ns/op")
+		})
+	}
 }
 
 func median(v []float64) float64 {
