@@ -10,8 +10,8 @@ import (
 	"syscall"
 	"testing"
 
-	"pave.local/pave"
-	"pave.local/pave/internal/capibench"
+	"pave.internal/pave"
+	"pave.internal/pave/internal/capibench"
 )
 
 // Benchmarks for bench/bindings_bench.sh, on PAVE_BENCH_BUNDLE with the inputs (JSON lines)

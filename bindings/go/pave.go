@@ -203,12 +203,8 @@ func (b *Bundle) decide(ctx context.Context, input any, explain bool) (*Decision
 		}
 		text = unsafe.String(unsafe.SliceData(j), len(j))
 	}
-	ex := C.int(0)
-	if explain {
-		ex = 1
-	}
 	buf := scratch.Get().(*[scratchSize]byte)
-	raw, err := b.decideInto(text, ex, buf[:])
+	raw, err := b.decideInto(text, explain, buf[:])
 	scratch.Put(buf)
 	if err != nil {
 		return nil, err
@@ -219,7 +215,11 @@ func (b *Bundle) decide(ctx context.Context, input any, explain bool) (*Decision
 // decideInto decides with the decision JSON written into buf, in one cgo call, and copies
 // it once into a string. A decision larger than buf (an explain trace, say) is decided
 // again into a buffer of its size.
-func (b *Bundle) decideInto(text string, explain C.int, buf []byte) (string, error) {
+func (b *Bundle) decideInto(text string, explain bool, buf []byte) (string, error) {
+	ex := C.int(0)
+	if explain {
+		ex = 1
+	}
 	b.mu.RLock()
 	defer b.mu.RUnlock()
 	if b.h == nil {
@@ -228,7 +228,7 @@ func (b *Bundle) decideInto(text string, explain C.int, buf []byte) (string, err
 	// The input's bytes and buf hold no Go pointers, so they may be passed to C as they are;
 	// C keeps neither after the call.
 	in := (*C.char)(unsafe.Pointer(unsafe.StringData(text)))
-	r := C.pave_go_decide(b.h, in, C.size_t(len(text)), explain, (*C.char)(unsafe.Pointer(&buf[0])), C.size_t(len(buf)))
+	r := C.pave_go_decide(b.h, in, C.size_t(len(text)), ex, (*C.char)(unsafe.Pointer(&buf[0])), C.size_t(len(buf)))
 	if r.err != nil {
 		return "", errors.New("pave: " + takeString(r.err))
 	}
@@ -236,7 +236,7 @@ func (b *Bundle) decideInto(text string, explain C.int, buf []byte) (string, err
 		return string(buf[:r.n]), nil
 	}
 	big := make([]byte, int(r.n))
-	r = C.pave_go_decide(b.h, in, C.size_t(len(text)), explain, (*C.char)(unsafe.Pointer(&big[0])), C.size_t(len(big)))
+	r = C.pave_go_decide(b.h, in, C.size_t(len(text)), ex, (*C.char)(unsafe.Pointer(&big[0])), C.size_t(len(big)))
 	if r.err != nil {
 		return "", errors.New("pave: " + takeString(r.err))
 	}
