@@ -40,6 +40,10 @@ struct Buf {
   void atLeast(size_t n) {
     if (bytes.size() < n) bytes.resize(n);
   }
+  // After an exceptional input or decision (over 1 MB), give the memory back.
+  void trim() {
+    if (bytes.size() > (1u << 20)) bytes = std::string(4096, '\0');
+  }
 };
 
 // Input text: a string (UTF-8) or a Buffer, into out (length n). Strings are written in one
@@ -189,8 +193,11 @@ class NativeBundle : public Napi::ObjectWrap<NativeBundle> {
       if (!s_->b) throw closedError(env);
       ok = decideInto(s_->b, input.bytes.data(), size, explain, out, n);
     }
+    input.trim();
     if (!ok) throw Napi::Error::New(env, pave_last_error());
-    return Napi::String::New(env, out.bytes.data(), n);
+    Napi::String result = Napi::String::New(env, out.bytes.data(), n);
+    out.trim();
+    return result;
   }
 
   // For bench/bindings_bench.sh only: the C API baseline in this process. Decides
