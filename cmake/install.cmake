@@ -4,7 +4,8 @@
 #                                          pave.pc (pkg-config) and the CMake package `Pave`
 #   cpack --config build/CPackConfig.cmake three .deb files: pave (the command),
 #                                          libpave0 (the library), libpave-dev (header,
-#                                          pkg-config, CMake package, libpave.so link)
+#                                          pkg-config, CMake package, libpave.so link,
+#                                          the Go binding's sources)
 #
 # Components: cli (pave), lib (libpave0), dev (libpave-dev).
 include(CMakePackageConfigHelpers)
@@ -16,6 +17,12 @@ install(FILES ${PROJECT_SOURCE_DIR}/runtime/include/pave/vm.h
 if(TARGET pave)
   install(TARGETS pave RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT cli)
 endif()
+
+# The Go binding's module (pave.internal/pave) as Debian ships Go sources: under
+# share/gocode/src/<module path>, in libpave-dev, so that it always matches the installed
+# library. Go programs use it with a replace directive (bindings/go/README.md).
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/bindings/go/
+  DESTINATION ${CMAKE_INSTALL_DATADIR}/gocode/src/pave.internal/pave COMPONENT dev)
 
 # find_package(Pave) gives the imported target Pave::runtime (the shared library, with its
 # include directory).
@@ -59,5 +66,5 @@ set(CPACK_COMPONENT_LIB_DESCRIPTION "Pave runtime: loads signed policy bundles a
 set(CPACK_DEBIAN_DEV_PACKAGE_NAME libpave-dev)
 set(CPACK_DEBIAN_DEV_PACKAGE_SECTION libdevel)
 set(CPACK_DEBIAN_DEV_PACKAGE_DEPENDS "libpave0 (= ${PROJECT_VERSION})")
-set(CPACK_COMPONENT_DEV_DESCRIPTION "Pave runtime: C header, pkg-config file and CMake package")
+set(CPACK_COMPONENT_DEV_DESCRIPTION "Pave runtime: C header, pkg-config file, CMake package and Go binding sources")
 include(CPack)

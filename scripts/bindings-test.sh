@@ -3,11 +3,15 @@
 # temporary prefix, prepares the shared fixtures (every decision case of the conformance
 # suite through `pave eval`, a signed bundle and keys), then runs
 #   - the shared library check (only `pave_*` exported, soname libpave.so.0),
-#   - the Python suite (pip builds the wheel: scikit-build-core + nanobind from PyPI; pytest),
+#   - the Python suite (pip builds the wheel: scikit-build-core + nanobind from PyPI; installed in
+#     a fresh venv and run with the install prefix moved away and LD_LIBRARY_PATH unset: the
+#     wheel carries libpave.so.0),
 #   - the Go suite (go test, -race) and the Go example,
 #   - the Node suite (node-addon-api from npm; node --test) and `npm pack` installed elsewhere,
 #   - the .deb packages: cpack, `dpkg -x` into a temporary root, a small C program built with
-#     `pkg-config --cflags --libs pave` and with find_package(Pave), deciding.
+#     `pkg-config --cflags --libs pave` and with find_package(Pave), and a Go program using the
+#     Go module libpave-dev ships (/usr/share/gocode/src/pave.internal/pave, replace directive),
+#     deciding.
 # usage: scripts/bindings-test.sh [BUILD_DIR] [SHARED_DIR]   (defaults: build, ../shared)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -53,12 +57,35 @@ others=$(nm -D --defined-only "$lib" | awk '$2 != "A" {print $3}' | grep -v '^pa
 if [ -n "$others" ]; then echo "libpave.so.0 exports more than pave_*:" >&2; echo "$others" | head >&2; exit 1; fi
 echo "libpave.so.0: $(nm -D --defined-only "$lib" | grep -c ' T pave_') functions, all pave_*"
 
-echo "== bindings: Python (pip builds the wheel; pytest)"
+echo "== bindings: Python (pip builds the wheel; installed in a fresh venv; pytest without libpave on the system)"
 python3 -m venv "$tmp/venv"
 "$tmp/venv/bin/python" -m pip install -q pytest
-CMAKE_PREFIX_PATH=$prefix "$tmp/venv/bin/python" -m pip install -q \
+CMAKE_PREFIX_PATH=$prefix "$tmp/venv/bin/python" -m pip wheel -q --no-deps -w "$tmp/wheel" \
   --config-settings=build-dir="$tmp/pybuild" ./bindings/python
-(cd "$tmp" && "$tmp/venv/bin/python" -m pytest -q -p no:cacheprovider "$root/bindings/python/tests")
+"$tmp/venv/bin/python" -m pip install -q "$tmp"/wheel/pave_policy-*.whl
+# The wheel carries libpave.so.0: with the library the wheel was built against moved away,
+# LD_LIBRARY_PATH unset and none in the loader's cache, the suite still runs, and the library
+# the process maps is the wheel's own.
+if ldconfig -p 2>/dev/null | grep -q 'libpave\.so'; then
+  echo "bindings-test.sh: a libpave is installed on this system: the wheel's self-containment is not proved" >&2
+  exit 1
+fi
+mv "$prefix" "$prefix.hidden"
+(cd "$tmp" && env -u LD_LIBRARY_PATH "$tmp/venv/bin/python" -m pytest -q -p no:cacheprovider "$root/bindings/python/tests")
+(cd "$tmp" && env -u LD_LIBRARY_PATH "$tmp/venv/bin/python" - "$fixtures/signed.pvb" "$fixtures/key.pub.pem" \
+    "$root/examples/inputs/allow-dev-role.json" "$(head -1 "$fixtures/signed-expected.jsonl")" <<'PY'
+import os, sys
+import pave
+bundle, key, inp, want = sys.argv[1:]
+d = pave.Bundle.open(bundle, public_keys=[open(key).read()]).decide(open(inp).read())
+assert d.raw == want, d.raw
+libs = {l.split()[-1] for l in open("/proc/self/maps") if "libpave.so" in l}
+home = os.path.dirname(os.path.realpath(pave.__file__))
+assert libs == {os.path.join(home, "libpave.so.0")}, libs
+print("wheel: decides with its own", os.path.relpath(libs.pop(), sys.prefix))
+PY
+)
+mv "$prefix.hidden" "$prefix"
 
 echo "== bindings: Go (go test -race, example)"
 (cd bindings/go && go vet ./... && go test -count=1 -race ./...)
@@ -99,6 +126,18 @@ cmake -S bindings/testdata/cmake-consumer -B "$tmp/consumer" -G Ninja -DCMAKE_PR
 cmake --build "$tmp/consumer" >/dev/null
 got=$(LD_LIBRARY_PATH=$libdir "$tmp/consumer/decide_min" "$fixtures/signed.pvb" "$fixtures/key.pub.pem" examples/inputs/allow-dev-role.json)
 [ "$got" = "$want" ] || { echo "deb: find_package build printed $got" >&2; exit 1; }
+# Go, the documented way: libpave-dev's module sources under /usr/share/gocode/src, required
+# through a replace directive, nothing fetched (GOPROXY=off), cgo flags from the deb's pave.pc.
+gosrc=$debroot/usr/share/gocode/src/pave.internal/pave
+[ -f "$gosrc/go.mod" ] || { echo "deb: libpave-dev has no Go module at /usr/share/gocode/src/pave.internal/pave" >&2; exit 1; }
+mkdir -p "$tmp/goapp" && cp bindings/testdata/go-consumer/main.go "$tmp/goapp/"
+(cd "$tmp/goapp" && export GOPROXY=off GOFLAGS=-mod=mod PKG_CONFIG_PATH=$pcdir &&
+  export CGO_CFLAGS="$(pkg-config --cflags pave)" CGO_LDFLAGS="$(pkg-config --libs pave)" &&
+  go mod init example.com/broker >/dev/null 2>&1 &&
+  go mod edit -require=pave.internal/pave@v0.1.0 -replace=pave.internal/pave="$gosrc" &&
+  go build -o "$tmp/go-consumer" .)
+got=$(LD_LIBRARY_PATH=$libdir "$tmp/go-consumer" "$fixtures/signed.pvb" "$fixtures/key.pub.pem" examples/inputs/allow-dev-role.json)
+[ "$got" = "$want" ] || { echo "deb: the Go program built from libpave-dev's module printed $got" >&2; exit 1; }
 LD_LIBRARY_PATH=$libdir "$debroot/usr/bin/pave" eval "$fixtures/signed.pvb" examples/inputs/allow-dev-role.json >/dev/null
-echo "deb: a C program built with pkg-config and one with find_package(Pave) decide like pave eval"
+echo "deb: a C program built with pkg-config, one with find_package(Pave) and a Go program using libpave-dev's module decide like pave eval"
 echo "== bindings: all passed"

@@ -22,7 +22,7 @@ type Decision struct {
 	Raw     string // the decision JSON: log it
 
 	once    sync.Once
-	details Details
+	details *Details
 	err     error
 }
 
@@ -86,8 +86,11 @@ func newDecision(raw string) *Decision {
 
 // Details parses the decision JSON (once).
 func (d *Decision) Details() (*Details, error) {
-	d.once.Do(func() { d.err = json.Unmarshal([]byte(d.Raw), &d.details) })
-	return &d.details, d.err
+	d.once.Do(func() {
+		d.details = new(Details)
+		d.err = json.Unmarshal([]byte(d.Raw), d.details)
+	})
+	return d.details, d.err
 }
 
 func (d *Decision) parsed() *Details { det, _ := d.Details(); return det }

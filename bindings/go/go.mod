@@ -1,3 +1,3 @@
-module pave.local/pave
+module pave.internal/pave
 
 go 1.21

@@ -25,10 +25,15 @@ static pave_bundle* pave_go_open(const void* data, size_t n, const char* keys, c
   if (!b) *err = strdup(pave_last_error());
   return b;
 }
-static char* pave_go_decide(pave_bundle* b, const char* in, size_t n, int explain, char** err) {
-  char* r = pave_decide(b, in, n, explain);
-  if (!r) *err = strdup(pave_last_error());
-  return r;
+// One decision in one cgo call: the decision JSON is written into buf (Go memory, not kept)
+// when it fits; the result is its length. On a failure err holds the runtime's message
+// (malloc'd), read on the thread that failed.
+typedef struct { size_t n; char* err; } pave_go_decision;
+static pave_go_decision pave_go_decide(pave_bundle* b, const char* in, size_t n, int explain,
+                                       char* buf, size_t cap) {
+  pave_go_decision d = {pave_decide_into(b, in, n, explain, buf, cap), 0};
+  if (d.n == PAVE_DECIDE_FAILED) d.err = strdup(pave_last_error());
+  return d;
 }
 static char* pave_go_info(pave_bundle* b, char** err) {
   char* r = pave_bundle_info(b);
@@ -198,26 +203,54 @@ func (b *Bundle) decide(ctx context.Context, input any, explain bool) (*Decision
 		}
 		text = unsafe.String(unsafe.SliceData(j), len(j))
 	}
+	buf := scratch.Get().(*[scratchSize]byte)
+	raw, err := b.decideInto(text, explain, buf[:])
+	scratch.Put(buf)
+	if err != nil {
+		return nil, err
+	}
+	return newDecision(raw), nil
+}
+
+// decideInto decides with the decision JSON written into buf, in one cgo call, and copies
+// it once into a string. A decision larger than buf (an explain trace, say) is decided
+// again into a buffer of its size.
+func (b *Bundle) decideInto(text string, explain bool, buf []byte) (string, error) {
 	ex := C.int(0)
 	if explain {
 		ex = 1
 	}
 	b.mu.RLock()
+	defer b.mu.RUnlock()
 	if b.h == nil {
-		b.mu.RUnlock()
-		return nil, ErrClosed
+		return "", ErrClosed
 	}
-	var cerr *C.char
-	// The input's bytes hold no Go pointers, so they may be passed to C as they are.
-	r := C.pave_go_decide(b.h, (*C.char)(unsafe.Pointer(unsafe.StringData(text))), C.size_t(len(text)), ex, &cerr)
-	b.mu.RUnlock()
-	if r == nil {
-		return nil, errors.New("pave: " + takeString(cerr))
+	// The input's bytes and buf hold no Go pointers, so they may be passed to C as they are;
+	// C keeps neither after the call.
+	in := (*C.char)(unsafe.Pointer(unsafe.StringData(text)))
+	r := C.pave_go_decide(b.h, in, C.size_t(len(text)), ex, (*C.char)(unsafe.Pointer(&buf[0])), C.size_t(len(buf)))
+	if r.err != nil {
+		return "", errors.New("pave: " + takeString(r.err))
 	}
-	raw := C.GoString(r)
-	C.pave_free(unsafe.Pointer(r))
-	return newDecision(raw), nil
+	if int(r.n) <= len(buf) {
+		return string(buf[:r.n]), nil
+	}
+	big := make([]byte, int(r.n))
+	r = C.pave_go_decide(b.h, in, C.size_t(len(text)), ex, (*C.char)(unsafe.Pointer(&big[0])), C.size_t(len(big)))
+	if r.err != nil {
+		return "", errors.New("pave: " + takeString(r.err))
+	}
+	if int(r.n) != len(big) {
+		return "", errors.New("pave: the decision changed size when decided again")
+	}
+	return unsafe.String(&big[0], len(big)), nil
 }
+
+// Decisions are written into a pooled scratch buffer, then copied once into the string
+// Decision.Raw: one cgo call, no C allocation to free. They are a few hundred bytes.
+const scratchSize = 4096
+
+var scratch = sync.Pool{New: func() any { return new([scratchSize]byte) }}
 
 // Info describes the bundle.
 type Info struct {

@@ -12,7 +12,7 @@ import (
 	"sync"
 	"testing"
 
-	"pave.local/pave"
+	"pave.internal/pave"
 )
 
 type fixtureCase struct {

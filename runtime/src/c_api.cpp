@@ -85,6 +85,25 @@ char* copyOut(const std::string& out) {
   return p;
 }
 
+// Decides into the thread's reused buffer t_out; nullptr (t_last_error set) on a failure.
+const std::string* decideToThreadBuffer(pave_bundle* bundle, const char* input_json, size_t size, int explain) {
+  if (!bundle || (!input_json && size)) {
+    t_last_error = "invalid arguments";
+    return nullptr;
+  }
+  try {
+    Decider& decider = deciderFor(bundle);
+    const pave::rt::Decision& d = decider.decide({input_json ? input_json : "", size}, explain != 0);
+    std::string& out = t_out;
+    out.clear();
+    pave::rt::toJson(*bundle->bundle, d, out);
+    return &out;
+  } catch (const std::exception& e) {
+    t_last_error = e.what();
+    return nullptr;
+  }
+}
+
 }  // namespace
 
 extern "C" {
@@ -110,21 +129,20 @@ pave_bundle* pave_open_file(const char* path, const char* public_key_pem) {
 }
 
 char* pave_decide(pave_bundle* bundle, const char* input_json, size_t size, int explain) {
-  if (!bundle || (!input_json && size)) {
+  const std::string* out = decideToThreadBuffer(bundle, input_json, size, explain);
+  return out ? copyOut(*out) : nullptr;
+}
+
+size_t pave_decide_into(pave_bundle* bundle, const char* input_json, size_t size, int explain, char* buf,
+                        size_t cap) {
+  if (!buf && cap) {
     t_last_error = "invalid arguments";
-    return nullptr;
+    return PAVE_DECIDE_FAILED;
   }
-  try {
-    Decider& decider = deciderFor(bundle);
-    const pave::rt::Decision& d = decider.decide({input_json ? input_json : "", size}, explain != 0);
-    std::string& out = t_out;
-    out.clear();
-    pave::rt::toJson(*bundle->bundle, d, out);
-    return copyOut(out);
-  } catch (const std::exception& e) {
-    t_last_error = e.what();
-    return nullptr;
-  }
+  const std::string* out = decideToThreadBuffer(bundle, input_json, size, explain);
+  if (!out) return PAVE_DECIDE_FAILED;
+  if (out->size() <= cap && !out->empty()) std::memcpy(buf, out->data(), out->size());
+  return out->size();
 }
 
 char* pave_bundle_info(const pave_bundle* bundle) {

@@ -11,7 +11,7 @@ import (
 	"log"
 	"os"
 
-	"pave.local/pave"
+	"pave.internal/pave"
 )
 
 func main() {

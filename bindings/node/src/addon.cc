@@ -3,10 +3,12 @@
 // close() waits for the decisions in progress and then frees the bundle.
 #include <napi.h>
 
+#include <cstring>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
 #include <string>
+#include <vector>
 
 #include "pave/vm.h"
 
@@ -32,14 +34,45 @@ Napi::Error closedError(Napi::Env env) {
   return e;
 }
 
-// Input text: a string (UTF-8) or a Buffer.
-bool inputText(const Napi::Value& v, std::string& out) {
+// A growable buffer whose bytes are never cleared: its size is its capacity.
+struct Buf {
+  std::string bytes = std::string(4096, '\0');
+  void atLeast(size_t n) {
+    if (bytes.size() < n) bytes.resize(n);
+  }
+  // After an exceptional input or decision (over 1 MB), give the memory back.
+  void trim() {
+    if (bytes.size() > (1u << 20)) bytes = std::string(4096, '\0');
+  }
+};
+
+// Input text: a string (UTF-8) or a Buffer, into out (length n). Strings are written in one
+// pass; only a string that may not have fit is measured and written again.
+bool inputText(const Napi::Value& v, Buf& out, size_t& n) {
   if (v.IsString()) {
     napi_env env = v.Env();
-    size_t len = 0;
-    napi_get_value_string_utf8(env, v, nullptr, 0, &len);
-    out.resize(len);
-    napi_get_value_string_utf8(env, v, out.data(), len + 1, &len);
+    napi_get_value_string_utf8(env, v, out.bytes.data(), out.bytes.size(), &n);
+    if (n + 4 >= out.bytes.size()) {  // maybe cut short (never inside a character): measure it
+      napi_get_value_string_utf8(env, v, nullptr, 0, &n);
+      out.atLeast(n + 1);
+      napi_get_value_string_utf8(env, v, out.bytes.data(), out.bytes.size(), &n);
+    }
+    return true;
+  }
+  if (v.IsBuffer()) {
+    auto buf = v.As<Napi::Buffer<char>>();
+    n = buf.Length();
+    out.atLeast(n);
+    if (n) std::memcpy(out.bytes.data(), buf.Data(), n);
+    return true;
+  }
+  return false;
+}
+
+// The input text as its own string (for decideAsync, whose worker thread keeps it).
+bool inputText(const Napi::Value& v, std::string& out) {
+  if (v.IsString()) {
+    out = v.As<Napi::String>().Utf8Value();
     return true;
   }
   if (v.IsBuffer()) {
@@ -48,6 +81,20 @@ bool inputText(const Napi::Value& v, std::string& out) {
     return true;
   }
   return false;
+}
+
+// One synchronous decision with pave_decide_into, its JSON into out (no allocation to free;
+// decided again into a larger buffer when it did not fit). False on an internal failure
+// (pave_last_error says why).
+bool decideInto(pave_bundle* b, const char* in, size_t size, bool explain, Buf& out, size_t& n) {
+  n = pave_decide_into(b, in, size, explain ? 1 : 0, out.bytes.data(), out.bytes.size());
+  if (n == PAVE_DECIDE_FAILED) return false;
+  if (n > out.bytes.size()) {
+    out.atLeast(n);
+    n = pave_decide_into(b, in, size, explain ? 1 : 0, out.bytes.data(), out.bytes.size());
+    if (n == PAVE_DECIDE_FAILED) return false;
+  }
+  return n <= out.bytes.size();
 }
 
 class DecideWorker : public Napi::AsyncWorker {
@@ -90,6 +137,7 @@ class NativeBundle : public Napi::ObjectWrap<NativeBundle> {
                         StaticMethod<&NativeBundle::OpenBytes>("openBytes"),
                         InstanceMethod<&NativeBundle::Decide>("decide"),
                         InstanceMethod<&NativeBundle::DecideAsync>("decideAsync"),
+                        InstanceMethod<&NativeBundle::BenchCApi>("benchCApi"),
                         InstanceMethod<&NativeBundle::Info>("info"),
                         InstanceMethod<&NativeBundle::Close>("close"),
                         InstanceAccessor<&NativeBundle::Closed>("closed")});
@@ -132,19 +180,50 @@ class NativeBundle : public Napi::ObjectWrap<NativeBundle> {
 
   Napi::Value Decide(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    thread_local std::string input;
-    if (info.Length() < 1 || !inputText(info[0], input))
+    thread_local Buf input, out;
+    size_t size = 0;
+    if (info.Length() < 1 || !inputText(info[0], input, size))
       throw Napi::TypeError::New(env, "input must be a string or a Buffer");
     bool explain = info.Length() > 1 && info[1].ToBoolean();
     if (!s_) throw closedError(env);
-    Result r;
+    size_t n = 0;
+    bool ok;
     {
       std::shared_lock lock(s_->mu);
       if (!s_->b) throw closedError(env);
-      r.p = pave_decide(s_->b, input.data(), input.size(), explain ? 1 : 0);
+      ok = decideInto(s_->b, input.bytes.data(), size, explain, out, n);
     }
-    if (!r.p) throw Napi::Error::New(env, pave_last_error());
-    return Napi::String::New(env, r.p);
+    input.trim();
+    if (!ok) throw Napi::Error::New(env, pave_last_error());
+    Napi::String result = Napi::String::New(env, out.bytes.data(), n);
+    out.trim();
+    return result;
+  }
+
+  // For bench/bindings_bench.sh only: the C API baseline in this process. Decides
+  // inputs[i % n] for i < iterations with pave_decide (malloc'd result, freed), as a C
+  // program would, so the binding's overhead is measured against it under the same load.
+  Napi::Value BenchCApi(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 2 || !info[0].IsArray() || !info[1].IsNumber())
+      throw Napi::TypeError::New(env, "benchCApi(inputs: string[], iterations: number)");
+    if (!s_) throw closedError(env);
+    auto arr = info[0].As<Napi::Array>();
+    std::vector<std::string> inputs;
+    for (uint32_t i = 0; i < arr.Length(); ++i) inputs.push_back(arr.Get(i).As<Napi::String>());
+    if (inputs.empty()) throw Napi::TypeError::New(env, "no inputs");
+    int64_t iters = info[1].As<Napi::Number>().Int64Value();
+    std::shared_lock lock(s_->mu);
+    if (!s_->b) throw closedError(env);
+    size_t sink = 0;
+    for (int64_t i = 0; i < iters; ++i) {
+      const std::string& in = inputs[static_cast<size_t>(i) % inputs.size()];
+      char* d = pave_decide(s_->b, in.data(), in.size(), 0);
+      if (!d) throw Napi::Error::New(env, pave_last_error());
+      sink += static_cast<unsigned char>(d[13]);
+      pave_free(d);
+    }
+    return Napi::Number::New(env, static_cast<double>(sink));
   }
 
   Napi::Value DecideAsync(const Napi::CallbackInfo& info) {

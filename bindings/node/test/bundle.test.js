@@ -102,3 +102,28 @@ test('a native object constructed by hand is an error, not a crash', () => {
   assert.throws(() => h.decide('{}'), (e) => e.code === 'ERR_PAVE_CLOSED');
   assert.strictEqual(pave.version(), '0.1.0');
 });
+
+// The addon writes string inputs into a reused 4,096-byte buffer and decisions into another:
+// inputs and decisions around and beyond that size, with multi-byte characters at the
+// boundary, decide exactly as the same bytes given as a Buffer (copied as they are) and as
+// the C API's pave_decide (decideAsync).
+test('inputs and decisions around the buffer size decide like their bytes', async () => {
+  const b = Bundle.open(s.bundle, { publicKeys: [read(s.key)] });
+  const base = JSON.parse(inputs[0]);
+  for (let len = 4060; len <= 4110; len++) {
+    for (const ch of ['a', 'é', '€', '😀']) {
+      // The multi-byte characters end the text, so that some straddle its 4,096th byte.
+      const empty = Buffer.byteLength(JSON.stringify({ ...base, note: '' }));
+      const note = ch.repeat(Math.floor((len - empty) / Buffer.byteLength(ch)));
+      let text = JSON.stringify({ ...base, note });
+      text = ' '.repeat(len - Buffer.byteLength(text)) + text; // exactly len bytes
+      assert.strictEqual(Buffer.byteLength(text), len);
+      const viaString = b.decide(text, { explain: len % 7 === 0 }).raw;
+      assert.strictEqual(viaString, b.decide(Buffer.from(text, 'utf8'), { explain: len % 7 === 0 }).raw);
+      if (len % 10 === 0) assert.strictEqual(viaString, (await b.decideAsync(text, { explain: len % 7 === 0 })).raw);
+    }
+  }
+  const big = b.decide(inputs[0], { explain: true }).raw; // an explained decision: a trace
+  assert.strictEqual(big, (await b.decideAsync(inputs[0], { explain: true })).raw);
+  b.close();
+});

@@ -33,6 +33,15 @@ PAVE_API pave_bundle* pave_open_file(const char* path, const char* public_key_pe
  * explain != 0 adds the "trace". Invalid input is not a failure: it yields a deny decision. */
 PAVE_API char* pave_decide(pave_bundle* bundle, const char* input_json, size_t size, int explain);
 
+/* pave_decide writing into the caller's memory (for language bindings: no allocation to free,
+ * one copy fewer). Decides, then copies the decision JSON into buf (capacity cap; no NUL is
+ * added) when it fits, and returns its length. A length greater than cap means nothing was
+ * written: decide again with a buffer that large (the decision is the same). Returns
+ * PAVE_DECIDE_FAILED on an internal failure (pave_last_error() says why). buf is not kept. */
+#define PAVE_DECIDE_FAILED ((size_t)-1)
+PAVE_API size_t pave_decide_into(pave_bundle* bundle, const char* input_json, size_t size, int explain,
+                                 char* buf, size_t cap);
+
 /* The bundle's identity and shape as one JSON object (malloc'd, free with pave_free):
  *   {"digest":"sha256:<hex>","signed":true,"signer_key":"sha256:<hex of the raw key>"|null,
  *    "name":…,"revision":…,"compiler_version":…,"sources_digest":… (strings or null),

@@ -1018,6 +1018,36 @@ TEST(Decision, CApi) {
   EXPECT_NE(std::string(pave_last_error()), "");
 }
 
+// pave_decide_into writes what pave_decide returns into the caller's buffer when it fits,
+// and only says how large it is when it does not.
+TEST(Decision, CApiDecideInto) {
+  Catalog c;
+  c.rule("acme.all", Effect::Allow, {c.cloudRole}, {constBool(true)});
+  std::vector<uint8_t> bytes = c.bytes();
+  pave_bundle* b = pave_open(bytes.data(), bytes.size(), nullptr);
+  ASSERT_NE(b, nullptr) << pave_last_error();
+  for (const std::string& in : {humanInput(cloudRequest()), std::string("{")})
+    for (int explain : {0, 1}) {
+      char* want = pave_decide(b, in.data(), in.size(), explain);
+      ASSERT_NE(want, nullptr);
+      const size_t n = std::strlen(want);
+      std::string small(n - 1, '#');
+      EXPECT_EQ(pave_decide_into(b, in.data(), in.size(), explain, small.data(), small.size()), n);
+      EXPECT_EQ(small, std::string(n - 1, '#'));  // too small: nothing written
+      std::string buf(n + 8, '#');
+      ASSERT_EQ(pave_decide_into(b, in.data(), in.size(), explain, buf.data(), buf.size()), n);
+      EXPECT_EQ(buf.substr(0, n), want);
+      EXPECT_EQ(buf.substr(n), std::string(8, '#'));
+      EXPECT_EQ(pave_decide_into(b, in.data(), in.size(), explain, nullptr, 0), n);  // size only
+      pave_free(want);
+    }
+  char buf[8];
+  EXPECT_EQ(pave_decide_into(nullptr, "{}", 2, 0, buf, sizeof buf), PAVE_DECIDE_FAILED);
+  EXPECT_EQ(std::string(pave_last_error()), "invalid arguments");
+  EXPECT_EQ(pave_decide_into(b, "{}", 2, 0, nullptr, 8), PAVE_DECIDE_FAILED);
+  pave_close(b);
+}
+
 // Regression: the decider a thread caches for the C API must not keep a closed bundle
 // alive, neither on the thread that closes it nor on another thread that used it.
 TEST(Decision, CApiCloseFreesTheBundle) {
