@@ -87,8 +87,9 @@ class DiagBuilder {
 
 class DiagnosticEngine {
  public:
-  /// Reports a diagnostic with the kind's default severity. Messages follow the house
-  /// style: lowercase, no trailing period, names in backticks, "cannot" not "not allowed".
+  /// Reports a diagnostic with the kind's default severity and a message rendered earlier
+  /// from the registry (an analyzer finding, a syntax error found while parsing); report
+  /// sites use the typed overload below.
   DiagBuilder report(DiagKind kind, SourceRange range, std::string message);
 
   /// Reports a registered message (diag/messages.def, diag/Messages.h): its kind, its

@@ -175,7 +175,7 @@ std::string AstBuilder::decodeStringToken(antlr4::Token* tok, bool like, bool& o
     SourceRange r = range(tok);
     // Offsets within the body are bytes of the UTF-8 text; the token starts at the quote.
     SourceRange bad{file_, r.begin + 1 + static_cast<uint32_t>(at), r.begin + 1 + static_cast<uint32_t>(at) + 2};
-    diags_.report(DiagKind::Syntax, bad, error);
+    diags_.report(DiagKind::Syntax, bad, error);  // rendered by decodeString from msg::Escape*
     return {};
   }
   return *decoded;
