@@ -198,7 +198,11 @@ struct RuleJob {
       return true;  // nothing more can be said with confidence
     }
     std::sort(related.begin(), related.end());
-    out.push_back({msg::ShadowedByDeny(ast::effectName(r.effect), r.name, names(p, related)), id, std::nullopt, related, {},
+    out.push_back({msg::ShadowedByDeny(ast::effectName(r.effect), r.name, names(p, related)),
+                   id,
+                   std::nullopt,
+                   related,
+                   {},
                    matchWitness});
     return true;
   }
@@ -233,7 +237,11 @@ struct RuleJob {
     for (RuleId d : denies) addUnique(related, d);
     out.push_back({denies.empty() ? msg::AllowShadowedByApprove(r.name, names(p, approves))
                                   : msg::AllowShadowedByApproveOrDeny(r.name, names(p, approves), names(p, denies)),
-                   id, std::nullopt, related, {}, matchWitness});
+                   id,
+                   std::nullopt,
+                   related,
+                   {},
+                   matchWitness});
     return true;
   }
 
@@ -319,7 +327,8 @@ struct RuleJob {
     for (RuleId d : denies) {
       std::string deny = p.rule(d).name;
       if (auto it = found.find(d.value); it != found.end()) {
-        out.push_back({msg::ConflictWithDeny(ast::effectName(r.effect), r.name, deny), id, std::nullopt, {d}, {}, it->second});
+        out.push_back(
+            {msg::ConflictWithDeny(ast::effectName(r.effect), r.name, deny), id, std::nullopt, {d}, {}, it->second});
       } else if (unknown.count(d.value)) {
         out.push_back(inconclusive(id, msg::InconclusiveConflict(r.name, deny)));
       }
@@ -377,10 +386,14 @@ struct RuleJob {
       if (a != Answer::Unsat) continue;
       // Equivalent rules: only the later one is redundant.
       if (s.value > id.value && implies(s, id, plan.typesOf(id)) == Answer::Unsat) continue;
-      out.push_back({deny ? msg::RedundantDeny(r.name, p.rule(s).name)
+      out.push_back({deny                               ? msg::RedundantDeny(r.name, p.rule(s).name)
                      : r.effect == ast::Effect::Approve ? msg::RedundantSameGrantsAndApprovers(r.name, p.rule(s).name)
                                                         : msg::RedundantSameGrants(r.name, p.rule(s).name),
-                     id, std::nullopt, {s}, {}, std::nullopt});
+                     id,
+                     std::nullopt,
+                     {s},
+                     {},
+                     std::nullopt});
       return;
     }
   }
@@ -433,15 +446,18 @@ struct RuleJob {
           if (section.is_object() && section.contains(attr)) value = &section[attr];
         }
         if (res.answer == Answer::Sat && value && value->is_string() && value->get<std::string>().starts_with("-")) {
-          out.push_back({msg::NegativeDuration(ast::effectName(r.effect), r.name, path, value->get<std::string>()), id,
-                         std::nullopt, {}, {"add a lower bound such as `" + path + " > 0s`"}, res.witness});
+          out.push_back({msg::NegativeDuration(ast::effectName(r.effect), r.name, path, value->get<std::string>()),
+                         id,
+                         std::nullopt,
+                         {},
+                         {"add a lower bound such as `" + path + " > 0s`"},
+                         res.witness});
           reported = true;
           break;
         }
         if (res.answer == Answer::Unknown) unknown = true;
       }
-      if (!reported && unknown)
-        out.push_back(inconclusive(id, msg::InconclusiveNegative(r.name, path)));
+      if (!reported && unknown) out.push_back(inconclusive(id, msg::InconclusiveNegative(r.name, path)));
     }
   }
 
@@ -471,7 +487,12 @@ struct RuleJob {
                       [name, sname](const json& dec) { return matchedTrue(dec, name) && matchedTrue(dec, sname); }};
           QueryResult res = w.run(q);
           if (res.answer == Answer::Sat) {
-            out.push_back({msg::UniqueGrantConflict(sname, name, grant), id, std::nullopt, {s}, {"such a request is denied with error `grant-conflict`"}, res.witness});
+            out.push_back({msg::UniqueGrantConflict(sname, name, grant),
+                           id,
+                           std::nullopt,
+                           {s},
+                           {"such a request is denied with error `grant-conflict`"},
+                           res.witness});
             reported = true;
           } else if (res.answer == Answer::Unknown) {
             out.push_back(inconclusive(id, msg::InconclusiveGrantConflict(sname, name, grant)));
@@ -604,8 +625,13 @@ struct ExceptionJob {
         }
         if (back) continue;
       }
-      out.push_back({msg::ExceptionImplied(e.name, other.name, p.rule(deny).name, rt::formatTimestamp(other.exception->until)), id,
-                     std::nullopt, {o}, {}, std::nullopt});
+      out.push_back(
+          {msg::ExceptionImplied(e.name, other.name, p.rule(deny).name, rt::formatTimestamp(other.exception->until)),
+           id,
+           std::nullopt,
+           {o},
+           {},
+           std::nullopt});
       return;
     }
   }
@@ -749,11 +775,19 @@ std::vector<Finding> exceptionAge(const Plan& plan, RuleId exception) {
   int64_t until = e.exception->until;
   if (until > plan.now && until - plan.now <= plan.expiringWindow)
     return {{msg::ExceptionExpiresSoon(e.name, rt::formatTimestamp(until), rt::formatDuration(until - plan.now),
-                                  rt::formatDuration(plan.expiringWindow)),
-             exception, std::nullopt, {}, {}, std::nullopt}};
+                                       rt::formatDuration(plan.expiringWindow)),
+             exception,
+             std::nullopt,
+             {},
+             {},
+             std::nullopt}};
   if (until - plan.now <= kLongException) return {};
-  return {{msg::ExceptionRunsLong(e.name, rt::formatTimestamp(until), (until - plan.now) / 86400), exception, std::nullopt,
-           {}, {}, std::nullopt}};
+  return {{msg::ExceptionRunsLong(e.name, rt::formatTimestamp(until), (until - plan.now) / 86400),
+           exception,
+           std::nullopt,
+           {},
+           {},
+           std::nullopt}};
 }
 
 std::vector<Finding> analyzeException(Worker& w, const Plan& plan, RuleId exception) {
@@ -768,8 +802,7 @@ std::vector<Finding> analyzeRequestType(Worker& w, const Plan& plan, RequestId t
   const std::vector<RuleId>& rules = plan.rulesOf[type.value];
   const std::string& name = p.requests[type.value].name;
   bool any = std::any_of(rules.begin(), rules.end(), [&](RuleId r) { return isGranting(p.rule(r)); });
-  if (!any)
-    return {{msg::NoRuleTargets(name), std::nullopt, type, {}, {}, std::nullopt}};
+  if (!any) return {{msg::NoRuleTargets(name), std::nullopt, type, {}, {}, std::nullopt}};
   if (plan.granted[type.value]) return {};  // some rule's witness was already allowed or approved
   QuerySpec q{"path", type, rules, [rules](DecisionEncoder& d) { return !d.outcome(rules).deny; },
               [](const json& dec) {
@@ -777,10 +810,8 @@ std::vector<Finding> analyzeRequestType(Worker& w, const Plan& plan, RequestId t
                 return s == "allow" || s == "approval";
               }};
   QueryResult res = w.run(q);
-  if (res.answer == Answer::Unsat)
-    return {{msg::NoInputGranted(name), std::nullopt, type, {}, {}, std::nullopt}};
-  if (res.answer == Answer::Unknown)
-    return {{msg::InconclusivePath(name), std::nullopt, type, {}, {}, std::nullopt}};
+  if (res.answer == Answer::Unsat) return {{msg::NoInputGranted(name), std::nullopt, type, {}, {}, std::nullopt}};
+  if (res.answer == Answer::Unknown) return {{msg::InconclusivePath(name), std::nullopt, type, {}, {}, std::nullopt}};
   return {};
 }
 

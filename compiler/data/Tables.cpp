@@ -6,9 +6,9 @@
 #include <limits>
 #include <sstream>
 
+#include <pave/literals.h>
 #include "data/DataFile.h"
 #include "diag/Messages.h"
-#include <pave/literals.h>
 
 namespace pave::data {
 
@@ -194,8 +194,9 @@ bool loadTables(CheckedProgram& program, const std::string& root, SourceManager&
     const std::string file = (fs::path(root.empty() ? "." : root) / table.path).lexically_normal().string();
     std::string bytes, why;
     if (!readBytes(file, bytes, why)) {
-      diags.report(msg::DataFileUnreadable, table.pathRange.valid() ? table.pathRange : table.range, why, table.path,
-                   table.name)
+      diags
+          .report(msg::DataFileUnreadable, table.pathRange.valid() ? table.pathRange : table.range, why, table.path,
+                  table.name)
           .note("the path is relative to the repository root (the folder of pave.toml)");
       ok = false;
       continue;

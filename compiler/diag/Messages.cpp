@@ -5,7 +5,10 @@ namespace pave::msg {
 namespace {
 template <typename... Args>
 constexpr MessageInfo info(std::string_view name, const Message<Args...>& m) {
-  return {name, m.kind, std::string_view(static_cast<fmt::string_view>(m.format).data(), static_cast<fmt::string_view>(m.format).size()), sizeof...(Args)};
+  return {
+      name, m.kind,
+      std::string_view(static_cast<fmt::string_view>(m.format).data(), static_cast<fmt::string_view>(m.format).size()),
+      sizeof...(Args)};
 }
 }  // namespace
 

@@ -29,7 +29,7 @@ using Int = int64_t;            // a number, written as is
 struct Count {
   uint64_t n;
   template <typename T>
-    requires std::is_integral_v<T>
+  requires std::is_integral_v<T>
   constexpr Count(T value) : n(static_cast<uint64_t>(value)) {}  // NOLINT(google-explicit-constructor)
 };
 
@@ -100,8 +100,7 @@ struct fmt::formatter<pave::msg::Names> {
 
 namespace pave::msg {
 
-#define PAVE_MSG(Id, Kind, Format, ...) \
-  inline constexpr Message<__VA_ARGS__> Id{DiagKind::Kind, Format};
+#define PAVE_MSG(Id, Kind, Format, ...) inline constexpr Message<__VA_ARGS__> Id{DiagKind::Kind, Format};
 #include "diag/messages.def"
 
 /// One registered message, for the registry's tests and documentation.

@@ -56,8 +56,7 @@ std::optional<ConstValue> Checker::constantOf(CExprId e, SourceRange range, std:
   if (isError(e)) return std::nullopt;
   std::optional<ConstValue> v = evaluate(e);
   if (!v) {
-    report(msg::NotConstant, range, what)
-        .note("it overflows, reads an absent map key, or depends on the request");
+    report(msg::NotConstant, range, what).note("it overflows, reads an absent map key, or depends on the request");
   }
   return v;
 }

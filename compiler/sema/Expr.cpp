@@ -306,8 +306,7 @@ CExprId Checker::recordField(CExprId object, std::string_view attr, SourceRange 
     return make(CExprKind::Field, a.type, fullRange, {object}, p_.intern(a.name).value, i, 0,
                 a.optional ? CExpr::kOptional : 0);
   }
-  DiagBuilder d =
-      report(msg::UnknownRecordAttribute, nameRange, attr, rec.name);
+  DiagBuilder d = report(msg::UnknownRecordAttribute, nameRange, attr, rec.name);
   std::vector<std::string> names;
   for (const AttrInfo& a : rec.attrs) names.push_back(a.name);
   suggest(d, attr, names, nameRange);
@@ -410,8 +409,8 @@ CExprId Checker::requestAttr(CExprId object, std::string_view attr, SourceRange 
     }
   }
   if (lacking.empty() && first) return makeAttr(object, *first, first->type, optional, fullRange);
-  DiagBuilder d = report(unit_.scope.onStar ? msg::OnStarAttribute : msg::TargetAttributeNotEverywhere, nameRange,
-                         attr, lacking, lacking.size());
+  DiagBuilder d = report(unit_.scope.onStar ? msg::OnStarAttribute : msg::TargetAttributeNotEverywhere, nameRange, attr,
+                         lacking, lacking.size());
   if (!first) {
     std::vector<std::string> names;
     for (const AttrInfo& a : p_.requests[targets.empty() ? 0 : targets[0].value].attrs) names.push_back(a.name);
@@ -425,8 +424,7 @@ CExprId Checker::guardOptional(CExprId attr, SourceRange range, bool forHas) {
   if ((a.kind != CExprKind::Attr && a.kind != CExprKind::Field) || !a.optional() || forHas || hasFact(attr))
     return attr;
   std::string t = text(range);
-  report(msg::OptionalUnguarded, range, t)
-      .note("guard it: `has(" + t + ") and " + t + " …`");
+  report(msg::OptionalUnguarded, range, t).note("guard it: `has(" + t + ") and " + t + " …`");
   return attr;
 }
 

@@ -169,8 +169,7 @@ bool Checker::checkEntityArg(CExprId arg, TypeId param, SourceRange range) {
     if (!can)
       report(msg::PrincipalNeverType, range, want);
     else
-      report(msg::PrincipalMaybeOtherType, range, want)
-          .note("narrow it first: `principal is " + want + " and …`");
+      report(msg::PrincipalMaybeOtherType, range, want).note("narrow it first: `principal is " + want + " and …`");
     return false;
   }
   if (a.kind == CExprKind::Root && a.root() == Root::Request && pt.kind == TypeKind::Request) {

@@ -25,8 +25,7 @@ CExprId Checker::checkNeg(ast::ExprId e) {
   if (isError(c) || !requireValue(c)) return invalid(n.range);
   TypeKind k = p_.types.kind(typeOf(c));
   if (k != TypeKind::Int && k != TypeKind::Duration) {
-    report(msg::CannotNegate, n.range, tname(typeOf(c)))
-        .note("`-` applies to `Int` and `Duration`");
+    report(msg::CannotNegate, n.range, tname(typeOf(c))).note("`-` applies to `Int` and `Duration`");
     return invalid(n.range);
   }
   return make(CExprKind::Neg, typeOf(c), n.range, {c});

@@ -65,8 +65,7 @@ void Checker::collectDecls() {
         firstContext = &e;
         continue;
       }
-      report(msg::SecondContext, d.range)
-          .related("", ast_.decl(firstContext->id).range, "the first `context` is here");
+      report(msg::SecondContext, d.range).related("", ast_.decl(firstContext->id).range, "the first `context` is here");
       continue;
     }
     if (!d.name) continue;

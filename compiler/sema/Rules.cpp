@@ -51,26 +51,27 @@ void Checker::checkClauseShape(const DeclEntry& d, const ast::RuleDecl& rule) {
       report(msg::RepeatedClause, c.keywordRange, kw);
     }
     seen.push_back(c.kind);
-    if (c.kind == ast::ClauseKind::By && c.quorum && *c.quorum < 1)
-      report(msg::QuorumBelowOne, c.quorumRange);
+    if (c.kind == ast::ClauseKind::By && c.quorum && *c.quorum < 1) report(msg::QuorumBelowOne, c.quorumRange);
   }
   bool isException = rule.effect == ast::Effect::Exception;
   if (!isException && !rule.hasOn)
     report(msg::RuleWithoutOn, decl.range, effect, d.qname)
-        .note("like `" + effect + " " + std::string(ast_.str(decl.name)) + " on CloudRole …`, or `on *` for every request type");
+        .note("like `" + effect + " " + std::string(ast_.str(decl.name)) +
+              " on CloudRole …`, or `on *` for every request type");
   if (isException && rule.hasOn)
     report(msg::ExceptionWithOn, rule.onRange)
         .note("an exception applies to the request types of the deny rule it lifts");
   if (rule.effect == ast::Effect::Approve && !findClause(rule, ast::ClauseKind::By))
-    report(msg::ApproveWithoutBy, decl.range, d.qname)
-        .note("like `by \"sre-leads\"`");
+    report(msg::ApproveWithoutBy, decl.range, d.qname).note("like `by \"sre-leads\"`");
   if (isException) {
     std::vector<std::string> missing;
     for (ast::ClauseKind k : {ast::ClauseKind::Lifts, ast::ClauseKind::Until, ast::ClauseKind::Owner})
       if (!findClause(rule, k)) missing.emplace_back(ast::clauseKeyword(k));
     if (!missing.empty()) {
       report(msg::ExceptionMissingClauses, decl.range, d.qname, missing)
-          .note("exceptions are explicit, owned and time-bound: `lifts <deny rule>`, `until <timestamp>`, `owner \"team\"`");
+          .note(
+              "exceptions are explicit, owned and time-bound: `lifts <deny rule>`, `until <timestamp>`, `owner "
+              "\"team\"`");
     }
   }
 }

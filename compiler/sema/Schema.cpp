@@ -270,8 +270,7 @@ void Checker::checkTable(const DeclEntry& e) {
   const ast::TableDecl& td = ast_.tables[d.index];
   const ast::TypeRef& tr = ast_.type(td.type);
   auto wrongShape = [&] {
-    report(msg::TableShape, tr.range, text(tr.range))
-        .note("declare the row type with `record R { attr: Type, … }`");
+    report(msg::TableShape, tr.range, text(tr.range)).note("declare the row type with `record R { attr: Type, … }`");
   };
   TableInfo info;
   setDeclInfo(info, e);

@@ -124,8 +124,9 @@ void Checker::requireTestFields(const std::vector<AttrInfo>& attrs, const std::v
   }
   if (missing.empty()) return;
   report(msg::TestInputLacksAttributes, where, owner, missing.size(), missing)
-      .note("test inputs are type-checked like any input; a test of an invalid input says so with "
-            "`expect error \"missing-attribute\";`");
+      .note(
+          "test inputs are type-checked like any input; a test of an invalid input says so with "
+          "`expect error \"missing-attribute\";`");
 }
 
 void Checker::checkTest(const DeclEntry& d, TestInfo& t) {

@@ -60,9 +60,7 @@ std::optional<std::string> decodeString(std::string_view body, bool likePattern,
         i = close;
         break;
       }
-      default:
-        error = msg::EscapeUnknown.render(std::string_view(&e, 1));
-        return std::nullopt;
+      default: error = msg::EscapeUnknown.render(std::string_view(&e, 1)); return std::nullopt;
     }
   }
   return out;
