@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 PACKAGES=(cmake ninja-build g++ pkg-config python3 openssl
   antlr4 libantlr4-runtime-dev llvm-14-dev libfmt-dev libcli11-dev libgtest-dev
   libz3-dev libssl-dev nlohmann-json3-dev libtomlplusplus-dev libbenchmark-dev libcpp-httplib-dev zlib1g-dev
-  clang-14 libclang-rt-14-dev)
+  clang-14 libclang-rt-14-dev clang-format clang-tidy)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -26,6 +26,9 @@ step() { printf '== %s [%dm%02ds]\n' "$*" $((SECONDS / 60)) $((SECONDS % 60)); }
 step "build (warnings as errors)"
 scripts/setup.sh build -DPAVE_SHARED_DIR="$shared" -DPAVE_BENCH=ON
 
+step "lint the C++ lines changed (scripts/lint-changed.sh: .clang-format, .clang-tidy)"
+scripts/lint-changed.sh
+
 # The server tests parse /metrics with the Prometheus project's own parser (PyPI).
 python3 -c "import prometheus_client" 2>/dev/null || python3 -m pip install -q prometheus-client
 

@@ -60,7 +60,8 @@ class JobCache {
     for (const nlohmann::json& f : entry["findings"]) {
       std::optional<DiagKind> kind = diagKindFromCode(f.value("code", ""));
       if (!kind) return std::nullopt;
-      Finding x{*kind, std::nullopt, std::nullopt, f.value("message", ""), {}, {}, std::nullopt};
+      Finding x{
+          {*kind, f.value("message", "")}, std::nullopt, std::nullopt, {}, {}, std::nullopt};  // rendered when cached
       if (f.contains("rule")) {
         auto it = rules_.find(f["rule"].get<std::string>());
         if (it == rules_.end()) return std::nullopt;

@@ -46,10 +46,7 @@ void addUnique(std::vector<RuleId>& v, RuleId r) {
   if (std::find(v.begin(), v.end(), r) == v.end()) v.push_back(r);
 }
 
-Finding inconclusive(const sema::CheckedProgram&, RuleId r, const std::string& what) {
-  return {DiagKind::AnalysisInconclusive, r, std::nullopt,
-          "the analyzer could not decide within its budget whether " + what, {}, {}, std::nullopt};
-}
+Finding inconclusive(RuleId r, msg::Rendered what) { return {std::move(what), r, std::nullopt, {}, {}, std::nullopt}; }
 
 /// The rules a deny brings along: the deny and every exception lifting it.
 void withExceptions(const Plan& plan, RuleId deny, std::vector<RuleId>& rules) {
@@ -118,11 +115,9 @@ struct RuleJob {
     }
     if (!live.empty()) return true;
     if (unknown) {
-      out.push_back(inconclusive(p, id, "rule `" + r.name + "` can match"));
+      out.push_back(inconclusive(id, msg::InconclusiveCanMatch(r.name)));
     } else {
-      out.push_back({DiagKind::DeadRule, id, std::nullopt,
-                     "rule `" + r.name + "` can never match: no valid input satisfies its condition", {}, {},
-                     std::nullopt});
+      out.push_back({msg::DeadRuleNever(r.name), id, std::nullopt, {}, {}, std::nullopt});
     }
     return false;
   }
@@ -199,14 +194,16 @@ struct RuleJob {
       for (RuleId d : denies) addUnique(related, d);
     }
     if (unknown) {
-      out.push_back(inconclusive(p, id, "every input rule `" + r.name + "` matches is denied"));
+      out.push_back(inconclusive(id, msg::InconclusiveDenied(r.name)));
       return true;  // nothing more can be said with confidence
     }
     std::sort(related.begin(), related.end());
-    out.push_back({DiagKind::ShadowedRule, id, std::nullopt,
-                   std::string(ast::effectName(r.effect)) + " rule `" + r.name +
-                       "` can match but never decides: every input it matches is denied by " + names(p, related),
-                   related, {}, matchWitness});
+    out.push_back({msg::ShadowedByDeny(ast::effectName(r.effect), r.name, names(p, related)),
+                   id,
+                   std::nullopt,
+                   related,
+                   {},
+                   matchWitness});
     return true;
   }
 
@@ -231,17 +228,20 @@ struct RuleJob {
       for (RuleId x : d) addUnique(denies, x);
     }
     if (unknown) {
-      out.push_back(inconclusive(p, id, "allow rule `" + r.name + "` can ever yield `allow`"));
+      out.push_back(inconclusive(id, msg::InconclusiveYieldsAllow(r.name)));
       return true;
     }
     std::sort(approves.begin(), approves.end());
     std::sort(denies.begin(), denies.end());
     std::vector<RuleId> related = approves;
     for (RuleId d : denies) addUnique(related, d);
-    out.push_back({DiagKind::ShadowedRule, id, std::nullopt,
-                   "allow rule `" + r.name + "` can never yield `allow`: every input it matches also matches " +
-                       names(p, approves) + (denies.empty() ? "" : " or is denied by " + names(p, denies)),
-                   related, {}, matchWitness});
+    out.push_back({denies.empty() ? msg::AllowShadowedByApprove(r.name, names(p, approves))
+                                  : msg::AllowShadowedByApproveOrDeny(r.name, names(p, approves), names(p, denies)),
+                   id,
+                   std::nullopt,
+                   related,
+                   {},
+                   matchWitness});
     return true;
   }
 
@@ -327,12 +327,10 @@ struct RuleJob {
     for (RuleId d : denies) {
       std::string deny = p.rule(d).name;
       if (auto it = found.find(d.value); it != found.end()) {
-        out.push_back({DiagKind::Conflict, id, std::nullopt,
-                       std::string(ast::effectName(r.effect)) + " rule `" + r.name + "` and deny rule `" + deny +
-                           "` can match the same input; the deny wins",
-                       {d}, {}, it->second});
+        out.push_back(
+            {msg::ConflictWithDeny(ast::effectName(r.effect), r.name, deny), id, std::nullopt, {d}, {}, it->second});
       } else if (unknown.count(d.value)) {
-        out.push_back(inconclusive(p, id, "rule `" + r.name + "` conflicts with `" + deny + "`"));
+        out.push_back(inconclusive(id, msg::InconclusiveConflict(r.name, deny)));
       }
     }
   }
@@ -382,18 +380,20 @@ struct RuleJob {
       if (!overlaps) continue;
       Answer a = implies(id, s, live);
       if (a == Answer::Unknown) {
-        out.push_back(inconclusive(p, id, "rule `" + r.name + "` is implied by `" + p.rule(s).name + "`"));
+        out.push_back(inconclusive(id, msg::InconclusiveImplied(r.name, p.rule(s).name)));
         continue;
       }
       if (a != Answer::Unsat) continue;
       // Equivalent rules: only the later one is redundant.
       if (s.value > id.value && implies(s, id, plan.typesOf(id)) == Answer::Unsat) continue;
-      out.push_back({DiagKind::RedundantRule, id, std::nullopt,
-                     "rule `" + r.name + "` is redundant: `" + p.rule(s).name + "` matches every input it matches" +
-                         (deny ? "" : ", with the same grants" + std::string(r.effect == ast::Effect::Approve
-                                                                                 ? " and approvers"
-                                                                                 : "")),
-                     {s}, {}, std::nullopt});
+      out.push_back({deny                               ? msg::RedundantDeny(r.name, p.rule(s).name)
+                     : r.effect == ast::Effect::Approve ? msg::RedundantSameGrantsAndApprovers(r.name, p.rule(s).name)
+                                                        : msg::RedundantSameGrants(r.name, p.rule(s).name),
+                     id,
+                     std::nullopt,
+                     {s},
+                     {},
+                     std::nullopt});
       return;
     }
   }
@@ -446,17 +446,18 @@ struct RuleJob {
           if (section.is_object() && section.contains(attr)) value = &section[attr];
         }
         if (res.answer == Answer::Sat && value && value->is_string() && value->get<std::string>().starts_with("-")) {
-          out.push_back({DiagKind::UnboundedDuration, id, std::nullopt,
-                         std::string(ast::effectName(r.effect)) + " rule `" + r.name + "` bounds `" + path +
-                             "` only from above: it matches a negative duration (" + value->get<std::string>() + ")",
-                         {}, {"add a lower bound such as `" + path + " > 0s`"}, res.witness});
+          out.push_back({msg::NegativeDuration(ast::effectName(r.effect), r.name, path, value->get<std::string>()),
+                         id,
+                         std::nullopt,
+                         {},
+                         {"add a lower bound such as `" + path + " > 0s`"},
+                         res.witness});
           reported = true;
           break;
         }
         if (res.answer == Answer::Unknown) unknown = true;
       }
-      if (!reported && unknown)
-        out.push_back(inconclusive(p, id, "rule `" + r.name + "` matches a negative `" + path + "`"));
+      if (!reported && unknown) out.push_back(inconclusive(id, msg::InconclusiveNegative(r.name, path)));
     }
   }
 
@@ -486,14 +487,15 @@ struct RuleJob {
                       [name, sname](const json& dec) { return matchedTrue(dec, name) && matchedTrue(dec, sname); }};
           QueryResult res = w.run(q);
           if (res.answer == Answer::Sat) {
-            out.push_back({DiagKind::GrantConflict, id, std::nullopt,
-                           "rules `" + sname + "` and `" + name +
-                               "` can match the same input and assign different values to the unique grant `" + grant +
-                               "`",
-                           {s}, {"such a request is denied with error `grant-conflict`"}, res.witness});
+            out.push_back({msg::UniqueGrantConflict(sname, name, grant),
+                           id,
+                           std::nullopt,
+                           {s},
+                           {"such a request is denied with error `grant-conflict`"},
+                           res.witness});
             reported = true;
           } else if (res.answer == Answer::Unknown) {
-            out.push_back(inconclusive(p, id, "rules `" + sname + "` and `" + name + "` conflict on grant `" + grant + "`"));
+            out.push_back(inconclusive(id, msg::InconclusiveGrantConflict(sname, name, grant)));
           }
         }
         if (reported) break;
@@ -610,7 +612,7 @@ struct ExceptionJob {
       }
       if (!implied) continue;
       if (unknown) {
-        out.push_back(inconclusive(p, id, "exception `" + e.name + "` is implied by `" + other.name + "`"));
+        out.push_back(inconclusive(id, msg::InconclusiveExceptionImplied(e.name, other.name)));
         continue;
       }
       if (other.exception->until == e.exception->until && o.value > id.value) {
@@ -623,10 +625,13 @@ struct ExceptionJob {
         }
         if (back) continue;
       }
-      out.push_back({DiagKind::RedundantException, id, std::nullopt,
-                     "exception `" + e.name + "` is redundant: `" + other.name + "` also lifts `" + p.rule(deny).name +
-                         "` for every input it matches, until " + rt::formatTimestamp(other.exception->until),
-                     {o}, {}, std::nullopt});
+      out.push_back(
+          {msg::ExceptionImplied(e.name, other.name, p.rule(deny).name, rt::formatTimestamp(other.exception->until)),
+           id,
+           std::nullopt,
+           {o},
+           {},
+           std::nullopt});
       return;
     }
   }
@@ -634,12 +639,11 @@ struct ExceptionJob {
   void run() {
     Reach reach = reachable();
     if (reach == Reach::Unknown) {
-      out.push_back(inconclusive(p, id, "exception `" + e.name + "` can change a decision"));
+      out.push_back(inconclusive(id, msg::InconclusiveExceptionChanges(e.name)));
     } else if (reach == Reach::No) {
       std::vector<RuleId> related{deny};
       std::string why = cause(related);
-      out.push_back({DiagKind::UnreachableException, id, std::nullopt,
-                     "exception `" + e.name + "` can never change a decision: " + why, related, {}, std::nullopt});
+      out.push_back({msg::ExceptionNeverChanges(e.name, why), id, std::nullopt, related, {}, std::nullopt});
       return;
     }
     redundancy();
@@ -770,16 +774,20 @@ std::vector<Finding> exceptionAge(const Plan& plan, RuleId exception) {
   const RuleInfo& e = plan.p.rule(exception);
   int64_t until = e.exception->until;
   if (until > plan.now && until - plan.now <= plan.expiringWindow)
-    return {{DiagKind::ExpiringException, exception, std::nullopt,
-             "exception `" + e.name + "` expires at " + rt::formatTimestamp(until) + ", in " +
-                 rt::formatDuration(until - plan.now) + " (window " + rt::formatDuration(plan.expiringWindow) +
-                 "): renew it with a new ticket or plan its removal",
-             {}, {}, std::nullopt}};
+    return {{msg::ExceptionExpiresSoon(e.name, rt::formatTimestamp(until), rt::formatDuration(until - plan.now),
+                                       rt::formatDuration(plan.expiringWindow)),
+             exception,
+             std::nullopt,
+             {},
+             {},
+             std::nullopt}};
   if (until - plan.now <= kLongException) return {};
-  return {{DiagKind::LongException, exception, std::nullopt,
-           "exception `" + e.name + "` runs until " + rt::formatTimestamp(until) + ", " +
-               std::to_string((until - plan.now) / 86400) + " days after the check time (at most 90 expected)",
-           {}, {}, std::nullopt}};
+  return {{msg::ExceptionRunsLong(e.name, rt::formatTimestamp(until), (until - plan.now) / 86400),
+           exception,
+           std::nullopt,
+           {},
+           {},
+           std::nullopt}};
 }
 
 std::vector<Finding> analyzeException(Worker& w, const Plan& plan, RuleId exception) {
@@ -794,10 +802,7 @@ std::vector<Finding> analyzeRequestType(Worker& w, const Plan& plan, RequestId t
   const std::vector<RuleId>& rules = plan.rulesOf[type.value];
   const std::string& name = p.requests[type.value].name;
   bool any = std::any_of(rules.begin(), rules.end(), [&](RuleId r) { return isGranting(p.rule(r)); });
-  if (!any)
-    return {{DiagKind::NoApprovedPath, std::nullopt, type,
-             "no allow or approve rule targets request type `" + name + "`: every request for it is denied", {}, {},
-             std::nullopt}};
+  if (!any) return {{msg::NoRuleTargets(name), std::nullopt, type, {}, {}, std::nullopt}};
   if (plan.granted[type.value]) return {};  // some rule's witness was already allowed or approved
   QuerySpec q{"path", type, rules, [rules](DecisionEncoder& d) { return !d.outcome(rules).deny; },
               [](const json& dec) {
@@ -805,15 +810,8 @@ std::vector<Finding> analyzeRequestType(Worker& w, const Plan& plan, RequestId t
                 return s == "allow" || s == "approval";
               }};
   QueryResult res = w.run(q);
-  if (res.answer == Answer::Unsat)
-    return {{DiagKind::NoApprovedPath, std::nullopt, type,
-             "no input of request type `" + name + "` can be allowed or approved: every request for it is denied", {},
-             {}, std::nullopt}};
-  if (res.answer == Answer::Unknown)
-    return {{DiagKind::AnalysisInconclusive, std::nullopt, type,
-             "the analyzer could not decide within its budget whether request type `" + name +
-                 "` can ever be allowed or approved",
-             {}, {}, std::nullopt}};
+  if (res.answer == Answer::Unsat) return {{msg::NoInputGranted(name), std::nullopt, type, {}, {}, std::nullopt}};
+  if (res.answer == Answer::Unknown) return {{msg::InconclusivePath(name), std::nullopt, type, {}, {}, std::nullopt}};
   return {};
 }
 

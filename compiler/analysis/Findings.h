@@ -11,14 +11,14 @@
 #include "analysis/Prefilter.h"
 #include "analysis/Query.h"
 #include "diag/Diagnostic.h"
+#include "diag/Messages.h"
 
 namespace pave::analysis {
 
-struct Finding {
-  DiagKind kind;
+/// A finding: its kind and message (`msg::X(args…)`, diag/messages.def), then where.
+struct Finding : msg::Rendered {
   std::optional<sema::RuleId> rule;       // the rule it is about
   std::optional<sema::RequestId> type;    // findings about a request type
-  std::string message;
   std::vector<sema::RuleId> related;
   std::vector<std::string> notes;
   std::optional<nlohmann::json> witness;

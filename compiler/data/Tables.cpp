@@ -6,8 +6,9 @@
 #include <limits>
 #include <sstream>
 
-#include "data/DataFile.h"
 #include <pave/literals.h>
+#include "data/DataFile.h"
+#include "diag/Messages.h"
 
 namespace pave::data {
 
@@ -193,8 +194,9 @@ bool loadTables(CheckedProgram& program, const std::string& root, SourceManager&
     const std::string file = (fs::path(root.empty() ? "." : root) / table.path).lexically_normal().string();
     std::string bytes, why;
     if (!readBytes(file, bytes, why)) {
-      diags.report(DiagKind::InvalidData, table.pathRange.valid() ? table.pathRange : table.range,
-                   why + " `" + table.path + "` for table `" + table.name + "`")
+      diags
+          .report(msg::DataFileUnreadable, table.pathRange.valid() ? table.pathRange : table.range, why, table.path,
+                  table.name)
           .note("the path is relative to the repository root (the folder of pave.toml)");
       ok = false;
       continue;
@@ -228,7 +230,7 @@ bool loadTables(CheckedProgram& program, const std::string& root, SourceManager&
         FileId id = sources.add(file, std::move(bytes));
         at = SourceRange{id, begin, end};
       }
-      diags.report(DiagKind::InvalidData, at, "table `" + table.name + "`: " + message)
+      diags.report(msg::DataRowsInvalid, at, table.name, message)
           .note("the rows of `" + table.path + "` must fit record `" + rec.name + "`; nothing is built until they do");
       ok = false;
       continue;

@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "source/Source.h"
@@ -59,6 +60,11 @@ struct Diagnostic {
   std::string_view code() const { return diagInfo(kind).code; }
 };
 
+namespace msg {
+template <typename... Args>
+struct Message;  // diag/Messages.h
+}
+
 /// Builder returned by DiagnosticEngine::report, for chaining optional parts.
 class DiagBuilder {
  public:
@@ -81,9 +87,17 @@ class DiagBuilder {
 
 class DiagnosticEngine {
  public:
-  /// Reports a diagnostic with the kind's default severity. Messages follow the house
-  /// style: lowercase, no trailing period, names in backticks, "cannot" not "not allowed".
+  /// Reports a diagnostic with the kind's default severity and a message rendered earlier
+  /// from the registry (an analyzer finding, a syntax error found while parsing); report
+  /// sites use the typed overload below.
   DiagBuilder report(DiagKind kind, SourceRange range, std::string message);
+
+  /// Reports a registered message (diag/messages.def, diag/Messages.h): its kind, its
+  /// format filled with `args`, whose number and types are checked at compile time.
+  template <typename... Args>
+  DiagBuilder report(const msg::Message<Args...>& m, SourceRange range, std::type_identity_t<Args>... args) {
+    return report(m.kind, range, m.render(args...));
+  }
 
   /// Severities from pave.toml, applied as diagnostics are reported (lints only).
   void setSeverity(DiagKind kind, Severity severity);

@@ -11,8 +11,7 @@ void Checker::checkControls(const ast::Annotation& a, RuleInfo& r) {
   for (ast::ExprId arg : a.args) {
     const ast::ExprNode& n = ast_.expr(arg);
     if (n.kind != ast::ExprKind::Name) {
-      report(DiagKind::TypeMismatch, n.range,
-             "`@controls` takes control names, like `std.controls.NistCsf.PR_AA_05`");
+      report(msg::ControlsTakesNames, n.range);
       continue;
     }
     Resolved res = resolve(n.name, false);
@@ -20,7 +19,7 @@ void Checker::checkControls(const ast::Annotation& a, RuleInfo& r) {
     bool isControl = res.kind == Resolved::Kind::EnumMember && res.consumed == ast_.name(n.name).numSegments &&
                      res.path.compare(0, kControlsNamespace.size(), kControlsNamespace) == 0;
     if (!isControl) {
-      report(DiagKind::UnknownName, n.range, bt(ast_.nameText(n.name)) + " is not a control")
+      report(msg::NotAControl, n.range, ast_.nameText(n.name))
           .note("controls are members of the enums in `std.controls`: `OwaspNhi`, `NistCsf` and `ZeroTrust`");
       continue;
     }
@@ -33,7 +32,7 @@ void Checker::checkSeverity(const ast::Annotation& a, RuleInfo& r) {
       {"low", SeverityLevel::Low}, {"medium", SeverityLevel::Medium},
       {"high", SeverityLevel::High}, {"critical", SeverityLevel::Critical}};
   if (a.args.size() != 1) {
-    report(DiagKind::TypeMismatch, a.range, "`@severity` takes one level: `low`, `medium`, `high` or `critical`");
+    report(msg::SeverityTakesOneLevel, a.range);
     return;
   }
   const ast::ExprNode& n = ast_.expr(a.args[0]);
@@ -43,7 +42,7 @@ void Checker::checkSeverity(const ast::Annotation& a, RuleInfo& r) {
       r.severity = value;
       return;
     }
-  DiagBuilder d = report(DiagKind::UnknownName, n.range, "unknown severity " + bt(level));
+  DiagBuilder d = report(msg::UnknownSeverity, n.range, level);
   d.note("use `low`, `medium`, `high` or `critical`");
   suggest(d, level, {"low", "medium", "high", "critical"}, n.range);
 }
@@ -52,7 +51,7 @@ void Checker::checkAllowLint(const ast::Annotation& a, RuleInfo& r) {
   for (ast::ExprId arg : a.args) {
     const ast::ExprNode& n = ast_.expr(arg);
     if (n.kind != ast::ExprKind::StringLit) {
-      report(DiagKind::TypeMismatch, n.range, "`@allow_lint` takes lint codes as strings, like `@allow_lint(\"conflict\")`");
+      report(msg::AllowLintTakesStrings, n.range);
       continue;
     }
     r.allowLints.emplace_back(ast_.str(n.symbol));
@@ -69,7 +68,7 @@ void Checker::checkAnnotations(const DeclEntry& d, const ast::RuleDecl& rule, Ru
     } else if (name == "allow_lint") {
       checkAllowLint(a, r);
     } else {
-      DiagBuilder b = report(DiagKind::UnknownAnnotation, a.range, "unknown annotation " + bt("@" + std::string(name)));
+      DiagBuilder b = report(msg::UnknownAnnotationName, a.range, name);
       b.note("known annotations are `@controls`, `@severity` and `@allow_lint`");
       suggest(b, name, {"controls", "severity", "allow_lint"}, {});
     }

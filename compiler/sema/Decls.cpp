@@ -30,8 +30,7 @@ void Checker::reportCycle(const std::vector<ast::DeclId>& stack, ast::DeclId aga
   path += bt(entry(first).qname);
   std::string saved = std::move(unit_.scope.ruleName);
   unit_.scope.ruleName.clear();
-  DiagBuilder b = report(DiagKind::RecursiveDefinition, ast_.decl(first).range,
-                         std::string(what) + " " + bt(entry(first).qname) + " is recursive: " + path);
+  DiagBuilder b = report(msg::RecursiveDecl, ast_.decl(first).range, what, entry(first).qname, path);
   for (ast::DeclId d : cycle)
     if (d != first) b.related("", ast_.decl(d).nameRange, bt(entry(d).qname) + " is part of the cycle");
   b.note("defs are inlined where they are called, so they cannot call themselves, directly or not");
@@ -57,8 +56,7 @@ std::optional<ConstValue> Checker::constantOf(CExprId e, SourceRange range, std:
   if (isError(e)) return std::nullopt;
   std::optional<ConstValue> v = evaluate(e);
   if (!v) {
-    report(DiagKind::TypeMismatch, range, std::string(what) + " must be a constant that can be computed at compile time")
-        .note("it overflows, reads an absent map key, or depends on the request");
+    report(msg::NotConstant, range, what).note("it overflows, reads an absent map key, or depends on the request");
   }
   return v;
 }
@@ -94,9 +92,7 @@ constexpr size_t kMaxDeclNesting = 200;  // defs/consts checked inside one anoth
 
 bool Checker::declTooDeep(ast::DeclId id) {
   if (declStack_.size() < kMaxDeclNesting) return false;
-  report(DiagKind::TypeMismatch, ast_.decl(id).range,
-         bt(entry(id).qname) + " is nested too deeply: more than " + std::to_string(kMaxDeclNesting) +
-             " defs or consts each use the next");
+  report(msg::DeclNestedTooDeeply, ast_.decl(id).range, entry(id).qname, kMaxDeclNesting);
   return true;
 }
 
@@ -132,7 +128,7 @@ void Checker::checkDefDecl(ast::DeclId id) {
       std::string name(ast_.str(prm.name));
       for (const auto& [existing, _] : info.params)
         if (existing == name) {
-          report(DiagKind::DuplicateDeclaration, prm.nameRange, "duplicate parameter " + bt(name));
+          report(msg::DuplicateParameter, prm.nameRange, name);
           ok = false;
         }
       info.params.emplace_back(name, t);

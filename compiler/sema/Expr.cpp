@@ -76,8 +76,7 @@ bool Checker::expect(CExprId e, TypeId want, std::string_view what) {
     requireValue(e);  // reports "cannot be used as a value"
     return false;
   }
-  DiagBuilder d = report(DiagKind::TypeMismatch, p_.expr(e).range,
-                         std::string(what) + " must have type " + bt(tname(want)) + ", not " + bt(tname(typeOf(e))));
+  DiagBuilder d = report(msg::ExpectedType, p_.expr(e).range, what, tname(want), tname(typeOf(e)));
   TypeKind wk = p_.types.kind(want), hk = p_.types.kind(typeOf(e));
   if (wk == TypeKind::Duration && hk == TypeKind::Int) d.note("write durations with a unit, like `30m` or `4h`");
   return false;
@@ -87,14 +86,11 @@ bool Checker::requireValue(CExprId e) {
   if (isError(e)) return false;
   TypeId t = typeOf(e);
   if (isEntity(t)) {
-    report(DiagKind::TypeMismatch, p_.expr(e).range,
-           bt(text(p_.expr(e).range)) + " is a " + std::string(typeKindName(p_.types.kind(t))) +
-               " and cannot be used as a value here; use one of its attributes");
+    report(msg::EntityAsValue, p_.expr(e).range, text(p_.expr(e).range), typeKindName(p_.types.kind(t)));
     return false;
   }
   if (isEmptyCollection(t)) {
-    report(DiagKind::TypeMismatch, p_.expr(e).range,
-           "cannot infer the element type of " + bt(text(p_.expr(e).range)) + " here")
+    report(msg::ElementTypeUnknown, p_.expr(e).range, text(p_.expr(e).range))
         .note("compare with a typed value instead, like `request.tags.isEmpty()`");
     return false;
   }
@@ -111,7 +107,7 @@ std::vector<ast::ExprId> Checker::children(ast::ExprId e) const {
 
 CExprId Checker::check(ast::ExprId e) {
   if (depth_ >= kMaxCheckDepth) {
-    report(DiagKind::TypeMismatch, ast_.expr(e).range, "expression is nested too deeply");
+    report(msg::ExpressionTooDeep, ast_.expr(e).range);
     return invalid(ast_.expr(e).range);
   }
   ++depth_;
@@ -189,14 +185,13 @@ CExprId Checker::checkRoot(const ast::ExprNode& n, bool asObject) {
   UnitScope::Kind scope = unit_.scope.kind;
   if (scope == UnitScope::Kind::Const || scope == UnitScope::Kind::Test ||
       (scope == UnitScope::Kind::Def && n.kind != K::Context)) {
-    DiagBuilder d = report(DiagKind::UnknownName, n.range,
-                           bt(name) + " cannot be used in a " + std::string(unit_.scope.what));
+    DiagBuilder d = report(msg::RootNotInScope, n.range, name, unit_.scope.what);
     if (scope == UnitScope::Kind::Def) d.note("pass it as a parameter, like `def f(p: Human): Bool = …`");
     return invalid(n.range);
   }
   if (n.kind == K::Context) {
     if (!asObject) {
-      report(DiagKind::TypeMismatch, n.range, "`context` cannot be used as a value; use one of its attributes, like `context.time`");
+      report(msg::ContextAsValue, n.range);
       return invalid(n.range);
     }
     return make(CExprKind::Root, p_.types.never(), n.range, {}, 0, 0, static_cast<uint8_t>(Root::Context));
@@ -230,15 +225,14 @@ CExprId Checker::checkValueHead(const Resolved& r, ast::NameId name, SourceRange
   }
   std::string shown = r.path.empty() ? ast_.nameText(name) : r.path;
   if (r.kind == RK::Namespace) {
-    report(DiagKind::TypeMismatch, range, "namespace " + bt(shown) + " cannot be used as a value");
+    report(msg::NamespaceAsValue, range, shown);
   } else if (r.kind == RK::Decl && ast_.decl(r.decl).kind == ast::DeclKind::Def) {
-    report(DiagKind::TypeMismatch, range, "def " + bt(shown) + " must be called, like `" + shown + "(…)`");
+    report(msg::DefNotCalled, range, shown);
   } else if (r.kind == RK::Decl) {
     ast::DeclKind k = ast_.decl(r.decl).kind;
     bool isType = k == ast::DeclKind::Enum || k == ast::DeclKind::Principal || k == ast::DeclKind::Request ||
                   k == ast::DeclKind::Record;
-    report(DiagKind::TypeMismatch, range,
-           bt(shown) + " is " + (isType ? "a type" : "a " + std::string(ast::declKindName(k))) + ", not a value");
+    report(msg::DeclAsValue, range, shown, isType ? "a type" : "a " + std::string(ast::declKindName(k)));
   }
   return invalid(range);
 }
@@ -291,8 +285,7 @@ CExprId Checker::memberAccess(CExprId object, std::string_view attr, SourceRange
       result = entityAttr(object, info.attrs, "request type " + bt(info.name), attr, nameRange, fullRange, info.decl);
     }
   } else {
-    DiagBuilder d = report(DiagKind::UnknownAttribute, nameRange,
-                           "a value of type " + bt(tname(o.type)) + " has no attribute " + bt(attr));
+    DiagBuilder d = report(msg::NoSuchAttribute, nameRange, tname(o.type), attr);
     for (const BuiltinMethod& m : builtinMethods())
       if (!m.takesArgument && m.name == attr) {
         d.note("methods are called with parentheses: `" + text(fullRange) + "()`");
@@ -313,8 +306,7 @@ CExprId Checker::recordField(CExprId object, std::string_view attr, SourceRange 
     return make(CExprKind::Field, a.type, fullRange, {object}, p_.intern(a.name).value, i, 0,
                 a.optional ? CExpr::kOptional : 0);
   }
-  DiagBuilder d =
-      report(DiagKind::UnknownAttribute, nameRange, "unknown attribute " + bt(attr) + " on record type " + bt(rec.name));
+  DiagBuilder d = report(msg::UnknownRecordAttribute, nameRange, attr, rec.name);
   std::vector<std::string> names;
   for (const AttrInfo& a : rec.attrs) names.push_back(a.name);
   suggest(d, attr, names, nameRange);
@@ -336,7 +328,7 @@ CExprId Checker::entityAttr(CExprId object, const std::vector<AttrInfo>& attrs, 
     addRef(nameRange, RefKind::Attribute, decl, i, attrs[i].range);
     return makeAttr(object, attrs[i], attrs[i].type, attrs[i].optional, fullRange);
   }
-  DiagBuilder d = report(DiagKind::UnknownAttribute, nameRange, "unknown attribute " + bt(attr) + " on " + std::string(owner));
+  DiagBuilder d = report(msg::UnknownAttributeOn, nameRange, attr, owner);
   std::vector<std::string> names;
   for (const AttrInfo& a : attrs) names.push_back(a.name);
   suggest(d, attr, names, nameRange);
@@ -350,15 +342,6 @@ CExprId Checker::contextAttr(std::string_view attr, SourceRange nameRange, Sourc
   CExprId object = p_.addExpr(root, {});
   return entityAttr(object, p_.context.attrs, "`context`", attr, nameRange, fullRange, p_.context.decl);
 }
-
-namespace {
-std::string joinNames(const std::vector<std::string>& names) {
-  std::string out;
-  for (size_t i = 0; i < names.size(); ++i)
-    out += (i == 0 ? "" : i + 1 == names.size() ? " and " : ", ") + ("`" + names[i] + "`");
-  return out;
-}
-}  // namespace
 
 CExprId Checker::principalAttr(CExprId object, std::string_view attr, SourceRange nameRange, SourceRange fullRange) {
   std::vector<PrincipalId> possible = possiblePrincipals();
@@ -379,26 +362,22 @@ CExprId Checker::principalAttr(CExprId object, std::string_view attr, SourceRang
       addRef(nameRange, RefKind::Attribute, p_.principals[p.value].decl,
              static_cast<uint32_t>(a - p_.principals[p.value].attrs.data()), a->range);
     } else if (a->type != first->type) {
-      report(DiagKind::TypeMismatch, fullRange,
-             "attribute " + bt(attr) + " has type " + bt(tname(first->type)) + " on one possible principal type and " +
-                 bt(tname(a->type)) + " on " + bt(p_.principals[p.value].name))
+      report(msg::PrincipalAttributeTypesDiffer, fullRange, attr, tname(first->type), tname(a->type),
+             p_.principals[p.value].name)
           .note("narrow `principal` first with `principal is …`");
       return invalid(fullRange);
     }
   }
   if (lacking.empty() && first) return makeAttr(object, *first, first->type, optional, fullRange);
   if (having.empty()) {
-    DiagBuilder d = report(DiagKind::UnknownAttribute, nameRange,
-                           "unknown attribute " + bt(attr) + " on the possible principal types " + joinNames(lacking));
+    DiagBuilder d = report(msg::UnknownPrincipalAttribute, nameRange, attr, lacking);
     std::vector<std::string> names;
     for (PrincipalId p : possible)
       for (const AttrInfo& a : p_.principals[p.value].attrs) names.push_back(a.name);
     suggest(d, attr, names, nameRange);
     return invalid(fullRange);
   }
-  report(DiagKind::UnknownAttribute, nameRange,
-         "attribute " + bt(attr) + " is not declared on every possible principal type: " + joinNames(lacking) +
-             (lacking.size() == 1 ? " lacks it" : " lack it"))
+  report(msg::PrincipalAttributeNotEverywhere, nameRange, attr, lacking, lacking.size())
       .note("narrow `principal` first, like `principal is " + having[0] + " and " + text(fullRange) + " …`");
   return invalid(fullRange);
 }
@@ -424,18 +403,14 @@ CExprId Checker::requestAttr(CExprId object, std::string_view attr, SourceRange 
       addRef(nameRange, RefKind::Attribute, p_.requests[t.value].decl,
              static_cast<uint32_t>(a - p_.requests[t.value].attrs.data()), a->range);
     } else if (a->type != first->type) {
-      report(DiagKind::TypeMismatch, fullRange,
-             "attribute " + bt(attr) + " has type " + bt(tname(first->type)) + " on one target and " +
-                 bt(tname(a->type)) + " on " + bt(p_.requests[t.value].name));
+      report(msg::TargetAttributeTypesDiffer, fullRange, attr, tname(first->type), tname(a->type),
+             p_.requests[t.value].name);
       return invalid(fullRange);
     }
   }
   if (lacking.empty() && first) return makeAttr(object, *first, first->type, optional, fullRange);
-  std::string msg = unit_.scope.onStar
-                        ? "a rule `on *` can use only attributes every request type has: "
-                        : "attribute " + bt(attr) + " is not declared on every target of the rule: ";
-  DiagBuilder d = report(DiagKind::UnknownAttribute, nameRange,
-                         msg + joinNames(lacking) + (lacking.size() == 1 ? " lacks " : " lack ") + bt(attr));
+  DiagBuilder d = report(unit_.scope.onStar ? msg::OnStarAttribute : msg::TargetAttributeNotEverywhere, nameRange, attr,
+                         lacking, lacking.size());
   if (!first) {
     std::vector<std::string> names;
     for (const AttrInfo& a : p_.requests[targets.empty() ? 0 : targets[0].value].attrs) names.push_back(a.name);
@@ -449,8 +424,7 @@ CExprId Checker::guardOptional(CExprId attr, SourceRange range, bool forHas) {
   if ((a.kind != CExprKind::Attr && a.kind != CExprKind::Field) || !a.optional() || forHas || hasFact(attr))
     return attr;
   std::string t = text(range);
-  report(DiagKind::UnguardedOptional, range, bt(t) + " is optional and may be absent here")
-      .note("guard it: `has(" + t + ") and " + t + " …`");
+  report(msg::OptionalUnguarded, range, t).note("guard it: `has(" + t + ") and " + t + " …`");
   return attr;
 }
 
@@ -460,8 +434,7 @@ CExprId Checker::checkHas(ast::ExprId e) {
   ast::ExprKind k = ast_.expr(inner).kind;
   if (k != ast::ExprKind::Member && k != ast::ExprKind::Name) {
     check(inner);
-    report(DiagKind::TypeMismatch, ast_.expr(inner).range,
-           "`has` tests an attribute, like `has(request.justification)`");
+    report(msg::HasNeedsAttribute, ast_.expr(inner).range);
     return invalid(n.range);
   }
   CExprId attr = k == ast::ExprKind::Member ? checkMember(inner, true) : checkName(inner, true);
@@ -469,13 +442,11 @@ CExprId Checker::checkHas(ast::ExprId e) {
   if (isError(attr)) return invalid(n.range);
   const CExpr& a = p_.expr(attr);
   if (a.kind != CExprKind::Attr && a.kind != CExprKind::Field) {
-    report(DiagKind::TypeMismatch, ast_.expr(inner).range,
-           "`has` tests an attribute, like `has(request.justification)`");
+    report(msg::HasNeedsAttribute, ast_.expr(inner).range);
     return invalid(n.range);
   }
   if (!a.optional()) {
-    report(DiagKind::TypeMismatch, ast_.expr(inner).range,
-           bt(text(ast_.expr(inner).range)) + " is always present; `has` needs an optional attribute");
+    report(msg::HasOnRequired, ast_.expr(inner).range, text(ast_.expr(inner).range));
     return invalid(n.range);
   }
   return make(CExprKind::Has, p_.types.boolean(), n.range, {attr});

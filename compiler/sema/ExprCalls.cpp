@@ -24,10 +24,6 @@ constexpr MethodSig kMethods[] = {
 #include "sema/builtins.def"
 };
 
-std::string plural(size_t n, std::string_view word) {
-  return std::to_string(n) + " " + std::string(word) + (n == 1 ? "" : "s");
-}
-
 }  // namespace
 
 CExprId Checker::checkCall(ast::ExprId e) {
@@ -48,8 +44,7 @@ CExprId Checker::checkCall(ast::ExprId e) {
     if (r.kind == Resolved::Kind::Decl && ast_.decl(r.decl).kind == ast::DeclKind::Def)
       return checkDefCall(r.decl, args, n.range, nameRange);
     std::string shown = r.kind == Resolved::Kind::Local ? ast_.nameText(n.name) : r.path;
-    report(r.kind == Resolved::Kind::Namespace ? DiagKind::UnknownName : DiagKind::TypeMismatch, nameRange,
-           bt(shown) + " is not a function");
+    report(r.kind == Resolved::Kind::Namespace ? msg::NamespaceNotAFunction : msg::NotAFunction, nameRange, shown);
     return checkArgsAnyway();
   }
   // A value followed by member accesses and a method: `s.startsWith(…)`, `r.account.size()`.
@@ -91,21 +86,19 @@ CExprId Checker::checkMethod(CExprId receiver, std::string_view method, SourceRa
     if (m.receiver == rt.kind) sig = &m;
   }
   if (receivers.empty()) {
-    DiagBuilder d = report(DiagKind::UnknownName, methodRange, "unknown method " + bt(method));
+    DiagBuilder d = report(msg::UnknownMethod, methodRange, method);
     suggest(d, method, names, {});
     return invalid(range);
   }
   if (!sig) {
     std::string list;
     for (size_t i = 0; i < receivers.size(); ++i) list += (i ? " or " : "") + receivers[i];
-    report(DiagKind::TypeMismatch, range,
-           bt(std::string(method) + "()") + " applies to " + list + ", not to " + bt(tname(typeOf(receiver))));
+    report(msg::MethodReceiver, range, method, list, tname(typeOf(receiver)));
     return invalid(range);
   }
   size_t want = sig->arg == ArgRule::None ? 0 : 1;
   if (args.size() != want) {
-    report(DiagKind::TypeMismatch, range,
-           bt(method) + " takes " + plural(want, "argument") + ", " + std::to_string(args.size()) + " given");
+    report(msg::MethodArgumentCount, range, method, want, args.size());
     return invalid(range);
   }
   if (bad) return invalid(range);
@@ -128,13 +121,13 @@ CExprId Checker::checkMethod(CExprId receiver, std::string_view method, SourceRa
 CExprId Checker::checkBuiltinIpCidr(std::string_view fn, const std::vector<ast::ExprId>& args, SourceRange range) {
   if (args.size() != 1) {
     for (ast::ExprId a : args) check(a);
-    report(DiagKind::TypeMismatch, range, bt(fn) + " takes 1 argument, " + std::to_string(args.size()) + " given");
+    report(msg::BuiltinArgumentCount, range, fn, args.size());
     return invalid(range);
   }
   const ast::ExprNode& arg = ast_.expr(args[0]);
   if (arg.kind != ast::ExprKind::StringLit) {
     check(args[0]);
-    report(DiagKind::InvalidLiteral, arg.range, "the argument of " + bt(fn) + " must be a string literal")
+    report(msg::BuiltinNeedsStringLiteral, arg.range, fn)
         .note(fn == "ip" ? "like `ip(\"10.1.2.3\")`" : "like `cidr(\"10.0.0.0/8\")`");
     return invalid(range);
   }
@@ -144,7 +137,7 @@ CExprId Checker::checkBuiltinIpCidr(std::string_view fn, const std::vector<ast::
   if (fn == "ip") {
     auto ip = parseIp(text);
     if (!ip) {
-      report(DiagKind::InvalidLiteral, arg.range, bt(std::string(text)) + " is not a valid IPv4 or IPv6 address");
+      report(msg::InvalidIpAddress, arg.range, text);
       return invalid(range);
     }
     v.kind = ConstValue::Kind::Ip;
@@ -154,7 +147,7 @@ CExprId Checker::checkBuiltinIpCidr(std::string_view fn, const std::vector<ast::
     std::string why;
     auto net = parseCidr(text, &why);
     if (!net) {
-      report(DiagKind::InvalidLiteral, arg.range, bt(std::string(text)) + " is not a valid network: " + why);
+      report(msg::InvalidNetwork, arg.range, text, why);
       return invalid(range);
     }
     v.kind = ConstValue::Kind::Cidr;
@@ -174,19 +167,17 @@ bool Checker::checkEntityArg(CExprId arg, TypeId param, SourceRange range) {
     bool can = std::find(possible.begin(), possible.end(), PrincipalId{pt.index}) != possible.end();
     std::string want = p_.principals[pt.index].name;
     if (!can)
-      report(DiagKind::TypeMismatch, range, "`principal` is never a " + bt(want) + " here");
+      report(msg::PrincipalNeverType, range, want);
     else
-      report(DiagKind::TypeMismatch, range, "`principal` may be another type than " + bt(want) + " here")
-          .note("narrow it first: `principal is " + want + " and …`");
+      report(msg::PrincipalMaybeOtherType, range, want).note("narrow it first: `principal is " + want + " and …`");
     return false;
   }
   if (a.kind == CExprKind::Root && a.root() == Root::Request && pt.kind == TypeKind::Request) {
-    report(DiagKind::TypeMismatch, range,
-           "`request` is not always a " + bt(p_.requests[pt.index].name) + " in this rule")
+    report(msg::RequestNotAlwaysType, range, p_.requests[pt.index].name)
         .note("the parameter needs exactly that request type; the rule's targets are not only that type");
     return false;
   }
-  report(DiagKind::TypeMismatch, range, "expected " + bt(tname(param)) + ", found " + bt(tname(have)));
+  report(msg::ArgumentType, range, tname(param), tname(have));
   return false;
 }
 
@@ -201,9 +192,7 @@ CExprId Checker::checkDefCall(ast::DeclId def, const std::vector<ast::ExprId>& a
   if (!ensureDef(def)) return invalid(range);
   const DefInfo& info = p_.defs[defOf_.at(def.value).value];
   if (args.size() != info.params.size()) {
-    report(DiagKind::TypeMismatch, range,
-           "def " + bt(info.name) + " takes " + plural(info.params.size(), "argument") + ", " +
-               std::to_string(args.size()) + " given");
+    report(msg::DefArgumentCount, range, info.name, info.params.size(), args.size());
     return invalid(range);
   }
   for (size_t i = 0; i < values.size() && !bad; ++i) {

@@ -25,8 +25,7 @@ CExprId Checker::checkNeg(ast::ExprId e) {
   if (isError(c) || !requireValue(c)) return invalid(n.range);
   TypeKind k = p_.types.kind(typeOf(c));
   if (k != TypeKind::Int && k != TypeKind::Duration) {
-    report(DiagKind::TypeMismatch, n.range, "cannot negate a value of type " + bt(tname(typeOf(c))))
-        .note("`-` applies to `Int` and `Duration`");
+    report(msg::CannotNegate, n.range, tname(typeOf(c))).note("`-` applies to `Int` and `Duration`");
     return invalid(n.range);
   }
   return make(CExprKind::Neg, typeOf(c), n.range, {c});
@@ -70,8 +69,7 @@ CExprId Checker::checkCompare(ast::ExprId e) {
   TypeId lt = typeOf(l), rt = typeOf(r);
   std::string spelled(ast::compareOpSpelling(op));
   if (lt != rt) {
-    DiagBuilder d = report(DiagKind::TypeMismatch, n.range,
-                           "cannot compare " + bt(tname(lt)) + " with " + bt(tname(rt)) + " using " + bt(spelled));
+    DiagBuilder d = report(msg::CannotCompare, n.range, tname(lt), tname(rt), spelled);
     TypeKind lk = p_.types.kind(lt), rk = p_.types.kind(rt);
     if ((lk == TypeKind::Duration && rk == TypeKind::Int) || (lk == TypeKind::Int && rk == TypeKind::Duration))
       d.note("write durations with a unit, like `4h` or `30m`");
@@ -79,14 +77,14 @@ CExprId Checker::checkCompare(ast::ExprId e) {
     return invalid(n.range);
   }
   if (holdsRecord(lt)) {
-    report(DiagKind::TypeMismatch, n.range, "table rows and tables cannot be compared with " + bt(spelled))
+    report(msg::CompareRows, n.range, spelled)
         .note("compare their attributes, like `accounts[a].owner == accounts[b].owner`");
     return invalid(n.range);
   }
   if (op != ast::CompareOp::Eq && op != ast::CompareOp::Ne) {
     TypeKind k = p_.types.kind(lt);
     if (k != TypeKind::Int && k != TypeKind::Duration && k != TypeKind::Timestamp) {
-      report(DiagKind::TypeMismatch, n.range, bt(spelled) + " cannot order values of type " + bt(tname(lt)))
+      report(msg::CannotOrder, n.range, spelled, tname(lt))
           .note("`<`, `<=`, `>` and `>=` compare `Int`, `Duration` and `Timestamp` values");
       return invalid(n.range);
     }
@@ -107,9 +105,8 @@ CExprId Checker::checkAddSub(ast::ExprId e, bool isAdd) {
     return make(isAdd ? CExprKind::Add : CExprKind::Sub, t.timestamp(), n.range, {l, r});
   if (!isAdd && same(TypeKind::Timestamp)) return make(CExprKind::Sub, t.duration(), n.range, {l, r});
   if (isAdd && same(TypeKind::String)) return make(CExprKind::Concat, t.string(), n.range, {l, r});
-  std::string msg = isAdd ? "cannot add " + bt(tname(typeOf(l))) + " and " + bt(tname(typeOf(r)))
-                          : "cannot subtract " + bt(tname(typeOf(r))) + " from " + bt(tname(typeOf(l)));
-  DiagBuilder d = report(DiagKind::TypeMismatch, n.range, msg);
+  DiagBuilder d = isAdd ? report(msg::CannotAdd, n.range, tname(typeOf(l)), tname(typeOf(r)))
+                        : report(msg::CannotSubtract, n.range, tname(typeOf(r)), tname(typeOf(l)));
   if ((lk == TypeKind::Duration || lk == TypeKind::Timestamp) && rk == TypeKind::Int)
     d.note("write durations with a unit, like `30m`");
   else
@@ -133,8 +130,7 @@ CExprId Checker::checkIn(ast::ExprId e) {
     return make(CExprKind::InMap, p_.types.boolean(), n.range, {x, c});
   }
   if (!requireValue(c)) return invalid(n.range);
-  report(DiagKind::TypeMismatch, n.range,
-         "cannot test whether a " + bt(tname(xt)) + " is in a " + bt(tname(typeOf(c))))
+  report(msg::CannotTestIn, n.range, tname(xt), tname(typeOf(c)))
       .note("`in` tests an element of a set, an `Ip` in a `Cidr`, or a `String` key of a map");
   return invalid(n.range);
 }
@@ -160,15 +156,14 @@ CExprId Checker::checkIs(ast::ExprId e) {
     return literal(ConstValue::boolean(p_.types.boolean(), p_.types.get(o.type).index == p.value), n.range);
   }
   if (o.kind != CExprKind::Root || o.root() != Root::Principal) {
-    report(DiagKind::TypeMismatch, n.range, "`is` tests the type of `principal`, like `principal is Human`");
+    report(msg::IsNeedsPrincipal, n.range);
     return invalid(n.range);
   }
   const std::vector<PrincipalId>& allowed = unit_.scope.principals;
   if (std::find(allowed.begin(), allowed.end(), p) == allowed.end()) {
     std::string targets;
     for (RequestId t : unit_.scope.targets) targets += (targets.empty() ? "" : ", ") + bt(p_.requests[t.value].name);
-    report(DiagKind::ImpossibleTypeTest, n.range,
-           "`principal` is never a " + bt(p_.principals[p.value].name) + " here: no target of the rule allows it")
+    report(msg::PrincipalNeverHere, n.range, p_.principals[p.value].name)
         .note("the targets are " + targets + "; a request type lists the principal types it allows after `for`");
   }
   return make(CExprKind::IsPrincipal, p_.types.boolean(), n.range, {}, p.value);
@@ -180,14 +175,14 @@ CExprId Checker::checkIndex(ast::ExprId e) {
   if (isError(m) || isError(k) || !requireValue(m)) return invalid(n.range);
   const Type& mt = p_.types.get(typeOf(m));
   if (mt.kind != TypeKind::Map) {
-    report(DiagKind::TypeMismatch, n.range, "cannot index a value of type " + bt(tname(typeOf(m))))
+    report(msg::CannotIndex, n.range, tname(typeOf(m)))
         .note("only maps can be indexed, like `request.tags[\"owner\"]`");
     return invalid(n.range);
   }
   if (!expect(k, p_.types.string(), "a map key")) return invalid(n.range);
   if (!mapKeyFact(m, k)) {
     std::string key = text(p_.expr(k).range), map = text(p_.expr(m).range);
-    report(DiagKind::UnguardedOptional, n.range, "the key " + bt(key) + " may be absent from " + bt(map))
+    report(msg::MapKeyMaybeAbsent, n.range, key, map)
         .note("guard it: `" + key + " in " + map + " and " + text(n.range) + " …`");
   }
   return make(CExprKind::MapIndex, mt.elem, n.range, {m, k});
@@ -208,13 +203,12 @@ CExprId Checker::checkIf(ast::ExprId e) {
   coerce(f, typeOf(t));
   if (isEntity(typeOf(t)) && !requireValue(t)) return invalid(n.range);
   if (holdsRecord(typeOf(t))) {
-    report(DiagKind::TypeMismatch, n.range, "the branches of `if` cannot be table rows or tables")
+    report(msg::IfBranchRows, n.range)
         .note("choose the attribute instead, like `if c then t[a].owner else t[b].owner`");
     return invalid(n.range);
   }
   if (typeOf(t) != typeOf(f)) {
-    report(DiagKind::TypeMismatch, n.range,
-           "the branches of `if` have different types: " + bt(tname(typeOf(t))) + " and " + bt(tname(typeOf(f))));
+    report(msg::IfBranchTypes, n.range, tname(typeOf(t)), tname(typeOf(f)));
     return invalid(n.range);
   }
   return make(CExprKind::If, typeOf(t), n.range, {c, t, f});
@@ -230,8 +224,7 @@ CExprId Checker::checkQuantifier(ast::ExprId e, bool isAny) {
     if (ct.kind == TypeKind::Set)
       elem = ct.elem;
     else
-      report(DiagKind::TypeMismatch, p_.expr(coll).range,
-             bt(word) + " iterates over a set, not a value of type " + bt(tname(typeOf(coll))));
+      report(msg::QuantifierOverNonSet, p_.expr(coll).range, word, tname(typeOf(coll)));
   }
   FlowMark mark(*this);
   uint32_t var = newVar();
@@ -255,8 +248,7 @@ CExprId Checker::checkSetLit(ast::ExprId e) {
   TypeId t = typeOf(elems[0]);
   TypeKind k = p_.types.kind(t);
   if (k != TypeKind::String && k != TypeKind::Int && k != TypeKind::Ip && k != TypeKind::Enum) {
-    report(DiagKind::TypeMismatch, p_.expr(elems[0]).range,
-           "set elements must be `String`, `Int`, `Ip` or an enum, not " + bt(tname(t)));
+    report(msg::SetElementType, p_.expr(elems[0]).range, tname(t));
     return invalid(n.range);
   }
   for (CExprId x : elems)
@@ -267,7 +259,7 @@ CExprId Checker::checkSetLit(ast::ExprId e) {
 CExprId Checker::checkMapLit(ast::ExprId e) {
   const ast::ExprNode& n = ast_.expr(e);
   if (unit_.scope.kind != UnitScope::Kind::Test) {
-    report(DiagKind::TypeMismatch, n.range, "map literals can only be written in test inputs");
+    report(msg::MapLiteralOutsideTest, n.range);
     return invalid(n.range);
   }
   std::vector<ConstEntry> entries;
@@ -280,8 +272,7 @@ CExprId Checker::checkMapLit(ast::ExprId e) {
       valueType = typeOf(v);
       TypeKind k = p_.types.kind(valueType);
       if (k != TypeKind::String && k != TypeKind::Int && k != TypeKind::Bool) {
-        report(DiagKind::TypeMismatch, p_.expr(v).range,
-               "map values must be `String`, `Int` or `Bool`, not " + bt(tname(valueType)));
+        report(msg::MapValueType, p_.expr(v).range, tname(valueType));
         return invalid(n.range);
       }
     }
@@ -289,7 +280,7 @@ CExprId Checker::checkMapLit(ast::ExprId e) {
     std::string k(ast_.str(key.symbol));
     for (const auto& [existing, _] : entries)
       if (existing == k) {
-        report(DiagKind::DuplicateDeclaration, key.range, "duplicate key " + bt(k) + " in this map");
+        report(msg::DuplicateMapKey, key.range, k);
         return invalid(n.range);
       }
     std::optional<ConstValue> value = constantOf(v, p_.expr(v).range, "a map value");

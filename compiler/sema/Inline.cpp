@@ -12,10 +12,7 @@ constexpr uint32_t kMaxInlineDepth = 1500;  // keeps later recursive passes off 
 bool Checker::overBudget(SourceRange range) {
   if (unit_.budgetReported) return true;
   unit_.budgetReported = true;
-  report(DiagKind::TypeMismatch, range,
-         "this expression is too large after inlining defs (more than " +
-             std::to_string(options_.maxInlinedNodes) + " nodes or " + std::to_string(kMaxInlineDepth) +
-             " levels deep)")
+  report(msg::InlinedTooLarge, range, options_.maxInlinedNodes, kMaxInlineDepth)
       .note("split the rule, or make the defs it calls smaller");
   return true;
 }

@@ -65,14 +65,13 @@ void Checker::collectDecls() {
         firstContext = &e;
         continue;
       }
-      report(DiagKind::DuplicateDeclaration, d.range, "a second `context` declaration; a policy has at most one")
-          .related("", ast_.decl(firstContext->id).range, "the first `context` is here");
+      report(msg::SecondContext, d.range).related("", ast_.decl(firstContext->id).range, "the first `context` is here");
       continue;
     }
     if (!d.name) continue;
     auto [it, inserted] = byName_.try_emplace(e.qname, e.id);
     if (inserted) continue;
-    DiagBuilder b = report(DiagKind::DuplicateDeclaration, d.range, "duplicate declaration of " + bt(e.qname));
+    DiagBuilder b = report(msg::DuplicateDecl, d.range, e.qname);
     b.related("", ast_.decl(it->second).nameRange, bt(e.qname) + " is first declared here");
     if (d.kind == ast::DeclKind::Rule) b.rule(e.qname);
   }
@@ -86,15 +85,14 @@ void Checker::checkUses() {
       const uint32_t n = ast_.name(u.target).numSegments;
       if (r.kind == Resolved::Kind::Error) continue;
       if (r.consumed < n || (r.kind != Resolved::Kind::Namespace && r.kind != Resolved::Kind::Decl)) {
-        report(DiagKind::UnknownName, ast_.name(u.target).range,
-               bt(ast_.nameText(u.target)) + " is not a namespace or a declaration");
+        report(msg::UseTargetUnknown, ast_.name(u.target).range, ast_.nameText(u.target));
         continue;
       }
       std::string alias = std::string(ast_.str(u.alias ? u.alias : ast_.segment(u.target, n - 1).name));
       auto& list = uses_[f];
       auto dup = std::find_if(list.begin(), list.end(), [&](const auto& x) { return x.first == alias; });
       if (dup != list.end()) {
-        report(DiagKind::DuplicateDeclaration, u.range, bt(alias) + " is already bound by an earlier `use`");
+        report(msg::UseAliasTaken, u.range, alias);
         continue;
       }
       list.emplace_back(alias, r);
@@ -144,9 +142,7 @@ Resolved Checker::resolveHead(ast::NameId name, bool allowLocals) {
   for (const auto& [alias, target] : uses_[unit_.file])
     if (alias == s) viaUse = target;
   if (inNs && viaUse && !sameTarget(*inNs, *viaUse)) {
-    report(DiagKind::AmbiguousName, seg.range,
-           bt(s) + " is ambiguous: it names " + bt(inNs->path) + " in this namespace and " + bt(viaUse->path) +
-               " through `use`")
+    report(msg::NameAmbiguous, seg.range, s, inNs->path, viaUse->path)
         .note("write the qualified name, or rename the binding with `use " + viaUse->path + " as …;`");
     return Resolved::error();
   }
@@ -162,12 +158,12 @@ Resolved Checker::resolveHead(ast::NameId name, bool allowLocals) {
     r.path = std::string(s);
   } else {
     if (std::string q = qualifiedElsewhere(s); !q.empty()) {
-      report(DiagKind::UnknownName, seg.range, "unknown name " + bt(s) + "; did you mean " + bt(q) + "?")
+      report(msg::UnknownNameDidYouMean, seg.range, s, q)
           .note("a name of another namespace, an enclosing one too, is written qualified or bound with `use`")
           .fix("change to " + bt(q), seg.range, q);
       return Resolved::error();
     }
-    DiagBuilder d = report(DiagKind::UnknownName, seg.range, "unknown name " + bt(s));
+    DiagBuilder d = report(msg::UnknownNameSimple, seg.range, s);
     suggest(d, s, visibleNames(), seg.range);
     return Resolved::error();
   }
@@ -192,8 +188,7 @@ Resolved Checker::walk(Resolved r, ast::NameId name) {
         r = Resolved{Resolved::Kind::Namespace, q, {}, 0, r.consumed + 1};
         addRef(seg.range, RefKind::Namespace, {}, 0, {});
       } else {
-        DiagBuilder d = report(DiagKind::UnknownName, seg.range,
-                               "namespace " + bt(r.path) + " has no declaration " + bt(s));
+        DiagBuilder d = report(msg::NamespaceLacksDecl, seg.range, r.path, s);
         std::vector<std::string> names;
         for (const auto& [qn, id] : byName_)
           if (qn.size() > r.path.size() && qn.compare(0, r.path.size() + 1, r.path + ".") == 0 &&
@@ -209,7 +204,7 @@ Resolved Checker::walk(Resolved r, ast::NameId name) {
       std::optional<uint32_t> m = info ? info->member(s) : std::nullopt;
       if (!info) return Resolved::error();  // enums are checked before any expression
       if (!m) {
-        DiagBuilder d = report(DiagKind::UnknownName, seg.range, "enum " + bt(r.path) + " has no member " + bt(s));
+        DiagBuilder d = report(msg::EnumLacksMember, seg.range, r.path, s);
         suggest(d, s, info->members, seg.range);
         return Resolved::error();
       }
@@ -241,7 +236,7 @@ Resolved Checker::resolveFromRoot(ast::NameId name) {
     addRef(seg.range, RefKind::Namespace, {}, 0, {});
   } else {
     std::vector<std::string> roots(namespaces_.begin(), namespaces_.end());
-    DiagBuilder d = report(DiagKind::UnknownName, seg.range, "unknown namespace or declaration " + bt(s));
+    DiagBuilder d = report(msg::UnknownNamespaceOrDecl, seg.range, s);
     suggest(d, s, roots, seg.range);
     return Resolved::error();
   }
@@ -257,13 +252,13 @@ std::optional<ast::DeclId> Checker::resolveDeclName(ast::NameId name, std::initi
       std::find(kinds.begin(), kinds.end(), ast_.decl(r.decl).kind) != kinds.end())
     return r.decl;
   if (r.consumed < n) {
-    report(DiagKind::UnknownName, ast_.name(name).range, "unknown " + std::string(what) + " " + bt(ast_.nameText(name)));
+    report(msg::UnknownOfKind, ast_.name(name).range, what, ast_.nameText(name));
     return std::nullopt;
   }
   std::string kind = r.kind == Resolved::Kind::Namespace    ? "a namespace"
                      : r.kind == Resolved::Kind::EnumMember ? "an enum member"
                                                             : describeDecl(ast_.decl(r.decl).kind);
-  report(DiagKind::UnknownName, ast_.name(name).range, bt(r.path) + " is " + kind + ", not a " + std::string(what));
+  report(msg::WrongKindOfName, ast_.name(name).range, r.path, kind, what);
   return std::nullopt;
 }
 

@@ -44,35 +44,34 @@ void Checker::checkClauseShape(const DeclEntry& d, const ast::RuleDecl& rule) {
   for (const ast::Clause& c : rule.clauses) {
     std::string kw(ast::clauseKeyword(c.kind));
     if (!clauseAllowed(rule.effect, c.kind)) {
-      report(DiagKind::InvalidClause, c.range, bt(kw) + " cannot be used on " + (effect == "allow" || effect == "approve" || effect == "exception" ? "an " : "a ") + bt(effect) + " rule")
+      report(msg::ClauseNotOnEffect, c.range, kw,
+             effect == "allow" || effect == "approve" || effect == "exception" ? "an" : "a", effect)
           .note(std::string(clauseHint(c.kind)));
     } else if (std::find(seen.begin(), seen.end(), c.kind) != seen.end()) {
-      report(DiagKind::InvalidClause, c.keywordRange, "repeated " + bt(kw) + " clause; a rule takes at most one");
+      report(msg::RepeatedClause, c.keywordRange, kw);
     }
     seen.push_back(c.kind);
-    if (c.kind == ast::ClauseKind::By && c.quorum && *c.quorum < 1)
-      report(DiagKind::InvalidClause, c.quorumRange, "`quorum` must be at least 1");
+    if (c.kind == ast::ClauseKind::By && c.quorum && *c.quorum < 1) report(msg::QuorumBelowOne, c.quorumRange);
   }
   bool isException = rule.effect == ast::Effect::Exception;
   if (!isException && !rule.hasOn)
-    report(DiagKind::InvalidClause, decl.range, bt(effect) + " rule " + bt(d.qname) + " needs `on` and its request types")
-        .note("like `" + effect + " " + std::string(ast_.str(decl.name)) + " on CloudRole …`, or `on *` for every request type");
+    report(msg::RuleWithoutOn, decl.range, effect, d.qname)
+        .note("like `" + effect + " " + std::string(ast_.str(decl.name)) +
+              " on CloudRole …`, or `on *` for every request type");
   if (isException && rule.hasOn)
-    report(DiagKind::InvalidClause, rule.onRange, "an exception cannot have `on`")
+    report(msg::ExceptionWithOn, rule.onRange)
         .note("an exception applies to the request types of the deny rule it lifts");
   if (rule.effect == ast::Effect::Approve && !findClause(rule, ast::ClauseKind::By))
-    report(DiagKind::InvalidClause, decl.range, "approve rule " + bt(d.qname) + " needs `by` and its approver groups")
-        .note("like `by \"sre-leads\"`");
+    report(msg::ApproveWithoutBy, decl.range, d.qname).note("like `by \"sre-leads\"`");
   if (isException) {
     std::vector<std::string> missing;
     for (ast::ClauseKind k : {ast::ClauseKind::Lifts, ast::ClauseKind::Until, ast::ClauseKind::Owner})
-      if (!findClause(rule, k)) missing.push_back(bt(ast::clauseKeyword(k)));
+      if (!findClause(rule, k)) missing.emplace_back(ast::clauseKeyword(k));
     if (!missing.empty()) {
-      std::string list;
-      for (size_t i = 0; i < missing.size(); ++i)
-        list += (i == 0 ? "" : i + 1 == missing.size() ? " and " : ", ") + missing[i];
-      report(DiagKind::ExceptionIncomplete, decl.range, "exception " + bt(d.qname) + " needs " + list)
-          .note("exceptions are explicit, owned and time-bound: `lifts <deny rule>`, `until <timestamp>`, `owner \"team\"`");
+      report(msg::ExceptionMissingClauses, decl.range, d.qname, missing)
+          .note(
+              "exceptions are explicit, owned and time-bound: `lifts <deny rule>`, `until <timestamp>`, `owner "
+              "\"team\"`");
     }
   }
 }
@@ -100,8 +99,7 @@ void Checker::resolveException(const DeclEntry& d, const ast::RuleDecl& rule, Ru
     if (c.kind == ast::ClauseKind::Until) {
       ex.until = c.until;
       if (c.untilValid && c.until <= options_.now)
-        report(DiagKind::ExpiredException, ast_.decl(d.id).range,
-               "exception " + bt(d.qname) + " expired at " + rt::formatTimestamp(c.until))
+        report(msg::ExceptionExpired, ast_.decl(d.id).range, d.qname, rt::formatTimestamp(c.until))
             .note("the check time is " + rt::formatTimestamp(options_.now) +
                   "; renew the exception with a later `until`, or remove it");
     }
@@ -111,15 +109,14 @@ void Checker::resolveException(const DeclEntry& d, const ast::RuleDecl& rule, Ru
     const uint32_t n = ast_.name(lifts->lifts).numSegments;
     if (res.kind == Resolved::Kind::Error) {
     } else if (res.consumed < n || res.kind != Resolved::Kind::Decl) {
-      report(DiagKind::UnknownName, ast_.name(lifts->lifts).range, "unknown rule " + bt(ast_.nameText(lifts->lifts)));
+      report(msg::UnknownRule, ast_.name(lifts->lifts).range, ast_.nameText(lifts->lifts));
     } else if (ast_.decl(res.decl).kind != ast::DeclKind::Rule ||
                ast_.rules[ast_.decl(res.decl).index].effect != ast::Effect::Deny) {
       const ast::Decl& target = ast_.decl(res.decl);
       std::string what = target.kind == ast::DeclKind::Rule
                              ? "an " + std::string(ast::effectName(ast_.rules[target.index].effect)) + " rule"
                              : "a " + std::string(ast::declKindName(target.kind));
-      report(DiagKind::ExceptionTarget, lifts->range,
-             "exception " + bt(d.qname) + " lifts " + bt(res.path) + ", which is " + what + ", not a deny rule")
+      report(msg::LiftsNotADeny, lifts->range, d.qname, res.path, what)
           .related(target.kind == ast::DeclKind::Rule ? res.path : "", target.range, bt(res.path) + " is declared here")
           .note("exceptions lift guardrails: they name the `deny` rule they suspend");
     } else {
@@ -142,8 +139,7 @@ void Checker::checkRuleGrants(const ast::Clause& c, RuleInfo& r) {
       const RequestInfo& req = p_.requests[t.value];
       const GrantInfo* gi = req.grant(name);
       if (!gi) {
-        DiagBuilder d = report(DiagKind::UnknownAttribute, g.nameRange,
-                               "unknown grant " + bt(name) + " on request type " + bt(req.name));
+        DiagBuilder d = report(msg::UnknownGrant, g.nameRange, name, req.name);
         std::vector<std::string> names;
         for (const GrantInfo& x : req.grants) names.push_back(x.name);
         suggest(d, name, names, g.nameRange);
@@ -152,9 +148,7 @@ void Checker::checkRuleGrants(const ast::Clause& c, RuleInfo& r) {
       }
       addRef(g.nameRange, RefKind::Grant, req.decl, static_cast<uint32_t>(gi - req.grants.data()), gi->range);
       if (first && gi->type != first->type) {
-        report(DiagKind::TypeMismatch, g.nameRange,
-               "grant " + bt(name) + " has different types on the rule's targets: " + bt(tname(first->type)) +
-                   " and " + bt(tname(gi->type)));
+        report(msg::GrantTypesDiffer, g.nameRange, name, tname(first->type), tname(gi->type));
         ok = false;
         break;
       }
@@ -164,7 +158,7 @@ void Checker::checkRuleGrants(const ast::Clause& c, RuleInfo& r) {
     if (!ok || !first) continue;
     if (!expect(v, first->type, "the value of grant " + bt(name))) continue;
     if (std::any_of(r.grants.begin(), r.grants.end(), [&](const GrantAssignment& x) { return x.grant == name; })) {
-      report(DiagKind::InvalidClause, g.nameRange, "grant " + bt(name) + " is assigned twice");
+      report(msg::GrantAssignedTwice, g.nameRange, name);
       continue;
     }
     r.grants.push_back({name, v, g.nameRange.to(ast_.expr(g.value).range)});

@@ -15,8 +15,7 @@ TypeId Checker::resolveSetElem(ast::TypeId ref) {
   TypeKind k = p_.types.kind(t);
   if (k == TypeKind::Error || k == TypeKind::String || k == TypeKind::Int || k == TypeKind::Ip || k == TypeKind::Enum)
     return t;
-  report(DiagKind::TypeMismatch, ast_.type(ref).range,
-         "set elements must be `String`, `Int`, `Ip` or an enum, not " + bt(tname(t)));
+  report(msg::SetElementType, ast_.type(ref).range, tname(t));
   return p_.types.error();
 }
 
@@ -24,16 +23,14 @@ TypeId Checker::resolveType(ast::TypeId ref, bool allowOptional, bool allowEntit
   const ast::TypeRef& tr = ast_.type(ref);
   if (optional) *optional = tr.optional;
   if (tr.optional && !allowOptional) {
-    report(DiagKind::TypeMismatch, tr.range, "only attributes can be optional; remove the `?`");
+    report(msg::OptionalOutsideAttribute, tr.range);
     return p_.types.error();
   }
   const ast::QualifiedName& qn = ast_.name(tr.name);
   std::string_view head = ast_.str(ast_.segment(tr.name, 0).name);
   auto arity = [&](size_t n) {
     if (tr.args.size() == n) return true;
-    report(DiagKind::TypeMismatch, tr.range,
-           bt(head) + " takes " + std::to_string(n) + " type argument" + (n == 1 ? "" : "s") + ", " +
-               std::to_string(tr.args.size()) + " given");
+    report(msg::TypeArgumentCount, tr.range, head, n, tr.args.size());
     return false;
   };
   if (qn.numSegments == 1) {
@@ -50,13 +47,12 @@ TypeId Checker::resolveType(ast::TypeId ref, bool allowOptional, bool allowEntit
       TypeId value = resolveType(tr.args[1], false, false, nullptr);
       if (p_.types.isError(key) || p_.types.isError(value)) return p_.types.error();
       if (key != p_.types.string()) {
-        report(DiagKind::TypeMismatch, ast_.type(tr.args[0]).range, "map keys must be `String`, not " + bt(tname(key)));
+        report(msg::MapKeyType, ast_.type(tr.args[0]).range, tname(key));
         return p_.types.error();
       }
       TypeKind vk = p_.types.kind(value);
       if (vk != TypeKind::String && vk != TypeKind::Int && vk != TypeKind::Bool) {
-        report(DiagKind::TypeMismatch, ast_.type(tr.args[1]).range,
-               "map values must be `String`, `Int` or `Bool`, not " + bt(tname(value)));
+        report(msg::MapValueType, ast_.type(tr.args[1]).range, tname(value));
         return p_.types.error();
       }
       return p_.types.mapOf(value);
@@ -67,16 +63,12 @@ TypeId Checker::resolveType(ast::TypeId ref, bool allowOptional, bool allowEntit
   if (!decl || !arity(0)) return p_.types.error();
   const ast::Decl& d = ast_.decl(*decl);
   if (d.kind == ast::DeclKind::Record) {
-    report(DiagKind::TypeMismatch, tr.range,
-           bt(entry(*decl).qname) + " is a record type; records are only the value type of a table, like `table t: Map<String, " +
-               ast_.nameText(tr.name) + "> from \"data/t.json\";`");
+    report(msg::RecordTypeOutsideTable, tr.range, entry(*decl).qname, ast_.nameText(tr.name));
     return p_.types.error();
   }
   if (d.kind == ast::DeclKind::Enum) return p_.types.enumType(enumOf_.at(decl->value));
   if (!allowEntities) {
-    report(DiagKind::TypeMismatch, tr.range,
-           bt(entry(*decl).qname) + " is a " + std::string(ast::declKindName(d.kind)) +
-               " type; only def parameters can have principal or request types");
+    report(msg::EntityTypeOutsideDef, tr.range, entry(*decl).qname, ast::declKindName(d.kind));
     return p_.types.error();
   }
   if (d.kind == ast::DeclKind::Principal) return p_.types.principal(principalOf_.at(decl->value).value);
@@ -91,7 +83,7 @@ void Checker::checkEnum(const DeclEntry& e) {
   for (const ast::EnumMember& m : en.members) {
     std::string name(ast_.str(m.name));
     if (info.member(name)) {
-      report(DiagKind::DuplicateDeclaration, m.range, "duplicate member " + bt(name) + " in enum " + bt(e.qname));
+      report(msg::DuplicateEnumMember, m.range, name, e.qname);
       continue;
     }
     info.members.push_back(name);
@@ -108,7 +100,7 @@ std::vector<AttrInfo> Checker::checkAttrs(const std::vector<ast::Attr>& attrs) {
     bool optional = false;
     TypeId type = resolveType(a.type, true, false, &optional);
     if (std::any_of(out.begin(), out.end(), [&](const AttrInfo& x) { return x.name == name; })) {
-      report(DiagKind::DuplicateDeclaration, a.range, "duplicate attribute " + bt(name));
+      report(msg::DuplicateAttribute, a.range, name);
       continue;
     }
     out.push_back({name, type, optional, a.range});
@@ -148,7 +140,7 @@ std::optional<MergeOp> Checker::checkMergeOp(const ast::GrantDecl& g, TypeId typ
   std::string_view name = g.mergeOp ? ast_.str(g.mergeOp) : "";
   auto it = std::find_if(std::begin(kOps), std::end(kOps), [&](const auto& x) { return x.first == name; });
   if (it == std::end(kOps)) {
-    DiagBuilder d = report(DiagKind::UnknownName, g.mergeRange, "unknown merge operator " + bt(name));
+    DiagBuilder d = report(msg::UnknownMergeOperator, g.mergeRange, name);
     suggest(d, name, {"min", "max", "union", "intersect", "and", "or", "unique"}, g.mergeRange);
     return std::nullopt;
   }
@@ -175,8 +167,7 @@ std::optional<MergeOp> Checker::checkMergeOp(const ast::GrantDecl& g, TypeId typ
     case MergeOp::Unique: break;
   }
   if (!fits) {
-    report(DiagKind::TypeMismatch, g.mergeRange,
-           "merge operator " + bt(name) + " cannot combine " + bt(tname(type)) + " values")
+    report(msg::MergeOperatorType, g.mergeRange, name, tname(type))
         .note(bt(name) + " takes " + std::string(takes) + "; `unique` takes any type");
     return std::nullopt;
   }
@@ -199,7 +190,7 @@ void Checker::checkGrants(const DeclEntry& e) {
         def = constantOf(v, ast_.expr(g.defaultValue).range, "a grant default");
     }
     if (info.grant(name)) {
-      report(DiagKind::DuplicateDeclaration, g.range, "duplicate grant " + bt(name));
+      report(msg::DuplicateGrant, g.range, name);
       continue;
     }
     info.grants.push_back(
@@ -223,9 +214,7 @@ void Checker::checkContext() {
   if (time == p_.context.attrs.end()) {
     p_.context.attrs.insert(p_.context.attrs.begin(), AttrInfo{"time", p_.types.timestamp(), false, {}});
   } else if (time->optional || (time->type != p_.types.timestamp() && !p_.types.isError(time->type))) {
-    report(DiagKind::TypeMismatch, time->range,
-           "the context attribute `time` must have type `Timestamp`, not " + bt(tname(time->type)) +
-               (time->optional ? "?" : ""))
+    report(msg::ContextTimeType, time->range, tname(time->type), time->optional ? "?" : "")
         .note("every request carries the required `time: Timestamp` in its context");
   }
 }
@@ -281,9 +270,7 @@ void Checker::checkTable(const DeclEntry& e) {
   const ast::TableDecl& td = ast_.tables[d.index];
   const ast::TypeRef& tr = ast_.type(td.type);
   auto wrongShape = [&] {
-    report(DiagKind::TypeMismatch, tr.range,
-           "a table has type `Map<String, R>` with `R` a record type, not `" + text(tr.range) + "`")
-        .note("declare the row type with `record R { attr: Type, … }`");
+    report(msg::TableShape, tr.range, text(tr.range)).note("declare the row type with `record R { attr: Type, … }`");
   };
   TableInfo info;
   setDeclInfo(info, e);
@@ -297,7 +284,7 @@ void Checker::checkTable(const DeclEntry& e) {
     if (p_.types.isError(key)) {
       ok = false;
     } else if (key != p_.types.string()) {
-      report(DiagKind::TypeMismatch, ast_.type(tr.args[0]).range, "table keys must be `String`, not " + bt(tname(key)));
+      report(msg::TableKeyType, ast_.type(tr.args[0]).range, tname(key));
     } else if (!vr.args.empty() || vr.optional) {
       wrongShape();
     } else if (auto rec = resolveDeclName(vr.name, {ast::DeclKind::Record}, "record type")) {
@@ -310,7 +297,7 @@ void Checker::checkTable(const DeclEntry& e) {
     wrongShape();
   }
   if (!ok) info.type = p_.types.error();
-  if (td.path.empty()) report(DiagKind::InvalidData, td.pathRange.valid() ? td.pathRange : d.range, "a table needs the path of its data file");
+  if (td.path.empty()) report(msg::TableWithoutPath, td.pathRange.valid() ? td.pathRange : d.range);
   p_.tables[tableOf_.at(e.id.value).value] = std::move(info);
 }
 

@@ -44,7 +44,7 @@ void Checker::run() {
   checkTests();
 }
 
-DiagBuilder Checker::report(DiagKind kind, SourceRange range, std::string message) {
+DiagBuilder Checker::reportRendered(DiagKind kind, SourceRange range, std::string message) {
   DiagBuilder d = diags_.report(kind, range, std::move(message));
   if (!unit_.scope.ruleName.empty()) d.rule(unit_.scope.ruleName);
   return d;

@@ -33,7 +33,7 @@ std::vector<TestFieldValue> Checker::checkTestFields(const ast::TestInput& in, c
   for (const ast::TestField& f : in.fields) {
     std::string name(ast_.str(f.name));
     if (std::any_of(out.begin(), out.end(), [&](const TestFieldValue& x) { return x.name == name; })) {
-      report(DiagKind::DuplicateDeclaration, f.nameRange, "duplicate field " + bt(name));
+      report(msg::DuplicateTestField, f.nameRange, name);
       continue;
     }
     const AttrInfo* attr = nullptr;
@@ -43,7 +43,7 @@ std::vector<TestFieldValue> Checker::checkTestFields(const ast::TestInput& in, c
     if (!attr) {
       check(f.value);
       if (!attrs) continue;  // the type itself is unknown (already reported)
-      DiagBuilder d = report(DiagKind::UnknownAttribute, f.nameRange, "unknown attribute " + bt(name) + " on " + std::string(owner));
+      DiagBuilder d = report(msg::UnknownAttributeOn, f.nameRange, name, owner);
       std::vector<std::string> names;
       for (const AttrInfo& a : *attrs) names.push_back(a.name);
       suggest(d, name, names, f.nameRange);
@@ -69,7 +69,7 @@ void Checker::checkExpect(const ast::Expect& e, TestInfo& t) {
       else if (e.decision == "approval") x.decision = Outcome::Approval;
       else if (e.decision == "deny") x.decision = Outcome::Deny;
       else {
-        DiagBuilder d = report(DiagKind::UnknownName, e.decisionRange, "unknown decision " + bt(e.decision));
+        DiagBuilder d = report(msg::UnknownTestDecision, e.decisionRange, e.decision);
         d.note("a test expects `allow`, `approval` or `deny`");
         suggest(d, e.decision, {"allow", "approval", "deny"}, e.decisionRange);
         return;
@@ -81,15 +81,14 @@ void Checker::checkExpect(const ast::Expect& e, TestInfo& t) {
       ruleIds("rule");
       for (RuleId r : x.rules)
         if (p_.rules[r.value].effect != ast::Effect::Exception)
-          report(DiagKind::UnknownName, e.range, bt(p_.rules[r.value].name) + " is not an exception");
+          report(msg::NotAnException, e.range, p_.rules[r.value].name);
       break;
     case ast::ExpectKind::Grant: {
       x.grant = std::string(ast_.str(e.grant));
       const GrantInfo* g = t.request ? p_.requests[t.request.value].grant(x.grant) : nullptr;
       if (!g) {
         if (t.request) {
-          DiagBuilder d = report(DiagKind::UnknownAttribute, e.grantRange,
-                                 "unknown grant " + bt(x.grant) + " on request type " + bt(p_.requests[t.request.value].name));
+          DiagBuilder d = report(msg::UnknownGrant, e.grantRange, x.grant, p_.requests[t.request.value].name);
           std::vector<std::string> names;
           for (const GrantInfo& gi : p_.requests[t.request.value].grants) names.push_back(gi.name);
           suggest(d, x.grant, names, e.grantRange);
@@ -104,7 +103,7 @@ void Checker::checkExpect(const ast::Expect& e, TestInfo& t) {
     case ast::ExpectKind::Error:
       x.errorCode = e.errorCode;
       if (std::find(kDecisionErrors.begin(), kDecisionErrors.end(), e.errorCode) == kDecisionErrors.end()) {
-        DiagBuilder d = report(DiagKind::UnknownName, e.range, "unknown decision error code " + bt(e.errorCode));
+        DiagBuilder d = report(msg::UnknownDecisionError, e.range, e.errorCode);
         suggest(d, e.errorCode, kDecisionErrors, {});
         return;
       }
@@ -124,14 +123,10 @@ void Checker::requireTestFields(const std::vector<AttrInfo>& attrs, const std::v
     if (!given) missing.push_back(a.name);
   }
   if (missing.empty()) return;
-  std::string list;
-  for (size_t i = 0; i < missing.size(); ++i)
-    list += (i == 0 ? "" : i + 1 == missing.size() ? " and " : ", ") + bt(missing[i]);
-  report(DiagKind::TypeMismatch, where,
-         "the test input for " + std::string(owner) + " lacks the required attribute" +
-             (missing.size() > 1 ? "s " : " ") + list)
-      .note("test inputs are type-checked like any input; a test of an invalid input says so with "
-            "`expect error \"missing-attribute\";`");
+  report(msg::TestInputLacksAttributes, where, owner, missing.size(), missing)
+      .note(
+          "test inputs are type-checked like any input; a test of an invalid input says so with "
+          "`expect error \"missing-attribute\";`");
 }
 
 void Checker::checkTest(const DeclEntry& d, TestInfo& t) {

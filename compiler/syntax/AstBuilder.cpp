@@ -7,6 +7,7 @@
 #include <typeinfo>
 
 #include "PaveParser.h"
+#include "diag/Messages.h"
 #include "syntax/Literals.h"
 #include "syntax/ParsedFile.h"
 
@@ -147,7 +148,7 @@ class AstBuilder {
     if (depth_ <= limits_.maxNesting * 4) return true;
     if (!tooDeep_) {
       tooDeep_ = true;
-      diags_.report(DiagKind::Syntax, range(ctx), "expression nests too deeply");
+      diags_.report(msg::ExpressionNestsTooDeeply, range(ctx));
     }
     return false;
   }
@@ -174,7 +175,7 @@ std::string AstBuilder::decodeStringToken(antlr4::Token* tok, bool like, bool& o
     SourceRange r = range(tok);
     // Offsets within the body are bytes of the UTF-8 text; the token starts at the quote.
     SourceRange bad{file_, r.begin + 1 + static_cast<uint32_t>(at), r.begin + 1 + static_cast<uint32_t>(at) + 2};
-    diags_.report(DiagKind::Syntax, bad, error);
+    diags_.report(DiagKind::Syntax, bad, error);  // rendered by decodeString from msg::Escape*
     return {};
   }
   return *decoded;
@@ -439,7 +440,7 @@ ast::Clause AstBuilder::clause(Ctx* c) {
         try {
           cl.quorum = std::stoll(std::string(textOf(n)));
         } catch (...) {
-          diags_.report(DiagKind::InvalidLiteral, cl.quorumRange, "quorum is out of range");
+          diags_.report(msg::QuorumOutOfRange, cl.quorumRange);
           cl.quorum = 1;
         }
       }
@@ -469,7 +470,7 @@ ast::Clause AstBuilder::clause(Ctx* c) {
       if (cl.untilValid)
         cl.until = ts;
       else
-        diags_.report(DiagKind::InvalidLiteral, range(t), "`" + std::string(textOf(t)) + "` is not a valid timestamp");
+        diags_.report(msg::InvalidTimestamp, range(t), textOf(t));
       break;
     }
     case PaveParser::OWNER:  // OWNER STRING
@@ -526,13 +527,13 @@ void AstBuilder::test(Ctx* ctx, ast::SourceFile& file) {
     Ctx* qn = child(item, PaveParser::RuleQualifiedName);
     Ctx* fields = child(item, PaveParser::RuleFieldList);
     if (is<PaveParser::TestRequestContext>(item)) {
-      if (t.request.present) diags_.report(DiagKind::InvalidClause, range(item), "a test takes one `request` block");
+      if (t.request.present) diags_.report(msg::TestTakesOneBlock, range(item), "request");
       t.request = testInput(item, qn, fields);
     } else if (is<PaveParser::TestPrincipalContext>(item)) {
-      if (t.principal.present) diags_.report(DiagKind::InvalidClause, range(item), "a test takes one `principal` block");
+      if (t.principal.present) diags_.report(msg::TestTakesOneBlock, range(item), "principal");
       t.principal = testInput(item, qn, fields);
     } else if (is<PaveParser::TestContextContext>(item)) {
-      if (t.context.present) diags_.report(DiagKind::InvalidClause, range(item), "a test takes one `context` block");
+      if (t.context.present) diags_.report(msg::TestTakesOneBlock, range(item), "context");
       t.context = testInput(item, nullptr, fields);
     } else {
       ast::Expect e;
@@ -674,7 +675,7 @@ ast::ExprId AstBuilder::addExpr(Ctx* ctx) {
   }
   if (ops > limits_.maxNesting * 4 && !tooDeep_) {
     tooDeep_ = true;
-    diags_.report(DiagKind::Syntax, range(ctx), "expression nests too deeply");
+    diags_.report(msg::ExpressionNestsTooDeeply, range(ctx));
   }
   return acc;
 }
@@ -796,7 +797,7 @@ ast::ExprId AstBuilder::literal(Ctx* ctx, bool negate, SourceRange negRange) {
       }
       unsigned long long limit = negate ? (1ull << 63) : (1ull << 63) - 1;
       if (overflow || v > limit) {
-        diags_.report(DiagKind::InvalidLiteral, r, "integer literal `" + std::string(text) + "` is out of the int64 range");
+        diags_.report(msg::IntegerOutOfRange, r, text);
         v = 0;
       }
       n.intValue = negate ? static_cast<int64_t>(0ull - v) : static_cast<int64_t>(v);
@@ -812,9 +813,7 @@ ast::ExprId AstBuilder::literal(Ctx* ctx, bool negate, SourceRange negRange) {
       n.kind = ast::ExprKind::DurationLit;
       int64_t d = 0;
       if (!rt::parseDuration(text, d, false)) {
-        diags_.report(DiagKind::InvalidLiteral, range(ctx),
-                      "`" + std::string(text) +
-                          "` is not a valid duration (units `d`, `h`, `m`, `s`, largest first, each once)");
+        diags_.report(msg::InvalidDuration, range(ctx), text);
       } else {
         n.intValue = negate ? -d : d;
       }
@@ -823,7 +822,7 @@ ast::ExprId AstBuilder::literal(Ctx* ctx, bool negate, SourceRange negRange) {
     default: {
       n.kind = ast::ExprKind::TimestampLit;
       if (int64_t t = 0; !rt::parseTimestamp(text, t))
-        diags_.report(DiagKind::InvalidLiteral, range(ctx), "`" + std::string(text) + "` is not a valid timestamp");
+        diags_.report(msg::InvalidTimestamp, range(ctx), text);
       else
         n.intValue = t;
       if (negate) {

@@ -2,6 +2,8 @@
 
 #include <pave/literals.h>
 
+#include "diag/Messages.h"
+
 namespace pave::syntax {
 
 std::optional<std::string> decodeString(std::string_view body, bool likePattern, std::string& error,
@@ -16,7 +18,7 @@ std::optional<std::string> decodeString(std::string_view body, bool likePattern,
     }
     errorOffset = i;
     if (i + 1 >= body.size()) {
-      error = "unfinished escape sequence";
+      error = msg::EscapeUnfinished.render();
       return std::nullopt;
     }
     char e = body[++i];
@@ -28,7 +30,7 @@ std::optional<std::string> decodeString(std::string_view body, bool likePattern,
       case 'r': out += '\r'; break;
       case '*':
         if (!likePattern) {
-          error = "`\\*` is an escape of `like` patterns only";
+          error = msg::EscapeStarOutsideLike.render();
           return std::nullopt;
         }
         out += '\x01';
@@ -37,7 +39,7 @@ std::optional<std::string> decodeString(std::string_view body, bool likePattern,
         size_t close = body.find('}', i);
         if (i + 1 >= body.size() || body[i + 1] != '{' || close == std::string_view::npos || close == i + 2 ||
             close - i - 2 > 6) {
-          error = "expected `\\u{XXXX}` with 1 to 6 hex digits";
+          error = msg::EscapeUnicodeDigits.render();
           return std::nullopt;
         }
         uint32_t cp = 0;
@@ -45,22 +47,20 @@ std::optional<std::string> decodeString(std::string_view body, bool likePattern,
           char h = body[k];
           int v = (h >= '0' && h <= '9') ? h - '0' : (h >= 'a' && h <= 'f') ? h - 'a' + 10 : (h >= 'A' && h <= 'F') ? h - 'A' + 10 : -1;
           if (v < 0) {
-            error = "expected hex digits in `\\u{…}`";
+            error = msg::EscapeUnicodeHex.render();
             return std::nullopt;
           }
           cp = cp * 16 + static_cast<uint32_t>(v);
         }
         if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-          error = "`\\u{…}` is not a Unicode scalar value";
+          error = msg::EscapeNotScalar.render();
           return std::nullopt;
         }
         rt::appendUtf8(out, cp);
         i = close;
         break;
       }
-      default:
-        error = std::string("unknown escape `\\") + e + "`";
-        return std::nullopt;
+      default: error = msg::EscapeUnknown.render(std::string_view(&e, 1)); return std::nullopt;
     }
   }
   return out;

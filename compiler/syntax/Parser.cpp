@@ -151,6 +151,7 @@ ParsedFilePtr parseText(std::string_view text, const ParseLimits& limits) {
 bool convertParsed(const ParsedFile& parsed, ast::Ast& ast, FileId file, DiagnosticEngine& diags, bool fromStdlib,
                    const ParseLimits& limits) {
   if (parsed.failed) {
+    // Rendered while parsing (SyntaxErrors.cpp, from msg::Syntax*), perhaps on another thread.
     DiagBuilder d = diags.report(DiagKind::Syntax, {file, parsed.errorBegin, parsed.errorEnd}, parsed.error);
     if (!parsed.fixTitle.empty()) d.fix(parsed.fixTitle, {file, parsed.fixBegin, parsed.fixEnd}, parsed.fixText);
     return false;

@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "PaveLexer.h"
+#include "diag/Messages.h"
 
 namespace pave::syntax {
 
@@ -58,7 +59,7 @@ void ErrorListener::syntaxError(antlr4::Recognizer* recognizer, antlr4::Token* o
   hasError = true;
   auto* parser = dynamic_cast<antlr4::Parser*>(recognizer);
   if (!parser || !offending) {
-    message = "cannot read the text here";
+    message = msg::SyntaxUnreadable.render();
     return;
   }
   setRange(offending);
@@ -67,9 +68,9 @@ void ErrorListener::syntaxError(antlr4::Recognizer* recognizer, antlr4::Token* o
   size_t type = offending->getType();
   std::string found = type == antlr4::Token::EOF ? "end of file" : "`" + offending->getText() + "`";
   switch (type) {
-    case PaveLexer::UNTERMINATED_STRING: message = "unterminated string literal"; return;
-    case PaveLexer::UNTERMINATED_COMMENT: message = "unterminated block comment"; return;
-    case PaveLexer::BAD_CHAR: message = "unexpected character " + found; return;
+    case PaveLexer::UNTERMINATED_STRING: message = msg::SyntaxUnterminatedString.render(); return;
+    case PaveLexer::UNTERMINATED_COMMENT: message = msg::SyntaxUnterminatedComment.render(); return;
+    case PaveLexer::BAD_CHAR: message = msg::SyntaxBadCharacter.render(found); return;
     default: break;
   }
   antlr4::misc::IntervalSet expected;
@@ -80,7 +81,7 @@ void ErrorListener::syntaxError(antlr4::Recognizer* recognizer, antlr4::Token* o
   bool isCompare = type == PaveLexer::EQ || type == PaveLexer::NE || type == PaveLexer::LT ||
                    type == PaveLexer::LE || type == PaveLexer::GT || type == PaveLexer::GE;
   if (isCompare && !expected.contains(static_cast<size_t>(type))) {
-    message = "comparison operators do not chain; combine comparisons with `and`";
+    message = msg::SyntaxChainedComparison.render();
     return;
   }
   // A reserved word where a name could go, `=` where `==` could: parseText tries the
@@ -97,24 +98,24 @@ void ErrorListener::syntaxError(antlr4::Recognizer* recognizer, antlr4::Token* o
     if (prevEnd <= begin && text_.substr(prevEnd, begin - prevEnd).find('\n') != std::string_view::npos) {
       size_t line = 1;
       for (size_t i = 0; i < begin && i < text_.size(); ++i) line += text_[i] == '\n';
-      message = "expected `;` at the end of this line (found " + found + " on line " + std::to_string(line) + ")";
+      message = msg::SyntaxMissingSemicolon.render(found, static_cast<int64_t>(line));
       begin = end = prevEnd;
       fix = {"insert `;`", prevEnd, prevEnd, ";"};
       missingSemi = true;
       return;
     }
   }
-  message = "expected " + describe(expected, vocab) + ", found " + found;
+  message = msg::SyntaxExpected.render(describe(expected, vocab), found);
 }
 
 void ErrorListener::explainRetry(antlr4::Token* tok, size_t originalType) {
   setRange(tok);
   fix.reset();
   if (originalType == PaveLexer::ASSIGN) {
-    message = "`=` does not compare; write `==`";
+    message = msg::SyntaxAssignment.render();
     fix = Fix{"change to `==`", begin, end, "=="};
   } else {
-    message = "`" + tok->getText() + "` is a reserved word and cannot be used as a name";
+    message = msg::SyntaxReservedWord.render(tok->getText());
   }
 }
 

@@ -7,12 +7,14 @@ checked as one repository) carries its expected diagnostics inline:
     allow r on CloudRole when request.colour == "red"; //! unknown-attribute
 
 `//! code [code …]` expects each code to start on that line; `//!@N code` on line N.
-A `//! code: text` form also requires the message to contain `text`. All error, warning
-and info diagnostics reported must be expected, and every expected one must be reported.
+A `//! code: text` form also requires the message to contain `text`; a line may carry
+several markers (`//! code: text //! code: text`). All error, warning and info diagnostics
+reported must be expected, and every expected one must be reported.
 
     run_check.py --pave build/pave [--update] [--coverage] [paths…]
 
---update rewrites the markers from what `pave check` reports (review with git diff).
+--update rewrites the markers from what `pave check` reports, one `//! code: message` per
+diagnostic, so the goldens pin the rendered messages too (review with git diff).
 --coverage fails when a code of compiler/diag/kinds.def has no golden test expecting it.
 """
 import argparse
@@ -53,24 +55,35 @@ def sources(case):
     return sorted(out)
 
 
+def markers(line):
+    """The `//!` markers of one line: (at line or None, body) each, in order."""
+    pos = line.find("//!")
+    if pos < 0:
+        return []
+    out = []
+    for part in line[pos:].rstrip("\n").split("//!")[1:]:
+        m = MARK.match("//!" + part)
+        out.append((int(m.group(2)) if m.group(2) else None, m.group(3).strip()))
+    return out
+
+
+def parse_body(body):
+    """`code [code …][: text]` as (codes, text)."""
+    if ":" in body:
+        codes, text = body.split(":", 1)
+        return codes.split(), text.strip()
+    return body.split(), ""
+
+
 def expectations(case):
     exp = []  # (file, line, code, text)
     for path in sources(case):
         with open(path, encoding="utf-8", errors="replace") as f:
             for n, line in enumerate(f, 1):
-                pos = line.find("//!")
-                if pos < 0:
-                    continue
-                m = MARK.match(line[pos:].rstrip("\n"))
-                at = int(m.group(2)) if m.group(2) else n
-                body = m.group(3).strip()
-                if ":" in body:
-                    codes, text = body.split(":", 1)
-                    for c in codes.split():
-                        exp.append((os.path.normpath(path), at, c, text.strip()))
-                else:
-                    for c in body.split():
-                        exp.append((os.path.normpath(path), at, c, ""))
+                for at, body in markers(line):
+                    codes, text = parse_body(body)
+                    for c in codes:
+                        exp.append((os.path.normpath(path), at or n, c, text))
     return exp
 
 
@@ -106,23 +119,46 @@ def compare(case, diags):
 
 
 def update(case, diags):
-    by_file = {}
-    for d in diags:
-        by_file.setdefault(os.path.normpath(d["file"]), {}).setdefault(d["line"], []).append(d["code"])
+    left = [(os.path.normpath(d["file"]), d["line"], d["code"], d["message"]) for d in diags]
+
+    def take(f, line, code, text):
+        hit = next((g for g in left if g[:3] == (f, line, code) and text in g[3]), None)
+        if hit:
+            left.remove(hit)
+        return hit
+
     for path in sources(case):
-        with open(path, encoding="utf-8") as f:
-            lines = f.read().split("\n")
-        marks = by_file.get(os.path.normpath(path), {})
+        f = os.path.normpath(path)
+        with open(path, encoding="utf-8") as fh:
+            lines = fh.read().split("\n")
+        # `//!@N` markers stay (their line holds no code to mark); their text becomes the
+        # whole message. The others are rewritten from the diagnostics, one marker each.
+        kept = {}
+        for n, line in enumerate(lines, 1):
+            for at, body in markers(line):
+                if at is None:
+                    continue
+                codes, text = parse_body(body)
+                msgs = [take(f, at, c, text) for c in codes]
+                if len(codes) == 1 and msgs[0]:
+                    kept.setdefault(n, []).append(f"//!@{at} {codes[0]}: {msgs[0][3]}")
+                else:
+                    kept.setdefault(n, []).append(f"//!@{at} {body}")
+        marks = {}
+        for g in sorted(left):
+            if g[0] == f:
+                marks.setdefault(g[1], []).append(f"//! {g[2]}: {g[3]}")
         out = []
         for n, line in enumerate(lines, 1):
             pos = line.find("//!")
-            if pos >= 0 and not MARK.match(line[pos:]).group(1):
+            if pos >= 0:
                 line = line[:pos].rstrip()
-            if n in marks and n <= len(lines):
-                line = (line + " " if line.strip() else line) + "//! " + " ".join(sorted(marks[n]))
+            new = kept.get(n, []) + marks.get(n, [])
+            if new:
+                line = (line + " " if line.strip() else line) + " ".join(new)
             out.append(line)
-        with open(path, "w", encoding="utf-8") as f:
-            f.write("\n".join(out))
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write("\n".join(out))
 
 
 def main():

@@ -11,6 +11,7 @@
 
 #include "ast/AST.h"
 #include "diag/Diagnostic.h"
+#include "diag/Messages.h"
 #include "sema/Program.h"
 #include "sema/Sema.h"
 
@@ -87,7 +88,12 @@ class Checker {
   void run();
 
   // ---- diagnostics (Checker.cpp) ----
-  DiagBuilder report(DiagKind kind, SourceRange range, std::string message);
+  /// Reports a registered message (diag/messages.def), naming the rule being checked.
+  template <typename... Args>
+  DiagBuilder report(const msg::Message<Args...>& m, SourceRange range, std::type_identity_t<Args>... args) {
+    return reportRendered(m.kind, range, m.render(args...));
+  }
+  DiagBuilder reportRendered(DiagKind kind, SourceRange range, std::string message);
   std::string text(SourceRange r) const;
   std::string tname(TypeId t) const { return p_.typeName(t); }
   static std::string bt(std::string_view s) { return "`" + std::string(s) + "`"; }
