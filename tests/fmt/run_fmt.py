@@ -6,7 +6,8 @@
 For every compilation unit (examples/, stdlib/std/, each file of tests/check/, each
 conformance case) the unit is copied, formatted in place, and compared with the original:
   - formatting is idempotent: a second `pave fmt --check` finds nothing to change;
-  - no formatted line is wider than 100 columns unless a single string literal makes it so;
+  - no formatted line is wider than 100 columns unless a single string literal or a trailing
+    comment (the formatter keeps comments as written) makes it so;
   - a file with a syntax error is reported (exit 1) and left byte for byte as it was;
   - `pave check --no-analyze` reports the same diagnostics (code, severity, rule, message);
   - `pave build` + `pave eval` decide every input identically (the conformance cases'
