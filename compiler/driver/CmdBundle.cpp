@@ -93,13 +93,18 @@ int runEval(const BundleArgs& args) {
     plain.explained = false;
     record_decision.clear();
     rt::toJson(*bundle, plain, record_decision);
-    bool is_json = true;
-    for (const rt::DecisionError& e : d.errors)
-      is_json &= e.code != rt::errorCode(rt::DecisionErrorCode::MalformedJson);
+    bool isJson = true;
+    for (const rt::DecisionError& e : d.errors) isJson &= e.code != rt::errorCode(rt::DecisionErrorCode::MalformedJson);
     const std::string id = server::uuidv7(), time = server::wallClockMillis();
     server::appendRecord(records,
-                         {.id = id, .time = time, .source = "eval", .client = nullptr, .input = input,
-                          .input_is_json = is_json, .decision = record_decision, .eval_ns = eval_ns},
+                         {.id = id,
+                          .time = time,
+                          .source = "eval",
+                          .client = nullptr,
+                          .input = input,
+                          .input_is_json = isJson,
+                          .decision = record_decision,
+                          .eval_ns = eval_ns},
                          redaction);
     records += '\n';
     if (records.size() >= (1u << 20)) {

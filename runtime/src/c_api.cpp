@@ -86,14 +86,14 @@ char* copyOut(const std::string& out) {
 }
 
 // Decides into the thread's reused buffer t_out; nullptr (t_last_error set) on a failure.
-const std::string* decideToThreadBuffer(pave_bundle* bundle, const char* input_json, size_t size, int explain) {
-  if (!bundle || (!input_json && size)) {
+const std::string* decideToThreadBuffer(pave_bundle* bundle, const char* inputJson, size_t size, int explain) {
+  if (!bundle || (!inputJson && size)) {
     t_last_error = "invalid arguments";
     return nullptr;
   }
   try {
     Decider& decider = deciderFor(bundle);
-    const pave::rt::Decision& d = decider.decide({input_json ? input_json : "", size}, explain != 0);
+    const pave::rt::Decision& d = decider.decide({inputJson ? inputJson : "", size}, explain != 0);
     std::string& out = t_out;
     out.clear();
     pave::rt::toJson(*bundle->bundle, d, out);
@@ -107,6 +107,8 @@ const std::string* decideToThreadBuffer(pave_bundle* bundle, const char* input_j
 }  // namespace
 
 extern "C" {
+// The C API keeps C's naming (pave_snake_case), not the C++ code's.
+// NOLINTBEGIN(readability-identifier-naming)
 
 pave_bundle* pave_open(const uint8_t* bytes, size_t size, const char* public_key_pem) {
   std::string error;
@@ -133,8 +135,7 @@ char* pave_decide(pave_bundle* bundle, const char* input_json, size_t size, int 
   return out ? copyOut(*out) : nullptr;
 }
 
-size_t pave_decide_into(pave_bundle* bundle, const char* input_json, size_t size, int explain, char* buf,
-                        size_t cap) {
+size_t pave_decide_into(pave_bundle* bundle, const char* input_json, size_t size, int explain, char* buf, size_t cap) {
   if (!buf && cap) {
     t_last_error = "invalid arguments";
     return PAVE_DECIDE_FAILED;
@@ -203,4 +204,5 @@ void pave_close(pave_bundle* bundle) {
   delete bundle;
 }
 
+// NOLINTEND(readability-identifier-naming)
 }  // extern "C"

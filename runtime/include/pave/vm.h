@@ -13,6 +13,8 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+/* The C API keeps C's naming (pave_snake_case), not the C++ code's. */
+/* NOLINTBEGIN(readability-identifier-naming) */
 
 /* Only these functions are exported by the shared library (libpave.so.0). */
 #if defined(__GNUC__) || defined(__clang__)
@@ -39,8 +41,8 @@ PAVE_API char* pave_decide(pave_bundle* bundle, const char* input_json, size_t s
  * written: decide again with a buffer that large (the decision is the same). Returns
  * PAVE_DECIDE_FAILED on an internal failure (pave_last_error() says why). buf is not kept. */
 #define PAVE_DECIDE_FAILED ((size_t)-1)
-PAVE_API size_t pave_decide_into(pave_bundle* bundle, const char* input_json, size_t size, int explain,
-                                 char* buf, size_t cap);
+PAVE_API size_t pave_decide_into(pave_bundle* bundle, const char* input_json, size_t size, int explain, char* buf,
+                                 size_t cap);
 
 /* The bundle's identity and shape as one JSON object (malloc'd, free with pave_free):
  *   {"digest":"sha256:<hex>","signed":true,"signer_key":"sha256:<hex of the raw key>"|null,
@@ -56,6 +58,7 @@ PAVE_API const char* pave_last_error(void);
 PAVE_API void pave_free(void* p);
 PAVE_API void pave_close(pave_bundle* bundle);
 
+/* NOLINTEND(readability-identifier-naming) */
 #ifdef __cplusplus
 }
 #endif
