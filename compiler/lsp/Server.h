@@ -113,9 +113,10 @@ class Server {
   struct Inputs {
     std::string text;
     std::string frontEnd;
-    uint64_t findings = 0;  // the generation of the findings shown (0: none)
+    uint64_t findings = 0;  // the serial of the findings shown (0: none)
   };
   std::map<std::string, Inputs> inputs_;
+  uint64_t findingsSerial_ = 0;  // under publishMutex_
   bool analysisEvents_ = false;  // initializationOptions.analysisEvents: `pave/analysis` and `pave/build` notifications
   std::string lastConfigError_;
   std::unique_ptr<AnalysisWorker> analysis_;

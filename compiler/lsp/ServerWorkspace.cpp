@@ -1,4 +1,7 @@
 // The server's documents, units and diagnostics publishing.
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 
 #include "lsp/Features.h"
@@ -151,14 +154,38 @@ void Server::publish(std::shared_ptr<const Snapshot> snap) {
 
 void Server::onAnalysis(std::shared_ptr<const Snapshot> snap, AnalysisRun run) {
   std::lock_guard<std::mutex> lock(publishMutex_);
+  auto start = std::chrono::steady_clock::now();
+  struct Trace {  // PAVE_ANALYSIS_PHASES: how long publishing took
+    std::chrono::steady_clock::time_point start;
+    bool early;
+    ~Trace() {
+      if (std::getenv("PAVE_ANALYSIS_PHASES"))
+        fprintf(stderr, "lsp: %s findings published in %.1f ms\n", early ? "edited file's" : "all",
+                std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+    }
+  } trace{start, run.early};
   auto it = published_.find(snap->root);
   if (it == published_.end() || !it->second.snap) return;
   Published& state = it->second;
+  if (run.early) {
+    // The edited file's findings first; the other files keep theirs until the run completes.
+    if (!state.findings || state.findings->generation > snap->generation) return;
+    std::shared_ptr<StableFindings> found = StableFindings::withEdited(*snap, std::move(run.findings), *state.findings);
+    found->serial = ++findingsSerial_;
+    state.findings = std::move(found);
+    publishLocked(state);
+    if (analysisEvents_)
+      transport_.write(makeNotification("pave/editedFileFindings", {{"root", snap->root}, {"generation", snap->generation}}));
+    return;
+  }
   if (!run.unchanged && (!state.findings || state.findings->generation <= snap->generation)) {
-    state.findings = StableFindings::capture(*snap, std::move(run.findings), state.findings.get());
+    std::shared_ptr<StableFindings> found = StableFindings::capture(*snap, std::move(run.findings), state.findings.get());
+    found->serial = ++findingsSerial_;
+    state.findings = std::move(found);
     publishLocked(state);
   }
   if (analysisEvents_) {
+    std::vector<std::string> types = run.stats.typesRun;
     const analysis::AnalysisStats& s = run.stats;
     transport_.write(makeNotification(
         "pave/analysis", {{"root", snap->root},
@@ -167,6 +194,8 @@ void Server::onAnalysis(std::shared_ptr<const Snapshot> snap, AnalysisRun run) {
                           {"queries", s.queries},
                           {"solved", s.queryMillis.size()},
                           {"cachedJobs", s.cachedJobs},
+                          {"jobs", s.jobs},
+                          {"typesRun", types},
                           {"findings", state.findings ? state.findings->count : 0}}));
   }
 }
@@ -193,7 +222,7 @@ void Server::publishLocked(Published& state) {
     std::string frontEndText = params["diagnostics"].dump();
     std::string_view text = snap.sources.text(file);
     Inputs& in = inputs_[uri];
-    uint64_t findingsGen = state.findings ? state.findings->generation : 0;
+    uint64_t findingsGen = state.findings ? state.findings->serial : 0;
     if (lastSent_.count(uri) && in.findings == findingsGen && in.text == text && in.frontEnd == frontEndText)
       continue;  // nothing it is made of changed
     in.text = std::string(text);

@@ -40,8 +40,8 @@ struct Shift {
 
 }  // namespace
 
-std::shared_ptr<const StableFindings> StableFindings::capture(const Snapshot& snap, std::vector<Diagnostic> findings,
-                                                             const StableFindings* previous) {
+std::shared_ptr<StableFindings> StableFindings::capture(const Snapshot& snap, std::vector<Diagnostic> findings,
+                                                       const StableFindings* previous) {
   auto out = std::make_shared<StableFindings>();
   if (previous) {
     std::set<std::string> before;
@@ -78,6 +78,19 @@ std::shared_ptr<const StableFindings> StableFindings::capture(const Snapshot& sn
       for (const std::string& rp : e.relatedPaths)
         if (!rp.empty() && !out->texts.count(rp)) out->texts[rp] = std::string(snap.sources.text(snap.shown.at(rp)));
   return out;
+}
+
+std::shared_ptr<StableFindings> StableFindings::withEdited(const Snapshot& snap, std::vector<Diagnostic> early,
+                                                          const StableFindings& previous) {
+  std::vector<Diagnostic> all;
+  for (const auto& [path, list] : previous.byPath) {
+    bool edited = path == snap.edited;
+    for (Diagnostic& d : previous.mapped(path, snap))
+      // Of the edited file, only the findings about request types (of jobs still to run).
+      if (!edited || d.rule.empty()) all.push_back(std::move(d));
+  }
+  all.insert(all.end(), std::make_move_iterator(early.begin()), std::make_move_iterator(early.end()));
+  return capture(snap, std::move(all), &previous);
 }
 
 std::vector<Diagnostic> StableFindings::mapped(const std::string& path, const Snapshot& to) const {

@@ -19,6 +19,7 @@ namespace pave::lsp {
 /// were computed on (ranges are byte offsets into those texts; FileIds are not kept).
 struct StableFindings {
   uint64_t generation = 0;  // of the analyzed snapshot
+  uint64_t serial = 0;      // set by the server: which findings a publication showed
   std::map<std::string, std::string> texts;  // path → the text analyzed
   struct Entry {
     Diagnostic d;
@@ -32,8 +33,13 @@ struct StableFindings {
   static std::string keyOf(const Diagnostic& d) { return std::string(d.code()) + "\n" + d.rule + "\n" + d.message; }
 
   /// Keeps `findings` of `snap` (whose analysis they are); `previous` marks the fresh ones.
-  static std::shared_ptr<const StableFindings> capture(const Snapshot& snap, std::vector<Diagnostic> findings,
-                                                       const StableFindings* previous);
+  static std::shared_ptr<StableFindings> capture(const Snapshot& snap, std::vector<Diagnostic> findings,
+                                                 const StableFindings* previous);
+
+  /// The findings of `snap`'s edited file (`early`: those of its rules, from an analysis that
+  /// is still running) with the rest of `previous` mapped onto `snap`.
+  static std::shared_ptr<StableFindings> withEdited(const Snapshot& snap, std::vector<Diagnostic> early,
+                                                    const StableFindings& previous);
 
   /// The findings of `path`, mapped onto `to` (a later snapshot): ranges before or after
   /// the edited span move with the text; a finding on a rule inside it follows the rule by
