@@ -113,7 +113,7 @@ class Server {
   struct Inputs {
     std::string text;
     std::string frontEnd;
-    uint64_t findings = 0;  // the serial of the findings shown (0: none)
+    std::string findings;  // the digest of the findings shown, with the texts they point into
   };
   std::map<std::string, Inputs> inputs_;
   uint64_t findingsSerial_ = 0;  // under publishMutex_

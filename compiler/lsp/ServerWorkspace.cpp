@@ -222,12 +222,16 @@ void Server::publishLocked(Published& state) {
     std::string frontEndText = params["diagnostics"].dump();
     std::string_view text = snap.sources.text(file);
     Inputs& in = inputs_[uri];
-    uint64_t findingsGen = state.findings ? state.findings->serial : 0;
-    if (lastSent_.count(uri) && in.findings == findingsGen && in.text == text && in.frontEnd == frontEndText)
+    // The findings shown are re-serialized when they changed (the digest covers the texts
+    // they were computed on) or the file's text did. Related locations in other files that
+    // an edit there moved are brought up to date with the file's next publication (a
+    // comment-only edit re-publishes nothing else).
+    std::string findingsKey = state.findings ? state.findings->digestOf(path) : std::string();
+    if (lastSent_.count(uri) && in.findings == findingsKey && in.text == text && in.frontEnd == frontEndText)
       continue;  // nothing it is made of changed
     in.text = std::string(text);
     in.frontEnd = std::move(frontEndText);
-    in.findings = findingsGen;
+    in.findings = std::move(findingsKey);
     if (state.findings) {
       EditorFindings shown = groupForEditor(state.findings->mapped(path, snap), kFindingsPerFile, &state.findings->fresh);
       for (const Diagnostic& d : shown.shown)

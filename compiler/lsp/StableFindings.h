@@ -25,7 +25,13 @@ struct StableFindings {
     Diagnostic d;
     std::vector<std::string> relatedPaths;  // per d.related
   };
-  std::map<std::string, std::vector<Entry>> byPath;
+  /// Shared between successive findings: an early publication keeps the other files' lists.
+  std::map<std::string, std::shared_ptr<const std::vector<Entry>>> byPath;
+  /// Per path: a digest of its findings and of the texts they were computed on (its own and
+  /// those of the files its related information points into), and those files.
+  std::map<std::string, std::string> digest;
+  std::map<std::string, std::set<std::string>> relatedFiles;
+  bool early = false;  // made by withEdited
   size_t count = 0;
   /// Findings that the previous analysis did not have (by code, rule and message): shown
   /// first when a file has more than the cap.
@@ -45,6 +51,16 @@ struct StableFindings {
   /// the edited span move with the text; a finding on a rule inside it follows the rule by
   /// name, and is dropped when the rule (or a related rule) is gone.
   std::vector<Diagnostic> mapped(const std::string& path, const Snapshot& to) const;
+
+  /// The digest of `path`'s findings (empty when it has none).
+  std::string digestOf(const std::string& path) const;
+
+ private:
+  /// Appends `findings` (located in `snap`) to byPath (into `lists`), and the texts they need.
+  static void add(StableFindings& out, std::map<std::string, std::vector<Entry>>& lists, const Snapshot& snap,
+                  std::vector<Diagnostic> findings);
+  /// Moves `lists` into byPath; counts, digests and fresh findings.
+  void finish(std::map<std::string, std::vector<Entry>> lists, const StableFindings* previous);
 };
 
 /// Editor presentation: the `conflict`s of one allow/approve rule become one diagnostic
