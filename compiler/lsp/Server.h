@@ -19,11 +19,13 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <unordered_map>
 
 #include <nlohmann/json.hpp>
 
 #include "lsp/AnalysisWorker.h"
 #include "lsp/Documents.h"
+#include "lsp/Features.h"
 #include "lsp/StableFindings.h"
 #include "lsp/Transport.h"
 #include "lsp/Workspace.h"
@@ -116,7 +118,8 @@ class Server {
     std::string findings;  // the digest of the findings shown, with the texts they point into
   };
   std::map<std::string, Inputs> inputs_;
-  uint64_t findingsSerial_ = 0;  // under publishMutex_
+  /// Per URI: the text of each finding published, by what it says (diagnosticTextKey).
+  std::map<std::string, std::unordered_map<std::string, DiagnosticText>> findingTexts_;
   bool analysisEvents_ = false;  // initializationOptions.analysisEvents: `pave/analysis` and `pave/build` notifications
   std::string lastConfigError_;
   std::unique_ptr<AnalysisWorker> analysis_;

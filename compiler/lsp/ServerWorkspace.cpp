@@ -34,6 +34,7 @@ void Server::removeFolder(const std::string& path) {
     if (it != published_.end()) {
       for (const std::string& uri : it->second.uris) {
         lastSent_.erase(uri);
+        findingTexts_.erase(uri);
         inputs_.erase(uri);
         transport_.write(makeNotification("textDocument/publishDiagnostics", {{"uri", uri}, {"diagnostics", json::array()}}));
       }
@@ -118,6 +119,7 @@ void Server::didClose(const json& params) {
   dropSingleFileUnit(path);
   std::lock_guard<std::mutex> lock(publishMutex_);
   lastSent_.erase(uri);
+  findingTexts_.erase(uri);
   inputs_.erase(uri);
   transport_.write(makeNotification("textDocument/publishDiagnostics", {{"uri", uri}, {"diagnostics", json::array()}}));
 }
@@ -171,7 +173,6 @@ void Server::onAnalysis(std::shared_ptr<const Snapshot> snap, AnalysisRun run) {
     // The edited file's findings first; the other files keep theirs until the run completes.
     if (!state.findings || state.findings->generation > snap->generation) return;
     std::shared_ptr<StableFindings> found = StableFindings::withEdited(*snap, std::move(run.findings), *state.findings);
-    found->serial = ++findingsSerial_;
     state.findings = std::move(found);
     publishLocked(state);
     if (analysisEvents_)
@@ -180,7 +181,6 @@ void Server::onAnalysis(std::shared_ptr<const Snapshot> snap, AnalysisRun run) {
   }
   if (!run.unchanged && (!state.findings || state.findings->generation <= snap->generation)) {
     std::shared_ptr<StableFindings> found = StableFindings::capture(*snap, std::move(run.findings), state.findings.get());
-    found->serial = ++findingsSerial_;
     state.findings = std::move(found);
     publishLocked(state);
   }
@@ -232,18 +232,41 @@ void Server::publishLocked(Published& state) {
     in.text = std::string(text);
     in.frontEnd = std::move(frontEndText);
     in.findings = std::move(findingsKey);
+    // The front end's diagnostics, then the findings, each finding's text kept from the
+    // last publication of the file (only its ranges are written again).
+    std::string list = params["diagnostics"].dump(-1, ' ', false, json::error_handler_t::replace);
+    list.pop_back();  // the closing bracket
+    bool first = list.size() == 1;
     if (state.findings) {
       EditorFindings shown = groupForEditor(state.findings->mapped(path, snap), kFindingsPerFile, &state.findings->fresh);
-      for (const Diagnostic& d : shown.shown)
-        if (d.severity != Severity::Off) params["diagnostics"].push_back(diagnosticJson(snap, d));
-      if (shown.more)
-        params["diagnostics"].push_back({{"range", {{"start", {{"line", 0}, {"character", 0}}}, {"end", {{"line", 0}, {"character", 0}}}}},
-                                         {"severity", 3},
-                                         {"source", "pave"},
-                                         {"message", std::to_string(shown.more) + " more findings in this file (`pave check` lists them all)"}});
+      std::unordered_map<std::string, DiagnosticText>& before = findingTexts_[uri];
+      std::unordered_map<std::string, DiagnosticText> now;
+      for (const Diagnostic& d : shown.shown) {
+        if (d.severity == Severity::Off) continue;
+        std::string key = diagnosticTextKey(snap, d);
+        auto it = now.find(key);
+        if (it == now.end()) {
+          auto old = before.find(key);
+          it = now.emplace(key, old != before.end() ? std::move(old->second) : diagnosticText(snap, d)).first;
+        }
+        if (!first) list += ",";
+        first = false;
+        appendDiagnostic(list, it->second, snap, d);
+      }
+      before = std::move(now);
+      if (shown.more) {
+        if (!first) list += ",";
+        list += json({{"range", {{"start", {{"line", 0}, {"character", 0}}}, {"end", {{"line", 0}, {"character", 0}}}}},
+                      {"severity", 3},
+                      {"source", "pave"},
+                      {"message", std::to_string(shown.more) + " more findings in this file (`pave check` lists them all)"}})
+                    .dump();
+      }
+    } else {
+      findingTexts_.erase(uri);
     }
-    // Serialized once, for the comparison and the message (whose keys are in this order).
-    std::string sent = params.dump(-1, ' ', false, json::error_handler_t::replace);
+    list += "]";
+    std::string sent = R"({"diagnostics":)" + list + R"(,"uri":)" + json(uri).dump(-1, ' ', false, json::error_handler_t::replace) + "}";
     auto last = lastSent_.find(uri);
     if (last != lastSent_.end() && last->second == sent) continue;
     transport_.writeText(R"({"jsonrpc":"2.0","method":"textDocument/publishDiagnostics","params":)" + sent + "}");
@@ -255,6 +278,7 @@ void Server::publishLocked(Published& state) {
   for (const std::string& uri : state.uris) {
     if (uris.count(uri)) continue;
     lastSent_.erase(uri);
+    findingTexts_.erase(uri);
     inputs_.erase(uri);
     transport_.write(makeNotification("textDocument/publishDiagnostics", {{"uri", uri}, {"diagnostics", json::array()}}));
   }

@@ -1,6 +1,5 @@
 #include "lsp/StableFindings.h"
 
-#include "analysis/Cache.h"
 #include "diag/Group.h"
 
 #include <algorithm>
@@ -39,6 +38,12 @@ struct Shift {
   }
 };
 
+/// A digest for change detection (not a content address: a collision would only skip one
+/// re-publication).
+std::string hashOf(std::string_view text) {
+  return std::to_string(std::hash<std::string_view>{}(text)) + "." + std::to_string(text.size());
+}
+
 }  // namespace
 
 void StableFindings::add(StableFindings& out, std::map<std::string, std::vector<Entry>>& lists, const Snapshot& snap,
@@ -72,10 +77,15 @@ void StableFindings::add(StableFindings& out, std::map<std::string, std::vector<
 void StableFindings::finish(std::map<std::string, std::vector<Entry>> lists, const StableFindings* previous) {
   for (auto& [p, list] : lists) byPath[p] = std::make_shared<const std::vector<Entry>>(std::move(list));
   count = 0;
+  std::map<std::string, std::string> textHashes;
+  auto textHash = [&](const std::string& p) -> const std::string& {
+    auto it = textHashes.find(p);
+    return it != textHashes.end() ? it->second : textHashes[p] = hashOf(texts.at(p));
+  };
   for (const auto& [p, list] : byPath) {
     count += list->size();
     if (digest.count(p)) continue;  // kept from the findings it was taken from
-    std::string text = "text " + analysis::contentHash(texts.at(p));
+    std::string text = "text " + textHash(p);
     std::set<std::string>& related = relatedFiles[p];
     for (const Entry& e : *list) {
       const Diagnostic& d = e.d;
@@ -90,11 +100,11 @@ void StableFindings::finish(std::map<std::string, std::vector<Entry>> lists, con
       }
       if (d.witnessJson) text += "\nwitness " + *d.witnessJson;
     }
-    for (const std::string& rp : related) text += "\nrelated text " + rp + " " + analysis::contentHash(texts.at(rp));
-    digest[p] = analysis::contentHash(text);
+    for (const std::string& rp : related) text += "\nrelated text " + rp + " " + textHash(rp);
+    digest[p] = hashOf(text);
   }
   if (!previous) return;
-  std::set<std::string> before;
+  std::unordered_set<std::string> before;
   for (const auto& [p, list] : previous->byPath)
     for (const Entry& e : *list) before.insert(keyOf(e.d));
   for (const auto& [p, list] : byPath)
@@ -213,7 +223,7 @@ std::vector<Diagnostic> StableFindings::mapped(const std::string& path, const Sn
   return out;
 }
 
-EditorFindings groupForEditor(std::vector<Diagnostic> findings, size_t cap, const std::set<std::string>* fresh) {
+EditorFindings groupForEditor(std::vector<Diagnostic> findings, size_t cap, const std::unordered_set<std::string>* fresh) {
   EditorFindings out;
   std::vector<Diagnostic> grouped = groupConflicts(std::move(findings), kRelatedPerFinding);
   if (grouped.size() <= cap) {

@@ -8,6 +8,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "diag/Diagnostic.h"
@@ -19,7 +20,6 @@ namespace pave::lsp {
 /// were computed on (ranges are byte offsets into those texts; FileIds are not kept).
 struct StableFindings {
   uint64_t generation = 0;  // of the analyzed snapshot
-  uint64_t serial = 0;      // set by the server: which findings a publication showed
   std::map<std::string, std::string> texts;  // path → the text analyzed
   struct Entry {
     Diagnostic d;
@@ -35,7 +35,7 @@ struct StableFindings {
   size_t count = 0;
   /// Findings that the previous analysis did not have (by code, rule and message): shown
   /// first when a file has more than the cap.
-  std::set<std::string> fresh;
+  std::unordered_set<std::string> fresh;
   static std::string keyOf(const Diagnostic& d) { return std::string(d.code()) + "\n" + d.rule + "\n" + d.message; }
 
   /// Keeps `findings` of `snap` (whose analysis they are); `previous` marks the fresh ones.
@@ -70,7 +70,7 @@ struct EditorFindings {
   std::vector<Diagnostic> shown;
   size_t more = 0;  // findings left out past the cap
 };
-EditorFindings groupForEditor(std::vector<Diagnostic> findings, size_t cap, const std::set<std::string>* fresh = nullptr);
+EditorFindings groupForEditor(std::vector<Diagnostic> findings, size_t cap, const std::unordered_set<std::string>* fresh = nullptr);
 
 /// Findings per file beyond which the editor shows "N more findings".
 constexpr size_t kFindingsPerFile = 100;
