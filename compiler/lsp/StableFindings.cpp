@@ -100,7 +100,8 @@ void StableFindings::finish(std::map<std::string, std::vector<Entry>> lists, con
       }
       if (d.witnessJson) text += "\nwitness " + *d.witnessJson;
     }
-    for (const std::string& rp : related) text += "\nrelated text " + rp + " " + textHash(rp);
+    // Not the texts of the files related information points into: a file is re-published
+    // when its own findings or text change (see Server::publishLocked).
     digest[p] = hashOf(text);
   }
   if (!previous) return;

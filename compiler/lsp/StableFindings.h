@@ -27,8 +27,8 @@ struct StableFindings {
   };
   /// Shared between successive findings: an early publication keeps the other files' lists.
   std::map<std::string, std::shared_ptr<const std::vector<Entry>>> byPath;
-  /// Per path: a digest of its findings and of the texts they were computed on (its own and
-  /// those of the files its related information points into), and those files.
+  /// Per path: a digest of its findings and of the text they were computed on, and the
+  /// files its related information points into.
   std::map<std::string, std::string> digest;
   std::map<std::string, std::set<std::string>> relatedFiles;
   bool early = false;  // made by withEdited
