@@ -19,6 +19,11 @@
    (median; goal ≤ 50 ms), once with the incremental front end and once with
    PAVE_LSP_FULL_CHECK=1 (every edit re-parses and re-checks the whole unit) as the baseline,
    in the same run; a type error in the schema file that breaks rules of other files too.
+5. With --analysis (issue #29 item 2): on the same large repository, warm cache, --edits
+   one-rule edits (a duplicate of a rule of the edited file appended, then removed again,
+   waiting for the analysis after each): the time from the end of the quiet period to the
+   duplicate's `redundant-rule` (goal ≤ 1 s), to the analysis's completion, how many jobs
+   ran and for which request types (from the server's `pave/analysis` statistics).
 Prints median, p90 and max; best of three for the formatter.
 """
 import argparse
@@ -353,6 +358,70 @@ def frontend_bench(pave, repo, edits, tmp, settle, cache):
     print(f"frontend: incremental / full re-check median: {inc / base:.2f} (goal: median ≤ 50 ms)")
 
 
+def analysis_bench(pave, repo, edits, tmp, settle, cache):
+    env = dict(os.environ)
+    env["PAVE_CACHE_DIR"] = cache or os.path.join(tmp, "cache")
+    start = time.perf_counter()
+    subprocess.run([pave, "check", repo, "--format", "json"], env=env, capture_output=True)
+    print(f"analysis: cache warmed in {time.perf_counter() - start:.0f} s")
+    files = sorted(f for f in os.listdir(repo) if f.startswith("policies_") and f.endswith(".pave"))
+    path = os.path.join(repo, files[0])
+    uri = "file://" + path
+    text = open(path).read()
+    rec = Recorder(pave, env)
+    c = rec.client
+    c.send("initialize", {"rootUri": "file://" + repo, "capabilities": {},
+                          "initializationOptions": {"analysisEvents": True}}, request=True)
+    rec.wait(lambda m: m.get("id") == 1)
+    c.send("initialized", {})
+    rec.open(uri, text)
+    is_mine = lambda m: m.get("method") == "textDocument/publishDiagnostics" and m["params"]["uri"] == uri
+    rec.wait(lambda m: m.get("method") == "pave/analysis")
+    rec.settle(settle)
+    doc = text.split("\n")
+    first = next(i for i, l in enumerate(doc) if l.startswith("allow "))
+    end = next(i for i in range(first, len(doc)) if doc[i].rstrip().endswith(";"))
+    rule = doc[first:end + 1]
+    rule[0] = rule[0].replace("allow " + rule[0].split()[1], "allow dup_rule", 1)
+    added = "\n".join(rule) + "\n"
+    at = len(doc) - 1 if doc[-1] == "" else len(doc)
+    version = 1
+    found, done = [], []
+    for k in range(edits):
+        version += 1
+        pos = {"line": at, "character": 0}
+        if k % 2 == 0:
+            change = {"range": {"start": pos, "end": pos}, "text": added}
+        else:
+            change = {"range": {"start": pos, "end": {"line": at + len(rule), "character": 0}}, "text": ""}
+        n = len(rec.log)
+        t0 = time.perf_counter()
+        c.send("textDocument/didChange", {"textDocument": {"uri": uri, "version": version}, "contentChanges": [change]})
+        has_dup = lambda m: any(d.get("code") == "redundant-rule" and d["range"]["start"]["line"] == at
+                                for d in m["params"]["diagnostics"])
+        if k % 2 == 0:
+            _, t1, _ = rec.wait(lambda m: is_mine(m) and has_dup(m), since=n)
+        else:
+            _, t1, _ = rec.wait(lambda m: is_mine(m) and not has_dup(m), since=n)
+        _, t2, a = rec.wait(lambda m: m.get("method") == "pave/analysis", since=n)
+        rec.settle(settle)
+        pubs = rec.publications(n)
+        others = {p["uri"] for p in pubs if p["uri"] != uri}
+        p = a["params"]
+        what = "added" if k % 2 == 0 else "removed"
+        print(f"analysis: edit {k + 1} (rule {what}): edited file's findings {(t1 - t0 - QUIET_PERIOD) * 1000:.0f} ms "
+              f"after the quiet period, analysis complete {(t2 - t0 - QUIET_PERIOD) * 1000:.0f} ms; "
+              f"{p.get('jobs', '?') - p.get('cachedJobs', 0) if 'jobs' in p else '?'} of {p.get('jobs', '?')} jobs run, "
+              f"{p['queries']} queries ({p['solved']} solved), types run {p.get('typesRun', '?')}; "
+              f"{len(others)} other files re-published")
+        found.append((t1 - t0 - QUIET_PERIOD) * 1000)
+        done.append((t2 - t0 - QUIET_PERIOD) * 1000)
+    c.close()
+    print(f"analysis: one-rule edits, {edits} edits: edited file's findings after the quiet period median "
+          f"{statistics.median(found):.0f} ms, max {max(found):.0f} ms (goal ≤ 1 s); analysis complete median "
+          f"{statistics.median(done):.0f} ms, max {max(done):.0f} ms")
+
+
 def fmt_bench(pave, rules, tmp):
     repo = os.path.join(tmp, f"fmt{rules}")
     subprocess.run([sys.executable, os.path.join(HERE, "gen_repo.py"), repo, "--rules", str(rules)], check=True)
@@ -383,20 +452,21 @@ def main():
     ap.add_argument("--edits", type=int, default=20)
     ap.add_argument("--editor", action="store_true", help="only the editor benchmark of issue #29")
     ap.add_argument("--frontend", action="store_true", help="only the incremental front end benchmark (issue #29 item 3)")
+    ap.add_argument("--analysis", action="store_true", help="only the one-rule edit analysis benchmark (issue #29 item 2)")
     ap.add_argument("--editor-rules", type=int, default=10000)
     ap.add_argument("--corpus", help="an existing repository for --editor (used in place, not modified)")
     ap.add_argument("--cache", help="the analysis cache folder for --editor (default: a new one)")
     ap.add_argument("--settle", type=float, default=2.0, help="seconds without messages that end a wait")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        if args.editor or args.frontend:
+        if args.editor or args.frontend or args.analysis:
             repo = os.path.join(tmp, "corpus")
             if args.corpus:
                 repo = os.path.abspath(args.corpus)
             else:
                 gen = os.path.join(HERE, "..", "..", "shared", "peers", "gen_corpus.py")
                 subprocess.run([sys.executable, gen, repo, "--rules", str(args.editor_rules)], check=True)
-            bench = frontend_bench if args.frontend else editor_bench
+            bench = frontend_bench if args.frontend else analysis_bench if args.analysis else editor_bench
             bench(os.path.abspath(args.pave), repo, args.edits, tmp, args.settle, args.cache)
             return
         lsp_bench(args.pave, args.rules, args.edits, tmp)

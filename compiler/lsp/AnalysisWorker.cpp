@@ -81,8 +81,19 @@ void AnalysisWorker::loop() {
     runningRoot_ = job.snap->root;
     cancelRunning_ = false;
     std::string lastKey = lastKey_[runningRoot_];
+    std::unique_ptr<analysis::Session>& session = sessions_[runningRoot_];
     lock.unlock();
-    AnalysisRun run = runAnalyzer(*job.snap, cancelRunning_, lastKey);
+    if (!session) session = newSession(job.snap->root);
+    auto early = [&](std::vector<Diagnostic> findings) {
+      std::lock_guard<std::mutex> done(doneMutex_);
+      if (cancelRunning_ || stopped_) return;
+      AnalysisRun first;
+      first.completed = first.early = true;
+      first.findings = std::move(findings);
+      done_(job.snap, std::move(first));
+    };
+    AnalysisRun run = runAnalyzer(*job.snap, cancelRunning_, lastKey, *session, early);
+    bool published = false;
     {
       std::lock_guard<std::mutex> done(doneMutex_);
       if (run.completed && !cancelRunning_ && !stopped_) {
@@ -91,8 +102,12 @@ void AnalysisWorker::loop() {
           lastKey_[job.snap->root] = run.key;
         }
         done_(job.snap, std::move(run));
+        published = true;
       }
     }
+    // The query cache is written after the findings are out (and not when a newer edit or
+    // `exit` is waiting).
+    if (published && !cancelRunning_) session->save();
     lock.lock();
     runningRoot_.clear();
   }

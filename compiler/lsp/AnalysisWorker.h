@@ -21,6 +21,9 @@ namespace pave::lsp {
 /// What one analysis of a snapshot gave.
 struct AnalysisRun {
   bool completed = false;  // false: cancelled, or the program could not be analyzed
+  /// The findings of the edited file's rules only, published before the analysis of the
+  /// others completes (a completed run follows).
+  bool early = false;
   /// The analyzed content (rules, schema, severities, `@allow_lint`, the day) equals that of
   /// the last completed run: nothing was run and the published findings stand.
   bool unchanged = false;
@@ -32,9 +35,14 @@ struct AnalysisRun {
 /// The content key of `snap`'s analysis: equal keys give equal findings (by rule name).
 std::string analysisKey(const Snapshot& snap);
 
-/// Runs the analyzer over `snap` unless its key is `lastKey`. Must poll `cancelled` and give
-/// up early when it turns true. Defined in AnalyzerHook.cpp.
-AnalysisRun runAnalyzer(const Snapshot& snap, const std::atomic<bool>& cancelled, const std::string& lastKey);
+/// Runs the analyzer over `snap` unless its key is `lastKey`, with what `session` kept from
+/// the unit's previous analyses; `early` receives the findings of the edited file's rules
+/// first. Must poll `cancelled` and give up early when it turns true. Defined in
+/// AnalyzerHook.cpp.
+AnalysisRun runAnalyzer(const Snapshot& snap, const std::atomic<bool>& cancelled, const std::string& lastKey,
+                        analysis::Session& session, const std::function<void(std::vector<Diagnostic>)>& early);
+/// A session for the unit at `root` (its query cache, unless PAVE_NO_CACHE is set).
+std::unique_ptr<analysis::Session> newSession(const std::string& root);
 
 class AnalysisWorker {
  public:
@@ -68,6 +76,8 @@ class AnalysisWorker {
   std::condition_variable wake_;
   std::map<std::string, Job> pending_;  // by root
   std::map<std::string, std::string> lastKey_;  // by root: the last completed run's key
+  /// By root: what the unit's analyses keep from one to the next (used by this thread only).
+  std::map<std::string, std::unique_ptr<analysis::Session>> sessions_;
   std::string runningRoot_;
   std::atomic<bool> cancelRunning_{false};
   bool stop_ = false;

@@ -12,7 +12,7 @@
 namespace pave::lsp {
 
 namespace {
-constexpr unsigned kTimeoutMs = analysis::AnalysisOptions{}.timeoutMs;
+const unsigned kTimeoutMs = analysis::AnalysisOptions{}.timeoutMs;
 }
 
 std::string analysisKey(const Snapshot& snap) {
@@ -33,7 +33,13 @@ std::string analysisKey(const Snapshot& snap) {
   return analysis::contentHash(text);
 }
 
-AnalysisRun runAnalyzer(const Snapshot& snap, const std::atomic<bool>& cancelled, const std::string& lastKey) {
+std::unique_ptr<analysis::Session> newSession(const std::string& root) {
+  std::string directory = std::getenv("PAVE_NO_CACHE") ? std::string() : analysis::QueryCache::defaultDirectory();
+  return std::make_unique<analysis::Session>(directory, root);
+}
+
+AnalysisRun runAnalyzer(const Snapshot& snap, const std::atomic<bool>& cancelled, const std::string& lastKey,
+                        analysis::Session& session, const std::function<void(std::vector<Diagnostic>)>& early) {
   AnalysisRun run;
   if (!snap.programOk || !snap.program || cancelled) return run;
   run.key = analysisKey(snap);
@@ -48,8 +54,12 @@ AnalysisRun runAnalyzer(const Snapshot& snap, const std::atomic<bool>& cancelled
   options.now = snap.now;
   options.timeoutMs = kTimeoutMs;
   options.threads = 1;  // leave the other cores to the editor and the front end
-  if (!std::getenv("PAVE_NO_CACHE")) options.cacheDirectory = analysis::QueryCache::defaultDirectory();
-  options.repository = snap.root;
+  options.session = &session;
+  if (std::optional<FileId> edited = snap.edited.empty() ? std::nullopt : snap.fileOf(snap.edited)) {
+    FileId file = *edited;
+    options.first = [file](const sema::RuleInfo& r) { return r.range.file == file; };
+    options.firstDone = early;
+  }
   options.cancel = &cancelled;  // a newer edit or `exit` stops the run between and within queries
   std::string error;
   if (!analysis::analyze(*snap.program, snap.sources, diags, options, &run.stats, error)) return run;

@@ -103,6 +103,68 @@ json diagnosticJson(const Snapshot& snap, const Diagnostic& d) {
   return out;
 }
 
+namespace {
+
+std::string dumped(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+void appendRange(std::string& out, const LineIndex& lines, uint32_t begin, uint32_t end) {
+  Position b = lines.position(begin), e = lines.position(std::max(begin, end));
+  out += R"({"end":{"character":)" + std::to_string(e.character) + R"(,"line":)" + std::to_string(e.line) +
+         R"(},"start":{"character":)" + std::to_string(b.character) + R"(,"line":)" + std::to_string(b.line) + "}}";
+}
+
+}  // namespace
+
+DiagnosticText diagnosticText(const Snapshot& snap, const Diagnostic& d) {
+  // The keys in the order `json` (a sorted map) dumps them.
+  json full = diagnosticJson(snap, d);
+  DiagnosticText out;
+  std::string head = "{";
+  for (const char* key : {"code", "data", "message"})
+    if (full.contains(key)) head += dumped(json(key)) + ":" + dumped(full[key]) + ",";
+  out.pieces.push_back(head + R"("range":)");
+  std::string tail;
+  if (full.contains("relatedInformation")) {
+    tail = R"(,"relatedInformation":[)";
+    size_t item = 0;
+    for (size_t i = 0; i < d.related.size(); ++i) {
+      json loc = locationJson(snap, d.related[i].range);
+      if (loc.is_null()) continue;
+      const json& info = full["relatedInformation"][item];
+      tail += std::string(item++ ? "," : "") + R"({"location":{"range":)";
+      out.pieces.push_back(std::move(tail));
+      out.slots.push_back(i);
+      tail = R"(,"uri":)" + dumped(loc["uri"]) + R"(},"message":)" + dumped(info["message"]) + "}";
+    }
+    tail += "]";
+  }
+  tail += R"(,"severity":)" + dumped(full["severity"]) + R"(,"source":"pave"})";
+  out.pieces.push_back(std::move(tail));
+  return out;
+}
+
+void appendDiagnostic(std::string& out, const DiagnosticText& text, const Snapshot& snap, const Diagnostic& d) {
+  out += text.pieces[0];
+  appendRange(out, snap.lineIndex(d.range.file), d.range.begin, d.range.end);
+  for (size_t k = 0; k < text.slots.size(); ++k) {
+    out += text.pieces[k + 1];
+    SourceRange r = d.related[text.slots[k]].range;
+    appendRange(out, snap.lineIndex(r.file), r.begin, r.end);
+  }
+  out += text.pieces.back();
+}
+
+std::string diagnosticTextKey(const Snapshot& snap, const Diagnostic& d) {
+  std::string key = std::string(d.code()) + "\n" + std::to_string(int(d.severity)) + "\n" + d.rule + "\n" + d.message;
+  for (const std::string& n : d.notes) key += "\nnote " + n;
+  for (const RelatedInfo& r : d.related)
+    key += "\nrelated " + (r.range.valid() && r.range.file.value < snap.sources.size() ? snap.sources.path(r.range.file) : "-") +
+           " " + r.rule + " " + r.message;
+  if (d.witnessJson) key += "\nwitness " + *d.witnessJson;
+  for (const FixIt& f : d.fixes) key += "\nfix " + f.title;  // (findings carry none)
+  return key;
+}
+
 json publishParams(const Snapshot& snap, const std::string& path, const std::vector<const Diagnostic*>& diags) {
   json list = json::array();
   for (const Diagnostic* d : diags) list.push_back(diagnosticJson(snap, *d));

@@ -19,11 +19,13 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <unordered_map>
 
 #include <nlohmann/json.hpp>
 
 #include "lsp/AnalysisWorker.h"
 #include "lsp/Documents.h"
+#include "lsp/Features.h"
 #include "lsp/StableFindings.h"
 #include "lsp/Transport.h"
 #include "lsp/Workspace.h"
@@ -113,9 +115,11 @@ class Server {
   struct Inputs {
     std::string text;
     std::string frontEnd;
-    uint64_t findings = 0;  // the generation of the findings shown (0: none)
+    std::string findings;  // the digest of the findings shown, with the texts they point into
   };
   std::map<std::string, Inputs> inputs_;
+  /// Per URI: the text of each finding published, by what it says (diagnosticTextKey).
+  std::map<std::string, std::unordered_map<std::string, DiagnosticText>> findingTexts_;
   bool analysisEvents_ = false;  // initializationOptions.analysisEvents: `pave/analysis` and `pave/build` notifications
   std::string lastConfigError_;
   std::unique_ptr<AnalysisWorker> analysis_;

@@ -1,4 +1,7 @@
 // The server's documents, units and diagnostics publishing.
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 
 #include "lsp/Features.h"
@@ -31,6 +34,7 @@ void Server::removeFolder(const std::string& path) {
     if (it != published_.end()) {
       for (const std::string& uri : it->second.uris) {
         lastSent_.erase(uri);
+        findingTexts_.erase(uri);
         inputs_.erase(uri);
         transport_.write(makeNotification("textDocument/publishDiagnostics", {{"uri", uri}, {"diagnostics", json::array()}}));
       }
@@ -115,6 +119,7 @@ void Server::didClose(const json& params) {
   dropSingleFileUnit(path);
   std::lock_guard<std::mutex> lock(publishMutex_);
   lastSent_.erase(uri);
+  findingTexts_.erase(uri);
   inputs_.erase(uri);
   transport_.write(makeNotification("textDocument/publishDiagnostics", {{"uri", uri}, {"diagnostics", json::array()}}));
 }
@@ -151,14 +156,36 @@ void Server::publish(std::shared_ptr<const Snapshot> snap) {
 
 void Server::onAnalysis(std::shared_ptr<const Snapshot> snap, AnalysisRun run) {
   std::lock_guard<std::mutex> lock(publishMutex_);
+  auto start = std::chrono::steady_clock::now();
+  struct Trace {  // PAVE_ANALYSIS_PHASES: how long publishing took
+    std::chrono::steady_clock::time_point start;
+    bool early;
+    ~Trace() {
+      if (std::getenv("PAVE_ANALYSIS_PHASES"))
+        fprintf(stderr, "lsp: %s findings published in %.1f ms\n", early ? "edited file's" : "all",
+                std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+    }
+  } trace{start, run.early};
   auto it = published_.find(snap->root);
   if (it == published_.end() || !it->second.snap) return;
   Published& state = it->second;
+  if (run.early) {
+    // The edited file's findings first; the other files keep theirs until the run completes.
+    if (!state.findings || state.findings->generation > snap->generation) return;
+    std::shared_ptr<StableFindings> found = StableFindings::withEdited(*snap, std::move(run.findings), *state.findings);
+    state.findings = std::move(found);
+    publishLocked(state);
+    if (analysisEvents_)
+      transport_.write(makeNotification("pave/editedFileFindings", {{"root", snap->root}, {"generation", snap->generation}}));
+    return;
+  }
   if (!run.unchanged && (!state.findings || state.findings->generation <= snap->generation)) {
-    state.findings = StableFindings::capture(*snap, std::move(run.findings), state.findings.get());
+    std::shared_ptr<StableFindings> found = StableFindings::capture(*snap, std::move(run.findings), state.findings.get());
+    state.findings = std::move(found);
     publishLocked(state);
   }
   if (analysisEvents_) {
+    std::vector<std::string> types = run.stats.typesRun;
     const analysis::AnalysisStats& s = run.stats;
     transport_.write(makeNotification(
         "pave/analysis", {{"root", snap->root},
@@ -167,6 +194,8 @@ void Server::onAnalysis(std::shared_ptr<const Snapshot> snap, AnalysisRun run) {
                           {"queries", s.queries},
                           {"solved", s.queryMillis.size()},
                           {"cachedJobs", s.cachedJobs},
+                          {"jobs", s.jobs},
+                          {"typesRun", types},
                           {"findings", state.findings ? state.findings->count : 0}}));
   }
 }
@@ -193,24 +222,51 @@ void Server::publishLocked(Published& state) {
     std::string frontEndText = params["diagnostics"].dump();
     std::string_view text = snap.sources.text(file);
     Inputs& in = inputs_[uri];
-    uint64_t findingsGen = state.findings ? state.findings->generation : 0;
-    if (lastSent_.count(uri) && in.findings == findingsGen && in.text == text && in.frontEnd == frontEndText)
+    // The findings shown are re-serialized when they changed (the digest covers the texts
+    // they were computed on) or the file's text did. Related locations in other files that
+    // an edit there moved are brought up to date with the file's next publication (a
+    // comment-only edit re-publishes nothing else).
+    std::string findingsKey = state.findings ? state.findings->digestOf(path) : std::string();
+    if (lastSent_.count(uri) && in.findings == findingsKey && in.text == text && in.frontEnd == frontEndText)
       continue;  // nothing it is made of changed
     in.text = std::string(text);
     in.frontEnd = std::move(frontEndText);
-    in.findings = findingsGen;
+    in.findings = std::move(findingsKey);
+    // The front end's diagnostics, then the findings, each finding's text kept from the
+    // last publication of the file (only its ranges are written again).
+    std::string list = params["diagnostics"].dump(-1, ' ', false, json::error_handler_t::replace);
+    list.pop_back();  // the closing bracket
+    bool first = list.size() == 1;
     if (state.findings) {
       EditorFindings shown = groupForEditor(state.findings->mapped(path, snap), kFindingsPerFile, &state.findings->fresh);
-      for (const Diagnostic& d : shown.shown)
-        if (d.severity != Severity::Off) params["diagnostics"].push_back(diagnosticJson(snap, d));
-      if (shown.more)
-        params["diagnostics"].push_back({{"range", {{"start", {{"line", 0}, {"character", 0}}}, {"end", {{"line", 0}, {"character", 0}}}}},
-                                         {"severity", 3},
-                                         {"source", "pave"},
-                                         {"message", std::to_string(shown.more) + " more findings in this file (`pave check` lists them all)"}});
+      std::unordered_map<std::string, DiagnosticText>& before = findingTexts_[uri];
+      std::unordered_map<std::string, DiagnosticText> now;
+      for (const Diagnostic& d : shown.shown) {
+        if (d.severity == Severity::Off) continue;
+        std::string key = diagnosticTextKey(snap, d);
+        auto it = now.find(key);
+        if (it == now.end()) {
+          auto old = before.find(key);
+          it = now.emplace(key, old != before.end() ? std::move(old->second) : diagnosticText(snap, d)).first;
+        }
+        if (!first) list += ",";
+        first = false;
+        appendDiagnostic(list, it->second, snap, d);
+      }
+      before = std::move(now);
+      if (shown.more) {
+        if (!first) list += ",";
+        list += json({{"range", {{"start", {{"line", 0}, {"character", 0}}}, {"end", {{"line", 0}, {"character", 0}}}}},
+                      {"severity", 3},
+                      {"source", "pave"},
+                      {"message", std::to_string(shown.more) + " more findings in this file (`pave check` lists them all)"}})
+                    .dump();
+      }
+    } else {
+      findingTexts_.erase(uri);
     }
-    // Serialized once, for the comparison and the message (whose keys are in this order).
-    std::string sent = params.dump(-1, ' ', false, json::error_handler_t::replace);
+    list += "]";
+    std::string sent = R"({"diagnostics":)" + list + R"(,"uri":)" + json(uri).dump(-1, ' ', false, json::error_handler_t::replace) + "}";
     auto last = lastSent_.find(uri);
     if (last != lastSent_.end() && last->second == sent) continue;
     transport_.writeText(R"({"jsonrpc":"2.0","method":"textDocument/publishDiagnostics","params":)" + sent + "}");
@@ -222,6 +278,7 @@ void Server::publishLocked(Published& state) {
   for (const std::string& uri : state.uris) {
     if (uris.count(uri)) continue;
     lastSent_.erase(uri);
+    findingTexts_.erase(uri);
     inputs_.erase(uri);
     transport_.write(makeNotification("textDocument/publishDiagnostics", {{"uri", uri}, {"diagnostics", json::array()}}));
   }

@@ -272,6 +272,7 @@ std::shared_ptr<const Snapshot> Unit::build(const DocumentStore& docs, uint64_t 
   auto s = std::make_shared<Snapshot>();
   s->generation = generation;
   s->root = root_;
+  s->edited = hot_;
   s->now = currentTime();
   std::string configRoot = singleFile_ ? fs::path(root_).parent_path().string() : root_;
   if (!config_) {

@@ -26,6 +26,7 @@ namespace pave::lsp {
 struct Snapshot {
   uint64_t generation = 0;
   std::string root;
+  std::string edited;  // the path of the unit's last edited document (empty: none yet)
   int64_t now = 0;  // the check time, for `expired-exception`
   SourceManager sources;
   ast::Ast ast;

@@ -35,6 +35,7 @@ function startServer(root, cache) {
   };
   conn.onNotification('textDocument/publishDiagnostics', record('publish'));
   conn.onNotification('pave/analysis', record('analysis'));
+  conn.onNotification('pave/editedFileFindings', record('editedFile'));
   conn.listen();
   s.wait = (pred, since = 0, timeoutMs = 120000) => {
     const found = s.log.slice(since).find(pred);
@@ -124,6 +125,77 @@ test('findings stay put through a comment-only edit and a one-rule edit', async 
   const exited = new Promise((resolve) => s.proc.on('exit', resolve));
   s.conn.sendNotification('exit');
   assert.equal(await exited, 0);
+});
+
+/// The analyzer's findings of every file, as comparable strings (file, code, line, message).
+function allFindings(s, root) {
+  const published = new Map();
+  for (const m of s.log) if (m.method === 'publish') published.set(m.params.uri, m.params.diagnostics);
+  const out = [];
+  for (const [uri, diags] of published)
+    for (const d of findings(diags)) out.push(`${path.relative(root, new URL(uri).pathname)}:${d.range.start.line} ${d.code} ${d.message}`);
+  return out.sort();
+}
+
+test('a one-rule edit re-runs only the jobs of its request type and finds what a full analysis finds', async () => {
+  const s = startServer(workspace, path.join(tmp, 'cache-types'));
+  await s.init();
+  const file = path.join(workspace, 'rules_002.pave');
+  const uri = pathToFileURL(file).href;
+  const text = fs.readFileSync(file, 'utf8');
+  s.conn.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'pave', version: 1, text } });
+  const first = await s.wait((m) => m.method === 'analysis' && !m.params.unchanged);
+  assert.ok(first.params.jobs > 500 && first.params.typesRun.length > 1, 'the first analysis runs every type');
+
+  // A copy of the file's first allow rule (of request type `type`), inserted after it.
+  const lines = text.split('\n');
+  const start = lines.findIndex((l) => l.startsWith('allow '));
+  let end = start;
+  while (!lines[end].trimEnd().endsWith(';')) end++;
+  const rule = lines.slice(start, end + 1);
+  const type = rule[0].match(/ on (\w+)/)[1];
+  rule[0] = rule[0].replace(/^allow \S+/, 'allow dup_rule');
+  const edited = [...lines.slice(0, end + 1), ...rule, ...lines.slice(end + 1)].join('\n');
+  const since = s.log.length;
+  s.conn.sendNotification('textDocument/didChange', {
+    textDocument: { uri, version: 2 }, contentChanges: [{ text: edited }],
+  });
+  const run = await s.wait((m) => m.method === 'analysis', since);
+  assert.equal(run.params.unchanged, false);
+  assert.deepEqual(run.params.typesRun.map((t) => t.replace(/^.*\./, '')), [type], 'only the edited type\'s jobs ran');
+  const rulesOfType = fs.readdirSync(workspace).filter((f) => f.endsWith('.pave'))
+    .map((f) => fs.readFileSync(path.join(workspace, f), 'utf8').match(new RegExp(` on ${type}\\b`, 'g'))?.length ?? 0)
+    .reduce((a, b) => a + b, 0);
+  // The type's rules (and the copy), its exceptions' jobs and the type's own job: far fewer than all.
+  assert.ok(run.params.jobs - run.params.cachedJobs <= rulesOfType + 10, `${run.params.jobs - run.params.cachedJobs} jobs ran`);
+  assert.ok(run.params.cachedJobs > run.params.jobs / 2);
+  const early = s.log.slice(since).findIndex((m) => m.method === 'editedFile');
+  assert.ok(early >= 0, 'the edited file\'s findings were published before the analysis completed');
+  assert.ok(early < s.log.slice(since).indexOf(run));
+  await new Promise((r) => setTimeout(r, 300));
+  const incremental = allFindings(s, workspace);
+  assert.ok(incremental.some((f) => f.includes('redundant-rule') && f.includes('dup_rule')));
+
+  // The same repository analysed from scratch (its own cold cache) finds the same.
+  const copy = path.join(tmp, 'edited-copy');
+  fs.cpSync(workspace, copy, { recursive: true });
+  fs.writeFileSync(path.join(copy, 'rules_002.pave'), edited);
+  const full = startServer(copy, path.join(tmp, 'cache-full'));
+  await full.init();
+  const copyUri = pathToFileURL(path.join(copy, 'rules_002.pave')).href;
+  full.conn.sendNotification('textDocument/didOpen', {
+    textDocument: { uri: copyUri, languageId: 'pave', version: 1, text: edited },
+  });
+  const fullRun = await full.wait((m) => m.method === 'analysis' && !m.params.unchanged);
+  assert.equal(fullRun.params.cachedJobs, 0);
+  await new Promise((r) => setTimeout(r, 300));
+  assert.deepEqual(incremental, allFindings(full, copy));
+  for (const server of [s, full]) {
+    await server.conn.sendRequest('shutdown');
+    const exited = new Promise((resolve) => server.proc.on('exit', resolve));
+    server.conn.sendNotification('exit');
+    assert.equal(await exited, 0);
+  }
 });
 
 test('exit during a long analysis ends the process promptly', async () => {
