@@ -6,10 +6,10 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <mutex>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <thread>
@@ -149,8 +149,12 @@ class JobCache {
     std::vector<StoredFinding> stored;
     for (const Finding& f : findings) {
       if (f.kind == DiagKind::AnalysisInconclusive) return;
-      stored.push_back({f.kind, f.rule ? p_.rule(*f.rule).name : std::string(),
-                        f.type ? p_.requests[f.type->value].name : std::string(), f.message, {}, f.notes,
+      stored.push_back({f.kind,
+                        f.rule ? p_.rule(*f.rule).name : std::string(),
+                        f.type ? p_.requests[f.type->value].name : std::string(),
+                        f.message,
+                        {},
+                        f.notes,
                         f.witness ? f.witness->dump() : std::string()});
       for (sema::RuleId r : f.related) stored.back().related.push_back(p_.rule(r).name);
       nlohmann::json x = {{"code", diagInfo(f.kind).code}, {"message", f.message}};
@@ -190,7 +194,8 @@ class JobCache {
       StoredFinding x{*kind, {}, {}, f.value("message", ""), {}, {}, {}};
       if (f.contains("rule")) x.rule = f["rule"].get<std::string>();
       if (f.contains("type")) x.type = f["type"].get<std::string>();
-      for (const nlohmann::json& r : f.value("related", nlohmann::json::array())) x.related.push_back(r.get<std::string>());
+      for (const nlohmann::json& r : f.value("related", nlohmann::json::array()))
+        x.related.push_back(r.get<std::string>());
       for (const nlohmann::json& n : f.value("notes", nlohmann::json::array())) x.notes.push_back(n.get<std::string>());
       if (f.contains("witness")) x.witness = f["witness"].dump();
       out->push_back(std::move(x));
@@ -223,8 +228,10 @@ void report(const sema::CheckedProgram& p, DiagnosticEngine& diags, const Findin
   if (f.rule) b.rule(p.rule(*f.rule).name);
   for (sema::RuleId r : f.related) b.related(p.rule(r).name, p.rule(r).range);
   for (const std::string& n : f.notes) b.note(n);
-  if (witness && !witness->empty()) b.witness(*witness);
-  else if (f.witness) b.witness(f.witness->dump());
+  if (witness && !witness->empty())
+    b.witness(*witness);
+  else if (f.witness)
+    b.witness(f.witness->dump());
 }
 
 }  // namespace
@@ -332,7 +339,8 @@ bool analyze(const sema::CheckedProgram& program, const SourceManager& sources, 
         texts.clear();
         {
           std::lock_guard<std::mutex> lock(typesMutex);
-          if (job.kind == Job::Type) typesRun.insert(job.index);
+          if (job.kind == Job::Type)
+            typesRun.insert(job.index);
           else
             for (sema::RequestId t : plan.typesOf(sema::RuleId{job.index})) typesRun.insert(t.value);
         }

@@ -158,8 +158,9 @@ std::string diagnosticTextKey(const Snapshot& snap, const Diagnostic& d) {
   std::string key = std::string(d.code()) + "\n" + std::to_string(int(d.severity)) + "\n" + d.rule + "\n" + d.message;
   for (const std::string& n : d.notes) key += "\nnote " + n;
   for (const RelatedInfo& r : d.related)
-    key += "\nrelated " + (r.range.valid() && r.range.file.value < snap.sources.size() ? snap.sources.path(r.range.file) : "-") +
-           " " + r.rule + " " + r.message;
+    key += "\nrelated " +
+           (r.range.valid() && r.range.file.value < snap.sources.size() ? snap.sources.path(r.range.file) : "-") + " " +
+           r.rule + " " + r.message;
   if (d.witnessJson) key += "\nwitness " + *d.witnessJson;
   for (const FixIt& f : d.fixes) key += "\nfix " + f.title;  // (findings carry none)
   return key;

@@ -176,27 +176,28 @@ void Server::onAnalysis(std::shared_ptr<const Snapshot> snap, AnalysisRun run) {
     state.findings = std::move(found);
     publishLocked(state);
     if (analysisEvents_)
-      transport_.write(makeNotification("pave/editedFileFindings", {{"root", snap->root}, {"generation", snap->generation}}));
+      transport_.write(
+          makeNotification("pave/editedFileFindings", {{"root", snap->root}, {"generation", snap->generation}}));
     return;
   }
   if (!run.unchanged && (!state.findings || state.findings->generation <= snap->generation)) {
-    std::shared_ptr<StableFindings> found = StableFindings::capture(*snap, std::move(run.findings), state.findings.get());
+    std::shared_ptr<StableFindings> found =
+        StableFindings::capture(*snap, std::move(run.findings), state.findings.get());
     state.findings = std::move(found);
     publishLocked(state);
   }
   if (analysisEvents_) {
     std::vector<std::string> types = run.stats.typesRun;
     const analysis::AnalysisStats& s = run.stats;
-    transport_.write(makeNotification(
-        "pave/analysis", {{"root", snap->root},
-                          {"generation", snap->generation},
-                          {"unchanged", run.unchanged},
-                          {"queries", s.queries},
-                          {"solved", s.queryMillis.size()},
-                          {"cachedJobs", s.cachedJobs},
-                          {"jobs", s.jobs},
-                          {"typesRun", types},
-                          {"findings", state.findings ? state.findings->count : 0}}));
+    transport_.write(makeNotification("pave/analysis", {{"root", snap->root},
+                                                        {"generation", snap->generation},
+                                                        {"unchanged", run.unchanged},
+                                                        {"queries", s.queries},
+                                                        {"solved", s.queryMillis.size()},
+                                                        {"cachedJobs", s.cachedJobs},
+                                                        {"jobs", s.jobs},
+                                                        {"typesRun", types},
+                                                        {"findings", state.findings ? state.findings->count : 0}}));
   }
 }
 
@@ -259,14 +260,16 @@ void Server::publishLocked(Published& state) {
         list += json({{"range", {{"start", {{"line", 0}, {"character", 0}}}, {"end", {{"line", 0}, {"character", 0}}}}},
                       {"severity", 3},
                       {"source", "pave"},
-                      {"message", std::to_string(shown.more) + " more findings in this file (`pave check` lists them all)"}})
+                      {"message",
+                       std::to_string(shown.more) + " more findings in this file (`pave check` lists them all)"}})
                     .dump();
       }
     } else {
       findingTexts_.erase(uri);
     }
     list += "]";
-    std::string sent = R"({"diagnostics":)" + list + R"(,"uri":)" + json(uri).dump(-1, ' ', false, json::error_handler_t::replace) + "}";
+    std::string sent = R"({"diagnostics":)" + list + R"(,"uri":)" +
+                       json(uri).dump(-1, ' ', false, json::error_handler_t::replace) + "}";
     auto last = lastSent_.find(uri);
     if (last != lastSent_.end() && last->second == sent) continue;
     transport_.writeText(R"({"jsonrpc":"2.0","method":"textDocument/publishDiagnostics","params":)" + sent + "}");

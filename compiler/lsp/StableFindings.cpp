@@ -122,7 +122,7 @@ std::string StableFindings::digestOf(const std::string& path) const {
 }
 
 std::shared_ptr<StableFindings> StableFindings::capture(const Snapshot& snap, std::vector<Diagnostic> findings,
-                                                       const StableFindings* previous) {
+                                                        const StableFindings* previous) {
   auto out = std::make_shared<StableFindings>();
   out->generation = snap.generation;
   std::map<std::string, std::vector<Entry>> lists;
@@ -132,7 +132,7 @@ std::shared_ptr<StableFindings> StableFindings::capture(const Snapshot& snap, st
 }
 
 std::shared_ptr<StableFindings> StableFindings::withEdited(const Snapshot& snap, std::vector<Diagnostic> early,
-                                                          const StableFindings& previous) {
+                                                           const StableFindings& previous) {
   // Every file but the edited one as when `previous` was analysed: their lists are kept
   // (only those pointing into the edited file are mapped). Otherwise all are mapped.
   bool othersSame = true;
@@ -224,7 +224,8 @@ std::vector<Diagnostic> StableFindings::mapped(const std::string& path, const Sn
   return out;
 }
 
-EditorFindings groupForEditor(std::vector<Diagnostic> findings, size_t cap, const std::unordered_set<std::string>* fresh) {
+EditorFindings groupForEditor(std::vector<Diagnostic> findings, size_t cap,
+                              const std::unordered_set<std::string>* fresh) {
   EditorFindings out;
   std::vector<Diagnostic> grouped = groupConflicts(std::move(findings), kRelatedPerFinding);
   if (grouped.size() <= cap) {

@@ -70,7 +70,8 @@ struct EditorFindings {
   std::vector<Diagnostic> shown;
   size_t more = 0;  // findings left out past the cap
 };
-EditorFindings groupForEditor(std::vector<Diagnostic> findings, size_t cap, const std::unordered_set<std::string>* fresh = nullptr);
+EditorFindings groupForEditor(std::vector<Diagnostic> findings, size_t cap,
+                              const std::unordered_set<std::string>* fresh = nullptr);
 
 /// Findings per file beyond which the editor shows "N more findings".
 constexpr size_t kFindingsPerFile = 100;
