@@ -312,16 +312,21 @@ def editor_bench(pave, repo, edits, tmp, settle, cache):
         print("editor: shutdown + exit during a cold analysis: no exit within 60 s")
 
 
-def frontend_bench(pave, repo, edits, tmp, settle, cache):
+def warm_and_pick(pave, repo, tmp, cache, label):
+    """Warms the analysis cache with `pave check`; returns (env, path, uri, text) of the
+    repository's first policy file, the one the edits go to."""
     env = dict(os.environ)
     env["PAVE_CACHE_DIR"] = cache or os.path.join(tmp, "cache")
     start = time.perf_counter()
     subprocess.run([pave, "check", repo, "--format", "json"], env=env, capture_output=True)
-    print(f"frontend: analysis cache warmed in {time.perf_counter() - start:.0f} s")
+    print(f"{label}: analysis cache warmed in {time.perf_counter() - start:.0f} s")
     files = sorted(f for f in os.listdir(repo) if f.startswith("policies_") and f.endswith(".pave"))
     path = os.path.join(repo, files[0])
-    uri = "file://" + path
-    text = open(path).read()
+    return env, path, "file://" + path, open(path).read()
+
+
+def frontend_bench(pave, repo, edits, tmp, settle, cache):
+    env, path, uri, text = warm_and_pick(pave, repo, tmp, cache, "frontend")
     lines = text.split("\n")
     line = next(i for i, l in enumerate(lines) if "request.duration <= " in l)
     col = lines[line].index("m", lines[line].index("request.duration <= "))
@@ -359,15 +364,7 @@ def frontend_bench(pave, repo, edits, tmp, settle, cache):
 
 
 def analysis_bench(pave, repo, edits, tmp, settle, cache):
-    env = dict(os.environ)
-    env["PAVE_CACHE_DIR"] = cache or os.path.join(tmp, "cache")
-    start = time.perf_counter()
-    subprocess.run([pave, "check", repo, "--format", "json"], env=env, capture_output=True)
-    print(f"analysis: cache warmed in {time.perf_counter() - start:.0f} s")
-    files = sorted(f for f in os.listdir(repo) if f.startswith("policies_") and f.endswith(".pave"))
-    path = os.path.join(repo, files[0])
-    uri = "file://" + path
-    text = open(path).read()
+    env, path, uri, text = warm_and_pick(pave, repo, tmp, cache, "analysis")
     rec = Recorder(pave, env)
     c = rec.client
     c.send("initialize", {"rootUri": "file://" + repo, "capabilities": {},
