@@ -61,14 +61,17 @@ inline void Evaluation::lift(int64_t now) {
 
 // Narrows `set` by the input's values (see DispatchKey): leaves in `st.bits` the rules
 // that can match, and returns the keys whose value is one they name (the guards those
-// keys decide hold).
+// keys decide hold). kOneWord: the set has exactly one word of rules (most sets have at
+// most 64), so the word stays in a register and no loop runs over the others.
+template <bool kOneWord>
 inline uint32_t Evaluation::select(const RuleSet& set) {
-  const uint32_t words = set.words;
-  if (words == 0) return 0;  // no rules
+  const uint32_t words = kOneWord ? 1 : set.words;
+  if (!kOneWord && words == 0) return 0;  // no rules
   uint64_t* acc = st.bits.data();  // sized for the largest set (prepare)
-  for (uint32_t w = 1; w + 1 < words; ++w) acc[w] = ~uint64_t(0);
-  if (words > 1) acc[words - 1] = set.last_mask;
-  // The first word in a register (most sets have at most 64 rules).
+  if (!kOneWord) {
+    for (uint32_t w = 1; w + 1 < words; ++w) acc[w] = ~uint64_t(0);
+    if (words > 1) acc[words - 1] = set.last_mask;
+  }
   uint64_t acc0 = words == 1 ? set.last_mask : ~uint64_t(0);
   uint32_t decided = 0;
   // The keys' array and count loaded once (as far as the compiler knows, the calls and
@@ -90,7 +93,8 @@ inline uint32_t Evaluation::select(const RuleSet& set) {
     if (row < key.values) decided |= uint32_t(1) << k;
     const uint64_t* bits = key.bits.data() + size_t(row) * words;
     acc0 &= bits[0];
-    for (uint32_t w = 1; w < words; ++w) acc[w] &= bits[w];
+    if (!kOneWord)
+      for (uint32_t w = 1; w < words; ++w) acc[w] &= bits[w];
   }
   acc[0] = acc0;
   return decided;
@@ -139,9 +143,10 @@ inline void Evaluation::run(bool explain) {
   } else {
     // Only the rules that can match for this principal type and these dispatch values.
     const RuleSet& set = ri.by_principal[st.input.principal_type];
-    const uint32_t decided = select(set);
+    const bool one_word = set.words == 1;
+    const uint32_t decided = one_word ? select<true>(set) : select<false>(set);
     if (set.walk.by_bits) {
-      any_approve = set.words == 1 ? walkByBits<true>(set, decided) : walkByBits<false>(set, decided);
+      any_approve = one_word ? walkByBits<true>(set, decided) : walkByBits<false>(set, decided);
       if (set.grant_table.by_bits) by_bits = &set;
     } else {
       walk(set, decided, matched);

@@ -170,6 +170,7 @@ struct Evaluation {
 
   // decide.cpp: the decision procedure.
   void run(bool explain);
+  template <bool kOneWord>
   uint32_t select(const RuleSet& set);
   Matched match(const Rule& r, int32_t& failed, Value& err);
   void lift(int64_t now);
