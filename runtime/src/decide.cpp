@@ -143,10 +143,10 @@ inline void Evaluation::run(bool explain) {
   } else {
     // Only the rules that can match for this principal type and these dispatch values.
     const RuleSet& set = ri.by_principal[st.input.principal_type];
-    const bool one_word = set.words == 1;
-    const uint32_t decided = one_word ? select<true>(set) : select<false>(set);
+    const bool oneWord = set.words == 1;
+    const uint32_t decided = oneWord ? select<true>(set) : select<false>(set);
     if (set.walk.by_bits) {
-      any_approve = one_word ? walkByBits<true>(set, decided) : walkByBits<false>(set, decided);
+      any_approve = oneWord ? walkByBits<true>(set, decided) : walkByBits<false>(set, decided);
       if (set.grant_table.by_bits) by_bits = &set;
     } else {
       walk(set, decided, matched);
