@@ -74,11 +74,13 @@ bool writeOut(BlockWriter& out, std::string& text, std::string& error) {
 }
 
 // Blocks in flight, in a ring: this thread reads block k into slot k % size and queues k;
-// a worker turns it into output; this thread writes the slots' output in order.
+// the workers, and this thread while it waits for the next slot to write, turn queued
+// blocks into output; this thread writes the slots' output in order. `jobs` threads
+// decide in all: jobs - 1 workers and this one.
 class Pipeline {
  public:
-  Pipeline(unsigned jobs, const std::function<BlockWork()>& makeWork) : slots_(2 * size_t(jobs) + 2) {
-    for (unsigned k = 0; k < jobs; ++k) threads_.emplace_back([this, work = makeWork()] { serve(work); });
+  Pipeline(unsigned jobs, const std::function<BlockWork()>& makeWork) : slots_(2 * size_t(jobs) + 2), own_(makeWork()) {
+    for (unsigned k = 1; k < jobs; ++k) threads_.emplace_back([this, work = makeWork()] { serve(work); });
   }
   ~Pipeline() {
     {
@@ -94,7 +96,7 @@ class Pipeline {
     bool more = true;
     for (;;) {
       while (more && read - written < slots_.size()) {
-        Slot& s = slots_[read % slots_.size()];  // free: no worker holds it
+        Slot& s = slots_[read % slots_.size()];  // free: nobody holds it
         if (!(more = next(s.in))) break;
         {
           std::lock_guard lock(m_);
@@ -106,7 +108,17 @@ class Pipeline {
       Slot& s = slots_[written % slots_.size()];
       {
         std::unique_lock lock(m_);
-        done_.wait(lock, [&] { return s.ready; });
+        while (!s.ready) {
+          if (queue_.empty()) {
+            done_.wait(lock);
+            continue;
+          }
+          const uint64_t k = queue_.front();  // decide a block here rather than wait
+          queue_.pop_front();
+          lock.unlock();
+          decide(k, own_);
+          lock.lock();
+        }
         s.ready = false;
       }
       if (!s.error.empty()) return error = s.error, false;
@@ -121,6 +133,21 @@ class Pipeline {
     bool ready = false;  // guarded by m_
   };
 
+  void decide(uint64_t k, const BlockWork& work) {
+    Slot& s = slots_[k % slots_.size()];
+    s.error.clear();
+    try {
+      if (!work(s.in, s.out, s.error) && s.error.empty()) s.error = "evaluation stopped";
+    } catch (const std::exception& e) {
+      s.error = e.what();
+    }
+    {
+      std::lock_guard lock(m_);
+      s.ready = true;
+    }
+    done_.notify_one();
+  }
+
   void serve(const BlockWork& work) {
     for (;;) {
       uint64_t k;
@@ -131,22 +158,12 @@ class Pipeline {
         k = queue_.front();
         queue_.pop_front();
       }
-      Slot& s = slots_[k % slots_.size()];
-      s.error.clear();
-      try {
-        if (!work(s.in, s.out, s.error) && s.error.empty()) s.error = "evaluation stopped";
-      } catch (const std::exception& e) {
-        s.error = e.what();
-      }
-      {
-        std::lock_guard lock(m_);
-        s.ready = true;
-      }
-      done_.notify_one();
+      decide(k, work);
     }
   }
 
   std::vector<Slot> slots_;
+  BlockWork own_;  // this thread's
   std::mutex m_;
   std::condition_variable work_, done_;
   std::deque<uint64_t> queue_;

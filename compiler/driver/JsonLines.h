@@ -71,9 +71,10 @@ using BlockWork = std::function<bool(std::string_view block, std::string& out, s
 unsigned availableCpus();
 
 /// Reads `in` to its end and writes, in input order, what `work` makes of each block.
-/// With `jobs` > 1, that many threads each call `makeWork()` once for their own `BlockWork`
-/// (a decider is not shared between threads) while this thread reads and writes; with 1,
-/// all is done here. Returns false with `error` set on the first read, work or write error
+/// With `jobs` > 1, `jobs` threads decide, each with its own `BlockWork` from one call of
+/// `makeWork()` (a decider is not shared between threads): `jobs - 1` workers, and this
+/// thread, which also reads and writes, whenever the next block to write is not ready;
+/// with 1, all is done here. Returns false with `error` set on the first read, work or write error
 /// (the output of the blocks before it is written).
 bool runBlocks(LineBlocks& in, BlockWriter& out, unsigned jobs, const std::function<BlockWork()>& makeWork,
                std::string& error);

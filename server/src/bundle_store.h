@@ -6,19 +6,70 @@
 // the bundle under a request in flight.
 #pragma once
 
+#include <pave/runtime.h>
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
 #include <mutex>
-#include <pave/runtime.h>
 #include <string>
+#include <string_view>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "metrics.h"
 
 namespace pave::server {
+
+// A decider and the scratch of one request: decision texts, a batch's lines and answers.
+struct Worker {
+  explicit Worker(std::shared_ptr<const rt::LoadedBundle> bundle) : decider(std::move(bundle)) {}
+  rt::Decider decider;
+  std::string decision, full;  // the decision without trace (logged), and with it (answered)
+  std::vector<std::string_view> lines;
+  std::vector<uint32_t> order;
+  std::vector<std::pair<size_t, size_t>> answers;
+};
+
+// The workers of one generation, lent to one request at a time and reused last-returned
+// first: there are as many as requests have run at once, not one per server thread, so
+// memory does not grow as a long-running server's connections move between its threads;
+// they go with their generation.
+class WorkerPool {
+ public:
+  // A worker for `bundle` (the generation's), taken from `pool` or made, and given back
+  // when the lease ends.
+  class Lease {
+   public:
+    Lease(WorkerPool& pool, const std::shared_ptr<const rt::LoadedBundle>& bundle) : pool_(pool) {
+      {
+        std::lock_guard lock(pool.m_);
+        if (!pool.free_.empty()) {
+          w_ = std::move(pool.free_.back());
+          pool.free_.pop_back();
+        }
+      }
+      if (!w_) w_ = std::make_unique<Worker>(bundle);
+    }
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    ~Lease() { pool_.giveBack(std::move(w_)); }
+    Worker& operator*() const { return *w_; }
+
+   private:
+    WorkerPool& pool_;
+    std::unique_ptr<Worker> w_;
+  };
+
+ private:
+  void giveBack(std::unique_ptr<Worker> w) {
+    std::lock_guard lock(m_);
+    free_.push_back(std::move(w));
+  }
+  std::mutex m_;
+  std::vector<std::unique_ptr<Worker>> free_;
+};
 
 // One loaded bundle and what serving it needs, resolved once.
 struct Generation {
@@ -31,6 +82,7 @@ struct Generation {
   std::vector<std::array<Counter*, 3>> decisions;
   std::vector<Counter*> rule_matches;     // allow/approve/deny rules; null for exceptions
   std::vector<Counter*> exception_uses;   // exceptions; null for the others
+  mutable WorkerPool workers;             // deciders for `bundle`
 };
 
 struct StoreOptions {

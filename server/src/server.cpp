@@ -15,18 +15,20 @@
 
 #include <cerrno>
 
+#include <pave/json_lines.h>
+#include <pave/runtime.h>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
-#include <pave/runtime.h>
 #include <sstream>
 
 #include "bundle_store.h"
-#include "pave/decision_log.h"
+#include "connection_pool.h"
 #include "metrics.h"
+#include "pave/decision_log.h"
 
 namespace pave::server {
 namespace {
@@ -102,11 +104,13 @@ class Service {
   std::shared_ptr<const Generation> generation() const { return store_.current(); }
 
   // Decides one input with `gen` and appends the response JSON (with `decision_id`) to `out`.
-  void decide(const std::shared_ptr<const Generation>& gen, std::string_view input, bool explain,
+  // `w`: a worker of `gen` (leased from gen->workers); null without a generation.
+  void decide(const std::shared_ptr<const Generation>& gen, Worker* w, std::string_view input, bool explain,
               const std::string* client, std::string& out) {
     const std::string id = uuidv7();
-    // The decision without trace (logged), and with it (answered); kept by the thread.
-    thread_local std::string decision, full;
+    std::string none, noneFull;
+    std::string& decision = w ? w->decision : none;
+    std::string& full = w ? w->full : noneFull;
     decision.clear();
     full.clear();
     int64_t eval_ns = 0;
@@ -115,7 +119,7 @@ class Service {
       decision = syntheticDeny(rt::DecisionErrorCode::NoBundle, "no bundle is loaded yet", nullptr);
       noBundle_.add();
     } else {
-      rt::Decider& d = deciderFor(gen);
+      rt::Decider& d = w->decider;
       auto t0 = std::chrono::steady_clock::now();
       const rt::Decision& dec = d.decide(input, explain);
       eval_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count();
@@ -232,17 +236,6 @@ class Service {
   }
 
  private:
-  // One Decider per thread and bundle generation (a Decider's scratch belongs to a bundle).
-  rt::Decider& deciderFor(const std::shared_ptr<const Generation>& gen) {
-    thread_local std::shared_ptr<const Generation> t_gen;
-    thread_local std::unique_ptr<rt::Decider> t_decider;
-    if (t_gen != gen) {
-      t_decider = std::make_unique<rt::Decider>(gen->bundle);
-      t_gen = gen;
-    }
-    return *t_decider;
-  }
-
   void count(const Generation& gen, const rt::Decision& d) {
     if (d.request_type != rt::kNone && d.request_type < gen.decisions.size())
       gen.decisions[d.request_type][size_t(d.outcome)]->add();
@@ -370,7 +363,7 @@ int runServer(const ServeOptions& o) {
   }
   Service service(o, store, metrics, log.get(), std::move(redaction), std::move(tokens));
   const int threads = o.max_connections;
-  http->new_task_queue = [threads] { return new httplib::ThreadPool(size_t(threads)); };
+  http->new_task_queue = [threads] { return new ConnectionPool(size_t(threads)); };
   http->set_keep_alive_max_count(100000);
   http->set_keep_alive_timeout(o.keep_alive_s);
   http->set_read_timeout(o.read_timeout_s);
@@ -395,25 +388,49 @@ int runServer(const ServeOptions& o) {
       const std::string* who = client ? &*client : nullptr;
       std::string out;
       const std::shared_ptr<const Generation> gen = service.generation();
+      std::optional<WorkerPool::Lease> lease;
+      if (gen) lease.emplace(gen->workers, gen->bundle);
+      Worker* w = lease ? &**lease : nullptr;
       if (!batch) {
-        service.decide(gen, req.body, explain, who, out);
+        service.decide(gen, w, req.body, explain, who, out);
         out += '\n';
         res.set_content(out, "application/json");
       } else {
         // JSON Lines: one decision line per non-blank input line, in order (SPEC §7.2).
+        // The lines are decided grouped by request type (rt::decisionOrder: the caches stay
+        // warm), so their log records are in that order; the answers are in input order.
+        std::vector<std::string_view> noLines;
+        std::vector<uint32_t> noOrder;
+        std::vector<std::pair<size_t, size_t>> noAnswers;
+        auto& lines = w ? w->lines : noLines;
+        auto& order = w ? w->order : noOrder;
+        auto& answers = w ? w->answers : noAnswers;  // offset and length in `out`
         std::string_view body = req.body;
         size_t start = 0;
-        out.reserve(body.size() * 2);
+        lines.clear();
         while (start < body.size()) {
           size_t nl = body.find('\n', start);
           std::string_view line = body.substr(start, nl == std::string_view::npos ? std::string_view::npos : nl - start);
           start = nl == std::string_view::npos ? body.size() : nl + 1;
           if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
           if (line.find_first_not_of(" \t") == std::string_view::npos) continue;
-          service.decide(gen, line, explain, who, out);
-          out += '\n';
+          lines.push_back(line);
         }
-        res.body = std::move(out);  // set_content would copy it
+        rt::decisionOrder(lines, order);
+        answers.resize(lines.size());
+        out.reserve(body.size() * 2);
+        for (uint32_t i : order) {
+          const size_t at = out.size();
+          service.decide(gen, w, lines[i], explain, who, out);
+          answers[i] = {at, out.size() - at};
+        }
+        std::string answer;
+        answer.reserve(out.size() + lines.size());
+        for (const auto& [at, size] : answers) {
+          answer.append(out, at, size);
+          answer += '\n';
+        }
+        res.body = std::move(answer);  // set_content would copy it
         res.set_header("Content-Type", "application/x-ndjson");
       }
       counted(endpoint, res);

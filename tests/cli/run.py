@@ -141,9 +141,12 @@ def main():
     # the case above spread through it (one over a block long), gives the output of one
     # thread byte for byte, one decision per non-blank line, in input order.
     other = line.replace(b'"name": "x"', b'"name": "admin"')  # denied
+    # Another request type (unknown: denied so): lines are decided grouped by request type,
+    # and their answers must still come out in input order.
+    nope = line.replace(b'"type": "Role"', b'"type": "Nope"')
     parts = []
     for k in range(12_000):
-        parts.append(line if k % 3 else other)
+        parts.append(nope if k % 5 == 4 else line if k % 3 else other)
         if k % 2_500 == 7:
             parts += [b"   \r", b"{not json", long_line if k == 5_007 else line + b"\r", b""]
     stream = b"\n".join(parts) + b"\n" + other  # the last line without a newline
@@ -157,6 +160,14 @@ def main():
         if got != want:
             problems.append(f"{got} decision lines for {want} non-blank input lines")
         tally.add(f"eval --jobs {jobs}: one decision per line", problems)
+    # Each answer is its own line's: an input of each kind gets its kind's decision.
+    kinds = {line: b'"decision":"allow"', other: b'"deny_rules":["acme.admin"]', nope: b'"unknown-request-type"',
+             b"{not json": b'"malformed-json"'}
+    inputs = [l.rstrip(b"\r") for l in stream.split(b"\n") if l.strip(b" \t\r")]
+    answers = outputs["1"].split(b"\n")
+    misplaced = [i for i, l in enumerate(inputs) if l in kinds and (i >= len(answers) or kinds[l] not in answers[i])]
+    tally.add("eval -: each answer is on its input's line (request types interleaved)",
+              [f"{len(misplaced)} answers out of place, the first at line {misplaced[0] + 1}"] if misplaced else [])
     decisions = outputs["1"].split(b"\n")
     tally.add("eval --jobs 4: the output of --jobs 1, in input order",
               [] if outputs["4"] == outputs["1"] and len(decisions) > 8 and b'"malformed-json"' in decisions[8] and

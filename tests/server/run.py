@@ -220,6 +220,37 @@ class Tests:
         status, out = s.decide("{not json")
         self.check("decide: invalid input is a decision, not an HTTP error",
                    status == 200 and json.loads(out)["errors"][0]["code"] == "malformed-json", out[:200])
+        # Lines of different request types interleaved (the batch decides them grouped by
+        # type): each answer is still its own line's.
+        kinds = [("read", "allow"), ("root", "deny"), ("nope", "unknown-request-type")]
+        lines = []
+        for k in range(300):
+            name, _ = kinds[(k * 7) % 3]
+            x = inp(name if name != "nope" else "read")
+            if name == "nope":
+                x["type"] = "Nope"
+            lines.append(json.dumps(x))
+        status, out, _ = s.request("POST", "/v1/decide/batch", "\n".join(lines))
+        got = [json.loads(l) for l in out.splitlines()]
+        misplaced = [k for k in range(len(lines)) if k >= len(got) or
+                     (got[k]["errors"][0]["code"] if kinds[(k * 7) % 3][0] == "nope" else got[k]["decision"])
+                     != kinds[(k * 7) % 3][1]]
+        self.check("batch: request types interleaved, each answer on its line",
+                   status == 200 and len(got) == len(lines) and not misplaced, (status, len(got), misplaced[:5]))
+        s.stop()
+
+    def test_threads_follow_concurrency(self):
+        # Connection threads are made on demand and reused: one client after another, each
+        # on a new connection, needs one thread however large --max-connections is.
+        a = self.bundle("thr", POLICY_A)
+        s = self.serve(["--bundle", a, "--allow-unsigned", "--max-connections", "64"])
+        for _ in range(40):
+            status, _ = s.decide(inp("read"))
+            if status != 200:
+                break
+        threads = len(os.listdir(f"/proc/{s.proc.pid}/task"))
+        self.check("40 connections one after another: a few threads, not --max-connections",
+                   status == 200 and threads < 16, (status, threads))
         s.stop()
 
     def test_no_key_refused_and_allow_unsigned(self):
