@@ -100,7 +100,7 @@ struct SmallVec {
 
 struct NativeDecision {
   Outcome outcome = Outcome::Deny;
-  SmallVec<const char*, 8> rules, deny_rules;
+  SmallVec<const char*, 8> rules, denyRules;
   struct Appr {
     const char* rule;
     SmallVec<std::string_view, 2> groups;
@@ -119,7 +119,7 @@ struct NativeDecision {
   }
   void reset() {
     outcome = Outcome::Deny;
-    rules.n = deny_rules.n = approvals.n = scopes.n = reasons.n = 0;
+    rules.n = denyRules.n = approvals.n = scopes.n = reasons.n = 0;
     max_ttl = 3600;
     text_used = 0;
   }
@@ -202,18 +202,18 @@ __attribute__((noinline)) void nativeCloudRole(const NativeCloudRoleInput& in, N
   bool offsite = human && in.env == Env::prod && !(in.has_source_ip && privateAddress(in.source_ip));
   bool unattested = workload && !in.attested;
 
-  if (break_glass) d.deny_rules.push("acme.break_glass_requests");
-  if (catalog_mismatch) d.deny_rules.push("acme.cloud.catalog_mismatch");
-  if (untagged) d.deny_rules.push("acme.cloud.untagged_session");
-  if (offsite) d.deny_rules.push("acme.offsite_prod");
-  if (unattested) d.deny_rules.push("acme.unattested_workload");
+  if (break_glass) d.denyRules.push("acme.break_glass_requests");
+  if (catalog_mismatch) d.denyRules.push("acme.cloud.catalog_mismatch");
+  if (untagged) d.denyRules.push("acme.cloud.untagged_session");
+  if (offsite) d.denyRules.push("acme.offsite_prod");
+  if (unattested) d.denyRules.push("acme.unattested_workload");
   if (admin_roles) d.rules.push("acme.cloud.admin_roles");
   if (human_nonprod) d.rules.push("acme.cloud.human_nonprod");
   if (human_prod) d.rules.push("acme.cloud.human_prod");
   if (lead_prod_read) d.rules.push("acme.cloud.lead_prod_read");
   if (after_hours) d.rules.push("acme.cloud.workload_after_hours");
   if (own_account) d.rules.push("acme.cloud.workload_own_account");
-  if (d.deny_rules.n) {
+  if (d.denyRules.n) {
     d.outcome = Outcome::Deny;
     if (break_glass) d.reasons.push("break-glass access goes through the incident process");
     if (catalog_mismatch)
@@ -380,8 +380,8 @@ void vmJson(benchmark::State& state, const std::shared_ptr<const LoadedBundle>& 
 // Slot of a request / principal / context attribute by name (resolved once, up front).
 uint32_t requestSlot(const LoadedBundle& b, std::string_view name) {
   const Schema& s = b.model().schema;
-  for (uint32_t i = 0; i < s.request_slots.size(); ++i)
-    if (b.model().strings[s.request_slots[i].name] == name) return i;
+  for (uint32_t i = 0; i < s.requestSlots.size(); ++i)
+    if (b.model().strings[s.requestSlots[i].name] == name) return i;
   std::fprintf(stderr, "no request slot %s\n", std::string(name).c_str());
   std::exit(2);
 }
@@ -391,19 +391,19 @@ uint32_t attrIndex(const LoadedBundle& b, const std::vector<Attribute>& attrs, s
   std::fprintf(stderr, "no attribute %s\n", std::string(name).c_str());
   std::exit(2);
 }
-uint32_t enumMember(const LoadedBundle& b, std::string_view enum_name, std::string_view member) {
+uint32_t enumMember(const LoadedBundle& b, std::string_view enumName, std::string_view member) {
   for (const EnumDecl& e : b.model().schema.enums) {
-    if (b.model().strings[e.name] != enum_name) continue;
+    if (b.model().strings[e.name] != enumName) continue;
     for (uint32_t k = 0; k < e.members.size(); ++k)
       if (b.model().strings[e.members[k]] == member) return k;
   }
-  std::fprintf(stderr, "no enum member %s.%s\n", std::string(enum_name).c_str(), std::string(member).c_str());
+  std::fprintf(stderr, "no enum member %s.%s\n", std::string(enumName).c_str(), std::string(member).c_str());
   std::exit(2);
 }
-uint32_t enumIndex(const LoadedBundle& b, std::string_view enum_name) {
+uint32_t enumIndex(const LoadedBundle& b, std::string_view enumName) {
   const auto& enums = b.model().schema.enums;
   for (uint32_t e = 0; e < enums.size(); ++e)
-    if (b.model().strings[enums[e].name] == enum_name) return e;
+    if (b.model().strings[enums[e].name] == enumName) return e;
   std::exit(2);
 }
 

@@ -39,8 +39,8 @@ double median(std::vector<double> v) {
 
 uint32_t slotOf(const LoadedBundle& b, std::string_view name) {
   const Schema& s = b.model().schema;
-  for (uint32_t i = 0; i < s.request_slots.size(); ++i)
-    if (b.model().strings[s.request_slots[i].name] == name) return i;
+  for (uint32_t i = 0; i < s.requestSlots.size(); ++i)
+    if (b.model().strings[s.requestSlots[i].name] == name) return i;
   std::fprintf(stderr, "no request attribute %.*s\n", int(name.size()), name.data());
   std::exit(2);
 }

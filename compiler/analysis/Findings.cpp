@@ -36,7 +36,7 @@ std::string names(const sema::CheckedProgram& p, const std::vector<RuleId>& rule
 
 std::string decisionOf(const json& d) { return d.is_object() ? d.value("decision", "") : ""; }
 
-// The deny matched (true, not on an error) and is not lifted: it is among `deny_rules`. A
+// The deny matched (true, not on an error) and is not lifted: it is among `denyRules`. A
 // denied decision alone is not enough, since another deny may be what denies the input.
 bool inConflict(const json& decision, const std::string& deny) {
   return matchedTrue(decision, deny) && listed(decision, "deny_rules", deny);

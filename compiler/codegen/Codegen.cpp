@@ -35,10 +35,10 @@ class SchemaLowering {
       case sema::TypeKind::Timestamp: d.kind = rt::TypeKind::Timestamp; break;
       case sema::TypeKind::Ip: d.kind = rt::TypeKind::Ip; break;
       case sema::TypeKind::Cidr: d.kind = rt::TypeKind::Cidr; break;
-      case sema::TypeKind::Enum: d.kind = rt::TypeKind::Enum; d.enum_index = ty.index; break;
+      case sema::TypeKind::Enum: d.kind = rt::TypeKind::Enum; d.enumIndex = ty.index; break;
       case sema::TypeKind::Set: d.kind = rt::TypeKind::Set; d.elem = type(ty.elem); break;
       case sema::TypeKind::Map: d.kind = rt::TypeKind::Map; d.elem = type(ty.elem); break;
-      case sema::TypeKind::Record: d.kind = rt::TypeKind::Record; d.enum_index = ty.index; break;
+      case sema::TypeKind::Record: d.kind = rt::TypeKind::Record; d.enumIndex = ty.index; break;
       default: throw std::runtime_error("type " + p_.typeName(t) + " has no bundle form");
     }
     return b_.typeId(d);
@@ -137,8 +137,8 @@ class SchemaLowering {
     auto key = std::make_pair(name, t.value);
     auto it = slots_.find(key);
     if (it != slots_.end()) return it->second;
-    uint32_t slot = static_cast<uint32_t>(b_.schema.request_slots.size());
-    b_.schema.request_slots.push_back({b_.intern(name), type(t)});
+    uint32_t slot = static_cast<uint32_t>(b_.schema.requestSlots.size());
+    b_.schema.requestSlots.push_back({b_.intern(name), type(t)});
     slots_.emplace(key, slot);
     return slot;
   }
@@ -218,14 +218,14 @@ bool generate(const CheckedProgram& program, const SourceManager& sources, const
     ExprCompiler compiler(program, b, [&](sema::TypeId t) { return lower.type(t); },
                           [&](const sema::ConstValue& v) { return lower.constant(v); },
                           [&](const std::string& n, sema::TypeId t) { return lower.requestSlot(n, t); });
-    b.has_source_map = options.sourceMap;
+    b.hasSourceMap = options.sourceMap;
     for (const sema::RuleInfo& r : program.rules) {
       rt::Rule out;
       out.name = b.intern(r.name);
       out.effect = effectOf(r.effect);
-      out.all_targets = r.onStar;
+      out.allTargets = r.onStar;
       const sema::RuleInfo& targetsFrom = r.exception ? program.rule(r.exception->lifts) : r;
-      out.all_targets = targetsFrom.onStar;
+      out.allTargets = targetsFrom.onStar;
       for (sema::RequestId t : targetsFrom.targets) out.targets.push_back(t.value);
       for (const sema::Conjunct& c : r.condition) {
         // Each part of a split `unless` clause keeps the clause's source entry, so that
@@ -268,11 +268,11 @@ bool generate(const CheckedProgram& program, const SourceManager& sources, const
     }
     b.meta.name = b.intern(options.name);
     b.meta.revision = b.intern(options.revision);
-    b.meta.compiler_version = b.intern(std::string("pave ") + PAVE_VERSION);
-    b.meta.sources_digest = b.intern(options.sourcesDigest);
+    b.meta.compilerVersion = b.intern(std::string("pave ") + PAVE_VERSION);
+    b.meta.sourcesDigest = b.intern(options.sourcesDigest);
     if (!program.tables.empty() || !program.records.empty()) {
       lower.data();
-      b.meta.data_digest = b.intern(digestData(program));
+      b.meta.dataDigest = b.intern(digestData(program));
     }
   } catch (const std::exception& e) {
     error = e.what();

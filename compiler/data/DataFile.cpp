@@ -428,11 +428,11 @@ std::string rowStep(std::string_view rowKey) {
   return out;
 }
 
-bool readRows(std::string_view bytes, Format format, const std::function<bool(Row&&)>& on_row,
+bool readRows(std::string_view bytes, Format format, const std::function<bool(Row&&)>& onRow,
               DataError& err) {
   err = DataError{};
   KeySet seen;
-  RowBuilder builder(format, on_row, err, seen);
+  RowBuilder builder(format, onRow, err, seen);
   if (format == Format::JsonObject) {
     if (blank(bytes)) {
       err = DataError{1, "$", "the file is empty; expected a JSON object"};
@@ -468,7 +468,7 @@ bool readRows(std::string_view bytes, Format format, const std::function<bool(Ro
   return true;
 }
 
-bool readFile(const std::string& path, const std::function<bool(Row&&)>& on_row, DataError& err) {
+bool readFile(const std::string& path, const std::function<bool(Row&&)>& onRow, DataError& err) {
   err = DataError{};
   auto ioError = [&](const std::string& why) {
     err = DataError{0, "", "cannot read `" + path + "`: " + why};
@@ -497,7 +497,7 @@ bool readFile(const std::string& path, const std::function<bool(Row&&)>& on_row,
   }
   std::fclose(f);
   if (readError) return systemError(readError);
-  return readRows(bytes, formatFor(path), on_row, err);
+  return readRows(bytes, formatFor(path), onRow, err);
 }
 
 const char* jsonKindName(const json& v) {

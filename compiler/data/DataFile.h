@@ -33,20 +33,20 @@ struct DataError {
 /// Objects and arrays may nest this deep in a data file (the top-level object counts).
 inline constexpr int kMaxDepth = 128;
 
-/// Reads `bytes` (the file's content) in `format`; calls `on_row` for each row in file order.
-/// `on_row` returns false to stop (the caller found a problem in the row): readRows then
+/// Reads `bytes` (the file's content) in `format`; calls `onRow` for each row in file order.
+/// `onRow` returns false to stop (the caller found a problem in the row): readRows then
 /// returns false with `err` left empty. Returns false with `err` filled on the first
 /// problem of the reader's own: malformed JSON or truncated input, invalid UTF-8, a top level
 /// that is not an object, a row that is not an object, a JSON Lines line that is not an
 /// object or lacks a string "key", a duplicate row key (line of the second), a duplicate
 /// member inside any object, nesting deeper than kMaxDepth, non-empty content after the
 /// top-level value. Blank lines in JSON Lines are skipped.
-bool readRows(std::string_view bytes, Format format, const std::function<bool(Row&&)>& on_row,
+bool readRows(std::string_view bytes, Format format, const std::function<bool(Row&&)>& onRow,
               DataError& err);
 
 /// Reads the file at `path` (an I/O error gives `err` with line 0), then readRows in the
 /// format of formatFor(path).
-bool readFile(const std::string& path, const std::function<bool(Row&&)>& on_row, DataError& err);
+bool readFile(const std::string& path, const std::function<bool(Row&&)>& onRow, DataError& err);
 
 /// `name` as a JSON path step: `.name` when it is identifier-like, `["…"]` (JSON-escaped)
 /// otherwise. `rowKey` as the step of a row in an object file: always `["…"]`.

@@ -57,7 +57,7 @@ std::shared_ptr<const rt::LoadedBundle> loadBundle(const AuditArgs& args) {
       printError(*err);
       return nullptr;
     }
-    options.public_keys_pem.push_back(std::move(pem));
+    options.publicKeysPem.push_back(std::move(pem));
   }
   std::string error;
   auto bundle = rt::LoadedBundle::loadFile(args.bundle, options, &error);
@@ -474,12 +474,12 @@ int runRecheck(const AuditArgs& args) {
     std::string from = audit::className(r.decision), to = audit::className(classOf(d.outcome));
     if (*format == Format::Csv) {
       out << csvField(r.id) << "," << r.time << "," << csvField(r.requestType) << "," << from << "," << to << ","
-          << csvField(joined(names(d.deny_rules), ";")) << "," << csvField(joined(reasons, ";")) << ","
+          << csvField(joined(names(d.denyRules), ";")) << "," << csvField(joined(reasons, ";")) << ","
           << csvField(joined(names(d.exceptions), ";")) << "," << csvField(joined(errors, ";")) << "\n";
     } else if (*format == Format::Json) {
       auto principal = audit::member(r.input, "principal");
       json c = {{"id", r.id}, {"time", r.time}, {"request_type", r.requestType}, {"from", from}, {"to", to},
-                {"deny_rules", names(d.deny_rules)}, {"reasons", reasons}, {"exceptions", names(d.exceptions)},
+                {"deny_rules", names(d.denyRules)}, {"reasons", reasons}, {"exceptions", names(d.exceptions)},
                 {"errors", errors}, {"logged_digest", r.digest},
                 {"principal", principal ? json::parse(*principal, nullptr, false) : json(nullptr)}};
       out << (changed > 1 ? ",\n  " : "\n  ") << c.dump();
@@ -487,7 +487,7 @@ int runRecheck(const AuditArgs& args) {
       auto principal = audit::member(r.input, "principal");
       out << "revoke " << r.id << " (" << r.time << ") " << r.requestType << ": " << from << " → " << to << "\n";
       if (principal) out << "  principal  " << audit::compact(*principal) << "\n";
-      if (!d.deny_rules.empty()) out << "  deny rules " << joined(names(d.deny_rules), ", ") << "\n";
+      if (!d.denyRules.empty()) out << "  deny rules " << joined(names(d.denyRules), ", ") << "\n";
       if (!reasons.empty()) out << "  reasons    " << joined(reasons, "; ") << "\n";
       if (!d.exceptions.empty()) out << "  exceptions " << joined(names(d.exceptions), ", ") << "\n";
       if (!errors.empty()) out << "  errors     " << joined(errors, "; ") << "\n";

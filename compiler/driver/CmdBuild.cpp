@@ -82,7 +82,7 @@ BuildStatus buildBundle(const BuildOptions& options, Compilation& c, std::vector
   rt::WriteOptions write;
   write.strip = options.strip;
   if (!options.signKeyPath.empty())
-    if (auto err = readFile(options.signKeyPath, write.sign_key_pem)) {
+    if (auto err = readFile(options.signKeyPath, write.signKeyPem)) {
       error = *err;
       return BuildStatus::IoError;
     }

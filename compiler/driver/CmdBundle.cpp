@@ -40,7 +40,7 @@ std::shared_ptr<const rt::LoadedBundle> openBundle(const BundleArgs& args) {
       printError(path + ": " + why);
       return nullptr;
     }
-    options.public_keys_pem.push_back(std::move(pem));
+    options.publicKeysPem.push_back(std::move(pem));
   }
   std::string bytes;
   if (auto err = readFile(args.bundle, bytes)) {
@@ -61,7 +61,7 @@ int runEval(const BundleArgs& args) {
   // The decision log (SPEC §10.1): one record per decision, as `pave serve` writes them.
   std::unique_ptr<server::Sink> log;
   server::Redaction redaction;
-  std::string records, record_decision, why;
+  std::string records, recordDecision, why;
   if (!args.log.empty()) {
     for (const std::string& path : args.logRedact)
       if (!redaction.add(path, &why)) {
@@ -76,7 +76,7 @@ int runEval(const BundleArgs& args) {
   }
   std::cout.flush();
   BlockWriter out(STDOUT_FILENO);
-  std::string log_error;
+  std::string logError;
   // One decision, appended to `text` as a line, and its log record when there is a log.
   auto decide = [&](rt::Decider& decider, std::string_view input, std::string& text) {
     if (!log) {
@@ -86,14 +86,14 @@ int runEval(const BundleArgs& args) {
     }
     auto t0 = std::chrono::steady_clock::now();
     const rt::Decision& d = decider.decide(input, args.explain);
-    const int64_t eval_ns =
+    const int64_t evalNs =
         std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count();
     rt::toJson(*bundle, d, text);
     text += '\n';
     rt::Decision plain = d;  // the record's decision has no trace
     plain.explained = false;
-    record_decision.clear();
-    rt::toJson(*bundle, plain, record_decision);
+    recordDecision.clear();
+    rt::toJson(*bundle, plain, recordDecision);
     bool isJson = true;
     for (const rt::DecisionError& e : d.errors) isJson &= e.code != rt::errorCode(rt::DecisionErrorCode::MalformedJson);
     const std::string id = server::uuidv7(), time = server::wallClockMillis();
@@ -103,13 +103,13 @@ int runEval(const BundleArgs& args) {
                           .source = "eval",
                           .client = nullptr,
                           .input = input,
-                          .input_is_json = isJson,
-                          .decision = record_decision,
-                          .eval_ns = eval_ns},
+                          .inputIsJson = isJson,
+                          .decision = recordDecision,
+                          .evalNs = evalNs},
                          redaction);
     records += '\n';
     if (records.size() >= (1u << 20)) {
-      if (!log->write(records, &log_error)) return false;
+      if (!log->write(records, &logError)) return false;
       records.clear();
     }
     return true;
@@ -158,7 +158,7 @@ int runEval(const BundleArgs& args) {
     return [&, decider](std::string_view block, std::string& text, std::string& error) {
       return forEachLine(block, [&](std::string_view line) {
         if (decide(*decider, line, text)) return true;
-        error = log_error;
+        error = logError;
         return false;
       });
     };
@@ -175,11 +175,11 @@ int runEval(const BundleArgs& args) {
     std::string text;
     if (auto err = readFile(input, text)) return failed(*err);
     if (!decider) decider = std::make_unique<rt::Decider>(bundle);
-    if (!decide(*decider, text, out.buffer())) return failed(log_error);
+    if (!decide(*decider, text, out.buffer())) return failed(logError);
     if (!out.maybeFlush()) return failed(out.error());
   }
   if (!out.flush()) return failed(out.error());
-  if (log && !records.empty() && !log->write(records, &log_error)) return failed(log_error);
+  if (log && !records.empty() && !log->write(records, &logError)) return failed(logError);
   return kExitOk;
 }
 

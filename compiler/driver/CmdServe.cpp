@@ -64,11 +64,11 @@ std::optional<std::string> readConfig(const std::string& path, ServeArgs& a, con
   };
   std::optional<std::string> error;
   auto given = [&](const char* flag) { return cmd.count(flag) > 0; };
-  auto str = [&](const toml::table& tab, const char* key, const char* flag, std::string& out, bool is_path) {
+  auto str = [&](const toml::table& tab, const char* key, const char* flag, std::string& out, bool isPath) {
     if (auto v = tab[key]) {
       auto s = v.value<std::string>();
       if (!s) error = std::string(key);
-      else if (!given(flag)) out = is_path ? rel(*s) : *s;
+      else if (!given(flag)) out = isPath ? rel(*s) : *s;
     }
   };
   if (auto* serve = t["serve"].as_table()) {
@@ -92,21 +92,21 @@ std::optional<std::string> readConfig(const std::string& path, ServeArgs& a, con
     str(*serve, "log_full", "--log-full", a.logFull, false);
     str(*serve, "log_buffer", "--log-buffer", a.logBuffer, false);
     str(*serve, "poll", "--poll", a.poll, false);
-    str(*serve, "tls_cert", "--tls-cert", a.o.tls_cert, true);
-    str(*serve, "tls_key", "--tls-key", a.o.tls_key, true);
-    str(*serve, "client_ca", "--client-ca", a.o.client_ca, true);
-    str(*serve, "token_file", "--token-file", a.o.token_file, true);
+    str(*serve, "tls_cert", "--tls-cert", a.o.tlsCert, true);
+    str(*serve, "tls_key", "--tls-key", a.o.tlsKey, true);
+    str(*serve, "client_ca", "--client-ca", a.o.clientCa, true);
+    str(*serve, "token_file", "--token-file", a.o.tokenFile, true);
     str(*serve, "max_body", "--max-body", a.maxBody, false);
     str(*serve, "read_timeout", "--read-timeout", a.readTimeout, false);
     str(*serve, "write_timeout", "--write-timeout", a.writeTimeout, false);
     if (error) return path + ": [serve] " + *error + " must be a string";
     if (auto v = (*serve)["public_key"]; v && !given("--public-key")) {
-      if (auto s = v.value<std::string>()) a.o.public_key_files = {rel(*s)};
+      if (auto s = v.value<std::string>()) a.o.publicKeyFiles = {rel(*s)};
       else if (auto* arr = v.as_array()) {
         for (auto& e : *arr) {
           auto s = e.value<std::string>();
           if (!s) return path + ": [serve] public_key must be a string or a list of strings";
-          a.o.public_key_files.push_back(rel(*s));
+          a.o.publicKeyFiles.push_back(rel(*s));
         }
       } else {
         return path + ": [serve] public_key must be a string or a list of strings";
@@ -114,15 +114,15 @@ std::optional<std::string> readConfig(const std::string& path, ServeArgs& a, con
     }
     if (auto v = (*serve)["allow_unsigned"]; v && !given("--allow-unsigned")) {
       if (!v.value<bool>()) return path + ": [serve] allow_unsigned must be true or false";
-      a.o.allow_unsigned = *v.value<bool>();
+      a.o.allowUnsigned = *v.value<bool>();
     }
     if (auto v = (*serve)["log_keep"]; v && !given("--log-keep")) {
       if (!v.value<int64_t>()) return path + ": [serve] log_keep must be a number";
-      a.o.log_keep = int(*v.value<int64_t>());
+      a.o.logKeep = int(*v.value<int64_t>());
     }
     if (auto v = (*serve)["max_connections"]; v && !given("--max-connections")) {
       if (!v.value<int64_t>()) return path + ": [serve] max_connections must be a number";
-      a.o.max_connections = int(*v.value<int64_t>());
+      a.o.maxConnections = int(*v.value<int64_t>());
     }
   }
   if (auto* log = t["log"].as_table()) {
@@ -132,7 +132,7 @@ std::optional<std::string> readConfig(const std::string& path, ServeArgs& a, con
       for (auto& e : *arr) {
         auto s = e.value<std::string>();
         if (!s) return path + ": [log] redact must be a list of strings";
-        a.o.log_redact.push_back(*s);
+        a.o.logRedact.push_back(*s);
       }
     }
   }
@@ -163,14 +163,14 @@ int runServe(ServeArgs& a, const CLI::App& cmd) {
     else out = *v;
     return v.has_value();
   };
-  int64_t read_ms = 0, write_ms = 0;
-  if (!size(a.logRotate, "--log-rotate", a.o.log_rotate_bytes) || !size(a.logBuffer, "--log-buffer", a.o.log_buffer_bytes) ||
-      !size(a.maxBody, "--max-body", a.o.max_body) || !millis(a.poll, "--poll", a.o.poll_ms) ||
-      !millis(a.readTimeout, "--read-timeout", read_ms) || !millis(a.writeTimeout, "--write-timeout", write_ms))
+  int64_t readMs = 0, writeMs = 0;
+  if (!size(a.logRotate, "--log-rotate", a.o.logRotateBytes) || !size(a.logBuffer, "--log-buffer", a.o.logBufferBytes) ||
+      !size(a.maxBody, "--max-body", a.o.maxBody) || !millis(a.poll, "--poll", a.o.pollMs) ||
+      !millis(a.readTimeout, "--read-timeout", readMs) || !millis(a.writeTimeout, "--write-timeout", writeMs))
     return kExitUsage;
-  a.o.read_timeout_s = int(std::max<int64_t>(1, read_ms / 1000));
-  a.o.write_timeout_s = int(std::max<int64_t>(1, write_ms / 1000));
-  if (a.o.poll_ms < 100) {
+  a.o.readTimeoutS = int(std::max<int64_t>(1, readMs / 1000));
+  a.o.writeTimeoutS = int(std::max<int64_t>(1, writeMs / 1000));
+  if (a.o.pollMs < 100) {
     printError("--poll must be at least 100ms");
     return kExitUsage;
   }
@@ -178,8 +178,8 @@ int runServe(ServeArgs& a, const CLI::App& cmd) {
     printError("--log-full must be drop or deny");
     return kExitUsage;
   }
-  a.o.log_full_deny = a.logFull == "deny";
-  if (a.o.log_full_deny && a.o.log.empty()) {
+  a.o.logFullDeny = a.logFull == "deny";
+  if (a.o.logFullDeny && a.o.log.empty()) {
     printError("--log-full deny needs a decision log (--log)");
     return kExitUsage;
   }
@@ -192,33 +192,33 @@ void registerServe(CLI::App& app, int& exitCode) {
   auto a = std::make_shared<ServeArgs>();
   CLI::App* cmd = app.add_subcommand("serve", "Decision service over HTTP: hot reload, decision log, metrics");
   cmd->add_option("--bundle", a->o.bundle, "The bundle: a .pvb path or an http(s):// URL");
-  cmd->add_option("--public-key", a->o.public_key_files,
+  cmd->add_option("--public-key", a->o.publicKeyFiles,
                   "Ed25519 public key file (PEM); repeatable, any listed key may sign")
       ->allow_extra_args(false);
-  cmd->add_flag("--allow-unsigned", a->o.allow_unsigned,
+  cmd->add_flag("--allow-unsigned", a->o.allowUnsigned,
                 "Start without --public-key: bundle signatures are not checked");
   cmd->add_option("--listen", a->o.listen, "ADDR:PORT to listen on (default 127.0.0.1:8181)");
   cmd->add_option("--log", a->o.log, "Decision log: - (stdout), file:PATH or an http(s):// collector");
   cmd->add_option("--log-rotate", a->logRotate, "Rotate a file log at this size (default 100MiB)");
-  cmd->add_option("--log-keep", a->o.log_keep, "Rotated log files kept (default 10)");
+  cmd->add_option("--log-keep", a->o.logKeep, "Rotated log files kept (default 10)");
   cmd->add_option("--log-full", a->logFull,
                   "When the log cannot keep up: drop (records, counted) or deny (decisions; default drop)");
   cmd->add_option("--log-buffer", a->logBuffer, "Records buffered for the log at most (default 64MiB)");
-  cmd->add_option("--log-redact", a->o.log_redact, "A value to hash in log records, e.g. request.token (repeatable)")
+  cmd->add_option("--log-redact", a->o.logRedact, "A value to hash in log records, e.g. request.token (repeatable)")
       ->allow_extra_args(false);
   cmd->add_option("--poll", a->poll, "URL source: poll period, with jitter (default 30s)");
-  cmd->add_option("--tls-cert", a->o.tls_cert, "TLS certificate (PEM)");
-  cmd->add_option("--tls-key", a->o.tls_key, "TLS private key (PEM)");
-  cmd->add_option("--client-ca", a->o.client_ca, "Require client certificates signed by this CA (PEM)");
-  cmd->add_option("--token-file", a->o.token_file,
+  cmd->add_option("--tls-cert", a->o.tlsCert, "TLS certificate (PEM)");
+  cmd->add_option("--tls-key", a->o.tlsKey, "TLS private key (PEM)");
+  cmd->add_option("--client-ca", a->o.clientCa, "Require client certificates signed by this CA (PEM)");
+  cmd->add_option("--token-file", a->o.tokenFile,
                   "`name token` lines: /v1/* then requires Authorization: Bearer <token>");
   cmd->add_option("--max-body", a->maxBody, "Largest request body (default 1MiB; larger: 413)");
   cmd->add_option("--read-timeout", a->readTimeout, "Read timeout per request (default 5s)");
   cmd->add_option("--write-timeout", a->writeTimeout, "Write timeout per response (default 5s)");
-  cmd->add_option("--max-connections", a->o.max_connections,
+  cmd->add_option("--max-connections", a->o.maxConnections,
                   "Connections served at once (default 64; more wait to be accepted)");
   cmd->add_option("--config", a->config, "A pave.toml with [serve] and [log] tables");
-  cmd->add_option("--ready-file", a->o.ready_file, "Write the bound ADDR:PORT to this file once listening")
+  cmd->add_option("--ready-file", a->o.readyFile, "Write the bound ADDR:PORT to this file once listening")
       ->group("");
   cmd->callback([a, cmd, &exitCode] { exitCode = runServe(*a, *cmd); });
 }

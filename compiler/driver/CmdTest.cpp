@@ -89,7 +89,7 @@ std::vector<std::string> checkExpectations(const CheckedProgram& p, const sema::
   return failures;
 }
 
-/// What a failing test's decision says beyond its outcome: `deny_rules`, `reasons` and
+/// What a failing test's decision says beyond its outcome: `denyRules`, `reasons` and
 /// `errors`, those that are not empty, each as `key: JSON`.
 std::vector<std::string> decisionDetails(const json& d) {
   std::vector<std::string> out;

@@ -16,8 +16,8 @@ using syntax::TokenKind;
 
 namespace {
 
-enum ItemKind { kMethod = 2, kFunction = 3, kField = 5, kVariable = 6, kClass = 7, kModule = 9, kProperty = 10,
-                kEnum = 13, kKeyword = 14, kEnumMember = 20, kConstant = 21, kReference = 18, kStruct = 22 };
+enum ItemKind { Method = 2, Function = 3, Field = 5, Variable = 6, Class = 7, Module = 9, Property = 10,
+                Enum = 13, Keyword = 14, EnumMember = 20, Constant = 21, Reference = 18, Struct = 22 };
 
 class Items {
  public:
@@ -39,14 +39,14 @@ void attributes(Items& items, const sema::CheckedProgram& p, const std::vector<A
   for (const AttrGroup& g : groups)
     for (const sema::AttrInfo& a : *g.attrs) {
       std::string detail = attrLine(p, a) + (groups.size() > 1 ? " (" + g.owner + ")" : "");
-      items.add(a.name, kField, detail);
+      items.add(a.name, Field, detail);
     }
 }
 
 void methods(Items& items, const sema::CheckedProgram& p, sema::TypeId type) {
   const sema::TypeKind kind = p.types.kind(type);
   for (const sema::BuiltinMethod& m : sema::builtinMethods())
-    if (m.receiver == kind) items.add(std::string(m.name), kMethod, std::string(m.name) + std::string(m.signature));
+    if (m.receiver == kind) items.add(std::string(m.name), Method, std::string(m.name) + std::string(m.signature));
 }
 
 /// Declarations directly inside namespace `ns` (and its sub-namespaces, as modules).
@@ -57,22 +57,22 @@ void namespaceMembers(Items& items, const sema::CheckedProgram& p, const std::st
     std::string rest = name.substr(prefix.size());
     size_t dot = rest.find('.');
     if (dot == std::string::npos) items.add(rest, kind, detail);
-    else items.add(rest.substr(0, dot), kModule, "namespace " + prefix + rest.substr(0, dot));
+    else items.add(rest.substr(0, dot), Module, "namespace " + prefix + rest.substr(0, dot));
   };
-  for (const auto& e : p.enums) consider(e.name, kEnum, "enum " + e.name);
-  for (const auto& pr : p.principals) consider(pr.name, kClass, "principal " + pr.name);
-  for (const auto& r : p.requests) consider(r.name, kClass, "request " + r.name);
-  for (const auto& c : p.consts) consider(c.name, kConstant, "const " + c.name + ": " + p.typeName(c.type));
-  for (const auto& d : p.defs) consider(d.name, kFunction, "def " + d.name);
-  for (const auto& t : p.tables) consider(t.name, kVariable, "table " + t.name + ": " + p.typeName(t.type));
+  for (const auto& e : p.enums) consider(e.name, Enum, "enum " + e.name);
+  for (const auto& pr : p.principals) consider(pr.name, Class, "principal " + pr.name);
+  for (const auto& r : p.requests) consider(r.name, Class, "request " + r.name);
+  for (const auto& c : p.consts) consider(c.name, Constant, "const " + c.name + ": " + p.typeName(c.type));
+  for (const auto& d : p.defs) consider(d.name, Function, "def " + d.name);
+  for (const auto& t : p.tables) consider(t.name, Variable, "table " + t.name + ": " + p.typeName(t.type));
 }
 
 void types(Items& items, const sema::CheckedProgram& p, const CompletionContext& ctx) {
   for (const char* t : {"Bool", "Int", "String", "Duration", "Timestamp", "Ip", "Cidr", "Set", "Map"})
-    items.add(t, kClass, "built-in type");
-  for (const auto& e : p.enums) items.add(ctx.shortest(e.name), kEnum, "enum " + e.name);
-  for (const auto& pr : p.principals) items.add(ctx.shortest(pr.name), kClass, "principal " + pr.name);
-  for (const auto& r : p.requests) items.add(ctx.shortest(r.name), kClass, "request " + r.name);
+    items.add(t, Class, "built-in type");
+  for (const auto& e : p.enums) items.add(ctx.shortest(e.name), Enum, "enum " + e.name);
+  for (const auto& pr : p.principals) items.add(ctx.shortest(pr.name), Class, "principal " + pr.name);
+  for (const auto& r : p.requests) items.add(ctx.shortest(r.name), Class, "request " + r.name);
 }
 
 void keywords(Items& items) {
@@ -80,7 +80,7 @@ void keywords(Items& items) {
                         "like", "has", "if", "then", "else", "any", "all", "true", "false", "principal", "request",
                         "context", "namespace", "use", "enum", "const", "def", "test", "on", "for", "by", "quorum",
                         "grant", "because", "lifts", "until", "owner", "ticket", "expect", "record", "table"})
-    items.add(k, kKeyword);
+    items.add(k, Keyword);
 }
 
 void afterDot(Items& items, const sema::CheckedProgram& p, const CompletionContext& ctx) {
@@ -94,7 +94,7 @@ void afterDot(Items& items, const sema::CheckedProgram& p, const CompletionConte
       return;
     case Receiver::Name:
       if (const sema::EnumInfo* e = ctx.findEnum(r.name)) {
-        for (const std::string& m : e->members) items.add(m, kEnumMember, e->name + "." + m, e->doc);
+        for (const std::string& m : e->members) items.add(m, EnumMember, e->name + "." + m, e->doc);
         return;
       }
       if (const sema::TableInfo* t = ctx.findTable(r.name)) return methods(items, p, t->type);
@@ -111,10 +111,10 @@ void afterDot(Items& items, const sema::CheckedProgram& p, const CompletionConte
 void general(Items& items, const sema::CheckedProgram& p, const CompletionContext& ctx) {
   keywords(items);
   namespaceMembers(items, p, ctx.ns());
-  for (const auto& [alias, target] : ctx.uses()) items.add(alias, kReference, "use " + target);
+  for (const auto& [alias, target] : ctx.uses()) items.add(alias, Reference, "use " + target);
   if (!ctx.ns().empty()) namespaceMembers(items, p, "");
-  items.add("ip", kFunction, "ip(\"…\"): Ip");
-  items.add("cidr", kFunction, "cidr(\"…\"): Cidr");
+  items.add("ip", Function, "ip(\"…\"): Ip");
+  items.add("cidr", Function, "cidr(\"…\"): Cidr");
 }
 
 }  // namespace
@@ -128,34 +128,34 @@ json completion(const DocView& doc, Position pos) {
     case Site::None: break;
     case Site::AfterDot: afterDot(items, p, ctx); break;
     case Site::Annotation:
-      items.add("controls", kFunction, "@controls(…): the controls this rule implements");
-      items.add("severity", kFunction, "@severity(low|medium|high|critical)");
-      items.add("allow_lint", kFunction, "@allow_lint(\"lint-name\", …)");
+      items.add("controls", Function, "@controls(…): the controls this rule implements");
+      items.add("severity", Function, "@severity(low|medium|high|critical)");
+      items.add("allow_lint", Function, "@allow_lint(\"lint-name\", …)");
       break;
     case Site::Lifts:
       for (const sema::RuleInfo& r : p.rules)
-        if (r.effect == ast::Effect::Deny) items.add(ctx.shortest(r.name), kReference, "deny " + r.name, r.doc);
+        if (r.effect == ast::Effect::Deny) items.add(ctx.shortest(r.name), Reference, "deny " + r.name, r.doc);
       break;
     case Site::PrincipalType:
-      for (const auto& pr : p.principals) items.add(ctx.shortest(pr.name), kClass, "principal " + pr.name);
+      for (const auto& pr : p.principals) items.add(ctx.shortest(pr.name), Class, "principal " + pr.name);
       break;
     case Site::RequestType:
-      for (const auto& r : p.requests) items.add(ctx.shortest(r.name), kClass, "request " + r.name);
+      for (const auto& r : p.requests) items.add(ctx.shortest(r.name), Class, "request " + r.name);
       break;
     case Site::Type: types(items, p, ctx); break;
     case Site::MergeOp:
-      for (const char* m : {"min", "max", "union", "intersect", "and", "or", "unique"}) items.add(m, kKeyword);
+      for (const char* m : {"min", "max", "union", "intersect", "and", "or", "unique"}) items.add(m, Keyword);
       break;
     case Site::Expect:
-      for (const char* e : {"allow", "approval", "deny", "exception", "grant", "error"}) items.add(e, kKeyword);
+      for (const char* e : {"allow", "approval", "deny", "exception", "grant", "error"}) items.add(e, Keyword);
       break;
     case Site::TestField: attributes(items, p, ctx.testFieldAttrs()); break;
-    case Site::TableMap: items.add("Map", kClass, "a table is a Map<String, R> of a record R"); break;
-    case Site::TableKey: items.add("String", kClass, "table keys are strings"); break;
+    case Site::TableMap: items.add("Map", Class, "a table is a Map<String, R> of a record R"); break;
+    case Site::TableKey: items.add("String", Class, "table keys are strings"); break;
     case Site::RecordType:
-      for (const auto& r : p.records) items.add(ctx.shortest(r.name), kStruct, "record " + r.name, r.doc);
+      for (const auto& r : p.records) items.add(ctx.shortest(r.name), Struct, "record " + r.name, r.doc);
       break;
-    case Site::TableFrom: items.add("from", kKeyword, "from \"path\": the data file, relative to the repository root"); break;
+    case Site::TableFrom: items.add("from", Keyword, "from \"path\": the data file, relative to the repository root"); break;
     case Site::General: general(items, p, ctx); break;
   }
   return items.result();

@@ -42,22 +42,22 @@ json definition(const DocView& doc, Position pos) {
 
 namespace {
 
-enum SymbolKind { kClass = 5, kProperty = 7, kField = 8, kEnum = 10, kFunction = 12, kConstant = 14,
-                  kEnumMember = 22, kStruct = 23, kEvent = 24, kMethod = 6 };
+enum SymbolKind { Class = 5, Property = 7, Field = 8, Enum = 10, Function = 12, Constant = 14,
+                  EnumMember = 22, Struct = 23, Event = 24, Method = 6 };
 
 int symbolKind(ast::DeclKind k) {
   switch (k) {
-    case ast::DeclKind::Enum: return kEnum;
-    case ast::DeclKind::Principal: case ast::DeclKind::Request: return kClass;
-    case ast::DeclKind::Context: return kStruct;
-    case ast::DeclKind::Const: return kConstant;
-    case ast::DeclKind::Def: return kFunction;
-    case ast::DeclKind::Rule: return kEvent;
-    case ast::DeclKind::Test: return kMethod;
-    case ast::DeclKind::Record: return kStruct;
-    case ast::DeclKind::Table: return kConstant;
+    case ast::DeclKind::Enum: return Enum;
+    case ast::DeclKind::Principal: case ast::DeclKind::Request: return Class;
+    case ast::DeclKind::Context: return Struct;
+    case ast::DeclKind::Const: return Constant;
+    case ast::DeclKind::Def: return Function;
+    case ast::DeclKind::Rule: return Event;
+    case ast::DeclKind::Test: return Method;
+    case ast::DeclKind::Record: return Struct;
+    case ast::DeclKind::Table: return Constant;
   }
-  return kEvent;
+  return Event;
 }
 
 json symbol(const LineIndex& lines, const std::string& name, const std::string& detail, int kind, SourceRange range,
@@ -74,12 +74,12 @@ json children(const DocView& doc, const ast::Decl& d) {
   auto attrs = [&](const std::vector<ast::Attr>& list) {
     for (const ast::Attr& a : list)
       out.push_back(symbol(lines, std::string(ast.str(a.name)), std::string(doc.snap.sources.slice(ast.type(a.type).range)),
-                           kField, a.range, a.nameRange));
+                           Field, a.range, a.nameRange));
   };
   switch (d.kind) {
     case ast::DeclKind::Enum:
       for (const ast::EnumMember& m : ast.enums[d.index].members)
-        out.push_back(symbol(lines, std::string(ast.str(m.name)), "", kEnumMember, m.range, m.range));
+        out.push_back(symbol(lines, std::string(ast.str(m.name)), "", EnumMember, m.range, m.range));
       break;
     case ast::DeclKind::Principal: attrs(ast.principals[d.index].attrs); break;
     case ast::DeclKind::Context: attrs(ast.contexts[d.index].attrs); break;
@@ -88,7 +88,7 @@ json children(const DocView& doc, const ast::Decl& d) {
       attrs(ast.requests[d.index].attrs);
       for (const ast::GrantDecl& g : ast.requests[d.index].grants)
         out.push_back(symbol(lines, std::string(ast.str(g.name)), "grant merge " + std::string(ast.str(g.mergeOp)),
-                             kProperty, g.range, g.nameRange));
+                             Property, g.range, g.nameRange));
       break;
     default: break;
   }

@@ -72,9 +72,9 @@ int hexValue(char c) {
 }  // namespace
 
 std::string uriToPath(std::string_view uri) {
-  constexpr std::string_view scheme = "file://";
-  if (uri.substr(0, scheme.size()) != scheme) return {};
-  std::string_view rest = uri.substr(scheme.size());
+  constexpr std::string_view kScheme = "file://";
+  if (uri.substr(0, kScheme.size()) != kScheme) return {};
+  std::string_view rest = uri.substr(kScheme.size());
   size_t slash = rest.find('/');
   if (slash == std::string_view::npos) return {};
   rest = rest.substr(slash);  // drop an authority such as `localhost`

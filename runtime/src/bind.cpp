@@ -26,7 +26,7 @@ bool fitsScalar(const LoadedBundle::Impl& p, const TypeDesc& t, const Value& v) 
   switch (t.kind) {
     case TypeKind::Bool: return v.i == 0 || v.i == 1;
     case TypeKind::Enum:
-      return v.n == t.enum_index && v.i >= 0 && uint64_t(v.i) < p.model.schema.enums[t.enum_index].members.size();
+      return v.n == t.enumIndex && v.i >= 0 && uint64_t(v.i) < p.model.schema.enums[t.enumIndex].members.size();
     case TypeKind::Ip:
     case TypeKind::Cidr: return addressFits(v);
     default: return true;
@@ -120,18 +120,18 @@ bool valueFits(const LoadedBundle::Impl& p, TypeId type, const Value& v) {
   return true;
 }
 
-InputBuilder Decider::bind(uint32_t request_type, uint32_t principal_type) {
+InputBuilder Decider::bind(uint32_t requestType, uint32_t principalType) {
   const auto& p = bundle_->impl();
   State& st = *st_;
   st.scratch.arena.reset();  // only the input: decideBound clears the decision
-  if (request_type >= p.plan.request_count || principal_type >= p.plan.principal_count) {
+  if (requestType >= p.plan.requestCount || principalType >= p.plan.principalCount) {
     st.bound = false;
     return InputBuilder(*this);
   }
   st.bound = true;
-  st.input.request_type = request_type;
-  st.input.principal_type = principal_type;
-  st.decision.request_type = request_type;
+  st.input.requestType = requestType;
+  st.input.principalType = principalType;
+  st.decision.requestType = requestType;
   // No attribute set yet. A tracked object's unset slots are cleared by decideBound; an
   // untracked one is cleared here, the whole range (only the kind counts in an absent
   // value; in the request's range, slots of other request types too: no rule of this type
@@ -143,9 +143,9 @@ InputBuilder Decider::bind(uint32_t request_type, uint32_t principal_type) {
       for (uint32_t i = o.first; i < o.end; ++i) values[i].kind = Kind::Absent;
     return detail::BindTarget{o.slots.data(), values.data(), o.count, present};
   };
-  return InputBuilder(*this, start(p.plan.principal_bind[principal_type], st.principal, FastTest::Root::Principal),
-                      start(p.plan.requests[request_type].bind, st.request, FastTest::Root::Request),
-                      start(p.plan.context_bind, st.context, FastTest::Root::Context));
+  return InputBuilder(*this, start(p.plan.principalBind[principalType], st.principal, FastTest::Root::Principal),
+                      start(p.plan.requests[requestType].bind, st.request, FastTest::Root::Request),
+                      start(p.plan.contextBind, st.context, FastTest::Root::Context));
 }
 
 const Decision& Decider::decideBound(bool explain) {
@@ -154,15 +154,15 @@ const Decision& Decider::decideBound(bool explain) {
   Decision& d = st.decision;
   st.clearDecision(explain);
   if (!st.bound) {
-    d.request_type = kNone;
+    d.requestType = kNone;
     st.errors.push_back({std::string(errorCode(Err::UnknownRequestType)), "$.type", kNone, "no request type bound"});
     st.publish();
     return d;
   }
   const Schema& s = p.model.schema;
-  const RequestType& rt = s.requests[st.input.request_type];
-  const PrincipalType& pt = s.principals[st.input.principal_type];
-  if (!p.plan.requests[st.input.request_type].allows[st.input.principal_type])
+  const RequestType& rt = s.requests[st.input.requestType];
+  const PrincipalType& pt = s.principals[st.input.principalType];
+  if (!p.plan.requests[st.input.requestType].allows[st.input.principalType])
     st.errors.push_back(
         {std::string(errorCode(Err::PrincipalNotAllowed)), "$.principal.type", kNone, "principal type not allowed"});
   // Clears what binding left unset (tracked objects), and tells whether every required
@@ -171,19 +171,19 @@ const Decision& Decider::decideBound(bool explain) {
     if (o.tracked) {
       for (uint64_t unset = o.all & ~present; unset; unset &= unset - 1)
         values[o.first + lowestBit(unset)].kind = Kind::Absent;
-      return (o.required_mask & ~present) == 0;
+      return (o.requiredMask & ~present) == 0;
     }
     for (uint32_t a : o.required)
       if (values[a].kind == Kind::Absent) return false;
     return true;
   };
   // Every object is settled (each clears its own unset slots), whatever the others give.
-  const bool request_set = settle(p.plan.requests[st.input.request_type].bind,
+  const bool requestSet = settle(p.plan.requests[st.input.requestType].bind,
                                   st.present[size_t(FastTest::Root::Request)], st.request);
-  const bool principal_set = settle(p.plan.principal_bind[st.input.principal_type],
+  const bool principalSet = settle(p.plan.principalBind[st.input.principalType],
                                     st.present[size_t(FastTest::Root::Principal)], st.principal);
-  const bool context_set = settle(p.plan.context_bind, st.present[size_t(FastTest::Root::Context)], st.context);
-  if (!(request_set & principal_set & context_set)) {  // rare: name the missing attributes
+  const bool contextSet = settle(p.plan.contextBind, st.present[size_t(FastTest::Root::Context)], st.context);
+  if (!(requestSet & principalSet & contextSet)) {  // rare: name the missing attributes
     auto missing = [&](const char* root, StrId name) {
       st.errors.push_back({std::string(errorCode(Err::MissingAttribute)),
                            std::string("$.") + root + "." + std::string(p.str(name)), kNone,
@@ -192,7 +192,7 @@ const Decision& Decider::decideBound(bool explain) {
     for (size_t a = 0; a < pt.attrs.size(); ++a)
       if (!pt.attrs[a].optional && st.principal[a].kind == Kind::Absent) missing("principal", pt.attrs[a].name);
     for (const RequestAttr& a : rt.attrs)
-      if (!a.optional && st.request[a.slot].kind == Kind::Absent) missing("request", s.request_slots[a.slot].name);
+      if (!a.optional && st.request[a.slot].kind == Kind::Absent) missing("request", s.requestSlots[a.slot].name);
     for (size_t a = 0; a < s.context.size(); ++a)
       if (!s.context[a].optional && st.context[a].kind == Kind::Absent) missing("context", s.context[a].name);
   }
@@ -290,7 +290,7 @@ bool InputBuilder::setChecked(const detail::BindSlot& b, const Value& v, Value& 
 bool InputBuilder::principal(std::string_view name, const Value& v) {
   const auto& p = d_.bundle_->impl();
   if (!d_.st_->bound) return false;
-  const auto& attrs = p.model.schema.principals[d_.st_->input.principal_type].attrs;
+  const auto& attrs = p.model.schema.principals[d_.st_->input.principalType].attrs;
   for (uint32_t a = 0; a < attrs.size(); ++a)
     if (p.str(attrs[a].name) == name) return principal(a, v);
   return false;
@@ -300,8 +300,8 @@ bool InputBuilder::request(std::string_view name, const Value& v) {
   const auto& p = d_.bundle_->impl();
   if (!d_.st_->bound) return false;
   const Schema& s = p.model.schema;
-  for (const RequestAttr& a : s.requests[d_.st_->input.request_type].attrs)
-    if (p.str(s.request_slots[a.slot].name) == name) return request(a.slot, v);
+  for (const RequestAttr& a : s.requests[d_.st_->input.requestType].attrs)
+    if (p.str(s.requestSlots[a.slot].name) == name) return request(a.slot, v);
   return false;
 }
 
@@ -335,13 +335,13 @@ Value InputBuilder::makeMap(std::span<const std::pair<std::string_view, Value>> 
   return Value::map(out, n);
 }
 
-Value InputBuilder::makeEnum(std::string_view enum_name, std::string_view member) {
+Value InputBuilder::makeEnum(std::string_view enumName, std::string_view member) {
   const auto& p = d_.bundle_->impl();
   const auto& enums = p.model.schema.enums;
   for (uint32_t e = 0; e < enums.size(); ++e) {
     std::string_view name = p.str(enums[e].name);
-    if (name != enum_name && !(name.ends_with(enum_name) && name.size() > enum_name.size() &&
-                               name[name.size() - enum_name.size() - 1] == '.'))
+    if (name != enumName && !(name.ends_with(enumName) && name.size() > enumName.size() &&
+                               name[name.size() - enumName.size() - 1] == '.'))
       continue;
     for (uint32_t k = 0; k < enums[e].members.size(); ++k)
       if (p.str(enums[e].members[k]) == member) return Value::enumMember(e, k);

@@ -21,10 +21,10 @@ int compareConsts(const Bundle& b, const Const& x, const Const& y) {
 }
 
 Reg FunctionBuilder::regs(uint32_t n) {
-  if (next_reg_ + n > kMaxRegisters) throw LimitError(Limit::Registers, "too many registers");
-  Reg first = next_reg_;
-  next_reg_ += n;
-  fn_.num_regs = std::max(fn_.num_regs, next_reg_);
+  if (nextReg_ + n > kMaxRegisters) throw LimitError(Limit::Registers, "too many registers");
+  Reg first = nextReg_;
+  nextReg_ += n;
+  fn_.numRegs = std::max(fn_.numRegs, nextReg_);
   return first;
 }
 
@@ -45,7 +45,7 @@ static void keyOf(const Const& c, std::string& k) {
 uint32_t FunctionBuilder::constant(const Const& c) {
   std::string key;
   keyOf(c, key);
-  auto [it, added] = const_index_.emplace(key, uint32_t(fn_.consts.size()));
+  auto [it, added] = constIndex_.emplace(key, uint32_t(fn_.consts.size()));
   if (added) {
     if (fn_.consts.size() >= kMaxFieldValue) throw LimitError(Limit::Constants, "too many constants");
     fn_.consts.push_back(c);
@@ -69,8 +69,8 @@ Const FunctionBuilder::stringConst(std::string_view s) {
   c.str = b_.intern(s);
   return c;
 }
-Const FunctionBuilder::enumConst(uint32_t enum_index, uint32_t member) {
-  return scalarConst(b_.typeId(TypeDesc{TypeKind::Enum, enum_index, kNone}), member);
+Const FunctionBuilder::enumConst(uint32_t enumIndex, uint32_t member) {
+  return scalarConst(b_.typeId(TypeDesc{TypeKind::Enum, enumIndex, kNone}), member);
 }
 Const FunctionBuilder::ipConst(const IpAddr& ip, bool cidr) {
   Const c = scalarConst(b_.typeId(cidr ? TypeKind::Cidr : TypeKind::Ip), 0);
@@ -139,7 +139,7 @@ Loop FunctionBuilder::iterBegin(QuantMode mode, Reg var, Reg set) {
 
 void FunctionBuilder::iterNext(Loop loop, Reg dst, Reg pred) {
   uint32_t at = emit(Op::ITER_NEXT, dst, pred);
-  patch(loop.begin_pc, at);
+  patch(loop.beginPc, at);
 }
 
 void FunctionBuilder::seal() {
@@ -147,7 +147,7 @@ void FunctionBuilder::seal() {
   for (const LabelState& s : labels_)
     if (!s.fixups.empty()) throw std::logic_error("jump to a label that was never bound");
   if (fn_.code.size() > kMaxInstructions) throw LimitError(Limit::Instructions, "function too long");
-  if (fn_.num_regs == 0) fn_.num_regs = 1;
+  if (fn_.numRegs == 0) fn_.numRegs = 1;
   finished_ = true;
 }
 

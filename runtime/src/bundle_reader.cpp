@@ -115,7 +115,7 @@ struct Reader {
     s.types.resize(r.count());
     for (TypeDesc& t : s.types) {
       t.kind = enumByte<TypeKind>(uint8_t(minor >= 2 ? TypeKind::Record : TypeKind::Map), "invalid type kind");
-      t.enum_index = r.opt(1u << 20);
+      t.enumIndex = r.opt(1u << 20);
       t.elem = r.opt(1u << 20);
     }
     s.enums.resize(r.count());
@@ -128,8 +128,8 @@ struct Reader {
       p.name = str();
       p.attrs = attrs();
     }
-    s.request_slots.resize(r.count());
-    for (RequestSlot& rs : s.request_slots) {
+    s.requestSlots.resize(r.count());
+    for (RequestSlot& rs : s.requestSlots) {
       rs.name = str();
       rs.type = r.index(s.types.size());
     }
@@ -139,7 +139,7 @@ struct Reader {
       rt.principals = list(s.principals.size());
       rt.attrs.resize(r.count());
       for (RequestAttr& a : rt.attrs) {
-        a.slot = r.index(s.request_slots.size());
+        a.slot = r.index(s.requestSlots.size());
         a.optional = flag();
       }
       rt.grants.resize(r.count());
@@ -147,7 +147,7 @@ struct Reader {
         g.name = str();
         g.type = r.index(s.types.size());
         g.merge = enumByte<MergeOp>(uint8_t(MergeOp::Unique), "invalid merge operator");
-        g.default_value = constant();
+        g.defaultValue = constant();
       }
     }
     s.context = attrs();
@@ -157,7 +157,7 @@ struct Reader {
     for (Rule& x : b.rules) {
       x.name = str();
       x.effect = enumByte<Effect>(uint8_t(Effect::Exception), "invalid rule effect");
-      x.all_targets = flag();
+      x.allTargets = flag();
       x.targets = list(b.schema.requests.size());
       x.conjuncts = list(1u << 30);
       x.approvers = list(1u << 30);
@@ -180,7 +180,7 @@ struct Reader {
   void code() {
     b.functions.resize(r.count());
     for (Function& f : b.functions) {
-      f.num_regs = r.index(kMaxRegisters + 1);
+      f.numRegs = r.index(kMaxRegisters + 1);
       uint32_t n = r.index(kMaxInstructions + 1);
       if (uint64_t(n) * 8 > r.remaining()) {
         bad("code runs past its section");
@@ -197,7 +197,7 @@ struct Reader {
       bad("source map does not match the rules");
       return;
     }
-    b.has_source_map = true;
+    b.hasSourceMap = true;
     for (Rule& x : b.rules) {
       x.line = r.index(1u << 31);
       if (minor >= 1) x.file = optStr();
@@ -211,9 +211,9 @@ struct Reader {
   void meta() {
     b.meta.name = optStr();
     b.meta.revision = optStr();
-    b.meta.compiler_version = optStr();
-    b.meta.sources_digest = optStr();
-    if (minor >= 2) b.meta.data_digest = optStr();
+    b.meta.compilerVersion = optStr();
+    b.meta.sourcesDigest = optStr();
+    if (minor >= 2) b.meta.dataDigest = optStr();
   }
   void data() {
     b.records.resize(r.count());
@@ -230,8 +230,8 @@ struct Reader {
       if (!r.failed && b.schema.types[t.type].kind == TypeKind::Map) {
         TypeId elem = b.schema.types[t.type].elem;
         if (elem < b.schema.types.size() && b.schema.types[elem].kind == TypeKind::Record &&
-            b.schema.types[elem].enum_index < b.records.size())
-          rec = &b.records[b.schema.types[elem].enum_index];
+            b.schema.types[elem].enumIndex < b.records.size())
+          rec = &b.records[b.schema.types[elem].enumIndex];
       }
       if (!rec) {
         bad("table of a type that is not a map of records");
@@ -239,7 +239,7 @@ struct Reader {
       }
       // The rows stay encoded here: the loader decodes and checks them straight into
       // run-time values (materializeTables), without a model of each row.
-      t.row_count = r.count();
+      t.rowCount = r.count();
       uint64_t size = r.var();
       if (size > r.remaining()) {
         bad("table rows out of bounds");
@@ -247,8 +247,8 @@ struct Reader {
       }
       std::string_view rows = r.bytes(size_t(size));
       t.encoded = reinterpret_cast<const uint8_t*>(rows.data());
-      t.encoded_size = rows.size();
-      if (t.row_count > t.encoded_size) bad("more table rows than bytes");
+      t.encodedSize = rows.size();
+      if (t.rowCount > t.encodedSize) bad("more table rows than bytes");
     }
   }
 };
@@ -258,13 +258,13 @@ struct Reader {
 bool decodeSection(uint32_t id, const uint8_t* data, size_t size, uint16_t minor, Bundle& b, std::string* error) {
   Reader rd{ByteReader(data, size), b, {}, minor};
   switch (id) {
-    case kSecStrings: rd.strings(); break;
-    case kSecSchema: rd.schema(); break;
-    case kSecRules: rd.rules(); break;
-    case kSecCode: rd.code(); break;
-    case kSecSourceMap: rd.sourceMap(); break;
-    case kSecMeta: rd.meta(); break;
-    case kSecData:
+    case SecStrings: rd.strings(); break;
+    case SecSchema: rd.schema(); break;
+    case SecRules: rd.rules(); break;
+    case SecCode: rd.code(); break;
+    case SecSourceMap: rd.sourceMap(); break;
+    case SecMeta: rd.meta(); break;
+    case SecData:
       if (minor < 2) rd.bad("a data section in a bundle of format 1.0 or 1.1");
       else rd.data();
       break;

@@ -120,7 +120,7 @@ struct Writer {
     w.var(s.types.size());
     for (const TypeDesc& t : s.types) {
       w.u8(uint8_t(t.kind));
-      w.opt(t.enum_index);
+      w.opt(t.enumIndex);
       w.opt(t.elem);
     }
     w.var(s.enums.size());
@@ -133,8 +133,8 @@ struct Writer {
       w.var(p.name);
       attrs(w, p.attrs);
     }
-    w.var(s.request_slots.size());
-    for (const RequestSlot& r : s.request_slots) {
+    w.var(s.requestSlots.size());
+    for (const RequestSlot& r : s.requestSlots) {
       w.var(r.name);
       w.var(r.type);
     }
@@ -152,7 +152,7 @@ struct Writer {
         w.var(g.name);
         w.var(g.type);
         w.u8(uint8_t(g.merge));
-        constant(w, g.default_value);
+        constant(w, g.defaultValue);
       }
     }
     attrs(w, s.context);
@@ -162,7 +162,7 @@ struct Writer {
     for (const Rule& r : b.rules) {
       w.var(r.name);
       w.u8(uint8_t(r.effect));
-      w.u8(r.all_targets ? 1 : 0);
+      w.u8(r.allTargets ? 1 : 0);
       list(w, r.targets);
       list(w, r.conjuncts);
       list(w, r.approvers);
@@ -185,7 +185,7 @@ struct Writer {
   void code(ByteWriter& w) {
     w.var(b.functions.size());
     for (const Function& f : b.functions) {
-      w.var(f.num_regs);
+      w.var(f.numRegs);
       w.var(f.code.size());
       for (Instr i : f.code) w.u64(i);
       w.var(f.consts.size());
@@ -207,9 +207,9 @@ struct Writer {
   void meta(ByteWriter& w, uint16_t minor) {
     w.opt(b.meta.name);
     w.opt(b.meta.revision);
-    w.opt(b.meta.compiler_version);
-    w.opt(b.meta.sources_digest);
-    if (minor >= 2) w.opt(b.meta.data_digest);
+    w.opt(b.meta.compilerVersion);
+    w.opt(b.meta.sourcesDigest);
+    if (minor >= 2) w.opt(b.meta.dataDigest);
   }
   // Records, then tables: name, type, row count, and per row its key and, per attribute, a
   // presence byte and the value's payload.
@@ -252,7 +252,7 @@ struct Writer {
     if (map >= b.schema.types.size() || b.schema.types[map].kind != TypeKind::Map) return nullptr;
     TypeId elem = b.schema.types[map].elem;
     if (elem >= b.schema.types.size() || b.schema.types[elem].kind != TypeKind::Record) return nullptr;
-    uint32_t r = b.schema.types[elem].enum_index;
+    uint32_t r = b.schema.types[elem].enumIndex;
     return r < b.records.size() ? &b.records[r] : nullptr;
   }
 };
@@ -267,14 +267,14 @@ bool writeBundle(const Bundle& b, const WriteOptions& opts, std::vector<uint8_t>
     ByteWriter w(sections.back().second);
     fill(w);
   };
-  add(kSecStrings, [&](ByteWriter& w) { wr.strings(w); });
-  add(kSecSchema, [&](ByteWriter& w) { wr.schema(w); });
-  add(kSecRules, [&](ByteWriter& w) { wr.rules(w); });
-  add(kSecCode, [&](ByteWriter& w) { wr.code(w); });
-  if (b.has_source_map && !opts.strip) add(kSecSourceMap, [&](ByteWriter& w) { wr.sourceMap(w); });
+  add(SecStrings, [&](ByteWriter& w) { wr.strings(w); });
+  add(SecSchema, [&](ByteWriter& w) { wr.schema(w); });
+  add(SecRules, [&](ByteWriter& w) { wr.rules(w); });
+  add(SecCode, [&](ByteWriter& w) { wr.code(w); });
+  if (b.hasSourceMap && !opts.strip) add(SecSourceMap, [&](ByteWriter& w) { wr.sourceMap(w); });
   const uint16_t minor = b.tables.empty() && b.records.empty() ? 1 : kFormatMinor;
-  add(kSecMeta, [&](ByteWriter& w) { wr.meta(w, minor); });
-  if (minor >= 2) add(kSecData, [&](ByteWriter& w) { wr.data(w); });
+  add(SecMeta, [&](ByteWriter& w) { wr.meta(w, minor); });
+  if (minor >= 2) add(SecData, [&](ByteWriter& w) { wr.data(w); });
   if (!wr.ok) return false;
 
   out.clear();
@@ -282,7 +282,7 @@ bool writeBundle(const Bundle& b, const WriteOptions& opts, std::vector<uint8_t>
   w.bytes(kMagic, 4);
   w.u16(kFormatMajor);
   w.u16(minor);
-  bool sign = !opts.sign_key_pem.empty();
+  bool sign = !opts.signKeyPem.empty();
   w.u32(sign ? kFlagSigned : 0);
   w.u32(uint32_t(sections.size()));
   uint64_t offset = kHeaderSize + kDirEntrySize * sections.size();
@@ -301,7 +301,7 @@ bool writeBundle(const Bundle& b, const WriteOptions& opts, std::vector<uint8_t>
   w.bytes(digest.data(), digest.size());
   if (sign) {
     std::array<uint8_t, 64> sig{};
-    if (!ed25519Sign(opts.sign_key_pem, digest.data(), digest.size(), sig, error)) return false;
+    if (!ed25519Sign(opts.signKeyPem, digest.data(), digest.size(), sig, error)) return false;
     w.bytes(sig.data(), sig.size());
   }
   return true;

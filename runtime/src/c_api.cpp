@@ -29,17 +29,17 @@ struct CachedDecider {
   uint64_t id = 0;
   std::unique_ptr<Decider> decider;
 };
-thread_local CachedDecider t_decider;
+thread_local CachedDecider tDecider;
 
 Decider& deciderFor(pave_bundle* bundle) {
-  if (t_decider.id != bundle->id) {
-    t_decider.decider.reset();
-    t_decider.id = 0;
+  if (tDecider.id != bundle->id) {
+    tDecider.decider.reset();
+    tDecider.id = 0;
     std::shared_ptr<const LoadedBundle> borrowed(std::shared_ptr<const LoadedBundle>(), bundle->bundle.get());
-    t_decider.decider = std::make_unique<Decider>(std::move(borrowed));
-    t_decider.id = bundle->id;
+    tDecider.decider = std::make_unique<Decider>(std::move(borrowed));
+    tDecider.id = bundle->id;
   }
-  return *t_decider.decider;
+  return *tDecider.decider;
 }
 
 pave_bundle* wrap(std::shared_ptr<const LoadedBundle> b, const std::string& error) {
@@ -50,9 +50,9 @@ pave_bundle* wrap(std::shared_ptr<const LoadedBundle> b, const std::string& erro
   return new (std::nothrow) pave_bundle{std::move(b), g_next_id++};
 }
 
-pave::rt::LoadOptions options(const char* public_key_pem) {
+pave::rt::LoadOptions options(const char* publicKeyPem) {
   pave::rt::LoadOptions o;
-  if (public_key_pem) o.public_keys_pem.emplace_back(public_key_pem);  // "" is an invalid key, not "no key"
+  if (publicKeyPem) o.publicKeysPem.emplace_back(publicKeyPem);  // "" is an invalid key, not "no key"
   return o;
 }
 
@@ -110,37 +110,37 @@ extern "C" {
 // The C API keeps C's naming (pave_snake_case), not the C++ code's.
 // NOLINTBEGIN(readability-identifier-naming)
 
-pave_bundle* pave_open(const uint8_t* bytes, size_t size, const char* public_key_pem) {
+pave_bundle* pave_open(const uint8_t* bytes, size_t size, const char* publicKeyPem) {
   std::string error;
   try {
-    return wrap(LoadedBundle::load({bytes, size}, options(public_key_pem), &error), error);
+    return wrap(LoadedBundle::load({bytes, size}, options(publicKeyPem), &error), error);
   } catch (const std::exception& e) {
     t_last_error = e.what();
     return nullptr;
   }
 }
 
-pave_bundle* pave_open_file(const char* path, const char* public_key_pem) {
+pave_bundle* pave_open_file(const char* path, const char* publicKeyPem) {
   std::string error;
   try {
-    return wrap(LoadedBundle::loadFile(path ? path : "", options(public_key_pem), &error), error);
+    return wrap(LoadedBundle::loadFile(path ? path : "", options(publicKeyPem), &error), error);
   } catch (const std::exception& e) {
     t_last_error = e.what();
     return nullptr;
   }
 }
 
-char* pave_decide(pave_bundle* bundle, const char* input_json, size_t size, int explain) {
-  const std::string* out = decideToThreadBuffer(bundle, input_json, size, explain);
+char* pave_decide(pave_bundle* bundle, const char* inputJson, size_t size, int explain) {
+  const std::string* out = decideToThreadBuffer(bundle, inputJson, size, explain);
   return out ? copyOut(*out) : nullptr;
 }
 
-size_t pave_decide_into(pave_bundle* bundle, const char* input_json, size_t size, int explain, char* buf, size_t cap) {
+size_t pave_decide_into(pave_bundle* bundle, const char* inputJson, size_t size, int explain, char* buf, size_t cap) {
   if (!buf && cap) {
     t_last_error = "invalid arguments";
     return PAVE_DECIDE_FAILED;
   }
-  const std::string* out = decideToThreadBuffer(bundle, input_json, size, explain);
+  const std::string* out = decideToThreadBuffer(bundle, inputJson, size, explain);
   if (!out) return PAVE_DECIDE_FAILED;
   if (out->size() <= cap && !out->empty()) std::memcpy(buf, out->data(), out->size());
   return out->size();
@@ -170,9 +170,9 @@ char* pave_bundle_info(const pave_bundle* bundle) {
     out += ",\"revision\":";
     str(out, m.meta.revision);
     out += ",\"compiler_version\":";
-    str(out, m.meta.compiler_version);
+    str(out, m.meta.compilerVersion);
     out += ",\"sources_digest\":";
-    str(out, m.meta.sources_digest);
+    str(out, m.meta.sourcesDigest);
     out += ",\"rules\":" + std::to_string(m.rules.size());
     out += ",\"request_types\":[";
     for (size_t i = 0; i < m.schema.requests.size(); ++i) {
@@ -197,9 +197,9 @@ const char* pave_version(void) { return PAVE_VERSION_STRING; }
 const char* pave_last_error(void) { return t_last_error.c_str(); }
 void pave_free(void* p) { std::free(p); }
 void pave_close(pave_bundle* bundle) {
-  if (bundle && t_decider.id == bundle->id) {
-    t_decider.decider.reset();
-    t_decider.id = 0;
+  if (bundle && tDecider.id == bundle->id) {
+    tDecider.decider.reset();
+    tDecider.id = 0;
   }
   delete bundle;
 }

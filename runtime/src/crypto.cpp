@@ -21,13 +21,13 @@ struct BioFree {
 };
 using Pkey = std::unique_ptr<EVP_PKEY, PkeyFree>;
 
-Pkey readKey(std::string_view pem, bool is_private, std::string* error) {
+Pkey readKey(std::string_view pem, bool isPrivate, std::string* error) {
   std::unique_ptr<BIO, BioFree> bio(BIO_new_mem_buf(pem.data(), int(pem.size())));
   if (!bio) return nullptr;
-  Pkey key(is_private ? PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr)
+  Pkey key(isPrivate ? PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr)
                       : PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr));
   if (!key) {
-    if (error) *error = is_private ? "cannot read the private key (PEM)" : "cannot read the public key (PEM)";
+    if (error) *error = isPrivate ? "cannot read the private key (PEM)" : "cannot read the public key (PEM)";
     return nullptr;
   }
   if (!EVP_PKEY_is_a(key.get(), "ED25519")) {
@@ -57,9 +57,9 @@ std::string toHex(const uint8_t* data, size_t n) {
   return s;
 }
 
-bool ed25519Sign(std::string_view private_pem, const uint8_t* msg, size_t n, std::array<uint8_t, 64>& sig,
+bool ed25519Sign(std::string_view privatePem, const uint8_t* msg, size_t n, std::array<uint8_t, 64>& sig,
                  std::string* error) {
-  Pkey key = readKey(private_pem, true, error);
+  Pkey key = readKey(privatePem, true, error);
   if (!key) return false;
   std::unique_ptr<EVP_MD_CTX, MdCtxFree> ctx(EVP_MD_CTX_new());
   size_t len = sig.size();

@@ -12,7 +12,7 @@ namespace pave::rt {
 std::array<uint8_t, 32> sha256(const uint8_t* data, size_t n);
 std::string toHex(const uint8_t* data, size_t n);
 // Signs `msg` with an Ed25519 private key in PEM form; false with `error` on failure.
-bool ed25519Sign(std::string_view private_pem, const uint8_t* msg, size_t n, std::array<uint8_t, 64>& sig,
+bool ed25519Sign(std::string_view privatePem, const uint8_t* msg, size_t n, std::array<uint8_t, 64>& sig,
                  std::string* error);
 // The Ed25519 public keys in `pem`: every PEM block in it must be an Ed25519 public key, and
 // there must be at least one; otherwise false with `error` (an empty text is no key).

@@ -12,7 +12,7 @@ namespace pave::rt {
 // A parsed JSON value living in the decider's arena.
 struct JNode {
   enum Type : uint8_t { Null, False, True, Number, String, Array, Object } type = Null;
-  bool is_int = false;
+  bool isInt = false;
   int64_t i = 0;
   std::string_view s;                      // String: unescaped text; Number: its text
   const JNode* kids = nullptr;             // Array elements, Object values
@@ -43,7 +43,7 @@ struct Decider::State {
   uint64_t present[3] = {};  // binding: the tracked attributes set, by FastTest::Root
   // The decision: its lists are filled below while deciding, then published (publish).
   Decision decision;
-  DecisionList<uint32_t> rules, deny_rules, exceptions;
+  DecisionList<uint32_t> rules, denyRules, exceptions;
   DecisionList<Approval> approvals;
   DecisionList<Value> grants;
   DecisionList<std::string_view> reasons;
@@ -53,14 +53,14 @@ struct Decider::State {
   // By position in the rule set (walkByBits): the rules that matched, that erred.
   std::vector<uint64_t> hit, erred;
   // Memoized functions: a result is current when its stamp is this decision's.
-  std::vector<uint32_t> memo_stamp;
-  std::vector<Value> memo_value;
+  std::vector<uint32_t> memoStamp;
+  std::vector<Value> memoValue;
   uint32_t stamp = 0;
-  std::vector<uint8_t> deny_state;  // per rule index, while lifting: 1 matched, 2 lifted
-  // The matching allow/approve rules: the first matched_n (sized for every applicable rule
+  std::vector<uint8_t> denyState;  // per rule index, while lifting: 1 matched, 2 lifted
+  // The matching allow/approve rules: the first matchedN (sized for every applicable rule
   // of the largest request type, so a decision only stores).
   std::vector<const RuleUse*> matched;
-  uint32_t matched_n = 0;
+  uint32_t matchedN = 0;
   DecisionList<uint32_t> matching;  // the matching exceptions
   // Per grant index: the first rule that assigned it, current when its stamp is this
   // decision's (so nothing is reset between decisions).
@@ -68,7 +68,7 @@ struct Decider::State {
     uint32_t stamp = 0;
     uint32_t rule = kNone;
   };
-  std::vector<GrantFirst> grant_first;
+  std::vector<GrantFirst> grantFirst;
   // JSON parsing.
   std::vector<JNode> jstack;
   std::vector<std::string_view> jkeys;
@@ -87,7 +87,7 @@ struct Decider::State {
   void publish() {
     Decision& d = decision;
     d.rules = rules.view();
-    d.deny_rules = deny_rules.view();
+    d.denyRules = denyRules.view();
     d.exceptions = exceptions.view();
     d.approvals = approvals.view();
     d.grants = grants.view();
@@ -101,7 +101,7 @@ struct Decider::State {
   Decision& d = decision;
   d.outcome = Outcome::Deny;
   rules.clear();
-  deny_rules.clear();
+  denyRules.clear();
   exceptions.clear();
   approvals.clear();
   grants.clear();

@@ -36,7 +36,7 @@ std::string constText(const Bundle& b, const Const& c) {
     case TypeKind::Ip: formatIp(c.ip, s); return s;
     case TypeKind::Cidr: formatCidr(c.ip, s); return s;
     case TypeKind::Enum: {
-      const EnumDecl& e = b.schema.enums.at(t.enum_index);
+      const EnumDecl& e = b.schema.enums.at(t.enumIndex);
       return b.strings.at(e.name) + "." + (size_t(c.i) < e.members.size() ? b.strings[e.members[size_t(c.i)]] : "?");
     }
     case TypeKind::Set:
@@ -64,7 +64,7 @@ std::string disassembleWith(const Bundle& b, const DecisionPlan* plan) {
   char line[160];
   for (size_t f = 0; f < b.functions.size(); ++f) {
     const Function& fn = b.functions[f];
-    out += "function " + std::to_string(f) + " (" + std::to_string(fn.num_regs) + " registers)\n";
+    out += "function " + std::to_string(f) + " (" + std::to_string(fn.numRegs) + " registers)\n";
     for (size_t k = 0; k < fn.consts.size(); ++k)
       out += "  k" + std::to_string(k) + " = " + constText(b, fn.consts[k]) + "\n";
     for (uint32_t pc = 0; pc < fn.code.size(); ++pc) {
@@ -102,46 +102,46 @@ std::string inspect(const LoadedBundle& lb) {
   const Bundle& b = p.model;
   auto opt = [&](StrId id) { return id == kNone ? std::string("-") : b.strings[id]; };
   std::string out;
-  out += "format:    PAVB " + std::to_string(kFormatMajor) + "." + std::to_string(p.format_minor) + "\n";
-  out += "digest:    sha256:" + p.digest_hex + "\n";
-  out += std::string("signed:    ") + (p.is_signed ? "yes" : "no") + "\n";
+  out += "format:    PAVB " + std::to_string(kFormatMajor) + "." + std::to_string(p.formatMinor) + "\n";
+  out += "digest:    sha256:" + p.digestHex + "\n";
+  out += std::string("signed:    ") + (p.isSigned ? "yes" : "no") + "\n";
   out += "name:      " + opt(b.meta.name) + "\n";
   out += "revision:  " + opt(b.meta.revision) + "\n";
-  out += "compiler:  " + opt(b.meta.compiler_version) + "\n";
-  out += "sources:   " + opt(b.meta.sources_digest) + "\n";
-  if (b.meta.data_digest != kNone) out += "data:      " + b.strings[b.meta.data_digest] + "\n";
-  out += "size:      " + std::to_string(p.file_size) + " bytes\n";
+  out += "compiler:  " + opt(b.meta.compilerVersion) + "\n";
+  out += "sources:   " + opt(b.meta.sourcesDigest) + "\n";
+  if (b.meta.dataDigest != kNone) out += "data:      " + b.strings[b.meta.dataDigest] + "\n";
+  out += "size:      " + std::to_string(p.fileSize) + " bytes\n";
   out += "sections:\n";
-  for (const auto& [name, size] : p.section_sizes) out += "  " + name + ": " + std::to_string(size) + " bytes\n";
+  for (const auto& [name, size] : p.sectionSizes) out += "  " + name + ": " + std::to_string(size) + " bytes\n";
   out += "schema:    " + std::to_string(b.schema.principals.size()) + " principal types, " +
          std::to_string(b.schema.requests.size()) + " request types, " + std::to_string(b.schema.enums.size()) +
          " enums\n";
   if (!b.tables.empty()) {
-    size_t rows = 0, data_bytes = 0;
-    for (const Table& t : b.tables) rows += t.rows.empty() ? t.row_count : t.rows.size();
-    for (const auto& [name, size] : p.section_sizes)
-      if (name == "data") data_bytes = size;
+    size_t rows = 0, dataBytes = 0;
+    for (const Table& t : b.tables) rows += t.rows.empty() ? t.rowCount : t.rows.size();
+    for (const auto& [name, size] : p.sectionSizes)
+      if (name == "data") dataBytes = size;
     out += "tables:    " + std::to_string(b.tables.size()) + ", " + std::to_string(rows) + " rows in " +
-           std::to_string(data_bytes) + " bytes";
-    if (rows) out += " (" + std::to_string(data_bytes / rows) + " bytes per row)";
+           std::to_string(dataBytes) + " bytes";
+    if (rows) out += " (" + std::to_string(dataBytes / rows) + " bytes per row)";
     out += "\n";
     for (const Table& t : b.tables) {
       const TypeDesc& map = b.schema.types[t.type];
-      const RecordDecl& rec = b.records[b.schema.types[map.elem].enum_index];
-      const size_t count = t.rows.empty() ? t.row_count : t.rows.size();
+      const RecordDecl& rec = b.records[b.schema.types[map.elem].enumIndex];
+      const size_t count = t.rows.empty() ? t.rowCount : t.rows.size();
       out += "  " + b.strings[t.name] + ": Map<String, " + b.strings[rec.name] + ">, " + std::to_string(count) +
              (count == 1 ? " row, " : " rows, ") + std::to_string(rec.attrs.size()) + " attributes\n";
     }
   }
   out += "rules:     " + std::to_string(b.rules.size()) + "\n";
-  for (uint32_t r : p.plan.rules_by_name) {
+  for (uint32_t r : p.plan.rulesByName) {
     const Rule& rule = b.rules[r];
     out += "  " + std::string(effectName(rule.effect)) + " " + b.strings[rule.name];
     if (rule.effect == Effect::Exception) {
       std::string until;
       formatTimestamp(rule.until, until);
       out += " lifts " + b.strings[b.rules[rule.lifts].name] + " until " + until + " owner " + opt(rule.owner);
-    } else if (rule.all_targets) {
+    } else if (rule.allTargets) {
       out += " on *";
     } else {
       out += " on ";

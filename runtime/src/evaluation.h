@@ -116,10 +116,10 @@ struct Evaluation {
   Value run(uint32_t fn) {
     const CompiledFn& f = p.plan.fns[fn];
     if (f.memo == kNone) return compute(f);
-    if (st.memo_stamp[f.memo] == st.stamp) return st.memo_value[f.memo];
-    st.memo_stamp[f.memo] = st.stamp;
+    if (st.memoStamp[f.memo] == st.stamp) return st.memoValue[f.memo];
+    st.memoStamp[f.memo] = st.stamp;
     const Value v = compute(f);
-    copyFields(st.memo_value[f.memo], v);  // just computed
+    copyFields(st.memoValue[f.memo], v);  // just computed
     return v;
   }
 
@@ -129,25 +129,25 @@ struct Evaluation {
   // Always in line (so is `probe`): with two instances of walkByBits, GCC would otherwise
   // call it, and the walks would save and reload their registers around each call.
   [[gnu::always_inline]] Matched matchGuarded(const RuleUse& use, uint32_t decided, Value& err) {
-    uint32_t err_at = kNone;
+    uint32_t errAt = kNone;
     auto holds = [&](const Conjunct& c) {
-      if (c.key_bit & decided) return true;
+      if (c.keyBit & decided) return true;
       Value v = run(c.fn);
       if (v.isFalse()) return false;
-      if (!v.isTrue() && c.index < err_at) {
-        err_at = c.index;
+      if (!v.isTrue() && c.index < errAt) {
+        errAt = c.index;
         err = v.isError() ? v : Value::error("condition is not a Bool");
       }
       return true;
     };
     for (const Conjunct& c : use.guards) {
-      if (c.key_bit & decided) continue;
+      if (c.keyBit & decided) continue;
       const Truth r = probe(c, roots);
       if (r == Truth::False || (r == Truth::Undecided && !holds(c))) return Matched::False;
     }
     for (const Conjunct& c : use.others)
       if (!holds(c)) return Matched::False;
-    return err_at == kNone ? Matched::True : Matched::Error;
+    return errAt == kNone ? Matched::True : Matched::Error;
   }
 
   // The walk of a rule list without a trace, one rule at a time in the set's order (by
@@ -165,12 +165,12 @@ struct Evaluation {
   }
 
   // walks.h: the walk of the sets walked by bitsets (RuleSet::walk).
-  template <bool kOneWord>
+  template <bool OneWord>
   [[gnu::noinline]] bool walkByBits(const RuleSet& set, uint32_t decided);
 
   // decide.cpp: the decision procedure.
   void run(bool explain);
-  template <bool kOneWord>
+  template <bool OneWord>
   uint32_t select(const RuleSet& set);
   Matched match(const Rule& r, int32_t& failed, Value& err);
   void lift(int64_t now);
@@ -180,12 +180,12 @@ struct Evaluation {
   // and a rule's value), approvals, merging.
   [[gnu::noinline]] bool grantsAndApprovals(const RequestIndex& ri);
   [[gnu::noinline]] bool oneAllowGrants(const RequestIndex& ri);
-  template <bool kOneWord>
+  template <bool OneWord>
   [[gnu::noinline]] bool grantsByBits(const RuleSet& set, const RequestIndex& ri);
   void defaultGrants(const RequestIndex& ri);
   Value grantValue(const RuleUse::Grant& grant);
   [[gnu::noinline]] Value computeGrant(const RuleUse::Grant& grant);
-  template <bool kInline, typename Assign>
+  template <bool Inline, typename Assign>
   bool ruleGrants(const RuleUse& use, Assign assign);
   [[gnu::noinline]] void grantConflict(const RequestType& rt, uint32_t g, uint32_t first, uint32_t rule);
   bool merge(MergeOp op, Value& acc, const Value& v);

@@ -43,7 +43,7 @@ void Evaluation::mergeSets(bool uni, Value& acc, const Value& v) {
 // The approval of a matching approve rule: its groups sorted and de-duplicated (computed
 // at load time when they are constants). False on errors.
 inline bool Evaluation::approval(const RuleUse& use) {
-  if (use.approvers_const) {
+  if (use.approversConst) {
     st.approvals.push({use.rule, use.groups, use.quorum});
     return true;
   }
@@ -90,11 +90,11 @@ inline Value Evaluation::grantValue(const RuleUse::Grant& grant) {
 bool Evaluation::grantsAndApprovals(const RequestIndex& ri) {
   bool ok = true;
   defaultGrants(ri);
-  const RequestType& rt = m.schema.requests[st.decision.request_type];
+  const RequestType& rt = m.schema.requests[st.decision.requestType];
   // Loaded once: the stores below are of values, which could alias them.
-  const uint32_t stamp = st.stamp, count = st.matched_n;
+  const uint32_t stamp = st.stamp, count = st.matchedN;
   const RuleUse* const* const matched = st.matched.data();
-  Decider::State::GrantFirst* const firsts = st.grant_first.data();
+  Decider::State::GrantFirst* const firsts = st.grantFirst.data();
   Value* const grants = st.grants.data();
   const GrantDecl* const decls = rt.grants.data();
   for (uint32_t i = 0; i < count; ++i) {
@@ -117,9 +117,9 @@ bool Evaluation::grantsAndApprovals(const RequestIndex& ri) {
 }
 
 // Calls assign(g, value) for each grant `use` assigns, in order; false when a value is
-// an error (reported). kInline: the values that are not constants computed in line
+// an error (reported). Inline: the values that are not constants computed in line
 // (grantValue) rather than by a call (computeGrant).
-template <bool kInline, typename Assign>
+template <bool Inline, typename Assign>
 inline bool Evaluation::ruleGrants(const RuleUse& use, Assign assign) {
   bool ok = true;
   for (const RuleUse::Grant& grant : use.grants) {
@@ -127,7 +127,7 @@ inline bool Evaluation::ruleGrants(const RuleUse& use, Assign assign) {
       assign(grant.grant, grant.k);
       continue;
     }
-    const Value v = kInline ? grantValue(grant) : computeGrant(grant);
+    const Value v = Inline ? grantValue(grant) : computeGrant(grant);
     if (v.isError()) {
       evalError(use.rule, v);
       ok = false;
@@ -141,34 +141,34 @@ inline bool Evaluation::ruleGrants(const RuleUse& use, Assign assign) {
 // The request type's grants at their defaults (the grant step then assigns them).
 inline void Evaluation::defaultGrants(const RequestIndex& ri) {
   Value* out = st.grants.data();
-  for (const Value& v : ri.grant_defaults) *out++ = v;
-  st.grants.n = uint32_t(ri.grant_defaults.size());
+  for (const Value& v : ri.grantDefaults) *out++ = v;
+  st.grants.n = uint32_t(ri.grantDefaults.size());
 }
 
-// The grants and approvals of a set walked by bitsets with RuleSet::grant_table: the
+// The grants and approvals of a set walked by bitsets with RuleSet::grantTable: the
 // approvals of the matching approve rules, and each grant's values, first stored, the
 // others merged, from the matching rules that assign it, in set order (as
 // grantsAndApprovals would, rule by rule: the merges and the conflicts reported are the
-// same, and errors are sorted by rule afterwards). False on a conflict. kOneWord as for
+// same, and errors are sorted by rule afterwards). False on a conflict. OneWord as for
 // walkByBits.
-template <bool kOneWord>
+template <bool OneWord>
 bool Evaluation::grantsByBits(const RuleSet& set, const RequestIndex& ri) {
   defaultGrants(ri);
-  const uint32_t words = kOneWord ? 1 : set.words;
+  const uint32_t words = OneWord ? 1 : set.words;
   const uint64_t* const hit = st.hit.data();
   const uint64_t* const approves = set.bitsOf(RuleSet::Approves);
   Approval* approvals = st.approvals.end();
   for (uint32_t w = 0; w < words; ++w)
     for (uint64_t x = hit[w] & approves[w]; x; x &= x - 1)
-      *approvals++ = set.grant_table.approval_at[size_t(w) * 64 + lowestBit(x)];
+      *approvals++ = set.grantTable.approvalAt[size_t(w) * 64 + lowestBit(x)];
   st.approvals.n = uint32_t(approvals - st.approvals.data());
-  const RequestType& rt = m.schema.requests[st.decision.request_type];
+  const RequestType& rt = m.schema.requests[st.decision.requestType];
   const uint32_t count = uint32_t(rt.grants.size()), n = uint32_t(set.rules.size());
   Value* const grants = st.grants.data();
   bool ok = true;
   for (uint32_t g = 0; g < count; ++g) {
-    const uint64_t* const assigns = set.grant_table.rules.data() + size_t(g) * words;
-    const RuleSet::GrantSource* const src = set.grant_table.src.data() + size_t(g) * n;
+    const uint64_t* const assigns = set.grantTable.rules.data() + size_t(g) * words;
+    const RuleSet::GrantSource* const src = set.grantTable.src.data() + size_t(g) * n;
     // Calls fn(position, value) for each matching rule that assigns grant g, in order.
     auto each = [&](auto&& fn) {
       for (uint32_t w = 0; w < words; ++w)
@@ -191,9 +191,9 @@ bool Evaluation::grantsByBits(const RuleSet& set, const RequestIndex& ri) {
     each([&](uint32_t pos, const Value& v) {
       if (first == kNone) {
         grants[g] = v;
-        first = set.walk.rule_ids[pos];
+        first = set.walk.ruleIds[pos];
       } else if (!merge(op, grants[g], v)) {
-        grantConflict(rt, g, first, set.walk.rule_ids[pos]);
+        grantConflict(rt, g, first, set.walk.ruleIds[pos]);
         ok = false;
       }
     });
@@ -217,7 +217,7 @@ void Evaluation::grantConflict(const RequestType& rt, uint32_t g, uint32_t first
 // merge, no approvals). Out of line, like grantsAndApprovals. False on errors.
 bool Evaluation::oneAllowGrants(const RequestIndex& ri) {
   defaultGrants(ri);
-  if (st.matched_n == 0) return true;  // no matching rule assigns grants
+  if (st.matchedN == 0) return true;  // no matching rule assigns grants
   Value* const grants = st.grants.data();
   return ruleGrants<true>(*st.matched[0], [&](uint32_t g, const Value& v) { grants[g] = v; });
 }

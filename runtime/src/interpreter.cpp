@@ -30,11 +30,11 @@ inline bool operandError(const Value& x, Kind k, Value& out) {
 }
 
 bool globMatch(std::string_view s, std::string_view p) {
-  size_t si = 0, pi = 0, star_p = std::string_view::npos, star_s = 0;
+  size_t si = 0, pi = 0, starP = std::string_view::npos, starS = 0;
   while (si < s.size()) {
     if (pi < p.size() && p[pi] == '*') {
-      star_p = ++pi;
-      star_s = si;
+      starP = ++pi;
+      starS = si;
       continue;
     }
     if (pi < p.size()) {
@@ -47,9 +47,9 @@ bool globMatch(std::string_view s, std::string_view p) {
         continue;
       }
     }
-    if (star_p == std::string_view::npos) return false;
-    pi = star_p;
-    si = ++star_s;
+    if (starP == std::string_view::npos) return false;
+    pi = starP;
+    si = ++starS;
   }
   while (pi < p.size() && p[pi] == '*') ++pi;
   return pi == p.size();
@@ -110,7 +110,7 @@ const Value* fastLoad(const FastTest& t, const Input& in) {
   const Value* v;
   switch (t.root) {
     case FastTest::Root::Principal:
-      if (in.principal_type != t.ptype) return nullptr;
+      if (in.principalType != t.ptype) return nullptr;
       v = &in.principal[t.slot];
       break;
     case FastTest::Root::Request: v = &in.request[t.slot]; break;
@@ -121,12 +121,12 @@ const Value* fastLoad(const FastTest& t, const Input& in) {
 
 Truth runFastTest(const FastTest& t, const Input& in) {
   constexpr Truth kUndecided = Truth::Undecided;
-  if (t.form == FastTest::Form::IsPrincipal) return truth(in.principal_type == t.ptype);
+  if (t.form == FastTest::Form::IsPrincipal) return truth(in.principalType == t.ptype);
   if (t.form == FastTest::Form::Constant) return t.k.kind == Kind::Bool ? truth(t.k.i != 0) : kUndecided;
   const Value* v;
   switch (t.root) {
     case FastTest::Root::Principal:
-      if (in.principal_type != t.ptype) return t.form == FastTest::Form::Has || t.guarded ? truth(t.negate) : kUndecided;
+      if (in.principalType != t.ptype) return t.form == FastTest::Form::Has || t.guarded ? truth(t.negate) : kUndecided;
       v = &in.principal[t.slot];
       break;
     case FastTest::Root::Request: v = &in.request[t.slot]; break;
@@ -136,7 +136,7 @@ Truth runFastTest(const FastTest& t, const Input& in) {
   if (v->kind == Kind::Absent) return t.guarded ? truth(t.negate) : kUndecided;
   if (v->kind == Kind::Error) return kUndecided;
   if (t.entry) {  // a missing key is an error the bytecode reports
-    if (v->kind != Kind::Map || !(v = mapEntry(*v, t.entry_key))) return kUndecided;
+    if (v->kind != Kind::Map || !(v = mapEntry(*v, t.entryKey))) return kUndecided;
   }
   return fastCompare(t, *v);
 }
@@ -185,7 +185,7 @@ Truth fastCompare(const FastTest& t, const Value& in) { return negated(compareUn
 
 Value execute(const CompiledFn& fn, const Input& in, Scratch& s) {
   Value* R = s.regs.data();
-  const Value* K = fn.consts.data();
+  const Value* consts = fn.consts.data();
   const Instr* code = fn.code;
   uint32_t pc = 0;
   uint32_t depth = 0;
@@ -221,11 +221,11 @@ Value execute(const CompiledFn& fn, const Input& in, Scratch& s) {
   } while (0)
   NEXT();
   {
-      op_LOADK: (*dstp) = K[OPB]; NEXT();
+      op_LOADK: (*dstp) = consts[OPB]; NEXT();
       op_LOADB: (*dstp) = Value::boolean(OPB != 0); NEXT();
       op_MOVE: copyFields(*dstp, R[OPB]); NEXT();
       op_LOAD_PRIN:
-        if (in.principal_type != OPC) (*dstp) = Value::error(kErrOtherPrincipal);
+        if (in.principalType != OPC) (*dstp) = Value::error(kErrOtherPrincipal);
         else if (in.principal[OPB].kind == Kind::Absent) (*dstp) = Value::error(kErrAbsent);
         else (*dstp) = in.principal[OPB];
         NEXT();
@@ -235,10 +235,10 @@ Value execute(const CompiledFn& fn, const Input& in, Scratch& s) {
       op_LOAD_CTX:
         (*dstp) = in.context[OPB].kind == Kind::Absent ? Value::error(kErrAbsent) : in.context[OPB];
         NEXT();
-      op_HAS_PRIN: (*dstp) = Value::boolean(in.principal_type == OPC && in.principal[OPB].kind != Kind::Absent); NEXT();
+      op_HAS_PRIN: (*dstp) = Value::boolean(in.principalType == OPC && in.principal[OPB].kind != Kind::Absent); NEXT();
       op_HAS_REQ: (*dstp) = Value::boolean(in.request[OPB].kind != Kind::Absent); NEXT();
       op_HAS_CTX: (*dstp) = Value::boolean(in.context[OPB].kind != Kind::Absent); NEXT();
-      op_IS_PRIN: (*dstp) = Value::boolean(in.principal_type == OPB); NEXT();
+      op_IS_PRIN: (*dstp) = Value::boolean(in.principalType == OPB); NEXT();
       op_EQ:
       op_NE: {
         const Value &x = R[OPB], &y = R[OPC];
@@ -345,7 +345,7 @@ Value execute(const CompiledFn& fn, const Input& in, Scratch& s) {
         const Value& key = get ? R[OPC] : R[OPB];
         Value out;
         if (operandError(key, Kind::String, out) || operandError(map, Kind::Map, out)) { (*dstp) = out; NEXT(); }
-        int64_t at = map.family ? tableFind(fn.table_index[map.family - 1], map, key.str()) : mapFind(map, key.str());
+        int64_t at = map.family ? tableFind(fn.tableIndex[map.family - 1], map, key.str()) : mapFind(map, key.str());
         if (!get) (*dstp) = Value::boolean(at >= 0);
         else (*dstp) = at >= 0 ? map.elems[2 * at + 1] : Value::error(kErrMissingKey);
         NEXT();
@@ -364,8 +364,8 @@ Value execute(const CompiledFn& fn, const Input& in, Scratch& s) {
       }
       op_LIKE: {
         Value out;
-        if (operandError(R[OPB], Kind::String, out) || operandError(K[OPC], Kind::String, out)) (*dstp) = out;
-        else (*dstp) = Value::boolean(globMatch(R[OPB].str(), K[OPC].str()));
+        if (operandError(R[OPB], Kind::String, out) || operandError(consts[OPC], Kind::String, out)) (*dstp) = out;
+        else (*dstp) = Value::boolean(globMatch(R[OPB].str(), consts[OPC].str()));
         NEXT();
       }
       op_STARTS_WITH:
@@ -458,23 +458,23 @@ Value execute(const CompiledFn& fn, const Input& in, Scratch& s) {
       op_ITER_BEGIN: {
         if (depth >= kMaxLoopDepth) return Value::error(kErrKind);
         const Value& set = R[OPB];
-        LoopFrame& L = s.loops[depth++];
-        L.mode = uint8_t(fieldX(ins));
-        L.var = uint16_t(a);
-        L.body = pc;
-        L.saw_error = false;
+        LoopFrame& frame = s.loops[depth++];
+        frame.mode = uint8_t(fieldX(ins));
+        frame.var = uint16_t(a);
+        frame.body = pc;
+        frame.sawError = false;
         if (set.kind == Kind::Set && set.n > 0) {
-          L.elems = set.elems;
-          L.count = set.n;
-          L.next = 1;
-          L.skip = false;
+          frame.elems = set.elems;
+          frame.count = set.n;
+          frame.next = 1;
+          frame.skip = false;
           (*dstp) = set.elems[0];
         } else {
-          L.count = 0;
-          L.skip = true;
+          frame.count = 0;
+          frame.skip = true;
           if (set.kind != Kind::Set) {
-            L.saw_error = true;
-            L.error = set.isError() ? set : Value::error(kErrKind);
+            frame.sawError = true;
+            frame.error = set.isError() ? set : Value::error(kErrKind);
           }
           pc += OPC;
         }
@@ -482,28 +482,28 @@ Value execute(const CompiledFn& fn, const Input& in, Scratch& s) {
       }
       op_ITER_NEXT: {
         if (depth == 0) return Value::error(kErrKind);
-        LoopFrame& L = s.loops[depth - 1];
-        bool any = L.mode == uint8_t(QuantMode::Any);
-        if (!L.skip) {
+        LoopFrame& frame = s.loops[depth - 1];
+        bool any = frame.mode == uint8_t(QuantMode::Any);
+        if (!frame.skip) {
           const Value& p = R[OPB];
           if (p.kind == Kind::Bool && bool(p.i) == any) {  // decided: any found true / all found false
             --depth;
             (*dstp) = Value::boolean(any);
             NEXT();
           }
-          if (p.kind != Kind::Bool && !L.saw_error) {
-            L.saw_error = true;
-            L.error = p.isError() ? p : Value::error(kErrKind);
+          if (p.kind != Kind::Bool && !frame.sawError) {
+            frame.sawError = true;
+            frame.error = p.isError() ? p : Value::error(kErrKind);
           }
-          if (L.next < L.count) {
+          if (frame.next < frame.count) {
             if (--budget == 0) return Value::error(kErrBudget);
-            R[L.var] = L.elems[L.next++];
-            pc = L.body;
+            R[frame.var] = frame.elems[frame.next++];
+            pc = frame.body;
             NEXT();
           }
         }
         --depth;
-        (*dstp) = L.saw_error ? L.error : Value::boolean(!any);
+        (*dstp) = frame.sawError ? frame.error : Value::boolean(!any);
         NEXT();
       }
       op_RET: {

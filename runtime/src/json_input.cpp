@@ -104,16 +104,16 @@ class Scanner {
     out.s = t_.substr(start, pos_ - start);
     if (integral) {
       uint64_t mag = 0;
-      out.is_int = true;
+      out.isInt = true;
       for (size_t i = start + (neg ? 1 : 0); i < pos_; ++i) {
         unsigned d = unsigned(t_[i] - '0');
         if (mag > (uint64_t(1) << 63) / 10 || mag * 10 + d > (uint64_t(1) << 63) - (neg ? 0 : 1)) {
-          out.is_int = false;  // out of int64 range
+          out.isInt = false;  // out of int64 range
           break;
         }
         mag = mag * 10 + d;
       }
-      if (out.is_int) out.i = neg ? int64_t(0 - mag) : int64_t(mag);
+      if (out.isInt) out.i = neg ? int64_t(0 - mag) : int64_t(mag);
     }
     return true;
   }
@@ -356,10 +356,10 @@ Conversion convertString(const LoadedBundle::Impl& p, const TypeDesc& d, std::st
       return Conversion::Ok;
     }
     case TypeKind::Enum: {
-      const EnumDecl& e = p.model.schema.enums[d.enum_index];
+      const EnumDecl& e = p.model.schema.enums[d.enumIndex];
       for (size_t m = 0; m < e.members.size(); ++m)
         if (p.str(e.members[m]) == s) {
-          out = Value::enumMember(d.enum_index, int64_t(m));
+          out = Value::enumMember(d.enumIndex, int64_t(m));
           return Conversion::Ok;
         }
       return Conversion::Invalid;
@@ -377,11 +377,11 @@ Conversion convertScalar(const LoadedBundle::Impl& p, const TypeDesc& d, const J
       return Conversion::Ok;
     case TypeKind::Int:
       if (n.type != JNode::Number) return Conversion::WrongType;
-      if (!n.is_int) return Conversion::NotInt64;
+      if (!n.isInt) return Conversion::NotInt64;
       out = Value::integer(n.i);
       return Conversion::Ok;
     case TypeKind::Duration:
-      if (n.type != JNode::Number || !n.is_int) return Conversion::WrongType;
+      if (n.type != JNode::Number || !n.isInt) return Conversion::WrongType;
       out = Value::integer(n.i, Kind::Duration);
       return Conversion::Ok;
     default: return Conversion::WrongType;  // the other types are strings (or not scalars)
@@ -401,7 +401,7 @@ AttrView principalAttr(const PrincipalType& pt, size_t a) {
 }
 AttrView requestAttr(const Schema& s, const RequestType& r, size_t a) {
   const RequestAttr& ra = r.attrs[a];
-  const RequestSlot& rs = s.request_slots[ra.slot];
+  const RequestSlot& rs = s.requestSlots[ra.slot];
   return AttrView{rs.name, rs.type, ra.optional, ra.slot};
 }
 AttrView contextAttr(const Schema& s, size_t a) {
@@ -447,7 +447,7 @@ class Validator {
   }
   std::string typeName(TypeId t) const {
     const TypeDesc& d = p_.model.schema.types[t];
-    if (d.kind == TypeKind::Enum) return std::string(p_.str(p_.model.schema.enums[d.enum_index].name));
+    if (d.kind == TypeKind::Enum) return std::string(p_.str(p_.model.schema.enums[d.enumIndex].name));
     if (d.kind == TypeKind::Set) return "Set<" + typeName(d.elem) + ">";
     if (d.kind == TypeKind::Map) return "Map<String, " + typeName(d.elem) + ">";
     return typeKindName(d.kind);
@@ -515,7 +515,7 @@ class Validator {
       case TypeKind::Timestamp: return "timestamp";
       case TypeKind::Ip: return "IP address";
       case TypeKind::Cidr: return "CIDR";
-      case TypeKind::Enum: return std::string(p_.str(p_.model.schema.enums[d.enum_index].name)) + " member";
+      case TypeKind::Enum: return std::string(p_.str(p_.model.schema.enums[d.enumIndex].name)) + " member";
       default: return typeKindName(d.kind);
     }
   }
@@ -527,12 +527,12 @@ class Validator {
 
   // Decodes the attributes of one object. `attr(k)` gives (name, type, optional, slot).
   template <typename AttrAt>
-  void attributes(const JNode& obj, const Path& path, size_t count, AttrAt attr, Value* out, bool skip_type_key) {
+  void attributes(const JNode& obj, const Path& path, size_t count, AttrAt attr, Value* out, bool skipTypeKey) {
     seen_.assign(count, 0);
     for (uint32_t k = 0; k < obj.n; ++k) {
       std::string_view key = obj.keys[k];
       Path kp{&path, key};
-      if (skip_type_key && key == "type") continue;
+      if (skipTypeKey && key == "type") continue;
       size_t a = 0;
       while (a < count && p_.str(attr(a).name) != key) ++a;
       if (a == count) {
@@ -578,11 +578,11 @@ class Validator {
     Path tp{&top, "type"};
     if (!type) problem(Err::MissingAttribute, tp, "missing request type");
     else if (type->type != JNode::String) problem(Err::WrongType, tp, "the request type must be a string");
-    else if ((rt = p_.request_names.find(type->s)) < 0)
+    else if ((rt = p_.requestNames.find(type->s)) < 0)
       problem(Err::UnknownRequestType, tp, "unknown request type '" + std::string(type->s) + "'");
     if (rt >= 0) {
-      in.request_type = uint32_t(rt);
-      st_.decision.request_type = uint32_t(rt);
+      in.requestType = uint32_t(rt);
+      st_.decision.requestType = uint32_t(rt);
     }
 
     Path pp{&top, "principal"};
@@ -620,7 +620,7 @@ class Validator {
     }
     if (!type) return problem(Err::MissingAttribute, tp, "missing principal type");
     if (type->type != JNode::String) return problem(Err::WrongType, tp, "the principal type must be a string");
-    int32_t pt = p_.principal_names.find(type->s);
+    int32_t pt = p_.principalNames.find(type->s);
     if (pt < 0) return problem(Err::PrincipalNotAllowed, tp, "unknown principal type '" + std::string(type->s) + "'");
     if (rt >= 0) {
       const auto& allowed = s.requests[size_t(rt)].principals;
@@ -629,7 +629,7 @@ class Validator {
                 "principal type '" + std::string(p_.str(s.principals[size_t(pt)].name)) + "' may not ask for '" +
                     std::string(p_.str(s.requests[size_t(rt)].name)) + "'");
     }
-    st_.input.principal_type = uint32_t(pt);
+    st_.input.principalType = uint32_t(pt);
     const PrincipalType& ptype = s.principals[size_t(pt)];
     attributes(obj, pp, ptype.attrs.size(), [&](size_t a) { return principalAttr(ptype, a); }, st_.principal.data(),
                true);
@@ -660,26 +660,26 @@ class FastDecoder : Scanner {
     bool ok = object([&](std::string_view key) {
       if (is(key, "type")) {
         JNode type;
-        return rt < 0 && scalar(type) && type.type == JNode::String && (rt = p_.json.request_types.find(type.s)) >= 0;
+        return rt < 0 && scalar(type) && type.type == JNode::String && (rt = p_.json.requestTypes.find(type.s)) >= 0;
       }
       if (is(key, "principal")) return !principal && (principal = principalObject(pt));
       if (is(key, "request")) {
         if (request || rt < 0) return false;
         const RequestType& r = s_.requests[size_t(rt)];
-        return request = attributes(p_.json.request_attrs[size_t(rt)], r.attrs.size(),
+        return request = attributes(p_.json.requestAttrs[size_t(rt)], r.attrs.size(),
                                     [&](size_t a) { return requestAttr(s_, r, a); }, st_.request.data());
       }
       if (is(key, "context"))
-        return !context && (context = attributes(p_.json.context_attrs, s_.context.size(),
+        return !context && (context = attributes(p_.json.contextAttrs, s_.context.size(),
                                                  [&](size_t a) { return contextAttr(s_, a); }, st_.context.data()));
       return false;
     });
     skipWs();
     if (!ok || pos_ != t_.size() || !principal || !request || !context) return false;
     if (!p_.plan.requests[size_t(rt)].allows[size_t(pt)]) return false;
-    st_.input.request_type = uint32_t(rt);
-    st_.input.principal_type = uint32_t(pt);
-    st_.decision.request_type = uint32_t(rt);
+    st_.input.requestType = uint32_t(rt);
+    st_.input.principalType = uint32_t(pt);
+    st_.decision.requestType = uint32_t(rt);
     return true;
   }
 
@@ -720,11 +720,11 @@ class FastDecoder : Scanner {
     auto attr = [&](size_t a) { return principalAttr(*ptype, a); };
     bool ok = object([&](std::string_view key) {
       if (ptype)
-        return !is(key, "type") && attribute(p_.json.principal_attrs[size_t(pt)], attr, st_.principal.data(), key, cursor);
+        return !is(key, "type") && attribute(p_.json.principalAttrs[size_t(pt)], attr, st_.principal.data(), key, cursor);
       // The first member names the type, which tells what the other members are.
       JNode type;
       if (!is(key, "type") || !scalar(type) || type.type != JNode::String) return false;
-      if ((pt = p_.json.principal_types.find(type.s)) < 0) return false;
+      if ((pt = p_.json.principalTypes.find(type.s)) < 0) return false;
       ptype = &s_.principals[size_t(pt)];
       seen_ = 0;
       return ptype->attrs.size() <= 64;  // else the general decoder

@@ -101,7 +101,7 @@ struct Out {
     o += '[';
     for (size_t i = 0; i < rules.size(); ++i) {
       if (i) o += ',';
-      o += j.rule_names[rules[i]];
+      o += j.ruleNames[rules[i]];
     }
     o += ']';
   }
@@ -178,12 +178,12 @@ struct Out {
                                                      "{\"decision\":\"deny\""};
     o += kOutcomes[size_t(d.outcome)];
     o += ",\"request_type\":";
-    if (d.request_type == kNone) o += "null";
-    else o += j.request_type_names[d.request_type];
+    if (d.requestType == kNone) o += "null";
+    else o += j.requestTypeNames[d.requestType];
     o += ",\"rules\":";
     ruleList(d.rules);
     o += ",\"deny_rules\":";
-    ruleList(d.deny_rules);
+    ruleList(d.denyRules);
     o += ",\"exceptions\":[";
     for (size_t i = 0; i < d.exceptions.size(); ++i) {
       if (i) o += ',';
@@ -194,7 +194,7 @@ struct Out {
       const Approval& a = d.approvals[i];
       if (i) o += ',';
       o += "{\"rule\":";
-      o += j.rule_names[a.rule];
+      o += j.ruleNames[a.rule];
       if (constApproval(a)) continue;
       o += ",\"groups\":[";
       for (size_t g = 0; g < a.groups.size(); ++g) {
@@ -206,8 +206,8 @@ struct Out {
       o += '}';
     }
     o += "],\"grants\":{";
-    if (d.request_type != kNone && d.outcome != Outcome::Deny) {
-      const auto& keys = j.grant_keys[d.request_type];
+    if (d.requestType != kNone && d.outcome != Outcome::Deny) {
+      const auto& keys = j.grantKeys[d.requestType];
       for (size_t g = 0; g < keys.size() && g < d.grants.size(); ++g) {
         if (g) o += ',';
         o += keys[g];
@@ -227,7 +227,7 @@ struct Out {
       str(e.code);
       if (e.rule != kNone) {
         o += ",\"rule\":";
-        o += j.rule_names[e.rule];
+        o += j.ruleNames[e.rule];
       } else {
         o += ",\"path\":";
         str(e.path);
@@ -240,7 +240,7 @@ struct Out {
     o += j.bundle;
     // The highest severity among the deny rules (SPEC §3.2), when one is set.
     Severity severity = Severity::None;
-    for (uint32_t r : d.deny_rules) severity = std::max(severity, p.model.rules[r].severity);
+    for (uint32_t r : d.denyRules) severity = std::max(severity, p.model.rules[r].severity);
     if (severity != Severity::None) {
       o += ",\"severity\":";
       str(severityName(severity));
@@ -257,7 +257,7 @@ struct Out {
       const Rule& r = m.rules[t.rule];
       if (i) o += ',';
       o += "{\"rule\":";
-      o += j.rule_names[t.rule];
+      o += j.ruleNames[t.rule];
       o += ",\"effect\":";
       str(effectName(r.effect));
       o += ",\"matched\":";
@@ -266,10 +266,10 @@ struct Out {
         o += ",\"active\":";
         o += std::string_view(t.active ? "true" : "false");
       }
-      o += j.trace_meta[t.rule];
+      o += j.traceMeta[t.rule];
       if (t.failed >= 0 && size_t(t.failed) < r.source.size() && r.source[size_t(t.failed)].text != kNone) {
         o += ",\"failed\":{";
-        o += j.trace_file[t.rule];
+        o += j.traceFile[t.rule];
         o += "\"line\":";
         integer(r.source[size_t(t.failed)].line);
         o += ",\"text\":";

@@ -45,15 +45,15 @@ std::string quoted(std::string_view s) {
 // Qualified names first; a short name only where TypeNames::find would reach it.
 NameTable typeNameTable(const TypeNames& names) {
   std::vector<std::pair<std::string_view, int32_t>> entries(names.qualified.begin(), names.qualified.end());
-  for (const auto& [name, index] : names.short_names)
+  for (const auto& [name, index] : names.shortNames)
     if (index >= 0) entries.emplace_back(name, index);
   return NameTable(entries);
 }
 
 template <typename Attrs, typename NameOf>
-NameTable attributeTable(const Attrs& attrs, NameOf name_of) {
+NameTable attributeTable(const Attrs& attrs, NameOf nameOf) {
   std::vector<std::pair<std::string_view, int32_t>> entries;
-  for (size_t a = 0; a < attrs.size(); ++a) entries.emplace_back(name_of(attrs[a]), int32_t(a));
+  for (size_t a = 0; a < attrs.size(); ++a) entries.emplace_back(nameOf(attrs[a]), int32_t(a));
   return NameTable(entries);
 }
 
@@ -65,20 +65,20 @@ void buildJsonTables(LoadedBundle::Impl& impl) {
   JsonTables& j = impl.json;
   auto attrName = [&](const Attribute& a) { return impl.str(a.name); };
 
-  j.request_types = typeNameTable(impl.request_names);
-  j.principal_types = typeNameTable(impl.principal_names);
+  j.requestTypes = typeNameTable(impl.requestNames);
+  j.principalTypes = typeNameTable(impl.principalNames);
   for (const RequestType& rt : s.requests) {
-    j.request_attrs.push_back(
-        attributeTable(rt.attrs, [&](const RequestAttr& a) { return impl.str(s.request_slots[a.slot].name); }));
-    j.request_type_names.push_back(quoted(impl.str(rt.name)));
-    std::vector<std::string>& keys = j.grant_keys.emplace_back();
+    j.requestAttrs.push_back(
+        attributeTable(rt.attrs, [&](const RequestAttr& a) { return impl.str(s.requestSlots[a.slot].name); }));
+    j.requestTypeNames.push_back(quoted(impl.str(rt.name)));
+    std::vector<std::string>& keys = j.grantKeys.emplace_back();
     for (const GrantDecl& g : rt.grants) keys.push_back(quoted(impl.str(g.name)) + ':');
   }
-  for (const PrincipalType& pt : s.principals) j.principal_attrs.push_back(attributeTable(pt.attrs, attrName));
-  j.context_attrs = attributeTable(s.context, attrName);
+  for (const PrincipalType& pt : s.principals) j.principalAttrs.push_back(attributeTable(pt.attrs, attrName));
+  j.contextAttrs = attributeTable(s.context, attrName);
 
   auto optional = [&](StrId id) { return id == kNone ? std::string("null") : quoted(impl.str(id)); };
-  for (const Rule& r : m.rules) j.rule_names.push_back(quoted(impl.str(r.name)));
+  for (const Rule& r : m.rules) j.ruleNames.push_back(quoted(impl.str(r.name)));
   for (const Rule& r : m.rules) {
     std::string& e = j.exceptions.emplace_back();
     if (r.effect != Effect::Exception) continue;
@@ -93,7 +93,7 @@ void buildJsonTables(LoadedBundle::Impl& impl) {
   for (const RequestIndex& ri : impl.plan.requests)
     for (const RuleUse& use : ri.rules) {
       JsonTables::ConstApproval& a = j.approvals[use.rule];
-      if (!use.approvers_const || !a.tail.empty()) continue;
+      if (!use.approversConst || !a.tail.empty()) continue;
       a.groups = use.groups;
       a.quorum = m.rules[use.rule].quorum;
       a.tail = ",\"groups\":[";
@@ -101,7 +101,7 @@ void buildJsonTables(LoadedBundle::Impl& impl) {
       a.tail += "],\"quorum\":" + std::to_string(a.quorum) + "}";
     }
   for (const Rule& r : m.rules) {
-    std::string& t = j.trace_meta.emplace_back();
+    std::string& t = j.traceMeta.emplace_back();
     if (r.doc != kNone) t += ",\"doc\":" + quoted(impl.str(r.doc));
     if (!r.controls.empty()) {
       t += ",\"controls\":[";
@@ -109,11 +109,11 @@ void buildJsonTables(LoadedBundle::Impl& impl) {
       t += ']';
     }
     if (r.severity != Severity::None) t += ",\"severity\":" + quoted(severityName(r.severity));
-    j.trace_file.push_back(r.file == kNone ? std::string() : "\"file\":" + quoted(impl.str(r.file)) + ",");
+    j.traceFile.push_back(r.file == kNone ? std::string() : "\"file\":" + quoted(impl.str(r.file)) + ",");
   }
   j.bundle = "\"bundle\":{\"name\":" + optional(m.meta.name) + ",\"revision\":" + optional(m.meta.revision) +
-             ",\"digest\":\"sha256:" + impl.digest_hex + "\"" +
-             (m.meta.data_digest == kNone ? "" : ",\"data_digest\":" + quoted(impl.str(m.meta.data_digest))) + "}";
+             ",\"digest\":\"sha256:" + impl.digestHex + "\"" +
+             (m.meta.dataDigest == kNone ? "" : ",\"data_digest\":" + quoted(impl.str(m.meta.dataDigest))) + "}";
 }
 
 }  // namespace pave::rt

@@ -27,14 +27,14 @@ namespace pave::rt {
 struct JsonTables {
   // Input (SPEC §7.2). Type names resolve as TypeNames::find does; an attribute name to its
   // position in the schema's list (the first one when a name repeats, as the DOM path does).
-  NameTable request_types, principal_types;
-  std::vector<NameTable> request_attrs;    // per request type: index into RequestType::attrs
-  std::vector<NameTable> principal_attrs;  // per principal type: attribute slot
-  NameTable context_attrs;                 // context slot
+  NameTable requestTypes, principalTypes;
+  std::vector<NameTable> requestAttrs;    // per request type: index into RequestType::attrs
+  std::vector<NameTable> principalAttrs;  // per principal type: attribute slot
+  NameTable contextAttrs;                 // context slot
   // Output (SPEC §7.4): the JSON text of everything a decision only refers to.
-  std::vector<std::string> rule_names;               // per rule: its quoted name
-  std::vector<std::string> request_type_names;       // per request type: its quoted name
-  std::vector<std::vector<std::string>> grant_keys;  // per request type and grant: `"name":`
+  std::vector<std::string> ruleNames;               // per rule: its quoted name
+  std::vector<std::string> requestTypeNames;       // per request type: its quoted name
+  std::vector<std::vector<std::string>> grantKeys;  // per request type and grant: `"name":`
   std::vector<std::string> exceptions;  // per rule: its object in "exceptions" (exceptions only)
   // Per rule: for an approve rule whose approvers are constants, its groups (sorted, the
   // views RuleUse::groups holds) and the text after its name in "approvals":
@@ -49,7 +49,7 @@ struct JsonTables {
   // Per rule, for `--explain` trace entries: `,"doc":…,"controls":[…],"severity":…` (each
   // member present when set; SPEC §3.2), and `"file":…,` for `failed` (with a source map
   // that names files; else empty).
-  std::vector<std::string> trace_meta, trace_file;
+  std::vector<std::string> traceMeta, traceFile;
 };
 
 // Fills `impl.json` from the rest of `impl` (the model and the type-name maps).
@@ -76,12 +76,12 @@ inline uint64_t jsonSpecialBytes(uint64_t w) {
 
 #if PAVE_SSE2
 // The bytes a JSON string cannot hold as they are among the sixteen at `p`, bit i for byte i
-// (exact, unlike jsonSpecialBytes); with `non_ascii`, every byte above 0x7f too.
-inline uint32_t jsonSpecial16(const char* p, bool non_ascii) {
+// (exact, unlike jsonSpecialBytes); with `nonAscii`, every byte above 0x7f too.
+inline uint32_t jsonSpecial16(const char* p, bool nonAscii) {
   const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
   const __m128i quote = _mm_cmpeq_epi8(v, _mm_set1_epi8('"'));
   const __m128i backslash = _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'));
-  const __m128i low = non_ascii ? _mm_cmplt_epi8(v, _mm_set1_epi8(0x20))  // signed: >= 0x80 too
+  const __m128i low = nonAscii ? _mm_cmplt_epi8(v, _mm_set1_epi8(0x20))  // signed: >= 0x80 too
                                 : _mm_cmpeq_epi8(_mm_max_epu8(v, _mm_set1_epi8(0x1f)), _mm_set1_epi8(0x1f));
   return uint32_t(_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(quote, backslash), low)));
 }

@@ -48,7 +48,7 @@ bool parseDuration(std::string_view s, int64_t& out, bool allowNegative) {
   if (s.empty()) return false;
   static constexpr char kUnits[] = {'d', 'h', 'm', 's'};
   static constexpr int64_t kScale[] = {86400, 3600, 60, 1};
-  int next_unit = 0;
+  int nextUnit = 0;
   __int128 total = 0;
   size_t i = 0;
   while (i < s.size()) {
@@ -60,12 +60,12 @@ bool parseDuration(std::string_view s, int64_t& out, bool allowNegative) {
       ++i;
     }
     if (i == s.size()) return false;  // a number needs its unit
-    int u = next_unit;
+    int u = nextUnit;
     while (u < 4 && kUnits[u] != s[i]) ++u;
     if (u == 4) return false;  // unknown unit, or units out of order / repeated
     total += n * kScale[u];
     if (total > std::numeric_limits<int64_t>::max()) return false;
-    next_unit = u + 1;
+    nextUnit = u + 1;
     ++i;
   }
   out = neg ? -int64_t(total) : int64_t(total);

@@ -23,13 +23,13 @@ namespace {
 
 const char* sectionName(uint32_t id) {
   switch (id) {
-    case kSecStrings: return "strings";
-    case kSecSchema: return "schema";
-    case kSecRules: return "rules";
-    case kSecCode: return "code";
-    case kSecSourceMap: return "source map";
-    case kSecMeta: return "metadata";
-    case kSecData: return "data";
+    case SecStrings: return "strings";
+    case SecSchema: return "schema";
+    case SecRules: return "rules";
+    case SecCode: return "code";
+    case SecSourceMap: return "source map";
+    case SecMeta: return "metadata";
+    case SecData: return "data";
   }
   return "?";
 }
@@ -52,52 +52,52 @@ bool readContainer(std::span<const uint8_t> bytes, const LoadOptions& opts, Load
   struct Entry { uint32_t id, offset, size; };
   std::vector<Entry> dir(count);
   uint64_t expect = kHeaderSize + uint64_t(count) * kDirEntrySize;
-  uint32_t last_id = 0;
+  uint32_t lastId = 0;
   for (Entry& e : dir) {
     e = {hr.u32(), hr.u32(), hr.u32()};
-    if (e.id <= last_id || e.id > kSecData) return fail("invalid section directory");
+    if (e.id <= lastId || e.id > SecData) return fail("invalid section directory");
     if (e.offset != expect || uint64_t(e.offset) + e.size > bytes.size()) return fail("section out of bounds");
     expect += e.size;
-    last_id = e.id;
+    lastId = e.id;
   }
-  impl.is_signed = flags & kFlagSigned;
-  impl.format_minor = minor;
+  impl.isSigned = flags & kFlagSigned;
+  impl.formatMinor = minor;
   size_t content = size_t(expect);
-  size_t total = content + kDigestSize + (impl.is_signed ? kSignatureSize : 0);
+  size_t total = content + kDigestSize + (impl.isSigned ? kSignatureSize : 0);
   if (bytes.size() != total) return fail(bytes.size() < total ? "truncated bundle" : "trailing bytes after the bundle");
   impl.digest = sha256(bytes.data(), content);
   if (std::memcmp(impl.digest.data(), bytes.data() + content, kDigestSize) != 0) return fail("digest mismatch");
-  impl.digest_hex = toHex(impl.digest.data(), impl.digest.size());
-  if (!opts.public_keys_pem.empty()) {
+  impl.digestHex = toHex(impl.digest.data(), impl.digest.size());
+  if (!opts.publicKeysPem.empty()) {
     // A configured key is never "no key": each must be a valid Ed25519 public key, checked
     // before anything else so that a bad key is reported as such whatever the bundle.
     std::string why;
-    for (size_t i = 0; i < opts.public_keys_pem.size(); ++i)
-      if (!ed25519ReadPublicKeys(opts.public_keys_pem[i], nullptr, &why))
-        return fail(opts.public_keys_pem.size() == 1 ? why : "key text " + std::to_string(i + 1) + ": " + why);
-    if (!impl.is_signed) return fail("the bundle is not signed");
-    if (!ed25519Verify(opts.public_keys_pem, impl.digest.data(), kDigestSize, bytes.data() + content + kDigestSize, &why,
-                       &impl.signer_key_hex))
+    for (size_t i = 0; i < opts.publicKeysPem.size(); ++i)
+      if (!ed25519ReadPublicKeys(opts.publicKeysPem[i], nullptr, &why))
+        return fail(opts.publicKeysPem.size() == 1 ? why : "key text " + std::to_string(i + 1) + ": " + why);
+    if (!impl.isSigned) return fail("the bundle is not signed");
+    if (!ed25519Verify(opts.publicKeysPem, impl.digest.data(), kDigestSize, bytes.data() + content + kDigestSize, &why,
+                       &impl.signerKeyHex))
       return fail(why);
   }
-  for (uint32_t need : {kSecStrings, kSecSchema, kSecRules, kSecCode, kSecMeta})
+  for (uint32_t need : {SecStrings, SecSchema, SecRules, SecCode, SecMeta})
     if (std::none_of(dir.begin(), dir.end(), [&](const Entry& e) { return e.id == need; }))
       return fail(std::string("missing section: ") + sectionName(need));
   for (const Entry& e : dir) {
     std::string why;
     if (!decodeSection(e.id, bytes.data() + e.offset, e.size, minor, impl.model, &why))
       return fail(std::string(sectionName(e.id)) + " section: " + why);
-    impl.section_sizes.emplace_back(sectionName(e.id), e.size);
+    impl.sectionSizes.emplace_back(sectionName(e.id), e.size);
   }
-  impl.file_size = bytes.size();
+  impl.fileSize = bytes.size();
   return true;
 }
 
 void addName(TypeNames& names, std::string_view qualified, int32_t index) {
   names.qualified[qualified] = index;
   size_t dot = qualified.rfind('.');
-  std::string_view short_name = dot == std::string_view::npos ? qualified : qualified.substr(dot + 1);
-  auto [it, added] = names.short_names.emplace(short_name, index);
+  std::string_view shortName = dot == std::string_view::npos ? qualified : qualified.substr(dot + 1);
+  auto [it, added] = names.shortNames.emplace(shortName, index);
   if (!added) it->second = -1;  // ambiguous short name
 }
 
@@ -106,9 +106,9 @@ void addName(TypeNames& names, std::string_view qualified, int32_t index) {
 void indexNames(LoadedBundle::Impl& impl) {
   const Bundle& m = impl.model;
   for (uint32_t t = 0; t < m.schema.requests.size(); ++t)
-    addName(impl.request_names, m.strings[m.schema.requests[t].name], int32_t(t));
+    addName(impl.requestNames, m.strings[m.schema.requests[t].name], int32_t(t));
   for (uint32_t p = 0; p < m.schema.principals.size(); ++p)
-    addName(impl.principal_names, m.strings[m.schema.principals[p].name], int32_t(p));
+    addName(impl.principalNames, m.strings[m.schema.principals[p].name], int32_t(p));
 }
 
 }  // namespace
@@ -132,7 +132,7 @@ std::shared_ptr<const LoadedBundle> LoadedBundle::load(std::span<const uint8_t> 
     if (error) *error = "invalid bundle: " + why;
     return nullptr;
   }
-  impl->plan = buildPlan(impl->model, impl->tables.data(), impl->table_index.data());
+  impl->plan = buildPlan(impl->model, impl->tables.data(), impl->tableIndex.data());
   indexNames(*impl);
   buildJsonTables(*impl);
   return std::shared_ptr<const LoadedBundle>(new LoadedBundle(std::move(impl)));
@@ -162,15 +162,15 @@ std::shared_ptr<const LoadedBundle> LoadedBundle::loadFile(const std::string& pa
 }
 
 const Bundle& LoadedBundle::model() const { return impl_->model; }
-std::string_view LoadedBundle::digestHex() const { return impl_->digest_hex; }
-bool LoadedBundle::isSigned() const { return impl_->is_signed; }
-std::string_view LoadedBundle::signerKeyHex() const { return impl_->signer_key_hex; }
+std::string_view LoadedBundle::digestHex() const { return impl_->digestHex; }
+bool LoadedBundle::isSigned() const { return impl_->isSigned; }
+std::string_view LoadedBundle::signerKeyHex() const { return impl_->signerKeyHex; }
 
 int32_t LoadedBundle::findRequestType(std::string_view name) const {
-  return impl_->request_names.find(name);
+  return impl_->requestNames.find(name);
 }
 int32_t LoadedBundle::findPrincipalType(std::string_view name) const {
-  return impl_->principal_names.find(name);
+  return impl_->principalNames.find(name);
 }
 
 }  // namespace pave::rt

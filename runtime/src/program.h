@@ -60,34 +60,34 @@ inline int64_t tableFind(const TableIndex& ix, const Value& map, std::string_vie
 // Lookup of a type by qualified name, else by short name when that is unique.
 struct TypeNames {
   std::unordered_map<std::string_view, int32_t> qualified;
-  std::unordered_map<std::string_view, int32_t> short_names;  // -1: ambiguous
+  std::unordered_map<std::string_view, int32_t> shortNames;  // -1: ambiguous
   int32_t find(std::string_view name) const {
     if (auto it = qualified.find(name); it != qualified.end()) return it->second;
-    auto it = short_names.find(name);
-    return it == short_names.end() ? -1 : it->second;
+    auto it = shortNames.find(name);
+    return it == shortNames.end() ? -1 : it->second;
   }
 };
 
 struct LoadedBundle::Impl {
   Bundle model;
   std::array<uint8_t, 32> digest{};
-  std::string digest_hex;
-  std::string signer_key_hex;  // SHA-256 of the raw public key that verified the signature
-  bool is_signed = false;
-  uint16_t format_minor = 0;
-  size_t file_size = 0;
-  std::vector<std::pair<std::string, size_t>> section_sizes;
+  std::string digestHex;
+  std::string signerKeyHex;  // SHA-256 of the raw public key that verified the signature
+  bool isSigned = false;
+  uint16_t formatMinor = 0;
+  size_t fileSize = 0;
+  std::vector<std::pair<std::string, size_t>> sectionSizes;
 
-  // Tables (SPEC §2.3): per table a Map value over `table_storage` (key, row, key, row, …;
+  // Tables (SPEC §2.3): per table a Map value over `tableStorage` (key, row, key, row, …;
   // rows point at their attribute values), made once at load.
   std::vector<Value> tables;
-  std::vector<BigArray<Value>> table_storage;
-  std::vector<TableIndex> table_index;
-  std::vector<BigVector<Value>> table_pools;  // set and map attribute elements
-  std::vector<BigArray<uint8_t>> table_bytes;  // each table's rows as encoded (keys)
+  std::vector<BigArray<Value>> tableStorage;
+  std::vector<TableIndex> tableIndex;
+  std::vector<BigVector<Value>> tablePools;  // set and map attribute elements
+  std::vector<BigArray<uint8_t>> tableBytes;  // each table's rows as encoded (keys)
   DecisionPlan plan;  // built after verification (buildPlan)
-  TypeNames request_names;
-  TypeNames principal_names;
+  TypeNames requestNames;
+  TypeNames principalNames;
   JsonTables json;  // for json_input.cpp and json_output.cpp
 
   std::string_view str(StrId id) const { return model.strings[id]; }
@@ -95,8 +95,8 @@ struct LoadedBundle::Impl {
 
 // Decoded input of one decision; arrays are indexed by slot.
 struct Input {
-  uint32_t request_type = 0;
-  uint32_t principal_type = 0;
+  uint32_t requestType = 0;
+  uint32_t principalType = 0;
   const Value* principal = nullptr;
   const Value* request = nullptr;  // indexed by bundle-wide request slot
   const Value* context = nullptr;
@@ -110,7 +110,7 @@ struct LoopFrame {
   uint16_t var;
   uint8_t mode;
   bool skip;         // entered with an empty or error set: nothing to fold
-  bool saw_error;
+  bool sawError;
   Value error;
 };
 

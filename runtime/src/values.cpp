@@ -70,7 +70,7 @@ uint32_t sortUnique(Value* v, uint32_t n) {
   return uint32_t(end - v);
 }
 
-Value materialize(const Bundle& model, const Const& c, std::vector<std::unique_ptr<Value[]>>& const_storage) {
+Value materialize(const Bundle& model, const Const& c, std::vector<std::unique_ptr<Value[]>>& constStorage) {
   const TypeDesc& t = model.schema.types[c.type];
   Value v;
   v.kind = kindOf(t.kind);
@@ -79,7 +79,7 @@ Value materialize(const Bundle& model, const Const& c, std::vector<std::unique_p
     case TypeKind::Int:
     case TypeKind::Duration:
     case TypeKind::Timestamp: v.i = c.i; break;
-    case TypeKind::Enum: v = Value::enumMember(t.enum_index, c.i); break;
+    case TypeKind::Enum: v = Value::enumMember(t.enumIndex, c.i); break;
     case TypeKind::String: v = Value::string(model.strings[c.str]); break;
     case TypeKind::Ip:
     case TypeKind::Cidr:
@@ -96,14 +96,14 @@ Value materialize(const Bundle& model, const Const& c, std::vector<std::unique_p
       for (size_t i = 0; i < n; ++i) {
         if (map) {
           storage[2 * i] = Value::string(model.strings[c.keys[i]]);
-          storage[2 * i + 1] = materialize(model, c.elems[i], const_storage);
+          storage[2 * i + 1] = materialize(model, c.elems[i], constStorage);
         } else {
-          storage[i] = materialize(model, c.elems[i], const_storage);
+          storage[i] = materialize(model, c.elems[i], constStorage);
         }
       }
       v.elems = storage.get();
       v.n = uint32_t(n);
-      const_storage.push_back(std::move(storage));
+      constStorage.push_back(std::move(storage));
       break;
     }
   }
@@ -155,8 +155,8 @@ struct RowDecoder {
         return !r.failed;
       case TypeKind::Enum: {
         uint64_t m = r.var();
-        if (r.failed || m >= s.enums[t.enum_index].members.size()) return bad("enum member out of range");
-        v = Value::enumMember(t.enum_index, int64_t(m));
+        if (r.failed || m >= s.enums[t.enumIndex].members.size()) return bad("enum member out of range");
+        v = Value::enumMember(t.enumIndex, int64_t(m));
         return true;
       }
       case TypeKind::String: {
@@ -216,21 +216,21 @@ struct RowDecoder {
 bool materializeTables(LoadedBundle::Impl& impl, std::string* error) {
   Bundle& m = impl.model;
   for (Table& t : m.tables) {
-    const TypeDesc& map_type = m.schema.types[t.type];
-    const RecordDecl& rec = m.records[m.schema.types[map_type.elem].enum_index];
-    const size_t n = t.row_count, attrs = rec.attrs.size();
+    const TypeDesc& mapType = m.schema.types[t.type];
+    const RecordDecl& rec = m.records[m.schema.types[mapType.elem].enumIndex];
+    const size_t n = t.rowCount, attrs = rec.attrs.size();
     // One array per table: the map's 2n entries, then n × attrs attribute values.
     // Zero bytes are absent values: an optional attribute a row lacks is left as it is.
     BigArray<Value> storage = bigZeroArray<Value>(2 * n + n * attrs);
     Value* fields = storage.get() + 2 * n;
     BigVector<Value> pool;
-    pool.reserve(t.encoded_size / 4);  // a guess that saves most regrowth (not a bound)
+    pool.reserve(t.encodedSize / 4);  // a guess that saves most regrowth (not a bound)
     std::vector<std::pair<Value*, size_t>> fixups;
     // Row keys are written in the rows (not in the string table): keep a copy of the rows'
     // bytes, which the keys' values point into.
-    BigArray<uint8_t> bytes = bigZeroArray<uint8_t>(t.encoded_size);
-    if (t.encoded_size) std::memcpy(bytes.get(), t.encoded, t.encoded_size);
-    RowDecoder d{impl, rec, ByteReader(bytes.get(), t.encoded_size), pool, fixups, {}};
+    BigArray<uint8_t> bytes = bigZeroArray<uint8_t>(t.encodedSize);
+    if (t.encodedSize) std::memcpy(bytes.get(), t.encoded, t.encodedSize);
+    RowDecoder d{impl, rec, ByteReader(bytes.get(), t.encodedSize), pool, fixups, {}};
     // The hash index (tableFind), for the first 255 tables; a table map's `family` names
     // it (0 for any other map: binary search). Built as the rows are read: a key's slot is
     // prefetched when its row is read and written kLag rows later, so that the slots'
@@ -294,18 +294,18 @@ bool materializeTables(LoadedBundle::Impl& impl, std::string* error) {
       return false;
     }
     for (auto& [v, at] : fixups) v->elems = pool.data() + at;
-    impl.table_bytes.push_back(std::move(bytes));
-    impl.table_pools.push_back(std::move(pool));  // moved, not copied: the pointers stay valid
+    impl.tableBytes.push_back(std::move(bytes));
+    impl.tablePools.push_back(std::move(pool));  // moved, not copied: the pointers stay valid
     t.encoded = nullptr;  // the bytes are the caller's, gone after the load
-    t.encoded_size = 0;
+    t.encodedSize = 0;
     Value map = Value::map(storage.get(), uint32_t(n));
     if (indexed) {
       for (size_t i = n > kLag ? n - kLag : 0; i < n; ++i) insert(pending[i % kLag], i);
       map.family = uint8_t(impl.tables.size() + 1);
-      impl.table_index.push_back(std::move(ix));
+      impl.tableIndex.push_back(std::move(ix));
     }
     impl.tables.push_back(map);
-    impl.table_storage.push_back(std::move(storage));
+    impl.tableStorage.push_back(std::move(storage));
   }
   return true;
 }

@@ -40,11 +40,11 @@ struct Verifier {
   VT vt(TypeId id) const {
     const TypeDesc& t = b.schema.types[id];
     VT v{uint8_t(t.kind)};
-    if (t.kind == TypeKind::Enum || t.kind == TypeKind::Record) v.en = t.enum_index;
+    if (t.kind == TypeKind::Enum || t.kind == TypeKind::Record) v.en = t.enumIndex;
     if (t.kind == TypeKind::Set || t.kind == TypeKind::Map) {
       const TypeDesc& e = b.schema.types[t.elem];
       v.ekind = uint8_t(e.kind);
-      v.en = e.enum_index;
+      v.en = e.enumIndex;
     }
     return v;
   }
@@ -59,14 +59,14 @@ struct Verifier {
   bool types() {
     const auto& ts = b.schema.types;
     for (const TypeDesc& t : ts) {
-      bool is_enum = t.kind == TypeKind::Enum, is_coll = t.kind == TypeKind::Set || t.kind == TypeKind::Map;
-      bool is_record = t.kind == TypeKind::Record;
-      if ((is_enum || is_record) != (t.enum_index != kNone) || (is_enum && t.enum_index >= b.schema.enums.size()))
+      bool isEnum = t.kind == TypeKind::Enum, isColl = t.kind == TypeKind::Set || t.kind == TypeKind::Map;
+      bool isRecord = t.kind == TypeKind::Record;
+      if ((isEnum || isRecord) != (t.enumIndex != kNone) || (isEnum && t.enumIndex >= b.schema.enums.size()))
         return fail("type descriptor with an invalid enum index");
-      if (is_record && t.enum_index >= b.records.size()) return fail("type descriptor with an invalid record index");
-      if (is_coll != (t.elem != kNone) || (is_coll && t.elem >= ts.size()))
+      if (isRecord && t.enumIndex >= b.records.size()) return fail("type descriptor with an invalid record index");
+      if (isColl != (t.elem != kNone) || (isColl && t.elem >= ts.size()))
         return fail("type descriptor with an invalid element type");
-      if (is_coll) {
+      if (isColl) {
         TypeKind e = ts[t.elem].kind;
         bool ok = t.kind == TypeKind::Set
                       ? (e == TypeKind::String || e == TypeKind::Int || e == TypeKind::Ip || e == TypeKind::Enum)
@@ -81,7 +81,7 @@ struct Verifier {
     const TypeDesc& t = b.schema.types[c.type];
     switch (t.kind) {
       case TypeKind::Enum:
-        if (c.i < 0 || uint64_t(c.i) >= b.schema.enums[t.enum_index].members.size())
+        if (c.i < 0 || uint64_t(c.i) >= b.schema.enums[t.enumIndex].members.size())
           return fail("enum constant out of range");
         return true;
       case TypeKind::Set:
@@ -123,7 +123,7 @@ struct Verifier {
     for (const Table& t : b.tables) {
       if (t.type >= ts.size() || ts[t.type].kind != TypeKind::Map || ts[ts[t.type].elem].kind != TypeKind::Record)
         return fail("table of a type that is not a map of records");
-      const RecordDecl& rec = b.records[ts[ts[t.type].elem].enum_index];
+      const RecordDecl& rec = b.records[ts[ts[t.type].elem].enumIndex];
       if (t.keys.size() != t.rows.size()) return fail("table with mismatched keys and rows");
       for (size_t i = 0; i < t.rows.size(); ++i) {
         if (i > 0 && t.keys[i - 1] >= t.keys[i])
@@ -182,7 +182,7 @@ struct Verifier {
     for (const PrincipalType& p : s.principals)
       for (const Attribute& a : p.attrs)
         if (holdsRecord(a.type)) return fail("a principal attribute of a record type");
-    for (const RequestSlot& r : s.request_slots)
+    for (const RequestSlot& r : s.requestSlots)
       if (holdsRecord(r.type)) return fail("a request attribute of a record type");
     for (const Attribute& a : s.context)
       if (holdsRecord(a.type)) return fail("a context attribute of a record type");
@@ -210,17 +210,17 @@ struct Verifier {
     if (!uniqueNames(names, "principal type")) return false;
     names.clear();
     for (const RequestType& r : s.requests) {
-      std::vector<StrId> attr_names;
-      for (const RequestAttr& a : r.attrs) attr_names.push_back(s.request_slots[a.slot].name);
-      if (!uniqueNames(attr_names, "request attribute")) return false;
-      std::vector<StrId> grant_names;
+      std::vector<StrId> attrNames;
+      for (const RequestAttr& a : r.attrs) attrNames.push_back(s.requestSlots[a.slot].name);
+      if (!uniqueNames(attrNames, "request attribute")) return false;
+      std::vector<StrId> grantNames;
       for (const GrantDecl& g : r.grants) {
-        grant_names.push_back(g.name);
+        grantNames.push_back(g.name);
         if (!mergeFits(g.merge, s.types[g.type].kind)) return fail("merge operator does not fit the grant type");
-        if (!(vt(g.default_value.type) == vt(g.type))) return fail("grant default of the wrong type");
-        if (!constant(g.default_value)) return false;
+        if (!(vt(g.defaultValue.type) == vt(g.type))) return fail("grant default of the wrong type");
+        if (!constant(g.defaultValue)) return false;
       }
-      if (!uniqueNames(grant_names, "grant")) return false;
+      if (!uniqueNames(grantNames, "grant")) return false;
       std::vector<StrId> allowed;  // principal type indices, checked here, then by name
       for (uint32_t pt : r.principals) {
         if (pt >= s.principals.size()) return fail("allowed principal type out of range");
@@ -231,11 +231,11 @@ struct Verifier {
     }
     if (!uniqueNames(names, "request type")) return false;
     if (!attributes(s.context, "context attribute")) return false;
-    bool has_time = false;
+    bool hasTime = false;
     for (const Attribute& a : s.context)
       if (b.strings[a.name] == "time")
-        has_time = s.types[a.type].kind == TypeKind::Timestamp && !a.optional;
-    if (!has_time) return fail("the context lacks the required attribute `time: Timestamp`");
+        hasTime = s.types[a.type].kind == TypeKind::Timestamp && !a.optional;
+    if (!hasTime) return fail("the context lacks the required attribute `time: Timestamp`");
     return true;
   }
 
@@ -251,23 +251,23 @@ struct Verifier {
     std::string where = "function " + std::to_string(index);
     const uint32_t n = uint32_t(f.code.size());
     if (n == 0) return fail(where + ": empty");
-    if (f.num_regs == 0 || f.num_regs > kMaxRegisters) return fail(where + ": invalid register count");
-    if (uint64_t(f.num_regs) * n > kVerifyBudget) return fail(where + ": too large to verify");
+    if (f.numRegs == 0 || f.numRegs > kMaxRegisters) return fail(where + ": invalid register count");
+    if (uint64_t(f.numRegs) * n > kVerifyBudget) return fail(where + ": too large to verify");
     for (const Const& c : f.consts)
       if (!constant(c)) return false;
 
     // Request slots present in every target.
-    std::vector<uint32_t> slot_count(b.schema.request_slots.size());
+    std::vector<uint32_t> slotCount(b.schema.requestSlots.size());
     for (uint32_t t : use.targets)
-      for (const RequestAttr& a : b.schema.requests[t].attrs) slot_count[a.slot]++;
-    auto request_slot_ok = [&](uint32_t slot) {
-      return slot < slot_count.size() && slot_count[slot] == use.targets.size() && !use.targets.empty();
+      for (const RequestAttr& a : b.schema.requests[t].attrs) slotCount[a.slot]++;
+    auto requestSlotOk = [&](uint32_t slot) {
+      return slot < slotCount.size() && slotCount[slot] == use.targets.size() && !use.targets.empty();
     };
 
     // Pass 1: operand ranges and loop structure.
     std::vector<int32_t> owner(n, -1);  // innermost loop (ITER_BEGIN pc) whose body holds pc
     std::vector<uint32_t> stack;        // ITER_BEGIN pcs
-    std::vector<uint32_t> loop_end(n, 0);
+    std::vector<uint32_t> loopEnd(n, 0);
     for (uint32_t pc = 0; pc < n; ++pc) {
       Instr ins = f.code[pc];
       if (opcodeOf(ins) >= kOpCount) return fail(where + ": unknown opcode at " + std::to_string(pc));
@@ -282,7 +282,7 @@ struct Verifier {
           case Operand::None: ok = v == 0; break;
           case Operand::RegWrite:
           case Operand::RegRead:
-          case Operand::RegReadWrite: ok = v < f.num_regs; break;
+          case Operand::RegReadWrite: ok = v < f.numRegs; break;
           case Operand::Const: ok = v < f.consts.size(); break;
           case Operand::Jump: ok = uint64_t(pc) + 1 + v < n; break;
           case Operand::PrincipalType: ok = v < b.schema.principals.size(); break;
@@ -296,12 +296,12 @@ struct Verifier {
       if (op == Op::ITER_BEGIN) {
         uint32_t end = pc + 1 + fieldC(ins);
         if (Op(opcodeOf(f.code[end])) != Op::ITER_NEXT) return fail(where + ": ITER_BEGIN without its ITER_NEXT");
-        if (!stack.empty() && end >= loop_end[stack.back()]) return fail(where + ": loops not nested");
+        if (!stack.empty() && end >= loopEnd[stack.back()]) return fail(where + ": loops not nested");
         if (stack.size() >= kMaxLoopDepth) return fail(where + ": loops nested too deeply");
-        loop_end[pc] = end;
+        loopEnd[pc] = end;
         stack.push_back(pc);
       } else if (op == Op::ITER_NEXT) {
-        if (stack.empty() || loop_end[stack.back()] != pc) return fail(where + ": stray ITER_NEXT");
+        if (stack.empty() || loopEnd[stack.back()] != pc) return fail(where + ": stray ITER_NEXT");
         stack.pop_back();
       }
     }
@@ -319,7 +319,7 @@ struct Verifier {
     std::unordered_map<uint32_t, State> pending;  // states flowing into jump targets
     struct LoopState { State skip; State body; bool reachable; };
     std::vector<LoopState> loops;
-    State cur(f.num_regs);
+    State cur(f.numRegs);
     bool live = true;
     auto merge = [](State& into, const State& from) {
       for (size_t r = 0; r < into.size(); ++r)
@@ -344,7 +344,7 @@ struct Verifier {
         loops.pop_back();
         if (live) {
           if (!cur[bb].is(TypeKind::Bool)) return fail(where + ": quantifier predicate is not Bool");
-          for (uint32_t r = 0; r < f.num_regs; ++r)
+          for (uint32_t r = 0; r < f.numRegs; ++r)
             if (ls.body[r].kind != VT::kUninit && !(ls.body[r] == cur[r]))
               return fail(where + ": loop body changes the type of r" + std::to_string(r));
           merge(cur, ls.skip);
@@ -399,8 +399,8 @@ struct Verifier {
         }
         case Op::LOAD_REQ:
         case Op::HAS_REQ:
-          if (!need(request_slot_ok(bb), "request slot not on every target")) return false;
-          out = op == Op::HAS_REQ ? kBool : vt(b.schema.request_slots[bb].type);
+          if (!need(requestSlotOk(bb), "request slot not on every target")) return false;
+          out = op == Op::HAS_REQ ? kBool : vt(b.schema.requestSlots[bb].type);
           break;
         case Op::LOAD_CTX:
         case Op::HAS_CTX:
@@ -507,7 +507,7 @@ struct Verifier {
           break;
         }
         case Op::BUILD_SET: {
-          if (!need(c >= 1 && uint64_t(bb) + c <= f.num_regs, "register range out of bounds")) return false;
+          if (!need(c >= 1 && uint64_t(bb) + c <= f.numRegs, "register range out of bounds")) return false;
           if (!readable(bb)) return false;
           for (uint32_t r = bb + 1; r < bb + c; ++r)
             if (!same(bb, r)) return false;
@@ -576,14 +576,14 @@ struct Verifier {
         if (!timestampInRange(r.until)) return fail(where + ": `until` outside years 0000-9999");
         const Rule& d = b.rules[r.lifts];
         targets = d.targets;
-        if (d.all_targets) {
+        if (d.allTargets) {
           targets.clear();
           for (uint32_t t = 0; t < s.requests.size(); ++t) targets.push_back(t);
         }
       } else {
         if (r.lifts != kNone || r.owner != kNone || r.ticket != kNone) return fail(where + ": exception clauses on a non-exception");
-        if (!r.all_targets && r.targets.empty()) return fail(where + ": no targets");
-        if (r.all_targets) {
+        if (!r.allTargets && r.targets.empty()) return fail(where + ": no targets");
+        if (r.allTargets) {
           targets.clear();
           for (uint32_t t = 0; t < s.requests.size(); ++t) targets.push_back(t);
         }
@@ -596,17 +596,17 @@ struct Verifier {
       }
       if (!r.grants.empty() && r.effect != Effect::Allow && r.effect != Effect::Approve)
         return fail(where + ": grants on a rule that is not allow or approve");
-      if (b.has_source_map && !r.source.empty() && r.source.size() != r.conjuncts.size())
+      if (b.hasSourceMap && !r.source.empty() && r.source.size() != r.conjuncts.size())
         return fail(where + ": source map does not match the conjuncts");
       for (uint32_t fn : r.conjuncts)
         if (fn >= nf || !function(fn, {scalar(TypeKind::Bool), targets})) return fail(where + ": invalid condition");
       for (uint32_t fn : r.approvers)
         if (fn >= nf || !function(fn, {scalar(TypeKind::String), targets})) return fail(where + ": invalid approver");
-      std::vector<StrId> grant_names;
+      std::vector<StrId> grantNames;
       // (each grant function is verified once per target: with none, it would not be)
       if (!r.grants.empty() && targets.empty()) return fail(where + ": grants on a rule without targets");
       for (const GrantAssign& g : r.grants) {
-        grant_names.push_back(g.grant);
+        grantNames.push_back(g.grant);
         if (g.function >= nf) return fail(where + ": invalid grant function");
         for (uint32_t t : targets) {
           const GrantDecl* decl = nullptr;
@@ -616,7 +616,7 @@ struct Verifier {
           if (!function(g.function, {vt(decl->type), {t}})) return fail(where + ": invalid grant");
         }
       }
-      if (!uniqueNames(grant_names, "grant assignment")) return false;
+      if (!uniqueNames(grantNames, "grant assignment")) return false;
     }
     return uniqueNames(names, "rule");
   }

@@ -40,18 +40,18 @@ namespace {
 //   leader and has the same dispatch bits, so it is in the walk only with its leader);
 //   after an error, each follower is walked for its own message.
 // Out of line, so that the plain walk is not slowed down. Returns whether a matching
-// rule is an approve rule. kOneWord: an instance for sets of at most 64 rules (most),
+// rule is an approve rule. OneWord: an instance for sets of at most 64 rules (most),
 // whose loops over words the compiler removes.
-template <bool kOneWord>
+template <bool OneWord>
 bool Evaluation::walkByBits(const RuleSet& set, uint32_t decided) {
-  const uint32_t words = kOneWord ? 1 : set.words;
+  const uint32_t words = OneWord ? 1 : set.words;
   uint64_t* const bits = st.bits.data();
   uint64_t* const hit = st.hit.data();
   uint64_t* const erred = st.erred.data();
-  const uint32_t undecided = set.walk.keys_needed & ~decided;
+  const uint32_t undecided = set.walk.keysNeeded & ~decided;
   for (uint32_t w = 0; w < words; ++w) {
     uint64_t known = bits[w] & set.walk.decided[w];
-    for (uint32_t u = undecided; u; u &= u - 1) known &= ~set.walk.key_needs[lowestBit(u) * words + w];
+    for (uint32_t u = undecided; u; u &= u - 1) known &= ~set.walk.keyNeeds[lowestBit(u) * words + w];
     hit[w] = known;
     erred[w] = 0;
     bits[w] &= ~known;
@@ -90,19 +90,19 @@ bool Evaluation::walkByBits(const RuleSet& set, uint32_t decided) {
     for (; x; x &= x - 1) *at++ = ids[lowestBit(x)];
     out.n = uint32_t(at - out.data());
   };
-  bool any_approve = false;
+  bool anyApprove = false;
   for (uint32_t w = 0; w < words; ++w) {
     const uint64_t h = hit[w];
-    const uint32_t* ids = set.walk.rule_ids.data() + size_t(w) * 64;
+    const uint32_t* ids = set.walk.ruleIds.data() + size_t(w) * 64;
     append(st.rules, h & rules[w], ids);
-    if (!set.grant_table.by_bits)  // grantsByBits reads the bitsets instead
+    if (!set.grantTable.byBits)  // grantsByBits reads the bitsets instead
       for (uint64_t x = h & contributes[w]; x; x &= x - 1)
-        st.matched[st.matched_n++] = &set.rules[size_t(w) * 64 + lowestBit(x)];
-    any_approve |= (h & approves[w]) != 0;
-    append(st.deny_rules, (h | erred[w]) & denies[w], ids);
+        st.matched[st.matchedN++] = &set.rules[size_t(w) * 64 + lowestBit(x)];
+    anyApprove |= (h & approves[w]) != 0;
+    append(st.denyRules, (h | erred[w]) & denies[w], ids);
     append(st.matching, h & exceptions[w], ids);
   }
-  return any_approve;
+  return anyApprove;
 }
 
 }  // namespace

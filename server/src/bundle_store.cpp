@@ -43,7 +43,7 @@ std::string fileStamp(const std::string& path) {
 
 }  // namespace
 
-std::string bundleInfoJson(const rt::LoadedBundle& b, const std::string& source, int64_t loaded_at_ms) {
+std::string bundleInfoJson(const rt::LoadedBundle& b, const std::string& source, int64_t loadedAtMs) {
   const rt::Bundle& m = b.model();
   auto str = [&](rt::StrId id) { return id == rt::kNone ? json(nullptr) : json(std::string(m.str(id))); };
   nlohmann::ordered_json exceptions = nlohmann::ordered_json::array();  // members in SPEC order
@@ -65,11 +65,11 @@ std::string bundleInfoJson(const rt::LoadedBundle& b, const std::string& source,
   // Members in the order of SPEC §10.2 (nlohmann sorts keys, so the object is built as text).
   std::string s = "{\"name\":" + str(m.meta.name).dump() + ",\"revision\":" + str(m.meta.revision).dump() +
                   ",\"digest\":\"sha256:" + std::string(b.digestHex()) + "\"" +
-                  (m.meta.data_digest == rt::kNone ? "" : ",\"data_digest\":" + str(m.meta.data_digest).dump()) +
+                  (m.meta.dataDigest == rt::kNone ? "" : ",\"data_digest\":" + str(m.meta.dataDigest).dump()) +
                   ",\"signed\":" +
                   (b.isSigned() ? "true" : "false") + ",\"key\":" +
                   (b.signerKeyHex().empty() ? std::string("null") : "\"sha256:" + std::string(b.signerKeyHex()) + "\"") +
-                  ",\"loaded_at\":\"" + millis(loaded_at_ms) + "\",\"source\":" + json(source).dump() +
+                  ",\"loaded_at\":\"" + millis(loadedAtMs) + "\",\"source\":" + json(source).dump() +
                   ",\"rules\":" + std::to_string(rules) + ",\"exceptions\":" + exceptions.dump() + "}";
   return s;
 }
@@ -80,14 +80,14 @@ BundleStore::~BundleStore() { stop(); }
 
 void BundleStore::fail(const std::string& reason, const std::string& message) {
   failures_.fetch_add(1);
-  metrics_.reload_failures.get({reason})->add();
+  metrics_.reloadFailures.get({reason})->add();
   std::fprintf(stderr, "pave serve: bundle not loaded from %s (%s): %s; %s\n", opts_.source.c_str(), reason.c_str(),
                message.c_str(), current() ? "the last good bundle keeps serving" : "no bundle yet: decisions deny");
 }
 
 bool BundleStore::install(const std::string& bytes, const std::string& origin) {
   rt::LoadOptions lo;
-  lo.public_keys_pem = opts_.public_keys_pem;
+  lo.publicKeysPem = opts_.publicKeysPem;
   std::string error;
   auto b = rt::LoadedBundle::load(
       std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()), lo, &error);
@@ -104,20 +104,20 @@ bool BundleStore::install(const std::string& bytes, const std::string& origin) {
   auto gen = std::make_shared<Generation>();
   gen->bundle = b;
   gen->source = origin;
-  gen->loaded_at_ms = wallMs();
-  gen->info_json = bundleInfoJson(*b, origin, gen->loaded_at_ms);
+  gen->loadedAtMs = wallMs();
+  gen->infoJson = bundleInfoJson(*b, origin, gen->loadedAtMs);
   const rt::Bundle& m = b->model();
   static const char* kOutcome[3] = {"allow", "approval", "deny"};
-  for (const rt::RequestType& rt_ : m.schema.requests) {
+  for (const rt::RequestType& reqType : m.schema.requests) {
     std::array<Counter*, 3> row{};
-    for (int o = 0; o < 3; ++o) row[size_t(o)] = metrics_.decisions.get({std::string(m.str(rt_.name)), kOutcome[o]});
+    for (int o = 0; o < 3; ++o) row[size_t(o)] = metrics_.decisions.get({std::string(m.str(reqType.name)), kOutcome[o]});
     gen->decisions.push_back(row);
   }
   for (const rt::Rule& r : m.rules) {
     bool x = r.effect == rt::Effect::Exception;
-    gen->rule_matches.push_back(x ? nullptr : metrics_.rule_matches.get({std::string(m.str(r.name))}));
-    gen->exception_uses.push_back(
-        x ? metrics_.exception_uses.get({std::string(m.str(r.name)), std::string(m.str(m.rules[r.lifts].name))}) : nullptr);
+    gen->ruleMatches.push_back(x ? nullptr : metrics_.ruleMatches.get({std::string(m.str(r.name))}));
+    gen->exceptionUses.push_back(
+        x ? metrics_.exceptionUses.get({std::string(m.str(r.name)), std::string(m.str(m.rules[r.lifts].name))}) : nullptr);
   }
   std::shared_ptr<const Generation> old;
   {
@@ -135,9 +135,9 @@ bool BundleStore::install(const std::string& bytes, const std::string& origin) {
 }
 
 bool BundleStore::reload(bool forced) {
-  std::lock_guard<std::mutex> lock(load_mu_);
+  std::lock_guard<std::mutex> lock(loadMu_);
   if (isUrl(opts_.source)) {
-    HttpResponse r = httpGet(opts_.source, forced ? "" : etag_, opts_.max_bundle_bytes, 30);
+    HttpResponse r = httpGet(opts_.source, forced ? "" : etag_, opts_.maxBundleBytes, 30);
     if (!r.ok) {
       fail("fetch", r.error);
       return false;
@@ -152,20 +152,20 @@ bool BundleStore::reload(bool forced) {
     return ok;
   }
   std::string stamp = fileStamp(opts_.source);
-  if (!forced && stamp == file_stamp_) return false;
-  file_stamp_ = stamp;
+  if (!forced && stamp == fileStamp_) return false;
+  fileStamp_ = stamp;
   std::ifstream in(opts_.source, std::ios::binary);
   if (!in) {
     fail("read", "cannot open " + opts_.source);
     return false;
   }
   std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (bytes.size() > opts_.max_bundle_bytes) {
-    fail("read", "the file is larger than " + std::to_string(opts_.max_bundle_bytes) + " bytes");
+  if (bytes.size() > opts_.maxBundleBytes) {
+    fail("read", "the file is larger than " + std::to_string(opts_.maxBundleBytes) + " bytes");
     return false;
   }
   // A file replaced while being read: its stamp changed; read it again at the next check.
-  if (fileStamp(opts_.source) != stamp) file_stamp_.clear();
+  if (fileStamp(opts_.source) != stamp) fileStamp_.clear();
   return install(bytes, opts_.source);
 }
 
@@ -175,10 +175,10 @@ void BundleStore::start() {
 
 void BundleStore::stop() {
   {
-    std::lock_guard<std::mutex> lock(watch_mu_);
+    std::lock_guard<std::mutex> lock(watchMu_);
     stopping_ = true;
   }
-  watch_cv_.notify_all();
+  watchCv_.notify_all();
   if (watcher_.joinable()) watcher_.join();
 }
 
@@ -187,11 +187,11 @@ void BundleStore::watch() {
   std::mt19937_64 rng(std::random_device{}());
   const bool url = isUrl(opts_.source);
   for (;;) {
-    int64_t wait = url ? opts_.poll_ms : std::min<int64_t>(opts_.poll_ms, 1000);
+    int64_t wait = url ? opts_.pollMs : std::min<int64_t>(opts_.pollMs, 1000);
     if (url) wait += int64_t(rng() % uint64_t(wait / 5 + 1)) - wait / 10;
     {
-      std::unique_lock<std::mutex> lock(watch_mu_);
-      if (watch_cv_.wait_for(lock, std::chrono::milliseconds(std::max<int64_t>(wait, 10)), [&] { return stopping_; }))
+      std::unique_lock<std::mutex> lock(watchMu_);
+      if (watchCv_.wait_for(lock, std::chrono::milliseconds(std::max<int64_t>(wait, 10)), [&] { return stopping_; }))
         return;
     }
     // Before the first good bundle, retry a URL whatever its ETag said.

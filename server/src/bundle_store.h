@@ -76,20 +76,20 @@ struct Generation {
   std::shared_ptr<const rt::LoadedBundle> bundle;
   uint64_t serial = 0;          // 1, 2, … in load order
   std::string source;           // the path or URL it came from
-  int64_t loaded_at_ms = 0;     // wall clock
-  std::string info_json;        // the body of GET /v1/bundle
+  int64_t loadedAtMs = 0;     // wall clock
+  std::string infoJson;        // the body of GET /v1/bundle
   // Counters a decision touches, by request type × outcome, by rule, by exception.
   std::vector<std::array<Counter*, 3>> decisions;
-  std::vector<Counter*> rule_matches;     // allow/approve/deny rules; null for exceptions
-  std::vector<Counter*> exception_uses;   // exceptions; null for the others
+  std::vector<Counter*> ruleMatches;     // allow/approve/deny rules; null for exceptions
+  std::vector<Counter*> exceptionUses;   // exceptions; null for the others
   mutable WorkerPool workers;             // deciders for `bundle`
 };
 
 struct StoreOptions {
   std::string source;                        // path or http(s):// URL
-  std::vector<std::string> public_keys_pem;  // empty: signatures not checked (--allow-unsigned)
-  int64_t poll_ms = 30000;                   // URL: poll period (±10% jitter); file: change checks
-  size_t max_bundle_bytes = 256u << 20;
+  std::vector<std::string> publicKeysPem;  // empty: signatures not checked (--allow-unsigned)
+  int64_t pollMs = 30000;                   // URL: poll period (±10% jitter); file: change checks
+  size_t maxBundleBytes = 256u << 20;
 };
 
 class BundleStore {
@@ -120,16 +120,16 @@ class BundleStore {
   std::shared_ptr<const Generation> current_;
   uint64_t serial_ = 0;
   // What the source looked like at the last read: file identity, or the URL's ETag.
-  std::mutex load_mu_;
-  std::string file_stamp_, etag_;
+  std::mutex loadMu_;
+  std::string fileStamp_, etag_;
   std::atomic<uint64_t> failures_{0};
-  std::mutex watch_mu_;
-  std::condition_variable watch_cv_;
+  std::mutex watchMu_;
+  std::condition_variable watchCv_;
   bool stopping_ = false;
   std::thread watcher_;
 };
 
 // The `"bundle"`-less info of a generation (GET /v1/bundle), built at install.
-std::string bundleInfoJson(const rt::LoadedBundle& b, const std::string& source, int64_t loaded_at_ms);
+std::string bundleInfoJson(const rt::LoadedBundle& b, const std::string& source, int64_t loadedAtMs);
 
 }  // namespace pave::server

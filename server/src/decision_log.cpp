@@ -158,14 +158,14 @@ void appendRecord(std::string& out, const RecordFields& f, const Redaction& reda
   out += ",\"input\":";
   // One line as it is: JSON (the runtime's strict decoder said so) without line breaks. A
   // NUL byte never is; checked again so that no caller's mistake can break the log's lines.
-  bool verbatim = f.input_is_json && redaction.empty() &&
+  bool verbatim = f.inputIsJson && redaction.empty() &&
                   f.input.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos;
   if (verbatim) {
     size_t b = f.input.find_first_not_of(" \t"), e = f.input.find_last_not_of(" \t");
     out += f.input.substr(b, e - b + 1);
   } else {
     std::optional<json> parsed;
-    if (f.input_is_json) {
+    if (f.inputIsJson) {
       try {
         parsed = json::parse(f.input);
       } catch (const json::exception&) {
@@ -186,7 +186,7 @@ void appendRecord(std::string& out, const RecordFields& f, const Redaction& reda
   out += ",\"decision\":";
   out += f.decision;
   out += ",\"eval_ns\":";
-  out += std::to_string(f.eval_ns);
+  out += std::to_string(f.evalNs);
   out += '}';
 }
 
@@ -206,11 +206,11 @@ class StdoutSink final : public Sink {
   std::string describe() const override { return "stdout"; }
 };
 
-// Appends to PATH; when a batch would take it past `rotate_bytes`, PATH becomes PATH.1
+// Appends to PATH; when a batch would take it past `rotateBytes`, PATH becomes PATH.1
 // (PATH.1 becomes PATH.2, …; PATH.keep is deleted) and a new PATH is started.
 class FileSink final : public Sink {
  public:
-  FileSink(std::string path, const SinkOptions& o) : path_(std::move(path)), rotate_(o.rotate_bytes), keep_(o.keep) {}
+  FileSink(std::string path, const SinkOptions& o) : path_(std::move(path)), rotate_(o.rotateBytes), keep_(o.keep) {}
   ~FileSink() override {
     if (f_) std::fclose(f_);
   }
@@ -321,8 +321,8 @@ namespace {
 constexpr size_t kKeptBufferBytes = size_t(256) << 10;
 }  // namespace
 
-DecisionLog::DecisionLog(std::unique_ptr<Sink> sink, size_t max_buffer_bytes)
-    : sink_(std::move(sink)), max_bytes_(max_buffer_bytes) {
+DecisionLog::DecisionLog(std::unique_ptr<Sink> sink, size_t maxBufferBytes)
+    : sink_(std::move(sink)), maxBytes_(maxBufferBytes) {
   pending_.reserve(kKeptBufferBytes);
   writer_ = std::thread([this] { run(); });
 }
@@ -340,29 +340,29 @@ DecisionLog::~DecisionLog() {
 bool DecisionLog::submit(std::string_view record) {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (stop_ || pending_.size() + record.size() + 1 > max_bytes_) {
+    if (stop_ || pending_.size() + record.size() + 1 > maxBytes_) {
       dropped_.fetch_add(1, std::memory_order_relaxed);
       return false;
     }
     pending_ += record;
     pending_ += '\n';
-    ++pending_lines_;
+    ++pendingLines_;
     ++submitted_;
   }
   wake_.notify_one();
   return true;
 }
 
-bool DecisionLog::flush(int timeout_ms) {
+bool DecisionLog::flush(int timeoutMs) {
   std::unique_lock<std::mutex> lock(mu_);
   const uint64_t target = submitted_;
-  return drained_.wait_for(lock, std::chrono::milliseconds(timeout_ms), [&] { return done_ >= target; });
+  return drained_.wait_for(lock, std::chrono::milliseconds(timeoutMs), [&] { return done_ >= target; });
 }
 
 void DecisionLog::run() {
   std::string batch;
   batch.reserve(kKeptBufferBytes);
-  int backoff_ms = 100;
+  int backoffMs = 100;
   for (;;) {
     size_t lines = 0;
     {
@@ -371,8 +371,8 @@ void DecisionLog::run() {
       if (pending_.empty() && stop_) return;
       batch.swap(pending_);
       pending_.clear();
-      lines = pending_lines_;
-      pending_lines_ = 0;
+      lines = pendingLines_;
+      pendingLines_ = 0;
     }
     // A sink that retries (HTTP) keeps the batch until it is taken, backing off between
     // tries; its buffer meanwhile fills, and the caller's --log-full policy applies. On
@@ -390,11 +390,11 @@ void DecisionLog::run() {
       }
       if (!sink_->retries() || (stopping && ++tries >= 3)) break;
       std::unique_lock<std::mutex> lock(mu_);
-      wake_.wait_for(lock, std::chrono::milliseconds(backoff_ms), [&] { return stop_ && !stopping; });
-      backoff_ms = std::min(backoff_ms * 2, 5000);
+      wake_.wait_for(lock, std::chrono::milliseconds(backoffMs), [&] { return stop_ && !stopping; });
+      backoffMs = std::min(backoffMs * 2, 5000);
     }
     if (ok) {
-      backoff_ms = 100;
+      backoffMs = 100;
       records_.fetch_add(lines, std::memory_order_relaxed);
     } else {
       dropped_.fetch_add(lines, std::memory_order_relaxed);

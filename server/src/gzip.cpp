@@ -18,7 +18,7 @@ bool gzipCompress(std::string_view in, std::string& out) {
   return rc == Z_STREAM_END;
 }
 
-bool gzipDecompress(std::string_view in, std::string& out, size_t max_out) {
+bool gzipDecompress(std::string_view in, std::string& out, size_t maxOut) {
   z_stream z{};
   if (inflateInit2(&z, 15 + 16) != Z_OK) return false;
   z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
@@ -32,7 +32,7 @@ bool gzipDecompress(std::string_view in, std::string& out, size_t max_out) {
     rc = inflate(&z, Z_NO_FLUSH);
     if (rc != Z_OK && rc != Z_STREAM_END) break;
     out.append(buf, sizeof buf - z.avail_out);
-    if (out.size() > max_out) {
+    if (out.size() > maxOut) {
       rc = Z_DATA_ERROR;
       break;
     }

@@ -8,7 +8,7 @@ namespace pave::server {
 
 bool gzipCompress(std::string_view in, std::string& out);
 // For tests and for collectors written in C++: false on a malformed stream or when the
-// output would exceed `max_out` bytes.
-bool gzipDecompress(std::string_view in, std::string& out, size_t max_out);
+// output would exceed `maxOut` bytes.
+bool gzipDecompress(std::string_view in, std::string& out, size_t maxOut);
 
 }  // namespace pave::server

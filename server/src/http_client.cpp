@@ -51,11 +51,11 @@ HttpResponse convert(const httplib::Result& r) {
 }
 
 // A client for `origin` with the same limit on connecting, reading and writing.
-std::unique_ptr<httplib::Client> client(const std::string& origin, int timeout_s) {
+std::unique_ptr<httplib::Client> client(const std::string& origin, int timeoutS) {
   auto cli = std::make_unique<httplib::Client>(origin);
-  cli->set_connection_timeout(timeout_s);
-  cli->set_read_timeout(timeout_s);
-  cli->set_write_timeout(timeout_s);
+  cli->set_connection_timeout(timeoutS);
+  cli->set_read_timeout(timeoutS);
+  cli->set_write_timeout(timeoutS);
   return cli;
 }
 
@@ -66,26 +66,26 @@ bool validHttpUrl(const std::string& url, std::string* error) {
   return split(url, p, error);
 }
 
-HttpResponse httpGet(const std::string& url, const std::string& if_none_match, size_t max_body, int timeout_s) {
+HttpResponse httpGet(const std::string& url, const std::string& ifNoneMatch, size_t maxBody, int timeoutS) {
   Parts p;
   HttpResponse out;
   if (!split(url, p, &out.error)) return out;
-  auto cli = client(p.origin, timeout_s);
+  auto cli = client(p.origin, timeoutS);
   cli->set_follow_location(true);
   httplib::Headers h;
-  if (!if_none_match.empty()) h.emplace("If-None-Match", if_none_match);
+  if (!ifNoneMatch.empty()) h.emplace("If-None-Match", ifNoneMatch);
   std::string body;
-  bool too_large = false;
+  bool tooLarge = false;
   auto r = cli->Get(p.path, h, [&](const char* data, size_t n) {
-    if (body.size() + n > max_body) {
-      too_large = true;
+    if (body.size() + n > maxBody) {
+      tooLarge = true;
       return false;
     }
     body.append(data, n);
     return true;
   });
-  if (too_large) {
-    out.error = "the response is larger than " + std::to_string(max_body) + " bytes";
+  if (tooLarge) {
+    out.error = "the response is larger than " + std::to_string(maxBody) + " bytes";
     return out;
   }
   out = convert(r);
@@ -94,11 +94,11 @@ HttpResponse httpGet(const std::string& url, const std::string& if_none_match, s
 }
 
 HttpResponse httpPost(const std::string& url, const std::vector<std::string>& headers, const std::string& body,
-                      const std::string& content_type, int timeout_s) {
+                      const std::string& contentType, int timeoutS) {
   Parts p;
   HttpResponse out;
   if (!split(url, p, &out.error)) return out;
-  return convert(client(p.origin, timeout_s)->Post(p.path, headersOf(headers), body, content_type));
+  return convert(client(p.origin, timeoutS)->Post(p.path, headersOf(headers), body, contentType));
 }
 
 }  // namespace pave::server

@@ -17,10 +17,10 @@ struct HttpResponse {
 
 // Whether `url` is `http(s)://host[:port][/path]`; false with `error` otherwise.
 bool validHttpUrl(const std::string& url, std::string* error);
-// GET with optional `If-None-Match`; bodies over `max_body` bytes fail.
-HttpResponse httpGet(const std::string& url, const std::string& if_none_match, size_t max_body, int timeout_s);
-// POST `body` with `content_type` and extra `Name: value` headers.
+// GET with optional `If-None-Match`; bodies over `maxBody` bytes fail.
+HttpResponse httpGet(const std::string& url, const std::string& ifNoneMatch, size_t maxBody, int timeoutS);
+// POST `body` with `contentType` and extra `Name: value` headers.
 HttpResponse httpPost(const std::string& url, const std::vector<std::string>& headers, const std::string& body,
-                      const std::string& content_type, int timeout_s);
+                      const std::string& contentType, int timeoutS);
 
 }  // namespace pave::server

@@ -47,7 +47,7 @@ void Histogram::observe(uint64_t ns) {
   while (i < kBounds.size() && s > kBounds[i]) ++i;
   buckets_[i].fetch_add(1, std::memory_order_relaxed);
   count_.fetch_add(1, std::memory_order_relaxed);
-  sum_ns_.fetch_add(ns, std::memory_order_relaxed);
+  sumNs_.fetch_add(ns, std::memory_order_relaxed);
 }
 
 void Histogram::render(std::string& out, const std::string& name, const std::string& help) const {
@@ -61,7 +61,7 @@ void Histogram::render(std::string& out, const std::string& name, const std::str
            std::to_string(cumulative) + '\n';
   }
   char sum[48];
-  std::snprintf(sum, sizeof sum, "%.9f", double(sum_ns_.load(std::memory_order_relaxed)) * 1e-9);
+  std::snprintf(sum, sizeof sum, "%.9f", double(sumNs_.load(std::memory_order_relaxed)) * 1e-9);
   out += name + "_sum " + sum + '\n';
   out += name + "_count " + std::to_string(count_.load(std::memory_order_relaxed)) + '\n';
 }

@@ -52,7 +52,7 @@ class Histogram {
 
  private:
   std::array<std::atomic<uint64_t>, kBounds.size() + 1> buckets_{};  // the last: +Inf
-  std::atomic<uint64_t> count_{0}, sum_ns_{0};
+  std::atomic<uint64_t> count_{0}, sumNs_{0};
 };
 
 // Appends `value` escaped for a label (backslash, quote, newline).
@@ -61,16 +61,16 @@ void appendLabelValue(std::string& out, const std::string& value);
 struct Metrics {
   CounterFamily decisions{"pave_decisions_total", "Decisions made, by request type and decision.",
                           {"request_type", "decision"}};
-  CounterFamily input_errors{"pave_input_errors_total", "Inputs refused, by error code (SPEC 7.2).", {"code"}};
-  CounterFamily rule_matches{"pave_rule_matches_total", "Allow, approve and deny rules that matched, by rule.",
+  CounterFamily inputErrors{"pave_input_errors_total", "Inputs refused, by error code (SPEC 7.2).", {"code"}};
+  CounterFamily ruleMatches{"pave_rule_matches_total", "Allow, approve and deny rules that matched, by rule.",
                              {"rule"}};
-  CounterFamily exception_uses{"pave_exception_uses_total",
+  CounterFamily exceptionUses{"pave_exception_uses_total",
                                "Exceptions that lifted a deny in a decision: each use is a control failure to watch.",
                                {"exception", "lifts"}};
-  CounterFamily reload_failures{"pave_bundle_reload_failures_total",
+  CounterFamily reloadFailures{"pave_bundle_reload_failures_total",
                                 "Bundles that failed to load or verify; the last good bundle kept serving.",
                                 {"reason"}};
-  CounterFamily http_requests{"pave_http_requests_total", "HTTP requests, by endpoint and status code.",
+  CounterFamily httpRequests{"pave_http_requests_total", "HTTP requests, by endpoint and status code.",
                               {"endpoint", "code"}};
   Histogram duration;
 };

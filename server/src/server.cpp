@@ -48,7 +48,7 @@ bool readText(const std::string& path, std::string& out, std::string* error) {
 }
 
 // `name token` per line; `#` comments and blank lines skipped. Tokens are kept hashed.
-bool readTokens(const std::string& path, std::map<std::string, std::string>& by_hash, std::string* error) {
+bool readTokens(const std::string& path, std::map<std::string, std::string>& byHash, std::string* error) {
   std::string text;
   if (!readText(path, text, error)) return false;
   std::istringstream lines(text);
@@ -67,9 +67,9 @@ bool readTokens(const std::string& path, std::map<std::string, std::string>& by_
       *error = path + ":" + std::to_string(n) + ": the token of `" + name + "` is shorter than 16 characters";
       return false;
     }
-    by_hash[sha256Hex(token)] = name;
+    byHash[sha256Hex(token)] = name;
   }
-  if (by_hash.empty()) {
+  if (byHash.empty()) {
     *error = path + ": no `name token` line (a token file that names no client would lock every client out)";
     return false;
   }
@@ -86,7 +86,7 @@ std::string syntheticDeny(rt::DecisionErrorCode code, const std::string& message
     auto opt = [&](rt::StrId id) { return id == rt::kNone ? json(nullptr) : json(std::string(m.str(id))); };
     bundle = "{\"name\":" + opt(m.meta.name).dump() + ",\"revision\":" + opt(m.meta.revision).dump() +
              ",\"digest\":\"sha256:" + std::string(gen->bundle->digestHex()) + "\"" +
-             (m.meta.data_digest == rt::kNone ? "" : ",\"data_digest\":" + opt(m.meta.data_digest).dump()) + "}";
+             (m.meta.dataDigest == rt::kNone ? "" : ",\"data_digest\":" + opt(m.meta.dataDigest).dump()) + "}";
   }
   return "{\"decision\":\"deny\",\"request_type\":null,\"rules\":[],\"deny_rules\":[],\"exceptions\":[],"
          "\"approvals\":[],\"grants\":{},\"reasons\":[],\"errors\":[{\"code\":" +
@@ -113,8 +113,8 @@ class Service {
     std::string& full = w ? w->full : noneFull;
     decision.clear();
     full.clear();
-    int64_t eval_ns = 0;
-    bool input_is_json = true;
+    int64_t evalNs = 0;
+    bool inputIsJson = true;
     if (!gen) {
       decision = syntheticDeny(rt::DecisionErrorCode::NoBundle, "no bundle is loaded yet", nullptr);
       noBundle_.add();
@@ -122,11 +122,11 @@ class Service {
       rt::Decider& d = w->decider;
       auto t0 = std::chrono::steady_clock::now();
       const rt::Decision& dec = d.decide(input, explain);
-      eval_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count();
-      metrics_.duration.observe(uint64_t(eval_ns));
+      evalNs = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count();
+      metrics_.duration.observe(uint64_t(evalNs));
       count(*gen, dec);
       for (const rt::DecisionError& e : dec.errors)
-        if (e.code == rt::errorCode(rt::DecisionErrorCode::MalformedJson)) input_is_json = false;
+        if (e.code == rt::errorCode(rt::DecisionErrorCode::MalformedJson)) inputIsJson = false;
       if (explain) {
         rt::toJson(*gen->bundle, dec, full);
         rt::Decision plain = dec;
@@ -141,9 +141,9 @@ class Service {
       std::string time = wallClockMillis();
       appendRecord(record,
                    {.id = id, .time = time, .source = "serve", .client = client, .input = input,
-                    .input_is_json = input_is_json, .decision = decision, .eval_ns = eval_ns},
+                    .inputIsJson = inputIsJson, .decision = decision, .evalNs = evalNs},
                    redaction_);
-      if (!log_->submit(record) && o_.log_full_deny) {
+      if (!log_->submit(record) && o_.logFullDeny) {
         // Fail closed: no decision is given without its record.
         decision = syntheticDeny(rt::DecisionErrorCode::DecisionLogUnavailable,
                                  "the decision log cannot take the record (" + log_->describe() + ")", gen.get());
@@ -184,9 +184,9 @@ class Service {
   std::string metricsText() {
     std::string out;
     metrics_.decisions.render(out);
-    metrics_.input_errors.render(out);
-    metrics_.rule_matches.render(out);
-    metrics_.exception_uses.render(out);
+    metrics_.inputErrors.render(out);
+    metrics_.ruleMatches.render(out);
+    metrics_.exceptionUses.render(out);
     auto gen = store_.current();
     out += "# HELP pave_exception_expiry_timestamp_seconds When each exception of the current bundle expires.\n"
            "# TYPE pave_exception_expiry_timestamp_seconds gauge\n";
@@ -216,9 +216,9 @@ class Service {
     out += "# HELP pave_bundle_loaded_timestamp_seconds When the current bundle was loaded (0: none yet).\n"
            "# TYPE pave_bundle_loaded_timestamp_seconds gauge\n";
     char loaded[48];
-    std::snprintf(loaded, sizeof loaded, "%.3f", gen ? double(gen->loaded_at_ms) / 1000 : 0.0);
+    std::snprintf(loaded, sizeof loaded, "%.3f", gen ? double(gen->loadedAtMs) / 1000 : 0.0);
     out += std::string("pave_bundle_loaded_timestamp_seconds ") + loaded + "\n";
-    metrics_.reload_failures.render(out);
+    metrics_.reloadFailures.render(out);
     out += "# HELP pave_decision_log_records_total Decision log records written.\n"
            "# TYPE pave_decision_log_records_total counter\n";
     out += "pave_decision_log_records_total " + std::to_string(log_ ? log_->records() : 0) + "\n";
@@ -231,21 +231,21 @@ class Service {
     out += "# HELP pave_decisions_log_unavailable_total Decisions denied because the decision log could not take "
            "their record.\n# TYPE pave_decisions_log_unavailable_total counter\n";
     out += "pave_decisions_log_unavailable_total " + std::to_string(logDenied_.get()) + "\n";
-    metrics_.http_requests.render(out);
+    metrics_.httpRequests.render(out);
     return out;
   }
 
  private:
   void count(const Generation& gen, const rt::Decision& d) {
-    if (d.request_type != rt::kNone && d.request_type < gen.decisions.size())
-      gen.decisions[d.request_type][size_t(d.outcome)]->add();
+    if (d.requestType != rt::kNone && d.requestType < gen.decisions.size())
+      gen.decisions[d.requestType][size_t(d.outcome)]->add();
     else
       metrics_.decisions.get({"", kOutcomeName[size_t(d.outcome)]})->add();
     for (const rt::DecisionError& e : d.errors)
-      if (e.rule == rt::kNone && !e.path.empty()) metrics_.input_errors.get({e.code})->add();
-    for (uint32_t r : d.rules) gen.rule_matches[r]->add();
-    for (uint32_t r : d.deny_rules) gen.rule_matches[r]->add();
-    for (uint32_t r : d.exceptions) gen.exception_uses[r]->add();
+      if (e.rule == rt::kNone && !e.path.empty()) metrics_.inputErrors.get({e.code})->add();
+    for (uint32_t r : d.rules) gen.ruleMatches[r]->add();
+    for (uint32_t r : d.denyRules) gen.ruleMatches[r]->add();
+    for (uint32_t r : d.exceptions) gen.exceptionUses[r]->add();
   }
 
   const ServeOptions& o_;
@@ -295,30 +295,30 @@ int runServer(const ServeOptions& o) {
   // No bypass: a bundle is trusted only through a configured key, unless explicitly not.
   StoreOptions so;
   so.source = o.bundle;
-  so.poll_ms = o.poll_ms;
-  for (const std::string& path : o.public_key_files) {
+  so.pollMs = o.pollMs;
+  for (const std::string& path : o.publicKeyFiles) {
     std::string pem;
     if (!readText(path, pem, &error)) return usage(error);
     if (!rt::checkPublicKeys(pem, nullptr, &error)) return usage(path + ": " + error);
-    so.public_keys_pem.push_back(std::move(pem));
+    so.publicKeysPem.push_back(std::move(pem));
   }
-  if (so.public_keys_pem.empty() && !o.allow_unsigned)
+  if (so.publicKeysPem.empty() && !o.allowUnsigned)
     return usage("refusing to start without --public-key: bundles would be used without checking who signed them "
                  "(pass --allow-unsigned to accept that)");
-  if (so.public_keys_pem.empty())
+  if (so.publicKeysPem.empty())
     std::fprintf(stderr, "pave serve: warning: --allow-unsigned: bundle signatures are not checked "
                          "(pave_bundle_signed 0)\n");
   std::string host;
   int port = 0;
   if (!splitListen(o.listen, host, port, &error)) return usage(error);
-  if (o.tls_cert.empty() != o.tls_key.empty()) return usage("--tls-cert and --tls-key go together");
-  if (!o.client_ca.empty() && o.tls_cert.empty()) return usage("--client-ca needs --tls-cert and --tls-key");
+  if (o.tlsCert.empty() != o.tlsKey.empty()) return usage("--tls-cert and --tls-key go together");
+  if (!o.clientCa.empty() && o.tlsCert.empty()) return usage("--client-ca needs --tls-cert and --tls-key");
   std::map<std::string, std::string> tokens;
-  if (!o.token_file.empty() && !readTokens(o.token_file, tokens, &error)) return usage(error);
+  if (!o.tokenFile.empty() && !readTokens(o.tokenFile, tokens, &error)) return usage(error);
   Redaction redaction;
-  for (const std::string& path : o.log_redact)
+  for (const std::string& path : o.logRedact)
     if (!redaction.add(path, &error)) return usage(error);
-  if (o.max_connections < 1) return usage("--max-connections must be at least 1");
+  if (o.maxConnections < 1) return usage("--max-connections must be at least 1");
 #if defined(__GLIBC__)
   // Blocks of 128 KiB and more (batch bodies and answers, decision log buffers) come from
   // the system and go back to it when freed. By default the threshold rises with the
@@ -340,12 +340,12 @@ int runServer(const ServeOptions& o) {
 
   std::unique_ptr<DecisionLog> log;
   if (!o.log.empty()) {
-    SinkOptions sink_opts;
-    sink_opts.rotate_bytes = o.log_rotate_bytes;
-    sink_opts.keep = o.log_keep;
-    auto sink = openSink(o.log, sink_opts, &error);
+    SinkOptions sinkOpts;
+    sinkOpts.rotateBytes = o.logRotateBytes;
+    sinkOpts.keep = o.logKeep;
+    auto sink = openSink(o.log, sinkOpts, &error);
     if (!sink) return usage(error);
-    log = std::make_unique<DecisionLog>(std::move(sink), o.log_buffer_bytes);
+    log = std::make_unique<DecisionLog>(std::move(sink), o.logBufferBytes);
   }
 
   Metrics metrics;
@@ -353,26 +353,26 @@ int runServer(const ServeOptions& o) {
   store.reload(true);  // a failure is logged; decisions deny with `no-bundle` until one loads
 
   std::unique_ptr<httplib::Server> http;
-  if (!o.tls_cert.empty()) {
-    auto tls = std::make_unique<httplib::SSLServer>(o.tls_cert.c_str(), o.tls_key.c_str(),
-                                                    o.client_ca.empty() ? nullptr : o.client_ca.c_str());
+  if (!o.tlsCert.empty()) {
+    auto tls = std::make_unique<httplib::SSLServer>(o.tlsCert.c_str(), o.tlsKey.c_str(),
+                                                    o.clientCa.empty() ? nullptr : o.clientCa.c_str());
     if (!tls->is_valid()) return usage("cannot use the TLS certificate, key or client CA (--tls-cert, --tls-key, --client-ca)");
     http = std::move(tls);
   } else {
     http = std::make_unique<httplib::Server>();
   }
   Service service(o, store, metrics, log.get(), std::move(redaction), std::move(tokens));
-  const int threads = o.max_connections;
+  const int threads = o.maxConnections;
   http->new_task_queue = [threads] { return new ConnectionPool(size_t(threads)); };
   http->set_keep_alive_max_count(100000);
-  http->set_keep_alive_timeout(o.keep_alive_s);
-  http->set_read_timeout(o.read_timeout_s);
-  http->set_write_timeout(o.write_timeout_s);
-  http->set_payload_max_length(o.max_body);
+  http->set_keep_alive_timeout(o.keepAliveS);
+  http->set_read_timeout(o.readTimeoutS);
+  http->set_write_timeout(o.writeTimeoutS);
+  http->set_payload_max_length(o.maxBody);
   http->set_tcp_nodelay(true);
 
   auto counted = [&metrics](const char* endpoint, httplib::Response& res) {
-    metrics.http_requests.get({endpoint, std::to_string(res.status)})->add();
+    metrics.httpRequests.get({endpoint, std::to_string(res.status)})->add();
   };
   auto decideHandler = [&](bool batch) {
     return [&, batch](const httplib::Request& req, httplib::Response& res) {
@@ -450,7 +450,7 @@ int runServer(const ServeOptions& o) {
       res.status = 503;
       res.set_content("{\"error\":\"no bundle is loaded yet\"}\n", "application/json");
     } else {
-      res.set_content(gen->info_json + "\n", "application/json");
+      res.set_content(gen->infoJson + "\n", "application/json");
     }
     counted("/v1/bundle", res);
   });
@@ -472,7 +472,7 @@ int runServer(const ServeOptions& o) {
   });
   http->set_error_handler([&](const httplib::Request&, httplib::Response& res) {
     if (res.status == 413)
-      res.set_content("{\"error\":\"the request body is larger than --max-body (" + std::to_string(o.max_body) +
+      res.set_content("{\"error\":\"the request body is larger than --max-body (" + std::to_string(o.maxBody) +
                           " bytes)\"}\n",
                       "application/json");
     else if (res.status == 404)
@@ -486,11 +486,11 @@ int runServer(const ServeOptions& o) {
     return usage("cannot listen on " + o.listen + " (in use, or not an address of this machine)");
   }
   std::string bound = (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + std::to_string(port);
-  std::fprintf(stderr, "pave serve: listening on %s://%s (bundle source %s%s)\n", o.tls_cert.empty() ? "http" : "https",
+  std::fprintf(stderr, "pave serve: listening on %s://%s (bundle source %s%s)\n", o.tlsCert.empty() ? "http" : "https",
                bound.c_str(), o.bundle.c_str(), log ? (", decision log " + log->describe()).c_str() : "");
-  if (!o.ready_file.empty()) {
-    std::ofstream(o.ready_file + ".tmp") << bound << "\n";
-    std::rename((o.ready_file + ".tmp").c_str(), o.ready_file.c_str());
+  if (!o.readyFile.empty()) {
+    std::ofstream(o.readyFile + ".tmp") << bound << "\n";
+    std::rename((o.readyFile + ".tmp").c_str(), o.readyFile.c_str());
   }
   store.start();
 

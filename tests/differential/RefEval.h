@@ -25,7 +25,7 @@ struct Input {
 nlohmann::json inputJson(const sema::CheckedProgram& p, const Input& in);
 
 /// The decision as SPEC §7.4 describes it (the fields a reference can know: decision,
-/// request_type, rules, deny_rules, exceptions, approvals, grants, reasons, errors with
+/// requestType, rules, denyRules, exceptions, approvals, grants, reasons, errors with
 /// code and rule).
 nlohmann::json decide(const sema::CheckedProgram& p, const Input& in);
 

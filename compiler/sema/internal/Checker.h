@@ -266,7 +266,11 @@ class Checker {
   std::optional<ConstValue> checkTestValue(ast::ExprId e, TypeId want);
   void checkExpect(const ast::Expect& e, TestInfo& t);
 
-  // ---- shared state ----
+ private:
+  friend class UnitGuard;
+  friend class FlowMark;
+
+  // ---- shared state (private, so its names end in `_`) ----
   const ast::Ast& ast_;
   const SourceManager& sources_;
   DiagnosticEngine& diags_;

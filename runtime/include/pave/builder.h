@@ -46,7 +46,7 @@ struct Label {
 };
 
 struct Loop {
-  uint32_t begin_pc;
+  uint32_t beginPc;
 };
 
 // The limits of the bytecode format a function can exceed (opcodes.h).
@@ -74,10 +74,10 @@ class FunctionBuilder {
   Reg reg() { return regs(1); }
   Reg regs(uint32_t n);  // n consecutive registers (BUILD_SET operands)
   // Registers in use now, and as many as were ever in use at once.
-  uint32_t liveRegs() const { return next_reg_; }
-  uint32_t numRegs() const { return fn_.num_regs; }
+  uint32_t liveRegs() const { return nextReg_; }
+  uint32_t numRegs() const { return fn_.numRegs; }
   // Frees every register allocated after `mark` (a value of liveRegs()); see RegScope.
-  void releaseRegs(uint32_t mark) { next_reg_ = mark; }
+  void releaseRegs(uint32_t mark) { nextReg_ = mark; }
 
   // Constants, interned in this function's pool; returns the K index.
   uint32_t constant(const Const& c);
@@ -86,7 +86,7 @@ class FunctionBuilder {
   Const durationConst(int64_t seconds);
   Const timestampConst(int64_t seconds);
   Const stringConst(std::string_view s);
-  Const enumConst(uint32_t enum_index, uint32_t member);
+  Const enumConst(uint32_t enumIndex, uint32_t member);
   Const ipConst(const IpAddr& ip, bool cidr);
   // A set constant of element type `elem`: elements are sorted and de-duplicated here.
   Const setConst(TypeId elem, std::vector<Const> elems);
@@ -124,8 +124,8 @@ class FunctionBuilder {
 
   Bundle& b_;
   Function fn_;
-  uint32_t next_reg_ = 0;
-  std::map<std::string, uint32_t> const_index_;
+  uint32_t nextReg_ = 0;
+  std::map<std::string, uint32_t> constIndex_;
   struct LabelState {
     int64_t bound = -1;
     std::vector<uint32_t> fixups;  // pcs of jumps waiting for the label

@@ -24,11 +24,11 @@ inline constexpr uint32_t kNone = 0xffffffffu;  // an absent optional index
 
 enum class TypeKind : uint8_t { Bool, Int, String, Duration, Timestamp, Ip, Cidr, Enum, Set, Map, Record };
 
-// `enum_index` for Enum, and the record's index in `Bundle::records` for Record; `elem` (a
+// `enumIndex` for Enum, and the record's index in `Bundle::records` for Record; `elem` (a
 // TypeId of a scalar type, or of a record for a table) for Set<T> and Map<String, T>.
 struct TypeDesc {
   TypeKind kind = TypeKind::Bool;
-  uint32_t enum_index = kNone;
+  uint32_t enumIndex = kNone;
   TypeId elem = kNone;
   bool operator==(const TypeDesc&) const = default;
 };
@@ -85,7 +85,7 @@ struct RequestSlot {
 };
 
 struct RequestAttr {
-  uint32_t slot;                // index into Schema::request_slots
+  uint32_t slot;                // index into Schema::requestSlots
   bool optional = false;
 };
 
@@ -94,7 +94,7 @@ enum class MergeOp : uint8_t { Min, Max, Union, Intersect, And, Or, Unique };
 struct GrantDecl {
   StrId name;
   TypeId type;
-  Const default_value;
+  Const defaultValue;
   MergeOp merge = MergeOp::Unique;
 };
 
@@ -109,13 +109,13 @@ struct Schema {
   std::vector<TypeDesc> types;
   std::vector<EnumDecl> enums;
   std::vector<PrincipalType> principals;
-  std::vector<RequestSlot> request_slots;
+  std::vector<RequestSlot> requestSlots;
   std::vector<RequestType> requests;
   std::vector<Attribute> context;  // must contain `time: Timestamp`, required; slot = position
 };
 
 struct Function {
-  uint32_t num_regs = 0;
+  uint32_t numRegs = 0;
   std::vector<Instr> code;
   std::vector<Const> consts;
   bool operator==(const Function&) const = default;
@@ -137,7 +137,7 @@ struct ConjunctSource {
 struct Rule {
   StrId name;                          // qualified
   Effect effect = Effect::Allow;
-  bool all_targets = false;            // `on *` (then `targets` is ignored)
+  bool allTargets = false;            // `on *` (then `targets` is ignored)
   std::vector<uint32_t> targets;       // request types; ignored for exceptions, which take the lifted deny's
   std::vector<uint32_t> conjuncts;     // functions returning Bool; matches iff all true
   std::vector<uint32_t> approvers;     // approve: functions returning String
@@ -160,9 +160,9 @@ struct Rule {
 struct Metadata {
   StrId name = kNone;
   StrId revision = kNone;
-  StrId compiler_version = kNone;
-  StrId sources_digest = kNone;
-  StrId data_digest = kNone;  // "sha256:<hex>" of the tables' content (format 1.2, with tables)
+  StrId compilerVersion = kNone;
+  StrId sourcesDigest = kNone;
+  StrId dataDigest = kNone;  // "sha256:<hex>" of the tables' content (format 1.2, with tables)
 };
 
 // Reference data (SPEC §2.3). A record types the rows of a table.
@@ -180,10 +180,10 @@ struct Table {
   std::vector<std::string> keys;  // row keys (not in the string table: one string per row);
                                   // written by the compiler, empty in a loaded bundle
   std::vector<Const> rows;       // likewise: the loader decodes rows straight into run-time values
-  uint32_t row_count = 0;        // a loaded bundle's number of rows
+  uint32_t rowCount = 0;        // a loaded bundle's number of rows
   // Internal to the loader: the encoded rows, valid only while the bundle loads.
   const uint8_t* encoded = nullptr;
-  size_t encoded_size = 0;
+  size_t encodedSize = 0;
 };
 
 struct Bundle {
@@ -192,7 +192,7 @@ struct Bundle {
   std::vector<Function> functions;
   std::vector<Rule> rules;
   Metadata meta;
-  bool has_source_map = false;       // writes the source-map section (rule lines, conjuncts)
+  bool hasSourceMap = false;       // writes the source-map section (rule lines, conjuncts)
   std::vector<RecordDecl> records;   // data section (format 1.2): written only with tables
   std::vector<Table> tables;
 
@@ -215,7 +215,7 @@ inline constexpr uint16_t kFormatMajor = 1;
 inline constexpr uint16_t kFormatMinor = 2;
 
 struct WriteOptions {
-  std::string sign_key_pem;  // Ed25519 private key (PEM); empty: unsigned
+  std::string signKeyPem;  // Ed25519 private key (PEM); empty: unsigned
   bool strip = false;        // omit the source map
 };
 

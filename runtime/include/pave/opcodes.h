@@ -23,7 +23,9 @@ inline constexpr int kOpCount = 0
 enum class Operand : uint8_t { None, RegWrite, RegRead, RegReadWrite, Const, Jump, PrincipalType, Slot, Count, Mode };
 
 // An opcode's properties (the flags column of opcodes.def), so that passes over bytecode
-// ask what an instruction does instead of listing opcodes.
+// ask what an instruction does instead of listing opcodes. The names are the vocabulary of
+// the flags column of opcodes.def (`_` for none), so they read as flags there, not kName.
+// NOLINTBEGIN(readability-identifier-naming)
 namespace opflag {
 inline constexpr uint16_t Cond = 1 << 0;   // conditional forward jump on R[A]
 inline constexpr uint16_t End = 1 << 1;    // never falls through to the next instruction
@@ -37,6 +39,7 @@ inline constexpr uint16_t Ctx = 1 << 8;    // reads the context
 inline constexpr uint16_t Cmp = 1 << 9;    // compares R[B] with R[C]
 inline constexpr uint16_t _ = 0;           // none
 }  // namespace opflag
+// NOLINTEND(readability-identifier-naming)
 
 struct OpInfo {
   const char* name;

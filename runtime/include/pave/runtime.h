@@ -3,7 +3,7 @@
 //   std::string err;
 //   auto bundle = pave::rt::LoadedBundle::load(bytes, {}, &err);
 //   pave::rt::Decider decider(bundle);                 // one per thread
-//   std::string out = decider.decideJson(input_json);  // decision JSON (SPEC §7.4)
+//   std::string out = decider.decideJson(inputJson);  // decision JSON (SPEC §7.4)
 //
 // A LoadedBundle is immutable and may be shared by any number of threads; a Decider holds
 // the per-call scratch memory and must not be used by two threads at once.
@@ -28,7 +28,7 @@ struct LoadOptions {
   // bundle must be signed, and one of the keys must verify its signature (key rotation:
   // list the old and the new key). An entry that holds no valid Ed25519 public key (an
   // empty text included) fails loading: a configured key never means "no key".
-  std::vector<std::string> public_keys_pem;
+  std::vector<std::string> publicKeysPem;
 };
 
 // Checks that `pem` holds one or more Ed25519 public keys and nothing else (see LoadOptions);
@@ -91,9 +91,9 @@ struct TraceEntry {
 // hold rule indices sorted by qualified name.
 struct Decision {
   Outcome outcome = Outcome::Deny;
-  uint32_t request_type = kNone;
+  uint32_t requestType = kNone;
   std::span<const uint32_t> rules;
-  std::span<const uint32_t> deny_rules;
+  std::span<const uint32_t> denyRules;
   std::span<const uint32_t> exceptions;
   std::span<const Approval> approvals;
   std::span<const Value> grants;  // per grant of the request type, in declaration order; empty on deny
@@ -119,8 +119,8 @@ struct BindSlot {
   uint32_t type = kNone;  // the attribute's TypeId; kNone: no such attribute
   Kind kind = Kind::Absent;
   Check check = Check::Full;
-  uint32_t enum_index = 0;  // Enum: the enum, and the largest member index
-  uint64_t enum_max = 0;
+  uint32_t enumIndex = 0;  // Enum: the enum, and the largest member index
+  uint64_t enumMax = 0;
   // The attribute's bit in its object's mask of the attributes set (0: not tracked).
   uint64_t bit = 0;
 };
@@ -141,7 +141,7 @@ class InputBuilder {
  public:
   // False when the slot is out of range or the value does not fit the attribute's type.
   [[gnu::always_inline]] bool principal(uint32_t slot, const Value& v) { return set(principal_, slot, v); }
-  [[gnu::always_inline]] bool request(uint32_t request_slot, const Value& v) { return set(request_, request_slot, v); }
+  [[gnu::always_inline]] bool request(uint32_t requestSlot, const Value& v) { return set(request_, requestSlot, v); }
   [[gnu::always_inline]] bool context(uint32_t slot, const Value& v) { return set(context_, slot, v); }
   bool principal(std::string_view name, const Value& v);
   bool request(std::string_view name, const Value& v);
@@ -150,7 +150,7 @@ class InputBuilder {
   Value makeString(std::string_view s);             // copied
   Value makeSet(std::span<const Value> elems);      // copied, sorted, de-duplicated
   Value makeMap(std::span<const std::pair<std::string_view, Value>> entries);
-  Value makeEnum(std::string_view enum_name, std::string_view member);  // Absent if unknown
+  Value makeEnum(std::string_view enumName, std::string_view member);  // Absent if unknown
 
  private:
   friend class Decider;
@@ -176,7 +176,7 @@ class InputBuilder {
         if (uint64_t(v.i) > 1) return false;
         break;
       case Kind::Enum:
-        if (v.n != b.enum_index || uint64_t(v.i) > b.enum_max) return false;
+        if (v.n != b.enumIndex || uint64_t(v.i) > b.enumMax) return false;
         break;
       case Kind::Set:
       case Kind::Map:
@@ -212,11 +212,11 @@ class Decider {
   Decider& operator=(const Decider&) = delete;
 
   // JSON input (SPEC §7.2) to a decision.
-  const Decision& decide(std::string_view input_json, bool explain = false);
-  std::string decideJson(std::string_view input_json, bool explain = false);
+  const Decision& decide(std::string_view inputJson, bool explain = false);
+  std::string decideJson(std::string_view inputJson, bool explain = false);
 
   // Pre-bound input: bind, set every required attribute, then decideBound.
-  InputBuilder bind(uint32_t request_type, uint32_t principal_type);
+  InputBuilder bind(uint32_t requestType, uint32_t principalType);
   const Decision& decideBound(bool explain = false);
 
   const LoadedBundle& bundle() const { return *bundle_; }

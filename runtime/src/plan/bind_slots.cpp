@@ -23,8 +23,8 @@ BindSlot bindSlot(const Schema& s, TypeId t) {
       break;
     case TypeKind::Enum:
       b.check = BindSlot::Check::Enum;
-      b.enum_index = d.enum_index;
-      b.enum_max = s.enums[d.enum_index].members.size() - 1;  // an enum has at least one member
+      b.enumIndex = d.enumIndex;
+      b.enumMax = s.enums[d.enumIndex].members.size() - 1;  // an enum has at least one member
       break;
     case TypeKind::Ip:
     case TypeKind::Cidr: b.check = BindSlot::Check::Address; break;
@@ -49,14 +49,14 @@ void trackPresence(BindObject& o) {
   auto bit = [&](uint32_t slot) { return uint64_t(1) << (slot - o.first); };
   o.all = span == 64 ? ~uint64_t(0) : (uint64_t(1) << span) - 1;
   for (uint32_t slot = o.first; slot < o.end; ++slot) o.slots[slot].bit = bit(slot);
-  for (uint32_t slot : o.required) o.required_mask |= bit(slot);
+  for (uint32_t slot : o.required) o.requiredMask |= bit(slot);
 }
 
 }  // namespace
 
 void bindPrincipalsAndContext(const Schema& s, DecisionPlan& plan) {
   for (const PrincipalType& pt : s.principals) {
-    BindObject& o = plan.principal_bind.emplace_back();
+    BindObject& o = plan.principalBind.emplace_back();
     for (uint32_t a = 0; a < pt.attrs.size(); ++a) {
       o.slots.push_back(bindSlot(s, pt.attrs[a].type));
       if (!pt.attrs[a].optional) o.required.push_back(a);
@@ -65,18 +65,18 @@ void bindPrincipalsAndContext(const Schema& s, DecisionPlan& plan) {
     trackPresence(o);
   }
   for (uint32_t a = 0; a < s.context.size(); ++a) {
-    plan.context_bind.slots.push_back(bindSlot(s, s.context[a].type));
-    if (!s.context[a].optional) plan.context_bind.required.push_back(a);
+    plan.contextBind.slots.push_back(bindSlot(s, s.context[a].type));
+    if (!s.context[a].optional) plan.contextBind.required.push_back(a);
   }
-  plan.context_bind.end = uint32_t(s.context.size());
-  trackPresence(plan.context_bind);
+  plan.contextBind.end = uint32_t(s.context.size());
+  trackPresence(plan.contextBind);
 }
 
-void bindRequest(const Schema& s, const RequestType& rt, BindObject& o, uint32_t& max_request_slot) {
+void bindRequest(const Schema& s, const RequestType& rt, BindObject& o, uint32_t& maxRequestSlot) {
   for (const RequestAttr& a : rt.attrs) {
-    max_request_slot = std::max(max_request_slot, a.slot + 1);
+    maxRequestSlot = std::max(maxRequestSlot, a.slot + 1);
     if (o.slots.size() <= a.slot) o.slots.resize(a.slot + 1);
-    o.slots[a.slot] = bindSlot(s, s.request_slots[a.slot].type);
+    o.slots[a.slot] = bindSlot(s, s.requestSlots[a.slot].type);
     o.first = o.end == 0 ? a.slot : std::min(o.first, a.slot);
     o.end = std::max(o.end, a.slot + 1);
     if (!a.optional) o.required.push_back(a.slot);

@@ -14,7 +14,7 @@ struct PlanContext {
   const Bundle& model;
   DecisionPlan& plan;
   const Value* tables = nullptr;             // LOAD_TABLE
-  const TableIndex* table_index = nullptr;
+  const TableIndex* tableIndex = nullptr;
 };
 
 // plan.cpp: the type of the value a fast test reads for principal type `pt`: the
@@ -27,7 +27,7 @@ const TypeDesc* attrType(const PlanContext& ctx, const FastTest& t, uint32_t pt)
 std::vector<Instr> specializeForPrincipal(const Function& f, uint32_t pt);
 
 // dispatch.cpp: the dispatch keys of the rule set of principal type `pt` (RuleSet::keys,
-// words, last_mask, Conjunct::key_bit).
+// words, lastMask, Conjunct::keyBit).
 void buildDispatch(const PlanContext& ctx, uint32_t pt, RuleSet& set);
 
 // probes.cpp: the probe of a guard in the rule set of principal type `pt` (GuardProbe).
@@ -39,13 +39,13 @@ void specializeGuard(const PlanContext& ctx, uint32_t pt, Conjunct& c);
 void shareResults(RuleSet& set);
 void indexEffects(RuleSet& set);
 
-// grant_tables.cpp: grants by bitsets (RuleSet::grant_table) for the sets that qualify.
+// grant_tables.cpp: grants by bitsets (RuleSet::grantTable) for the sets that qualify.
 void indexGrants(const Schema& s, const RequestType& rt, RuleSet& set);
 
 // bind_slots.cpp: binding without JSON. The principal types' and the context's objects
-// (DecisionPlan::principal_bind, context_bind), and one request type's
-// (RequestIndex::bind), which raises `max_request_slot` to its slots.
+// (DecisionPlan::principalBind, contextBind), and one request type's
+// (RequestIndex::bind), which raises `maxRequestSlot` to its slots.
 void bindPrincipalsAndContext(const Schema& s, DecisionPlan& plan);
-void bindRequest(const Schema& s, const RequestType& rt, BindObject& o, uint32_t& max_request_slot);
+void bindRequest(const Schema& s, const RequestType& rt, BindObject& o, uint32_t& maxRequestSlot);
 
 }  // namespace pave::rt

@@ -14,8 +14,8 @@ namespace {
 // Whether a guard that survives a dispatch key's bitset is true, not merely undecided,
 // when the input's value is one the key names: fastCompare gives a definite answer for
 // these forms on Enum, Bool and String values.
-bool decidedByKey(const FastTest& t, Kind key_kind) {
-  if (t.form == FastTest::Form::Load) return key_kind == Kind::Bool;
+bool decidedByKey(const FastTest& t, Kind keyKind) {
+  if (t.form == FastTest::Form::Load) return keyKind == Kind::Bool;
   if (t.form != FastTest::Form::Compare || t.size || t.guarded) return false;
   switch (t.op) {
     case Op::EQ:
@@ -30,10 +30,10 @@ bool decidedByKey(const FastTest& t, Kind key_kind) {
 }
 
 bool sameKey(const DispatchKey& key, const FastTest& t) {
-  return key.root == t.root && key.slot == t.slot && key.entry == t.entry && key.entry_key == t.entry_key;
+  return key.root == t.root && key.slot == t.slot && key.entry == t.entry && key.entryKey == t.entryKey;
 }
 
-constexpr size_t kMaxDispatchKeys = 8;  // Conjunct::key_bit is a byte
+constexpr size_t kMaxDispatchKeys = 8;  // Conjunct::keyBit is a byte
 
 
 }  // namespace
@@ -43,13 +43,13 @@ constexpr size_t kMaxDispatchKeys = 8;  // Conjunct::key_bit is a byte
 void buildDispatch(const PlanContext& ctx, uint32_t pt, RuleSet& set) {
   const size_t n = set.rules.size();
   set.words = uint32_t((n + 63) / 64);
-  set.last_mask = n % 64 ? (uint64_t(1) << (n % 64)) - 1 : ~uint64_t(0);
+  set.lastMask = n % 64 ? (uint64_t(1) << (n % 64)) - 1 : ~uint64_t(0);
   if (n == 0) return;
   struct Candidate {
     DispatchKey key;
     std::vector<std::vector<const FastTest*>> guards;  // per rule, its guards on the key
     size_t pruned = 0;                                 // rules left out, summed over values
-    uint32_t enum_index = 0;
+    uint32_t enumIndex = 0;
   };
   std::vector<Candidate> cands;
   for (size_t k = 0; k < n; ++k) {
@@ -66,10 +66,10 @@ void buildDispatch(const PlanContext& ctx, uint32_t pt, RuleSet& set) {
         c.key.root = t.root;
         c.key.slot = t.slot;
         c.key.entry = t.entry;
-        c.key.entry_key = t.entry_key;
+        c.key.entryKey = t.entryKey;
         c.key.kind = kindOf(type->kind);
-        c.enum_index = type->kind == TypeKind::Enum ? type->enum_index : 0;
-        c.key.values = type->kind == TypeKind::Enum ? uint32_t(ctx.model.schema.enums[type->enum_index].members.size())
+        c.enumIndex = type->kind == TypeKind::Enum ? type->enumIndex : 0;
+        c.key.values = type->kind == TypeKind::Enum ? uint32_t(ctx.model.schema.enums[type->enumIndex].members.size())
                        : type->kind == TypeKind::Bool ? 2
                                                       : 0;
         c.guards.resize(n);
@@ -102,26 +102,26 @@ void buildDispatch(const PlanContext& ctx, uint32_t pt, RuleSet& set) {
       for (const auto& entry : entries) values.push_back(Value::string(entry.first));
     } else {
       for (uint32_t v = 0; v < key.values; ++v)
-        values.push_back(key.kind == Kind::Bool ? Value::boolean(v != 0) : Value::enumMember(c.enum_index, v));
+        values.push_back(key.kind == Kind::Bool ? Value::boolean(v != 0) : Value::enumMember(c.enumIndex, v));
     }
     const uint32_t rows = key.values + (key.kind == Kind::String ? 1 : 0);
     key.bits.assign(size_t(rows) * set.words, 0);
     for (uint32_t v = 0; v < rows; ++v) {
       uint64_t* row = key.bits.data() + size_t(v) * set.words;
       for (size_t k = 0; k < n; ++k) {
-        bool can_hold = true;
+        bool canHold = true;
         for (const FastTest* g : c.guards[k]) {
           if (v < key.values) {
-            can_hold &= fastCompare(*g, values[v]) != Truth::False;
+            canHold &= fastCompare(*g, values[v]) != Truth::False;
           } else {
             // A string no guard names: EQ and IN_SET (their constants are all named) fail.
-            can_hold &= !(g->form == FastTest::Form::Compare && !g->negate && (g->op == Op::EQ || g->op == Op::IN_SET));
+            canHold &= !(g->form == FastTest::Form::Compare && !g->negate && (g->op == Op::EQ || g->op == Op::IN_SET));
           }
         }
-        if (can_hold) row[k / 64] |= uint64_t(1) << (k % 64);
+        if (canHold) row[k / 64] |= uint64_t(1) << (k % 64);
       }
       for (uint32_t w = 0; w < set.words; ++w) {
-        uint64_t full = w + 1 == set.words ? set.last_mask : ~uint64_t(0);
+        uint64_t full = w + 1 == set.words ? set.lastMask : ~uint64_t(0);
         c.pruned += size_t(__builtin_popcountll(full & ~row[w]));
       }
     }
@@ -136,7 +136,7 @@ void buildDispatch(const PlanContext& ctx, uint32_t pt, RuleSet& set) {
       const FastTest& t = ctx.plan.fns[g.fn].fast;
       for (uint32_t k = 0; k < set.keys.size(); ++k)
         if (sameKey(set.keys[k], t) && attrType(ctx, t, pt) && decidedByKey(t, set.keys[k].kind)) {
-          g.key_bit = uint8_t(1u << k);
+          g.keyBit = uint8_t(1u << k);
           break;
         }
     }

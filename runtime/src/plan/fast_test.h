@@ -38,7 +38,7 @@ struct FastTest {
   // STARTS_WITH ENDS_WITH CONTAINS_STR (input.op(constant)), IN_MAP (constant in input).
   Op op = Op::EQ;
   // Compare on a map entry (`request.tags["owner"] == "x"`): the attribute is a map and the
-  // test reads its entry `entry_key`; a missing key leaves the test undecided.
+  // test reads its entry `entryKey`; a missing key leaves the test undecided.
   bool entry = false;
   // Has and Compare only: the function is `not` of the test (`not has(request.x)`,
   // `not (request.duration <= 1h)`); a decided result is inverted, an undecided one stays so.
@@ -52,7 +52,7 @@ struct FastTest {
   bool guarded = false;
   uint32_t slot = 0;
   uint32_t ptype = 0;       // IsPrincipal; Compare on the principal: the type LOAD_PRIN requires
-  std::string_view entry_key;
+  std::string_view entryKey;
   Value k;
 };
 

@@ -18,8 +18,8 @@ FastTest::Root rootOf(Op load) {
 bool isLoad(Op op) { return opHas(op, opflag::Load); }
 bool isHas(Op op) { return opHas(op, opflag::Has); }
 
-// `input OP constant` (input_left) or `constant OP input`: the operation a fast test runs.
-bool fastOp(Op op, bool input_left, Op& out) {
+// `input OP constant` (inputLeft) or `constant OP input`: the operation a fast test runs.
+bool fastOp(Op op, bool inputLeft, Op& out) {
   static constexpr Op kFlip[] = {Op::GT, Op::GE, Op::LT, Op::LE};  // LT LE GT GE, operands swapped
   switch (op) {
     case Op::EQ:
@@ -27,13 +27,13 @@ bool fastOp(Op op, bool input_left, Op& out) {
     case Op::LT:
     case Op::LE:
     case Op::GT:
-    case Op::GE: out = input_left ? op : kFlip[int(op) - int(Op::LT)]; return true;
+    case Op::GE: out = inputLeft ? op : kFlip[int(op) - int(Op::LT)]; return true;
     case Op::IN_SET:
     case Op::IN_CIDR:
     case Op::STARTS_WITH:
     case Op::ENDS_WITH:
-    case Op::CONTAINS_STR: out = op; return input_left;
-    case Op::IN_MAP: out = op; return !input_left;  // constant key in an input map
+    case Op::CONTAINS_STR: out = op; return inputLeft;
+    case Op::IN_MAP: out = op; return !inputLeft;  // constant key in an input map
     default: return false;
   }
 }
@@ -92,17 +92,17 @@ FastTest recognizeTest(const Instr* c, size_t n, uint32_t result, const std::vec
     return t;
   }
   if (n == 5) {  // `input.size() OP k`: LOAD rI; SIZE rS, rI; LOADK rK; CMP rR (or the LOADK first)
-    const int k_at = Op(opcodeOf(c[0])) == Op::LOADK ? 0 : 2, load_at = k_at == 0 ? 1 : 0;
-    const Instr load = c[load_at], size = c[load_at + 1], k = c[k_at], cmp = c[3];
+    const int constAt = Op(opcodeOf(c[0])) == Op::LOADK ? 0 : 2, loadAt = constAt == 0 ? 1 : 0;
+    const Instr load = c[loadAt], size = c[loadAt + 1], k = c[constAt], cmp = c[3];
     if (!isLoad(Op(opcodeOf(load))) || Op(opcodeOf(size)) != Op::SIZE || Op(opcodeOf(k)) != Op::LOADK ||
         fieldB(size) != fieldA(load) || fieldA(size) == fieldA(k) || fieldA(cmp) != result)
       return t;
-    const uint32_t s_reg = fieldA(size), k_reg = fieldA(k);
-    const bool in_left = fieldB(cmp) == s_reg && fieldC(cmp) == k_reg;
-    if (!in_left && !(fieldB(cmp) == k_reg && fieldC(cmp) == s_reg)) return t;
+    const uint32_t slotReg = fieldA(size), constReg = fieldA(k);
+    const bool inLeft = fieldB(cmp) == slotReg && fieldC(cmp) == constReg;
+    if (!inLeft && !(fieldB(cmp) == constReg && fieldC(cmp) == slotReg)) return t;
     const Op op = Op(opcodeOf(cmp));
     if (!opHas(op, opflag::Cmp)) return t;
-    if (!fastOp(op, in_left, t.op) || consts[fieldB(k)].kind != Kind::Int) return t;
+    if (!fastOp(op, inLeft, t.op) || consts[fieldB(k)].kind != Kind::Int) return t;
     t.k = consts[fieldB(k)];
     t.size = true;
     input(load);
@@ -113,15 +113,15 @@ FastTest recognizeTest(const Instr* c, size_t n, uint32_t result, const std::vec
   // (6): LOAD rM; LOADK rK, key; MAP_GET rI, rM, rK, then the constant and the comparison.
   const bool entry = n == 6;
   if (n != 4 && !entry) return t;
-  Instr input_load = c[0];
+  Instr inputLoad = c[0];
   if (entry) {
     const Instr key = c[1], get = c[2];
-    if (!isLoad(Op(opcodeOf(input_load))) || Op(opcodeOf(key)) != Op::LOADK || Op(opcodeOf(get)) != Op::MAP_GET ||
-        consts[fieldB(key)].kind != Kind::String || fieldB(get) != fieldA(input_load) || fieldC(get) != fieldA(key) ||
-        fieldA(input_load) == fieldA(key))
+    if (!isLoad(Op(opcodeOf(inputLoad))) || Op(opcodeOf(key)) != Op::LOADK || Op(opcodeOf(get)) != Op::MAP_GET ||
+        consts[fieldB(key)].kind != Kind::String || fieldB(get) != fieldA(inputLoad) || fieldC(get) != fieldA(key) ||
+        fieldA(inputLoad) == fieldA(key))
       return t;
     t.entry = true;
-    t.entry_key = consts[fieldB(key)].str();
+    t.entryKey = consts[fieldB(key)].str();
   }
   // Two loads in either order: the input (an attribute, or the entry MAP_GET produced) and
   // a constant, into distinct registers.
@@ -137,15 +137,15 @@ FastTest recognizeTest(const Instr* c, size_t n, uint32_t result, const std::vec
       else if (isLoad(op)) load = i;
     }
     if (load < 0 || konst < 0) return t;
-    input_load = c[load];
+    inputLoad = c[load];
   }
-  const uint32_t in_reg = fieldA(pair[load]), k_reg = fieldA(pair[konst]);
+  const uint32_t inReg = fieldA(pair[load]), constReg = fieldA(pair[konst]);
   const Instr cmp = pair[2];
-  if (in_reg == k_reg || fieldA(cmp) != result) return t;
-  const bool in_left = fieldB(cmp) == in_reg && fieldC(cmp) == k_reg;
-  const bool in_right = fieldB(cmp) == k_reg && fieldC(cmp) == in_reg;
-  if (!in_left && !in_right) return t;
-  if (!fastOp(Op(opcodeOf(cmp)), in_left, t.op)) return t;
+  if (inReg == constReg || fieldA(cmp) != result) return t;
+  const bool inLeft = fieldB(cmp) == inReg && fieldC(cmp) == constReg;
+  const bool inRight = fieldB(cmp) == constReg && fieldC(cmp) == inReg;
+  if (!inLeft && !inRight) return t;
+  if (!fastOp(Op(opcodeOf(cmp)), inLeft, t.op)) return t;
   if (entry && t.op == Op::IN_MAP) return t;  // an entry holds a scalar, never a map
   t.k = consts[fieldB(pair[konst])];
   static constexpr struct { Op op; Kind k; } kConstKinds[] = {
@@ -153,7 +153,7 @@ FastTest recognizeTest(const Instr* c, size_t n, uint32_t result, const std::vec
       {Op::ENDS_WITH, Kind::String}, {Op::CONTAINS_STR, Kind::String}, {Op::IN_MAP, Kind::String}};
   for (auto [op, kind] : kConstKinds)
     if (t.op == op && t.k.kind != kind) return t;
-  input(input_load);
+  input(inputLoad);
   t.form = FastTest::Form::Compare;
   return t;
 }
@@ -252,7 +252,7 @@ std::string describeFastTest(const FastTest& t, const std::vector<Value>& consts
     case FastTest::Form::Compare: break;
   }
   std::string test = t.guarded ? "has " + input + " and " : "";
-  if (t.entry) input += "[\"" + std::string(t.entry_key) + "\"]";
+  if (t.entry) input += "[\"" + std::string(t.entryKey) + "\"]";
   if (t.size) input += ".size()";
   test += t.op == Op::IN_MAP ? constName(t.k, consts) + " key of " + input
                              : input + " " + opText(t.op) + " " + constName(t.k, consts);

@@ -25,7 +25,7 @@ const TypeDesc* attrType(const PlanContext& ctx, const FastTest& t, uint32_t pt)
       if (t.ptype == pt && t.slot < s.principals[pt].attrs.size()) type = s.principals[pt].attrs[t.slot].type;
       break;
     case FastTest::Root::Request:
-      if (t.slot < s.request_slots.size()) type = s.request_slots[t.slot].type;
+      if (t.slot < s.requestSlots.size()) type = s.requestSlots[t.slot].type;
       break;
     case FastTest::Root::Context:
       if (t.slot < s.context.size()) type = s.context[t.slot].type;
@@ -46,18 +46,18 @@ uint32_t specializedFn(PlanContext& ctx, uint32_t fn, uint32_t pt) {
   const Function& f = ctx.model.functions[fn];
   std::vector<Instr> code = specializeForPrincipal(f, pt);
   if (code.empty()) return fn;
-  Function view{f.num_regs, std::move(code), f.consts};
+  Function view{f.numRegs, std::move(code), f.consts};
   CompiledFn c;
   c.consts = ctx.plan.fns[fn].consts;
   c.tables = ctx.plan.fns[fn].tables;
-  c.table_index = ctx.plan.fns[fn].table_index;
+  c.tableIndex = ctx.plan.fns[fn].tableIndex;
   c.fast = recognizeFastTest(view, c.consts);
   const bool costly = c.fast.form == FastTest::Form::None || c.fast.form == FastTest::Form::Compare;
-  c.memo = ctx.plan.fns[fn].memo != kNone && costly ? ctx.plan.memo_count++ : kNone;
-  ctx.plan.specialized_code.push_back(std::move(view.code));
-  c.code = ctx.plan.specialized_code.back().data();
-  c.size = uint32_t(ctx.plan.specialized_code.back().size());
-  c.num_regs = f.num_regs;
+  c.memo = ctx.plan.fns[fn].memo != kNone && costly ? ctx.plan.memoCount++ : kNone;
+  ctx.plan.specializedCode.push_back(std::move(view.code));
+  c.code = ctx.plan.specializedCode.back().data();
+  c.size = uint32_t(ctx.plan.specializedCode.back().size());
+  c.numRegs = f.numRegs;
   ctx.plan.fns.push_back(std::move(c));
   return it->second = uint32_t(ctx.plan.fns.size() - 1);
 }
@@ -110,11 +110,11 @@ RuleUse ruleUse(const PlanContext& ctx, const RequestType& rt, uint32_t r) {
   use.contributes = rule.effect == Effect::Approve || !use.grants.empty();
   if (rule.effect == Effect::Approve) {
     use.quorum = rule.quorum;
-    use.approvers_const = std::all_of(rule.approvers.begin(), rule.approvers.end(), [&](uint32_t fn) {
+    use.approversConst = std::all_of(rule.approvers.begin(), rule.approvers.end(), [&](uint32_t fn) {
       const FastTest& t = ctx.plan.fns[fn].fast;
       return t.form == FastTest::Form::Constant && t.k.kind == Kind::String;
     });
-    if (use.approvers_const) {
+    if (use.approversConst) {
       for (uint32_t fn : rule.approvers) use.groups.push_back(ctx.plan.fns[fn].fast.k.str());
       std::sort(use.groups.begin(), use.groups.end());
       use.groups.erase(std::unique(use.groups.begin(), use.groups.end()), use.groups.end());
@@ -125,9 +125,9 @@ RuleUse ruleUse(const PlanContext& ctx, const RequestType& rt, uint32_t r) {
 
 }  // namespace
 
-DecisionPlan buildPlan(const Bundle& model, const Value* tables, const TableIndex* table_index) {
+DecisionPlan buildPlan(const Bundle& model, const Value* tables, const TableIndex* tableIndex) {
   DecisionPlan plan;
-  PlanContext ctx{model, plan, tables, table_index};
+  PlanContext ctx{model, plan, tables, tableIndex};
   const Bundle& m = ctx.model;
   const Schema& s = m.schema;
   // Only the functions rules use are verified (and only they can run): the others are
@@ -144,12 +144,12 @@ DecisionPlan buildPlan(const Bundle& model, const Value* tables, const TableInde
     if (used[i]) {
       fn.code = f.code.data();
       fn.size = uint32_t(f.code.size());
-      fn.num_regs = f.num_regs;
-      for (const Const& c : f.consts) fn.consts.push_back(materialize(m, c, ctx.plan.const_storage));
+      fn.numRegs = f.numRegs;
+      for (const Const& c : f.consts) fn.consts.push_back(materialize(m, c, ctx.plan.constStorage));
       fn.fast = recognizeFastTest(f, fn.consts);
       fn.tables = ctx.tables;
-      fn.table_index = ctx.table_index;
-      ctx.plan.max_regs = std::max(ctx.plan.max_regs, f.num_regs);
+      fn.tableIndex = ctx.tableIndex;
+      ctx.plan.maxRegs = std::max(ctx.plan.maxRegs, f.numRegs);
     }
     ctx.plan.fns.push_back(std::move(fn));
   }
@@ -161,16 +161,16 @@ DecisionPlan buildPlan(const Bundle& model, const Value* tables, const TableInde
   for (uint32_t f = 0; f < m.functions.size(); ++f) {
     FastTest::Form form = ctx.plan.fns[f].fast.form;
     if (uses[f] > 1 && (form == FastTest::Form::None || form == FastTest::Form::Compare))
-      ctx.plan.fns[f].memo = ctx.plan.memo_count++;
+      ctx.plan.fns[f].memo = ctx.plan.memoCount++;
   }
-  ctx.plan.rules_by_name.resize(m.rules.size());
-  for (uint32_t i = 0; i < m.rules.size(); ++i) ctx.plan.rules_by_name[i] = i;
-  std::sort(ctx.plan.rules_by_name.begin(), ctx.plan.rules_by_name.end(),
+  ctx.plan.rulesByName.resize(m.rules.size());
+  for (uint32_t i = 0; i < m.rules.size(); ++i) ctx.plan.rulesByName[i] = i;
+  std::sort(ctx.plan.rulesByName.begin(), ctx.plan.rulesByName.end(),
             [&](uint32_t x, uint32_t y) { return m.strings[m.rules[x].name] < m.strings[m.rules[y].name]; });
   bindPrincipalsAndContext(s, ctx.plan);
 
-  ctx.plan.request_count = uint32_t(s.requests.size());
-  ctx.plan.principal_count = uint32_t(s.principals.size());
+  ctx.plan.requestCount = uint32_t(s.requests.size());
+  ctx.plan.principalCount = uint32_t(s.principals.size());
   ctx.plan.requests.resize(s.requests.size());
   for (uint32_t t = 0; t < s.requests.size(); ++t) {
     const RequestType& rt = s.requests[t];
@@ -178,26 +178,26 @@ DecisionPlan buildPlan(const Bundle& model, const Value* tables, const TableInde
     ri.allows.assign(s.principals.size(), rt.principals.empty());
     for (uint32_t pt : rt.principals) ri.allows[pt] = 1;
     for (const GrantDecl& g : rt.grants)
-      ri.grant_defaults.push_back(materialize(ctx.model, g.default_value, ctx.plan.const_storage));
-    bindRequest(s, rt, ri.bind, ctx.plan.max_request_slot);
-    for (uint32_t r : ctx.plan.rules_by_name) {
+      ri.grantDefaults.push_back(materialize(ctx.model, g.defaultValue, ctx.plan.constStorage));
+    bindRequest(s, rt, ri.bind, ctx.plan.maxRequestSlot);
+    for (uint32_t r : ctx.plan.rulesByName) {
       const Rule& rule = m.rules[r];
       const Rule& targeting = rule.effect == Effect::Exception ? m.rules[rule.lifts] : rule;
-      bool applies = targeting.all_targets ||
+      bool applies = targeting.allTargets ||
                      std::find(targeting.targets.begin(), targeting.targets.end(), t) != targeting.targets.end();
       if (!applies) continue;
-      ri.has_approve |= rule.effect == Effect::Approve;
+      ri.hasApprove |= rule.effect == Effect::Approve;
       ri.rules.push_back(ruleUse(ctx, rt, r));
     }
-    ri.by_principal.resize(s.principals.size());
+    ri.byPrincipal.resize(s.principals.size());
     for (uint32_t pt = 0; pt < s.principals.size(); ++pt) {
-      RuleSet& set = ri.by_principal[pt];
+      RuleSet& set = ri.byPrincipal[pt];
       for (const RuleUse& use : ri.rules) {
-        bool ruled_out = std::any_of(use.guards.begin(), use.guards.end(), [&](const Conjunct& g) {
+        bool ruledOut = std::any_of(use.guards.begin(), use.guards.end(), [&](const Conjunct& g) {
           const FastTest& ft = ctx.plan.fns[g.fn].fast;
           return ft.form == FastTest::Form::IsPrincipal && ft.ptype != pt;
         });
-        if (ruled_out) continue;
+        if (ruledOut) continue;
         set.rules.push_back(use);
         specializeConjuncts(ctx, pt, set.rules.back());  // e.g. `principal is T` holds here
       }
@@ -210,10 +210,10 @@ DecisionPlan buildPlan(const Bundle& model, const Value* tables, const TableInde
     }
   }
   for (uint32_t p = 0; p < s.principals.size(); ++p) {
-    ctx.plan.max_principal_attrs = std::max(ctx.plan.max_principal_attrs, uint32_t(s.principals[p].attrs.size()));
+    ctx.plan.maxPrincipalAttrs = std::max(ctx.plan.maxPrincipalAttrs, uint32_t(s.principals[p].attrs.size()));
   }
   for (uint32_t c = 0; c < s.context.size(); ++c)
-    if (m.strings[s.context[c].name] == "time") ctx.plan.time_slot = c;
+    if (m.strings[s.context[c].name] == "time") ctx.plan.timeSlot = c;
   return plan;
 }
 
@@ -244,16 +244,16 @@ std::string describeRuleSets(const Bundle& model, const DecisionPlan& plan) {
   const Schema& s = model.schema;
   std::string out;
   for (uint32_t t = 0; t < plan.requests.size() && t < s.requests.size(); ++t)
-    for (uint32_t pt = 0; pt < plan.requests[t].by_principal.size() && pt < s.principals.size(); ++pt) {
-      const RuleSet& set = plan.requests[t].by_principal[pt];
+    for (uint32_t pt = 0; pt < plan.requests[t].byPrincipal.size() && pt < s.principals.size(); ++pt) {
+      const RuleSet& set = plan.requests[t].byPrincipal[pt];
       out += "plan " + model.strings[s.requests[t].name] + " for " + model.strings[s.principals[pt].name] + ": " +
              std::to_string(set.rules.size()) + (set.rules.size() == 1 ? " rule" : " rules");
-      if (set.walk.by_bits) out += ", walked by bitsets";
-      if (set.grant_table.by_bits) out += ", grants by bitsets";
+      if (set.walk.byBits) out += ", walked by bitsets";
+      if (set.grantTable.byBits) out += ", grants by bitsets";
       out += "\n";
       for (const DispatchKey& key : set.keys) {
         out += "  ; dispatch " + inputText(key.root, key.slot);
-        if (key.entry) out += "[\"" + std::string(key.entry_key) + "\"]";
+        if (key.entry) out += "[\"" + std::string(key.entryKey) + "\"]";
         out += key.kind == Kind::Enum ? " (Enum, " : key.kind == Kind::Bool ? " (Bool, " : " (String, ";
         out += std::to_string(key.values) + " values)\n";
       }
@@ -269,14 +269,14 @@ std::string describeRuleSets(const Bundle& model, const DecisionPlan& plan) {
           } else {
             out += " fast";
           }
-          if (c.key_bit) out += " (key " + std::to_string(__builtin_ctz(c.key_bit)) + ")";
+          if (c.keyBit) out += " (key " + std::to_string(__builtin_ctz(c.keyBit)) + ")";
           out += ";";
         };
         for (const Conjunct& c : use.guards) conjunct(c, true);
         for (const Conjunct& c : use.others) conjunct(c, false);
         if (use.guards.empty() && use.others.empty()) out += " always;";
         if (use.share == RuleUse::Share::Follows)
-          out += " same as " + model.strings[model.rules[set.rules[use.same_as].rule].name] + ";";
+          out += " same as " + model.strings[model.rules[set.rules[use.sameAs].rule].name] + ";";
         if (!out.empty() && out.back() == ';') out.pop_back();
         out += "\n";
       }

@@ -30,10 +30,10 @@ struct TableIndex;
 struct CompiledFn {
   const Instr* code = nullptr;
   uint32_t size = 0;
-  uint32_t num_regs = 0;
+  uint32_t numRegs = 0;
   std::vector<Value> consts;  // materialized: strings point into the model's string table
   const Value* tables = nullptr;  // LoadedBundle::Impl::tables (LOAD_TABLE)
-  const TableIndex* table_index = nullptr;  // LoadedBundle::Impl::table_index
+  const TableIndex* tableIndex = nullptr;  // LoadedBundle::Impl::tableIndex
   FastTest fast;
   // A condition conjunct that several rules share (the code generator interns identical
   // functions): its result is kept for the rest of the decision. kNone: not memoized.
@@ -65,7 +65,7 @@ enum class GuardProbe : uint8_t {
 struct Conjunct {
   uint32_t index = 0;
   uint32_t fn = 0;
-  uint8_t key_bit = 0;  // the key's bit in the mask of decided keys (at most 8 keys); 0: none
+  uint8_t keyBit = 0;  // the key's bit in the mask of decided keys (at most 8 keys); 0: none
   GuardProbe probe = GuardProbe::Generic;
   bool negate = false;  // invert a decided probe
   uint8_t root = 0;     // FastTest::Root of the attribute the probe reads
@@ -95,8 +95,8 @@ struct RuleUse {
   // and the others.
   std::vector<Conjunct> guards, others;
   // Approve rules whose approvers are all string constants: the groups, sorted and
-  // de-duplicated once at load time (`approvers_const`); otherwise evaluated per decision.
-  bool approvers_const = false;
+  // de-duplicated once at load time (`approversConst`); otherwise evaluated per decision.
+  bool approversConst = false;
   std::vector<std::string_view> groups;
   uint32_t quorum = 1;  // Approve
   // Whether a match of this allow/approve rule adds to the decision past its name: an
@@ -104,9 +104,9 @@ struct RuleUse {
   bool contributes = false;
   // In a RuleSet, rules with the same conjuncts (the same functions, in the same order,
   // decided by the same dispatch keys) share their result: Leads, the first of them, gives
-  // its result to the later ones, which Follow it (`same_as`: the leading rule's position).
+  // its result to the later ones, which Follow it (`sameAs`: the leading rule's position).
   enum class Share : uint8_t { None, Leads, Follows } share = Share::None;
-  uint32_t same_as = kNone;
+  uint32_t sameAs = kNone;
   // Leads: its followers' bits in the set (RuleSet::followers, `words` from this offset),
   // which a result of this rule other than an error takes out of the walk at once.
   uint32_t followers = kNone;
@@ -122,7 +122,7 @@ struct DispatchKey {
   FastTest::Root root = FastTest::Root::Request;
   uint32_t slot = 0;
   bool entry = false;           // the key is an entry of a map attribute (FastTest::entry)
-  std::string_view entry_key;
+  std::string_view entryKey;
   Kind kind = Kind::Enum;  // Enum: value index = member; Bool: 0/1; String: `strings`
   uint32_t values = 0;
   NameTable strings;            // String: constant → value index
@@ -137,7 +137,7 @@ struct RuleSet {
   // dispatch.cpp: the dispatch keys, and the bitsets' shape.
   std::vector<DispatchKey> keys;
   uint32_t words = 0;          // bitset words per value
-  uint64_t last_mask = 0;      // the bits of the last word that are rules
+  uint64_t lastMask = 0;      // the bits of the last word that are rules
   // sharing.cpp: rules with the same conjuncts share their results (RuleUse::Share).
   struct Sharing {
     bool any = false;                 // some rules share their results
@@ -146,21 +146,21 @@ struct RuleSet {
   // The rules by what a match of them does: Rules, the allow and approve rules (a match
   // makes them the decision's rules); Approves; Denies; Exceptions; Contributes, the
   // allow/approve rules that assign grants or name approvers (RuleUse::contributes).
-  enum Of : uint32_t { Rules, Approves, Denies, Exceptions, Contributes, kOfCount };
+  enum Of : uint32_t { Rules, Approves, Denies, Exceptions, Contributes, OfCount };
   // sharing.cpp: whether a decision (not explained) walks this set by bitsets
   // (walkByBits in walks.h): when some rules share their results or the dispatch keys can
   // decide rules alone. It records which rules matched in bitsets over `rules` and takes
   // its lists from them with the bitsets below (`words` each).
   struct WalkBits {
-    bool by_bits = false;
+    bool byBits = false;
     // The rules whose every conjunct is a guard a dispatch key decides (a rule without
     // conjuncts too): when the dispatch leaves such a rule in and decided the keys of its
     // guards, it matches without being walked.
     std::vector<uint64_t> decided;
-    std::vector<uint64_t> key_needs;  // per key (keys.size() × words): those rules with a guard it decides
-    uint32_t keys_needed = 0;         // the keys with a rule in key_needs
-    std::vector<uint64_t> of;         // kOfCount × words
-    std::vector<uint32_t> rule_ids;   // per rule: its index in the model
+    std::vector<uint64_t> keyNeeds;  // per key (keys.size() × words): those rules with a guard it decides
+    uint32_t keysNeeded = 0;         // the keys with a rule in keyNeeds
+    std::vector<uint64_t> of;         // OfCount × words
+    std::vector<uint32_t> ruleIds;   // per rule: its index in the model
   } walk;
   const uint64_t* bitsOf(Of which) const { return walk.of.data() + size_t(which) * words; }
   // grant_tables.cpp: grants by bitsets (a set walked by bitsets whose contributing rules
@@ -176,16 +176,16 @@ struct RuleSet {
     uint8_t root = 0;
   };
   struct GrantTable {
-    bool by_bits = false;
+    bool byBits = false;
     std::vector<uint64_t> rules;      // per grant (grants × words): the rules that assign it
     std::vector<GrantSource> src;     // per grant and rule (grants × rules)
     std::vector<Value> pool;
-    std::vector<Approval> approval_at;  // per rule: an approve rule's approval
-  } grant_table;
+    std::vector<Approval> approvalAt;  // per rule: an approve rule's approval
+  } grantTable;
   RuleSet() = default;
   RuleSet(RuleSet&&) = default;
   RuleSet& operator=(RuleSet&&) = default;
-  RuleSet(const RuleSet&) = delete;  // grant_table points into the set
+  RuleSet(const RuleSet&) = delete;  // grantTable points into the set
 };
 
 using detail::BindSlot;
@@ -201,17 +201,17 @@ struct BindObject {
   uint32_t first = 0, end = 0;  // the range of slots its attributes are in
   bool tracked = false;
   uint64_t all = 0;             // tracked: the range's bits
-  uint64_t required_mask = 0;   // tracked: the required attributes' bits
+  uint64_t requiredMask = 0;   // tracked: the required attributes' bits
   std::vector<uint32_t> required;  // the slots of its required attributes
 };
 
 struct RequestIndex {
   std::vector<RuleUse> rules;   // every applicable rule, sorted by qualified name
-  std::vector<RuleSet> by_principal;  // per principal type
-  std::vector<Value> grant_defaults;
+  std::vector<RuleSet> byPrincipal;  // per principal type
+  std::vector<Value> grantDefaults;
   BindObject bind;  // its request attributes, by bundle-wide slot
   std::vector<uint8_t> allows;  // per principal type: 1 if a principal of it may make the request
-  bool has_approve = false;
+  bool hasApprove = false;
 };
 
 // The decision plan (see the top of this file). Built once per loaded bundle; immutable
@@ -219,32 +219,32 @@ struct RequestIndex {
 // and into itself (constants, specialized code), so it is moved, never copied.
 struct DecisionPlan {
   std::vector<CompiledFn> fns;  // per function of the bundle, then the specialized ones
-  std::vector<std::unique_ptr<Value[]>> const_storage;  // set/map element arrays of constants
+  std::vector<std::unique_ptr<Value[]>> constStorage;  // set/map element arrays of constants
   // Functions specialized for a principal type (specializeForPrincipal): their code, and
   // per (function, principal type) the index in `fns` of the specialized one.
-  std::deque<std::vector<Instr>> specialized_code;
+  std::deque<std::vector<Instr>> specializedCode;
   std::map<std::pair<uint32_t, uint32_t>, uint32_t> specialized;
   std::vector<RequestIndex> requests;   // per request type
-  std::vector<uint32_t> rules_by_name;  // rule indices sorted by name
+  std::vector<uint32_t> rulesByName;  // rule indices sorted by name
   // Binding without JSON: per principal type its attributes, and the context's.
-  std::vector<BindObject> principal_bind;
-  BindObject context_bind;
-  uint32_t request_count = 0, principal_count = 0;  // the schema's request and principal types
-  uint32_t time_slot = 0;
-  uint32_t memo_count = 0;  // memoized functions
-  uint32_t max_regs = 1;
-  uint32_t max_request_slot = 0;
-  uint32_t max_principal_attrs = 0;
+  std::vector<BindObject> principalBind;
+  BindObject contextBind;
+  uint32_t requestCount = 0, principalCount = 0;  // the schema's request and principal types
+  uint32_t timeSlot = 0;
+  uint32_t memoCount = 0;  // memoized functions
+  uint32_t maxRegs = 1;
+  uint32_t maxRequestSlot = 0;
+  uint32_t maxPrincipalAttrs = 0;
 
   DecisionPlan() = default;
   DecisionPlan(DecisionPlan&&) = default;
   DecisionPlan& operator=(DecisionPlan&&) = default;
 };
 
-// plan/plan.cpp: the plan of a verified bundle. `tables` and `table_index` are the
+// plan/plan.cpp: the plan of a verified bundle. `tables` and `tableIndex` are the
 // bundle's materialized tables (materializeTables), which LOAD_TABLE reads; they and
 // `model` must outlive the plan.
-DecisionPlan buildPlan(const Bundle& model, const Value* tables, const TableIndex* table_index);
+DecisionPlan buildPlan(const Bundle& model, const Value* tables, const TableIndex* tableIndex);
 
 // plan/plan.cpp: what `pave inspect --disasm` prints of the plan. After function `fn`'s
 // code, its fast test and whether it is memoized, each line starting with "  ; ";

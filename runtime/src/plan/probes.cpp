@@ -9,7 +9,7 @@ namespace pave::rt {
 void specializeGuard(const PlanContext& ctx, uint32_t pt, Conjunct& c) {
   const FastTest& t = ctx.plan.fns[c.fn].fast;
   const TypeDesc* type = attrType(ctx, t, pt);
-  if (t.entry || !type || (t.root == FastTest::Root::Request && t.slot >= ctx.plan.max_request_slot)) return;
+  if (t.entry || !type || (t.root == FastTest::Root::Request && t.slot >= ctx.plan.maxRequestSlot)) return;
   c.root = uint8_t(t.root);
   c.slot = t.slot;
   c.negate = t.negate;
@@ -31,7 +31,7 @@ void specializeGuard(const PlanContext& ctx, uint32_t pt, Conjunct& c) {
   }
   if (t.form != FastTest::Form::Compare) return;
   const Value& k = t.k;
-  const bool int_like = k.kind == Kind::Int || k.kind == Kind::Duration || k.kind == Kind::Timestamp;
+  const bool intLike = k.kind == Kind::Int || k.kind == Kind::Duration || k.kind == Kind::Timestamp;
   switch (t.op) {
     case Op::EQ:
     case Op::NE:
@@ -39,7 +39,7 @@ void specializeGuard(const PlanContext& ctx, uint32_t pt, Conjunct& c) {
       c.k = k;
       c.probe = k.kind == Kind::Enum     ? GuardProbe::EnumEq
                 : k.kind == Kind::String ? GuardProbe::StrEq
-                : int_like || k.kind == Kind::Bool ? GuardProbe::Eq
+                : intLike || k.kind == Kind::Bool ? GuardProbe::Eq
                                                    : GuardProbe::Generic;
       return;
     case Op::IN_SET: {
@@ -47,10 +47,10 @@ void specializeGuard(const PlanContext& ctx, uint32_t pt, Conjunct& c) {
       uint64_t mask = 0;
       for (uint32_t e = 0; e < k.n; ++e) {
         const Value& m = k.elems[e];
-        if (m.kind != Kind::Enum || m.n != type->enum_index || uint64_t(m.i) >= 64) return;
+        if (m.kind != Kind::Enum || m.n != type->enumIndex || uint64_t(m.i) >= 64) return;
         mask |= uint64_t(1) << m.i;
       }
-      c.k = Value::enumMember(type->enum_index, int64_t(mask));
+      c.k = Value::enumMember(type->enumIndex, int64_t(mask));
       c.probe = GuardProbe::EnumIn;
       return;
     }
@@ -72,7 +72,7 @@ void specializeGuard(const PlanContext& ctx, uint32_t pt, Conjunct& c) {
     case Op::LE:
     case Op::GT:
     case Op::GE:
-      if (!int_like) return;
+      if (!intLike) return;
       c.k = k;
       c.probe = GuardProbe(uint8_t(GuardProbe::Lt) + (uint8_t(t.op) - uint8_t(Op::LT)));
       return;

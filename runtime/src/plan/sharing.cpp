@@ -16,7 +16,7 @@ namespace pave::rt {
 void shareResults(RuleSet& set) {
   auto key = [](const RuleUse& use) {
     std::vector<uint64_t> k;
-    for (const Conjunct& c : use.guards) k.push_back(uint64_t(c.fn) << 32 | uint64_t(c.index) << 8 | c.key_bit);
+    for (const Conjunct& c : use.guards) k.push_back(uint64_t(c.fn) << 32 | uint64_t(c.index) << 8 | c.keyBit);
     k.push_back(~uint64_t(0));  // guards, then the others
     for (const Conjunct& c : use.others) k.push_back(uint64_t(c.fn) << 32 | uint64_t(c.index) << 8);
     return k;
@@ -26,9 +26,9 @@ void shareResults(RuleSet& set) {
     auto [it, inserted] = first.emplace(key(set.rules[pos]), pos);
     if (inserted) continue;
     set.rules[pos].share = RuleUse::Share::Follows;
-    set.rules[pos].same_as = it->second;
+    set.rules[pos].sameAs = it->second;
     set.rules[it->second].share = RuleUse::Share::Leads;
-    set.rules[it->second].same_as = it->second;
+    set.rules[it->second].sameAs = it->second;
     set.sharing.any = true;
   }
   for (RuleUse& use : set.rules) {
@@ -37,7 +37,7 @@ void shareResults(RuleSet& set) {
       set.sharing.followers.resize(set.sharing.followers.size() + set.words);
     } else if (use.share == RuleUse::Share::Follows) {
       const uint32_t pos = uint32_t(&use - set.rules.data());
-      set.sharing.followers[set.rules[use.same_as].followers + pos / 64] |= uint64_t(1) << (pos % 64);
+      set.sharing.followers[set.rules[use.sameAs].followers + pos / 64] |= uint64_t(1) << (pos % 64);
     }
   }
 }
@@ -47,14 +47,14 @@ void shareResults(RuleSet& set) {
 void indexEffects(RuleSet& set) {
   const size_t words = set.words;
   set.walk.decided.assign(words, 0);
-  set.walk.key_needs.assign(set.keys.size() * words, 0);
-  set.walk.of.assign(RuleSet::kOfCount * words, 0);
-  set.walk.rule_ids.clear();
+  set.walk.keyNeeds.assign(set.keys.size() * words, 0);
+  set.walk.of.assign(RuleSet::OfCount * words, 0);
+  set.walk.ruleIds.clear();
   for (uint32_t pos = 0; pos < set.rules.size(); ++pos) {
     const RuleUse& use = set.rules[pos];
     const uint64_t bit = uint64_t(1) << (pos % 64);
     const size_t w = pos / 64;
-    set.walk.rule_ids.push_back(use.rule);
+    set.walk.ruleIds.push_back(use.rule);
     auto mark = [&](RuleSet::Of which) { set.walk.of[size_t(which) * words + w] |= bit; };
     switch (use.effect) {
       case Effect::Approve: mark(RuleSet::Approves); [[fallthrough]];
@@ -66,20 +66,20 @@ void indexEffects(RuleSet& set) {
       case Effect::Exception: mark(RuleSet::Exceptions); break;
     }
     const bool decided = use.others.empty() &&
-                         std::all_of(use.guards.begin(), use.guards.end(), [](const Conjunct& g) { return g.key_bit; });
+                         std::all_of(use.guards.begin(), use.guards.end(), [](const Conjunct& g) { return g.keyBit; });
     if (!decided) continue;
     set.walk.decided[w] |= bit;
-    set.walk.by_bits = true;
+    set.walk.byBits = true;
     for (const Conjunct& g : use.guards) {
-      const uint32_t k = uint32_t(__builtin_ctz(g.key_bit));
-      set.walk.key_needs[k * words + w] |= bit;
-      set.walk.keys_needed |= uint32_t(g.key_bit);
+      const uint32_t k = uint32_t(__builtin_ctz(g.keyBit));
+      set.walk.keyNeeds[k * words + w] |= bit;
+      set.walk.keysNeeded |= uint32_t(g.keyBit);
     }
   }
-  set.walk.by_bits |= set.sharing.any;
-  if (!set.walk.by_bits) {  // walked one rule at a time: none of it is read
-    set.walk.decided.clear(), set.walk.key_needs.clear(), set.walk.of.clear(), set.walk.rule_ids.clear();
-    set.walk.keys_needed = 0;
+  set.walk.byBits |= set.sharing.any;
+  if (!set.walk.byBits) {  // walked one rule at a time: none of it is read
+    set.walk.decided.clear(), set.walk.keyNeeds.clear(), set.walk.of.clear(), set.walk.ruleIds.clear();
+    set.walk.keysNeeded = 0;
   }
 }
 

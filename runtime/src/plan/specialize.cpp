@@ -54,13 +54,13 @@ std::vector<Instr> specializeForPrincipal(const Function& f, uint32_t pt) {
   // forward): what is known on entry to an instruction is what all the edges into it agree
   // on. A loop body is entered again by its back edge, so nothing is known at its start
   // or after it. Small functions only: the pass keeps a state per instruction.
-  if (n > kMaxSpecialized || f.num_regs > kMaxSpecialized) return {};
-  std::vector<bool> loop_entry(n + 1, false);
+  if (n > kMaxSpecialized || f.numRegs > kMaxSpecialized) return {};
+  std::vector<bool> loopEntry(n + 1, false);
   for (size_t pc = 0; pc < n; ++pc) {
     const Op op = Op(opcodeOf(code[pc]));
-    if (opHas(op, opflag::Loop)) loop_entry[pc + 1] = true;
+    if (opHas(op, opflag::Loop)) loopEntry[pc + 1] = true;
   }
-  const std::vector<Known> unknown(f.num_regs, Known::No);
+  const std::vector<Known> unknown(f.numRegs, Known::No);
   std::vector<std::vector<Known>> in(n + 1);
   std::vector<bool> reached(n + 1, false);
   auto flow = [&](size_t to, const std::vector<Known>& state) {
@@ -77,7 +77,7 @@ std::vector<Instr> specializeForPrincipal(const Function& f, uint32_t pt) {
   std::vector<bool> nop(n, false);  // a branch never taken, an error never there to take
   for (size_t pc = 0; pc < n; ++pc) {
     if (!reached[pc]) continue;
-    std::vector<Known> state = loop_entry[pc] ? unknown : std::move(in[pc]);
+    std::vector<Known> state = loopEntry[pc] ? unknown : std::move(in[pc]);
     Instr& ins = code[pc];
     const Op op = Op(opcodeOf(ins));
     const uint32_t a = fieldA(ins);
@@ -121,15 +121,15 @@ std::vector<Instr> specializeForPrincipal(const Function& f, uint32_t pt) {
   };
   for (bool changed = true; changed;) {
     changed = false;
-    std::vector<bool> read(f.num_regs, false);
+    std::vector<bool> read(f.numRegs, false);
     for (size_t pc = 0; pc < n; ++pc)
       if (keep[pc]) markReads(code[pc], read);
     for (size_t pc = 0; pc < n; ++pc) {
       if (!keep[pc]) continue;
       const Op op = Op(opcodeOf(code[pc]));
-      const bool dead_jump = op == Op::JMP && nextKept(jumpTarget(code[pc], pc)) == nextKept(pc + 1);
-      const bool dead_constant = op == Op::LOADB && fieldA(code[pc]) < read.size() && !read[fieldA(code[pc])];
-      if (dead_jump || dead_constant) keep[pc] = false, changed = true;
+      const bool deadJump = op == Op::JMP && nextKept(jumpTarget(code[pc], pc)) == nextKept(pc + 1);
+      const bool deadConstant = op == Op::LOADB && fieldA(code[pc]) < read.size() && !read[fieldA(code[pc])];
+      if (deadJump || deadConstant) keep[pc] = false, changed = true;
     }
   }
 

@@ -48,9 +48,9 @@ struct RecordFields {
   std::string_view source;          // "serve", "eval"
   const std::string* client = nullptr;  // the authenticated client, or null
   std::string_view input;           // the input text as received
-  bool input_is_json = true;        // false when the decision says `malformed-json`
+  bool inputIsJson = true;        // false when the decision says `malformed-json`
   std::string_view decision;        // the decision JSON (SPEC §7.4) without "trace"
-  int64_t eval_ns = 0;
+  int64_t evalNs = 0;
 };
 
 // Appends one record (SPEC §10.1, members in order, no newline) to `out`. An input that is
@@ -68,7 +68,7 @@ class Sink {
 };
 
 struct SinkOptions {
-  uint64_t rotate_bytes = 100ull << 20;  // file: rotate when the file would grow past this
+  uint64_t rotateBytes = 100ull << 20;  // file: rotate when the file would grow past this
   int keep = 10;                         // file: rotated files kept (PATH.1 … PATH.N)
   std::vector<std::string> headers;      // http: extra `Name: value` headers
 };
@@ -80,19 +80,19 @@ std::unique_ptr<Sink> openSink(const std::string& dest, const SinkOptions& opts,
 // The bounded buffer and its writer thread.
 class DecisionLog {
  public:
-  DecisionLog(std::unique_ptr<Sink> sink, size_t max_buffer_bytes);
+  DecisionLog(std::unique_ptr<Sink> sink, size_t maxBufferBytes);
   ~DecisionLog();  // flushes (bounded wait) and stops the writer
   DecisionLog(const DecisionLog&) = delete;
   DecisionLog& operator=(const DecisionLog&) = delete;
 
   // Hands a record (without newline) to the log; false when the buffer is full.
   bool submit(std::string_view record);
-  // Waits until every submitted record is written or `timeout_ms` passes; false on timeout.
-  bool flush(int timeout_ms);
+  // Waits until every submitted record is written or `timeoutMs` passes; false on timeout.
+  bool flush(int timeoutMs);
 
   uint64_t records() const { return records_.load(std::memory_order_relaxed); }     // written
   uint64_t dropped() const { return dropped_.load(std::memory_order_relaxed); }     // refused or lost
-  uint64_t write_failures() const { return failures_.load(std::memory_order_relaxed); }
+  uint64_t writeFailures() const { return failures_.load(std::memory_order_relaxed); }
   void countDropped(uint64_t n = 1) { dropped_.fetch_add(n, std::memory_order_relaxed); }
   std::string describe() const { return sink_->describe(); }
 
@@ -100,11 +100,11 @@ class DecisionLog {
   void run();
 
   std::unique_ptr<Sink> sink_;
-  const size_t max_bytes_;
+  const size_t maxBytes_;
   std::mutex mu_;
   std::condition_variable wake_, drained_;
   std::string pending_;     // lines not yet taken by the writer
-  size_t pending_lines_ = 0;
+  size_t pendingLines_ = 0;
   uint64_t submitted_ = 0, done_ = 0;  // lines handed in / written or given up
   bool stop_ = false;
   std::atomic<uint64_t> records_{0}, dropped_{0}, failures_{0};

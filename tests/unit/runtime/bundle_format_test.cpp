@@ -20,7 +20,7 @@ Catalog sample() {
   c.exception("acme.migrator", d, 1798761599, {principalIs(c, c.human)}, "team-data", "SEC-1234");
   uint32_t a = c.rule("acme.prod", Effect::Approve, {c.cloudRole}, {requestEnvIs(c, 2)});
   c.b.rules[a].approvers = {c.fn(constString("sre-leads"))};
-  c.b.has_source_map = true;
+  c.b.hasSourceMap = true;
   c.b.rules[r].source = {{3, c.b.intern("request.env == Env.dev")}, {4, c.b.intern("request.duration <= 4h")}};
   return c;
 }
@@ -53,12 +53,12 @@ TEST(BundleFormat, RoundTripIsLossless) {
 TEST(BundleFormat, DeterministicAndStrippable) {
   EXPECT_EQ(sample().bytes(), sample().bytes());
   Catalog c = sample();
-  std::vector<uint8_t> stripped = c.bytes({.sign_key_pem = "", .strip = true});
+  std::vector<uint8_t> stripped = c.bytes({.signKeyPem = "", .strip = true});
   EXPECT_LT(stripped.size(), c.bytes().size());
   std::string error;
   auto lb = LoadedBundle::load(stripped, {}, &error);
   ASSERT_TRUE(lb) << error;
-  EXPECT_FALSE(lb->model().has_source_map);
+  EXPECT_FALSE(lb->model().hasSourceMap);
   EXPECT_TRUE(lb->model().rules[0].source.empty());
 }
 
@@ -67,33 +67,33 @@ TEST(BundleFormat, SignedBundleVerifies) {
   makeKeyPair(priv, pub);
   makeKeyPair(priv2, pub2);
   Catalog c = sample();
-  std::vector<uint8_t> signed_bytes = c.bytes({.sign_key_pem = priv, .strip = false});
+  std::vector<uint8_t> signed_bytes = c.bytes({.signKeyPem = priv, .strip = false});
   std::string error;
-  auto lb = LoadedBundle::load(signed_bytes, {.public_keys_pem = {pub}}, &error);
+  auto lb = LoadedBundle::load(signed_bytes, {.publicKeysPem = {pub}}, &error);
   ASSERT_TRUE(lb) << error;
   EXPECT_TRUE(lb->isSigned());
-  EXPECT_FALSE(LoadedBundle::load(signed_bytes, {.public_keys_pem = {pub2}}, &error));
+  EXPECT_FALSE(LoadedBundle::load(signed_bytes, {.publicKeysPem = {pub2}}, &error));
   EXPECT_NE(error.find("signature"), std::string::npos) << error;
   // An unsigned bundle is refused when a key is configured, accepted otherwise.
   std::vector<uint8_t> unsigned_bytes = c.bytes();
-  EXPECT_FALSE(LoadedBundle::load(unsigned_bytes, {.public_keys_pem = {pub}}, &error));
+  EXPECT_FALSE(LoadedBundle::load(unsigned_bytes, {.publicKeysPem = {pub}}, &error));
   EXPECT_TRUE(LoadedBundle::load(unsigned_bytes, {}, &error));
   // Signing with a non-key fails cleanly.
   std::vector<uint8_t> out;
-  EXPECT_FALSE(writeBundle(c.b, {.sign_key_pem = "not a key", .strip = false}, out, &error));
+  EXPECT_FALSE(writeBundle(c.b, {.signKeyPem = "not a key", .strip = false}, out, &error));
 }
 
 TEST(BundleFormat, EverySingleByteChangeOfASignedBundleIsRefused) {
   std::string priv, pub;
   makeKeyPair(priv, pub);
-  std::vector<uint8_t> bytes = sample().bytes({.sign_key_pem = priv, .strip = false});
+  std::vector<uint8_t> bytes = sample().bytes({.signKeyPem = priv, .strip = false});
   std::string error;
-  ASSERT_TRUE(LoadedBundle::load(bytes, {.public_keys_pem = {pub}}, &error)) << error;
+  ASSERT_TRUE(LoadedBundle::load(bytes, {.publicKeysPem = {pub}}, &error)) << error;
   for (size_t i = 0; i < bytes.size(); ++i) {
     for (uint8_t delta : {uint8_t(1), uint8_t(0x80)}) {
       std::vector<uint8_t> copy = bytes;
       copy[i] ^= delta;
-      EXPECT_FALSE(LoadedBundle::load(copy, {.public_keys_pem = {pub}}, &error)) << "byte " << i;
+      EXPECT_FALSE(LoadedBundle::load(copy, {.publicKeysPem = {pub}}, &error)) << "byte " << i;
     }
   }
 }
@@ -171,7 +171,7 @@ namespace {
 
 // Format 1.1 added each rule's file to the source map; 1.0 bundles (minor 0) still load.
 TEST(BundleFormat, Minor0BundlesStillLoad) {
-  std::vector<uint8_t> bytes = sample().bytes({.sign_key_pem = "", .strip = true});
+  std::vector<uint8_t> bytes = sample().bytes({.signKeyPem = "", .strip = true});
   ASSERT_EQ(bytes[6] | bytes[7] << 8, 1);  // no tables: written as 1.1
   bytes[6] = 0;
   bytes[7] = 0;

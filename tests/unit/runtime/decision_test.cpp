@@ -344,7 +344,7 @@ TEST(Decision, ExplainNamesTheFirstFalseConjunct) {
   Catalog c;
   uint32_t r = c.rule("acme.nonprod", Effect::Allow, {c.cloudRole},
                       {principalIs(c, c.human), requestEnvIs(c, 0), durationAtMost(c, 4 * 3600)});
-  c.b.has_source_map = true;
+  c.b.hasSourceMap = true;
   c.b.rules[r].line = 10;
   c.b.rules[r].source = {{11, c.b.intern("principal is Human")},
                          {12, c.b.intern("request.env in [Env.dev, Env.staging]")},
@@ -359,7 +359,7 @@ TEST(Decision, ExplainNamesTheFirstFalseConjunct) {
   // Without --explain there is no trace; stripped bundles have no `failed`.
   EXPECT_FALSE(decide(lb, humanInput(cloudRequest())).contains("trace"));
   std::string error;
-  auto stripped = LoadedBundle::load(c.bytes({.sign_key_pem = "", .strip = true}), {}, &error);
+  auto stripped = LoadedBundle::load(c.bytes({.signKeyPem = "", .strip = true}), {}, &error);
   ASSERT_TRUE(stripped) << error;
   json s = decide(stripped, humanInput(cloudRequest("dev", "viewer", "\"5h\"")), true);
   EXPECT_FALSE(s["trace"][0].contains("failed"));
@@ -483,7 +483,7 @@ TEST(Decision, ListsHoldEveryApplicableRule) {
         EXPECT_EQ(dec.approvals.size(), size_t(kRules));
       } else {
         EXPECT_EQ(dec.outcome, Outcome::Deny);
-        EXPECT_EQ(dec.deny_rules.size(), size_t(kRules));
+        EXPECT_EQ(dec.denyRules.size(), size_t(kRules));
         EXPECT_EQ(dec.reasons.size(), size_t(kRules));
       }
       EXPECT_EQ(dec.trace.size(), explain ? size_t(kRules) : 0u);
@@ -842,8 +842,8 @@ TEST(Decision, PreBoundWideRequestType) {
   std::vector<uint32_t> slots;
   RequestType wide{c.b.intern("acme.Wide"), {c.human}, {}, {}};
   for (int i = 0; i < 70; ++i) {
-    c.b.schema.request_slots.push_back({c.b.intern("f" + std::to_string(i)), c.tInt});
-    slots.push_back(uint32_t(c.b.schema.request_slots.size() - 1));
+    c.b.schema.requestSlots.push_back({c.b.intern("f" + std::to_string(i)), c.tInt});
+    slots.push_back(uint32_t(c.b.schema.requestSlots.size() - 1));
     wide.attrs.push_back({slots.back(), i != 0 && i != 69});  // f0 and f69 required
   }
   c.b.schema.requests.push_back(wide);

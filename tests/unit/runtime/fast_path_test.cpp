@@ -310,7 +310,7 @@ TEST_F(FastPath, SimpleLikePatternsBecomeStringTests) {
 TEST_F(FastPath, GuardsAreSpecializedProbes) {
   const auto& impl = lb->impl();
   const Bundle& m = lb->model();
-  const RuleSet& humans = impl.plan.requests[c.cloudRole].by_principal[c.human];
+  const RuleSet& humans = impl.plan.requests[c.cloudRole].byPrincipal[c.human];
   std::map<std::string, GuardProbe> probes;
   for (const RuleUse& use : humans.rules)
     if (use.guards.size() == 1) probes[std::string(m.strings[m.rules[use.rule].name])] = use.guards[0].probe;
@@ -379,7 +379,7 @@ TEST(Probes, StringPatternsMatchAsTheirTests) {
     c.rule(p.name, Effect::Allow, {c.cloudRole}, {body(c, t, false)});
   }
   auto lb = c.load();
-  const RuleSet& humans = lb->impl().plan.requests[c.cloudRole].by_principal[c.human];
+  const RuleSet& humans = lb->impl().plan.requests[c.cloudRole].byPrincipal[c.human];
   for (const RuleUse& use : humans.rules) {
     ASSERT_EQ(use.guards.size(), 1u);
     EXPECT_NE(use.guards[0].probe, GuardProbe::Generic) << lb->model().strings[lb->model().rules[use.rule].name];
@@ -417,7 +417,7 @@ TEST(Probes, SizesMatchAsTheirComparisons) {
     c.rule(std::string("acme.text_not_") + name, Effect::Allow, {c.cloudRole}, {body(c, text, false)});
   }
   auto lb = c.load();
-  for (const RuleUse& use : lb->impl().plan.requests[c.cloudRole].by_principal[c.human].rules) {
+  for (const RuleUse& use : lb->impl().plan.requests[c.cloudRole].byPrincipal[c.human].rules) {
     ASSERT_EQ(use.guards.size(), 1u);
     EXPECT_EQ(use.guards[0].probe, GuardProbe::Size);
   }
@@ -548,12 +548,12 @@ TEST(Dispatch, ManyRulesAgreeWithExplainedDecisions) {
   }
   auto lb = c.load();
   // The map entry is one of the dispatch keys of the Human rule list.
-  const RuleSet& human_rules = lb->impl().plan.requests[c.cloudRole].by_principal[c.human];
+  const RuleSet& human_rules = lb->impl().plan.requests[c.cloudRole].byPrincipal[c.human];
   EXPECT_TRUE(std::any_of(human_rules.keys.begin(), human_rules.keys.end(),
-                          [](const DispatchKey& k) { return k.entry && k.entry_key == "owner"; }));
+                          [](const DispatchKey& k) { return k.entry && k.entryKey == "owner"; }));
   // Rules whose conjuncts the dispatch keys decide alone (env only; env and role; of every
   // effect, and exceptions on the role) make the list walk by bitsets.
-  EXPECT_TRUE(human_rules.walk.by_bits);
+  EXPECT_TRUE(human_rules.walk.byBits);
   size_t key_decided = 0;
   for (uint64_t w : human_rules.walk.decided) key_decided += size_t(__builtin_popcountll(w));
   EXPECT_GT(key_decided, 40u);
@@ -631,12 +631,12 @@ TEST(Dispatch, RulesWithTheSameConditionsShareResults) {
       c.exception(std::string(name) + "_x", r, 1798761599, {requestRoleIs(c, roles[size_t(i / 3) % 3])});
   }
   auto lb = c.load();
-  const RuleSet& human_rules = lb->impl().plan.requests[c.cloudRole].by_principal[c.human];
+  const RuleSet& human_rules = lb->impl().plan.requests[c.cloudRole].byPrincipal[c.human];
   size_t followers = 0;
   for (const RuleUse& use : human_rules.rules) followers += use.share == RuleUse::Share::Follows;
   EXPECT_GT(human_rules.rules.size(), 64u);
   EXPECT_GT(followers, 80u);
-  EXPECT_TRUE(human_rules.walk.by_bits);
+  EXPECT_TRUE(human_rules.walk.byBits);
   // A leader's follower bits (which its result, unless an error, takes out of the walk)
   // are exactly the rules that follow it, in any word of the set.
   for (uint32_t pos = 0; pos < human_rules.rules.size(); ++pos) {
@@ -645,7 +645,7 @@ TEST(Dispatch, RulesWithTheSameConditionsShareResults) {
     for (uint32_t other = 0; other < human_rules.rules.size(); ++other) {
       const RuleUse& o = human_rules.rules[other];
       const bool bit = human_rules.sharing.followers[use.followers + other / 64] >> (other % 64) & 1;
-      EXPECT_EQ(bit, o.share == RuleUse::Share::Follows && o.same_as == pos) << pos << " " << other;
+      EXPECT_EQ(bit, o.share == RuleUse::Share::Follows && o.sameAs == pos) << pos << " " << other;
     }
   }
 
@@ -676,7 +676,7 @@ TEST(Dispatch, RulesWithTheSameConditionsShareResults) {
   EXPECT_EQ(one["errors"].size(), group4);
 }
 
-// Grants by bitsets (RuleSet::grant_table): over more than 64 rules walked by bitsets,
+// Grants by bitsets (RuleSet::grantTable): over more than 64 rules walked by bitsets,
 // grants of every merge operator, assigned constants or a required attribute, conflicting
 // `unique` values on some inputs (several errors, sorted by rule), and approvals. Each plain
 // decision must equal the explained one, which takes grants rule by rule.
@@ -735,10 +735,10 @@ TEST(Dispatch, GrantsByBitsAgreeWithExplainedDecisions) {
     c.grant(c.rule(name, Effect::Allow, {c.cloudRole}, conj), "ticket_queue", constString(sec ? "sec" : "ops"));
   }
   auto lb = c.load();
-  const RuleSet& human_rules = lb->impl().plan.requests[c.cloudRole].by_principal[c.human];
+  const RuleSet& human_rules = lb->impl().plan.requests[c.cloudRole].byPrincipal[c.human];
   EXPECT_GT(human_rules.rules.size(), 64u);
-  EXPECT_TRUE(human_rules.walk.by_bits);
-  EXPECT_TRUE(human_rules.grant_table.by_bits);
+  EXPECT_TRUE(human_rules.walk.byBits);
+  EXPECT_TRUE(human_rules.grantTable.byBits);
   int compared = 0, conflicts = 0, granted = 0;
   for (const char* env : {"dev", "staging", "prod"})
     for (const char* role : {"viewer", "admin", "auditor", "zzz"})
@@ -768,9 +768,9 @@ TEST(Dispatch, GrantsByBitsAgreeWithExplainedDecisions) {
     return out;
   });
   auto computed = k.load();
-  const RuleSet& computed_rules = computed->impl().plan.requests[k.cloudRole].by_principal[k.human];
-  EXPECT_TRUE(computed_rules.walk.by_bits);
-  EXPECT_FALSE(computed_rules.grant_table.by_bits);
+  const RuleSet& computed_rules = computed->impl().plan.requests[k.cloudRole].byPrincipal[k.human];
+  EXPECT_TRUE(computed_rules.walk.byBits);
+  EXPECT_FALSE(computed_rules.grantTable.byBits);
   json twice = decide(computed, humanInput(cloudRequest("dev", "viewer", "\"1h\"")), false);
   EXPECT_EQ(twice["grants"]["max_ttl"], "1h");
 
@@ -784,10 +784,10 @@ TEST(Dispatch, GrantsByBitsAgreeWithExplainedDecisions) {
     if (i % 1000 == 0) big.grant(r, "max_ttl", loadRequest(big, big.sDuration));
   }
   auto large = big.load();
-  const RuleSet& large_rules = large->impl().plan.requests[big.cloudRole].by_principal[big.human];
-  EXPECT_TRUE(large_rules.walk.by_bits);
-  EXPECT_FALSE(large_rules.grant_table.by_bits);
-  EXPECT_TRUE(large_rules.grant_table.src.empty());
+  const RuleSet& large_rules = large->impl().plan.requests[big.cloudRole].byPrincipal[big.human];
+  EXPECT_TRUE(large_rules.walk.byBits);
+  EXPECT_FALSE(large_rules.grantTable.byBits);
+  EXPECT_TRUE(large_rules.grantTable.src.empty());
   json plain = decide(large, humanInput(cloudRequest("dev", "viewer", "\"1h\"")), false);
   EXPECT_EQ(plain["decision"], "allow");
   EXPECT_EQ(plain["grants"]["max_ttl"], "1h");

@@ -24,7 +24,7 @@ struct Signed {
     makeKeyPair(other_priv, other_pub);
     Catalog c;
     c.rule("acme.any", Effect::Allow, {c.cloudRole}, {constBool(true)});
-    signed_bytes = c.bytes({.sign_key_pem = priv, .strip = false});
+    signed_bytes = c.bytes({.signKeyPem = priv, .strip = false});
     unsigned_bytes = c.bytes();
   }
 };
@@ -36,19 +36,19 @@ TEST(TrustedKeys, AnEmptyOrInvalidKeyIsAnErrorNotNoKey) {
                                  std::string("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n")}) {
     for (const auto* bytes : {&s.signed_bytes, &s.unsigned_bytes}) {
       error.clear();
-      EXPECT_FALSE(LoadedBundle::load(*bytes, {.public_keys_pem = {key}}, &error)) << "key: " << key;
+      EXPECT_FALSE(LoadedBundle::load(*bytes, {.publicKeysPem = {key}}, &error)) << "key: " << key;
       EXPECT_FALSE(error.empty());
       EXPECT_EQ(error.find("signature verified"), std::string::npos);
     }
   }
-  EXPECT_FALSE(LoadedBundle::load(s.signed_bytes, {.public_keys_pem = {""}}, &error));
+  EXPECT_FALSE(LoadedBundle::load(s.signed_bytes, {.publicKeysPem = {""}}, &error));
   EXPECT_NE(error.find("no public key found"), std::string::npos) << error;
-  EXPECT_FALSE(LoadedBundle::load(s.signed_bytes, {.public_keys_pem = {s.priv}}, &error));
+  EXPECT_FALSE(LoadedBundle::load(s.signed_bytes, {.publicKeysPem = {s.priv}}, &error));
   EXPECT_NE(error.find("not a public key"), std::string::npos) << error;
   // One invalid text among valid ones fails too.
-  EXPECT_FALSE(LoadedBundle::load(s.signed_bytes, {.public_keys_pem = {s.pub, ""}}, &error));
+  EXPECT_FALSE(LoadedBundle::load(s.signed_bytes, {.publicKeysPem = {s.pub, ""}}, &error));
   // Text outside PEM blocks is ignored, as PEM readers do.
-  EXPECT_TRUE(LoadedBundle::load(s.signed_bytes, {.public_keys_pem = {"comment\n" + s.pub + "garbage"}}, &error))
+  EXPECT_TRUE(LoadedBundle::load(s.signed_bytes, {.publicKeysPem = {"comment\n" + s.pub + "garbage"}}, &error))
       << error;
   std::string why;
   EXPECT_FALSE(checkPublicKeys("", nullptr, &why));
@@ -77,12 +77,12 @@ TEST(TrustedKeys, CApiEmptyKeyFailsTheOpen) {
 TEST(TrustedKeys, RotationAnyListedKeyMaySign) {
   Signed s;
   std::string error;
-  EXPECT_TRUE(LoadedBundle::load(s.signed_bytes, {.public_keys_pem = {s.other_pub, s.pub}}, &error)) << error;
-  EXPECT_TRUE(LoadedBundle::load(s.signed_bytes, {.public_keys_pem = {s.other_pub + s.pub}}, &error)) << error;
-  EXPECT_TRUE(LoadedBundle::load(s.signed_bytes, {.public_keys_pem = {s.pub + s.other_pub}}, &error)) << error;
-  EXPECT_FALSE(LoadedBundle::load(s.signed_bytes, {.public_keys_pem = {s.other_pub, s.other_pub}}, &error));
+  EXPECT_TRUE(LoadedBundle::load(s.signed_bytes, {.publicKeysPem = {s.other_pub, s.pub}}, &error)) << error;
+  EXPECT_TRUE(LoadedBundle::load(s.signed_bytes, {.publicKeysPem = {s.other_pub + s.pub}}, &error)) << error;
+  EXPECT_TRUE(LoadedBundle::load(s.signed_bytes, {.publicKeysPem = {s.pub + s.other_pub}}, &error)) << error;
+  EXPECT_FALSE(LoadedBundle::load(s.signed_bytes, {.publicKeysPem = {s.other_pub, s.other_pub}}, &error));
   EXPECT_NE(error.find("verification failed"), std::string::npos) << error;
-  EXPECT_FALSE(LoadedBundle::load(s.unsigned_bytes, {.public_keys_pem = {s.other_pub, s.pub}}, &error));
+  EXPECT_FALSE(LoadedBundle::load(s.unsigned_bytes, {.publicKeysPem = {s.other_pub, s.pub}}, &error));
   EXPECT_NE(error.find("not signed"), std::string::npos) << error;
 }
 

@@ -16,19 +16,19 @@ using nlohmann::json;
 struct Parts {
   std::string type = "\"CloudRole\"";
   std::string principal = R"("email": "dev@acme.io", "groups": ["dev", "ops"], "on_call": false)";
-  std::string principal_type = "\"Human\"";
+  std::string principalType = "\"Human\"";
   std::string request = R"({"account": "1", "role": "viewer", "env": "dev", "duration": "1h", "scopes": ["a"]})";
   std::string context = R"({"time": "2026-11-27T10:00:00Z", "break_glass": false})";
 
   // "type" first everywhere: the fast path's order.
   std::string fastOrder() const {
-    return "{\"type\":" + type + ",\"principal\":{\"type\":" + principal_type + (principal.empty() ? "" : ",") +
+    return "{\"type\":" + type + ",\"principal\":{\"type\":" + principalType + (principal.empty() ? "" : ",") +
            principal + "},\"request\":" + request + ",\"context\":" + context + "}";
   }
   // "type" last everywhere: the fast path gives up, the DOM path decodes.
   std::string domOrder() const {
     return "{\"context\":" + context + ",\"request\":" + request + ",\"principal\":{" + principal +
-           (principal.empty() ? "" : ",") + "\"type\":" + principal_type + "},\"type\":" + type + "}";
+           (principal.empty() ? "" : ",") + "\"type\":" + principalType + "},\"type\":" + type + "}";
   }
 };
 
@@ -102,14 +102,14 @@ TEST_F(JsonPaths, BothKeyOrdersGiveTheSameDecision) {
   // Another request type; a qualified type name; a workload principal.
   Parts secret;
   secret.type = "\"acme.SecretAccess\"";
-  secret.principal_type = "\"acme.Workload\"";
+  secret.principalType = "\"acme.Workload\"";
   secret.principal = R"("spiffe_id": "spiffe://x", "owner": "o", "env": "prod", "attested": true)";
   secret.request = R"({"path": "/a", "mode": "read", "persistent": false, "ttl": "15m"})";
   cases.push_back(secret);
   // Empty principal attributes (then missing ones are problems on both paths).
   Parts agent;
   agent.type = "\"SecretAccess\"";
-  agent.principal_type = "\"Agent\"";
+  agent.principalType = "\"Agent\"";
   agent.principal = R"("operator": "o", "model": "m")";
   agent.request = secret.request;
   cases.push_back(agent);
@@ -151,9 +151,9 @@ TEST_F(JsonPaths, InvalidInputsReportTheDomPathsProblems) {
   // Regression: a repeated principal "type" is a duplicate key like any other (it was
   // accepted, the last one counting).
   Parts twice;
-  twice.principal_type = R"("Robot", "type": "Human")";
+  twice.principalType = R"("Robot", "type": "Human")";
   EXPECT_EQ(problems(twice.fastOrder()), (Problems{{"invalid-value", "$.principal.type", "duplicate key"}}));
-  twice.principal_type = R"("Human", "type": "Human")";
+  twice.principalType = R"("Human", "type": "Human")";
   EXPECT_EQ(problems(twice.fastOrder()), (Problems{{"invalid-value", "$.principal.type", "duplicate key"}}));
   // Unknown keys; wrong types; nulls for required attributes.
   EXPECT_EQ(problems(withRequest(R"({"account": "1", "role": "r", "env": "dev", "duration": "1h", "x": [[[[{}]]]]})")),
@@ -181,7 +181,7 @@ TEST_F(JsonPaths, InvalidInputsReportTheDomPathsProblems) {
             (Problems{{"missing-attribute", "$.principal.on_call", "missing attribute 'on_call'"}}));
   // A principal that may not ask, and "request" before an unknown "type".
   Parts secret;
-  secret.principal_type = "\"Agent\"";
+  secret.principalType = "\"Agent\"";
   secret.principal = R"("model": "m", "operator": "o")";
   EXPECT_EQ(problems(secret.fastOrder()),
             (Problems{{"principal-not-allowed", "$.principal.type", "principal type 'acme.Agent' may not ask for 'acme.CloudRole'"}}));

@@ -563,7 +563,7 @@ TEST(Opcodes, UnknownOpcodeBytesAreErrorsInTheInterpreter) {
     CompiledFn fn;
     fn.code = code;
     fn.size = 2;
-    fn.num_regs = 2;
+    fn.numRegs = 2;
     EXPECT_TRUE(execute(fn, in, s).isError()) << op;
   }
 }

@@ -41,7 +41,7 @@ TEST(Specialize, IfOnThePrincipalTypeFoldsToOneTest) {
   EXPECT_EQ(Op(opcodeOf(human[0])), Op::LOAD_PRIN);
   EXPECT_EQ(Op(opcodeOf(human[1])), Op::RET);
   EXPECT_EQ(fieldA(human[0]), fieldA(human[1]));
-  Function view{f.num_regs, human, f.consts};
+  Function view{f.numRegs, human, f.consts};
   EXPECT_EQ(recognizeFastTest(view, {}).form, FastTest::Form::Load);
   // Workload: false.
   std::vector<Instr> workload = specializeForPrincipal(f, c.workload);
@@ -149,7 +149,7 @@ TEST(Specialize, DecisionsAreUnchanged) {
   auto lb = c.load();
   // The specialized guard is a probe: on_call of a human is one Bool test.
   const auto& impl = lb->impl();
-  const RuleSet& humans = impl.plan.requests[c.cloudRole].by_principal[c.human];
+  const RuleSet& humans = impl.plan.requests[c.cloudRole].byPrincipal[c.human];
   bool found = false;
   for (const RuleUse& use : humans.rules)
     if (lb->model().strings[lb->model().rules[use.rule].name] == "acme.on_call_humans") {

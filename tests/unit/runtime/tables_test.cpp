@@ -26,7 +26,7 @@ struct WithTable {
     t.keys = {"111", "222"};
     t.rows = {row("team-a", 0, std::nullopt), row("team-b", 2, true)};
     b.tables.push_back(std::move(t));
-    b.meta.data_digest = b.intern("sha256:00");
+    b.meta.dataDigest = b.intern("sha256:00");
   }
   Const row(const std::string& owner, int64_t env, std::optional<bool> frozen) {
     Const r;
@@ -110,7 +110,7 @@ TEST(Tables, RoundTripAndLookups) {
   auto lb = c.load();
   ASSERT_TRUE(lb);
   EXPECT_EQ(lb->model().tables.size(), 1u);
-  EXPECT_EQ(lb->model().tables[0].row_count, 2u);  // rows decoded into run-time values only
+  EXPECT_EQ(lb->model().tables[0].rowCount, 2u);  // rows decoded into run-time values only
 
   auto d = decide(lb, accountInput("111"));
   EXPECT_EQ(d["decision"], "approval") << d.dump();
@@ -197,7 +197,7 @@ TEST(Tables, VerifierRefusesMalformedData) {
   }
   {
     WithTable w;  // a record-typed input attribute
-    w.c.b.schema.request_slots[w.c.sAccount].type = w.tRecord;
+    w.c.b.schema.requestSlots[w.c.sAccount].type = w.tRecord;
     EXPECT_NE(w.loadError().find("of a record type"), std::string::npos) << w.loadError();
   }
 }

@@ -34,8 +34,8 @@ Catalog::Catalog() {
                                  {attr("model", tString), attr("operator", tString), attr("delegated_by", tString, true)}});
 
   auto slot = [&](const char* n, TypeId t) {
-    b.schema.request_slots.push_back({b.intern(n), t});
-    return uint32_t(b.schema.request_slots.size() - 1);
+    b.schema.requestSlots.push_back({b.intern(n), t});
+    return uint32_t(b.schema.requestSlots.size() - 1);
   };
   sAccount = slot("account", tString);
   sRole = slot("role", tString);
@@ -78,7 +78,7 @@ Catalog::Catalog() {
   b.schema.context = {attr("time", tTimestamp), attr("source_ip", tIp, true), attr("break_glass", tBool)};
   b.meta.name = b.intern("acme");
   b.meta.revision = b.intern("r1");
-  b.meta.compiler_version = b.intern("pave test");
+  b.meta.compilerVersion = b.intern("pave test");
 }
 
 uint32_t Catalog::fn(const Body& body) {
@@ -94,7 +94,7 @@ uint32_t Catalog::rule(const std::string& name, Effect effect, std::vector<uint3
   r.name = b.intern(name);
   r.effect = effect;
   r.targets = std::move(targets);
-  r.all_targets = r.targets.empty();
+  r.allTargets = r.targets.empty();
   for (const Body& c : conjuncts) r.conjuncts.push_back(fn(c));
   b.rules.push_back(r);
   return uint32_t(b.rules.size() - 1);
@@ -104,7 +104,7 @@ uint32_t Catalog::exception(const std::string& name, uint32_t lifts, int64_t unt
                             const std::string& owner, const std::string& ticket) {
   uint32_t r = rule(name, Effect::Exception, {}, std::move(conjuncts));
   Rule& x = b.rules[r];
-  x.all_targets = false;
+  x.allTargets = false;
   x.lifts = lifts;
   x.until = until;
   x.owner = b.intern(owner);
@@ -212,14 +212,14 @@ std::array<uint8_t, 32> sha256Of(const std::vector<uint8_t>& bytes) {
   return md;
 }
 
-void makeKeyPair(std::string& private_pem, std::string& public_pem) {
+void makeKeyPair(std::string& privatePem, std::string& public_pem) {
   EVP_PKEY* key = EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519");
   ASSERT_NE(key, nullptr);
   BIO* bio = BIO_new(BIO_s_mem());
   PEM_write_bio_PrivateKey(bio, key, nullptr, nullptr, 0, nullptr, nullptr);
   char* data = nullptr;
   long n = BIO_get_mem_data(bio, &data);
-  private_pem.assign(data, size_t(n));
+  privatePem.assign(data, size_t(n));
   BIO_free(bio);
   bio = BIO_new(BIO_s_mem());
   PEM_write_bio_PUBKEY(bio, key);

@@ -24,7 +24,7 @@ std::string loadError(Catalog& c, Function fn, std::vector<uint32_t> targets = {
 
 Function code(uint32_t regs, std::vector<Instr> instrs, std::vector<Const> consts = {}) {
   Function f;
-  f.num_regs = regs;
+  f.numRegs = regs;
   f.code = std::move(instrs);
   f.consts = std::move(consts);
   return f;
@@ -210,7 +210,7 @@ TEST(Verifier, UnusedFunctionsAreNeverLookedAt) {
   Catalog c;
   c.rule("acme.a", Effect::Allow, {c.cloudRole}, {requestRoleIs(c, "admin")});
   Function unused;
-  unused.num_regs = 3;
+  unused.numRegs = 3;
   unused.code = {encode(Op::LOAD_REQ, 1, c.sDuration), encode(Op::LOADK, 2, 25088), encode(Op::LE, 0, 1, 2),
                  encode(Op::RET, 0)};
   unused.consts = {Const{}};
@@ -232,7 +232,7 @@ TEST(Verifier, RefusesGrantsWithoutTargets) {
   uint32_t a = c.rule("acme.a", Effect::Allow, {c.cloudRole}, {constBool(true)});
   c.grant(a, "max_ttl", [](FunctionBuilder& fb) { return fb.load(fb.durationConst(60)); });
   c.b.rules[a].targets.clear();
-  c.b.rules[a].all_targets = true;
+  c.b.rules[a].allTargets = true;
   c.b.schema.requests.clear();
   std::vector<uint8_t> bytes;
   std::string error;
@@ -277,7 +277,7 @@ TEST(Builder, ScopedRegistersAreReusedAndTheHighWaterMarkIsKept) {
   fb.emit(Op::LOADB, r, 1);
   fb.ret(r);
   EXPECT_EQ(fb.finish(), 0u);
-  EXPECT_EQ(b.functions[0].num_regs, 4u);
+  EXPECT_EQ(b.functions[0].numRegs, 4u);
 }
 
 TEST(Builder, FinishSharedReusesAnIdenticalFunction) {
