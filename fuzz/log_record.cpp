@@ -32,9 +32,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       R"({"decision":"deny","request_type":null,"rules":[],"deny_rules":[],"exceptions":[],"approvals":[],)"
       R"("grants":{},"reasons":[],"errors":[],"bundle":{"name":"b","revision":"","digest":"sha256:00"}})";
   pave::server::appendRecord(line,
-                             {.id = "0193a5c4-0000-7000-8000-000000000000", .time = "2026-11-27T10:00:00.000Z",
-                              .source = "serve", .client = nullptr, .input = text, .inputIsJson = is_json,
-                              .decision = kDecision, .evalNs = 1},
+                             {.id = "0193a5c4-0000-7000-8000-000000000000",
+                              .time = "2026-11-27T10:00:00.000Z",
+                              .source = "serve",
+                              .client = nullptr,
+                              .input = text,
+                              .inputIsJson = is_json,
+                              .decision = kDecision,
+                              .evalNs = 1},
                              redaction);
   if (line.find('\n') != std::string::npos) std::abort();  // JSON Lines: one line per record
   nlohmann::json parsed = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);

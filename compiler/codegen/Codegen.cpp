@@ -35,10 +35,16 @@ class SchemaLowering {
       case sema::TypeKind::Timestamp: d.kind = rt::TypeKind::Timestamp; break;
       case sema::TypeKind::Ip: d.kind = rt::TypeKind::Ip; break;
       case sema::TypeKind::Cidr: d.kind = rt::TypeKind::Cidr; break;
-      case sema::TypeKind::Enum: d.kind = rt::TypeKind::Enum; d.enumIndex = ty.index; break;
+      case sema::TypeKind::Enum:
+        d.kind = rt::TypeKind::Enum;
+        d.enumIndex = ty.index;
+        break;
       case sema::TypeKind::Set: d.kind = rt::TypeKind::Set; d.elem = type(ty.elem); break;
       case sema::TypeKind::Map: d.kind = rt::TypeKind::Map; d.elem = type(ty.elem); break;
-      case sema::TypeKind::Record: d.kind = rt::TypeKind::Record; d.enumIndex = ty.index; break;
+      case sema::TypeKind::Record:
+        d.kind = rt::TypeKind::Record;
+        d.enumIndex = ty.index;
+        break;
       default: throw std::runtime_error("type " + p_.typeName(t) + " has no bundle form");
     }
     return b_.typeId(d);

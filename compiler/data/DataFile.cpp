@@ -428,8 +428,7 @@ std::string rowStep(std::string_view rowKey) {
   return out;
 }
 
-bool readRows(std::string_view bytes, Format format, const std::function<bool(Row&&)>& onRow,
-              DataError& err) {
+bool readRows(std::string_view bytes, Format format, const std::function<bool(Row&&)>& onRow, DataError& err) {
   err = DataError{};
   KeySet seen;
   RowBuilder builder(format, onRow, err, seen);

@@ -41,8 +41,7 @@ inline constexpr int kMaxDepth = 128;
 /// object or lacks a string "key", a duplicate row key (line of the second), a duplicate
 /// member inside any object, nesting deeper than kMaxDepth, non-empty content after the
 /// top-level value. Blank lines in JSON Lines are skipped.
-bool readRows(std::string_view bytes, Format format, const std::function<bool(Row&&)>& onRow,
-              DataError& err);
+bool readRows(std::string_view bytes, Format format, const std::function<bool(Row&&)>& onRow, DataError& err);
 
 /// Reads the file at `path` (an I/O error gives `err` with line 0), then readRows in the
 /// format of formatFor(path).

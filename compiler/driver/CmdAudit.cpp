@@ -478,9 +478,16 @@ int runRecheck(const AuditArgs& args) {
           << csvField(joined(names(d.exceptions), ";")) << "," << csvField(joined(errors, ";")) << "\n";
     } else if (*format == Format::Json) {
       auto principal = audit::member(r.input, "principal");
-      json c = {{"id", r.id}, {"time", r.time}, {"request_type", r.requestType}, {"from", from}, {"to", to},
-                {"deny_rules", names(d.denyRules)}, {"reasons", reasons}, {"exceptions", names(d.exceptions)},
-                {"errors", errors}, {"logged_digest", r.digest},
+      json c = {{"id", r.id},
+                {"time", r.time},
+                {"request_type", r.requestType},
+                {"from", from},
+                {"to", to},
+                {"deny_rules", names(d.denyRules)},
+                {"reasons", reasons},
+                {"exceptions", names(d.exceptions)},
+                {"errors", errors},
+                {"logged_digest", r.digest},
                 {"principal", principal ? json::parse(*principal, nullptr, false) : json(nullptr)}};
       out << (changed > 1 ? ",\n  " : "\n  ") << c.dump();
     } else {

@@ -67,8 +67,10 @@ std::optional<std::string> readConfig(const std::string& path, ServeArgs& a, con
   auto str = [&](const toml::table& tab, const char* key, const char* flag, std::string& out, bool isPath) {
     if (auto v = tab[key]) {
       auto s = v.value<std::string>();
-      if (!s) error = std::string(key);
-      else if (!given(flag)) out = isPath ? rel(*s) : *s;
+      if (!s)
+        error = std::string(key);
+      else if (!given(flag))
+        out = isPath ? rel(*s) : *s;
     }
   };
   if (auto* serve = t["serve"].as_table()) {
@@ -101,7 +103,8 @@ std::optional<std::string> readConfig(const std::string& path, ServeArgs& a, con
     str(*serve, "write_timeout", "--write-timeout", a.writeTimeout, false);
     if (error) return path + ": [serve] " + *error + " must be a string";
     if (auto v = (*serve)["public_key"]; v && !given("--public-key")) {
-      if (auto s = v.value<std::string>()) a.o.publicKeyFiles = {rel(*s)};
+      if (auto s = v.value<std::string>())
+        a.o.publicKeyFiles = {rel(*s)};
       else if (auto* arr = v.as_array()) {
         for (auto& e : *arr) {
           auto s = e.value<std::string>();
@@ -164,9 +167,10 @@ int runServe(ServeArgs& a, const CLI::App& cmd) {
     return v.has_value();
   };
   int64_t readMs = 0, writeMs = 0;
-  if (!size(a.logRotate, "--log-rotate", a.o.logRotateBytes) || !size(a.logBuffer, "--log-buffer", a.o.logBufferBytes) ||
-      !size(a.maxBody, "--max-body", a.o.maxBody) || !millis(a.poll, "--poll", a.o.pollMs) ||
-      !millis(a.readTimeout, "--read-timeout", readMs) || !millis(a.writeTimeout, "--write-timeout", writeMs))
+  if (!size(a.logRotate, "--log-rotate", a.o.logRotateBytes) ||
+      !size(a.logBuffer, "--log-buffer", a.o.logBufferBytes) || !size(a.maxBody, "--max-body", a.o.maxBody) ||
+      !millis(a.poll, "--poll", a.o.pollMs) || !millis(a.readTimeout, "--read-timeout", readMs) ||
+      !millis(a.writeTimeout, "--write-timeout", writeMs))
     return kExitUsage;
   a.o.readTimeoutS = int(std::max<int64_t>(1, readMs / 1000));
   a.o.writeTimeoutS = int(std::max<int64_t>(1, writeMs / 1000));
@@ -218,8 +222,7 @@ void registerServe(CLI::App& app, int& exitCode) {
   cmd->add_option("--max-connections", a->o.maxConnections,
                   "Connections served at once (default 64; more wait to be accepted)");
   cmd->add_option("--config", a->config, "A pave.toml with [serve] and [log] tables");
-  cmd->add_option("--ready-file", a->o.readyFile, "Write the bound ADDR:PORT to this file once listening")
-      ->group("");
+  cmd->add_option("--ready-file", a->o.readyFile, "Write the bound ADDR:PORT to this file once listening")->group("");
   cmd->callback([a, cmd, &exitCode] { exitCode = runServe(*a, *cmd); });
 }
 

@@ -16,8 +16,21 @@ using syntax::TokenKind;
 
 namespace {
 
-enum ItemKind { Method = 2, Function = 3, Field = 5, Variable = 6, Class = 7, Module = 9, Property = 10,
-                Enum = 13, Keyword = 14, EnumMember = 20, Constant = 21, Reference = 18, Struct = 22 };
+enum ItemKind {
+  Method = 2,
+  Function = 3,
+  Field = 5,
+  Variable = 6,
+  Class = 7,
+  Module = 9,
+  Property = 10,
+  Enum = 13,
+  Keyword = 14,
+  EnumMember = 20,
+  Constant = 21,
+  Reference = 18,
+  Struct = 22
+};
 
 class Items {
  public:
@@ -57,7 +70,8 @@ void namespaceMembers(Items& items, const sema::CheckedProgram& p, const std::st
     std::string rest = name.substr(prefix.size());
     size_t dot = rest.find('.');
     if (dot == std::string::npos) items.add(rest, kind, detail);
-    else items.add(rest.substr(0, dot), Module, "namespace " + prefix + rest.substr(0, dot));
+    else
+      items.add(rest.substr(0, dot), Module, "namespace " + prefix + rest.substr(0, dot));
   };
   for (const auto& e : p.enums) consider(e.name, Enum, "enum " + e.name);
   for (const auto& pr : p.principals) consider(pr.name, Class, "principal " + pr.name);
@@ -155,7 +169,9 @@ json completion(const DocView& doc, Position pos) {
     case Site::RecordType:
       for (const auto& r : p.records) items.add(ctx.shortest(r.name), Struct, "record " + r.name, r.doc);
       break;
-    case Site::TableFrom: items.add("from", Keyword, "from \"path\": the data file, relative to the repository root"); break;
+    case Site::TableFrom:
+      items.add("from", Keyword, "from \"path\": the data file, relative to the repository root");
+      break;
     case Site::General: general(items, p, ctx); break;
   }
   return items.result();

@@ -42,13 +42,24 @@ json definition(const DocView& doc, Position pos) {
 
 namespace {
 
-enum SymbolKind { Class = 5, Property = 7, Field = 8, Enum = 10, Function = 12, Constant = 14,
-                  EnumMember = 22, Struct = 23, Event = 24, Method = 6 };
+enum SymbolKind {
+  Class = 5,
+  Property = 7,
+  Field = 8,
+  Enum = 10,
+  Function = 12,
+  Constant = 14,
+  EnumMember = 22,
+  Struct = 23,
+  Event = 24,
+  Method = 6
+};
 
 int symbolKind(ast::DeclKind k) {
   switch (k) {
     case ast::DeclKind::Enum: return Enum;
-    case ast::DeclKind::Principal: case ast::DeclKind::Request: return Class;
+    case ast::DeclKind::Principal:
+    case ast::DeclKind::Request: return Class;
     case ast::DeclKind::Context: return Struct;
     case ast::DeclKind::Const: return Constant;
     case ast::DeclKind::Def: return Function;
@@ -73,8 +84,8 @@ json children(const DocView& doc, const ast::Decl& d) {
   json out = json::array();
   auto attrs = [&](const std::vector<ast::Attr>& list) {
     for (const ast::Attr& a : list)
-      out.push_back(symbol(lines, std::string(ast.str(a.name)), std::string(doc.snap.sources.slice(ast.type(a.type).range)),
-                           Field, a.range, a.nameRange));
+      out.push_back(symbol(lines, std::string(ast.str(a.name)),
+                           std::string(doc.snap.sources.slice(ast.type(a.type).range)), Field, a.range, a.nameRange));
   };
   switch (d.kind) {
     case ast::DeclKind::Enum:

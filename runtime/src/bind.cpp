@@ -178,10 +178,10 @@ const Decision& Decider::decideBound(bool explain) {
     return true;
   };
   // Every object is settled (each clears its own unset slots), whatever the others give.
-  const bool requestSet = settle(p.plan.requests[st.input.requestType].bind,
-                                  st.present[size_t(FastTest::Root::Request)], st.request);
-  const bool principalSet = settle(p.plan.principalBind[st.input.principalType],
-                                    st.present[size_t(FastTest::Root::Principal)], st.principal);
+  const bool requestSet =
+      settle(p.plan.requests[st.input.requestType].bind, st.present[size_t(FastTest::Root::Request)], st.request);
+  const bool principalSet =
+      settle(p.plan.principalBind[st.input.principalType], st.present[size_t(FastTest::Root::Principal)], st.principal);
   const bool contextSet = settle(p.plan.contextBind, st.present[size_t(FastTest::Root::Context)], st.context);
   if (!(requestSet & principalSet & contextSet)) {  // rare: name the missing attributes
     auto missing = [&](const char* root, StrId name) {
@@ -340,8 +340,8 @@ Value InputBuilder::makeEnum(std::string_view enumName, std::string_view member)
   const auto& enums = p.model.schema.enums;
   for (uint32_t e = 0; e < enums.size(); ++e) {
     std::string_view name = p.str(enums[e].name);
-    if (name != enumName && !(name.ends_with(enumName) && name.size() > enumName.size() &&
-                               name[name.size() - enumName.size() - 1] == '.'))
+    if (name != enumName &&
+        !(name.ends_with(enumName) && name.size() > enumName.size() && name[name.size() - enumName.size() - 1] == '.'))
       continue;
     for (uint32_t k = 0; k < enums[e].members.size(); ++k)
       if (p.str(enums[e].members[k]) == member) return Value::enumMember(e, k);

@@ -111,7 +111,15 @@ class ByteReader {
 };
 
 // Section ids, in file order.
-enum SectionId : uint32_t { SecStrings = 1, SecSchema = 2, SecRules = 3, SecCode = 4, SecSourceMap = 5, SecMeta = 6, SecData = 7 };
+enum SectionId : uint32_t {
+  SecStrings = 1,
+  SecSchema = 2,
+  SecRules = 3,
+  SecCode = 4,
+  SecSourceMap = 5,
+  SecMeta = 6,
+  SecData = 7
+};
 inline constexpr char kMagic[4] = {'P', 'A', 'V', 'B'};
 inline constexpr size_t kHeaderSize = 16;    // magic, major, minor, flags, section count
 inline constexpr size_t kDirEntrySize = 12;  // id, offset, size

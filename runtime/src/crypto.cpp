@@ -25,7 +25,7 @@ Pkey readKey(std::string_view pem, bool isPrivate, std::string* error) {
   std::unique_ptr<BIO, BioFree> bio(BIO_new_mem_buf(pem.data(), int(pem.size())));
   if (!bio) return nullptr;
   Pkey key(isPrivate ? PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr)
-                      : PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr));
+                     : PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr));
   if (!key) {
     if (error) *error = isPrivate ? "cannot read the private key (PEM)" : "cannot read the public key (PEM)";
     return nullptr;

@@ -221,32 +221,52 @@ Value execute(const CompiledFn& fn, const Input& in, Scratch& s) {
   } while (0)
   NEXT();
   {
-      op_LOADK: (*dstp) = consts[OPB]; NEXT();
-      op_LOADB: (*dstp) = Value::boolean(OPB != 0); NEXT();
-      op_MOVE: copyFields(*dstp, R[OPB]); NEXT();
-      op_LOAD_PRIN:
-        if (in.principalType != OPC) (*dstp) = Value::error(kErrOtherPrincipal);
-        else if (in.principal[OPB].kind == Kind::Absent) (*dstp) = Value::error(kErrAbsent);
-        else (*dstp) = in.principal[OPB];
-        NEXT();
-      op_LOAD_REQ:
-        (*dstp) = in.request[OPB].kind == Kind::Absent ? Value::error(kErrAbsent) : in.request[OPB];
-        NEXT();
-      op_LOAD_CTX:
-        (*dstp) = in.context[OPB].kind == Kind::Absent ? Value::error(kErrAbsent) : in.context[OPB];
-        NEXT();
-      op_HAS_PRIN: (*dstp) = Value::boolean(in.principalType == OPC && in.principal[OPB].kind != Kind::Absent); NEXT();
-      op_HAS_REQ: (*dstp) = Value::boolean(in.request[OPB].kind != Kind::Absent); NEXT();
-      op_HAS_CTX: (*dstp) = Value::boolean(in.context[OPB].kind != Kind::Absent); NEXT();
-      op_IS_PRIN: (*dstp) = Value::boolean(in.principalType == OPB); NEXT();
-      op_EQ:
-      op_NE: {
-        const Value &x = R[OPB], &y = R[OPC];
-        if (x.isError()) (*dstp) = x;
-        else if (y.isError()) (*dstp) = y;
-        else (*dstp) = Value::boolean((compareValues(x, y) == 0) == (Op(opcodeOf(ins)) == Op::EQ));
-        NEXT();
-      }
+  op_LOADK:
+    (*dstp) = consts[OPB];
+    NEXT();
+  op_LOADB:
+    (*dstp) = Value::boolean(OPB != 0);
+    NEXT();
+  op_MOVE:
+    copyFields(*dstp, R[OPB]);
+    NEXT();
+  op_LOAD_PRIN:
+    if (in.principalType != OPC)
+      (*dstp) = Value::error(kErrOtherPrincipal);
+    else if (in.principal[OPB].kind == Kind::Absent)
+      (*dstp) = Value::error(kErrAbsent);
+    else
+      (*dstp) = in.principal[OPB];
+    NEXT();
+  op_LOAD_REQ:
+    (*dstp) = in.request[OPB].kind == Kind::Absent ? Value::error(kErrAbsent) : in.request[OPB];
+    NEXT();
+  op_LOAD_CTX:
+    (*dstp) = in.context[OPB].kind == Kind::Absent ? Value::error(kErrAbsent) : in.context[OPB];
+    NEXT();
+  op_HAS_PRIN:
+    (*dstp) = Value::boolean(in.principalType == OPC && in.principal[OPB].kind != Kind::Absent);
+    NEXT();
+  op_HAS_REQ:
+    (*dstp) = Value::boolean(in.request[OPB].kind != Kind::Absent);
+    NEXT();
+  op_HAS_CTX:
+    (*dstp) = Value::boolean(in.context[OPB].kind != Kind::Absent);
+    NEXT();
+  op_IS_PRIN:
+    (*dstp) = Value::boolean(in.principalType == OPB);
+    NEXT();
+  op_EQ:
+  op_NE : {
+    const Value &x = R[OPB], &y = R[OPC];
+    if (x.isError())
+      (*dstp) = x;
+    else if (y.isError())
+      (*dstp) = y;
+    else
+      (*dstp) = Value::boolean((compareValues(x, y) == 0) == (Op(opcodeOf(ins)) == Op::EQ));
+    NEXT();
+  }
       op_LT:
       op_LE:
       op_GT:
@@ -364,8 +384,10 @@ Value execute(const CompiledFn& fn, const Input& in, Scratch& s) {
       }
       op_LIKE: {
         Value out;
-        if (operandError(R[OPB], Kind::String, out) || operandError(consts[OPC], Kind::String, out)) (*dstp) = out;
-        else (*dstp) = Value::boolean(globMatch(R[OPB].str(), consts[OPC].str()));
+        if (operandError(R[OPB], Kind::String, out) || operandError(consts[OPC], Kind::String, out))
+          (*dstp) = out;
+        else
+          (*dstp) = Value::boolean(globMatch(R[OPB].str(), consts[OPC].str()));
         NEXT();
       }
       op_STARTS_WITH:

@@ -666,12 +666,14 @@ class FastDecoder : Scanner {
       if (is(key, "request")) {
         if (request || rt < 0) return false;
         const RequestType& r = s_.requests[size_t(rt)];
-        return request = attributes(p_.json.requestAttrs[size_t(rt)], r.attrs.size(),
-                                    [&](size_t a) { return requestAttr(s_, r, a); }, st_.request.data());
+        return request = attributes(
+                   p_.json.requestAttrs[size_t(rt)], r.attrs.size(), [&](size_t a) { return requestAttr(s_, r, a); },
+                   st_.request.data());
       }
       if (is(key, "context"))
-        return !context && (context = attributes(p_.json.contextAttrs, s_.context.size(),
-                                                 [&](size_t a) { return contextAttr(s_, a); }, st_.context.data()));
+        return !context && (context = attributes(
+                                p_.json.contextAttrs, s_.context.size(), [&](size_t a) { return contextAttr(s_, a); },
+                                st_.context.data()));
       return false;
     });
     skipWs();
@@ -720,7 +722,8 @@ class FastDecoder : Scanner {
     auto attr = [&](size_t a) { return principalAttr(*ptype, a); };
     bool ok = object([&](std::string_view key) {
       if (ptype)
-        return !is(key, "type") && attribute(p_.json.principalAttrs[size_t(pt)], attr, st_.principal.data(), key, cursor);
+        return !is(key, "type") &&
+               attribute(p_.json.principalAttrs[size_t(pt)], attr, st_.principal.data(), key, cursor);
       // The first member names the type, which tells what the other members are.
       JNode type;
       if (!is(key, "type") || !scalar(type) || type.type != JNode::String) return false;

@@ -178,8 +178,10 @@ struct Out {
                                                      "{\"decision\":\"deny\""};
     o += kOutcomes[size_t(d.outcome)];
     o += ",\"request_type\":";
-    if (d.requestType == kNone) o += "null";
-    else o += j.requestTypeNames[d.requestType];
+    if (d.requestType == kNone)
+      o += "null";
+    else
+      o += j.requestTypeNames[d.requestType];
     o += ",\"rules\":";
     ruleList(d.rules);
     o += ",\"deny_rules\":";

@@ -33,7 +33,7 @@ struct JsonTables {
   NameTable contextAttrs;                 // context slot
   // Output (SPEC §7.4): the JSON text of everything a decision only refers to.
   std::vector<std::string> ruleNames;               // per rule: its quoted name
-  std::vector<std::string> requestTypeNames;       // per request type: its quoted name
+  std::vector<std::string> requestTypeNames;        // per request type: its quoted name
   std::vector<std::vector<std::string>> grantKeys;  // per request type and grant: `"name":`
   std::vector<std::string> exceptions;  // per rule: its object in "exceptions" (exceptions only)
   // Per rule: for an approve rule whose approvers are constants, its groups (sorted, the
@@ -82,7 +82,7 @@ inline uint32_t jsonSpecial16(const char* p, bool nonAscii) {
   const __m128i quote = _mm_cmpeq_epi8(v, _mm_set1_epi8('"'));
   const __m128i backslash = _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'));
   const __m128i low = nonAscii ? _mm_cmplt_epi8(v, _mm_set1_epi8(0x20))  // signed: >= 0x80 too
-                                : _mm_cmpeq_epi8(_mm_max_epu8(v, _mm_set1_epi8(0x1f)), _mm_set1_epi8(0x1f));
+                               : _mm_cmpeq_epi8(_mm_max_epu8(v, _mm_set1_epi8(0x1f)), _mm_set1_epi8(0x1f));
   return uint32_t(_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(quote, backslash), low)));
 }
 

@@ -166,11 +166,7 @@ std::string_view LoadedBundle::digestHex() const { return impl_->digestHex; }
 bool LoadedBundle::isSigned() const { return impl_->isSigned; }
 std::string_view LoadedBundle::signerKeyHex() const { return impl_->signerKeyHex; }
 
-int32_t LoadedBundle::findRequestType(std::string_view name) const {
-  return impl_->requestNames.find(name);
-}
-int32_t LoadedBundle::findPrincipalType(std::string_view name) const {
-  return impl_->principalNames.find(name);
-}
+int32_t LoadedBundle::findRequestType(std::string_view name) const { return impl_->requestNames.find(name); }
+int32_t LoadedBundle::findPrincipalType(std::string_view name) const { return impl_->principalNames.find(name); }
 
 }  // namespace pave::rt

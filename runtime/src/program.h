@@ -83,7 +83,7 @@ struct LoadedBundle::Impl {
   std::vector<Value> tables;
   std::vector<BigArray<Value>> tableStorage;
   std::vector<TableIndex> tableIndex;
-  std::vector<BigVector<Value>> tablePools;  // set and map attribute elements
+  std::vector<BigVector<Value>> tablePools;   // set and map attribute elements
   std::vector<BigArray<uint8_t>> tableBytes;  // each table's rows as encoded (keys)
   DecisionPlan plan;  // built after verification (buildPlan)
   TypeNames requestNames;

@@ -233,8 +233,7 @@ struct Verifier {
     if (!attributes(s.context, "context attribute")) return false;
     bool hasTime = false;
     for (const Attribute& a : s.context)
-      if (b.strings[a.name] == "time")
-        hasTime = s.types[a.type].kind == TypeKind::Timestamp && !a.optional;
+      if (b.strings[a.name] == "time") hasTime = s.types[a.type].kind == TypeKind::Timestamp && !a.optional;
     if (!hasTime) return fail("the context lacks the required attribute `time: Timestamp`");
     return true;
   }

@@ -63,14 +63,14 @@ std::string bundleInfoJson(const rt::LoadedBundle& b, const std::string& source,
     return a["id"].template get<std::string>() < b["id"].template get<std::string>();
   });
   // Members in the order of SPEC §10.2 (nlohmann sorts keys, so the object is built as text).
-  std::string s = "{\"name\":" + str(m.meta.name).dump() + ",\"revision\":" + str(m.meta.revision).dump() +
-                  ",\"digest\":\"sha256:" + std::string(b.digestHex()) + "\"" +
-                  (m.meta.dataDigest == rt::kNone ? "" : ",\"data_digest\":" + str(m.meta.dataDigest).dump()) +
-                  ",\"signed\":" +
-                  (b.isSigned() ? "true" : "false") + ",\"key\":" +
-                  (b.signerKeyHex().empty() ? std::string("null") : "\"sha256:" + std::string(b.signerKeyHex()) + "\"") +
-                  ",\"loaded_at\":\"" + millis(loadedAtMs) + "\",\"source\":" + json(source).dump() +
-                  ",\"rules\":" + std::to_string(rules) + ",\"exceptions\":" + exceptions.dump() + "}";
+  std::string s =
+      "{\"name\":" + str(m.meta.name).dump() + ",\"revision\":" + str(m.meta.revision).dump() +
+      ",\"digest\":\"sha256:" + std::string(b.digestHex()) + "\"" +
+      (m.meta.dataDigest == rt::kNone ? "" : ",\"data_digest\":" + str(m.meta.dataDigest).dump()) +
+      ",\"signed\":" + (b.isSigned() ? "true" : "false") + ",\"key\":" +
+      (b.signerKeyHex().empty() ? std::string("null") : "\"sha256:" + std::string(b.signerKeyHex()) + "\"") +
+      ",\"loaded_at\":\"" + millis(loadedAtMs) + "\",\"source\":" + json(source).dump() +
+      ",\"rules\":" + std::to_string(rules) + ",\"exceptions\":" + exceptions.dump() + "}";
   return s;
 }
 
@@ -110,14 +110,16 @@ bool BundleStore::install(const std::string& bytes, const std::string& origin) {
   static const char* kOutcome[3] = {"allow", "approval", "deny"};
   for (const rt::RequestType& reqType : m.schema.requests) {
     std::array<Counter*, 3> row{};
-    for (int o = 0; o < 3; ++o) row[size_t(o)] = metrics_.decisions.get({std::string(m.str(reqType.name)), kOutcome[o]});
+    for (int o = 0; o < 3; ++o)
+      row[size_t(o)] = metrics_.decisions.get({std::string(m.str(reqType.name)), kOutcome[o]});
     gen->decisions.push_back(row);
   }
   for (const rt::Rule& r : m.rules) {
     bool x = r.effect == rt::Effect::Exception;
     gen->ruleMatches.push_back(x ? nullptr : metrics_.ruleMatches.get({std::string(m.str(r.name))}));
     gen->exceptionUses.push_back(
-        x ? metrics_.exceptionUses.get({std::string(m.str(r.name)), std::string(m.str(m.rules[r.lifts].name))}) : nullptr);
+        x ? metrics_.exceptionUses.get({std::string(m.str(r.name)), std::string(m.str(m.rules[r.lifts].name))})
+          : nullptr);
   }
   std::shared_ptr<const Generation> old;
   {

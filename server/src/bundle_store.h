@@ -76,19 +76,19 @@ struct Generation {
   std::shared_ptr<const rt::LoadedBundle> bundle;
   uint64_t serial = 0;          // 1, 2, … in load order
   std::string source;           // the path or URL it came from
-  int64_t loadedAtMs = 0;     // wall clock
-  std::string infoJson;        // the body of GET /v1/bundle
+  int64_t loadedAtMs = 0;       // wall clock
+  std::string infoJson;         // the body of GET /v1/bundle
   // Counters a decision touches, by request type × outcome, by rule, by exception.
   std::vector<std::array<Counter*, 3>> decisions;
-  std::vector<Counter*> ruleMatches;     // allow/approve/deny rules; null for exceptions
-  std::vector<Counter*> exceptionUses;   // exceptions; null for the others
+  std::vector<Counter*> ruleMatches;      // allow/approve/deny rules; null for exceptions
+  std::vector<Counter*> exceptionUses;    // exceptions; null for the others
   mutable WorkerPool workers;             // deciders for `bundle`
 };
 
 struct StoreOptions {
   std::string source;                        // path or http(s):// URL
-  std::vector<std::string> publicKeysPem;  // empty: signatures not checked (--allow-unsigned)
-  int64_t pollMs = 30000;                   // URL: poll period (±10% jitter); file: change checks
+  std::vector<std::string> publicKeysPem;    // empty: signatures not checked (--allow-unsigned)
+  int64_t pollMs = 30000;                    // URL: poll period (±10% jitter); file: change checks
   size_t maxBundleBytes = 256u << 20;
 };
 

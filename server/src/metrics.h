@@ -62,16 +62,16 @@ struct Metrics {
   CounterFamily decisions{"pave_decisions_total", "Decisions made, by request type and decision.",
                           {"request_type", "decision"}};
   CounterFamily inputErrors{"pave_input_errors_total", "Inputs refused, by error code (SPEC 7.2).", {"code"}};
-  CounterFamily ruleMatches{"pave_rule_matches_total", "Allow, approve and deny rules that matched, by rule.",
-                             {"rule"}};
+  CounterFamily ruleMatches{
+      "pave_rule_matches_total", "Allow, approve and deny rules that matched, by rule.", {"rule"}};
   CounterFamily exceptionUses{"pave_exception_uses_total",
-                               "Exceptions that lifted a deny in a decision: each use is a control failure to watch.",
-                               {"exception", "lifts"}};
+                              "Exceptions that lifted a deny in a decision: each use is a control failure to watch.",
+                              {"exception", "lifts"}};
   CounterFamily reloadFailures{"pave_bundle_reload_failures_total",
-                                "Bundles that failed to load or verify; the last good bundle kept serving.",
-                                {"reason"}};
-  CounterFamily httpRequests{"pave_http_requests_total", "HTTP requests, by endpoint and status code.",
-                              {"endpoint", "code"}};
+                               "Bundles that failed to load or verify; the last good bundle kept serving.",
+                               {"reason"}};
+  CounterFamily httpRequests{
+      "pave_http_requests_total", "HTTP requests, by endpoint and status code.", {"endpoint", "code"}};
   Histogram duration;
 };
 

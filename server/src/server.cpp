@@ -140,8 +140,14 @@ class Service {
       std::string record;
       std::string time = wallClockMillis();
       appendRecord(record,
-                   {.id = id, .time = time, .source = "serve", .client = client, .input = input,
-                    .inputIsJson = inputIsJson, .decision = decision, .evalNs = evalNs},
+                   {.id = id,
+                    .time = time,
+                    .source = "serve",
+                    .client = client,
+                    .input = input,
+                    .inputIsJson = inputIsJson,
+                    .decision = decision,
+                    .evalNs = evalNs},
                    redaction_);
       if (!log_->submit(record) && o_.logFullDeny) {
         // Fail closed: no decision is given without its record.
@@ -472,9 +478,9 @@ int runServer(const ServeOptions& o) {
   });
   http->set_error_handler([&](const httplib::Request&, httplib::Response& res) {
     if (res.status == 413)
-      res.set_content("{\"error\":\"the request body is larger than --max-body (" + std::to_string(o.maxBody) +
-                          " bytes)\"}\n",
-                      "application/json");
+      res.set_content(
+          "{\"error\":\"the request body is larger than --max-body (" + std::to_string(o.maxBody) + " bytes)\"}\n",
+          "application/json");
     else if (res.status == 404)
       res.set_content("{\"error\":\"not found\"}\n", "application/json");
   });

@@ -85,7 +85,7 @@ struct RequestSlot {
 };
 
 struct RequestAttr {
-  uint32_t slot;                // index into Schema::requestSlots
+  uint32_t slot;  // index into Schema::requestSlots
   bool optional = false;
 };
 
@@ -137,7 +137,7 @@ struct ConjunctSource {
 struct Rule {
   StrId name;                          // qualified
   Effect effect = Effect::Allow;
-  bool allTargets = false;            // `on *` (then `targets` is ignored)
+  bool allTargets = false;             // `on *` (then `targets` is ignored)
   std::vector<uint32_t> targets;       // request types; ignored for exceptions, which take the lifted deny's
   std::vector<uint32_t> conjuncts;     // functions returning Bool; matches iff all true
   std::vector<uint32_t> approvers;     // approve: functions returning String
@@ -180,7 +180,7 @@ struct Table {
   std::vector<std::string> keys;  // row keys (not in the string table: one string per row);
                                   // written by the compiler, empty in a loaded bundle
   std::vector<Const> rows;       // likewise: the loader decodes rows straight into run-time values
-  uint32_t rowCount = 0;        // a loaded bundle's number of rows
+  uint32_t rowCount = 0;         // a loaded bundle's number of rows
   // Internal to the loader: the encoded rows, valid only while the bundle loads.
   const uint8_t* encoded = nullptr;
   size_t encodedSize = 0;
@@ -192,7 +192,7 @@ struct Bundle {
   std::vector<Function> functions;
   std::vector<Rule> rules;
   Metadata meta;
-  bool hasSourceMap = false;       // writes the source-map section (rule lines, conjuncts)
+  bool hasSourceMap = false;         // writes the source-map section (rule lines, conjuncts)
   std::vector<RecordDecl> records;   // data section (format 1.2): written only with tables
   std::vector<Table> tables;
 
@@ -215,7 +215,7 @@ inline constexpr uint16_t kFormatMajor = 1;
 inline constexpr uint16_t kFormatMinor = 2;
 
 struct WriteOptions {
-  std::string signKeyPem;  // Ed25519 private key (PEM); empty: unsigned
+  std::string signKeyPem;    // Ed25519 private key (PEM); empty: unsigned
   bool strip = false;        // omit the source map
 };
 

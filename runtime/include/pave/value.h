@@ -37,7 +37,11 @@ struct Value {
     Value v; v.kind = Kind::Error; v.s = msg.data(); v.n = uint32_t(msg.size()); return v;
   }
   static Value enumMember(uint32_t enumIndex, int64_t member) {
-    Value v; v.kind = Kind::Enum; v.n = enumIndex; v.i = member; return v;
+    Value v;
+    v.kind = Kind::Enum;
+    v.n = enumIndex;
+    v.i = member;
+    return v;
   }
   static Value set(const Value* e, uint32_t count) { Value v; v.kind = Kind::Set; v.elems = e; v.n = count; return v; }
   static Value map(const Value* e, uint32_t count) { Value v; v.kind = Kind::Map; v.elems = e; v.n = count; return v; }

@@ -35,7 +35,6 @@ bool sameKey(const DispatchKey& key, const FastTest& t) {
 
 constexpr size_t kMaxDispatchKeys = 8;  // Conjunct::keyBit is a byte
 
-
 }  // namespace
 
 // Dispatch keys of one rule list (see DispatchKey): per Enum, Bool or String attribute
@@ -69,7 +68,7 @@ void buildDispatch(const PlanContext& ctx, uint32_t pt, RuleSet& set) {
         c.key.entryKey = t.entryKey;
         c.key.kind = kindOf(type->kind);
         c.enumIndex = type->kind == TypeKind::Enum ? type->enumIndex : 0;
-        c.key.values = type->kind == TypeKind::Enum ? uint32_t(ctx.model.schema.enums[type->enumIndex].members.size())
+        c.key.values = type->kind == TypeKind::Enum   ? uint32_t(ctx.model.schema.enums[type->enumIndex].members.size())
                        : type->kind == TypeKind::Bool ? 2
                                                       : 0;
         c.guards.resize(n);

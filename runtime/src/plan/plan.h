@@ -137,7 +137,7 @@ struct RuleSet {
   // dispatch.cpp: the dispatch keys, and the bitsets' shape.
   std::vector<DispatchKey> keys;
   uint32_t words = 0;          // bitset words per value
-  uint64_t lastMask = 0;      // the bits of the last word that are rules
+  uint64_t lastMask = 0;       // the bits of the last word that are rules
   // sharing.cpp: rules with the same conjuncts share their results (RuleUse::Share).
   struct Sharing {
     bool any = false;                 // some rules share their results
@@ -159,7 +159,7 @@ struct RuleSet {
     std::vector<uint64_t> decided;
     std::vector<uint64_t> keyNeeds;  // per key (keys.size() × words): those rules with a guard it decides
     uint32_t keysNeeded = 0;         // the keys with a rule in keyNeeds
-    std::vector<uint64_t> of;         // OfCount × words
+    std::vector<uint64_t> of;        // OfCount × words
     std::vector<uint32_t> ruleIds;   // per rule: its index in the model
   } walk;
   const uint64_t* bitsOf(Of which) const { return walk.of.data() + size_t(which) * words; }
@@ -201,7 +201,7 @@ struct BindObject {
   uint32_t first = 0, end = 0;  // the range of slots its attributes are in
   bool tracked = false;
   uint64_t all = 0;             // tracked: the range's bits
-  uint64_t requiredMask = 0;   // tracked: the required attributes' bits
+  uint64_t requiredMask = 0;    // tracked: the required attributes' bits
   std::vector<uint32_t> required;  // the slots of its required attributes
 };
 
@@ -225,7 +225,7 @@ struct DecisionPlan {
   std::deque<std::vector<Instr>> specializedCode;
   std::map<std::pair<uint32_t, uint32_t>, uint32_t> specialized;
   std::vector<RequestIndex> requests;   // per request type
-  std::vector<uint32_t> rulesByName;  // rule indices sorted by name
+  std::vector<uint32_t> rulesByName;    // rule indices sorted by name
   // Binding without JSON: per principal type its attributes, and the context's.
   std::vector<BindObject> principalBind;
   BindObject contextBind;

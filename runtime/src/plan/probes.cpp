@@ -37,10 +37,10 @@ void specializeGuard(const PlanContext& ctx, uint32_t pt, Conjunct& c) {
     case Op::NE:
       c.negate = t.negate != (t.op == Op::NE);
       c.k = k;
-      c.probe = k.kind == Kind::Enum     ? GuardProbe::EnumEq
-                : k.kind == Kind::String ? GuardProbe::StrEq
+      c.probe = k.kind == Kind::Enum              ? GuardProbe::EnumEq
+                : k.kind == Kind::String          ? GuardProbe::StrEq
                 : intLike || k.kind == Kind::Bool ? GuardProbe::Eq
-                                                   : GuardProbe::Generic;
+                                                  : GuardProbe::Generic;
       return;
     case Op::IN_SET: {
       if (type->kind != TypeKind::Enum) return;

@@ -77,7 +77,11 @@ std::vector<Instr> specializeForPrincipal(const Function& f, uint32_t pt) {
   std::vector<bool> nop(n, false);  // a branch never taken, an error never there to take
   for (size_t pc = 0; pc < n; ++pc) {
     if (!reached[pc]) continue;
-    std::vector<Known> state = loopEntry[pc] ? unknown : std::move(in[pc]);
+    std::vector<Known> state;
+    if (loopEntry[pc])
+      state = unknown;
+    else
+      state = std::move(in[pc]);
     Instr& ins = code[pc];
     const Op op = Op(opcodeOf(ins));
     const uint32_t a = fieldA(ins);

@@ -48,7 +48,7 @@ struct RecordFields {
   std::string_view source;          // "serve", "eval"
   const std::string* client = nullptr;  // the authenticated client, or null
   std::string_view input;           // the input text as received
-  bool inputIsJson = true;        // false when the decision says `malformed-json`
+  bool inputIsJson = true;          // false when the decision says `malformed-json`
   std::string_view decision;        // the decision JSON (SPEC §7.4) without "trace"
   int64_t evalNs = 0;
 };
@@ -68,7 +68,7 @@ class Sink {
 };
 
 struct SinkOptions {
-  uint64_t rotateBytes = 100ull << 20;  // file: rotate when the file would grow past this
+  uint64_t rotateBytes = 100ull << 20;   // file: rotate when the file would grow past this
   int keep = 10;                         // file: rotated files kept (PATH.1 … PATH.N)
   std::vector<std::string> headers;      // http: extra `Name: value` headers
 };

@@ -67,12 +67,12 @@ TEST(BundleFormat, SignedBundleVerifies) {
   makeKeyPair(priv, pub);
   makeKeyPair(priv2, pub2);
   Catalog c = sample();
-  std::vector<uint8_t> signed_bytes = c.bytes({.signKeyPem = priv, .strip = false});
+  std::vector<uint8_t> signedBytes = c.bytes({.signKeyPem = priv, .strip = false});
   std::string error;
-  auto lb = LoadedBundle::load(signed_bytes, {.publicKeysPem = {pub}}, &error);
+  auto lb = LoadedBundle::load(signedBytes, {.publicKeysPem = {pub}}, &error);
   ASSERT_TRUE(lb) << error;
   EXPECT_TRUE(lb->isSigned());
-  EXPECT_FALSE(LoadedBundle::load(signed_bytes, {.publicKeysPem = {pub2}}, &error));
+  EXPECT_FALSE(LoadedBundle::load(signedBytes, {.publicKeysPem = {pub2}}, &error));
   EXPECT_NE(error.find("signature"), std::string::npos) << error;
   // An unsigned bundle is refused when a key is configured, accepted otherwise.
   std::vector<uint8_t> unsigned_bytes = c.bytes();

@@ -548,14 +548,14 @@ TEST(Dispatch, ManyRulesAgreeWithExplainedDecisions) {
   }
   auto lb = c.load();
   // The map entry is one of the dispatch keys of the Human rule list.
-  const RuleSet& human_rules = lb->impl().plan.requests[c.cloudRole].byPrincipal[c.human];
-  EXPECT_TRUE(std::any_of(human_rules.keys.begin(), human_rules.keys.end(),
+  const RuleSet& humanRules = lb->impl().plan.requests[c.cloudRole].byPrincipal[c.human];
+  EXPECT_TRUE(std::any_of(humanRules.keys.begin(), humanRules.keys.end(),
                           [](const DispatchKey& k) { return k.entry && k.entryKey == "owner"; }));
   // Rules whose conjuncts the dispatch keys decide alone (env only; env and role; of every
   // effect, and exceptions on the role) make the list walk by bitsets.
-  EXPECT_TRUE(human_rules.walk.byBits);
+  EXPECT_TRUE(humanRules.walk.byBits);
   size_t key_decided = 0;
-  for (uint64_t w : human_rules.walk.decided) key_decided += size_t(__builtin_popcountll(w));
+  for (uint64_t w : humanRules.walk.decided) key_decided += size_t(__builtin_popcountll(w));
   EXPECT_GT(key_decided, 40u);
   int compared = 0;
   const char* tag_sets[] = {"", R"(, "tags": {"owner": "team-1"})", R"(, "tags": {"owner": "zzz", "x": "team-1"})",
@@ -631,20 +631,20 @@ TEST(Dispatch, RulesWithTheSameConditionsShareResults) {
       c.exception(std::string(name) + "_x", r, 1798761599, {requestRoleIs(c, roles[size_t(i / 3) % 3])});
   }
   auto lb = c.load();
-  const RuleSet& human_rules = lb->impl().plan.requests[c.cloudRole].byPrincipal[c.human];
+  const RuleSet& humanRules = lb->impl().plan.requests[c.cloudRole].byPrincipal[c.human];
   size_t followers = 0;
-  for (const RuleUse& use : human_rules.rules) followers += use.share == RuleUse::Share::Follows;
-  EXPECT_GT(human_rules.rules.size(), 64u);
+  for (const RuleUse& use : humanRules.rules) followers += use.share == RuleUse::Share::Follows;
+  EXPECT_GT(humanRules.rules.size(), 64u);
   EXPECT_GT(followers, 80u);
-  EXPECT_TRUE(human_rules.walk.byBits);
+  EXPECT_TRUE(humanRules.walk.byBits);
   // A leader's follower bits (which its result, unless an error, takes out of the walk)
   // are exactly the rules that follow it, in any word of the set.
-  for (uint32_t pos = 0; pos < human_rules.rules.size(); ++pos) {
-    const RuleUse& use = human_rules.rules[pos];
+  for (uint32_t pos = 0; pos < humanRules.rules.size(); ++pos) {
+    const RuleUse& use = humanRules.rules[pos];
     if (use.share != RuleUse::Share::Leads) continue;
-    for (uint32_t other = 0; other < human_rules.rules.size(); ++other) {
-      const RuleUse& o = human_rules.rules[other];
-      const bool bit = human_rules.sharing.followers[use.followers + other / 64] >> (other % 64) & 1;
+    for (uint32_t other = 0; other < humanRules.rules.size(); ++other) {
+      const RuleUse& o = humanRules.rules[other];
+      const bool bit = humanRules.sharing.followers[use.followers + other / 64] >> (other % 64) & 1;
       EXPECT_EQ(bit, o.share == RuleUse::Share::Follows && o.sameAs == pos) << pos << " " << other;
     }
   }
@@ -735,10 +735,10 @@ TEST(Dispatch, GrantsByBitsAgreeWithExplainedDecisions) {
     c.grant(c.rule(name, Effect::Allow, {c.cloudRole}, conj), "ticket_queue", constString(sec ? "sec" : "ops"));
   }
   auto lb = c.load();
-  const RuleSet& human_rules = lb->impl().plan.requests[c.cloudRole].byPrincipal[c.human];
-  EXPECT_GT(human_rules.rules.size(), 64u);
-  EXPECT_TRUE(human_rules.walk.byBits);
-  EXPECT_TRUE(human_rules.grantTable.byBits);
+  const RuleSet& humanRules = lb->impl().plan.requests[c.cloudRole].byPrincipal[c.human];
+  EXPECT_GT(humanRules.rules.size(), 64u);
+  EXPECT_TRUE(humanRules.walk.byBits);
+  EXPECT_TRUE(humanRules.grantTable.byBits);
   int compared = 0, conflicts = 0, granted = 0;
   for (const char* env : {"dev", "staging", "prod"})
     for (const char* role : {"viewer", "admin", "auditor", "zzz"})
@@ -768,9 +768,9 @@ TEST(Dispatch, GrantsByBitsAgreeWithExplainedDecisions) {
     return out;
   });
   auto computed = k.load();
-  const RuleSet& computed_rules = computed->impl().plan.requests[k.cloudRole].byPrincipal[k.human];
-  EXPECT_TRUE(computed_rules.walk.byBits);
-  EXPECT_FALSE(computed_rules.grantTable.byBits);
+  const RuleSet& computedRules = computed->impl().plan.requests[k.cloudRole].byPrincipal[k.human];
+  EXPECT_TRUE(computedRules.walk.byBits);
+  EXPECT_FALSE(computedRules.grantTable.byBits);
   json twice = decide(computed, humanInput(cloudRequest("dev", "viewer", "\"1h\"")), false);
   EXPECT_EQ(twice["grants"]["max_ttl"], "1h");
 
@@ -784,10 +784,10 @@ TEST(Dispatch, GrantsByBitsAgreeWithExplainedDecisions) {
     if (i % 1000 == 0) big.grant(r, "max_ttl", loadRequest(big, big.sDuration));
   }
   auto large = big.load();
-  const RuleSet& large_rules = large->impl().plan.requests[big.cloudRole].byPrincipal[big.human];
-  EXPECT_TRUE(large_rules.walk.byBits);
-  EXPECT_FALSE(large_rules.grantTable.byBits);
-  EXPECT_TRUE(large_rules.grantTable.src.empty());
+  const RuleSet& largeRules = large->impl().plan.requests[big.cloudRole].byPrincipal[big.human];
+  EXPECT_TRUE(largeRules.walk.byBits);
+  EXPECT_FALSE(largeRules.grantTable.byBits);
+  EXPECT_TRUE(largeRules.grantTable.src.empty());
   json plain = decide(large, humanInput(cloudRequest("dev", "viewer", "\"1h\"")), false);
   EXPECT_EQ(plain["decision"], "allow");
   EXPECT_EQ(plain["grants"]["max_ttl"], "1h");

@@ -16,7 +16,7 @@ using nlohmann::json;
 
 // `if principal is T then principal.<attr of T> else false`, as the compiler emits an `if`.
 Body ifPrincipalThen(Catalog& c, uint32_t ptype, uint32_t attr) {
-  return [&c, ptype, attr](FunctionBuilder& fb) {
+  return [ptype, attr](FunctionBuilder& fb) {
     Reg cond = fb.reg(), out = fb.reg();
     Label other = fb.label(), end = fb.label();
     fb.emit(Op::IS_PRIN, cond, ptype);

@@ -212,7 +212,7 @@ std::array<uint8_t, 32> sha256Of(const std::vector<uint8_t>& bytes) {
   return md;
 }
 
-void makeKeyPair(std::string& privatePem, std::string& public_pem) {
+void makeKeyPair(std::string& privatePem, std::string& publicPem) {
   EVP_PKEY* key = EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519");
   ASSERT_NE(key, nullptr);
   BIO* bio = BIO_new(BIO_s_mem());
@@ -224,7 +224,7 @@ void makeKeyPair(std::string& privatePem, std::string& public_pem) {
   bio = BIO_new(BIO_s_mem());
   PEM_write_bio_PUBKEY(bio, key);
   n = BIO_get_mem_data(bio, &data);
-  public_pem.assign(data, size_t(n));
+  publicPem.assign(data, size_t(n));
   BIO_free(bio);
   EVP_PKEY_free(key);
 }

@@ -68,6 +68,6 @@ nlohmann::json decide(const std::shared_ptr<const LoadedBundle>& b, const std::s
 
 std::array<uint8_t, 32> sha256Of(const std::vector<uint8_t>& bytes);
 // A fresh Ed25519 key pair in PEM form.
-void makeKeyPair(std::string& privatePem, std::string& public_pem);
+void makeKeyPair(std::string& privatePem, std::string& publicPem);
 
 }  // namespace pave::rt::test
