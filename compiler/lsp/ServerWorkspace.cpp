@@ -1,4 +1,5 @@
 // The server's documents, units and diagnostics publishing.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -159,25 +160,37 @@ void Server::onAnalysis(std::shared_ptr<const Snapshot> snap, AnalysisRun run) {
   auto start = std::chrono::steady_clock::now();
   struct Trace {  // PAVE_ANALYSIS_PHASES: how long publishing took
     std::chrono::steady_clock::time_point start;
-    bool early;
-    ~Trace() {
-      if (std::getenv("PAVE_ANALYSIS_PHASES"))
-        fprintf(stderr, "lsp: %s findings published in %.1f ms\n", early ? "edited file's" : "all",
+    const char* what;
+    void print() {
+      if (what && std::getenv("PAVE_ANALYSIS_PHASES"))
+        fprintf(stderr, "lsp: %s published in %.1f ms\n", what,
                 std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+      what = nullptr;
     }
-  } trace{start, run.early};
+    ~Trace() { print(); }
+  } trace{start, run.early ? "edited file's findings" : "all findings"};
   auto it = published_.find(snap->root);
   if (it == published_.end() || !it->second.snap) return;
   Published& state = it->second;
   if (run.early) {
     // The edited file's findings first; the other files keep theirs until the run completes.
     if (!state.findings || state.findings->generation > snap->generation) return;
+    // Only the edited file's findings are mapped and published (first); the other files keep
+    // theirs as published until the run completes.
     std::shared_ptr<StableFindings> found = StableFindings::withEdited(*snap, std::move(run.findings), *state.findings);
     state.findings = std::move(found);
     publishLocked(state);
+    size_t remapped = state.findings->remapped;
+    trace.print();
+    trace = Trace{std::chrono::steady_clock::now(), "findings relating to removed rules checked and"};
     if (analysisEvents_)
-      transport_.write(
-          makeNotification("pave/editedFileFindings", {{"root", snap->root}, {"generation", snap->generation}}));
+      transport_.write(makeNotification("pave/editedFileFindings",
+                                        {{"root", snap->root}, {"generation", snap->generation}, {"remapped", remapped}}));
+    // Then the findings of other files that relate to a rule the edit removed are dropped.
+    if (std::shared_ptr<StableFindings> pruned = state.findings->withoutRemoved(*snap)) {
+      state.findings = std::move(pruned);
+      publishLocked(state);
+    }
     return;
   }
   if (!run.unchanged && (!state.findings || state.findings->generation <= snap->generation)) {
@@ -214,6 +227,8 @@ void Server::publishLocked(Published& state) {
   std::vector<std::pair<std::string, FileId>> files(snap.shown.begin(), snap.shown.end());
   for (const auto& [path, file] : snap.dataFiles)
     if (!snap.shown.count(path)) files.emplace_back(path, file);
+  // The edited file first.
+  std::stable_partition(files.begin(), files.end(), [&](const auto& f) { return f.first == snap.edited; });
   for (const auto& [path, file] : files) {
     if (skipped(file)) continue;
     const std::vector<const Diagnostic*>& frontEnd = byFile[file.value];

@@ -172,6 +172,17 @@ test('a one-rule edit re-runs only the jobs of its request type and finds what a
   const early = s.log.slice(since).findIndex((m) => m.method === 'editedFile');
   assert.ok(early >= 0, 'the edited file\'s findings were published before the analysis completed');
   assert.ok(early < s.log.slice(since).indexOf(run));
+  // The early publication costs the edited file's findings, not the workspace's: only they
+  // are mapped onto the edit, and no other file is re-published before them (the copy moved
+  // the file's later rules down, and other files' conflicts point to them: those follow
+  // with the completed analysis).
+  const { remapped } = s.log.slice(since)[early].params;
+  const total = first.params.findings;  // 5 files of about equal size
+  assert.ok(remapped > 0 && remapped < total / 2, `${remapped} of ${total} findings re-mapped`);
+  const others = s.log.slice(since, since + early).filter((m) => m.method === 'publish' && m.params.uri !== uri);
+  assert.deepEqual(others.map((m) => m.params.uri), [], 'no other file is re-published before the edited file\'s findings');
+  const later = s.log.slice(since + early).filter((m) => m.method === 'publish' && m.params.uri !== uri);
+  assert.ok(later.length > 0, 'other files\' findings pointing into the edited file are brought up to date afterwards');
   await new Promise((r) => setTimeout(r, 300));
   const incremental = allFindings(s, workspace);
   assert.ok(incremental.some((f) => f.includes('redundant-rule') && f.includes('dup_rule')));
