@@ -173,24 +173,26 @@ void Server::onAnalysis(std::shared_ptr<const Snapshot> snap, AnalysisRun run) {
   if (it == published_.end() || !it->second.snap) return;
   Published& state = it->second;
   if (run.early) {
-    // The edited file's findings first; the other files keep theirs until the run completes.
+    // The edited file's findings first, and only they are mapped: the other files keep theirs
+    // as published until the run completes.
     if (!state.findings || state.findings->generation > snap->generation) return;
-    // Only the edited file's findings are mapped and published (first); the other files keep
-    // theirs as published until the run completes.
     std::shared_ptr<StableFindings> found = StableFindings::withEdited(*snap, std::move(run.findings), *state.findings);
     state.findings = std::move(found);
     publishLocked(state);
-    size_t remapped = state.findings->remapped;
+    size_t remapped = state.findings->remapped, relatedRemapped = 0;
     trace.print();
-    trace = Trace{std::chrono::steady_clock::now(), "findings relating to removed rules checked and"};
-    if (analysisEvents_)
-      transport_.write(makeNotification("pave/editedFileFindings",
-                                        {{"root", snap->root}, {"generation", snap->generation}, {"remapped", remapped}}));
     // Then the findings of other files that relate to a rule the edit removed are dropped.
+    trace = Trace{std::chrono::steady_clock::now(), "findings relating to removed rules checked and"};
     if (std::shared_ptr<StableFindings> pruned = state.findings->withoutRemoved(*snap)) {
+      relatedRemapped = pruned->remapped;
       state.findings = std::move(pruned);
       publishLocked(state);
     }
+    if (analysisEvents_)
+      transport_.write(makeNotification("pave/editedFileFindings", {{"root", snap->root},
+                                                                    {"generation", snap->generation},
+                                                                    {"remapped", remapped},
+                                                                    {"relatedRemapped", relatedRemapped}}));
     return;
   }
   if (!run.unchanged && (!state.findings || state.findings->generation <= snap->generation)) {

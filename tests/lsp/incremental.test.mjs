@@ -209,6 +209,50 @@ test('a one-rule edit re-runs only the jobs of its request type and finds what a
   }
 });
 
+test('removing a deny rule drops the other files\' conflicts with it right after the edited file\'s findings', async () => {
+  const dir = path.join(tmp, 'removed');
+  generate(dir, 12, 2);
+  const fileA = path.join(dir, 'rules_000.pave');
+  const fileB = path.join(dir, 'rules_001.pave');
+  const deny = '\ndeny block_dev on Item3\n  when request.env == Env.dev;\n';
+  const textA = fs.readFileSync(fileA, 'utf8') + deny;
+  fs.writeFileSync(fileA, textA);
+  fs.appendFileSync(fileB, '\nallow wide3 on Item3\n  when principal is Human and request.duration > 0s and request.duration <= 1h;\n');
+  const s = startServer(dir, path.join(tmp, 'cache-removed'));
+  await s.init();
+  const uri = pathToFileURL(fileA).href;
+  const uriB = pathToFileURL(fileB).href;
+  s.conn.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'pave', version: 1, text: textA } });
+  await s.wait((m) => m.method === 'analysis' && !m.params.unchanged);
+  await new Promise((r) => setTimeout(r, 300));
+  const conflictB = (m) => m.method === 'publish' && m.params.uri === uriB &&
+    m.params.diagnostics.some((d) => d.code === 'conflict' && d.message.includes('block_dev'));
+  assert.ok(conflictB(s.log.filter((m) => m.method === 'publish' && m.params.uri === uriB).at(-1)),
+    'the other file has a conflict with the deny rule');
+
+  // The deny rule deleted: the conflict in the other file goes with the early publication,
+  // before the analysis completes.
+  const since = s.log.length;
+  s.conn.sendNotification('textDocument/didChange', {
+    textDocument: { uri, version: 2 }, contentChanges: [{ text: textA.slice(0, textA.length - deny.length) + '\n' }],
+  });
+  const run = await s.wait((m) => m.method === 'analysis', since);
+  const log = s.log.slice(since);
+  const early = log.findIndex((m) => m.method === 'editedFile');
+  assert.ok(early >= 0 && early < log.indexOf(run), 'an early publication');
+  assert.ok(log[early].params.relatedRemapped > 0, 'the other file\'s findings were mapped onto the edit');
+  const republished = log.slice(0, early).filter((m) => m.method === 'publish' && m.params.uri === uriB);
+  assert.equal(republished.length, 1, 'the other file is re-published before the analysis completes');
+  assert.ok(!conflictB(republished[0]), 'without the conflict');
+  assert.ok(findings(republished[0].params.diagnostics).length > 0, 'keeping its other findings');
+  const firstPublication = log.findIndex((m) => m.method === 'publish' && findings(m.params.diagnostics).length > 0);
+  assert.equal(log[firstPublication].params.uri, uri, 'the edited file\'s findings come first');
+  await s.conn.sendRequest('shutdown');
+  const exited = new Promise((resolve) => s.proc.on('exit', resolve));
+  s.conn.sendNotification('exit');
+  assert.equal(await exited, 0);
+});
+
 test('exit during a long analysis ends the process promptly', async () => {
   const big = path.join(tmp, 'big');
   generate(big, 3000, 10);
