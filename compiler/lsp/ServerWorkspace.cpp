@@ -182,7 +182,8 @@ void Server::onAnalysis(std::shared_ptr<const Snapshot> snap, AnalysisRun run) {
     size_t remapped = state.findings->remapped, relatedRemapped = 0;
     trace.print();
     // Then the findings of other files that relate to a rule the edit removed are dropped.
-    trace = Trace{std::chrono::steady_clock::now(), "findings relating to removed rules checked and"};
+    trace.start = std::chrono::steady_clock::now();
+    trace.what = "findings relating to removed rules checked and";
     if (std::shared_ptr<StableFindings> pruned = state.findings->withoutRemoved(*snap)) {
       relatedRemapped = pruned->remapped;
       state.findings = std::move(pruned);
@@ -199,6 +200,9 @@ void Server::onAnalysis(std::shared_ptr<const Snapshot> snap, AnalysisRun run) {
     std::shared_ptr<StableFindings> found =
         StableFindings::capture(*snap, std::move(run.findings), state.findings.get());
     state.findings = std::move(found);
+    if (std::getenv("PAVE_ANALYSIS_PHASES"))
+      fprintf(stderr, "lsp: all findings kept in %.1f ms\n",
+              std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
     publishLocked(state);
   }
   if (analysisEvents_) {

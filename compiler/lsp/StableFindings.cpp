@@ -112,6 +112,31 @@ class Mapper {
   std::map<std::string, std::pair<std::optional<Shift>, std::optional<FileId>>> shifts_;
 };
 
+bool sameRange(SourceRange a, SourceRange b) { return a.begin == b.begin && a.end == b.end; }
+
+/// Whether `a` and `b` hold the same findings (by their offsets), computed on equal texts.
+template <typename SameText>
+bool sameFindings(const StableFindings::File& a, const StableFindings::File& b, SameText same) {
+  if (a.list.size() != b.list.size() || a.texts.size() != b.texts.size()) return false;
+  for (auto i = a.texts.begin(), j = b.texts.begin(); i != a.texts.end(); ++i, ++j)
+    if (i->first != j->first || !same(i->second, j->second)) return false;
+  for (size_t k = 0; k < a.list.size(); ++k) {
+    const StableFindings::Entry& x = a.list[k];
+    const StableFindings::Entry& y = b.list[k];
+    const Diagnostic& d = x.d;
+    const Diagnostic& e = y.d;
+    if (d.kind != e.kind || d.severity != e.severity || !sameRange(d.range, e.range) || d.rule != e.rule ||
+        d.message != e.message || d.notes != e.notes || d.witnessJson != e.witnessJson ||
+        x.relatedPaths != y.relatedPaths || d.related.size() != e.related.size())
+      return false;
+    for (size_t r = 0; r < d.related.size(); ++r)
+      if (!sameRange(d.related[r].range, e.related[r].range) || d.related[r].rule != e.related[r].rule ||
+          d.related[r].message != e.related[r].message)
+        return false;
+  }
+  return true;
+}
+
 /// The path of each file `snap` shows, by FileId.
 std::unordered_map<uint32_t, const std::string*> pathsOf(const Snapshot& snap) {
   std::unordered_map<uint32_t, const std::string*> pathOf;
@@ -187,6 +212,25 @@ std::shared_ptr<StableFindings> StableFindings::capture(const Snapshot& snap, st
   out->generation = snap.generation;
   std::map<std::string, File> files;
   add(files, snap, std::move(findings));
+  if (previous) {
+    // A file whose findings are those it had, on the same texts, keeps its File (and digest).
+    std::map<std::pair<const std::string*, const std::string*>, bool> sameText;
+    auto same = [&](const Text& a, const Text& b) {
+      if (a == b) return true;
+      auto [it, added] = sameText.try_emplace({a.get(), b.get()}, false);
+      if (added) it->second = *a == *b;
+      return it->second;
+    };
+    for (auto it = files.begin(); it != files.end();) {
+      auto before = previous->byPath.find(it->first);
+      if (before != previous->byPath.end() && sameFindings(it->second, *before->second, same)) {
+        out->byPath[it->first] = before->second;
+        it = files.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
   out->finish(std::move(files));
   auto keys = std::make_shared<std::unordered_set<std::string>>();
   for (const auto& [p, file] : out->byPath)

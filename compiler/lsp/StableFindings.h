@@ -50,7 +50,9 @@ struct StableFindings {
   size_t remapped = 0;
   static std::string keyOf(const Diagnostic& d) { return std::string(d.code()) + "\n" + d.rule + "\n" + d.message; }
 
-  /// Keeps `findings` of `snap` (whose analysis they are); `previous` marks the fresh ones.
+  /// Keeps `findings` of `snap` (whose analysis they are); `previous` marks the fresh ones,
+  /// and a file whose findings and texts are those it had in `previous` keeps that File
+  /// (it is not digested again).
   static std::shared_ptr<StableFindings> capture(const Snapshot& snap, std::vector<Diagnostic> findings,
                                                  const StableFindings* previous);
 
