@@ -114,12 +114,15 @@ class Mapper {
 
 bool sameRange(SourceRange a, SourceRange b) { return a.begin == b.begin && a.end == b.end; }
 
-/// Whether `a` and `b` hold the same findings (by their offsets), computed on equal texts.
+/// Whether `a` and `b` (of `path`) hold the same findings (by their offsets and the paths
+/// of their related information) computed on equal texts of `path`: then their digests are
+/// equal.
 template <typename SameText>
-bool sameFindings(const StableFindings::File& a, const StableFindings::File& b, SameText same) {
-  if (a.list.size() != b.list.size() || a.texts.size() != b.texts.size()) return false;
-  for (auto i = a.texts.begin(), j = b.texts.begin(); i != a.texts.end(); ++i, ++j)
-    if (i->first != j->first || !same(i->second, j->second)) return false;
+bool sameFindings(const std::string& path, const StableFindings::File& a, const StableFindings::File& b,
+                  SameText same) {
+  if (a.list.size() != b.list.size()) return false;
+  auto i = a.texts.find(path), j = b.texts.find(path);
+  if (i == a.texts.end() || j == b.texts.end() || !same(i->second, j->second)) return false;
   for (size_t k = 0; k < a.list.size(); ++k) {
     const StableFindings::Entry& x = a.list[k];
     const StableFindings::Entry& y = b.list[k];
@@ -223,12 +226,17 @@ std::shared_ptr<StableFindings> StableFindings::capture(const Snapshot& snap, st
     };
     for (auto it = files.begin(); it != files.end();) {
       auto before = previous->byPath.find(it->first);
-      if (before != previous->byPath.end() && sameFindings(it->second, *before->second, same)) {
-        out->byPath[it->first] = before->second;
-        it = files.erase(it);
-      } else {
+      if (before == previous->byPath.end() || !sameFindings(it->first, it->second, *before->second, same)) {
         ++it;
+        continue;
       }
+      // Its ranges in other files are those of the new texts (an edit there may have moved
+      // them): the new File, with the digest it had.
+      File& file = it->second;
+      file.digest = before->second->digest;
+      file.relatedFiles = before->second->relatedFiles;
+      out->byPath[it->first] = std::make_shared<const File>(std::move(file));
+      it = files.erase(it);
     }
   }
   out->finish(std::move(files));

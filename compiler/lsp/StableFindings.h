@@ -51,8 +51,8 @@ struct StableFindings {
   static std::string keyOf(const Diagnostic& d) { return std::string(d.code()) + "\n" + d.rule + "\n" + d.message; }
 
   /// Keeps `findings` of `snap` (whose analysis they are); `previous` marks the fresh ones,
-  /// and a file whose findings and texts are those it had in `previous` keeps that File
-  /// (it is not digested again).
+  /// and a file whose text and findings are those it had in `previous` keeps its digest
+  /// (it is not digested again, nor re-published).
   static std::shared_ptr<StableFindings> capture(const Snapshot& snap, std::vector<Diagnostic> findings,
                                                  const StableFindings* previous);
 
