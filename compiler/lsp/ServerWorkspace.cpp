@@ -156,7 +156,8 @@ void Server::publish(std::shared_ptr<const Snapshot> snap) {
 }
 
 void Server::onAnalysis(std::shared_ptr<const Snapshot> snap, AnalysisRun run) {
-  std::lock_guard<std::mutex> lock(publishMutex_);
+  std::shared_ptr<const StableFindings> retired;  // freed once the lock is released
+  std::unique_lock<std::mutex> lock(publishMutex_);
   auto start = std::chrono::steady_clock::now();
   struct Trace {  // PAVE_ANALYSIS_PHASES: how long publishing took
     std::chrono::steady_clock::time_point start;
@@ -196,14 +197,23 @@ void Server::onAnalysis(std::shared_ptr<const Snapshot> snap, AnalysisRun run) {
                                                                     {"relatedRemapped", relatedRemapped}}));
     return;
   }
+  Published* published = &state;
   if (!run.unchanged && (!state.findings || state.findings->generation <= snap->generation)) {
-    std::shared_ptr<StableFindings> found =
-        StableFindings::capture(*snap, std::move(run.findings), state.findings.get());
-    state.findings = std::move(found);
+    // Made without the lock, so that front-end diagnostics are published meanwhile: only
+    // this thread replaces `findings`.
+    std::shared_ptr<const StableFindings> previous = state.findings;
+    lock.unlock();
+    std::shared_ptr<StableFindings> found = StableFindings::capture(*snap, std::move(run.findings), previous.get());
     if (std::getenv("PAVE_ANALYSIS_PHASES"))
       fprintf(stderr, "lsp: all findings kept in %.1f ms\n",
               std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
-    publishLocked(state);
+    lock.lock();
+    it = published_.find(snap->root);
+    if (it == published_.end() || !it->second.snap || it->second.findings != previous) return;  // the folder went
+    published = &it->second;
+    retired = std::move(published->findings);
+    published->findings = std::move(found);
+    publishLocked(*published);
   }
   if (analysisEvents_) {
     std::vector<std::string> types = run.stats.typesRun;
@@ -216,7 +226,7 @@ void Server::onAnalysis(std::shared_ptr<const Snapshot> snap, AnalysisRun run) {
                                                         {"cachedJobs", s.cachedJobs},
                                                         {"jobs", s.jobs},
                                                         {"typesRun", types},
-                                                        {"findings", state.findings ? state.findings->count : 0}}));
+                                                        {"findings", published->findings ? published->findings->count : 0}}));
   }
 }
 
