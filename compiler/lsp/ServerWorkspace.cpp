@@ -218,6 +218,7 @@ void Server::onAnalysis(std::shared_ptr<const Snapshot> snap, AnalysisRun run) {
   if (analysisEvents_) {
     std::vector<std::string> types = run.stats.typesRun;
     const analysis::AnalysisStats& s = run.stats;
+    size_t count = published->findings ? published->findings->count : 0;
     transport_.write(makeNotification("pave/analysis", {{"root", snap->root},
                                                         {"generation", snap->generation},
                                                         {"unchanged", run.unchanged},
@@ -226,7 +227,7 @@ void Server::onAnalysis(std::shared_ptr<const Snapshot> snap, AnalysisRun run) {
                                                         {"cachedJobs", s.cachedJobs},
                                                         {"jobs", s.jobs},
                                                         {"typesRun", types},
-                                                        {"findings", published->findings ? published->findings->count : 0}}));
+                                                        {"findings", count}}));
   }
 }
 

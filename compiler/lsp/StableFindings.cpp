@@ -69,7 +69,8 @@ class RuleIndex {
 /// Maps the ranges of one file's findings onto a later snapshot.
 class Mapper {
  public:
-  Mapper(const StableFindings::File& file, const Snapshot& to, RuleIndex& rules) : file_(file), to_(to), rules_(rules) {}
+  Mapper(const StableFindings::File& file, const Snapshot& to, RuleIndex& rules)
+      : file_(file), to_(to), rules_(rules) {}
 
   /// `r` (in `p`, about `rule`) in `to`; nothing when the rule it is about was edited away.
   std::optional<SourceRange> relocate(const std::string& p, SourceRange r, const std::string& rule) {
