@@ -209,7 +209,7 @@ void Server::onAnalysis(std::shared_ptr<const Snapshot> snap, AnalysisRun run) {
               std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
     lock.lock();
     it = published_.find(snap->root);
-    if (it == published_.end() || !it->second.snap || it->second.findings != previous) return;  // the folder went
+    if (it == published_.end() || !it->second.snap) return;  // the folder went
     published = &it->second;
     retired = std::move(published->findings);
     published->findings = std::move(found);
