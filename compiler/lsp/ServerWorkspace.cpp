@@ -219,6 +219,7 @@ void Server::onAnalysis(std::shared_ptr<const Snapshot> snap, AnalysisRun run) {
     std::vector<std::string> types = run.stats.typesRun;
     const analysis::AnalysisStats& s = run.stats;
     size_t count = published->findings ? published->findings->count : 0;
+    size_t digested = run.unchanged || !published->findings ? 0 : published->findings->digested;
     transport_.write(makeNotification("pave/analysis", {{"root", snap->root},
                                                         {"generation", snap->generation},
                                                         {"unchanged", run.unchanged},
@@ -227,7 +228,8 @@ void Server::onAnalysis(std::shared_ptr<const Snapshot> snap, AnalysisRun run) {
                                                         {"cachedJobs", s.cachedJobs},
                                                         {"jobs", s.jobs},
                                                         {"typesRun", types},
-                                                        {"findings", count}}));
+                                                        {"findings", count},
+                                                        {"filesDigested", digested}}));
   }
 }
 

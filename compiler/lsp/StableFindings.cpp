@@ -181,6 +181,7 @@ void StableFindings::add(std::map<std::string, File>& files, const Snapshot& sna
 }
 
 void StableFindings::finish(std::map<std::string, File> files) {
+  digested = files.size();
   for (auto& [p, file] : files) {
     std::string text = "text " + hashOf(*file.texts.at(p));
     for (const Entry& e : file.list) {

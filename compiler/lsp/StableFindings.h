@@ -48,6 +48,9 @@ struct StableFindings {
   /// Findings mapped onto the snapshot to make these (withEdited, withoutRemoved): a
   /// statistic for tests (`pave/editedFileFindings`).
   size_t remapped = 0;
+  /// Files whose digest was computed to make these (the others kept theirs): a statistic
+  /// for tests (`pave/analysis`).
+  size_t digested = 0;
   static std::string keyOf(const Diagnostic& d) { return std::string(d.code()) + "\n" + d.rule + "\n" + d.message; }
 
   /// Keeps `findings` of `snap` (whose analysis they are); `previous` marks the fresh ones,
