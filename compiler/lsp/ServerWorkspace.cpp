@@ -1,4 +1,5 @@
 // The server's documents, units and diagnostics publishing.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -155,40 +156,70 @@ void Server::publish(std::shared_ptr<const Snapshot> snap) {
 }
 
 void Server::onAnalysis(std::shared_ptr<const Snapshot> snap, AnalysisRun run) {
-  std::lock_guard<std::mutex> lock(publishMutex_);
+  std::shared_ptr<const StableFindings> retired;  // freed once the lock is released
+  std::unique_lock<std::mutex> lock(publishMutex_);
   auto start = std::chrono::steady_clock::now();
   struct Trace {  // PAVE_ANALYSIS_PHASES: how long publishing took
     std::chrono::steady_clock::time_point start;
-    bool early;
-    ~Trace() {
-      if (std::getenv("PAVE_ANALYSIS_PHASES"))
-        fprintf(stderr, "lsp: %s findings published in %.1f ms\n", early ? "edited file's" : "all",
+    const char* what;
+    void print() {
+      if (what && std::getenv("PAVE_ANALYSIS_PHASES"))
+        fprintf(stderr, "lsp: %s published in %.1f ms\n", what,
                 std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+      what = nullptr;
     }
-  } trace{start, run.early};
+    ~Trace() { print(); }
+  } trace{start, run.early ? "edited file's findings" : "all findings"};
   auto it = published_.find(snap->root);
   if (it == published_.end() || !it->second.snap) return;
   Published& state = it->second;
   if (run.early) {
-    // The edited file's findings first; the other files keep theirs until the run completes.
+    // The edited file's findings first, and only they are mapped: the other files keep theirs
+    // as published until the run completes.
     if (!state.findings || state.findings->generation > snap->generation) return;
     std::shared_ptr<StableFindings> found = StableFindings::withEdited(*snap, std::move(run.findings), *state.findings);
     state.findings = std::move(found);
     publishLocked(state);
+    size_t remapped = state.findings->remapped, relatedRemapped = 0;
+    trace.print();
+    // Then the findings of other files that relate to a rule the edit removed are dropped.
+    trace.start = std::chrono::steady_clock::now();
+    trace.what = "findings relating to removed rules checked and";
+    if (std::shared_ptr<StableFindings> pruned = state.findings->withoutRemoved(*snap)) {
+      relatedRemapped = pruned->remapped;
+      state.findings = std::move(pruned);
+      publishLocked(state);
+    }
     if (analysisEvents_)
-      transport_.write(
-          makeNotification("pave/editedFileFindings", {{"root", snap->root}, {"generation", snap->generation}}));
+      transport_.write(makeNotification("pave/editedFileFindings", {{"root", snap->root},
+                                                                    {"generation", snap->generation},
+                                                                    {"remapped", remapped},
+                                                                    {"relatedRemapped", relatedRemapped}}));
     return;
   }
+  Published* published = &state;
   if (!run.unchanged && (!state.findings || state.findings->generation <= snap->generation)) {
-    std::shared_ptr<StableFindings> found =
-        StableFindings::capture(*snap, std::move(run.findings), state.findings.get());
-    state.findings = std::move(found);
-    publishLocked(state);
+    // Made without the lock, so that front-end diagnostics are published meanwhile: only
+    // this thread replaces `findings`.
+    std::shared_ptr<const StableFindings> previous = state.findings;
+    lock.unlock();
+    std::shared_ptr<StableFindings> found = StableFindings::capture(*snap, std::move(run.findings), previous.get());
+    if (std::getenv("PAVE_ANALYSIS_PHASES"))
+      fprintf(stderr, "lsp: all findings kept in %.1f ms\n",
+              std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+    lock.lock();
+    it = published_.find(snap->root);
+    if (it == published_.end() || !it->second.snap) return;  // the folder went
+    published = &it->second;
+    retired = std::move(published->findings);
+    published->findings = std::move(found);
+    publishLocked(*published);
   }
   if (analysisEvents_) {
     std::vector<std::string> types = run.stats.typesRun;
     const analysis::AnalysisStats& s = run.stats;
+    size_t count = published->findings ? published->findings->count : 0;
+    size_t digested = run.unchanged || !published->findings ? 0 : published->findings->digested;
     transport_.write(makeNotification("pave/analysis", {{"root", snap->root},
                                                         {"generation", snap->generation},
                                                         {"unchanged", run.unchanged},
@@ -197,7 +228,8 @@ void Server::onAnalysis(std::shared_ptr<const Snapshot> snap, AnalysisRun run) {
                                                         {"cachedJobs", s.cachedJobs},
                                                         {"jobs", s.jobs},
                                                         {"typesRun", types},
-                                                        {"findings", state.findings ? state.findings->count : 0}}));
+                                                        {"findings", count},
+                                                        {"filesDigested", digested}}));
   }
 }
 
@@ -214,6 +246,8 @@ void Server::publishLocked(Published& state) {
   std::vector<std::pair<std::string, FileId>> files(snap.shown.begin(), snap.shown.end());
   for (const auto& [path, file] : snap.dataFiles)
     if (!snap.shown.count(path)) files.emplace_back(path, file);
+  // The edited file first.
+  std::stable_partition(files.begin(), files.end(), [&](const auto& f) { return f.first == snap.edited; });
   for (const auto& [path, file] : files) {
     if (skipped(file)) continue;
     const std::vector<const Diagnostic*>& frontEnd = byFile[file.value];

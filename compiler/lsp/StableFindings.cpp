@@ -44,50 +44,147 @@ std::string hashOf(std::string_view text) {
   return std::to_string(std::hash<std::string_view>{}(text)) + "." + std::to_string(text.size());
 }
 
-}  // namespace
+/// The rules of a snapshot's program by name, indexed on first use (only findings inside an
+/// edited span look rules up).
+class RuleIndex {
+ public:
+  explicit RuleIndex(const Snapshot& to) : to_(to) {}
+  std::optional<SourceRange> find(const std::string& name, FileId in) {
+    if (name.empty() || !to_.program) return std::nullopt;
+    if (!rules_) {
+      rules_.emplace();
+      for (const sema::RuleInfo& r : to_.program->rules) rules_->emplace(r.name, r.range);
+    }
+    auto it = rules_->find(name);
+    // A rule of the stale text of a file that does not parse is not the rule the user sees.
+    if (it == rules_->end() || it->second.file != in) return std::nullopt;
+    return it->second;
+  }
 
-void StableFindings::add(StableFindings& out, std::map<std::string, std::vector<Entry>>& lists, const Snapshot& snap,
-                         std::vector<Diagnostic> findings) {
+ private:
+  const Snapshot& to_;
+  std::optional<std::unordered_map<std::string_view, SourceRange>> rules_;
+};
+
+/// Maps the ranges of one file's findings onto a later snapshot.
+class Mapper {
+ public:
+  Mapper(const StableFindings::File& file, const Snapshot& to, RuleIndex& rules)
+      : file_(file), to_(to), rules_(rules) {}
+
+  /// `r` (in `p`, about `rule`) in `to`; nothing when the rule it is about was edited away.
+  std::optional<SourceRange> relocate(const std::string& p, SourceRange r, const std::string& rule) {
+    auto& [shift, f] = shiftOf(p);
+    if (!f || !shift) return std::nullopt;
+    // Outside the edited span the text, and so the rule, is unchanged.
+    if (auto m = shift->map(r.begin, r.end)) return SourceRange{*f, m->first, m->second};
+    return rules_.find(rule, *f);
+  }
+
+  /// `e` (a finding of `path`) in `to`; nothing when its rule or a related rule is gone.
+  std::optional<Diagnostic> map(const StableFindings::Entry& e, const std::string& path) {
+    std::optional<SourceRange> range = relocate(path, e.d.range, e.d.rule);
+    if (!range) return std::nullopt;
+    Diagnostic d = e.d;
+    d.range = *range;
+    for (size_t i = 0; i < d.related.size(); ++i) {
+      if (e.relatedPaths[i].empty()) continue;
+      std::optional<SourceRange> r = relocate(e.relatedPaths[i], d.related[i].range, d.related[i].rule);
+      if (!r) return std::nullopt;  // e.g. the deny of a conflict was removed
+      d.related[i].range = *r;
+    }
+    return d;
+  }
+
+ private:
+  std::pair<std::optional<Shift>, std::optional<FileId>>& shiftOf(const std::string& p) {
+    auto it = shifts_.find(p);
+    if (it != shifts_.end()) return it->second;
+    auto& slot = shifts_[p];
+    slot.second = to_.fileOf(p);
+    auto old = file_.texts.find(p);
+    if (slot.second && old != file_.texts.end()) slot.first.emplace(*old->second, to_.sources.text(*slot.second));
+    return slot;
+  }
+
+  const StableFindings::File& file_;
+  const Snapshot& to_;
+  RuleIndex& rules_;
+  std::map<std::string, std::pair<std::optional<Shift>, std::optional<FileId>>> shifts_;
+};
+
+bool sameRange(SourceRange a, SourceRange b) { return a.begin == b.begin && a.end == b.end; }
+
+/// Whether `a` and `b` (of `path`) hold the same findings (by their offsets and the paths
+/// of their related information) computed on equal texts of `path`: then their digests are
+/// equal.
+template <typename SameText>
+bool sameFindings(const std::string& path, const StableFindings::File& a, const StableFindings::File& b,
+                  SameText same) {
+  if (a.list.size() != b.list.size()) return false;
+  auto i = a.texts.find(path), j = b.texts.find(path);
+  if (i == a.texts.end() || j == b.texts.end() || !same(i->second, j->second)) return false;
+  for (size_t k = 0; k < a.list.size(); ++k) {
+    const StableFindings::Entry& x = a.list[k];
+    const StableFindings::Entry& y = b.list[k];
+    const Diagnostic& d = x.d;
+    const Diagnostic& e = y.d;
+    if (d.kind != e.kind || d.severity != e.severity || !sameRange(d.range, e.range) || d.rule != e.rule ||
+        d.message != e.message || d.notes != e.notes || d.witnessJson != e.witnessJson ||
+        x.relatedPaths != y.relatedPaths || d.related.size() != e.related.size())
+      return false;
+    for (size_t r = 0; r < d.related.size(); ++r)
+      if (!sameRange(d.related[r].range, e.related[r].range) || d.related[r].rule != e.related[r].rule ||
+          d.related[r].message != e.related[r].message)
+        return false;
+  }
+  return true;
+}
+
+/// The path of each file `snap` shows, by FileId.
+std::unordered_map<uint32_t, const std::string*> pathsOf(const Snapshot& snap) {
   std::unordered_map<uint32_t, const std::string*> pathOf;
   for (const auto& [path, file] : snap.shown) pathOf[file.value] = &path;
+  return pathOf;
+}
+
+}  // namespace
+
+void StableFindings::add(std::map<std::string, File>& files, const Snapshot& snap, std::vector<Diagnostic> findings) {
+  std::unordered_map<uint32_t, const std::string*> pathOf = pathsOf(snap);
   auto path = [&](SourceRange r) -> const std::string* {
     if (!r.valid()) return nullptr;
     auto it = pathOf.find(r.file.value);
     return it == pathOf.end() ? nullptr : it->second;
   };
-  auto keepText = [&](const std::string& p) {
-    if (!out.texts.count(p)) out.texts[p] = std::string(snap.sources.text(snap.shown.at(p)));
+  std::map<std::string, Text> texts;  // of `snap`, copied once
+  auto textOf = [&](const std::string& p) -> const Text& {
+    auto it = texts.find(p);
+    if (it != texts.end()) return it->second;
+    return texts[p] = std::make_shared<const std::string>(snap.sources.text(snap.shown.at(p)));
   };
   for (Diagnostic& d : findings) {
     const std::string* p = path(d.range);
     if (!p) continue;  // not in a file the user sees (the standard library)
+    File& file = files[*p];
     Entry e;
     for (const RelatedInfo& r : d.related) {
       const std::string* rp = path(r.range);
       e.relatedPaths.push_back(rp ? *rp : std::string());
-      if (rp) keepText(*rp);
+      if (rp && !file.texts.count(*rp)) file.texts.emplace(*rp, textOf(*rp));
     }
-    keepText(*p);
+    if (!file.texts.count(*p)) file.texts.emplace(*p, textOf(*p));
     d.fixes.clear();
     e.d = std::move(d);
-    lists[*p].push_back(std::move(e));
+    file.list.push_back(std::move(e));
   }
 }
 
-void StableFindings::finish(std::map<std::string, std::vector<Entry>> lists, const StableFindings* previous) {
-  for (auto& [p, list] : lists) byPath[p] = std::make_shared<const std::vector<Entry>>(std::move(list));
-  count = 0;
-  std::map<std::string, std::string> textHashes;
-  auto textHash = [&](const std::string& p) -> const std::string& {
-    auto it = textHashes.find(p);
-    return it != textHashes.end() ? it->second : textHashes[p] = hashOf(texts.at(p));
-  };
-  for (const auto& [p, list] : byPath) {
-    count += list->size();
-    if (digest.count(p)) continue;  // kept from the findings it was taken from
-    std::string text = "text " + textHash(p);
-    std::set<std::string>& related = relatedFiles[p];
-    for (const Entry& e : *list) {
+void StableFindings::finish(std::map<std::string, File> files) {
+  digested = files.size();
+  for (auto& [p, file] : files) {
+    std::string text = "text " + hashOf(*file.texts.at(p));
+    for (const Entry& e : file.list) {
       const Diagnostic& d = e.d;
       text += "\n" + std::string(d.code()) + " " + std::to_string(int(d.severity)) + " " + d.rule + " " +
               std::to_string(d.range.begin) + "-" + std::to_string(d.range.end) + " " + d.message;
@@ -96,131 +193,140 @@ void StableFindings::finish(std::map<std::string, std::vector<Entry>> lists, con
         const RelatedInfo& r = d.related[i];
         text += "\nrelated " + e.relatedPaths[i] + " " + std::to_string(r.range.begin) + "-" +
                 std::to_string(r.range.end) + " " + r.rule + " " + r.message;
-        if (!e.relatedPaths[i].empty() && e.relatedPaths[i] != p) related.insert(e.relatedPaths[i]);
+        if (!e.relatedPaths[i].empty() && e.relatedPaths[i] != p) file.relatedFiles.insert(e.relatedPaths[i]);
       }
       if (d.witnessJson) text += "\nwitness " + *d.witnessJson;
     }
     // Not the texts of the files related information points into: a file is re-published
     // when its own findings or text change (see Server::publishLocked).
-    digest[p] = hashOf(text);
+    file.digest = hashOf(text);
+    byPath[p] = std::make_shared<const File>(std::move(file));
   }
-  if (!previous) return;
-  std::unordered_set<std::string> before;
-  for (const auto& [p, list] : previous->byPath)
-    for (const Entry& e : *list) before.insert(keyOf(e.d));
-  for (const auto& [p, list] : byPath)
-    for (const Entry& e : *list) {
-      std::string key = keyOf(e.d);
-      // New since the last completed analysis (an early publication's fresh ones stay fresh).
-      if (!before.count(key) || (previous->early && previous->fresh.count(key))) fresh.insert(std::move(key));
-    }
+  count = 0;
+  for (const auto& [p, file] : byPath) count += file->list.size();
 }
 
 std::string StableFindings::digestOf(const std::string& path) const {
-  auto it = digest.find(path);
-  return it == digest.end() ? std::string() : it->second;
+  auto it = byPath.find(path);
+  return it == byPath.end() ? std::string() : it->second->digest;
 }
 
 std::shared_ptr<StableFindings> StableFindings::capture(const Snapshot& snap, std::vector<Diagnostic> findings,
                                                         const StableFindings* previous) {
   auto out = std::make_shared<StableFindings>();
   out->generation = snap.generation;
-  std::map<std::string, std::vector<Entry>> lists;
-  add(*out, lists, snap, std::move(findings));
-  out->finish(std::move(lists), previous);
+  std::map<std::string, File> files;
+  add(files, snap, std::move(findings));
+  if (previous) {
+    // A file whose findings are those it had, on the same texts, keeps its File (and digest).
+    std::map<std::pair<const std::string*, const std::string*>, bool> sameText;
+    auto same = [&](const Text& a, const Text& b) {
+      if (a == b) return true;
+      auto [it, added] = sameText.try_emplace({a.get(), b.get()}, false);
+      if (added) it->second = *a == *b;
+      return it->second;
+    };
+    for (auto it = files.begin(); it != files.end();) {
+      auto before = previous->byPath.find(it->first);
+      if (before == previous->byPath.end() || !sameFindings(it->first, it->second, *before->second, same)) {
+        ++it;
+        continue;
+      }
+      // Its ranges in other files are those of the new texts (an edit there may have moved
+      // them): the new File, with the digest it had.
+      File& file = it->second;
+      file.digest = before->second->digest;
+      file.relatedFiles = before->second->relatedFiles;
+      out->byPath[it->first] = std::make_shared<const File>(std::move(file));
+      it = files.erase(it);
+    }
+  }
+  out->finish(std::move(files));
+  auto keys = std::make_shared<std::unordered_set<std::string>>();
+  for (const auto& [p, file] : out->byPath)
+    for (const Entry& e : file->list) keys->insert(keyOf(e.d));
+  // New since the last completed analysis (an early publication's fresh ones stay fresh).
+  if (previous && previous->completedKeys)
+    for (const std::string& key : *keys)
+      if (!previous->completedKeys->count(key)) out->fresh.insert(key);
+  out->completedKeys = std::move(keys);
   return out;
 }
 
 std::shared_ptr<StableFindings> StableFindings::withEdited(const Snapshot& snap, std::vector<Diagnostic> early,
                                                            const StableFindings& previous) {
-  // Every file but the edited one as when `previous` was analysed: their lists are kept
-  // (only those pointing into the edited file are mapped). Otherwise all are mapped.
-  bool othersSame = true;
-  for (const auto& [p, text] : previous.texts) {
-    if (p == snap.edited) continue;
-    std::optional<FileId> f = snap.fileOf(p);
-    if (!f || snap.sources.text(*f) != text) othersSame = false;
-  }
-  std::vector<Diagnostic> all;
   auto out = std::make_shared<StableFindings>();
   out->generation = snap.generation;
   out->early = true;
-  std::map<std::string, std::vector<Entry>> lists;
-  for (const auto& [path, list] : previous.byPath) {
-    bool edited = path == snap.edited;
-    if (othersSame && !edited) {
-      auto rel = previous.relatedFiles.find(path);
-      if (rel == previous.relatedFiles.end() || !rel->second.count(snap.edited)) {
-        out->byPath[path] = list;
-        out->digest[path] = previous.digest.at(path);
-        out->relatedFiles[path] = previous.relatedFiles.at(path);
-        for (const Entry& e : *list)
-          for (const std::string& rp : e.relatedPaths)
-            if (!rp.empty() && !out->texts.count(rp)) out->texts[rp] = previous.texts.at(rp);
-        if (!out->texts.count(path)) out->texts[path] = previous.texts.at(path);
-        continue;
-      }
+  out->completedKeys = previous.completedKeys;
+  if (previous.early) out->fresh = previous.fresh;
+  // The files made anew: the edited one, and any other that an early finding is in (a
+  // rule's findings are on the rule, so normally none).
+  std::set<std::string> made{snap.edited};
+  std::unordered_map<uint32_t, const std::string*> pathOf = pathsOf(snap);
+  for (const Diagnostic& d : early)
+    if (auto it = pathOf.find(d.range.file.value); d.range.valid() && it != pathOf.end()) made.insert(*it->second);
+  std::vector<Diagnostic> all;
+  for (const auto& [path, file] : previous.byPath) {
+    if (!made.count(path)) {
+      if (snap.fileOf(path)) out->byPath[path] = file;  // as computed, mapped when published
+      continue;
     }
+    out->remapped += file->list.size();
     for (Diagnostic& d : previous.mapped(path, snap))
       // Of the edited file, only the findings about request types (of jobs still to run).
-      if (!edited || d.rule.empty()) all.push_back(std::move(d));
+      if (path != snap.edited || d.rule.empty()) all.push_back(std::move(d));
   }
   all.insert(all.end(), std::make_move_iterator(early.begin()), std::make_move_iterator(early.end()));
-  add(*out, lists, snap, std::move(all));
-  // Kept lists and added ones never share a path (a kept path's findings were not mapped).
-  out->finish(std::move(lists), &previous);
+  std::map<std::string, File> files;
+  add(files, snap, std::move(all));
+  for (const auto& [p, file] : files)
+    for (const Entry& e : file.list)
+      if (std::string key = keyOf(e.d); !out->completedKeys || !out->completedKeys->count(key))
+        out->fresh.insert(std::move(key));
+  out->finish(std::move(files));
+  return out;
+}
+
+std::shared_ptr<StableFindings> StableFindings::withoutRemoved(const Snapshot& snap) const {
+  if (snap.edited.empty()) return nullptr;
+  RuleIndex rules(snap);
+  std::vector<std::string> lost;
+  for (const auto& [path, file] : byPath) {
+    if (path == snap.edited || !file->relatedFiles.count(snap.edited)) continue;
+    Mapper mapper(*file, snap, rules);
+    auto gone = [&](const Entry& e) {
+      for (size_t i = 0; i < e.d.related.size(); ++i)
+        if (e.relatedPaths[i] == snap.edited &&
+            !mapper.relocate(snap.edited, e.d.related[i].range, e.d.related[i].rule))
+          return true;
+      return false;
+    };
+    if (std::any_of(file->list.begin(), file->list.end(), gone)) lost.push_back(path);
+  }
+  if (lost.empty()) return nullptr;
+  auto out = std::make_shared<StableFindings>(*this);
+  out->remapped = 0;
+  std::vector<Diagnostic> all;
+  for (const std::string& path : lost) {
+    out->remapped += byPath.at(path)->list.size();
+    out->byPath.erase(path);
+    for (Diagnostic& d : mapped(path, snap)) all.push_back(std::move(d));
+  }
+  std::map<std::string, File> files;
+  add(files, snap, std::move(all));
+  out->finish(std::move(files));
   return out;
 }
 
 std::vector<Diagnostic> StableFindings::mapped(const std::string& path, const Snapshot& to) const {
   std::vector<Diagnostic> out;
   auto list = byPath.find(path);
-  if (list == byPath.end()) return out;
-  if (!to.fileOf(path)) return out;
-  std::map<std::string, std::pair<std::optional<Shift>, std::optional<FileId>>> shifts;
-  auto shiftOf = [&](const std::string& p) -> std::pair<std::optional<Shift>, std::optional<FileId>>& {
-    auto it = shifts.find(p);
-    if (it != shifts.end()) return it->second;
-    auto& slot = shifts[p];
-    slot.second = to.fileOf(p);
-    auto old = texts.find(p);
-    if (slot.second && old != texts.end()) slot.first.emplace(old->second, to.sources.text(*slot.second));
-    return slot;
-  };
-  // Rules by name in the new program, looked up only for findings inside an edited span.
-  std::optional<std::unordered_map<std::string_view, SourceRange>> rules;
-  auto ruleRange = [&](const std::string& name, FileId in) -> std::optional<SourceRange> {
-    if (name.empty() || !to.program) return std::nullopt;
-    if (!rules) {
-      rules.emplace();
-      for (const sema::RuleInfo& r : to.program->rules) rules->emplace(r.name, r.range);
-    }
-    auto it = rules->find(name);
-    // A rule of the stale text of a file that does not parse is not the rule the user sees.
-    if (it == rules->end() || it->second.file != in) return std::nullopt;
-    return it->second;
-  };
-  auto relocate = [&](const std::string& p, SourceRange r, const std::string& rule) -> std::optional<SourceRange> {
-    auto& [shift, f] = shiftOf(p);
-    if (!f || !shift) return std::nullopt;
-    // Outside the edited span the text, and so the rule, is unchanged.
-    if (auto m = shift->map(r.begin, r.end)) return SourceRange{*f, m->first, m->second};
-    return ruleRange(rule, *f);
-  };
-  for (const Entry& e : *list->second) {
-    std::optional<SourceRange> range = relocate(path, e.d.range, e.d.rule);
-    if (!range) continue;  // the rule it is about was edited away
-    Diagnostic d = e.d;
-    d.range = *range;
-    bool lost = false;
-    for (size_t i = 0; i < d.related.size() && !lost; ++i) {
-      if (e.relatedPaths[i].empty()) continue;
-      std::optional<SourceRange> r = relocate(e.relatedPaths[i], d.related[i].range, d.related[i].rule);
-      if (!r) lost = true;  // e.g. the deny of a conflict was removed
-      else d.related[i].range = *r;
-    }
-    if (!lost) out.push_back(std::move(d));
-  }
+  if (list == byPath.end() || !to.fileOf(path)) return out;
+  RuleIndex rules(to);
+  Mapper mapper(*list->second, to, rules);
+  for (const Entry& e : list->second->list)
+    if (std::optional<Diagnostic> d = mapper.map(e, path)) out.push_back(std::move(*d));
   return out;
 }
 

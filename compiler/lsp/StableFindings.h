@@ -16,36 +16,61 @@
 
 namespace pave::lsp {
 
-/// The findings of one completed analysis, by the path of their file, with the texts they
-/// were computed on (ranges are byte offsets into those texts; FileIds are not kept).
+/// The findings of one completed analysis, by the path of their file, each file's with the
+/// texts they were computed on (ranges are byte offsets into those texts; FileIds are not
+/// kept). A file's findings are shared with the findings they were taken from until they
+/// are mapped anew: an early publication maps the edited file's alone.
 struct StableFindings {
   uint64_t generation = 0;  // of the analyzed snapshot
-  std::map<std::string, std::string> texts;  // path → the text analyzed
   struct Entry {
     Diagnostic d;
     std::vector<std::string> relatedPaths;  // per d.related
   };
-  /// Shared between successive findings: an early publication keeps the other files' lists.
-  std::map<std::string, std::shared_ptr<const std::vector<Entry>>> byPath;
-  /// Per path: a digest of its findings and of the text they were computed on, and the
-  /// files its related information points into.
-  std::map<std::string, std::string> digest;
-  std::map<std::string, std::set<std::string>> relatedFiles;
+  using Text = std::shared_ptr<const std::string>;
+  struct File {
+    std::vector<Entry> list;
+    /// Path → the text its ranges are in: the file's own and those its related
+    /// information points into (shared between the files of one analysis).
+    std::map<std::string, Text> texts;
+    /// Of the findings and of the text they were computed on (not the texts of the files
+    /// related information points into: see Server::publishLocked).
+    std::string digest;
+    std::set<std::string> relatedFiles;  // the other files its related information points into
+  };
+  std::map<std::string, std::shared_ptr<const File>> byPath;
   bool early = false;  // made by withEdited
   size_t count = 0;
-  /// Findings that the previous analysis did not have (by code, rule and message): shown
-  /// first when a file has more than the cap.
+  /// Findings that the last completed analysis did not have (by code, rule and message):
+  /// shown first when a file has more than the cap.
   std::unordered_set<std::string> fresh;
+  /// The keys of the last completed analysis's findings.
+  std::shared_ptr<const std::unordered_set<std::string>> completedKeys;
+  /// Findings mapped onto the snapshot to make these (withEdited, withoutRemoved): a
+  /// statistic for tests (`pave/editedFileFindings`).
+  size_t remapped = 0;
+  /// Files whose digest was computed to make these (the others kept theirs): a statistic
+  /// for tests (`pave/analysis`).
+  size_t digested = 0;
   static std::string keyOf(const Diagnostic& d) { return std::string(d.code()) + "\n" + d.rule + "\n" + d.message; }
 
-  /// Keeps `findings` of `snap` (whose analysis they are); `previous` marks the fresh ones.
+  /// Keeps `findings` of `snap` (whose analysis they are); `previous` marks the fresh ones,
+  /// and a file whose text and findings are those it had in `previous` keeps its digest
+  /// (it is not digested again, nor re-published).
   static std::shared_ptr<StableFindings> capture(const Snapshot& snap, std::vector<Diagnostic> findings,
                                                  const StableFindings* previous);
 
-  /// The findings of `snap`'s edited file (`early`: those of its rules, from an analysis that
-  /// is still running) with the rest of `previous` mapped onto `snap`.
+  /// `previous` with the findings of `snap`'s edited file replaced by `early` (those of its
+  /// rules, from an analysis that is still running) and its other findings mapped onto
+  /// `snap`. The other files keep theirs unmapped (shared with `previous`): the cost is that
+  /// of the edited file. Their findings that point into the edited file are mapped when
+  /// they are next published, or replaced when the analysis completes; see withoutRemoved.
   static std::shared_ptr<StableFindings> withEdited(const Snapshot& snap, std::vector<Diagnostic> early,
                                                     const StableFindings& previous);
+
+  /// After withEdited (once the edited file's findings are out): these findings with the
+  /// files whose related information names a rule that the edit removed from the edited
+  /// file mapped onto `snap` (those findings dropped); nullptr when there is no such file.
+  std::shared_ptr<StableFindings> withoutRemoved(const Snapshot& snap) const;
 
   /// The findings of `path`, mapped onto `to` (a later snapshot): ranges before or after
   /// the edited span move with the text; a finding on a rule inside it follows the rule by
@@ -56,11 +81,10 @@ struct StableFindings {
   std::string digestOf(const std::string& path) const;
 
  private:
-  /// Appends `findings` (located in `snap`) to byPath (into `lists`), and the texts they need.
-  static void add(StableFindings& out, std::map<std::string, std::vector<Entry>>& lists, const Snapshot& snap,
-                  std::vector<Diagnostic> findings);
-  /// Moves `lists` into byPath; counts, digests and fresh findings.
-  void finish(std::map<std::string, std::vector<Entry>> lists, const StableFindings* previous);
+  /// The files of `findings` (located in `snap`), into `files`.
+  static void add(std::map<std::string, File>& files, const Snapshot& snap, std::vector<Diagnostic> findings);
+  /// Moves `files` into byPath with their digests; counts.
+  void finish(std::map<std::string, File> files);
 };
 
 /// Editor presentation: the `conflict`s of one allow/approve rule become one diagnostic
