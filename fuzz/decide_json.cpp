@@ -3,9 +3,12 @@
 //   - the decision JSON is well-formed JSON;
 //   - deciding is deterministic (the same input twice gives the same bytes);
 //   - explaining changes nothing but the added "trace" (the decider takes shortcuts only
-//     when not explaining, so this checks they never change a decision).
+//     when not explaining, so this checks they never change a decision);
+//   - the order of a batch (rt::decisionOrder over the input's lines, as `pave eval -` and
+//     /v1/decide/batch use it) is a permutation of the lines.
 //
 // The bundle is read from the file named by PAVE_FUZZ_BUNDLE (see fuzz/README.md).
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -13,7 +16,9 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "pave/json_lines.h"
 #include "pave/runtime.h"
 
 namespace {
@@ -58,5 +63,22 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::fprintf(stderr, "explaining changed the decision:\n%s\n%s\n", plain.c_str(), explained.c_str());
     std::abort();
   }
+  std::vector<std::string_view> lines;
+  for (size_t at = 0; at <= input.size();) {
+    const size_t nl = std::min(input.find('\n', at), input.size());
+    lines.push_back(input.substr(at, nl - at));
+    at = nl + 1;
+  }
+  std::vector<uint32_t> order;
+  pave::rt::decisionOrder(lines, order);
+  std::vector<bool> seen(lines.size());
+  for (uint32_t i : order) {
+    if (i >= lines.size() || seen[i]) {
+      std::fprintf(stderr, "decisionOrder is not a permutation of %zu lines\n", lines.size());
+      std::abort();
+    }
+    seen[i] = true;
+  }
+  if (order.size() != lines.size()) std::abort();
   return 0;
 }

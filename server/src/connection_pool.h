@@ -54,11 +54,6 @@ class ConnectionPool : public httplib::TaskQueue {
     for (std::thread& t : threads) t.join();
   }
 
-  size_t threads() const {
-    std::lock_guard lock(m_);
-    return threads_.size();
-  }
-
  private:
   struct Idle {
     std::condition_variable cv;
@@ -85,7 +80,7 @@ class ConnectionPool : public httplib::TaskQueue {
   }
 
   const size_t max_;
-  mutable std::mutex m_;
+  std::mutex m_;
   std::deque<std::function<void()>> jobs_;
   std::vector<Idle*> idle_;  // waiting threads, the most recently idle last
   std::vector<std::thread> threads_;
